@@ -1,0 +1,55 @@
+# Madoguchi — the two commands are `make run` and `make test`.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+PORT ?= 8000
+HOST ?= 127.0.0.1
+export MADOGUCHI_VAR_DIR ?= $(CURDIR)/var
+
+.PHONY: run test install lint bench clean demo-data browser-deps
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install -q -e ".[dev]"
+	touch $@
+
+install: $(VENV)/.installed
+
+# One machine: SQLite, the outbox delivered in-process, e-mails printed to this terminal.
+run: install
+	mkdir -p $(MADOGUCHI_VAR_DIR)
+	$(BIN)/madoguchi migrate --noinput -v0
+	$(BIN)/madoguchi load_demo
+	@echo ""
+	@echo "  Madoguchi デモ市 is at  http://$(HOST):$(PORT)/"
+	@echo "    residents:  http://$(HOST):$(PORT)/            (log in by e-mail code; the code is printed below)"
+	@echo "    staff:      http://$(HOST):$(PORT)/staff/       (kodomo-tanto / kodomo-kacho, shimin-tanto …; password demo-pass-2026)"
+	@echo "    API docs:   http://$(HOST):$(PORT)/api/docs"
+	@echo ""
+	MADOGUCHI_DEBUG=1 MADOGUCHI_PUBLIC_URL=http://$(HOST):$(PORT) \
+	MADOGUCHI_EMAIL_BACKEND=django.core.mail.backends.console.EmailBackend \
+	$(BIN)/madoguchi runserver $(HOST):$(PORT)
+
+# Browser tests need Debian's Chromium; install it when missing and we may (root + apt).
+browser-deps:
+	@if [ ! -x /usr/bin/chromium ]; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	  else echo "Chromium is missing: install Debian's 'chromium' package for the browser tests" >&2; exit 1; fi; \
+	fi
+
+test: install browser-deps
+	$(BIN)/ruff check src tests bench
+	$(BIN)/pytest -q $(PYTEST_ARGS)
+
+lint: install
+	$(BIN)/ruff check src tests bench
+
+bench: install
+	$(BIN)/python bench/run.py
+
+clean:
+	rm -rf $(VENV) var build *.egg-info src/*.egg-info

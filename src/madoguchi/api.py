@@ -1,0 +1,217 @@
+"""The public and staff API (django-ninja). OpenAPI at /api/openapi.json, docs at /api/docs."""
+
+import hmac
+from datetime import datetime
+
+from django.http import HttpRequest
+from ninja import Header, NinjaAPI, Schema
+from ninja.errors import HttpError
+from ninja.security import HttpBearer
+
+from madoguchi.applications import auth as resident_auth
+from madoguchi.applications import selectors as app_selectors
+from madoguchi.applications import services as applications
+from madoguchi.applications.models import Status
+from madoguchi.applications.receipts import normalize_receipt_number
+from madoguchi.casework import selectors as case_selectors
+from madoguchi.casework import services as casework
+from madoguchi.catalog.selectors import get_procedure, procedures_for, search
+from madoguchi.core.actors import Actor, client_ip
+from madoguchi.core.japanese import JapaneseInputError, lookup_address, normalize_postal_code
+from madoguchi.core.roles import is_staff_of
+
+api = NinjaAPI(title="Madoguchi API", version="1", urls_namespace="api",
+               description="手続カタログ・電子申請・担当課事務の API")
+
+
+class ResidentBearer(HttpBearer):
+    def authenticate(self, request: HttpRequest, token: str):
+        found = resident_auth.api_token(request.municipality, token)
+        if found and found.account_id:
+            request.account = found.account
+            return found.account
+        return None
+
+
+class StaffBearer(HttpBearer):
+    def authenticate(self, request: HttpRequest, token: str):
+        found = resident_auth.api_token(request.municipality, token)
+        if found and found.staff_user_id and is_staff_of(found.staff_user, request.municipality):
+            request.staff = found.staff_user
+            return found.staff_user
+        return None
+
+
+class ProcedureOut(Schema):
+    code: str
+    title: str
+    summary: str
+    category: str
+    kind: str
+    department: str
+    card_required: bool
+    fee_yen: int
+    form_version: int
+
+
+def _procedure_out(p) -> dict:
+    return {**p.model_dump(include={"code", "title", "summary", "category", "kind", "department",
+                                     "card_required", "fee_yen"}),
+            "form_version": p.current_form.version}
+
+
+@api.get("/health", tags=["system"])
+def health(request):
+    return {"ok": True}
+
+
+@api.get("/procedures", response=list[ProcedureOut], tags=["catalogue"])
+def list_procedures(request, q: str = ""):
+    return [_procedure_out(p) for p in search(procedures_for(request.municipality), q[:100])]
+
+
+@api.get("/procedures/{code}", tags=["catalogue"])
+def procedure_detail(request, code: str):
+    procedure = get_procedure(request.municipality, code)
+    if procedure is None:
+        raise HttpError(404, "手続が見つかりません")
+    return procedure.model_dump(mode="json", by_alias=True, exclude={"forms"}) | {
+        "form": procedure.current_form.model_dump(mode="json", by_alias=True)
+    }
+
+
+@api.get("/postal-codes/{code}", tags=["catalogue"])
+def postal_code(request, code: str):
+    try:
+        normalized = normalize_postal_code(code)
+    except JapaneseInputError as exc:
+        raise HttpError(422, str(exc)) from None
+    return {"postal_code": normalized, "addresses": lookup_address(normalized)}
+
+
+class EmailIn(Schema):
+    email: str
+
+
+class CodeIn(Schema):
+    email: str
+    code: str
+
+
+@api.post("/auth/email-code", response={202: dict}, tags=["residents"])
+def send_code(request, body: EmailIn):
+    try:
+        resident_auth.request_login_code(request.municipality, body.email)
+    except resident_auth.LoginError as exc:
+        raise HttpError(429, str(exc)) from None
+    return 202, {"sent": True}
+
+
+@api.post("/auth/token", tags=["residents"])
+def token(request, body: CodeIn):
+    try:
+        account = resident_auth.verify_login_code(request.municipality, body.email, body.code,
+                                                  client_ip(request))
+    except resident_auth.LoginError as exc:
+        raise HttpError(401, str(exc)) from None
+    return {"token": resident_auth.issue_api_token(request.municipality, account=account, days=1)}
+
+
+class SubmissionIn(Schema):
+    procedure: str
+    answers: dict
+
+
+class SubmissionOut(Schema):
+    id: str
+    receipt_number: str
+    status: str
+    status_token: str
+    submitted_at: datetime
+
+
+def _submission_out(s) -> dict:
+    return {"id": str(s.public_id), "receipt_number": s.receipt_number, "status": s.status,
+            "status_token": applications.status_token(s), "submitted_at": s.submitted_at}
+
+
+@api.post("/submissions", auth=ResidentBearer(), response={201: SubmissionOut, 200: SubmissionOut},
+          tags=["residents"])
+def create_submission(request, body: SubmissionIn, idempotency_key: str = Header(...)):
+    """Submit complete answers. A retry with the same Idempotency-Key returns the same receipt."""
+    procedure = get_procedure(request.municipality, body.procedure)
+    if procedure is None:
+        raise HttpError(404, "手続が見つかりません")
+    if len(idempotency_key) > 64:
+        raise HttpError(422, "Idempotency-Key は64文字以内にしてください")
+    try:
+        submission, created = applications.submit_answers(
+            request.account, procedure, body.answers,
+            Actor.resident(request.account.pk, client_ip(request)), idempotency_key)
+    except applications.SubmissionRefused as exc:
+        raise HttpError(422, {"message": str(exc), "errors": exc.errors}) from None
+    return (201 if created else 200), _submission_out(submission)
+
+
+@api.get("/submissions/{receipt_number}/status", tags=["residents"])
+def submission_status(request, receipt_number: str, x_status_token: str = Header(...)):
+    canonical = normalize_receipt_number(receipt_number)
+    submission = canonical and app_selectors.submission_by_receipt(request.municipality, canonical)
+    if not submission or not hmac.compare_digest(applications.status_token(submission), x_status_token):
+        raise HttpError(404, "受付番号か確認用トークンが違います")
+    return {
+        "receipt_number": submission.receipt_number, "procedure": submission.procedure_code,
+        "status": submission.status, "status_label": Status(submission.status).label,
+        "submitted_at": submission.submitted_at, "updated_at": submission.updated_at,
+        "events": [{"at": e.at, "status": e.to_status, "label": Status(e.to_status).label}
+                   for e in submission.events.all()],
+    }
+
+
+class CaseOut(Schema):
+    id: str
+    receipt_number: str
+    procedure: str
+    department: str
+    status: str
+    submitted_at: datetime
+
+
+@api.get("/staff/cases", auth=StaffBearer(), response=list[CaseOut], tags=["staff"])
+def staff_cases(request, status: str = "", procedure: str = "", page: int = 1):
+    cases = case_selectors.queue(request.staff, request.municipality, status, procedure)
+    start = max(page - 1, 0) * 50
+    return [{"id": str(c.public_id), "receipt_number": c.receipt_number,
+             "procedure": c.procedure_code, "department": c.department.code, "status": c.status,
+             "submitted_at": c.submitted_at} for c in cases[start:start + 50]]
+
+
+class ActionIn(Schema):
+    message: str = ""
+    outcome: str = ""
+    reason: str = ""
+    comment: str = ""
+
+
+@api.post("/staff/cases/{case_id}/actions/{action}", auth=StaffBearer(), tags=["staff"])
+def staff_action(request, case_id: str, action: str, body: ActionIn):
+    case = case_selectors.case_for(request.staff, request.municipality, case_id)
+    if case is None:
+        raise HttpError(404, "案件が見つかりません")
+    actor = Actor.staff(request.staff, client_ip(request))
+    handlers = {
+        "accept": lambda: casework.accept(case, request.staff, actor),
+        "return": lambda: casework.return_for_correction(case, request.staff, actor, body.message),
+        "propose": lambda: casework.propose_decision(case, request.staff, actor, body.outcome,
+                                                     body.reason),
+        "approve": lambda: casework.approve(case, request.staff, actor, body.comment),
+        "send-back": lambda: casework.send_back(case, request.staff, actor, body.comment),
+    }
+    if action not in handlers:
+        raise HttpError(404, "その操作はありません")
+    try:
+        handlers[action]()
+    except casework.CaseActionError as exc:
+        raise HttpError(409, str(exc)) from None
+    case.refresh_from_db()
+    return {"id": str(case.public_id), "status": case.status}

@@ -1,0 +1,107 @@
+"""Resident identification by e-mail one-time code (until the My Number card login lands).
+
+Only hashes of codes and tokens are stored. A code expires, allows a few attempts, and is
+single-use; the e-mail goes through the outbox.
+"""
+
+import hashlib
+import hmac
+import secrets
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from madoguchi.applications.models import ApiToken, LoginCode, ResidentAccount
+from madoguchi.core import audit
+from madoguchi.core.actors import Actor
+from madoguchi.notify.services import enqueue_email
+
+MAX_CODES_PER_HOUR = 5
+
+
+class LoginError(Exception):
+    """Shown to the resident as is."""
+
+
+def _hash(secret: str) -> str:
+    return hmac.new(settings.SECRET_KEY.encode(), secret.encode(), hashlib.sha256).hexdigest()
+
+
+def normalize_email(email: str) -> str:
+    local, _, domain = email.strip().rpartition("@")
+    return f"{local}@{domain.lower()}"
+
+
+@transaction.atomic
+def request_login_code(municipality, email: str) -> None:
+    email = normalize_email(email)
+    recent = LoginCode.objects.filter(
+        municipality=municipality, email=email, created_at__gte=timezone.now() - timedelta(hours=1)
+    ).count()
+    if recent >= MAX_CODES_PER_HOUR:
+        raise LoginError("確認コードの送信が多すぎます。1時間ほどたってからお試しください。")
+    code = f"{secrets.randbelow(10**6):06d}"
+    login_code = LoginCode.objects.create(
+        municipality=municipality,
+        email=email,
+        code_hash=_hash(code),
+        expires_at=timezone.now() + timedelta(seconds=settings.MADOGUCHI_OTP_TTL_SECONDS),
+    )
+    enqueue_email(
+        municipality, email, "login_code",
+        {"code": code, "minutes": settings.MADOGUCHI_OTP_TTL_SECONDS // 60},
+        dedupe_key=f"login-code:{login_code.pk}",
+    )
+
+
+@transaction.atomic
+def verify_login_code(municipality, email: str, code: str, ip_address=None) -> ResidentAccount:
+    email = normalize_email(email)
+    login_code = (
+        LoginCode.objects.select_for_update()
+        .filter(municipality=municipality, email=email, used_at__isnull=True)
+        .order_by("-created_at")
+        .first()
+    )
+    if login_code is None or login_code.expires_at < timezone.now():
+        raise LoginError("確認コードの有効期限が切れています。もう一度コードを送ってください。")
+    if login_code.attempts >= settings.MADOGUCHI_OTP_MAX_ATTEMPTS:
+        raise LoginError("確認コードを何度も間違えたため使えなくなりました。もう一度コードを送ってください。")
+    login_code.attempts += 1
+    cleaned = "".join(ch for ch in code if ch.isdigit())
+    if not hmac.compare_digest(login_code.code_hash, _hash(cleaned)):
+        login_code.save(update_fields=["attempts"])
+        left = settings.MADOGUCHI_OTP_MAX_ATTEMPTS - login_code.attempts
+        raise LoginError(f"確認コードが違います。メールに書かれた6桁の数字を入力してください（あと{left}回）。")
+    login_code.used_at = timezone.now()
+    login_code.save(update_fields=["attempts", "used_at"])
+    account, _ = ResidentAccount.objects.get_or_create(municipality=municipality, email=email)
+    account.last_login_at = timezone.now()
+    account.save(update_fields=["last_login_at"])
+    audit.record(municipality, Actor.resident(account.pk, ip_address), "login", "account", account.pk,
+                 subject_ref=account.ref, method="email_code")
+    return account
+
+
+def issue_api_token(municipality, *, account=None, staff_user=None, label="", days=None) -> str:
+    token = secrets.token_urlsafe(32)
+    ApiToken.objects.create(
+        municipality=municipality, token_hash=_hash(token), account=account, staff_user=staff_user,
+        label=label, expires_at=timezone.now() + timedelta(days=days) if days else None,
+    )
+    return token
+
+
+def api_token(municipality, token: str) -> ApiToken | None:
+    found = ApiToken.objects.select_related("account", "staff_user").filter(
+        municipality=municipality, token_hash=_hash(token)
+    ).first()
+    if found is None or (found.expires_at and found.expires_at < timezone.now()):
+        return None
+    return found
+
+
+def hash_secret(secret: str) -> str:
+    return _hash(secret)

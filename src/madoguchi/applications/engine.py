@@ -1,0 +1,232 @@
+"""The form engine: which fields show, reading a step's input, checking a whole form.
+
+Answers are a dict of field id → clean value; a group holds a list of such dicts.
+What a resident typed that did not pass is kept under RAW (path → text), so a saved
+draft never loses it. Input names: `field`, and `group-<n>-field` inside a group.
+"""
+
+from dataclasses import dataclass, field as dc_field
+
+from madoguchi.applications import attachments
+from madoguchi.applications.fieldvalues import (
+    FieldError,
+    clean_scalar,
+    display,
+    input_text,
+    required_message,
+)
+from madoguchi.catalog.schema import Condition, FieldType, FormDefinition, FormField, Step
+
+RAW = "__raw__"
+
+
+def matches(condition: Condition, value) -> bool:
+    if condition.checked is not None:
+        return bool(value) == condition.checked
+    if condition.equals is not None:
+        return value == condition.equals or (isinstance(value, list) and condition.equals in value)
+    return value in (condition.in_ or [])
+
+
+def visible(field: FormField, answers: dict, item: dict | None = None) -> bool:
+    if field.show_if is None:
+        return True
+    name = field.show_if.field
+    scope = item if item is not None and (name in item or name not in answers) else answers
+    return matches(field.show_if, scope.get(field.show_if.field))
+
+
+@dataclass
+class StepResult:
+    answers: dict
+    errors: dict[str, str] = dc_field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+
+def group_count(data, group: FormField, answers: dict) -> int:
+    try:
+        count = int(data.get(f"{group.id}-count", ""))
+    except ValueError:
+        count = len(answers.get(group.id) or []) or max(group.min_items, 1)
+    return max(0, min(count, group.max_items))
+
+
+def _read_value(field: FormField, data, name: str):
+    if field.type == FieldType.CHECKBOX:
+        return data.getlist(name) if field.options else (data.get(name) == "on" or None)
+    value = data.get(name, "")
+    return value if value.strip() else None
+
+
+def _read_field(field, data, name, previous, scope, raw, errors, files, account):
+    """Read one scalar or file field into scope[field.id]; record raw text and errors."""
+    raw.pop(name, None)
+    if field.type == FieldType.FILE:
+        upload = files.get(name) if files else None
+        if upload is not None and upload.size:
+            try:
+                stored = attachments.store(account, upload.name, upload.read(), field.accept)
+            except attachments.AttachmentRejected as exc:
+                errors[name] = str(exc)
+                return
+            scope[field.id] = {"id": str(stored.public_id), "filename": stored.filename,
+                               "size": stored.size}
+        elif data.get(f"{name}-remove") == "on":
+            scope.pop(field.id, None)
+        elif previous is not None:
+            scope[field.id] = previous
+        return
+    value = _read_value(field, data, name)
+    if value is None:
+        scope.pop(field.id, None)
+        return
+    try:
+        scope[field.id] = clean_scalar(field, value)
+    except FieldError as exc:
+        scope.pop(field.id, None)
+        errors[name] = str(exc)
+        if isinstance(value, str):
+            raw[name] = value
+
+
+def read_step(step: Step, data, files, answers: dict, account, strict: bool) -> StepResult:
+    """Read a step's POST. `strict` (the 次へ button) also reports missing required fields."""
+    merged = dict(answers)
+    raw = dict(merged.get(RAW, {}))
+    errors: dict[str, str] = {}
+    for field in step.fields:
+        if field.type == FieldType.GROUP:
+            items = []
+            previous_items = answers.get(field.id) or []
+            for index in range(group_count(data, field, answers)):
+                item: dict = {}
+                prev_item = previous_items[index] if index < len(previous_items) else {}
+                for sub in field.fields:
+                    name = f"{field.id}-{index}-{sub.id}"
+                    _read_field(sub, data, name, prev_item.get(sub.id), item, raw, errors,
+                                files=files, account=account)
+                items.append(item)
+            merged[field.id] = items
+            continue
+        _read_field(field, data, field.id, answers.get(field.id), merged, raw, errors,
+                    files=files, account=account)
+    _drop_hidden(step, merged, raw, errors)
+    if strict:
+        errors.update(required_errors(step, merged))
+    if raw:
+        merged[RAW] = raw
+    else:
+        merged.pop(RAW, None)
+    return StepResult(merged, errors)
+
+
+def _drop_hidden(step: Step, answers: dict, raw: dict, errors: dict) -> None:
+    """A field hidden by its condition keeps no value and no error."""
+    for field in step.fields:
+        if not visible(field, answers):
+            answers.pop(field.id, None)
+            for key in [k for k in list(raw) + list(errors) if k == field.id or k.startswith(f"{field.id}-")]:
+                raw.pop(key, None)
+                errors.pop(key, None)
+            continue
+        if field.type == FieldType.GROUP:
+            for index, item in enumerate(answers.get(field.id) or []):
+                for sub in field.fields:
+                    if not visible(sub, answers, item):
+                        item.pop(sub.id, None)
+                        name = f"{field.id}-{index}-{sub.id}"
+                        raw.pop(name, None)
+                        errors.pop(name, None)
+
+
+def required_errors(step: Step, answers: dict) -> dict[str, str]:
+    errors: dict[str, str] = {}
+    raw = answers.get(RAW, {})
+    for field in step.fields:
+        if not visible(field, answers):
+            continue
+        if field.type == FieldType.GROUP:
+            items = answers.get(field.id) or []
+            if len(items) < field.min_items:
+                errors[field.id] = f"{field.label}を{field.min_items}件以上入力してください"
+            for index, item in enumerate(items):
+                for sub in field.fields:
+                    name = f"{field.id}-{index}-{sub.id}"
+                    if name in raw:
+                        errors[name] = "入力内容を確認してください"
+                    elif sub.required and visible(sub, answers, item) and item.get(sub.id) in (None, "", []):
+                        errors[name] = required_message(sub)
+            continue
+        if field.id in raw:
+            errors[field.id] = "入力内容を確認してください"
+        elif field.required and answers.get(field.id) in (None, "", [], False):
+            errors[field.id] = required_message(field)
+    return errors
+
+
+def first_incomplete_step(form: FormDefinition, answers: dict) -> int | None:
+    for index, step in enumerate(form.steps):
+        if required_errors(step, answers):
+            return index
+    return None
+
+
+def summary(form: FormDefinition, answers: dict) -> list[dict]:
+    """Steps with (label, display value) rows, for the 確認画面, the receipt and the case page."""
+    sections = []
+    for index, step in enumerate(form.steps):
+        rows: list[tuple[str, str]] = []
+        for field in step.fields:
+            if not visible(field, answers):
+                continue
+            if field.type == FieldType.GROUP:
+                for n, item in enumerate(answers.get(field.id) or [], start=1):
+                    for sub in field.fields:
+                        if visible(sub, answers, item):
+                            rows.append((f"{field.item_label or field.label}{n} {sub.label}",
+                                         display(sub, item.get(sub.id))))
+                continue
+            rows.append((field.label, display(field, answers.get(field.id))))
+        sections.append({"index": index, "title": step.title, "rows": rows})
+    return sections
+
+
+def flat_rows(form: FormDefinition, answers: dict) -> list[tuple[str, str]]:
+    return [row for section in summary(form, answers) for row in section["rows"]]
+
+
+def attachment_ids(form: FormDefinition, answers: dict) -> list[str]:
+    ids = []
+    for step in form.steps:
+        for field in step.fields:
+            if field.type == FieldType.FILE and isinstance(answers.get(field.id), dict):
+                ids.append(answers[field.id]["id"])
+    return ids
+
+
+def validate_answers(form: FormDefinition, answers: dict) -> dict[str, str]:
+    """Check a complete answer set (API submissions): types, choices, required, conditions.
+    Returns path → message; empty when the answers can be submitted."""
+    errors: dict[str, str] = {}
+    for step in form.steps:
+        for field in step.fields:
+            if not visible(field, answers) or field.type in {FieldType.FILE, FieldType.GROUP}:
+                continue
+            value = answers.get(field.id)
+            if value in (None, "", []):
+                continue
+            try:
+                answers[field.id] = clean_scalar(field, value)
+            except FieldError as exc:
+                errors[field.id] = str(exc)
+        errors.update({k: v for k, v in required_errors(step, answers).items() if k not in errors})
+    return errors
+
+
+__all__ = [
+    "RAW", "StepResult", "attachment_ids", "first_incomplete_step", "flat_rows", "input_text",
+    "read_step", "required_errors", "summary", "validate_answers", "visible",
+]

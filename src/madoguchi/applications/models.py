@@ -1,0 +1,196 @@
+"""Drafts, submissions and everything the resident sees of them in My Page.
+
+Answers, attachments and messages are encrypted at rest (madoguchi.core.crypto).
+"""
+
+import uuid
+
+from django.db import models
+
+from madoguchi.core.models import ActorKind, Department, Municipality
+
+
+class ResidentAccount(models.Model):
+    """A resident known by a confirmed e-mail address (the card login links here later)."""
+
+    municipality = models.ForeignKey(Municipality, on_delete=models.PROTECT, related_name="+")
+    email = models.EmailField()
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_login_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["municipality", "email"], name="one_account_per_email")
+        ]
+
+    @property
+    def ref(self) -> str:
+        return f"resident:{self.pk}"
+
+
+class LoginCode(models.Model):
+    """A one-time code sent by e-mail; only its hash is kept."""
+
+    municipality = models.ForeignKey(Municipality, on_delete=models.CASCADE, related_name="+")
+    email = models.EmailField()
+    code_hash = models.CharField(max_length=64)
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    attempts = models.PositiveSmallIntegerField(default=0)
+    used_at = models.DateTimeField(null=True, blank=True)
+
+
+class ApiToken(models.Model):
+    """A bearer token for the API (residents after the e-mail code; staff from the admin)."""
+
+    municipality = models.ForeignKey(Municipality, on_delete=models.CASCADE, related_name="+")
+    token_hash = models.CharField(max_length=64, unique=True)
+    account = models.ForeignKey(ResidentAccount, null=True, blank=True, on_delete=models.CASCADE)
+    staff_user = models.ForeignKey("auth.User", null=True, blank=True, on_delete=models.CASCADE)
+    label = models.CharField(max_length=100, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField(null=True, blank=True)
+
+
+class Attachment(models.Model):
+    """An uploaded file, checked by content, stored encrypted. Immutable once stored."""
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    municipality = models.ForeignKey(Municipality, on_delete=models.PROTECT, related_name="+")
+    account = models.ForeignKey(ResidentAccount, on_delete=models.PROTECT, related_name="attachments")
+    filename = models.CharField(max_length=200)
+    content_type = models.CharField(max_length=64)
+    size = models.PositiveIntegerField()
+    sha256 = models.CharField(max_length=64)
+    data = models.BinaryField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+
+class Draft(models.Model):
+    """Answers in progress, saved at every step so nothing is lost when a session ends."""
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    municipality = models.ForeignKey(Municipality, on_delete=models.PROTECT, related_name="+")
+    account = models.ForeignKey(ResidentAccount, on_delete=models.CASCADE, related_name="drafts")
+    procedure_code = models.CharField(max_length=64)
+    form_version = models.PositiveIntegerField()
+    answers = models.BinaryField(help_text="encrypted JSON")
+    sources = models.JSONField(default=dict, help_text="field path → where the value came from")
+    step = models.PositiveSmallIntegerField(default=0)
+    correcting = models.ForeignKey(
+        "Submission", null=True, blank=True, on_delete=models.CASCADE, related_name="+",
+        help_text="set when the draft corrects a returned submission",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    submitted_at = models.DateTimeField(null=True, blank=True)
+
+
+class Status(models.TextChoices):
+    SUBMITTED = "submitted", "受付待ち"
+    ACCEPTED = "accepted", "審査中"
+    RETURNED = "returned", "差戻し（修正をお願いしています）"
+    PENDING_APPROVAL = "pending_approval", "決裁中"
+    APPROVED = "approved", "承認"
+    REJECTED = "rejected", "却下"
+    WITHDRAWN = "withdrawn", "取下げ"
+
+
+class Submission(models.Model):
+    """A submitted application or notification: one receipt number, one or more versions."""
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    municipality = models.ForeignKey(Municipality, on_delete=models.PROTECT, related_name="+")
+    receipt_number = models.CharField(max_length=16)
+    procedure_code = models.CharField(max_length=64, db_index=True)
+    form_version = models.PositiveIntegerField()
+    department = models.ForeignKey(Department, on_delete=models.PROTECT, related_name="submissions")
+    account = models.ForeignKey(ResidentAccount, on_delete=models.PROTECT, related_name="submissions",
+                                help_text="whom it concerns: the applicant")
+    actor_kind = models.CharField(max_length=16, choices=ActorKind.choices, help_text="who submitted")
+    actor_ref = models.CharField(max_length=64)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.SUBMITTED)
+    draft = models.OneToOneField(Draft, null=True, blank=True, on_delete=models.SET_NULL,
+                                 related_name="submission")
+    idempotency_key = models.CharField(max_length=64, null=True, blank=True)
+    fee_yen = models.PositiveIntegerField(default=0)
+    submitted_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["municipality", "receipt_number"], name="receipt_unique_per_city"),
+            models.UniqueConstraint(fields=["municipality", "idempotency_key"], name="idempotency_per_city"),
+        ]
+        indexes = [models.Index(fields=["department", "status", "submitted_at"])]
+
+    @property
+    def current_version(self) -> "SubmissionVersion":
+        return self.versions.order_by("-number").first()
+
+
+class SubmissionVersion(models.Model):
+    """The answers as submitted; a correction after 差戻し adds a version, never overwrites."""
+
+    submission = models.ForeignKey(Submission, on_delete=models.CASCADE, related_name="versions")
+    number = models.PositiveSmallIntegerField()
+    form_version = models.PositiveIntegerField()
+    answers = models.BinaryField(help_text="encrypted JSON")
+    sources = models.JSONField(default=dict)
+    actor_kind = models.CharField(max_length=16, choices=ActorKind.choices)
+    actor_ref = models.CharField(max_length=64)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["submission", "number"], name="version_number_unique")
+        ]
+
+
+class SubmissionEvent(models.Model):
+    """The status timeline shown in My Page and on the case (append-only)."""
+
+    submission = models.ForeignKey(Submission, on_delete=models.CASCADE, related_name="events")
+    at = models.DateTimeField(auto_now_add=True)
+    from_status = models.CharField(max_length=20, blank=True)
+    to_status = models.CharField(max_length=20, choices=Status.choices)
+    actor_kind = models.CharField(max_length=16, choices=ActorKind.choices)
+    actor_ref = models.CharField(max_length=64)
+    note = models.TextField(blank=True, help_text="shown to the resident (e.g. why it was returned)")
+
+    class Meta:
+        ordering = ["at", "id"]
+
+
+class Message(models.Model):
+    """The two-way thread between the resident and the department about one submission."""
+
+    class Sender(models.TextChoices):
+        RESIDENT = "resident", "申請者"
+        DEPARTMENT = "department", "担当課"
+
+    submission = models.ForeignKey(Submission, on_delete=models.CASCADE, related_name="messages")
+    sender = models.CharField(max_length=16, choices=Sender.choices)
+    staff_user = models.ForeignKey("auth.User", null=True, blank=True, on_delete=models.SET_NULL)
+    body = models.BinaryField(help_text="encrypted text")
+    at = models.DateTimeField(auto_now_add=True)
+    read_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["at", "id"]
+
+
+class IssuedDocument(models.Model):
+    """A PDF issued to the resident: the receipt (受付票) or the decision notice (決定通知書)."""
+
+    class Kind(models.TextChoices):
+        RECEIPT = "receipt", "受付票"
+        NOTICE = "notice", "決定通知書"
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    submission = models.ForeignKey(Submission, on_delete=models.CASCADE, related_name="documents")
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    title = models.CharField(max_length=200)
+    data = models.BinaryField(help_text="encrypted PDF")
+    sha256 = models.CharField(max_length=64, help_text="of the PDF; the verify page compares it")
+    created_at = models.DateTimeField(auto_now_add=True)

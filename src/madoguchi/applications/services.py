@@ -1,0 +1,261 @@
+"""Drafts, submission, corrections, the status timeline, messages and issued documents.
+
+Each function is one transaction. Staff actions reach the status through `transition`,
+which applies the state machine in workflow.py and writes the timeline and audit log.
+"""
+
+import hashlib
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from madoguchi.applications import engine
+from madoguchi.applications.auth import hash_secret
+from madoguchi.applications.models import (
+    Draft,
+    IssuedDocument,
+    Message,
+    Status,
+    Submission,
+    SubmissionEvent,
+    SubmissionVersion,
+)
+from madoguchi.applications.receipts import new_receipt_number
+from madoguchi.applications.workflow import action_for
+from madoguchi.catalog.schema import Procedure
+from madoguchi.catalog.selectors import department_for
+from madoguchi.core import audit
+from madoguchi.core.actors import Actor
+from madoguchi.core.crypto import decrypt_bytes, decrypt_json, encrypt_bytes, encrypt_json
+from madoguchi.notify.services import enqueue_email
+
+SOURCE_ACCOUNT = "account"  # the confirmed e-mail of the logged-in resident
+SOURCE_RESIDENT = "resident"
+
+
+class SubmissionRefused(Exception):
+    """The submission cannot be stored; `errors` maps field paths to plain Japanese messages."""
+
+    def __init__(self, message: str, errors: dict | None = None):
+        super().__init__(message)
+        self.errors = errors or {}
+
+
+def answers_of(obj) -> dict:
+    """Decrypt a draft's or a version's answers."""
+    return decrypt_json(obj.answers) if obj.answers else {}
+
+
+def _prefill(procedure: Procedure, account) -> tuple[dict, dict]:
+    answers, sources = {}, {}
+    for step in procedure.current_form.steps:
+        for field in step.fields:
+            if field.prefill == "applicant_email":
+                answers[field.id] = account.email
+                sources[field.id] = SOURCE_ACCOUNT
+    return answers, sources
+
+
+@transaction.atomic
+def start_draft(account, procedure: Procedure) -> Draft:
+    answers, sources = _prefill(procedure, account)
+    return Draft.objects.create(
+        municipality=account.municipality, account=account, procedure_code=procedure.code,
+        form_version=procedure.current_form.version, answers=encrypt_json(answers), sources=sources,
+    )
+
+
+def open_drafts(account):
+    return Draft.objects.filter(account=account, submitted_at__isnull=True).order_by("-updated_at")
+
+
+@transaction.atomic
+def save_draft(draft: Draft, answers: dict, step: int, typed_fields: list[str]) -> None:
+    """Store answers; fields the resident typed on this step are marked as theirs."""
+    sources = dict(draft.sources)
+    for name in typed_fields:
+        if name in answers:
+            sources.setdefault(name, SOURCE_RESIDENT)
+    draft.answers = encrypt_json(answers)
+    draft.sources = {k: v for k, v in sources.items() if k in answers}
+    draft.step = step
+    draft.save(update_fields=["answers", "sources", "step", "updated_at"])
+
+
+def status_token(submission: Submission) -> str:
+    """The secret that, with the receipt number, lets a caller read the status. Derived, not
+    stored, so a retried API call returns it again; rotating SECRET_KEY invalidates it."""
+    return hash_secret(f"status:{submission.public_id}")[:32]
+
+
+def _clean_answers(answers: dict) -> dict:
+    return {k: v for k, v in answers.items() if k != engine.RAW}
+
+
+def _create_submission(account, procedure: Procedure, form_version: int, answers: dict,
+                       sources: dict, actor: Actor, draft=None, idempotency_key=None):
+    department = department_for(account.municipality, procedure)
+    for _ in range(5):
+        try:
+            with transaction.atomic():
+                submission = Submission.objects.create(
+                    municipality=account.municipality, receipt_number=new_receipt_number(),
+                    procedure_code=procedure.code, form_version=form_version,
+                    department=department, account=account, actor_kind=actor.kind,
+                    actor_ref=actor.ref, draft=draft, idempotency_key=idempotency_key,
+                    fee_yen=procedure.fee_yen,
+                )
+            break
+        except IntegrityError:
+            if draft is not None and Submission.objects.filter(draft=draft).exists():
+                raise
+            if idempotency_key and Submission.objects.filter(
+                municipality=account.municipality, idempotency_key=idempotency_key
+            ).exists():
+                raise
+            continue  # a receipt number collision: draw again
+    else:
+        raise SubmissionRefused("受付番号を発行できませんでした。時間をおいてもう一度送信してください。")
+    SubmissionVersion.objects.create(
+        submission=submission, number=1, form_version=form_version,
+        answers=encrypt_json(answers), sources=sources, actor_kind=actor.kind, actor_ref=actor.ref,
+    )
+    SubmissionEvent.objects.create(submission=submission, to_status=Status.SUBMITTED,
+                                   actor_kind=actor.kind, actor_ref=actor.ref)
+    audit.record(account.municipality, actor, "submit", "submission", submission.public_id,
+                 subject_ref=account.ref, procedure=procedure.code, form_version=form_version)
+    enqueue_email(account.municipality, account.email, "submitted",
+                  {"submission": submission, "procedure": procedure},
+                  dedupe_key=f"submitted:{submission.pk}")
+    return submission
+
+
+def submit_draft(draft: Draft, procedure: Procedure, actor: Actor) -> Submission:
+    """Submit once: a double click or a retry returns the same submission and receipt."""
+    try:
+        with transaction.atomic():
+            locked = Draft.objects.select_for_update().get(pk=draft.pk)
+            existing = Submission.objects.filter(draft=locked).first()
+            if existing is not None:
+                return existing
+            if locked.submitted_at is not None:  # a correction draft already resubmitted
+                return locked.correcting
+            answers = answers_of(locked)
+            form = procedure.form(locked.form_version)
+            incomplete = engine.first_incomplete_step(form, answers)
+            if incomplete is not None:
+                raise SubmissionRefused("入力されていない項目があります。", {"step": str(incomplete)})
+            answers = _clean_answers(answers)
+            if locked.correcting_id:
+                submission = _resubmit(locked, answers, actor)
+            else:
+                submission = _create_submission(locked.account, procedure, locked.form_version,
+                                                answers, locked.sources, actor, draft=locked)
+            locked.submitted_at = timezone.now()
+            locked.save(update_fields=["submitted_at"])
+            return submission
+    except IntegrityError:
+        return Submission.objects.get(draft=draft)
+
+
+def submit_answers(account, procedure: Procedure, answers: dict, actor: Actor,
+                   idempotency_key: str) -> tuple[Submission, bool]:
+    """The API path: complete answers in one call. Returns (submission, created)."""
+    existing = Submission.objects.filter(municipality=account.municipality,
+                                         idempotency_key=idempotency_key).first()
+    if existing is not None:
+        if existing.account_id != account.pk:
+            raise SubmissionRefused("この Idempotency-Key は別の申請で使われています。")
+        return existing, False
+    answers = _clean_answers(dict(answers))
+    errors = engine.validate_answers(procedure.current_form, answers)
+    if errors:
+        raise SubmissionRefused("入力内容に誤りがあります。", errors)
+    sources = {k: SOURCE_RESIDENT for k in answers}
+    try:
+        with transaction.atomic():
+            return _create_submission(account, procedure, procedure.current_form.version, answers,
+                                      sources, actor, idempotency_key=idempotency_key), True
+    except IntegrityError:
+        return Submission.objects.get(municipality=account.municipality,
+                                      idempotency_key=idempotency_key), False
+
+
+@transaction.atomic
+def start_correction(submission: Submission, account) -> Draft:
+    """After 差戻し the resident edits a copy of the last version; the original is kept."""
+    if submission.status != Status.RETURNED:
+        raise SubmissionRefused("この申請はいま修正できません。")
+    existing = Draft.objects.filter(correcting=submission, submitted_at__isnull=True).first()
+    if existing:
+        return existing
+    version = submission.current_version
+    return Draft.objects.create(
+        municipality=submission.municipality, account=account,
+        procedure_code=submission.procedure_code, form_version=version.form_version,
+        answers=version.answers, sources=version.sources, correcting=submission,
+    )
+
+
+def _resubmit(draft: Draft, answers: dict, actor: Actor) -> Submission:
+    submission = Submission.objects.select_for_update().get(pk=draft.correcting_id)
+    number = submission.versions.count() + 1
+    SubmissionVersion.objects.create(
+        submission=submission, number=number, form_version=draft.form_version,
+        answers=encrypt_json(answers), sources=draft.sources, actor_kind=actor.kind,
+        actor_ref=actor.ref,
+    )
+    transition(submission, Status.SUBMITTED, actor, note="", version=number)
+    return submission
+
+
+def transition(submission: Submission, target: str, actor: Actor, note: str = "", **detail) -> None:
+    """Move a submission along the state machine; the caller holds the transaction."""
+    action = action_for(submission.status, target)
+    SubmissionEvent.objects.create(
+        submission=submission, from_status=submission.status, to_status=target,
+        actor_kind=actor.kind, actor_ref=actor.ref, note=note,
+    )
+    submission.status = target
+    submission.save(update_fields=["status", "updated_at"])
+    audit.record(submission.municipality, actor, action, "submission", submission.public_id,
+                 subject_ref=submission.account.ref, **detail)
+    if target in {Status.RETURNED, Status.APPROVED, Status.REJECTED}:
+        enqueue_email(submission.municipality, submission.account.email, f"status_{target}",
+                      {"submission": submission, "note": note},
+                      dedupe_key=f"status:{submission.pk}:{submission.events.count()}")
+
+
+@transaction.atomic
+def post_message(submission: Submission, body: str, actor: Actor, staff_user=None) -> Message:
+    text = body.strip()
+    if not text:
+        raise SubmissionRefused("メッセージを入力してください。")
+    if len(text) > 2000:
+        raise SubmissionRefused("メッセージは2000文字以内で入力してください。")
+    sender = Message.Sender.DEPARTMENT if staff_user else Message.Sender.RESIDENT
+    message = Message.objects.create(submission=submission, sender=sender, staff_user=staff_user,
+                                     body=encrypt_bytes(text.encode()))
+    audit.record(submission.municipality, actor, "message", "submission", submission.public_id,
+                 subject_ref=submission.account.ref, sender=sender)
+    if staff_user:
+        enqueue_email(submission.municipality, submission.account.email, "message",
+                      {"submission": submission}, dedupe_key=f"message:{message.pk}")
+    return message
+
+
+def message_text(message: Message) -> str:
+    return decrypt_bytes(message.body).decode()
+
+
+def issue_document(submission: Submission, kind: str, title: str, pdf: bytes,
+                   public_id=None) -> IssuedDocument:
+    extra = {"public_id": public_id} if public_id else {}
+    return IssuedDocument.objects.create(
+        submission=submission, kind=kind, title=title, data=encrypt_bytes(pdf), **extra,
+        sha256=hashlib.sha256(pdf).hexdigest(),
+    )
+
+
+def document_bytes(document: IssuedDocument) -> bytes:
+    return decrypt_bytes(document.data)

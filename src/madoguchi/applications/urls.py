@@ -1,0 +1,24 @@
+from django.urls import path
+
+from madoguchi.applications.views import auth, catalogue, forms, mypage, verify
+
+app_name = "applications"
+urlpatterns = [
+    path("", catalogue.catalogue, name="catalogue"),
+    path("procedures/<slug:code>/", catalogue.procedure_detail, name="procedure"),
+    path("procedures/<slug:code>/start/", forms.start, name="start"),
+    path("drafts/<uuid:draft_id>/", forms.resume, name="resume"),
+    path("drafts/<uuid:draft_id>/steps/<int:index>/", forms.step, name="step"),
+    path("drafts/<uuid:draft_id>/confirm/", forms.confirm, name="confirm"),
+    path("drafts/<uuid:draft_id>/discard/", forms.discard, name="discard"),
+    path("login/", auth.login, name="login"),
+    path("login/code/", auth.login_code, name="login_code"),
+    path("logout/", auth.logout, name="logout"),
+    path("mypage/", mypage.mypage, name="mypage"),
+    path("mypage/submissions/<uuid:public_id>/", mypage.submission, name="submission"),
+    path("mypage/submissions/<uuid:public_id>/done/", mypage.submitted, name="submitted"),
+    path("mypage/submissions/<uuid:public_id>/receipt.pdf", mypage.receipt, name="receipt"),
+    path("mypage/submissions/<uuid:public_id>/correct/", mypage.correct, name="correct"),
+    path("mypage/documents/<uuid:public_id>/", mypage.document, name="document"),
+    path("verify/<uuid:public_id>/", verify.verify, name="verify"),
+]

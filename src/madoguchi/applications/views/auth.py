@@ -1,0 +1,63 @@
+"""E-mail one-time code login. The address travels in the session, never in a URL."""
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_POST
+
+from madoguchi.applications.auth import LoginError, request_login_code, verify_login_code
+from madoguchi.applications.views.common import SESSION_KEY, safe_next
+from madoguchi.core.actors import client_ip
+
+PENDING_EMAIL = "login_email"
+
+
+def login(request):
+    error = ""
+    email = request.session.get(PENDING_EMAIL, "")
+    next_url = safe_next(request, reverse("applications:mypage"))
+    if request.method == "POST":
+        email = request.POST.get("email", "").strip()
+        try:
+            validate_email(email)
+            request_login_code(request.municipality, email)
+        except ValidationError:
+            error = "メールアドレスの形式が正しくありません（例: taro@example.jp）"
+        except LoginError as exc:
+            error = str(exc)
+        else:
+            request.session[PENDING_EMAIL] = email
+            return redirect(f"{reverse('applications:login_code')}?next={next_url}")
+    return render(request, "applications/login.html",
+                  {"email": email, "error": error, "next": next_url}, status=400 if error else 200)
+
+
+def login_code(request):
+    email = request.session.get(PENDING_EMAIL)
+    if not email:
+        return redirect("applications:login")
+    error = ""
+    next_url = safe_next(request, reverse("applications:mypage"))
+    if request.method == "POST":
+        try:
+            account = verify_login_code(request.municipality, email, request.POST.get("code", ""),
+                                        client_ip(request))
+        except LoginError as exc:
+            error = str(exc)
+        else:
+            request.session.cycle_key()
+            request.session.pop(PENDING_EMAIL, None)
+            request.session[SESSION_KEY] = account.pk
+            messages.success(request, "ログインしました。")
+            return redirect(next_url)
+    return render(request, "applications/login_code.html",
+                  {"email": email, "error": error, "next": next_url}, status=400 if error else 200)
+
+
+@require_POST
+def logout(request):
+    request.session.flush()
+    messages.info(request, "ログアウトしました。")
+    return redirect("applications:catalogue")

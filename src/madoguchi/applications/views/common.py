@@ -1,0 +1,41 @@
+"""Helpers shared by the resident views: who is logged in, and the login gate."""
+
+from functools import wraps
+
+from django.shortcuts import redirect
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+
+from madoguchi.applications.models import ResidentAccount
+from madoguchi.core.actors import Actor, client_ip
+
+SESSION_KEY = "resident_account_id"
+
+
+def current_account(request) -> ResidentAccount | None:
+    account_id = request.session.get(SESSION_KEY)
+    if not account_id:
+        return None
+    return ResidentAccount.objects.filter(pk=account_id, municipality=request.municipality).first()
+
+
+def resident_required(view):
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        request.account = current_account(request)
+        if request.account is None:
+            return redirect(f"{reverse('applications:login')}?next={request.path}")
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+def resident_actor(request) -> Actor:
+    return Actor.resident(request.account.pk, client_ip(request))
+
+
+def safe_next(request, default: str) -> str:
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    if target and url_has_allowed_host_and_scheme(target, {request.get_host()}):
+        return target
+    return default

@@ -1,0 +1,154 @@
+"""The multi-step form: one page per step, then the 確認画面, then submit.
+
+Every step is a plain POST, so the form works without JavaScript; buttons carry
+`_action`: next, back, save, add:<group>, remove:<group>:<n>, lookup:<postal field>.
+"""
+
+from django.contrib import messages
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_POST
+
+from madoguchi.applications import engine, selectors, services
+from madoguchi.applications.formview import step_context
+from madoguchi.applications.views.common import resident_actor, resident_required
+from madoguchi.catalog.schema import FieldType
+from madoguchi.catalog.selectors import get_procedure
+from madoguchi.core.japanese import lookup_address, normalize_postal_code
+from madoguchi.core.japanese import JapaneseInputError
+
+
+def _load(request, draft_id):
+    draft = selectors.draft_of(request.account, draft_id)
+    if draft is None:
+        raise Http404
+    if draft.submitted_at is not None:
+        return draft, None, None
+    procedure = get_procedure(request.municipality, draft.procedure_code)
+    if procedure is None:
+        raise Http404
+    return draft, procedure, procedure.form(draft.form_version)
+
+
+@require_POST
+@resident_required
+def start(request, code):
+    procedure = get_procedure(request.municipality, code)
+    if procedure is None:
+        raise Http404
+    draft = services.start_draft(request.account, procedure)
+    return redirect("applications:step", draft.public_id, 0)
+
+
+@resident_required
+def resume(request, draft_id):
+    draft, procedure, form = _load(request, draft_id)
+    if procedure is None:
+        return redirect("applications:mypage")
+    return redirect("applications:step", draft.public_id, min(draft.step, len(form.steps)))
+
+
+def _apply_action(action: str, step, data, answers: dict) -> str:
+    """Structural actions on the step: add or remove a group item, look up an address."""
+    if action.startswith("add:"):
+        group = next(f for f in step.fields if f.id == action[4:] and f.type == FieldType.GROUP)
+        items = answers.setdefault(group.id, [])
+        if len(items) < group.max_items:
+            items.append({})
+            return f"{group.item_label or group.label}を追加しました"
+        return f"{group.label}は{group.max_items}件までです"
+    if action.startswith("remove:"):
+        _, group_id, index = action.split(":")
+        items = answers.get(group_id) or []
+        if index.isdigit() and int(index) < len(items):
+            items.pop(int(index))
+            raw = answers.get(engine.RAW, {})
+            for key in [k for k in raw if k.startswith(f"{group_id}-")]:
+                raw.pop(key)
+            return "削除しました"
+    if action.startswith("lookup:"):
+        field = next((f for f in step.fields if f.id == action[7:]), None)
+        if field and field.address_field:
+            try:
+                code = normalize_postal_code(data.get(field.id, ""))
+            except JapaneseInputError as exc:
+                return str(exc)
+            found = lookup_address(code)
+            if found:
+                answers[field.id] = code
+                answers[field.address_field] = found[0]
+                return "住所を入力しました。番地・建物名を続けて入力してください。"
+            return "この郵便番号の住所が見つかりませんでした。住所を直接入力してください。"
+    return ""
+
+
+@resident_required
+def step(request, draft_id, index):
+    draft, procedure, form = _load(request, draft_id)
+    if procedure is None:
+        return redirect("applications:mypage")
+    if index >= len(form.steps):
+        return redirect("applications:confirm", draft.public_id)
+    current = form.steps[index]
+    answers = services.answers_of(draft)
+    errors: dict = {}
+    if request.method == "POST":
+        action = request.POST.get("_action", "next")
+        result = engine.read_step(current, request.POST, request.FILES, answers,
+                                  request.account, strict=action == "next")
+        answers = result.answers
+        notice = _apply_action(action, current, request.POST, answers)
+        typed = [f.id for f in current.fields]
+        if action == "next" and result.ok:
+            services.save_draft(draft, answers, index + 1, typed)
+            return redirect("applications:step", draft.public_id, index + 1)
+        services.save_draft(draft, answers, index, typed)
+        if action == "back":
+            return redirect("applications:step", draft.public_id, max(index - 1, 0))
+        if action == "save":
+            messages.success(request, "一時保存しました。マイページからいつでも続きを入力できます。")
+            return redirect("applications:step", draft.public_id, index)
+        if notice:
+            messages.info(request, notice)
+        errors = result.errors if action == "next" else {}
+        if not errors and action != "next":
+            return redirect(f"{reverse('applications:step', args=[draft.public_id, index])}#main")
+    context = step_context(procedure, form, current, index, answers, errors, draft)
+    return render(request, "applications/step.html", context, status=400 if errors else 200)
+
+
+@resident_required
+def confirm(request, draft_id):
+    draft, procedure, form = _load(request, draft_id)
+    if procedure is None:
+        submission = selectors.submissions_of(request.account).filter(draft=draft).first() or draft.correcting
+        return redirect("applications:submitted", submission.public_id)
+    answers = services.answers_of(draft)
+    incomplete = engine.first_incomplete_step(form, answers)
+    if incomplete is not None:
+        messages.error(request, "入力されていない項目があります。")
+        return redirect("applications:step", draft.public_id, incomplete)
+    if request.method == "POST":
+        try:
+            submission = services.submit_draft(draft, procedure, resident_actor(request))
+        except services.SubmissionRefused as exc:
+            messages.error(request, str(exc))
+            return redirect("applications:step", draft.public_id, int(exc.errors.get("step", 0)))
+        return redirect("applications:submitted", submission.public_id)
+    return render(request, "applications/confirm.html", {
+        "procedure": procedure, "form": form, "draft": draft,
+        "sections": engine.summary(form, answers), "steps": form.steps,
+        "step_count": len(form.steps) + 1, "step_number": len(form.steps) + 1,
+    })
+
+
+@require_POST
+@resident_required
+def discard(request, draft_id):
+    draft = selectors.draft_of(request.account, draft_id)
+    if draft is None or draft.submitted_at is not None:
+        raise Http404
+    draft.delete()
+    messages.info(request, "下書きを削除しました。")
+    return redirect("applications:mypage")

@@ -1,0 +1,100 @@
+"""My Page: the resident's applications, their timeline, messages and documents."""
+
+from django.contrib import messages
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+
+from madoguchi.applications import selectors, services
+from madoguchi.applications.documents import receipt_pdf
+from madoguchi.applications.models import Status
+from madoguchi.applications.views.common import resident_actor, resident_required
+from madoguchi.catalog.loader import catalog
+from madoguchi.core import audit
+
+
+def pdf_response(data: bytes, filename: str) -> HttpResponse:
+    response = HttpResponse(data, content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+def _title(code: str) -> str:
+    procedure = catalog().get(code)
+    return procedure.title if procedure else code
+
+
+@resident_required
+def mypage(request):
+    submissions = [
+        {"s": s, "title": _title(s.procedure_code)} for s in selectors.submissions_of(request.account)
+    ]
+    drafts = [
+        {"d": d, "title": _title(d.procedure_code)} for d in services.open_drafts(request.account)
+    ]
+    return render(request, "applications/mypage.html",
+                  {"submissions": submissions, "drafts": drafts, "account": request.account})
+
+
+def _submission(request, public_id):
+    submission = selectors.submission_of(request.account, public_id)
+    if submission is None:
+        raise Http404
+    return submission
+
+
+@resident_required
+def submission(request, public_id):
+    sub = _submission(request, public_id)
+    if request.method == "POST":
+        try:
+            services.post_message(sub, request.POST.get("body", ""), resident_actor(request))
+        except services.SubmissionRefused as exc:
+            messages.error(request, str(exc))
+        else:
+            messages.success(request, "メッセージを送りました。")
+        return redirect("applications:submission", sub.public_id)
+    audit.record(request.municipality, resident_actor(request), "view", "submission", sub.public_id,
+                 subject_ref=request.account.ref)
+    thread = [{"m": m, "text": services.message_text(m)} for m in sub.messages.all()]
+    return render(request, "applications/submission.html", {
+        "submission": sub, "title": _title(sub.procedure_code), "events": sub.events.all(),
+        "thread": thread, "documents": sub.documents.order_by("created_at"),
+        "can_correct": sub.status == Status.RETURNED,
+    })
+
+
+@resident_required
+def submitted(request, public_id):
+    sub = _submission(request, public_id)
+    return render(request, "applications/submitted.html",
+                  {"submission": sub, "title": _title(sub.procedure_code)})
+
+
+@resident_required
+def receipt(request, public_id):
+    sub = _submission(request, public_id)
+    return pdf_response(receipt_pdf(sub), f"receipt-{sub.receipt_number}.pdf")
+
+
+@resident_required
+def document(request, public_id):
+    doc = selectors.document_of(request.account, public_id)
+    if doc is None:
+        raise Http404
+    audit.record(request.municipality, resident_actor(request), "download", "document", doc.public_id,
+                 subject_ref=request.account.ref, kind=doc.kind)
+    return pdf_response(services.document_bytes(doc), f"{doc.kind}-{doc.submission.receipt_number}.pdf")
+
+
+@require_POST
+@resident_required
+def correct(request, public_id):
+    sub = _submission(request, public_id)
+    try:
+        draft = services.start_correction(sub, request.account)
+    except services.SubmissionRefused as exc:
+        messages.error(request, str(exc))
+        return redirect("applications:submission", sub.public_id)
+    return redirect("applications:step", draft.public_id, 0)

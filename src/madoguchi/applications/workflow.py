@@ -1,0 +1,37 @@
+"""The submission state machine: one table of allowed transitions, one function applying it."""
+
+from madoguchi.applications.models import Status
+
+# (from, to) → the action's name, used in the audit log.
+TRANSITIONS: dict[tuple[str, str], str] = {
+    (Status.SUBMITTED, Status.ACCEPTED): "accept",
+    (Status.SUBMITTED, Status.RETURNED): "return",
+    (Status.ACCEPTED, Status.RETURNED): "return",
+    (Status.RETURNED, Status.SUBMITTED): "resubmit",
+    (Status.ACCEPTED, Status.PENDING_APPROVAL): "propose_decision",
+    (Status.PENDING_APPROVAL, Status.ACCEPTED): "send_back_proposal",
+    (Status.PENDING_APPROVAL, Status.APPROVED): "approve",
+    (Status.PENDING_APPROVAL, Status.REJECTED): "reject",
+    (Status.SUBMITTED, Status.WITHDRAWN): "withdraw",
+    (Status.ACCEPTED, Status.WITHDRAWN): "withdraw",
+    (Status.RETURNED, Status.WITHDRAWN): "withdraw",
+}
+
+FINAL = {Status.APPROVED, Status.REJECTED, Status.WITHDRAWN}
+
+
+class TransitionError(Exception):
+    """The requested change is not allowed from the submission's current status."""
+
+
+def action_for(current: str, target: str) -> str:
+    try:
+        return TRANSITIONS[(current, target)]
+    except KeyError:
+        raise TransitionError(
+            f"{Status(current).label} から {Status(target).label} には進めません"
+        ) from None
+
+
+def allowed_targets(current: str) -> list[str]:
+    return [to for (frm, to) in TRANSITIONS if frm == current]

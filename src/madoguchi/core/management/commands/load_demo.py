@@ -1,0 +1,46 @@
+"""`madoguchi load_demo`: the demo city デモ市, its departments and staff. Safe to run twice."""
+
+from django.contrib.auth import get_user_model
+from django.core.management.base import BaseCommand
+from django.db import transaction
+
+from madoguchi.core.models import Department, Municipality, Role, StaffMembership
+
+DEMO_PASSWORD = "demo-pass-2026"  # noqa: S105 - printed by `make run`; demo data only
+
+DEPARTMENTS = [
+    ("shimin", "市民課", "本庁舎1階 1番窓口", "099-000-1101"),
+    ("kodomo", "こども家庭課", "本庁舎2階 5番窓口", "099-000-1201"),
+    ("kaigo", "介護保険課", "本庁舎2階 8番窓口", "099-000-1301"),
+    ("kenko", "健康増進課", "保健センター1階", "099-000-1401"),
+    ("kankyo", "環境衛生課", "本庁舎3階 12番窓口", "099-000-1501"),
+]
+
+
+class Command(BaseCommand):
+    help = "Create or update the demo municipality デモ市 with departments and staff logins."
+
+    @transaction.atomic
+    def handle(self, *args, **options):
+        city, _ = Municipality.objects.update_or_create(
+            slug="demo",
+            defaults={"code": "999999", "name": "デモ市", "address": "〒999-0000 デモ市本町1番1号",
+                      "contact_phone": "099-000-0000"},
+        )
+        users = get_user_model()
+        admin, _ = users.objects.get_or_create(username="admin", defaults={"last_name": "管理者"})
+        admin.set_password(DEMO_PASSWORD)
+        admin.save()
+        for code, name, counter, phone in DEPARTMENTS:
+            department, _ = Department.objects.update_or_create(
+                municipality=city, code=code, defaults={"name": name, "counter": counter, "phone": phone}
+            )
+            StaffMembership.objects.get_or_create(user=admin, department=department, role=Role.ADMIN)
+            for suffix, role, last_name in (("tanto", Role.CLERK, "担当"), ("kacho", Role.APPROVER, "課長")):
+                user, _ = users.objects.get_or_create(
+                    username=f"{code}-{suffix}", defaults={"last_name": f"{name}{last_name}"}
+                )
+                user.set_password(DEMO_PASSWORD)
+                user.save()
+                StaffMembership.objects.get_or_create(user=user, department=department, role=role)
+        self.stdout.write(self.style.SUCCESS(f"demo municipality ready: {city.name}"))

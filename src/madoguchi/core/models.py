@@ -1,0 +1,96 @@
+"""The shared kernel: the municipality (tenant), its departments, staff roles, the audit log."""
+
+from django.conf import settings
+from django.db import models
+
+
+class Municipality(models.Model):
+    """A 市区町村. Every row that belongs to a city points here; queries always filter by it."""
+
+    slug = models.SlugField(unique=True)
+    code = models.CharField("全国地方公共団体コード", max_length=6, unique=True)
+    name = models.CharField(max_length=100)
+    hostname = models.CharField(max_length=255, blank=True, help_text="Host serving this city")
+    contact_phone = models.CharField(max_length=20, blank=True)
+    address = models.CharField(max_length=200, blank=True)
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Department(models.Model):
+    """A 担当課: owns procedures' cases; staff belong to departments with a role."""
+
+    municipality = models.ForeignKey(Municipality, on_delete=models.PROTECT, related_name="departments")
+    code = models.SlugField()
+    name = models.CharField(max_length=100)
+    counter = models.CharField("窓口", max_length=100, blank=True)
+    phone = models.CharField(max_length=20, blank=True)
+    email = models.EmailField(blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["municipality", "code"], name="department_code_per_city")
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Role(models.TextChoices):
+    CLERK = "clerk", "担当者"
+    APPROVER = "approver", "決裁者"
+    ADMIN = "admin", "管理者"
+
+
+class StaffMembership(models.Model):
+    """A staff user's role in one department. Staff see only their departments' cases."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
+    department = models.ForeignKey(Department, on_delete=models.CASCADE, related_name="memberships")
+    role = models.CharField(max_length=16, choices=Role.choices)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "department", "role"], name="one_role_once")
+        ]
+
+
+class ActorKind(models.TextChoices):
+    """Who acted. Distinct from whom it concerns (the subject)."""
+
+    RESIDENT = "resident", "本人"
+    PROXY = "proxy", "代理人"
+    CLERK = "clerk", "窓口職員(本人に代わって)"
+    STAFF = "staff", "職員"
+    SYSTEM = "system", "システム"
+
+
+class AuditEvent(models.Model):
+    """Append-only: who did what to which record, for whom, when, from where.
+
+    The database itself refuses UPDATE and DELETE on this table (see migration 0002).
+    """
+
+    municipality = models.ForeignKey(Municipality, on_delete=models.PROTECT, related_name="+")
+    at = models.DateTimeField(auto_now_add=True, db_index=True)
+    actor_kind = models.CharField(max_length=16, choices=ActorKind.choices)
+    actor_ref = models.CharField(max_length=64, help_text="staff:<id>, resident:<id>, system")
+    subject_ref = models.CharField(max_length=64, blank=True, help_text="the resident concerned")
+    action = models.CharField(max_length=64, db_index=True)
+    target_type = models.CharField(max_length=64)
+    target_id = models.CharField(max_length=64)
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
+    detail = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["municipality", "target_type", "target_id"])]
+        ordering = ["id"]
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise PermissionError("audit events are append-only")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise PermissionError("audit events are append-only")

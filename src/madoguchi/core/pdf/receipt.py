@@ -1,0 +1,90 @@
+"""受付票: what the resident keeps after submitting (online or at the counter).
+
+It proves the submission only; the footer says so on every page, because
+residents otherwise read a receipt as an approval.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from reportlab.lib.units import mm
+from reportlab.platypus import Spacer
+
+from .common import (
+    CENTER,
+    MARGIN,
+    SpacedText,
+    build_pdf,
+    needs_fallback,
+    para,
+    qr_block,
+    table,
+    to_jst,
+    wareki_datetime,
+    western_date,
+)
+from .fonts import register_japanese_font
+
+FOOTER = "この受付票は申請を受け付けたことを示すものであり、内容を審査・決定したものではありません。"
+QR_CAPTION = "申請状況はこちらから確認できます"
+FALLBACK_NOTE = "※ 表示できない文字は、標準の字体または「〓」に置き換えて印字しています。"
+
+
+@dataclass(frozen=True)
+class ReceiptData:
+    municipality_name: str
+    department_name: str
+    department_contact: str
+    procedure_title: str
+    receipt_number: str
+    submitted_at: datetime
+    status_url: str
+    rows: list[tuple[str, str]]
+    fee_yen: int = 0
+
+
+def render_receipt(data: ReceiptData) -> bytes:
+    """Return the 受付票 as A4 PDF bytes."""
+    register_japanese_font()
+    width = 210 * mm - 2 * MARGIN
+    submitted = to_jst(data.submitted_at)
+    info = [
+        ["受付日時", f"{wareki_datetime(submitted)}\n（西暦{western_date(submitted)} {submitted:%H:%M}）"],
+        ["手続名", data.procedure_title],
+        ["担当課", data.department_name],
+        ["お問い合わせ", data.department_contact],
+    ]
+    if data.fee_yen > 0:
+        info.append(["手数料", f"{data.fee_yen:,}円"])
+    label_w, qr_w = 28 * mm, 50 * mm
+    info_table = table([[para(k), para(v)] for k, v in info],
+                        [label_w, width - qr_w - label_w - 4 * mm])
+    top = table([[info_table, qr_block(data.status_url, QR_CAPTION)]],
+                [width - qr_w, qr_w], grid=False)
+
+    answers = [[para("項目"), para("内容")]]
+    answers += [[para(label), para(value)] for label, value in data.rows]
+
+    story = [
+        para(data.municipality_name, 12, **CENTER),
+        para("受付票", 22, **CENTER, spaceBefore=4, spaceAfter=10),
+        para("受付番号（お問い合わせの際にお伝えください）", 10, **CENTER),
+        SpacedText(data.receipt_number, 26, 6),
+        Spacer(0, 6 * mm),
+        top,
+        Spacer(0, 6 * mm),
+        para("申請内容（概要）", 12, spaceAfter=4),
+        table(answers, [50 * mm, width - 50 * mm], header=True),
+    ]
+    texts = [data.procedure_title, data.department_name, data.department_contact]
+    if needs_fallback(texts + [s for row in data.rows for s in row]):
+        story += [Spacer(0, 3 * mm), para(FALLBACK_NOTE, 8)]
+    return build_pdf(
+        story,
+        title=f"受付票 {data.receipt_number}",
+        author=data.municipality_name,
+        subject=data.procedure_title,
+        footer=FOOTER,
+    )

@@ -1,0 +1,182 @@
+"""Settings, read from the environment so one build serves a laptop and a city.
+
+Every value that differs between deployments comes from an environment variable;
+see docs/operations.md for the full list.
+"""
+
+import os
+from pathlib import Path
+from urllib.parse import urlparse
+
+BASE_DIR = Path(__file__).resolve().parent
+VAR_DIR = Path(os.environ.get("MADOGUCHI_VAR_DIR", Path.cwd() / "var"))
+
+
+def _env_bool(name: str, default: bool) -> bool:
+    value = os.environ.get(name)
+    return default if value is None else value.lower() in {"1", "true", "yes", "on"}
+
+
+def _env_list(name: str, default: str = "") -> list[str]:
+    return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
+
+
+DEBUG = _env_bool("MADOGUCHI_DEBUG", False)
+SECRET_KEY = os.environ.get("MADOGUCHI_SECRET_KEY", "dev-only-insecure-key-change-me")
+ALLOWED_HOSTS = _env_list("MADOGUCHI_ALLOWED_HOSTS", "127.0.0.1,localhost,testserver")
+CSRF_TRUSTED_ORIGINS = _env_list("MADOGUCHI_CSRF_TRUSTED_ORIGINS")
+
+INSTALLED_APPS = [
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "madoguchi.core",
+    "madoguchi.notify",
+    "madoguchi.catalog",
+    "madoguchi.applications",
+    "madoguchi.casework",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "madoguchi.core.middleware.MunicipalityMiddleware",
+]
+
+ROOT_URLCONF = "madoguchi.urls"
+WSGI_APPLICATION = "madoguchi.wsgi.application"
+ASGI_APPLICATION = "madoguchi.asgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "madoguchi.core.context_processors.municipality",
+            ],
+        },
+    }
+]
+
+
+def _database_from_url(url: str) -> dict:
+    if url.startswith("sqlite:///"):
+        return {"ENGINE": "django.db.backends.sqlite3", "NAME": url.removeprefix("sqlite:///")}
+    parsed = urlparse(url)
+    if parsed.scheme not in {"postgres", "postgresql"}:
+        raise ValueError("DATABASE_URL must be sqlite:///path or postgres://…")
+    return {
+        "ENGINE": "django.db.backends.postgresql",
+        "NAME": parsed.path.lstrip("/"),
+        "USER": parsed.username or "",
+        "PASSWORD": parsed.password or "",
+        "HOST": parsed.hostname or "",
+        "PORT": str(parsed.port or ""),
+        "CONN_MAX_AGE": 60,
+    }
+
+
+DATABASES = {
+    "default": _database_from_url(
+        os.environ.get("DATABASE_URL", f"sqlite:///{VAR_DIR / 'madoguchi.sqlite3'}")
+    )
+}
+if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
+    # WAL lets readers proceed while one request writes; the timeout queues writers.
+    DATABASES["default"]["OPTIONS"] = {
+        "timeout": 20,
+        "transaction_mode": "IMMEDIATE",
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+    }
+
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+]
+LOGIN_URL = "/staff/login/"
+
+LANGUAGE_CODE = "ja"
+LANGUAGES = [("ja", "日本語"), ("en", "English")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+TIME_ZONE = "Asia/Tokyo"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "/static/"
+STATIC_ROOT = VAR_DIR / "static"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+
+# Sessions: short for residents at shared terminals; the page warns before expiry
+# and drafts are saved server-side so nothing is lost when a session ends.
+SESSION_COOKIE_AGE = int(os.environ.get("MADOGUCHI_SESSION_SECONDS", "1800"))
+SESSION_SAVE_EVERY_REQUEST = True
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+SESSION_COOKIE_SECURE = _env_bool("MADOGUCHI_SECURE_COOKIES", False)
+CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+X_FRAME_OPTIONS = "DENY"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+
+# Uploads: the limit a resident is told about, and the cap Django enforces on a body.
+MADOGUCHI_ATTACHMENT_MAX_BYTES = int(os.environ.get("MADOGUCHI_ATTACHMENT_MAX_BYTES", 10 * 1024 * 1024))
+DATA_UPLOAD_MAX_MEMORY_SIZE = MADOGUCHI_ATTACHMENT_MAX_BYTES + 1024 * 1024
+FILE_UPLOAD_MAX_MEMORY_SIZE = MADOGUCHI_ATTACHMENT_MAX_BYTES + 1024 * 1024
+
+# Encryption at rest: a comma-separated list of Fernet keys, newest first. The first
+# key encrypts; every key decrypts. Rotation: prepend a new key, run
+# `madoguchi rotate_keys`, then drop the old key (docs/operations.md).
+MADOGUCHI_ENCRYPTION_KEYS = _env_list(
+    "MADOGUCHI_ENCRYPTION_KEYS",
+    # A fixed development key so `make run` works on a fresh machine. Never use in production:
+    # `madoguchi check --deploy` refuses it.
+    "bWFkb2d1Y2hpLWRldmVsb3BtZW50LWtleS0wMDAwMDA=",
+)
+
+# The municipality served when the request's host names none (one-city deployments).
+MADOGUCHI_DEFAULT_MUNICIPALITY = os.environ.get("MADOGUCHI_DEFAULT_MUNICIPALITY", "demo")
+MADOGUCHI_CATALOG_DIRS = [BASE_DIR / "catalog" / "procedures"] + [
+    Path(p) for p in _env_list("MADOGUCHI_CATALOG_EXTRA_DIRS")
+]
+MADOGUCHI_PDF_FONT = os.environ.get("MADOGUCHI_PDF_FONT", "")
+MADOGUCHI_PUBLIC_URL = os.environ.get("MADOGUCHI_PUBLIC_URL", "http://127.0.0.1:8000")
+
+# The outbox: "inline" dispatches right after the commit in the same process (one
+# machine); "worker" leaves messages to `madoguchi run_outbox` processes.
+MADOGUCHI_OUTBOX_MODE = os.environ.get("MADOGUCHI_OUTBOX_MODE", "inline")
+MADOGUCHI_OTP_TTL_SECONDS = 600
+MADOGUCHI_OTP_MAX_ATTEMPTS = 5
+
+EMAIL_BACKEND = os.environ.get(
+    "MADOGUCHI_EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend"
+)
+EMAIL_HOST = os.environ.get("MADOGUCHI_SMTP_HOST", "127.0.0.1")
+EMAIL_PORT = int(os.environ.get("MADOGUCHI_SMTP_PORT", "25"))
+EMAIL_HOST_USER = os.environ.get("MADOGUCHI_SMTP_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("MADOGUCHI_SMTP_PASSWORD", "")
+EMAIL_USE_TLS = _env_bool("MADOGUCHI_SMTP_STARTTLS", False)
+EMAIL_TIMEOUT = 10
+DEFAULT_FROM_EMAIL = os.environ.get("MADOGUCHI_MAIL_FROM", "no-reply@madoguchi.invalid")
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": os.environ.get("MADOGUCHI_LOG_LEVEL", "INFO")},
+}

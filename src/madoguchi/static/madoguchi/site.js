@@ -1,0 +1,72 @@
+/* Progressive enhancement only: every page works without this file. */
+(function () {
+  "use strict";
+
+  // Conditional fields: hide those whose condition is not met (the server decides anyway).
+  function valueOf(form, name, scopeEl) {
+    var root = scopeEl || form;
+    var inputs = root.querySelectorAll("[name='" + name + "'], [name$='-" + name + "']");
+    var values = [];
+    inputs.forEach(function (el) {
+      if ((el.type === "radio" || el.type === "checkbox")) {
+        if (el.checked) values.push(el.type === "checkbox" && el.value === "on" ? "on" : el.value);
+      } else if (el.value) values.push(el.value);
+    });
+    return values;
+  }
+  function refresh(form) {
+    form.querySelectorAll("[data-show-if]").forEach(function (el) {
+      var scope = el.dataset.scope === "item" ? el.closest("fieldset.item") : null;
+      var values = valueOf(form, el.dataset.showIf, scope);
+      var show;
+      if (el.dataset.showChecked) show = (values.length > 0) === (el.dataset.showChecked === "True");
+      else if (el.dataset.showEquals) show = values.indexOf(el.dataset.showEquals) >= 0;
+      else show = el.dataset.showIn.split(",").some(function (v) { return values.indexOf(v) >= 0; });
+      el.hidden = !show;
+      var note = el.querySelector(".condition");
+      if (note) note.hidden = true;
+    });
+  }
+  document.querySelectorAll("form[data-form]").forEach(function (form) {
+    refresh(form);
+    form.addEventListener("change", function () { refresh(form); });
+  });
+
+  // Submit once: a double click sends one request (the server also returns the same receipt).
+  document.querySelectorAll("form[data-once]").forEach(function (form) {
+    form.addEventListener("submit", function () {
+      form.querySelectorAll("button").forEach(function (b) { b.disabled = true; });
+    });
+  });
+
+  // Postal code look-up without leaving the page.
+  document.querySelectorAll("[data-lookup]").forEach(function (button) {
+    button.addEventListener("click", function (event) {
+      var input = document.getElementById(button.dataset.lookup);
+      var target = document.getElementById(button.dataset.target);
+      if (!input || !target || !window.fetch) return;
+      event.preventDefault();
+      fetch("/api/postal-codes/" + encodeURIComponent(input.value.replace(/[^0-9０-９]/g, "")))
+        .then(function (r) { return r.ok ? r.json() : null; })
+        .then(function (data) {
+          if (data && data.addresses.length) { target.value = data.addresses[0]; target.focus(); }
+        });
+    });
+  });
+
+  // Warn two minutes before the session ends; "続ける" refreshes it.
+  var seconds = parseInt(document.body.dataset.sessionSeconds || "0", 10);
+  var warning = document.getElementById("timeout-warning");
+  if (seconds > 180 && warning && document.querySelector("form[data-form], form[data-once]")) {
+    var timer;
+    var arm = function () {
+      clearTimeout(timer);
+      timer = setTimeout(function () { warning.hidden = false; warning.querySelector("button").focus(); },
+                         (seconds - 120) * 1000);
+    };
+    warning.querySelector("[data-keepalive]").addEventListener("click", function () {
+      fetch(window.location.href, { credentials: "same-origin" }).then(function () { warning.hidden = true; arm(); });
+    });
+    arm();
+  }
+})();
