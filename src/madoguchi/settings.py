@@ -41,6 +41,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -118,7 +119,10 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "/static/"
-STATIC_ROOT = VAR_DIR / "static"
+# Served by WhiteNoise straight from the package (no collectstatic needed on one machine);
+# set MADOGUCHI_STATIC_ROOT and run `madoguchi collectstatic` to serve from a directory.
+STATIC_ROOT = os.environ.get("MADOGUCHI_STATIC_ROOT") or None
+WHITENOISE_USE_FINDERS = True
 STATICFILES_DIRS = [BASE_DIR / "static"]
 
 # Sessions: short for residents at shared terminals; the page warns before expiry

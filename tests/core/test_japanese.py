@@ -69,6 +69,7 @@ def test_package_does_not_import_django():
         ("山田たろう1", "山田タロウ1"),
         ("か\u3099", "ガ"),  # decomposed (NFD) input, as pasted from macOS
         ("かﾞ", "ガ"),  # full-width kana followed by a half-width dakuten
+        ("わ\u3099", "ヷ"),  # only the katakana has a precomposed form
     ],
 )
 def test_to_katakana(text, expected):
@@ -221,6 +222,13 @@ def test_kana_search_key_matches_spellings(a, b):
 @pytest.mark.parametrize(("a", "b"), [("カト", "ガト"), ("ハナ", "パナ"), ("ヴァ", "バ")])
 def test_kana_search_key_keeps_voicing(a, b):
     assert kana_search_key(a) != kana_search_key(b)
+
+
+@given(st.text(alphabet=MIXED))
+def test_kana_search_key_is_stable(text):
+    key = kana_search_key(text)
+    assert kana_search_key(key) == key
+    assert not re.search(r"[\u3000 ・ァィゥェォッャュョヮヵヶ]", key)
 
 
 def test_kana_search_key_keeps_long_vowel_mark():

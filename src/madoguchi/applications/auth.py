@@ -56,33 +56,42 @@ def request_login_code(municipality, email: str) -> None:
     )
 
 
-@transaction.atomic
 def verify_login_code(municipality, email: str, code: str, ip_address=None) -> ResidentAccount:
+    """Check a code. A wrong guess is counted (committed) before the error is raised."""
     email = normalize_email(email)
-    login_code = (
-        LoginCode.objects.select_for_update()
-        .filter(municipality=municipality, email=email, used_at__isnull=True)
-        .order_by("-created_at")
-        .first()
-    )
+    with transaction.atomic():
+        login_code = (
+            LoginCode.objects.select_for_update()
+            .filter(municipality=municipality, email=email, used_at__isnull=True)
+            .order_by("-created_at")
+            .first()
+        )
+        error = _check(login_code, code)
+        if error is None:
+            login_code.used_at = timezone.now()
+            login_code.save(update_fields=["attempts", "used_at"])
+            account, _ = ResidentAccount.objects.get_or_create(municipality=municipality, email=email)
+            account.last_login_at = timezone.now()
+            account.save(update_fields=["last_login_at"])
+            audit.record(municipality, Actor.resident(account.pk, ip_address), "login", "account",
+                         account.pk, subject_ref=account.ref, method="email_code")
+            return account
+    raise LoginError(error)
+
+
+def _check(login_code: LoginCode | None, code: str) -> str | None:
+    """Return why the code is refused, or None; counts the attempt."""
     if login_code is None or login_code.expires_at < timezone.now():
-        raise LoginError("確認コードの有効期限が切れています。もう一度コードを送ってください。")
+        return "確認コードの有効期限が切れています。もう一度コードを送ってください。"
     if login_code.attempts >= settings.MADOGUCHI_OTP_MAX_ATTEMPTS:
-        raise LoginError("確認コードを何度も間違えたため使えなくなりました。もう一度コードを送ってください。")
+        return "確認コードを何度も間違えたため使えなくなりました。もう一度コードを送ってください。"
     login_code.attempts += 1
     cleaned = "".join(ch for ch in code if ch.isdigit())
-    if not hmac.compare_digest(login_code.code_hash, _hash(cleaned)):
-        login_code.save(update_fields=["attempts"])
-        left = settings.MADOGUCHI_OTP_MAX_ATTEMPTS - login_code.attempts
-        raise LoginError(f"確認コードが違います。メールに書かれた6桁の数字を入力してください（あと{left}回）。")
-    login_code.used_at = timezone.now()
-    login_code.save(update_fields=["attempts", "used_at"])
-    account, _ = ResidentAccount.objects.get_or_create(municipality=municipality, email=email)
-    account.last_login_at = timezone.now()
-    account.save(update_fields=["last_login_at"])
-    audit.record(municipality, Actor.resident(account.pk, ip_address), "login", "account", account.pk,
-                 subject_ref=account.ref, method="email_code")
-    return account
+    if hmac.compare_digest(login_code.code_hash, _hash(cleaned)):
+        return None
+    login_code.save(update_fields=["attempts"])
+    left = settings.MADOGUCHI_OTP_MAX_ATTEMPTS - login_code.attempts
+    return f"確認コードが違います。メールに書かれた6桁の数字を入力してください（あと{left}回）。"
 
 
 def issue_api_token(municipality, *, account=None, staff_user=None, label="", days=None) -> str:

@@ -5,7 +5,8 @@ What a resident typed that did not pass is kept under RAW (path → text), so a 
 draft never loses it. Input names: `field`, and `group-<n>-field` inside a group.
 """
 
-from dataclasses import dataclass, field as dc_field
+from dataclasses import dataclass
+from dataclasses import field as dc_field
 
 from madoguchi.applications import attachments
 from madoguchi.applications.fieldvalues import (
@@ -114,12 +115,13 @@ def read_step(step: Step, data, files, answers: dict, account, strict: bool) -> 
         _read_field(field, data, field.id, answers.get(field.id), merged, raw, errors,
                     files=files, account=account)
     _drop_hidden(step, merged, raw, errors)
-    if strict:
-        errors.update(required_errors(step, merged))
     if raw:
         merged[RAW] = raw
     else:
         merged.pop(RAW, None)
+    if strict:
+        for name, message in required_errors(step, merged).items():
+            errors.setdefault(name, message)
     return StepResult(merged, errors)
 
 

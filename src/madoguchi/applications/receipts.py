@@ -5,6 +5,7 @@ random characters and one check character (weighted sum mod 31) catch a misheard
 """
 
 import secrets
+import unicodedata
 
 ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
 assert len(ALPHABET) == 31  # noqa: S101 - a prime modulus makes the check catch swaps

@@ -15,8 +15,7 @@ from madoguchi.applications.formview import step_context
 from madoguchi.applications.views.common import resident_actor, resident_required
 from madoguchi.catalog.schema import FieldType
 from madoguchi.catalog.selectors import get_procedure
-from madoguchi.core.japanese import lookup_address, normalize_postal_code
-from madoguchi.core.japanese import JapaneseInputError
+from madoguchi.core.japanese import JapaneseInputError, lookup_address, normalize_postal_code
 
 
 def _load(request, draft_id):

@@ -33,24 +33,32 @@ _SMALL_TO_LARGE = str.maketrans(
 )
 
 
-def _fullwidth_kana(s: str) -> str:
-    """Widen half-width katakana and merge separate (han)dakuten into one character.
+def _widen(s: str) -> str:
+    """Half-width katakana to full width (ｶﾞ → ガ; a lone ﾞ becomes a combining mark).
 
     NFKC is applied only to the half-width run itself, never to the whole text,
     because NFKC would also rewrite unrelated characters such as kanji variants.
     """
-    s = _HALFWIDTH_KANA.sub(lambda m: unicodedata.normalize("NFKC", m.group()), s)
+    return _HALFWIDTH_KANA.sub(lambda m: unicodedata.normalize("NFKC", m.group()), s)
+
+
+def _compose(s: str) -> str:
+    """Merge a kana and a following combining (han)dakuten into one character.
+
+    Run after hiragana/katakana conversion: わ+゛ has no precomposed form but
+    ワ+゛ does (ヷ), so composing earlier would leave work for a second pass.
+    """
     return _KANA_WITH_MARK.sub(lambda m: unicodedata.normalize("NFC", m.group()), s)
 
 
 def to_katakana(s: str) -> str:
     """Hiragana (and half-width katakana) to full-width katakana; other text unchanged."""
-    return _fullwidth_kana(s).translate(_HIRA_TO_KATA)
+    return _compose(_widen(s).translate(_HIRA_TO_KATA))
 
 
 def to_hiragana(s: str) -> str:
     """Katakana (incl. half-width) to hiragana; ヷヸヹヺ and other text stay as they are."""
-    return _fullwidth_kana(s).translate(_KATA_TO_HIRA)
+    return _compose(_widen(s).translate(_KATA_TO_HIRA))
 
 
 def normalize_kana(s: str) -> str:
@@ -83,5 +91,5 @@ def kana_search_key(s: str) -> str:
     separate foreign names with either a space or ・, so both are folded away.
     ヴ and ー are kept because they distinguish names.
     """
-    key = normalize_kana(s).translate(_SMALL_TO_LARGE)
-    return key.replace("\u3000", "").replace("・", "")
+    key = normalize_kana(s).translate(_SMALL_TO_LARGE).replace("\u3000", "").replace("・", "")
+    return _compose(key)  # a mark freed by the above (ッ+゛ → ツ+゛) now composes: ヅ

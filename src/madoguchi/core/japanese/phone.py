@@ -16,35 +16,35 @@ _FIXED = re.compile(r"0[1-9][1-9][0-9]{7}")  # 0X0 prefixes are services, not ar
 # Best effort: area codes vary in length (2-5 digits) and only the digits that
 # follow them tell them apart. The full table is large and changes, so only the
 # two-digit codes and a few longer ones are known; the rest default to 3-3-4.
+_TWO_DIGIT_AREA_CODES = frozenset({"03", "06"})  # 東京, 大阪
+_FOUR_DIGIT_AREA_CODES = frozenset(
+    {
+        "0138",  # 函館
+        "0154",  # 釧路
+        "0155",  # 帯広
+        "0166",  # 旭川
+        "0422",  # 武蔵野・三鷹
+        "0428",  # 青梅
+        "0465",  # 小田原
+        "0466",  # 藤沢
+        "0467",  # 茅ヶ崎
+        "0476",  # 成田
+        "0550",  # 御殿場
+        "0942",  # 久留米
+        "0956",  # 佐世保
+        "0985",  # 宮崎
+        "0993",  # 指宿
+        "0994",  # 鹿屋
+        "0995",  # 加治木
+        "0996",  # 川内
+        "0997",  # 奄美・種子島
+    }
+)
+_FIVE_DIGIT_AREA_CODES = frozenset({"04992", "04994", "04996", "04998"})  # 伊豆・小笠原諸島
 _AREA_CODES_BY_LENGTH = (
-    (5, frozenset({"04992", "04994", "04996", "04998"})),  # 伊豆・小笠原諸島
-    (
-        4,
-        frozenset(
-            {
-                "0138",  # 函館
-                "0154",  # 釧路
-                "0155",  # 帯広
-                "0166",  # 旭川
-                "0422",  # 武蔵野・三鷹
-                "0428",  # 青梅
-                "0465",  # 小田原
-                "0466",  # 藤沢
-                "0467",  # 茅ヶ崎
-                "0476",  # 成田
-                "0550",  # 御殿場
-                "0942",  # 久留米
-                "0956",  # 佐世保
-                "0985",  # 宮崎
-                "0993",  # 指宿
-                "0994",  # 鹿屋
-                "0995",  # 加治木
-                "0996",  # 川内
-                "0997",  # 奄美・種子島
-            }
-        ),
-    ),
-    (2, frozenset({"03", "06"})),  # 東京, 大阪
+    (5, _FIVE_DIGIT_AREA_CODES),
+    (4, _FOUR_DIGIT_AREA_CODES),
+    (2, _TWO_DIGIT_AREA_CODES),
 )
 
 

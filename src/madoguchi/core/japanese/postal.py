@@ -28,7 +28,7 @@ def format_postal_code(code: str) -> str:
 
 def _address(entry) -> str:
     """都道府県+市区町村+町域; the 町域 is empty for 「以下に掲載がない場合」 codes."""
-    return f"{entry.prefecture}{entry.city}{entry.neighborhood}"
+    return "".join(part or "" for part in (entry.prefecture, entry.city, entry.neighborhood))
 
 
 def lookup_address(code: str) -> list[str]:

@@ -96,8 +96,9 @@ RIGHT = {"alignment": TA_RIGHT}
 SHADE = colors.HexColor("#eeeeee")
 
 
-def table(rows: list[list], widths: list[float], *, header: bool = False,
-          grid: bool = True) -> Table:
+def table(
+    rows: list[list], widths: list[float], *, header: bool = False, grid: bool = True
+) -> Table:
     """Table that may split inside a tall row, with the header repeated on each page.
 
     Layout-only tables (``grid=False``) never split: splitting them inside a row
@@ -107,11 +108,15 @@ def table(rows: list[list], widths: list[float], *, header: bool = False,
     which would leave a non-embedded font reference in the PDF.
     """
     t = Table(rows, colWidths=widths, repeatRows=1 if header else 0, splitInRow=int(grid))
-    commands = [("FONTNAME", (0, 0), (-1, -1), register_japanese_font()),
-                ("VALIGN", (0, 0), (-1, -1), "TOP")]
+    commands = [
+        ("FONTNAME", (0, 0), (-1, -1), register_japanese_font()),
+        ("VALIGN", (0, 0), (-1, -1), "TOP"),
+    ]
     if grid:
-        commands += [("GRID", (0, 0), (-1, -1), 0.5, colors.HexColor("#666666")),
-                     ("BACKGROUND", (0, 0), (0, -1), SHADE)]
+        commands += [
+            ("GRID", (0, 0), (-1, -1), 0.5, colors.HexColor("#666666")),
+            ("BACKGROUND", (0, 0), (0, -1), SHADE),
+        ]
     if grid and header:
         commands.append(("BACKGROUND", (0, 0), (-1, 0), SHADE))
     t.setStyle(TableStyle(commands))
@@ -143,8 +148,9 @@ class SpacedText(Flowable):
         c = self.canv
         width = c.stringWidth(self.text, font, self.size) + self.char_space * len(self.text)
         c.setFont(font, self.size)
-        c.drawString((self.width - width) / 2, self.size * 0.3, self.text,
-                     charSpace=self.char_space)
+        c.drawString(
+            (self.width - width) / 2, self.size * 0.3, self.text, charSpace=self.char_space
+        )
 
 
 def _numbered_canvas(footer: str) -> type[Canvas]:
@@ -180,9 +186,17 @@ def build_pdf(story: list, *, title: str, author: str, subject: str, footer: str
     """Lay out ``story`` on A4 with metadata and the page footer; return PDF bytes."""
     buf = io.BytesIO()
     doc = SimpleDocTemplate(
-        buf, pagesize=A4, leftMargin=MARGIN, rightMargin=MARGIN, topMargin=MARGIN,
-        bottomMargin=MARGIN + 6 * mm, title=title, author=author, subject=subject,
-        creator="Madoguchi", lang="ja-JP",
+        buf,
+        pagesize=A4,
+        leftMargin=MARGIN,
+        rightMargin=MARGIN,
+        topMargin=MARGIN,
+        bottomMargin=MARGIN + 6 * mm,
+        title=title,
+        author=author,
+        subject=subject,
+        creator="Madoguchi",
+        lang="ja-JP",
         initialFontName=register_japanese_font(),  # else pages reference a non-embedded Helvetica
     )
     canvasmaker: Callable[..., Canvas] = _numbered_canvas(footer)

@@ -82,8 +82,11 @@ def render_notice(data: NoticeData) -> bytes:
     width = 210 * mm - 2 * MARGIN
     verb = OUTCOMES[data.outcome]
     title = f"{data.procedure_title} {verb}決定通知書"
-    applied = (f"{wareki_date(data.applied_on)}付けで" if data.applied_on
-               else f"受付番号{data.receipt_number}により")
+    applied = (
+        f"{wareki_date(data.applied_on)}付けで"
+        if data.applied_on
+        else f"受付番号{data.receipt_number}により"
+    )
 
     items = [["受付番号", data.receipt_number], ["決定内容", f"{verb}します。"]]
     if data.reason.strip():
@@ -100,19 +103,26 @@ def render_notice(data: NoticeData) -> bytes:
         para(data.mayor_title, 12, **RIGHT),
         Spacer(0, 6 * mm),
         para(title, 15, **CENTER, spaceAfter=6 * mm),
-        para(f"{applied}申請のあった{data.procedure_title}については、次のとおり決定したので"
-             "通知します。", firstLineIndent=10.5),
+        para(
+            f"{applied}申請のあった{data.procedure_title}については、次のとおり決定したので"
+            "通知します。",
+            firstLineIndent=10.5,
+        ),
         para("記", **CENTER, spaceBefore=3 * mm, spaceAfter=3 * mm),
         table([[para(k), para(v)] for k, v in items], [label_w, width - label_w]),
     ]
     if data.outcome == "rejected":
         lines = kyoji(data.municipality_name, data.mayor_title)
-        story.append(KeepTogether(
-            [para("教示", 12, spaceBefore=5 * mm, spaceAfter=1 * mm)]
-            + [para(t, 9, leftIndent=9, firstLineIndent=-9) for t in lines]))
+        story.append(
+            KeepTogether(
+                [para("教示", 12, spaceBefore=5 * mm, spaceAfter=1 * mm)]
+                + [para(t, 9, leftIndent=9, firstLineIndent=-9) for t in lines]
+            )
+        )
     approvals = [[para("役割"), para("氏名"), para("日時")]]
-    approvals += [[para(role), para(name), para(wareki_datetime(when))]
-                  for role, name, when in data.approvals]
+    approvals += [
+        [para(role), para(name), para(wareki_datetime(when))] for role, name, when in data.approvals
+    ]
     side = [para(f"担当：{data.department_name}")]
     names = [data.applicant_name, data.applicant_address, data.reason]
     if needs_fallback(names + [name for _, name, _ in data.approvals]):
@@ -122,8 +132,11 @@ def render_notice(data: NoticeData) -> bytes:
         para("電子決裁の記録", 12, spaceBefore=5 * mm, spaceAfter=1 * mm),
         table(approvals, [label_w, 60 * mm, width - label_w - 60 * mm], header=True),
         Spacer(0, 4 * mm),
-        table([[side, qr_block(data.verify_url, QR_CAPTION, 24 * mm)]],
-              [width - qr_w, qr_w], grid=False),
+        table(
+            [[side, qr_block(data.verify_url, QR_CAPTION, 24 * mm)]],
+            [width - qr_w, qr_w],
+            grid=False,
+        ),
     ]
     return build_pdf(
         story,

@@ -27,7 +27,9 @@ from .common import (
 )
 from .fonts import register_japanese_font
 
-FOOTER = "この受付票は申請を受け付けたことを示すものであり、内容を審査・決定したものではありません。"
+FOOTER = (
+    "この受付票は申請を受け付けたことを示すものであり、内容を審査・決定したものではありません。"
+)
 QR_CAPTION = "申請状況はこちらから確認できます"
 FALLBACK_NOTE = "※ 表示できない文字は、標準の字体または「〓」に置き換えて印字しています。"
 
@@ -51,7 +53,10 @@ def render_receipt(data: ReceiptData) -> bytes:
     width = 210 * mm - 2 * MARGIN
     submitted = to_jst(data.submitted_at)
     info = [
-        ["受付日時", f"{wareki_datetime(submitted)}\n（西暦{western_date(submitted)} {submitted:%H:%M}）"],
+        [
+            "受付日時",
+            f"{wareki_datetime(submitted)}\n（西暦{western_date(submitted)} {submitted:%H:%M}）",
+        ],
         ["手続名", data.procedure_title],
         ["担当課", data.department_name],
         ["お問い合わせ", data.department_contact],
@@ -59,10 +64,12 @@ def render_receipt(data: ReceiptData) -> bytes:
     if data.fee_yen > 0:
         info.append(["手数料", f"{data.fee_yen:,}円"])
     label_w, qr_w = 28 * mm, 50 * mm
-    info_table = table([[para(k), para(v)] for k, v in info],
-                        [label_w, width - qr_w - label_w - 4 * mm])
-    top = table([[info_table, qr_block(data.status_url, QR_CAPTION)]],
-                [width - qr_w, qr_w], grid=False)
+    info_table = table(
+        [[para(k), para(v)] for k, v in info], [label_w, width - qr_w - label_w - 4 * mm]
+    )
+    top = table(
+        [[info_table, qr_block(data.status_url, QR_CAPTION)]], [width - qr_w, qr_w], grid=False
+    )
 
     answers = [[para("項目"), para("内容")]]
     answers += [[para(label), para(value)] for label, value in data.rows]

@@ -1,0 +1,146 @@
+"""A resident finds a procedure, logs in by e-mail code, fills every step, confirms, submits."""
+
+import re
+
+import pytest
+from django.core import mail
+from django.urls import reverse
+
+from madoguchi.applications.models import Draft, Submission
+from madoguchi.applications.receipts import normalize_receipt_number
+from madoguchi.catalog.loader import catalog
+from madoguchi.notify.services import deliver_pending
+
+from support import fill_form
+
+pytestmark = pytest.mark.django_db
+
+
+def _start(client, code):
+    response = client.post(reverse("applications:start", args=[code]))
+    assert response.status_code == 302
+    return Draft.objects.latest("id")
+
+
+def test_login_by_email_code_then_mypage(client, city):
+    response = client.post(reverse("applications:login"), {"email": "taro@example.jp"})
+    assert response.status_code == 302
+    deliver_pending()
+    assert "taro" not in response["Location"]  # nothing personal in URLs
+    code = re.search(r"確認コード: (\d{6})", mail.outbox[-1].body).group(1)
+    wrong = client.post(reverse("applications:login_code"), {"code": "000000" if code != "000000" else "111111"})
+    assert "確認コードが違います" in wrong.content.decode()
+    response = client.post(reverse("applications:login_code"), {"code": code})
+    assert response.status_code == 302
+    assert client.get(reverse("applications:mypage")).status_code == 200
+
+
+def test_code_cannot_be_reused_or_guessed_forever(client, city):
+    client.post(reverse("applications:login"), {"email": "taro@example.jp"})
+    for _ in range(5):
+        client.post(reverse("applications:login_code"), {"code": "abcdef"})
+    deliver_pending()
+    code = re.search(r"確認コード: (\d{6})", mail.outbox[-1].body).group(1)
+    response = client.post(reverse("applications:login_code"), {"code": code})
+    assert "使えなくなりました" in response.content.decode()
+
+
+def test_starting_needs_login(client, city):
+    response = client.post(reverse("applications:start", args=["dog-registration-change"]))
+    assert response.status_code == 302 and reverse("applications:login") in response["Location"]
+
+
+@pytest.mark.parametrize("code", sorted(catalog()))
+def test_every_shipped_procedure_can_be_filled_and_submitted(resident_client, code):
+    procedure = catalog()[code]
+    draft = _start(resident_client, code)
+    fill_form(resident_client, lambda i: reverse("applications:step", args=[draft.public_id, i]),
+              procedure.current_form)
+    confirm = resident_client.get(reverse("applications:confirm", args=[draft.public_id]))
+    assert confirm.status_code == 200
+    assert "入力内容の確認" in confirm.content.decode()
+    response = resident_client.post(reverse("applications:confirm", args=[draft.public_id]))
+    assert response.status_code == 302
+    submission = Submission.objects.get(draft=draft)
+    assert submission.form_version == procedure.current_form.version
+    assert normalize_receipt_number(submission.receipt_number) == submission.receipt_number
+    page = resident_client.get(response["Location"]).content.decode()
+    assert submission.receipt_number in page
+
+
+def test_double_submit_returns_the_same_receipt(resident_client):
+    procedure = catalog()["dog-registration-change"]
+    draft = _start(resident_client, procedure.code)
+    fill_form(resident_client, lambda i: reverse("applications:step", args=[draft.public_id, i]),
+              procedure.current_form)
+    url = reverse("applications:confirm", args=[draft.public_id])
+    first = resident_client.post(url)
+    second = resident_client.post(url)
+    assert first["Location"] == second["Location"]
+    assert Submission.objects.filter(draft=draft).count() == 1
+
+
+def test_confirm_refuses_an_incomplete_draft(resident_client):
+    draft = _start(resident_client, "dog-registration-change")
+    response = resident_client.post(reverse("applications:confirm", args=[draft.public_id]))
+    assert response.status_code == 302
+    assert response["Location"].endswith("/steps/0/")
+    assert not Submission.objects.exists()
+
+
+def test_errors_are_shown_at_the_field_in_japanese(resident_client):
+    draft = _start(resident_client, "dog-registration-change")
+    url = reverse("applications:step", args=[draft.public_id, 0])
+    response = resident_client.post(url, {"_action": "next", "owner_name": "髙橋 花子",
+                                          "owner_kana": "Takahashi", "owner_postal_code": "12",
+                                          "owner_phone": "12345"})
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert "カタカナで入力してください" in page
+    assert "郵便番号は7桁" in page
+    assert "住所を入力してください" in page
+    assert 'aria-invalid="true"' in page
+    assert 'value="Takahashi"' in page  # what was typed stays in the field
+
+
+def test_draft_survives_logout_and_keeps_what_was_typed(client, resident):
+    from conftest import login_resident
+
+    login_resident(client, resident)
+    draft = _start(client, "dog-registration-change")
+    url = reverse("applications:step", args=[draft.public_id, 0])
+    client.post(url, {"_action": "save", "owner_name": "髙橋 花子", "owner_kana": "abc"})
+    client.post(reverse("applications:logout"))
+    assert client.get(url).status_code == 302  # asked to log in again
+    login_resident(client, resident)
+    response = client.get(url)
+    assert response.status_code == 200, response.get("Location")
+    page = response.content.decode()
+    assert "髙橋\u3000花子" in page  # variant kanji kept; the space becomes full width
+    assert 'value="abc"' in page
+
+
+def test_conditional_field_is_required_only_when_shown(resident_client):
+    procedure = catalog()["dog-registration-change"]
+    draft = _start(resident_client, procedure.code)
+    fill_form(resident_client, lambda i: reverse("applications:step", args=[draft.public_id, i]),
+              procedure.current_form.model_copy(update={"steps": procedure.current_form.steps[:1]}))
+    url = reverse("applications:step", args=[draft.public_id, 1])
+    base = {"_action": "next", "registration_number": "R5-123", "dog_name": "ポチ",
+            "change_date": "R5.4.1"}
+    missing = resident_client.post(url, {**base, "change_kind": "new_owner"})
+    assert "新しい飼い主の氏名を入力してください" in missing.content.decode()
+    ok = resident_client.post(url, {**base, "change_kind": "died", "new_owner_name": "ignored"})
+    assert ok.status_code == 302
+    from madoguchi.applications.services import answers_of
+
+    draft.refresh_from_db()
+    assert "new_owner_name" not in answers_of(draft)  # a hidden field keeps no value
+
+
+def test_postal_code_lookup_without_javascript(resident_client):
+    draft = _start(resident_client, "dog-registration-change")
+    url = reverse("applications:step", args=[draft.public_id, 0])
+    resident_client.post(url, {"_action": "lookup:owner_postal_code", "owner_postal_code": "892-0816"})
+    page = resident_client.get(url).content.decode()
+    assert "鹿児島県鹿児島市山下町" in page

@@ -1,0 +1,107 @@
+"""Shared fixtures: the demo city, a second city, residents, staff, a real SMTP server."""
+
+import socket
+
+import pytest
+from django.core.management import call_command
+
+from madoguchi.applications.models import ResidentAccount
+from madoguchi.applications.views.common import SESSION_KEY
+from madoguchi.core.models import Department, Municipality, Role, StaffMembership
+
+
+@pytest.fixture(autouse=True)
+def _mail_to_memory(settings):
+    """By default mail goes to memory; tests of delivery use the `smtp` fixture instead."""
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    settings.MADOGUCHI_PUBLIC_URL = "http://testserver"
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    settings.STORAGES = {
+        "default": {"BACKEND": "django.core.files.storage.InMemoryStorage"},
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+
+
+@pytest.fixture
+def city(db):
+    call_command("load_demo", stdout=open("/dev/null", "w"))  # noqa: SIM115
+    return Municipality.objects.get(slug="demo")
+
+
+@pytest.fixture
+def other_city(db):
+    town = Municipality.objects.create(slug="other", code="888888", name="サンプル町",
+                                       hostname="other.example.jp")
+    Department.objects.create(municipality=town, code="kankyo", name="住民環境課")
+    Department.objects.create(municipality=town, code="kodomo", name="福祉課")
+    return town
+
+
+@pytest.fixture
+def staff(city, django_user_model):
+    """name → user for the demo staff, plus an extra clerk-and-approver in kankyo."""
+    users = {u.username: u for u in django_user_model.objects.all()}
+    both = django_user_model.objects.create_user("kankyo-both", password="x-pass-2026")
+    kankyo = Department.objects.get(municipality=city, code="kankyo")
+    StaffMembership.objects.create(user=both, department=kankyo, role=Role.CLERK)
+    StaffMembership.objects.create(user=both, department=kankyo, role=Role.APPROVER)
+    users["kankyo-both"] = both
+    return users
+
+
+@pytest.fixture
+def resident(city):
+    return ResidentAccount.objects.create(municipality=city, email="hanako@example.jp")
+
+
+def login_resident(client, account):
+    from django.conf import settings
+
+    if not client.cookies.get(settings.SESSION_COOKIE_NAME, None) or not client.cookies[
+        settings.SESSION_COOKIE_NAME
+    ].value:
+        client.cookies.pop(settings.SESSION_COOKIE_NAME, None)
+    session = client.session
+    session[SESSION_KEY] = account.pk
+    session.save()
+    return client
+
+
+@pytest.fixture
+def resident_client(client, resident):
+    return login_resident(client, resident)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class Inbox:
+    """Messages received by the local SMTP server."""
+
+    def __init__(self):
+        self.messages = []
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's hook name
+        from email import message_from_bytes, policy
+
+        self.messages.append((envelope.rcpt_tos, message_from_bytes(envelope.content, policy=policy.default)))
+        return "250 OK"
+
+
+@pytest.fixture
+def smtp(settings):
+    """A real SMTP server (aiosmtpd) on a free local port; Django sends to it."""
+    from aiosmtpd.controller import Controller
+
+    inbox = Inbox()
+    port = free_port()
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST = "127.0.0.1"
+    settings.EMAIL_PORT = port
+    yield inbox
+    controller.stop()
