@@ -116,30 +116,44 @@ class FormDefinition(Strict):
 
     @model_validator(mode="after")
     def unique_ids_and_known_conditions(self):
-        seen: set[str] = set()
+        seen: dict[str, FormField] = {}
         for step in self.steps:
             for field in step.fields:
                 if field.id in seen:
                     raise ValueError(f"field id '{field.id}' is used twice")
-                seen.add(field.id)
-                if field.show_if and field.show_if.field not in seen:
-                    raise ValueError(
-                        f"field '{field.id}' depends on '{field.show_if.field}', "
-                        "which is not an earlier field"
-                    )
-                inner: set[str] = set()
+                _check_condition(field, seen, field.id)
+                seen[field.id] = field
+                inner: dict[str, FormField] = {}
                 for sub in field.fields:
                     if sub.id in inner:
                         raise ValueError(f"field id '{field.id}.{sub.id}' is used twice")
-                    inner.add(sub.id)
-                    if sub.show_if and sub.show_if.field not in inner | seen:
-                        raise ValueError(f"field '{field.id}.{sub.id}' depends on an unknown field")
+                    _check_condition(sub, seen | inner, f"{field.id}.{sub.id}")
+                    inner[sub.id] = sub
                 if field.address_field and field.address_field not in _ids(step):
                     raise ValueError(f"address_field '{field.address_field}' is not in the step")
         return self
 
     def field_ids(self) -> set[str]:
         return {f.id for step in self.steps for f in step.fields}
+
+
+def _check_condition(field: FormField, earlier: dict[str, FormField], where: str) -> None:
+    """A condition must point at an earlier field and test a value that field can take."""
+    condition = field.show_if
+    if condition is None:
+        return
+    target = earlier.get(condition.field)
+    if target is None:
+        raise ValueError(f"field '{where}' depends on '{condition.field}', which is not an earlier field")
+    if condition.checked is not None:
+        if target.type != FieldType.CHECKBOX or target.options:
+            raise ValueError(f"field '{where}': 'checked' needs a single yes/no checkbox")
+        return
+    if target.type == FieldType.CHECKBOX and condition.in_ is not None:
+        raise ValueError(f"field '{where}': use 'equals' for a ticked option of '{target.id}'")
+    values = [condition.equals] if condition.equals is not None else list(condition.in_ or [])
+    if target.options and any(v not in {o.value for o in target.options} for v in values):
+        raise ValueError(f"field '{where}': {values} are not all options of '{target.id}'")
 
 
 def _ids(step: Step) -> set[str]:
