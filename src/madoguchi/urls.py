@@ -1,11 +1,13 @@
 """Top-level routes: resident pages, staff pages, the API."""
 
+from django.contrib import admin
 from django.urls import include, path
 
 from madoguchi.api import api
 
 urlpatterns = [
     path("api/", api.urls),
+    path("admin/", admin.site.urls),
     path("staff/", include("madoguchi.casework.urls")),
     path("", include("madoguchi.applications.urls")),
 ]

@@ -144,3 +144,32 @@ def test_postal_code_lookup_without_javascript(resident_client):
     resident_client.post(url, {"_action": "lookup:owner_postal_code", "owner_postal_code": "892-0816"})
     page = resident_client.get(url).content.decode()
     assert "鹿児島県鹿児島市山下町" in page
+
+
+def test_prefilled_value_records_its_source_through_to_the_case(resident_client, resident):
+    procedure = catalog()["dog-registration-change"]
+    draft = _start(resident_client, procedure.code)
+    from madoguchi.applications.services import answers_of
+
+    assert answers_of(draft)["owner_email"] == resident.email
+    assert draft.sources == {"owner_email": "account"}
+    fill_form(resident_client, lambda i: reverse("applications:step", args=[draft.public_id, i]),
+              procedure.current_form)
+    draft.refresh_from_db()
+    assert draft.sources["owner_email"] == "account"  # typed fields do not overwrite the origin
+    assert draft.sources["owner_name"] == "resident"
+    resident_client.post(reverse("applications:confirm", args=[draft.public_id]))
+    version = Submission.objects.get(draft=draft).current_version
+    assert version.sources["owner_email"] == "account"
+    assert version.actor_ref == resident.ref
+
+
+def test_changing_a_prefilled_value_makes_it_the_residents(resident_client):
+    from madoguchi.applications.services import answers_of
+
+    draft = _start(resident_client, "dog-registration-change")
+    url = reverse("applications:step", args=[draft.public_id, 0])
+    resident_client.post(url, {"_action": "save", "owner_email": "other@example.jp"})
+    draft.refresh_from_db()
+    assert answers_of(draft)["owner_email"] == "other@example.jp"
+    assert draft.sources["owner_email"] == "resident"

@@ -196,6 +196,12 @@ def summary(form: FormDefinition, answers: dict) -> list[dict]:
     return sections
 
 
+def labelled_sources(form: FormDefinition, sources: dict) -> list[tuple[str, str]]:
+    """(field label, source) for values that did not come from the resident's typing."""
+    labels = {f.id: f.label for step in form.steps for f in step.fields}
+    return [(labels.get(k, k), v) for k, v in sources.items() if v != "resident"]
+
+
 def flat_rows(form: FormDefinition, answers: dict) -> list[tuple[str, str]]:
     return [row for section in summary(form, answers) for row in section["rows"]]
 

@@ -71,11 +71,13 @@ def open_drafts(account):
 
 @transaction.atomic
 def save_draft(draft: Draft, answers: dict, step: int, typed_fields: list[str]) -> None:
-    """Store answers; fields the resident typed on this step are marked as theirs."""
+    """Store answers. A field on this step becomes the resident's own when it had no origin
+    yet or the resident changed a pre-filled value."""
+    before = answers_of(draft)
     sources = dict(draft.sources)
     for name in typed_fields:
-        if name in answers:
-            sources.setdefault(name, SOURCE_RESIDENT)
+        if name in answers and (name not in sources or answers[name] != before.get(name)):
+            sources[name] = SOURCE_RESIDENT
     draft.answers = encrypt_json(answers)
     draft.sources = {k: v for k, v in sources.items() if k in answers}
     draft.step = step

@@ -93,7 +93,7 @@ def case_detail(request, public_id):
         files = Attachment.objects.filter(public_id__in=engine.attachment_ids(form, answers),
                                           municipality=request.municipality)
         versions.append({"v": version, "sections": engine.summary(form, answers), "files": files,
-                         "sources": version.sources})
+                         "prefilled": engine.labelled_sources(form, version.sources)})
     decision = case.decisions.filter(state="pending").last()
     can_approve = bool(decision) and has_role(request.user, case.department, Role.APPROVER) \
         and decision.proposed_by_id != request.user.pk

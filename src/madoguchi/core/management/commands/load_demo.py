@@ -29,6 +29,7 @@ class Command(BaseCommand):
         )
         users = get_user_model()
         admin, _ = users.objects.get_or_create(username="admin", defaults={"last_name": "管理者"})
+        admin.is_staff = admin.is_superuser = True  # the platform operator's /admin/
         admin.set_password(DEMO_PASSWORD)
         admin.save()
         for code, name, counter, phone in DEPARTMENTS:
