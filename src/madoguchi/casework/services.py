@@ -155,6 +155,7 @@ def _issue_notice(submission: Submission, decision: Decision) -> IssuedDocument:
                    ("決裁者", _display_name(decision.approved_by), decision.approved_at)],
         legal_basis=procedure.legal_basis,
         verify_url=public_url(reverse("applications:verify", args=[public_id])),
+        applied_on=timezone.localtime(submission.submitted_at).date(),
     ))
     return applications.issue_document(submission, IssuedDocument.Kind.NOTICE, title, pdf,
                                        public_id=public_id)
