@@ -1,0 +1,73 @@
+"""Repeating groups (each child) work by plain POST: add, remove, conditions per item."""
+
+import pytest
+from django.urls import reverse
+
+from madoguchi.applications.models import Draft
+from madoguchi.applications.services import answers_of
+from madoguchi.catalog.loader import catalog
+
+pytestmark = pytest.mark.django_db
+
+CHILD = {"name": "髙橋 一郎", "kana": "タカハシ イチロウ", "birth_date": "R2.5.1",
+         "relationship": "child", "living": "together"}
+
+
+def _children_step(client):
+    client.post(reverse("applications:start", args=["child-allowance-claim"]))
+    draft = Draft.objects.latest("id")
+    form = catalog()["child-allowance-claim"].current_form
+    index = next(i for i, s in enumerate(form.steps) if s.id == "children")
+    return draft, reverse("applications:step", args=[draft.public_id, index])
+
+
+def _item(n, **values):
+    return {f"children-{n}-{k}": v for k, v in {**CHILD, **values}.items()}
+
+
+def test_add_a_second_child_keeps_the_first(resident_client):
+    draft, url = _children_step(resident_client)
+    response = resident_client.post(url, {"children-count": "1", "_action": "add:children", **_item(0)})
+    assert response.status_code == 302
+    draft.refresh_from_db()
+    children = answers_of(draft)["children"]
+    assert len(children) == 2 and children[0]["name"] == "髙橋\u3000一郎" and children[1] == {}
+    page = resident_client.get(url).content.decode()
+    assert "お子さん 2" in page and 'name="children-1-name"' in page
+
+
+def test_remove_a_child(resident_client):
+    draft, url = _children_step(resident_client)
+    data = {"children-count": "2", **_item(0), **_item(1, name="髙橋 二郎")}
+    resident_client.post(url, {**data, "_action": "remove:children:0"})
+    draft.refresh_from_db()
+    children = answers_of(draft)["children"]
+    assert [c["name"] for c in children] == ["髙橋\u3000二郎"]
+
+
+def test_item_condition_applies_per_child(resident_client):
+    draft, url = _children_step(resident_client)
+    data = {"children-count": "2", "_action": "next", **_item(0),
+            **_item(1, name="髙橋 二郎", living="separate")}
+    response = resident_client.post(url, data)
+    page = response.content.decode()
+    assert response.status_code == 400
+    assert 'id="children-1-separate_address-error"' in page  # the second child lives apart
+    assert 'id="children-0-separate_address-error"' not in page
+
+
+def test_at_least_one_child_is_required(resident_client):
+    draft, url = _children_step(resident_client)
+    response = resident_client.post(url, {"children-count": "0", "_action": "next"})
+    assert response.status_code == 400
+    assert "児童を1件以上入力してください" in response.content.decode()
+
+
+def test_the_number_of_children_is_capped(resident_client):
+    draft, url = _children_step(resident_client)
+    data = {"children-count": "10", "_action": "add:children"}
+    for n in range(10):
+        data.update(_item(n))
+    resident_client.post(url, data)
+    draft.refresh_from_db()
+    assert len(answers_of(draft)["children"]) == 10
