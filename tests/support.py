@@ -72,3 +72,40 @@ def fill_form(client, draft_url_for_step, form) -> None:
         assert response.status_code == 302, (
             f"step {step.id} refused: {response.content.decode()[:3000]}"
         )
+
+
+def submit_via_web(client, code: str, changes: dict | None = None):
+    """Start a draft, fill every step with valid values (`changes`: field id → value to post
+    instead), confirm, and return the Submission."""
+    from django.urls import reverse
+
+    from madoguchi.applications.models import Draft, Submission
+    from madoguchi.catalog.loader import catalog
+
+    procedure = catalog()[code]
+    response = client.post(reverse("applications:start", args=[code]))
+    assert response.status_code == 302, response
+    draft = Draft.objects.latest("id")
+    for index, step in enumerate(procedure.current_form.steps):
+        data = {**step_data(step), **{k: v for k, v in (changes or {}).items()
+                                      if any(f.id == k for f in step.fields)}}
+        url = reverse("applications:step", args=[draft.public_id, index])
+        response = client.post(url, data)
+        assert response.status_code == 302, f"step {step.id} refused: {response.content.decode()[:3000]}"
+    response = client.post(reverse("applications:confirm", args=[draft.public_id]))
+    assert response.status_code == 302
+    return Submission.objects.get(draft=draft)
+
+
+def api_answers(form) -> dict:
+    """Complete, valid answers for a file-free form, as an API client would send them."""
+    from madoguchi.applications import engine
+
+    answers: dict = {}
+    for step in form.steps:
+        for field in step.fields:
+            if field.type in {FieldType.FILE, FieldType.GROUP}:
+                raise ValueError(f"{field.id}: api_answers handles file-free, group-free forms only")
+            if engine.visible(field, answers):
+                answers[field.id] = valid_value(field)
+    return answers

@@ -1,6 +1,7 @@
 """The public and staff API (django-ninja). OpenAPI at /api/openapi.json, docs at /api/docs."""
 
 import hmac
+import uuid
 from datetime import datetime
 
 from django.http import HttpRequest
@@ -130,13 +131,22 @@ class SubmissionOut(Schema):
     submitted_at: datetime
 
 
+class RefusalDetail(Schema):
+    message: str
+    errors: dict[str, str]
+
+
+class RefusalOut(Schema):
+    detail: RefusalDetail
+
+
 def _submission_out(s) -> dict:
     return {"id": str(s.public_id), "receipt_number": s.receipt_number, "status": s.status,
             "status_token": applications.status_token(s), "submitted_at": s.submitted_at}
 
 
-@api.post("/submissions", auth=ResidentBearer(), response={201: SubmissionOut, 200: SubmissionOut},
-          tags=["residents"])
+@api.post("/submissions", auth=ResidentBearer(),
+          response={201: SubmissionOut, 200: SubmissionOut, 422: RefusalOut}, tags=["residents"])
 def create_submission(request, body: SubmissionIn, idempotency_key: str = Header(...)):
     """Submit complete answers. A retry with the same Idempotency-Key returns the same receipt."""
     procedure = get_procedure(request.municipality, body.procedure)
@@ -149,7 +159,7 @@ def create_submission(request, body: SubmissionIn, idempotency_key: str = Header
             request.account, procedure, body.answers,
             Actor.resident(request.account.pk, client_ip(request)), idempotency_key)
     except applications.SubmissionRefused as exc:
-        raise HttpError(422, {"message": str(exc), "errors": exc.errors}) from None
+        return 422, {"detail": {"message": str(exc), "errors": exc.errors}}
     return (201 if created else 200), _submission_out(submission)
 
 
@@ -195,7 +205,11 @@ class ActionIn(Schema):
 
 @api.post("/staff/cases/{case_id}/actions/{action}", auth=StaffBearer(), tags=["staff"])
 def staff_action(request, case_id: str, action: str, body: ActionIn):
-    case = case_selectors.case_for(request.staff, request.municipality, case_id)
+    try:
+        public_id = uuid.UUID(case_id)
+    except ValueError:
+        raise HttpError(404, "案件が見つかりません") from None
+    case = case_selectors.case_for(request.staff, request.municipality, public_id)
     if case is None:
         raise HttpError(404, "案件が見つかりません")
     actor = Actor.staff(request.staff, client_ip(request))

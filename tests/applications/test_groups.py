@@ -71,3 +71,28 @@ def test_the_number_of_children_is_capped(resident_client):
     resident_client.post(url, data)
     draft.refresh_from_db()
     assert len(answers_of(draft)["children"]) == 10
+
+
+def test_an_upload_for_a_hidden_field_is_not_stored(resident_client):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from madoguchi.applications.models import Attachment
+
+    from support import png_bytes
+
+    draft, url = _children_step(resident_client)
+    upload = SimpleUploadedFile("proof.png", png_bytes(), content_type="image/png")
+    data = {"children-count": "1", "_action": "next", **_item(0),
+            "children-0-separate_declaration": upload, "older_children": "no"}
+    assert resident_client.post(url, data).status_code == 302
+    assert not Attachment.objects.exists()  # the child lives with the claimant: nothing to keep
+
+
+def test_size_refusal_names_a_readable_limit(settings):
+    from madoguchi.applications.attachments import AttachmentRejected, check
+
+    from support import png_bytes
+
+    settings.MADOGUCHI_ATTACHMENT_MAX_BYTES = 40
+    with pytest.raises(AttachmentRejected, match="上限 1KB"):
+        check(png_bytes() * 2, ["png"])

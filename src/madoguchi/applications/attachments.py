@@ -34,7 +34,7 @@ def check(data: bytes, accept: list[str]) -> tuple[str, str]:
         raise AttachmentRejected("ファイルが空です。もう一度選んでください。")
     if len(data) > limit:
         raise AttachmentRejected(
-            f"ファイルが大きすぎます（上限 {limit // (1024 * 1024)}MB）。小さくしてから添付してください。"
+            f"ファイルが大きすぎます（上限 {_size(limit)}）。小さくしてから添付してください。"
         )
     kind = sniff(data)
     if kind is None or kind not in accept:
@@ -64,6 +64,10 @@ def store(account, filename: str, data: bytes, accept: list[str]):
         sha256=hashlib.sha256(data).hexdigest(),
         data=encrypt_bytes(data),
     )
+
+
+def _size(limit: int) -> str:
+    return f"{limit // (1024 * 1024)}MB" if limit >= 1024 * 1024 else f"{max(limit // 1024, 1)}KB"
 
 
 def _safe_name(filename: str) -> str:

@@ -106,11 +106,16 @@ def read_step(step: Step, data, files, answers: dict, account, strict: bool) -> 
                 item: dict = {}
                 prev_item = previous_items[index] if index < len(previous_items) else {}
                 for sub in field.fields:
+                    if not visible(sub, merged, item):
+                        continue  # a hidden field stores nothing, not even an upload
                     name = f"{field.id}-{index}-{sub.id}"
                     _read_field(sub, data, name, prev_item.get(sub.id), item, raw, errors,
                                 files=files, account=account)
                 items.append(item)
             merged[field.id] = items
+            continue
+        if not visible(field, merged):
+            merged.pop(field.id, None)
             continue
         _read_field(field, data, field.id, answers.get(field.id), merged, raw, errors,
                     files=files, account=account)

@@ -163,4 +163,5 @@ def document(request, public_id, document_id):
                  subject_ref=case.account.ref)
     response = HttpResponse(applications.document_bytes(doc), content_type="application/pdf")
     response["Content-Disposition"] = f'attachment; filename="{doc.kind}-{case.receipt_number}.pdf"'
+    response["Cache-Control"] = "no-store"
     return response

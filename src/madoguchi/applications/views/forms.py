@@ -12,7 +12,11 @@ from django.views.decorators.http import require_POST
 
 from madoguchi.applications import engine, selectors, services
 from madoguchi.applications.formview import step_context
-from madoguchi.applications.views.common import resident_actor, resident_required
+from madoguchi.applications.views.common import (
+    current_account,
+    resident_actor,
+    resident_required,
+)
 from madoguchi.catalog.schema import FieldType
 from madoguchi.catalog.selectors import get_procedure
 from madoguchi.core.japanese import JapaneseInputError, lookup_address, normalize_postal_code
@@ -31,8 +35,13 @@ def _load(request, draft_id):
 
 
 @require_POST
-@resident_required
 def start(request, code):
+    request.account = current_account(request)
+    if request.account is None:
+        # Not @resident_required: after logging in the browser GETs `next`, and this URL is
+        # POST only (405), so come back to the procedure's page and press the button there.
+        back = reverse("applications:procedure", args=[code])
+        return redirect(f"{reverse('applications:login')}?next={back}")
     procedure = get_procedure(request.municipality, code)
     if procedure is None:
         raise Http404

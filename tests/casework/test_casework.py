@@ -1,0 +1,278 @@
+"""The department's work on a case: 受付, 差戻し and correction, 起案, 決裁, the notice, e-mail."""
+
+import re
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+
+from madoguchi.applications import services as applications
+from madoguchi.applications.models import (
+    IssuedDocument,
+    ResidentAccount,
+    Status,
+    SubmissionVersion,
+)
+from madoguchi.applications.workflow import TransitionError
+from madoguchi.casework import services as casework
+from madoguchi.casework.models import Decision
+from madoguchi.core.actors import Actor
+from madoguchi.core.models import AuditEvent
+from madoguchi.notify.models import OutboxMessage, OutboxStatus
+from madoguchi.notify.services import deliver_pending
+
+from conftest import login_resident
+from support import submit_via_web
+
+pytestmark = pytest.mark.django_db
+
+CODE = "dog-registration-change"
+RETURN_NOTE = "登録番号が鑑札と違うようです。鑑札を確認して修正してください。"
+
+
+@pytest.fixture
+def submitted(resident_client):
+    return submit_via_web(resident_client, CODE, {"dog_name": "ポチ"})
+
+
+def act(client, user, case, action, **data):
+    """POST a staff action as `user`; return the case page shown after the redirect."""
+    client.force_login(user)
+    response = client.post(reverse("casework:action", args=[case.public_id, action]), data)
+    assert response.status_code == 302
+    assert response["Location"] == reverse("casework:case", args=[case.public_id])
+    page = client.get(response["Location"]).content.decode()
+    case.refresh_from_db()
+    return page
+
+
+def to_pending(client, staff, case, outcome="approve", reason="", proposer="kankyo-tanto"):
+    act(client, staff["kankyo-tanto"], case, "accept")
+    act(client, staff[proposer], case, "propose", outcome=outcome, reason=reason)
+    assert case.status == Status.PENDING_APPROVAL
+
+
+def test_accept_return_correct_resubmit_keeps_both_versions(client, resident, staff, submitted):
+    clerk = staff["kankyo-tanto"]
+    act(client, clerk, submitted, "accept")
+    assert submitted.status == Status.ACCEPTED
+
+    page = act(client, clerk, submitted, "return", message="   ")
+    assert "差戻しの理由（申請者へのお願い）を入力してください。" in page
+    assert submitted.status == Status.ACCEPTED
+
+    act(client, clerk, submitted, "return", message=RETURN_NOTE)
+    assert submitted.status == Status.RETURNED
+
+    login_resident(client, resident)
+    mine = client.get(reverse("applications:submission", args=[submitted.public_id]))
+    assert mine.status_code == 200
+    assert RETURN_NOTE in mine.content.decode()
+    assert "申請内容を修正する" in mine.content.decode()
+
+    submit_correction = client.post(reverse("applications:correct", args=[submitted.public_id]))
+    assert submit_correction.status_code == 302
+    draft_id = re.search(r"/drafts/([0-9a-f-]{36})/steps/0/", submit_correction["Location"]).group(1)
+    step1 = reverse("applications:step", args=[draft_id, 1])
+    page = client.get(step1).content.decode()
+    assert 'value="ポチ"' in page  # the correction starts from what was submitted
+    response = client.post(step1, {"_action": "next", "registration_number": "R5-999",
+                                   "dog_name": "タロウ", "change_kind": "died",
+                                   "change_date": "R5.4.1"})
+    assert response.status_code == 302, response.content.decode()[:2000]
+    response = client.post(reverse("applications:confirm", args=[draft_id]))
+    assert response.status_code == 302
+
+    submitted.refresh_from_db()
+    assert submitted.status == Status.SUBMITTED
+    versions = list(SubmissionVersion.objects.filter(submission=submitted).order_by("number"))
+    assert [v.number for v in versions] == [1, 2]
+    first, second = (applications.answers_of(v) for v in versions)
+    assert first["dog_name"] == "ポチ" and first["change_kind"] == "owner_address"
+    assert second["dog_name"] == "タロウ" and second["change_kind"] == "died"
+    assert "old_address" not in second  # hidden by the new choice, so not kept
+
+    client.force_login(clerk)
+    case_page = client.get(reverse("casework:case", args=[submitted.public_id])).content.decode()
+    assert "第1版" in case_page and "第2版" in case_page
+    assert "ポチ" in case_page and "タロウ" in case_page
+
+
+def test_empty_return_message_refused_by_service(staff, submitted):
+    actor = Actor.staff(staff["kankyo-tanto"])
+    with pytest.raises(casework.CaseActionError, match="差戻しの理由"):
+        casework.return_for_correction(submitted, staff["kankyo-tanto"], actor, "\u3000 \n")
+    submitted.refresh_from_db()
+    assert submitted.status == Status.SUBMITTED
+
+
+def test_approval_needs_a_different_approver_and_issues_a_notice(client, resident, staff, submitted):
+    both, clerk, approver = staff["kankyo-both"], staff["kankyo-tanto"], staff["kankyo-kacho"]
+    to_pending(client, staff, submitted, proposer="kankyo-both")
+
+    page = act(client, both, submitted, "approve")
+    assert "起案した職員は自分で決裁できません" in page
+    assert submitted.status == Status.PENDING_APPROVAL
+    with pytest.raises(casework.CaseActionError, match="自分で決裁できません"):
+        casework.approve(submitted, both, Actor.staff(both))
+
+    page = act(client, clerk, submitted, "approve")
+    assert "決裁者の権限を持つ職員" in page
+    assert submitted.status == Status.PENDING_APPROVAL
+    with pytest.raises(casework.CaseActionError, match="決裁者の権限"):
+        casework.approve(submitted, clerk, Actor.staff(clerk))
+    assert not IssuedDocument.objects.filter(submission=submitted).exists()
+
+    act(client, approver, submitted, "approve", comment="確認しました")
+    assert submitted.status == Status.APPROVED
+    decision = Decision.objects.get(submission=submitted)
+    assert decision.state == Decision.State.APPROVED
+    assert decision.proposed_by == both and decision.approved_by == approver
+    assert decision.notice_number
+
+    notice = IssuedDocument.objects.get(submission=submitted, kind=IssuedDocument.Kind.NOTICE)
+    pdf = applications.document_bytes(notice)
+    assert pdf.startswith(b"%PDF")
+
+    login_resident(client, resident)
+    mine = client.get(reverse("applications:submission", args=[submitted.public_id])).content.decode()
+    url = reverse("applications:document", args=[notice.public_id])
+    assert url in mine
+    download = client.get(url)
+    assert download.status_code == 200
+    assert download["Content-Type"] == "application/pdf"
+    assert download.content == pdf
+
+    other = ResidentAccount.objects.create(municipality=resident.municipality, email="jiro@example.jp")
+    login_resident(client, other)
+    assert client.get(url).status_code == 404
+
+    verify_url = reverse("applications:verify", args=[notice.public_id])
+    genuine = client.post(verify_url, {"pdf": SimpleUploadedFile("notice.pdf", pdf)})
+    assert "このPDFは発行されたものと一致します" in genuine.content.decode()
+    altered = pdf.replace(b"%PDF", b"%PDF ", 1)
+    forged = client.post(verify_url, {"pdf": SimpleUploadedFile("notice.pdf", altered)})
+    assert "このPDFは発行されたものと一致しません" in forged.content.decode()
+    assert "一致します" not in forged.content.decode().replace("一致しません", "")
+
+
+def test_rejection_needs_a_reason_and_issues_a_notice(client, staff, submitted):
+    clerk, approver = staff["kankyo-tanto"], staff["kankyo-kacho"]
+    act(client, clerk, submitted, "accept")
+    page = act(client, clerk, submitted, "propose", outcome="reject", reason=" ")
+    assert "却下の理由を入力してください" in page
+    assert submitted.status == Status.ACCEPTED
+    assert not Decision.objects.filter(submission=submitted).exists()
+
+    page = act(client, clerk, submitted, "propose", outcome="maybe")
+    assert "承認か却下を選んでください" in page
+    assert submitted.status == Status.ACCEPTED
+
+    act(client, clerk, submitted, "propose", outcome="reject", reason="登録の記録が見つかりません。")
+    assert submitted.status == Status.PENDING_APPROVAL
+    act(client, approver, submitted, "approve")
+    assert submitted.status == Status.REJECTED
+    notice = IssuedDocument.objects.get(submission=submitted, kind=IssuedDocument.Kind.NOTICE)
+    assert applications.document_bytes(notice).startswith(b"%PDF")
+    assert Decision.objects.get(submission=submitted).outcome == Decision.Outcome.REJECT
+
+
+def test_send_back_returns_the_proposal_to_accepted(client, staff, submitted):
+    to_pending(client, staff, submitted)
+    act(client, staff["kankyo-kacho"], submitted, "send-back", comment="理由を書き足してください")
+    assert submitted.status == Status.ACCEPTED
+    decision = Decision.objects.get(submission=submitted)
+    assert decision.state == Decision.State.SENT_BACK
+    assert decision.approver_comment == "理由を書き足してください"
+    assert not IssuedDocument.objects.filter(submission=submitted).exists()
+    # a new proposal can follow, and only it is pending
+    act(client, staff["kankyo-tanto"], submitted, "propose", outcome="approve")
+    assert submitted.decisions.filter(state=Decision.State.PENDING).count() == 1
+
+
+def test_illegal_transitions_are_refused(client, staff, submitted):
+    clerk, approver = staff["kankyo-tanto"], staff["kankyo-kacho"]
+    actor = Actor.staff(approver)
+    with pytest.raises(casework.CaseActionError):
+        casework.approve(submitted, approver, actor)
+    with pytest.raises(casework.CaseActionError):
+        casework.send_back(submitted, approver, actor, "")
+    with pytest.raises(casework.CaseActionError, match="進めません"):
+        casework.propose_decision(submitted, clerk, Actor.staff(clerk), "approve", "")
+    with pytest.raises(TransitionError):
+        applications.transition(submitted, Status.APPROVED, actor)
+    page = act(client, approver, submitted, "approve")
+    assert "決裁待ちの起案がありません" in page
+    submitted.refresh_from_db()
+    assert submitted.status == Status.SUBMITTED
+    assert not Decision.objects.filter(submission=submitted).exists()
+
+    to_pending(client, staff, submitted)
+    act(client, approver, submitted, "approve")
+    assert submitted.status == Status.APPROVED
+    for action, data in [("accept", {}), ("return", {"message": "もう一度"}),
+                         ("propose", {"outcome": "approve"}), ("approve", {})]:
+        page = act(client, clerk if action != "approve" else approver, submitted, action, **data)
+        assert submitted.status == Status.APPROVED, action
+    assert IssuedDocument.objects.filter(submission=submitted).count() == 1
+
+
+def test_unknown_action_is_404(client, staff, submitted):
+    client.force_login(staff["kankyo-tanto"])
+    response = client.post(reverse("casework:action", args=[submitted.public_id, "delete"]))
+    assert response.status_code == 404
+
+
+def test_staff_message_reaches_my_page(client, resident, staff, submitted):
+    act(client, staff["kankyo-tanto"], submitted, "message", body="鑑札の写真を送ってください。")
+    page = act(client, staff["kankyo-tanto"], submitted, "message", body="  ")
+    assert "メッセージを入力してください" in page
+    assert submitted.messages.count() == 1
+    login_resident(client, resident)
+    mine = client.get(reverse("applications:submission", args=[submitted.public_id])).content.decode()
+    assert "鑑札の写真を送ってください。" in mine
+
+
+def test_viewing_a_case_is_audited(client, resident, staff, submitted):
+    clerk = staff["kankyo-tanto"]
+    client.force_login(clerk)
+    before = AuditEvent.objects.filter(action="view").count()
+    assert client.get(reverse("casework:case", args=[submitted.public_id])).status_code == 200
+    event = AuditEvent.objects.filter(action="view").latest("id")
+    assert AuditEvent.objects.filter(action="view").count() == before + 1
+    assert event.actor_ref == f"staff:{clerk.pk}"
+    assert event.actor_kind == "staff"
+    assert event.subject_ref == f"resident:{resident.pk}"
+    assert event.target_type == "submission" and event.target_id == str(submitted.public_id)
+    assert event.municipality_id == submitted.municipality_id
+
+
+def test_decision_mail_is_sent_once(client, resident, staff, submitted, smtp):
+    deliver_pending()  # the submission's own mail
+    smtp.messages.clear()
+    to_pending(client, staff, submitted)
+    act(client, staff["kankyo-kacho"], submitted, "approve")
+    assert deliver_pending() == 1
+    assert len(smtp.messages) == 1
+    recipients, message = smtp.messages[0]
+    assert recipients == [resident.email]
+    assert submitted.receipt_number in message["Subject"]
+    assert "決定通知書" in message.get_content()
+    assert deliver_pending() == 0
+    assert len(smtp.messages) == 1
+    mail = OutboxMessage.objects.get(dedupe_key__startswith=f"status:{submitted.pk}:")
+    assert mail.status == OutboxStatus.SENT and mail.attempts == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_inline_outbox_delivers_after_commit(client, city, smtp, settings):
+    settings.MADOGUCHI_OUTBOX_MODE = "inline"
+    response = client.post(reverse("applications:login"), {"email": "taro@example.jp"})
+    assert response.status_code == 302
+    assert len(smtp.messages) == 1  # no deliver_pending(): sent right after the commit
+    recipients, message = smtp.messages[0]
+    assert recipients == ["taro@example.jp"]
+    assert re.search(r"確認コード: \d{6}", message.get_content())
+    assert OutboxMessage.objects.get().status == OutboxStatus.SENT
+    assert deliver_pending() == 0
+    assert len(smtp.messages) == 1

@@ -1,0 +1,143 @@
+"""Encryption at rest: nothing readable in the database, and key rotation with rotate_keys."""
+
+import io
+
+import pytest
+from django.apps import apps
+from django.core.management import call_command
+from django.db import connection
+
+from madoguchi.applications import services as applications
+from madoguchi.applications.models import (
+    Attachment,
+    Draft,
+    IssuedDocument,
+    Message,
+    SubmissionVersion,
+)
+from madoguchi.core import crypto
+from madoguchi.core.actors import Actor
+from madoguchi.core.management.commands.rotate_keys import ENCRYPTED_COLUMNS
+
+from support import pdf_bytes, png_bytes, submit_via_web
+
+pytestmark = pytest.mark.django_db
+
+NAME = "髙橋 﨑子"  # what support.valid_value types into name fields
+MESSAGE = "鑑札番号は R5-123 です"
+
+
+@pytest.fixture
+def keys(settings):
+    """Use the key ring named by the test; the cache is cleared on every change."""
+
+    def use(*ring):
+        settings.MADOGUCHI_ENCRYPTION_KEYS = list(ring)
+        crypto._ring.cache_clear()
+
+    yield use
+    crypto._ring.cache_clear()
+
+
+@pytest.fixture
+def stored(resident_client, resident):
+    """One of everything that is encrypted: draft, version, attachment, message, document."""
+    submission = submit_via_web(resident_client, "child-allowance-claim")
+    applications.post_message(submission, MESSAGE, Actor.resident(resident.pk))
+    applications.issue_document(submission, IssuedDocument.Kind.NOTICE, "決定通知書", pdf_bytes())
+    return submission
+
+
+def _plain():
+    """Every encrypted value, decrypted with the current key ring."""
+    return {
+        "drafts": [applications.answers_of(d) for d in Draft.objects.order_by("pk")],
+        "versions": [applications.answers_of(v) for v in SubmissionVersion.objects.order_by("pk")],
+        "attachments": [crypto.decrypt_bytes(a.data) for a in Attachment.objects.order_by("pk")],
+        "messages": [applications.message_text(m) for m in Message.objects.order_by("pk")],
+        "documents": [applications.document_bytes(d) for d in IssuedDocument.objects.order_by("pk")],
+    }
+
+
+def _raw(table: str, column: str) -> list[bytes]:
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {column} FROM {table} ORDER BY id")  # noqa: S608
+        return [bytes(row[0]) for row in cursor.fetchall()]
+
+
+def test_every_encrypted_column_is_covered_by_rotate_keys():
+    binary = {(m._meta.app_label, m.__name__, f.name) for m in apps.get_models()
+              for f in m._meta.get_fields() if f.get_internal_type() == "BinaryField"}
+    assert binary == set(ENCRYPTED_COLUMNS)
+
+
+def test_nothing_readable_is_stored(stored):
+    version = applications.answers_of(stored.current_version)
+    name = version["claimant_name"]
+    assert name.replace("\u3000", " ") == NAME
+    raw_versions = _raw(SubmissionVersion._meta.db_table, "answers")
+    raw_drafts = _raw(Draft._meta.db_table, "answers")
+    for blob in raw_versions + raw_drafts:
+        for needle in (name, "髙橋", "﨑子", "claimant_name", "鹿児島", "892-0816"):
+            assert needle.encode() not in blob
+            assert needle.encode("unicode_escape") not in blob
+        assert blob.startswith(b"gAAAAA")  # a Fernet token
+    for blob in _raw(Message._meta.db_table, "body"):
+        assert "鑑札".encode() not in blob and b"R5-123" not in blob
+    for blob in _raw(Attachment._meta.db_table, "data"):
+        assert not blob.startswith(b"\x89PNG") and png_bytes()[:16] not in blob
+    for blob in _raw(IssuedDocument._meta.db_table, "data"):
+        assert b"%PDF" not in blob
+
+
+def test_rotate_keys_moves_everything_to_the_new_key(stored, keys, settings):
+    old = settings.MADOGUCHI_ENCRYPTION_KEYS[0]
+    before = _plain()
+    assert all(before.values())
+    raw_before = _raw(SubmissionVersion._meta.db_table, "answers")
+    new = crypto.generate_key()
+
+    keys(new)
+    with pytest.raises(crypto.DecryptionError):
+        _plain()  # not yet: everything is still under the old key
+
+    keys(new, old)
+    out = io.StringIO()
+    call_command("rotate_keys", "--batch-size", "2", stdout=out)
+    report = out.getvalue()
+    for app_label, model_name, field in ENCRYPTED_COLUMNS:
+        count = apps.get_model(app_label, model_name).objects.count()
+        assert count > 0
+        assert f"{app_label}.{model_name}.{field}: {count}\n" in report
+    assert "髙橋" not in report and MESSAGE not in report and "@" not in report
+    assert _raw(SubmissionVersion._meta.db_table, "answers") != raw_before
+
+    keys(new)  # the old key is gone
+    assert _plain() == before
+
+    keys(crypto.generate_key())  # an unrelated key reads nothing
+    with pytest.raises(crypto.DecryptionError):
+        applications.answers_of(SubmissionVersion.objects.first())
+    with pytest.raises(crypto.DecryptionError):
+        crypto.decrypt_bytes(Attachment.objects.first().data)
+
+
+def test_rotate_keys_twice_is_harmless(stored, keys, settings):
+    before = _plain()
+    call_command("rotate_keys", stdout=io.StringIO())
+    call_command("rotate_keys", stdout=io.StringIO())
+    assert _plain() == before
+
+
+def test_encrypt_round_trip_and_wrong_key(keys):
+    first, second = crypto.generate_key(), crypto.generate_key()
+    keys(first)
+    token = crypto.encrypt_json({"name": NAME})
+    assert NAME.encode() not in token
+    keys(second, first)
+    assert crypto.decrypt_json(token) == {"name": NAME}
+    rotated = crypto.rotate(token)
+    keys(second)
+    assert crypto.decrypt_json(rotated) == {"name": NAME}
+    with pytest.raises(crypto.DecryptionError):
+        crypto.decrypt_json(token)
