@@ -6,6 +6,7 @@ from datetime import datetime
 
 from django.http import HttpRequest
 from ninja import Header, NinjaAPI, Schema
+from ninja import Status as Reply
 from ninja.errors import HttpError
 from ninja.security import HttpBearer
 
@@ -105,7 +106,7 @@ def send_code(request, body: EmailIn):
         resident_auth.request_login_code(request.municipality, body.email)
     except resident_auth.LoginError as exc:
         raise HttpError(429, str(exc)) from None
-    return 202, {"sent": True}
+    return Reply(202, {"sent": True})
 
 
 @api.post("/auth/token", tags=["residents"])
@@ -159,8 +160,8 @@ def create_submission(request, body: SubmissionIn, idempotency_key: str = Header
             request.account, procedure, body.answers,
             Actor.resident(request.account.pk, client_ip(request)), idempotency_key)
     except applications.SubmissionRefused as exc:
-        return 422, {"detail": {"message": str(exc), "errors": exc.errors}}
-    return (201 if created else 200), _submission_out(submission)
+        return Reply(422, {"detail": {"message": str(exc), "errors": exc.errors}})
+    return Reply(201 if created else 200, _submission_out(submission))
 
 
 @api.get("/submissions/{receipt_number}/status", tags=["residents"])
