@@ -213,19 +213,11 @@ def staff_action(request, case_id: str, action: str, body: ActionIn):
     case = case_selectors.case_for(request.staff, request.municipality, public_id)
     if case is None:
         raise HttpError(404, "案件が見つかりません")
-    actor = Actor.staff(request.staff, client_ip(request))
-    handlers = {
-        "accept": lambda: casework.accept(case, request.staff, actor),
-        "return": lambda: casework.return_for_correction(case, request.staff, actor, body.message),
-        "propose": lambda: casework.propose_decision(case, request.staff, actor, body.outcome,
-                                                     body.reason),
-        "approve": lambda: casework.approve(case, request.staff, actor, body.comment),
-        "send-back": lambda: casework.send_back(case, request.staff, actor, body.comment),
-    }
-    if action not in handlers:
+    if action not in casework.ACTIONS:
         raise HttpError(404, "その操作はありません")
     try:
-        handlers[action]()
+        casework.perform(action, case, request.staff, Actor.staff(request.staff, client_ip(request)),
+                         body.dict())
     except casework.CaseActionError as exc:
         raise HttpError(409, str(exc)) from None
     case.refresh_from_db()

@@ -7,7 +7,6 @@ approval. Every action is audited through applications.services.transition.
 
 import uuid
 
-from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
@@ -173,5 +172,18 @@ def _applicant(procedure, answers: dict) -> tuple[str, str]:
     return name, address
 
 
-def staff_users(municipality):
-    return get_user_model().objects.filter(memberships__department__municipality=municipality).distinct()
+# The staff actions by name, for the web page and the API alike: (case, user, actor, fields).
+ACTIONS = {
+    "accept": lambda case, user, actor, f: accept(case, user, actor),
+    "return": lambda case, user, actor, f: return_for_correction(case, user, actor,
+                                                                  f.get("message", "")),
+    "propose": lambda case, user, actor, f: propose_decision(case, user, actor, f.get("outcome", ""),
+                                                             f.get("reason", "")),
+    "approve": lambda case, user, actor, f: approve(case, user, actor, f.get("comment", "")),
+    "send-back": lambda case, user, actor, f: send_back(case, user, actor, f.get("comment", "")),
+}
+
+
+def perform(action: str, case: Submission, user, actor: Actor, fields) -> None:
+    """Run a named action; KeyError for an unknown name, CaseActionError when refused."""
+    ACTIONS[action](case, user, actor, fields)

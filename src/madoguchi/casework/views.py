@@ -110,23 +110,14 @@ def case_detail(request, public_id):
 @staff_required
 def case_action(request, public_id, action):
     case = _case(request, public_id)
-    post = request.POST
-    handlers = {
-        "accept": lambda: services.accept(case, request.user, request.actor),
-        "return": lambda: services.return_for_correction(case, request.user, request.actor,
-                                                         post.get("message", "")),
-        "propose": lambda: services.propose_decision(case, request.user, request.actor,
-                                                     post.get("outcome", ""), post.get("reason", "")),
-        "approve": lambda: services.approve(case, request.user, request.actor, post.get("comment", "")),
-        "send-back": lambda: services.send_back(case, request.user, request.actor,
-                                                post.get("comment", "")),
-        "message": lambda: applications.post_message(case, post.get("body", ""), request.actor,
-                                                     staff_user=request.user),
-    }
-    if action not in handlers:
+    if action != "message" and action not in services.ACTIONS:
         raise Http404
     try:
-        handlers[action]()
+        if action == "message":
+            applications.post_message(case, request.POST.get("body", ""), request.actor,
+                                      staff_user=request.user)
+        else:
+            services.perform(action, case, request.user, request.actor, request.POST)
     except (services.CaseActionError, applications.SubmissionRefused) as exc:
         messages.error(request, str(exc))
     else:
