@@ -217,7 +217,7 @@ def staff_action(request, case_id: str, action: str, body: ActionIn):
         raise HttpError(404, "その操作はありません")
     try:
         casework.perform(action, case, request.staff, Actor.staff(request.staff, client_ip(request)),
-                         body.dict())
+                         body.model_dump())
     except casework.CaseActionError as exc:
         raise HttpError(409, str(exc)) from None
     case.refresh_from_db()
