@@ -1,0 +1,89 @@
+"""Fixtures for the browser tests: Debian's Chromium through Playwright, against live_server.
+
+This directory is a package (it has __init__.py) so that this file is imported as
+`browser.conftest` and does not replace tests/conftest.py as the module `conftest`.
+"""
+
+import importlib
+import os
+
+import pytest
+from django.db import connection
+from playwright.sync_api import expect
+
+audit_migration = importlib.import_module("madoguchi.core.migrations.0002_audit_append_only")
+
+# Playwright's sync API runs an event loop in this thread; Django's ORM refuses to run
+# while one is running unless told it is safe (the test, not the loop, does the queries).
+os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+
+CHROMIUM = "/usr/bin/chromium"
+VIEWPORT = {"width": 1280, "height": 900}
+expect.set_options(timeout=10_000)
+
+
+@pytest.fixture(scope="session")
+def playwright_instance():
+    from playwright.sync_api import sync_playwright
+
+    if not os.path.exists(CHROMIUM):
+        pytest.fail(f"{CHROMIUM} is not installed: run `make browser-deps` (Debian's chromium)")
+    with sync_playwright() as playwright:
+        yield playwright
+
+
+@pytest.fixture(scope="session")
+def browser(playwright_instance):
+    browser = playwright_instance.chromium.launch(executable_path=CHROMIUM, headless=True)
+    yield browser
+    browser.close()
+
+
+@pytest.fixture
+def _audit_log_flushable(transactional_db):
+    """Let the end-of-test flush empty the append-only audit log.
+
+    Tests against live_server commit for real, and the flush after them DELETEs every row;
+    on SQLite a trigger refuses DELETE on core_auditevent (PostgreSQL's TRUNCATE does not
+    fire it). Empty that table with the trigger briefly dropped, then put the trigger back
+    so later tests still see an append-only log.
+    """
+    yield
+    if connection.vendor != "sqlite":
+        return
+    trigger = next(s for s in audit_migration.SQLITE if "core_auditevent_no_delete" in s)
+    with connection.cursor() as cursor:
+        cursor.execute("DROP TRIGGER IF EXISTS core_auditevent_no_delete")
+        try:
+            cursor.execute("DELETE FROM core_auditevent")
+        finally:
+            cursor.execute(trigger)
+
+
+@pytest.fixture
+def site(live_server, _audit_log_flushable, city, settings):
+    """The live server's URL, serving the demo city (host 'localhost' → default municipality)."""
+    settings.MADOGUCHI_PUBLIC_URL = live_server.url
+    settings.MADOGUCHI_OUTBOX_MODE = "inline"
+    settings.ALLOWED_HOSTS = ["localhost", "127.0.0.1", "testserver"]
+    return live_server.url
+
+
+@pytest.fixture
+def new_context(browser, site):
+    """Make browser contexts (one per person) that are closed after the test."""
+    contexts = []
+
+    def make(**options):
+        options = {"viewport": VIEWPORT, "locale": "ja-JP", "timezone_id": "Asia/Tokyo",
+                   "accept_downloads": True, "base_url": site, **options}
+        context = browser.new_context(**options)
+        context.set_default_timeout(15_000)
+        # helpers.check_a11y runs axe-core elsewhere when scripts cannot run here.
+        context.madoguchi_javascript = options.get("java_script_enabled", True)
+        contexts.append(context)
+        return context
+
+    yield make
+    for context in contexts:
+        context.close()

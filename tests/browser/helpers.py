@@ -1,0 +1,128 @@
+"""Steps shared by the browser tests: the axe-core check, logging in, downloading a PDF."""
+
+import os
+import re
+from pathlib import Path
+
+from axe_playwright_python.sync_playwright import Axe
+from django.core import mail
+from playwright.sync_api import Page, expect
+
+from madoguchi.notify.services import deliver_pending
+
+STAFF_PASSWORD = "demo-pass-2026"
+SCREENSHOT_DIR = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+_axe = Axe()
+
+
+def _describe(violations: list[dict]) -> str:
+    lines = []
+    for violation in violations:
+        lines.append(f"- {violation['id']} ({violation['impact']}): {violation['help']}")
+        for node in violation["nodes"]:
+            lines.append(f"    {', '.join(map(str, node['target']))}: {node['html'][:200]}")
+            if node.get("failureSummary"):
+                lines.append("      " + node["failureSummary"].replace("\n", "\n      "))
+    return "\n".join(lines)
+
+
+def _scripted_copy(page: Page):
+    """A JavaScript-enabled page showing `page`'s current DOM, minus its scripts.
+
+    axe-core needs timers, which never fire where JavaScript is disabled; so the page's
+    DOM (for a no-script page: the server's HTML) is served again, script tags removed, in
+    a context of the same size where axe can run. Stylesheets load from the live server.
+    """
+    html = re.sub(r"<script\b[^>]*>.*?</script>", "", page.content(), flags=re.S | re.I)
+    context = page.context.browser.new_context(viewport=page.viewport_size, locale="ja-JP")
+
+    def serve(route):
+        if route.request.resource_type == "document":
+            route.fulfill(status=200, content_type="text/html; charset=utf-8", body=html)
+        else:
+            route.continue_()
+
+    context.route("**/*", serve)
+    copy = context.new_page()
+    copy.goto(page.url)
+    return context, copy
+
+
+def check_a11y(page: Page) -> None:
+    """Run axe-core on the page as it is now; fail listing every violation and node."""
+    page.wait_for_load_state("load")
+    if getattr(page.context, "madoguchi_javascript", True):
+        results = _axe.run(page)
+    else:
+        context, copy = _scripted_copy(page)
+        try:
+            results = _axe.run(copy)
+        finally:
+            context.close()
+    assert results.violations_count == 0, (
+        f"axe-core found {results.violations_count} violation(s) on {page.url}:\n"
+        + _describe(results.response["violations"])
+    )
+
+
+def screenshot(page: Page, name: str) -> None:
+    """Save a full-page screenshot to docs/screenshots/ when MADOGUCHI_SCREENSHOTS=1."""
+    if os.environ.get("MADOGUCHI_SCREENSHOTS") != "1":
+        return
+    SCREENSHOT_DIR.mkdir(parents=True, exist_ok=True)
+    page.evaluate("document.activeElement && document.activeElement.blur()")  # no focus ring
+    page.screenshot(path=str(SCREENSHOT_DIR / f"{name}.png"), full_page=True)
+
+
+def login_code_for(email: str) -> str:
+    """The newest one-time code mailed to `email` (delivering the outbox if still queued)."""
+    for attempt in range(2):
+        for message in reversed(mail.outbox):
+            found = re.search(r"確認コード: (\d{6})", message.body)
+            if email in message.to and found:
+                return found.group(1)
+        if attempt == 0:
+            deliver_pending()
+    raise AssertionError(f"no login code was mailed to {email}: {[m.to for m in mail.outbox]}")
+
+
+def log_in_resident(page: Page, email: str) -> None:
+    """On the login page: type the address, read the code from the mail, enter it."""
+    expect(page.get_by_role("heading", name="ログイン", exact=True)).to_be_visible()
+    check_a11y(page)
+    page.get_by_label("メールアドレス").fill(email)
+    page.get_by_role("button", name="確認コードを送る").click()
+    expect(page.get_by_role("heading", name="確認コードの入力")).to_be_visible()
+    check_a11y(page)
+    page.get_by_label("確認コード").fill(login_code_for(email))
+    page.get_by_role("button", name="ログインする").click()
+    expect(page.get_by_text("ログインしました。")).to_be_visible()
+
+
+def log_in_staff(page: Page, username: str) -> None:
+    page.goto("/staff/login/")
+    expect(page.get_by_role("heading", name="職員ログイン")).to_be_visible()
+    check_a11y(page)
+    page.get_by_label("ユーザー名").fill(username)
+    page.get_by_label("パスワード").fill(STAFF_PASSWORD)
+    page.get_by_role("button", name="ログイン").click()
+    expect(page.get_by_role("heading", name="受付一覧")).to_be_visible()
+    check_a11y(page)
+
+
+def download_pdf(page: Page, link_name: str) -> bytes:
+    """Click the link named `link_name`, wait for the download, return its bytes."""
+    with page.expect_download() as info:
+        page.get_by_role("link", name=link_name).click()
+    download = info.value
+    assert download.failure() is None, download.failure()
+    data = Path(download.path()).read_bytes()
+    assert data.startswith(b"%PDF"), data[:40]
+    return data
+
+
+def click_and_check(page: Page, role: str, name: str, heading: str) -> None:
+    """Click a link or button, wait for the page whose h1 is `heading`, check it with axe."""
+    page.get_by_role(role, name=name).click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text(heading)
+    check_a11y(page)
