@@ -173,3 +173,11 @@ def test_changing_a_prefilled_value_makes_it_the_residents(resident_client):
     draft.refresh_from_db()
     assert answers_of(draft)["owner_email"] == "other@example.jp"
     assert draft.sources["owner_email"] == "resident"
+
+
+def test_an_expired_session_on_a_post_returns_to_my_page_after_login(client, city):
+    import uuid
+
+    response = client.post(reverse("applications:correct", args=[uuid.uuid4()]))
+    assert response.status_code == 302
+    assert response["Location"].endswith("?next=" + reverse("applications:mypage"))

@@ -24,7 +24,9 @@ def resident_required(view):
     def wrapper(request, *args, **kwargs):
         request.account = current_account(request)
         if request.account is None:
-            return redirect(f"{reverse('applications:login')}?next={request.path}")
+            # After logging in the browser GETs `next`: a POST-only URL would answer 405.
+            back = request.path if request.method == "GET" else reverse("applications:mypage")
+            return redirect(f"{reverse('applications:login')}?next={back}")
         return view(request, *args, **kwargs)
 
     return wrapper
