@@ -1,17 +1,23 @@
 """A resident finds a procedure, logs in by e-mail code, fills every step, confirms, submits."""
 
 import re
+import uuid
 
 import pytest
 from django.core import mail
 from django.urls import reverse
 
-from madoguchi.applications.models import Draft, Submission
+from madoguchi.applications.models import Draft, Status, Submission
 from madoguchi.applications.receipts import normalize_receipt_number
+from madoguchi.applications.services import answers_of
+from madoguchi.casework import services as casework
 from madoguchi.catalog.loader import catalog
+from madoguchi.core.actors import Actor
+from madoguchi.core.models import AuditEvent
 from madoguchi.notify.services import deliver_pending
 
-from support import fill_form
+from conftest import login_resident
+from support import fill_form, submit_via_web
 
 pytestmark = pytest.mark.django_db
 
@@ -104,8 +110,6 @@ def test_errors_are_shown_at_the_field_in_japanese(resident_client):
 
 
 def test_draft_survives_logout_and_keeps_what_was_typed(client, resident):
-    from conftest import login_resident
-
     login_resident(client, resident)
     draft = _start(client, "dog-registration-change")
     url = reverse("applications:step", args=[draft.public_id, 0])
@@ -132,8 +136,6 @@ def test_conditional_field_is_required_only_when_shown(resident_client):
     assert "新しい飼い主の氏名を入力してください" in missing.content.decode()
     ok = resident_client.post(url, {**base, "change_kind": "died", "new_owner_name": "ignored"})
     assert ok.status_code == 302
-    from madoguchi.applications.services import answers_of
-
     draft.refresh_from_db()
     assert "new_owner_name" not in answers_of(draft)  # a hidden field keeps no value
 
@@ -149,8 +151,6 @@ def test_postal_code_lookup_without_javascript(resident_client):
 def test_prefilled_value_records_its_source_through_to_the_case(resident_client, resident):
     procedure = catalog()["dog-registration-change"]
     draft = _start(resident_client, procedure.code)
-    from madoguchi.applications.services import answers_of
-
     assert answers_of(draft)["owner_email"] == resident.email
     assert draft.sources == {"owner_email": "account"}
     fill_form(resident_client, lambda i: reverse("applications:step", args=[draft.public_id, i]),
@@ -165,8 +165,6 @@ def test_prefilled_value_records_its_source_through_to_the_case(resident_client,
 
 
 def test_changing_a_prefilled_value_makes_it_the_residents(resident_client):
-    from madoguchi.applications.services import answers_of
-
     draft = _start(resident_client, "dog-registration-change")
     url = reverse("applications:step", args=[draft.public_id, 0])
     resident_client.post(url, {"_action": "save", "owner_email": "other@example.jp"})
@@ -176,8 +174,32 @@ def test_changing_a_prefilled_value_makes_it_the_residents(resident_client):
 
 
 def test_an_expired_session_on_a_post_returns_to_my_page_after_login(client, city):
-    import uuid
-
     response = client.post(reverse("applications:correct", args=[uuid.uuid4()]))
     assert response.status_code == 302
     assert response["Location"].endswith("?next=" + reverse("applications:mypage"))
+
+
+def test_my_page_shows_what_was_submitted_and_logs_the_view(resident_client, resident):
+    submission = submit_via_web(resident_client, "dog-registration-change")
+    page = resident_client.get(reverse("applications:submission", args=[submission.public_id]))
+    text = page.content.decode()
+    assert "申請内容" in text and "髙橋\u3000﨑子" in text
+    assert AuditEvent.objects.filter(action="view", actor_ref=resident.ref,
+                                     target_id=str(submission.public_id)).exists()
+
+
+def test_resident_withdraws_until_a_decision_is_proposed(resident_client, staff):
+    first = submit_via_web(resident_client, "dog-registration-change")
+    resident_client.post(reverse("applications:withdraw", args=[first.public_id]))
+    first.refresh_from_db()
+    assert first.status == Status.WITHDRAWN
+
+    second = submit_via_web(resident_client, "dog-registration-change")
+    clerk = staff["kankyo-tanto"]
+    casework.accept(second, clerk, Actor.staff(clerk))
+    casework.propose_decision(second, clerk, Actor.staff(clerk), "approve", "")
+    response = resident_client.post(reverse("applications:withdraw", args=[second.public_id]),
+                                    follow=True)
+    assert "取り下げできません" in response.content.decode()
+    second.refresh_from_db()
+    assert second.status == Status.PENDING_APPROVAL

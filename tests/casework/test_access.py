@@ -324,6 +324,7 @@ def _resident_urls(submission, draft, document):
         ("get", reverse("applications:submitted", args=[s])),
         ("get", reverse("applications:receipt", args=[s])),
         ("post", reverse("applications:correct", args=[s])),
+        ("post", reverse("applications:withdraw", args=[s])),
         ("get", reverse("applications:document", args=[document.public_id])),
         ("get", reverse("applications:resume", args=[d])),
         ("get", reverse("applications:step", args=[d, 0])),
@@ -332,6 +333,16 @@ def _resident_urls(submission, draft, document):
         ("post", reverse("applications:confirm", args=[d])),
         ("post", reverse("applications:discard", args=[d])),
     ]
+
+
+def test_every_resident_route_with_an_id_is_in_the_walk(two_residents):
+    from django.urls import resolve
+
+    from madoguchi.applications import urls as application_urls
+
+    walked = {resolve(url).url_name for _, url in _resident_urls(*two_residents[:3])}
+    with_ids = {p.name for p in application_urls.urlpatterns if "uuid:" in str(p.pattern)}
+    assert with_ids - {"verify"} == walked  # verify is public by design (no personal data)
 
 
 def _state(submission, draft):

@@ -21,7 +21,7 @@ from madoguchi.applications.models import (
     SubmissionVersion,
 )
 from madoguchi.applications.receipts import new_receipt_number
-from madoguchi.applications.workflow import action_for
+from madoguchi.applications.workflow import TransitionError, action_for
 from madoguchi.catalog.schema import Procedure
 from madoguchi.catalog.selectors import department_for
 from madoguchi.core import audit
@@ -209,6 +209,17 @@ def _resubmit(draft: Draft, answers: dict, actor: Actor) -> Submission:
     )
     transition(submission, Status.SUBMITTED, actor, note="", version=number)
     return submission
+
+
+@transaction.atomic
+def withdraw(submission: Submission, actor: Actor) -> None:
+    """取下げ by the resident, while the department has not yet proposed a decision."""
+    locked = Submission.objects.select_for_update().get(pk=submission.pk)
+    try:
+        transition(locked, Status.WITHDRAWN, actor)
+    except TransitionError:
+        raise SubmissionRefused("決裁に進んでいるため、取り下げできません。担当課にお問い合わせください。") from None
+    Draft.objects.filter(correcting=locked, submitted_at__isnull=True).delete()
 
 
 def transition(submission: Submission, target: str, actor: Actor, note: str = "", **detail) -> None:

@@ -19,6 +19,7 @@ urlpatterns = [
     path("mypage/submissions/<uuid:public_id>/done/", mypage.submitted, name="submitted"),
     path("mypage/submissions/<uuid:public_id>/receipt.pdf", mypage.receipt, name="receipt"),
     path("mypage/submissions/<uuid:public_id>/correct/", mypage.correct, name="correct"),
+    path("mypage/submissions/<uuid:public_id>/withdraw/", mypage.withdraw, name="withdraw"),
     path("mypage/documents/<uuid:public_id>/", mypage.document, name="document"),
     path("verify/<uuid:public_id>/", verify.verify, name="verify"),
 ]

@@ -5,10 +5,11 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
-from madoguchi.applications import selectors, services
+from madoguchi.applications import engine, selectors, services
 from madoguchi.applications.documents import receipt_pdf
 from madoguchi.applications.models import Status
 from madoguchi.applications.views.common import resident_actor, resident_required
+from madoguchi.applications.workflow import allowed_targets
 from madoguchi.catalog.loader import catalog
 from madoguchi.core import audit
 
@@ -58,11 +59,29 @@ def submission(request, public_id):
     audit.record(request.municipality, resident_actor(request), "view", "submission", sub.public_id,
                  subject_ref=request.account.ref)
     thread = [{"m": m, "text": services.message_text(m)} for m in sub.messages.all()]
+    version = sub.current_version
+    procedure = catalog().get(sub.procedure_code)
+    sections = engine.summary(procedure.form(version.form_version), services.answers_of(version))
     return render(request, "applications/submission.html", {
         "submission": sub, "title": _title(sub.procedure_code), "events": sub.events.all(),
         "thread": thread, "documents": sub.documents.order_by("created_at"),
         "can_correct": sub.status == Status.RETURNED,
+        "can_withdraw": Status.WITHDRAWN in allowed_targets(sub.status),
+        "sections": sections, "version": version,
     })
+
+
+@require_POST
+@resident_required
+def withdraw(request, public_id):
+    sub = _submission(request, public_id)
+    try:
+        services.withdraw(sub, resident_actor(request))
+    except services.SubmissionRefused as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, "申請を取り下げました。")
+    return redirect("applications:submission", sub.public_id)
 
 
 @resident_required
