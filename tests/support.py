@@ -75,8 +75,8 @@ def fill_form(client, draft_url_for_step, form) -> None:
 
 
 def submit_via_web(client, code: str, changes: dict | None = None):
-    """Start a draft, fill every step with valid values (`changes`: field id → value to post
-    instead), confirm, and return the Submission."""
+    """Start a draft, fill every step with valid values (`changes`: input name → value to post
+    instead, e.g. `children-0-living`), confirm, and return the Submission."""
     from django.urls import reverse
 
     from madoguchi.applications.models import Draft, Submission
@@ -88,7 +88,8 @@ def submit_via_web(client, code: str, changes: dict | None = None):
     draft = Draft.objects.latest("id")
     for index, step in enumerate(procedure.current_form.steps):
         data = {**step_data(step), **{k: v for k, v in (changes or {}).items()
-                                      if any(f.id == k for f in step.fields)}}
+                                      if any(k == f.id or k.startswith(f"{f.id}-")
+                                             for f in step.fields)}}
         url = reverse("applications:step", args=[draft.public_id, index])
         response = client.post(url, data)
         assert response.status_code == 302, f"step {step.id} refused: {response.content.decode()[:3000]}"

@@ -165,6 +165,8 @@ MADOGUCHI_PUBLIC_URL = os.environ.get("MADOGUCHI_PUBLIC_URL", "http://127.0.0.1:
 # machine); "worker" leaves messages to `madoguchi run_outbox` processes.
 MADOGUCHI_OUTBOX_MODE = os.environ.get("MADOGUCHI_OUTBOX_MODE", "inline")
 MADOGUCHI_OTP_TTL_SECONDS = 600
+# Retention (`madoguchi dispose`, run daily): abandoned drafts and their files, used codes.
+MADOGUCHI_DRAFT_RETENTION_DAYS = int(os.environ.get("MADOGUCHI_DRAFT_RETENTION_DAYS", "90"))
 MADOGUCHI_OTP_MAX_ATTEMPTS = 5
 
 EMAIL_BACKEND = os.environ.get(

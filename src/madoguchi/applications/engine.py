@@ -212,11 +212,16 @@ def flat_rows(form: FormDefinition, answers: dict) -> list[tuple[str, str]]:
 
 
 def attachment_ids(form: FormDefinition, answers: dict) -> list[str]:
+    """The ids of the files an answer set names, top-level and inside groups."""
     ids = []
     for step in form.steps:
         for field in step.fields:
-            if field.type == FieldType.FILE and isinstance(answers.get(field.id), dict):
-                ids.append(answers[field.id]["id"])
+            scopes = answers.get(field.id) or [] if field.type == FieldType.GROUP else [answers]
+            fields = field.fields if field.type == FieldType.GROUP else [field]
+            for scope in scopes:
+                for f in fields:
+                    if f.type == FieldType.FILE and isinstance(scope.get(f.id), dict):
+                        ids.append(scope[f.id]["id"])
     return ids
 
 

@@ -63,6 +63,7 @@ class Attachment(models.Model):
     size = models.PositiveIntegerField()
     sha256 = models.CharField(max_length=64)
     data = models.BinaryField()
+    submitted = models.BooleanField(default=False, help_text="part of a submission: kept as a record")
     created_at = models.DateTimeField(auto_now_add=True)
 
 

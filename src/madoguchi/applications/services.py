@@ -12,6 +12,7 @@ from django.utils import timezone
 from madoguchi.applications import engine
 from madoguchi.applications.auth import hash_secret
 from madoguchi.applications.models import (
+    Attachment,
     Draft,
     IssuedDocument,
     Message,
@@ -23,7 +24,7 @@ from madoguchi.applications.models import (
 from madoguchi.applications.receipts import new_receipt_number
 from madoguchi.applications.workflow import TransitionError, action_for
 from madoguchi.catalog.schema import Procedure
-from madoguchi.catalog.selectors import department_for
+from madoguchi.catalog.selectors import department_for, get_procedure
 from madoguchi.core import audit
 from madoguchi.core.actors import Actor
 from madoguchi.core.crypto import decrypt_bytes, decrypt_json, encrypt_bytes, encrypt_json
@@ -122,6 +123,7 @@ def _create_submission(account, procedure: Procedure, form_version: int, answers
         submission=submission, number=1, form_version=form_version,
         answers=encrypt_json(answers), sources=sources, actor_kind=actor.kind, actor_ref=actor.ref,
     )
+    _keep_attachments(procedure.form(form_version), answers)
     SubmissionEvent.objects.create(submission=submission, to_status=Status.SUBMITTED,
                                    actor_kind=actor.kind, actor_ref=actor.ref)
     audit.record(account.municipality, actor, "submit", "submission", submission.public_id,
@@ -199,6 +201,11 @@ def start_correction(submission: Submission, account) -> Draft:
     )
 
 
+def _keep_attachments(form, answers: dict) -> None:
+    """Files named in a submitted version become records; retention no longer touches them."""
+    Attachment.objects.filter(public_id__in=engine.attachment_ids(form, answers)).update(submitted=True)
+
+
 def _resubmit(draft: Draft, answers: dict, actor: Actor) -> Submission:
     submission = Submission.objects.select_for_update().get(pk=draft.correcting_id)
     number = submission.versions.count() + 1
@@ -207,6 +214,8 @@ def _resubmit(draft: Draft, answers: dict, actor: Actor) -> Submission:
         answers=encrypt_json(answers), sources=draft.sources, actor_kind=actor.kind,
         actor_ref=actor.ref,
     )
+    procedure = get_procedure(submission.municipality, submission.procedure_code)
+    _keep_attachments(procedure.form(draft.form_version), answers)
     transition(submission, Status.SUBMITTED, actor, note="", version=number)
     return submission
 

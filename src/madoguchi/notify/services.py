@@ -91,5 +91,6 @@ def _send(message: OutboxMessage) -> bool:
         return False
     message.status = OutboxStatus.SENT
     message.sent_at = timezone.now()
-    message.save(update_fields=["attempts", "status", "sent_at"])
+    message.body = ""  # sent: keep the record, not the text (it may hold a one-time code)
+    message.save(update_fields=["attempts", "status", "sent_at", "body"])
     return True
