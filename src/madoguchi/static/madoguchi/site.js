@@ -54,15 +54,17 @@
     });
   });
 
-  // Warn two minutes before the session ends; "続ける" refreshes it.
+  // Warn before the session ends (two minutes ahead, or halfway for short sessions);
+  // "続ける" touches the server, which renews the session.
   var seconds = parseInt(document.body.dataset.sessionSeconds || "0", 10);
   var warning = document.getElementById("timeout-warning");
-  if (seconds > 180 && warning && document.querySelector("form[data-form], form[data-once]")) {
+  if (seconds > 0 && warning && document.querySelector("form[data-form], form[data-once]")) {
+    var lead = Math.min(120, seconds / 2);
     var timer;
     var arm = function () {
       clearTimeout(timer);
       timer = setTimeout(function () { warning.hidden = false; warning.querySelector("button").focus(); },
-                         (seconds - 120) * 1000);
+                         (seconds - lead) * 1000);
     };
     warning.querySelector("[data-keepalive]").addEventListener("click", function () {
       fetch(window.location.href, { credentials: "same-origin" }).then(function () { warning.hidden = true; arm(); });
