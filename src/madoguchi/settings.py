@@ -36,6 +36,7 @@ INSTALLED_APPS = [
     "madoguchi.core",
     "madoguchi.notify",
     "madoguchi.catalog",
+    "madoguchi.identity",
     "madoguchi.applications",
     "madoguchi.casework",
 ]
