@@ -26,10 +26,10 @@ def main(out: str, count: int) -> None:
     from django.db import transaction
 
     from madoguchi.applications import engine
-    from madoguchi.applications.auth import issue_api_token
-    from madoguchi.applications.models import ResidentAccount
     from madoguchi.catalog.selectors import get_procedure
     from madoguchi.core.models import Municipality
+    from madoguchi.identity.emailcode import issue_api_token
+    from madoguchi.identity.models import ResidentAccount
 
     city = Municipality.objects.get(slug=MUNICIPALITY)
     procedure = get_procedure(city, PROCEDURE)

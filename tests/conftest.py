@@ -5,9 +5,9 @@ import socket
 import pytest
 from django.core.management import call_command
 
-from madoguchi.applications.models import ResidentAccount
-from madoguchi.applications.views.common import SESSION_KEY
 from madoguchi.core.models import Department, Municipality, Role, StaffMembership
+from madoguchi.identity.models import ResidentAccount
+from madoguchi.identity.session import SESSION_KEY
 
 
 @pytest.fixture(autouse=True)

@@ -10,7 +10,6 @@ from ninja import Status as Reply
 from ninja.errors import HttpError
 from ninja.security import HttpBearer
 
-from madoguchi.applications import auth as resident_auth
 from madoguchi.applications import selectors as app_selectors
 from madoguchi.applications import services as applications
 from madoguchi.applications.models import Status
@@ -21,6 +20,7 @@ from madoguchi.catalog.selectors import get_procedure, procedures_for, search
 from madoguchi.core.actors import Actor, client_ip
 from madoguchi.core.japanese import JapaneseInputError, lookup_address, normalize_postal_code
 from madoguchi.core.roles import is_staff_of
+from madoguchi.identity import emailcode as resident_auth
 
 api = NinjaAPI(title="Madoguchi API", version="1", urls_namespace="api",
                description="手続カタログ・電子申請・担当課事務の API")

@@ -9,5 +9,6 @@ urlpatterns = [
     path("api/", api.urls),
     path("admin/", admin.site.urls),
     path("staff/", include("madoguchi.casework.urls")),
+    path("", include("madoguchi.identity.urls")),
     path("", include("madoguchi.applications.urls")),
 ]

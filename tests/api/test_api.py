@@ -7,10 +7,11 @@ import re
 import pytest
 from django.core import mail
 
-from madoguchi.applications.auth import issue_api_token
-from madoguchi.applications.models import ResidentAccount, Status, Submission, SubmissionVersion
+from madoguchi.applications.models import Status, Submission, SubmissionVersion
 from madoguchi.applications.receipts import normalize_receipt_number
 from madoguchi.catalog.loader import catalog
+from madoguchi.identity.emailcode import issue_api_token
+from madoguchi.identity.models import ResidentAccount
 from madoguchi.notify.services import deliver_pending
 
 from support import api_answers

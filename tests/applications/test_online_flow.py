@@ -29,31 +29,31 @@ def _start(client, code):
 
 
 def test_login_by_email_code_then_mypage(client, city):
-    response = client.post(reverse("applications:login"), {"email": "taro@example.jp"})
+    response = client.post(reverse("identity:login"), {"email": "taro@example.jp"})
     assert response.status_code == 302
     deliver_pending()
     assert "taro" not in response["Location"]  # nothing personal in URLs
     code = re.search(r"確認コード: (\d{6})", mail.outbox[-1].body).group(1)
-    wrong = client.post(reverse("applications:login_code"), {"code": "000000" if code != "000000" else "111111"})
+    wrong = client.post(reverse("identity:login_code"), {"code": "000000" if code != "000000" else "111111"})
     assert "確認コードが違います" in wrong.content.decode()
-    response = client.post(reverse("applications:login_code"), {"code": code})
+    response = client.post(reverse("identity:login_code"), {"code": code})
     assert response.status_code == 302
     assert client.get(reverse("applications:mypage")).status_code == 200
 
 
 def test_code_cannot_be_reused_or_guessed_forever(client, city):
-    client.post(reverse("applications:login"), {"email": "taro@example.jp"})
+    client.post(reverse("identity:login"), {"email": "taro@example.jp"})
     for _ in range(5):
-        client.post(reverse("applications:login_code"), {"code": "abcdef"})
+        client.post(reverse("identity:login_code"), {"code": "abcdef"})
     deliver_pending()
     code = re.search(r"確認コード: (\d{6})", mail.outbox[-1].body).group(1)
-    response = client.post(reverse("applications:login_code"), {"code": code})
+    response = client.post(reverse("identity:login_code"), {"code": code})
     assert "使えなくなりました" in response.content.decode()
 
 
 def test_starting_needs_login(client, city):
     response = client.post(reverse("applications:start", args=["dog-registration-change"]))
-    assert response.status_code == 302 and reverse("applications:login") in response["Location"]
+    assert response.status_code == 302 and reverse("identity:login") in response["Location"]
 
 
 @pytest.mark.parametrize("code", sorted(catalog()))
@@ -114,7 +114,7 @@ def test_draft_survives_logout_and_keeps_what_was_typed(client, resident):
     draft = _start(client, "dog-registration-change")
     url = reverse("applications:step", args=[draft.public_id, 0])
     client.post(url, {"_action": "save", "owner_name": "髙橋 花子", "owner_kana": "abc"})
-    client.post(reverse("applications:logout"))
+    client.post(reverse("identity:logout"))
     assert client.get(url).status_code == 302  # asked to log in again
     login_resident(client, resident)
     response = client.get(url)

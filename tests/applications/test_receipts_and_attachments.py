@@ -13,11 +13,12 @@ from hypothesis import strategies as st
 from PIL import Image
 
 from madoguchi.applications import attachments, receipts
-from madoguchi.applications.models import Attachment, Draft, ResidentAccount, Submission
+from madoguchi.applications.models import Attachment, Draft, Submission
 from madoguchi.applications.receipts import ALPHABET, new_receipt_number, normalize_receipt_number
 from madoguchi.applications.services import answers_of
 from madoguchi.catalog.loader import catalog
 from madoguchi.core.models import Department
+from madoguchi.identity.models import ResidentAccount
 
 from support import fill_form, pdf_bytes, png_bytes
 

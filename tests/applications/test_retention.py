@@ -9,10 +9,11 @@ from django.urls import reverse
 from django.utils import timezone
 
 from madoguchi.applications import engine
-from madoguchi.applications.models import Attachment, Draft, LoginCode, Submission
+from madoguchi.applications.models import Attachment, Draft, Submission
 from madoguchi.applications.retention import dispose
 from madoguchi.applications.services import answers_of
 from madoguchi.catalog.loader import catalog
+from madoguchi.identity.models import LoginCode
 from madoguchi.notify.models import OutboxMessage, OutboxStatus
 from madoguchi.notify.services import deliver_pending
 
@@ -69,7 +70,7 @@ def test_a_file_in_an_open_draft_is_kept(resident_client):
 
 
 def test_spent_login_codes_are_disposed_and_the_command_prints_counts_only(client, city, capsys):
-    client.post(reverse("applications:login"), {"email": "taro@example.jp"})
+    client.post(reverse("identity:login"), {"email": "taro@example.jp"})
     LoginCode.objects.update(expires_at=timezone.now() - timedelta(days=2))
     call_command("dispose")
     out = capsys.readouterr().out
@@ -78,7 +79,7 @@ def test_spent_login_codes_are_disposed_and_the_command_prints_counts_only(clien
 
 
 def test_a_sent_message_keeps_no_text(client, city):
-    client.post(reverse("applications:login"), {"email": "taro@example.jp"})
+    client.post(reverse("identity:login"), {"email": "taro@example.jp"})
     assert "確認コード" in OutboxMessage.objects.get().body
     deliver_pending()
     message = OutboxMessage.objects.get()

@@ -13,20 +13,14 @@ from django.urls import reverse
 
 from madoguchi.applications import engine
 from madoguchi.applications import services as applications
-from madoguchi.applications.auth import issue_api_token
-from madoguchi.applications.models import (
-    Attachment,
-    Draft,
-    IssuedDocument,
-    ResidentAccount,
-    Status,
-    Submission,
-)
+from madoguchi.applications.models import Attachment, Draft, IssuedDocument, Status, Submission
 from madoguchi.casework import services as casework_services
 from madoguchi.casework import urls as casework_urls
 from madoguchi.catalog.selectors import get_procedure
 from madoguchi.core.actors import Actor
 from madoguchi.core.models import Department, Role, StaffMembership
+from madoguchi.identity.emailcode import issue_api_token
+from madoguchi.identity.models import ResidentAccount
 
 from conftest import login_resident
 from support import api_answers, pdf_bytes, submit_via_web
@@ -375,7 +369,7 @@ def test_a_resident_session_does_not_carry_to_another_city(client, resident, two
         response = getattr(client, method)(url, data if method == "post" else None,
                                            HTTP_HOST=HOSTS["other"])
         assert response.status_code == 302, f"{method} {url}"
-        assert response["Location"].startswith(reverse("applications:login")), f"{method} {url}"
+        assert response["Location"].startswith(reverse("identity:login")), f"{method} {url}"
     assert _state(submission, draft) == before
     # and the API status check is per city as well
     token = applications.status_token(submission)

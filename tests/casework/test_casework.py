@@ -7,17 +7,13 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from madoguchi.applications import services as applications
-from madoguchi.applications.models import (
-    IssuedDocument,
-    ResidentAccount,
-    Status,
-    SubmissionVersion,
-)
+from madoguchi.applications.models import IssuedDocument, Status, SubmissionVersion
 from madoguchi.applications.workflow import TransitionError
 from madoguchi.casework import services as casework
 from madoguchi.casework.models import Decision
 from madoguchi.core.actors import Actor
 from madoguchi.core.models import AuditEvent
+from madoguchi.identity.models import ResidentAccount
 from madoguchi.notify.models import OutboxMessage, OutboxStatus
 from madoguchi.notify.services import deliver_pending
 
@@ -267,7 +263,7 @@ def test_decision_mail_is_sent_once(client, resident, staff, submitted, smtp):
 @pytest.mark.django_db(transaction=True)
 def test_inline_outbox_delivers_after_commit(client, city, smtp, settings):
     settings.MADOGUCHI_OUTBOX_MODE = "inline"
-    response = client.post(reverse("applications:login"), {"email": "taro@example.jp"})
+    response = client.post(reverse("identity:login"), {"email": "taro@example.jp"})
     assert response.status_code == 302
     assert len(smtp.messages) == 1  # no deliver_pending(): sent right after the commit
     recipients, message = smtp.messages[0]

@@ -11,9 +11,10 @@ from django.db import transaction
 from django.utils import timezone
 
 from madoguchi.applications import engine
-from madoguchi.applications.models import Attachment, Draft, LoginCode
+from madoguchi.applications.models import Attachment, Draft
 from madoguchi.applications.services import answers_of
 from madoguchi.catalog.loader import catalog
+from madoguchi.identity.models import LoginCode
 
 
 def _files_in_open_drafts() -> set[str]:

@@ -10,7 +10,6 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from madoguchi.applications import engine
-from madoguchi.applications.auth import hash_secret
 from madoguchi.applications.models import (
     Attachment,
     Draft,
@@ -28,6 +27,7 @@ from madoguchi.catalog.selectors import department_for, get_procedure
 from madoguchi.core import audit
 from madoguchi.core.actors import Actor
 from madoguchi.core.crypto import decrypt_bytes, decrypt_json, encrypt_bytes, encrypt_json
+from madoguchi.identity.emailcode import hash_secret
 from madoguchi.notify.services import enqueue_email
 
 SOURCE_ACCOUNT = "account"  # the confirmed e-mail of the logged-in resident

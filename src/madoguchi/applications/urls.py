@@ -1,6 +1,6 @@
 from django.urls import path
 
-from madoguchi.applications.views import auth, catalogue, forms, mypage, verify
+from madoguchi.applications.views import catalogue, forms, mypage, verify
 
 app_name = "applications"
 urlpatterns = [
@@ -11,9 +11,6 @@ urlpatterns = [
     path("drafts/<uuid:draft_id>/steps/<int:index>/", forms.step, name="step"),
     path("drafts/<uuid:draft_id>/confirm/", forms.confirm, name="confirm"),
     path("drafts/<uuid:draft_id>/discard/", forms.discard, name="discard"),
-    path("login/", auth.login, name="login"),
-    path("login/code/", auth.login_code, name="login_code"),
-    path("logout/", auth.logout, name="logout"),
     path("mypage/", mypage.mypage, name="mypage"),
     path("mypage/submissions/<uuid:public_id>/", mypage.submission, name="submission"),
     path("mypage/submissions/<uuid:public_id>/done/", mypage.submitted, name="submitted"),

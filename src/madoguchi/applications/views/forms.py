@@ -12,14 +12,14 @@ from django.views.decorators.http import require_POST
 
 from madoguchi.applications import engine, selectors, services
 from madoguchi.applications.formview import step_context
-from madoguchi.applications.views.common import (
+from madoguchi.catalog.schema import FieldType
+from madoguchi.catalog.selectors import get_procedure
+from madoguchi.core.japanese import JapaneseInputError, lookup_address, normalize_postal_code
+from madoguchi.identity.session import (
     current_account,
     resident_actor,
     resident_required,
 )
-from madoguchi.catalog.schema import FieldType
-from madoguchi.catalog.selectors import get_procedure
-from madoguchi.core.japanese import JapaneseInputError, lookup_address, normalize_postal_code
 
 
 def _load(request, draft_id):
@@ -41,7 +41,7 @@ def start(request, code):
         # Not @resident_required: after logging in the browser GETs `next`, and this URL is
         # POST only (405), so come back to the procedure's page and press the button there.
         back = reverse("applications:procedure", args=[code])
-        return redirect(f"{reverse('applications:login')}?next={back}")
+        return redirect(f"{reverse('identity:login')}?next={back}")
     procedure = get_procedure(request.municipality, code)
     if procedure is None:
         raise Http404

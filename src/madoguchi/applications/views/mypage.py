@@ -8,10 +8,10 @@ from django.views.decorators.http import require_POST
 from madoguchi.applications import engine, selectors, services
 from madoguchi.applications.documents import receipt_pdf
 from madoguchi.applications.models import Status
-from madoguchi.applications.views.common import resident_actor, resident_required
 from madoguchi.applications.workflow import allowed_targets
 from madoguchi.catalog.loader import catalog
 from madoguchi.core import audit
+from madoguchi.identity.session import resident_actor, resident_required
 
 
 def pdf_response(data: bytes, filename: str) -> HttpResponse:

@@ -7,9 +7,9 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from madoguchi.applications.auth import LoginError, request_login_code, verify_login_code
-from madoguchi.applications.views.common import SESSION_KEY, safe_next
 from madoguchi.core.actors import client_ip
+from madoguchi.identity.emailcode import LoginError, request_login_code, verify_login_code
+from madoguchi.identity.session import SESSION_KEY, safe_next
 
 PENDING_EMAIL = "login_email"
 
@@ -29,15 +29,15 @@ def login(request):
             error = str(exc)
         else:
             request.session[PENDING_EMAIL] = email
-            return redirect(f"{reverse('applications:login_code')}?next={next_url}")
-    return render(request, "applications/login.html",
+            return redirect(f"{reverse('identity:login_code')}?next={next_url}")
+    return render(request, "identity/login.html",
                   {"email": email, "error": error, "next": next_url}, status=400 if error else 200)
 
 
 def login_code(request):
     email = request.session.get(PENDING_EMAIL)
     if not email:
-        return redirect("applications:login")
+        return redirect("identity:login")
     error = ""
     next_url = safe_next(request, reverse("applications:mypage"))
     if request.method == "POST":
@@ -52,7 +52,7 @@ def login_code(request):
             request.session[SESSION_KEY] = account.pk
             messages.success(request, "ログインしました。")
             return redirect(next_url)
-    return render(request, "applications/login_code.html",
+    return render(request, "identity/login_code.html",
                   {"email": email, "error": error, "next": next_url}, status=400 if error else 200)
 
 

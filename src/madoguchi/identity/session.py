@@ -1,4 +1,4 @@
-"""Helpers shared by the resident views: who is logged in, and the login gate."""
+"""The resident's session: who is logged in, and the login gate every resident page uses."""
 
 from functools import wraps
 
@@ -6,8 +6,8 @@ from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 
-from madoguchi.applications.models import ResidentAccount
 from madoguchi.core.actors import Actor, client_ip
+from madoguchi.identity.models import ResidentAccount
 
 SESSION_KEY = "resident_account_id"
 
@@ -26,7 +26,7 @@ def resident_required(view):
         if request.account is None:
             # After logging in the browser GETs `next`: a POST-only URL would answer 405.
             back = request.path if request.method == "GET" else reverse("applications:mypage")
-            return redirect(f"{reverse('applications:login')}?next={back}")
+            return redirect(f"{reverse('identity:login')}?next={back}")
         return view(request, *args, **kwargs)
 
     return wrapper

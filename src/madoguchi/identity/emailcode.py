@@ -13,9 +13,9 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from madoguchi.applications.models import ApiToken, LoginCode, ResidentAccount
 from madoguchi.core import audit
 from madoguchi.core.actors import Actor
+from madoguchi.identity.models import ApiToken, LoginCode, ResidentAccount
 from madoguchi.notify.services import enqueue_email
 
 MAX_CODES_PER_HOUR = 5
