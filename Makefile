@@ -6,7 +6,7 @@ PORT ?= 8000
 HOST ?= 127.0.0.1
 export MADOGUCHI_VAR_DIR ?= $(CURDIR)/var
 
-.PHONY: run test install lint bench clean demo-data browser-deps
+.PHONY: run test install lint bench clean demo-data browser-deps card-deps
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -41,7 +41,16 @@ browser-deps:
 	  else echo "Chromium is missing: install Debian's 'chromium' package for the browser tests" >&2; exit 1; fi; \
 	fi
 
-test: install browser-deps
+# Card tests need SoftHSM2 (software cards) and OpenSC (real readers); same rule as above.
+card-deps:
+	@if [ ! -e /usr/lib/softhsm/libsofthsm2.so ] || ! command -v softhsm2-util >/dev/null \
+	    || [ ! -e /usr/lib/x86_64-linux-gnu/opensc-pkcs11.so ]; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq softhsm2 opensc >/dev/null; \
+	  else echo "SoftHSM2/OpenSC are missing: install Debian's 'softhsm2' and 'opensc' packages for the card tests" >&2; exit 1; fi; \
+	fi
+
+test: install browser-deps card-deps
 	$(BIN)/ruff check src tests bench
 	$(BIN)/pytest -q $(PYTEST_ARGS)
 

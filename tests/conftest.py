@@ -6,6 +6,9 @@ import pytest
 from django.core.management import call_command
 
 from madoguchi.core.models import Department, Municipality, Role, StaffMembership
+from madoguchi.identity import trust
+from madoguchi.identity.jpki.ca import TestCA
+from madoguchi.identity.jpki.testing import make_card, new_key, sample_person
 from madoguchi.identity.models import ResidentAccount
 from madoguchi.identity.session import SESSION_KEY
 
@@ -105,3 +108,34 @@ def smtp(settings):
     settings.EMAIL_PORT = port
     yield inbox
     controller.stop()
+
+
+# --- the My Number card: a test CA standing in for J-LIS, trusted through settings -------------
+
+
+@pytest.fixture(scope="session")
+def ca_dir(tmp_path_factory):
+    directory = tmp_path_factory.mktemp("jpki-ca")
+    ca = TestCA.create(directory)
+    ca.write_crls()
+    return directory
+
+
+@pytest.fixture(scope="session")
+def card_keys():
+    return [new_key() for _ in range(4)]
+
+
+@pytest.fixture
+def ca(ca_dir, settings):
+    settings.MADOGUCHI_JPKI_DIR = ca_dir
+    settings.MADOGUCHI_JPKI_TRUST_ANCHORS = []
+    settings.MADOGUCHI_JPKI_CRLS = []
+    trust.reset()
+    yield TestCA.load(ca_dir)
+    trust.reset()
+
+
+@pytest.fixture
+def card(ca, card_keys):
+    return make_card(ca, sample_person(), signing_key=card_keys[0], auth_key=card_keys[1])

@@ -1,5 +1,6 @@
 """Helpers for walking forms in tests: a valid value for every field type, PNG/PDF bytes."""
 
+import base64
 import io
 from datetime import timedelta
 
@@ -110,3 +111,20 @@ def api_answers(form) -> dict:
             if engine.visible(field, answers):
                 answers[field.id] = valid_value(field)
     return answers
+
+
+# --- the card client's encodings ------------------------------------------------------------
+
+
+def pem(cert) -> str:
+    from cryptography.hazmat.primitives.serialization import Encoding
+
+    return cert.public_bytes(Encoding.PEM).decode()
+
+
+def b64(data: bytes) -> str:
+    return base64.b64encode(data).decode()
+
+
+def b64url_decode(text: str) -> bytes:
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))

@@ -20,7 +20,9 @@ from madoguchi.catalog.selectors import get_procedure, procedures_for, search
 from madoguchi.core.actors import Actor, client_ip
 from madoguchi.core.japanese import JapaneseInputError, lookup_address, normalize_postal_code
 from madoguchi.core.roles import is_staff_of
+from madoguchi.identity import cardauth
 from madoguchi.identity import emailcode as resident_auth
+from madoguchi.identity.models import CardChallenge
 
 api = NinjaAPI(title="Madoguchi API", version="1", urls_namespace="api",
                description="手続カタログ・電子申請・担当課事務の API")
@@ -89,6 +91,48 @@ def postal_code(request, code: str):
     except JapaneseInputError as exc:
         raise HttpError(422, str(exc)) from None
     return {"postal_code": normalized, "addresses": lookup_address(normalized)}
+
+
+class CardResponseIn(Schema):
+    certificate: str
+    signature: str
+
+
+def _challenge_response_url(request, public_id) -> str:
+    return request.build_absolute_uri(f"/api/identity/challenges/{public_id}/response")
+
+
+@api.get("/identity/challenges/{challenge_id}", url_name="card_challenge", tags=["identity"])
+def card_challenge(request, challenge_id: uuid.UUID):
+    """What the card client signs: a login challenge or the canonical answers of a form."""
+    challenge = CardChallenge.objects.filter(municipality=request.municipality,
+                                             public_id=challenge_id).first()
+    if challenge is None:
+        raise HttpError(404, "確認の情報が見つかりません")
+    return cardauth.describe(challenge, _challenge_response_url(request, challenge.public_id))
+
+
+class CardAnswerOut(Schema):
+    state: str
+    message: str
+    reason: str = ""
+
+
+@api.post("/identity/challenges/{challenge_id}/response", tags=["identity"],
+          response={200: CardAnswerOut, 422: CardAnswerOut})
+def card_response(request, challenge_id: uuid.UUID, body: CardResponseIn):
+    """The card client's answer: the card's certificate (PEM) and its signature (base64)."""
+    try:
+        challenge = cardauth.answer(request.municipality, challenge_id, body.certificate,
+                                    body.signature, client_ip(request))
+    except cardauth.CardRefused as exc:
+        raise HttpError(409, exc.message) from None
+    if challenge is None:
+        raise HttpError(404, "確認の情報が見つかりません")
+    if challenge.state != CardChallenge.State.VERIFIED:
+        return Reply(422, {"state": challenge.state, "reason": challenge.reason,
+                           "message": challenge.message})
+    return Reply(200, {"state": challenge.state, "message": "確認できました。画面に戻ってください。"})
 
 
 class EmailIn(Schema):

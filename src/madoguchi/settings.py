@@ -170,6 +170,15 @@ MADOGUCHI_OTP_TTL_SECONDS = 600
 MADOGUCHI_DRAFT_RETENTION_DAYS = int(os.environ.get("MADOGUCHI_DRAFT_RETENTION_DAYS", "90"))
 MADOGUCHI_OTP_MAX_ATTEMPTS = 5
 
+# My Number card (JPKI). The trust anchors stand for J-LIS's root; `make run` points them at the
+# test CA it creates in var/jpki-ca. CRLs are read from paths or URLs and refreshed.
+MADOGUCHI_JPKI_DIR = Path(os.environ.get("MADOGUCHI_JPKI_DIR", VAR_DIR / "jpki-ca"))
+MADOGUCHI_JPKI_TRUST_ANCHORS = _env_list("MADOGUCHI_JPKI_TRUST_ANCHORS")
+MADOGUCHI_JPKI_INTERMEDIATES = _env_list("MADOGUCHI_JPKI_INTERMEDIATES")
+MADOGUCHI_JPKI_CRLS = _env_list("MADOGUCHI_JPKI_CRLS")
+MADOGUCHI_JPKI_CRL_REFRESH_SECONDS = int(os.environ.get("MADOGUCHI_JPKI_CRL_REFRESH_SECONDS", "3600"))
+MADOGUCHI_CARD_CHALLENGE_SECONDS = 300
+
 EMAIL_BACKEND = os.environ.get(
     "MADOGUCHI_EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend"
 )

@@ -18,6 +18,8 @@ from madoguchi.applications.models import (
 from madoguchi.core import crypto
 from madoguchi.core.actors import Actor
 from madoguchi.core.management.commands.rotate_keys import ENCRYPTED_COLUMNS
+from madoguchi.identity import cardauth
+from madoguchi.identity.models import CardChallenge
 
 from support import pdf_bytes, png_bytes, submit_via_web
 
@@ -45,6 +47,9 @@ def stored(resident_client, resident):
     submission = submit_via_web(resident_client, "child-allowance-claim")
     applications.post_message(submission, MESSAGE, Actor.resident(resident.pk))
     applications.issue_document(submission, IssuedDocument.Kind.NOTICE, "決定通知書", pdf_bytes())
+    challenge = cardauth.new_challenge(resident.municipality, "session", "sign", "髙橋".encode())
+    challenge.certificate = crypto.encrypt_bytes(b"certificate DER")
+    challenge.save()
     return submission
 
 
@@ -56,6 +61,9 @@ def _plain():
         "attachments": [crypto.decrypt_bytes(a.data) for a in Attachment.objects.order_by("pk")],
         "messages": [applications.message_text(m) for m in Message.objects.order_by("pk")],
         "documents": [applications.document_bytes(d) for d in IssuedDocument.objects.order_by("pk")],
+        "card_payloads": [cardauth.payload_of(c) for c in CardChallenge.objects.order_by("pk")],
+        "card_certificates": [crypto.decrypt_bytes(c.certificate)
+                              for c in CardChallenge.objects.order_by("pk")],
     }
 
 

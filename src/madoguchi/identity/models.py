@@ -46,3 +46,58 @@ class ApiToken(models.Model):
     label = models.CharField(max_length=100, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     expires_at = models.DateTimeField(null=True, blank=True)
+
+
+class CardCredential(models.Model):
+    """A card certificate linked to an account. The link is the certificate, never the
+    マイナンバー; a renewed or re-issued card adds a credential after re-verification and the
+    old one is marked replaced."""
+
+    class Kind(models.TextChoices):
+        AUTHENTICATION = "authentication", "利用者証明用電子証明書"
+        SIGNING = "signing", "署名用電子証明書"
+
+    municipality = models.ForeignKey(Municipality, on_delete=models.PROTECT, related_name="+")
+    account = models.ForeignKey(ResidentAccount, on_delete=models.CASCADE, related_name="cards")
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    fingerprint = models.CharField(max_length=64, help_text="SHA-256 of the certificate")
+    issuer = models.CharField(max_length=255)
+    serial = models.CharField(max_length=64)
+    not_after = models.DateTimeField()
+    linked_at = models.DateTimeField(auto_now_add=True)
+    linked_by = models.CharField(max_length=32, help_text="how the link was proven (email, card)")
+    replaced_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["municipality", "fingerprint"], name="one_link_per_certificate")
+        ]
+
+
+class CardChallenge(models.Model):
+    """A one-time value the card signs: to log in (authentication key) or to sign answers
+    (signing key). The browser that asked polls it; the card client answers it."""
+
+    class Purpose(models.TextChoices):
+        LOGIN = "login", "ログイン"
+        SIGN = "sign", "署名"
+
+    class State(models.TextChoices):
+        PENDING = "pending", "待機中"
+        VERIFIED = "verified", "確認済"
+        REJECTED = "rejected", "拒否"
+        USED = "used", "使用済"
+
+    public_id = models.UUIDField(unique=True)
+    municipality = models.ForeignKey(Municipality, on_delete=models.CASCADE, related_name="+")
+    purpose = models.CharField(max_length=8, choices=Purpose.choices)
+    payload = models.BinaryField(help_text="encrypted: the exact bytes to sign (answers, or a nonce)")
+    digest = models.CharField(max_length=64)
+    session_key_hash = models.CharField(max_length=64, help_text="the browser session that asked")
+    state = models.CharField(max_length=16, choices=State.choices, default=State.PENDING)
+    reason = models.CharField(max_length=32, blank=True)
+    message = models.CharField(max_length=300, blank=True, help_text="shown to the resident")
+    certificate = models.BinaryField(blank=True, help_text="encrypted DER of the answering certificate")
+    signature = models.TextField(blank=True, help_text="base64; a signature is not secret")
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()

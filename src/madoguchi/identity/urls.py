@@ -1,10 +1,15 @@
 from django.urls import path
 
-from madoguchi.identity import views
+from madoguchi.identity import views, views_card
 
 app_name = "identity"
 urlpatterns = [
     path("login/", views.login, name="login"),
     path("login/code/", views.login_code, name="login_code"),
     path("logout/", views.logout, name="logout"),
+    path("login/card/", views_card.login, name="card_login"),
+    path("login/card/link/", views_card.link_after_email, name="card_link"),
+    path("login/card/<uuid:public_id>/", views_card.wait, name="card_wait"),
+    path("login/card/<uuid:public_id>/status/", views_card.status, name="card_status"),
+    path("login/card/<uuid:public_id>/finish/", views_card.finish, name="card_finish"),
 ]

@@ -54,6 +54,22 @@
     });
   });
 
+  // The card login page moves on by itself once the card client has answered.
+  document.querySelectorAll("[data-card-challenge]").forEach(function (box) {
+    var status = box.querySelector(".card-status");
+    var poll = function () {
+      fetch(box.dataset.cardChallenge, { credentials: "same-origin" })
+        .then(function (r) { return r.ok ? r.json() : null; })
+        .then(function (data) {
+          if (!data) return;
+          if (data.state === "verified") { document.getElementById(box.dataset.finishForm).submit(); return; }
+          if (data.state === "rejected") { status.textContent = data.message; return; }
+          setTimeout(poll, 2000);
+        });
+    };
+    setTimeout(poll, 1000);
+  });
+
   // Warn before the session ends (two minutes ahead, or halfway for short sessions);
   // "続ける" touches the server, which renews the session.
   var seconds = parseInt(document.body.dataset.sessionSeconds || "0", 10);

@@ -20,6 +20,8 @@ ENCRYPTED_COLUMNS = [
     ("applications", "Attachment", "data"),
     ("applications", "Message", "body"),
     ("applications", "IssuedDocument", "data"),
+    ("identity", "CardChallenge", "payload"),
+    ("identity", "CardChallenge", "certificate"),
 ]
 
 

@@ -1,0 +1,473 @@
+"""A local OpenID provider speaking the デジタル認証アプリ protocol, for tests and demos.
+
+It is strict where the real provider is strict (registered redirect URI, PKCE S256, single-use
+codes, client authentication, bearer tokens), so tests prove the client does the right thing;
+and `faults` makes it misbehave on purpose, so tests prove the client notices. It approves every
+login as `user` without asking anyone: run it only in tests and on a developer's machine.
+
+    python -m madoguchi.identity.oidc.testing_provider --redirect-uri http://127.0.0.1:8000/…
+"""
+
+import argparse
+import base64
+import binascii
+import hashlib
+import hmac
+import json
+import re
+import secrets
+import threading
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
+from cryptography.hazmat.primitives.asymmetric.utils import Prehashed
+from cryptography.x509.oid import NameOID
+
+from madoguchi.identity.oidc import jwt
+from madoguchi.identity.oidc.endpoints import ASSERTION_TYPE
+from madoguchi.identity.oidc.transport import _NoRedirect
+
+CLAIM_SCOPES = ("name", "address", "birthdate", "gender")
+_CHALLENGE = re.compile(r"[A-Za-z0-9_-]{43,128}")
+_VERIFIER = re.compile(r"[A-Za-z0-9._~-]{43,128}")  # RFC 7636 4.1
+
+
+@dataclass
+class Resident:
+    """Whom every login approves: the 基本4情報 as the provider's userinfo returns them."""
+
+    sub: str = "ppid-madoguchi-test-0001"
+    name: str = "髙﨑 花子"
+    address: str = "東京都千代田区霞が関一丁目1番1号"
+    birthdate: str = "1985-03-15"
+    gender: str = "2"
+
+
+@dataclass
+class Faults:
+    """Ways to misbehave; each is a rule the client must enforce."""
+
+    deny: bool = False  # the resident cancels in the app: error=access_denied
+    wrong_state: bool = False  # the callback carries another state
+    id_token_claims: dict = field(default_factory=dict)  # claim overrides; None deletes one
+    bad_signature: bool = False  # the ID token's signature is corrupted
+    unpublished_key: bool = False  # the ID token is signed with a key absent from the JWKS
+    userinfo_sub: str | None = None  # userinfo speaks of another subject
+    sign_other_digest: bool = False  # the signature covers another digest
+
+
+@dataclass
+class _Request:
+    query: dict
+    form: dict
+    json: object
+    headers: object
+
+    def bearer(self) -> str:
+        header = self.headers.get("Authorization") or ""
+        return header[7:] if header.startswith("Bearer ") else ""
+
+
+def _one(values: dict, name: str) -> str | None:
+    found = values.get(name) or []
+    return found[0] if len(found) == 1 else None
+
+
+def _s256(verifier: str) -> str:
+    return jwt.b64url_encode(hashlib.sha256(verifier.encode("ascii")).digest())
+
+
+def _new_key(alg: str):
+    if alg == "ES256":
+        return ec.generate_private_key(ec.SECP256R1())
+    return rsa.generate_private_key(public_exponent=65537, key_size=2048)
+
+
+class LocalProvider:
+    """`start()` serves on 127.0.0.1 (a random port unless given); `stop()` ends it."""
+
+    def __init__(self, *, client_id: str = "madoguchi-test",
+                 redirect_uris=("http://testserver/identity/digital-auth/callback",),
+                 client_secret: str = "", client_public_key=None, id_token_alg: str = "RS256",  # noqa: S107 (an algorithm)
+                 user: Resident | None = None, port: int = 0):
+        if isinstance(client_public_key, str):
+            client_public_key = serialization.load_pem_public_key(client_public_key.encode("ascii"))
+        if not client_secret and client_public_key is None:
+            raise ValueError("give client_secret (client_secret_basic) or client_public_key (private_key_jwt)")
+        self.client_id = client_id
+        self.redirect_uris = tuple(redirect_uris)
+        self.client_secret = client_secret
+        self.client_public_key = client_public_key
+        self.id_token_alg = id_token_alg
+        self.user = user or Resident()
+        self.faults = Faults()
+        self.requests: list[tuple[str, str]] = []  # (method, path) of every request served
+        self.authorize_params: list[dict] = []
+        self._port = port
+        self._lock = threading.Lock()
+        self._keys: list[tuple[str, object]] = []
+        self._codes: dict[str, dict] = {}
+        self._tokens: dict[str, dict] = {}
+        self._transactions: dict[str, bytes] = {}
+        self._jtis: set[str] = set()
+        self._card = None
+        self._server = None
+        self._thread = None
+        self.rotate_keys()
+
+    # -- lifecycle ------------------------------------------------------------------------
+    def start(self) -> "LocalProvider":
+        handler = type("Handler", (_Handler,), {"provider": self})
+        self._server = ThreadingHTTPServer(("127.0.0.1", self._port), handler)
+        self._server.daemon_threads = True
+        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
+                                        daemon=True)  # a short poll makes stop() quick
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._thread.join(timeout=5)
+            self._server = None
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc):
+        self.stop()
+
+    @property
+    def issuer(self) -> str:
+        return f"http://127.0.0.1:{self._server.server_address[1]}"
+
+    @property
+    def token_endpoint(self) -> str:
+        return f"{self.issuer}/token"
+
+    @property
+    def sign_endpoint(self) -> str:
+        return f"{self.issuer}/sign-transactions"
+
+    def count(self, path: str) -> int:
+        return sum(1 for _method, served in self.requests if served == path)
+
+    def rotate_keys(self) -> str:
+        """Replace the ID-token signing key; the JWKS publishes only the new one."""
+        with self._lock:
+            kid = f"key-{len(self.requests)}-{secrets.token_hex(4)}"
+            self._keys = [(kid, _new_key(self.id_token_alg))]
+        return kid
+
+    # -- endpoints (called with the lock held) ---------------------------------------------
+    def _discovery(self, req):
+        return 200, {
+            "issuer": self.issuer,
+            "authorization_endpoint": f"{self.issuer}/authorize",
+            "token_endpoint": self.token_endpoint,
+            "userinfo_endpoint": f"{self.issuer}/userinfo",
+            "jwks_uri": f"{self.issuer}/jwks",
+            "response_types_supported": ["code"],
+            "grant_types_supported": ["authorization_code", "client_credentials"],
+            "subject_types_supported": ["pairwise"],
+            "id_token_signing_alg_values_supported": [self.id_token_alg],
+            "scopes_supported": ["openid", *CLAIM_SCOPES, "sign"],
+            "claims_supported": ["sub", *CLAIM_SCOPES],
+            "token_endpoint_auth_methods_supported": [
+                "client_secret_basic" if self.client_secret else "private_key_jwt"],
+            "code_challenge_methods_supported": ["S256"],
+        }
+
+    def _authorize(self, req):
+        def q(name):
+            return _one(req.query, name)
+
+        self.authorize_params.append({k: v[0] for k, v in req.query.items()})
+        redirect_uri, state = q("redirect_uri"), q("state")
+        if q("client_id") != self.client_id or redirect_uri not in self.redirect_uris:
+            # Never redirect to an unregistered URI: answer here instead.
+            return 400, {"error": "invalid_request", "error_description": "unknown client or redirect_uri"}
+
+        def back(**params):
+            if state is not None:
+                params["state"] = f"{state}x" if self.faults.wrong_state else state
+            separator = "&" if "?" in redirect_uri else "?"
+            return 302, b"", {"Location": redirect_uri + separator + urllib.parse.urlencode(params)}
+
+        scopes = (q("scope") or "").split()
+        problem = (
+            "response_type must be code" if q("response_type") != "code"
+            else "scope must include openid" if "openid" not in scopes
+            else "state and nonce are required" if not state or not q("nonce")
+            else "PKCE with S256 is required" if q("code_challenge_method") != "S256"
+            or not _CHALLENGE.fullmatch(q("code_challenge") or "")
+            else "unknown sign_transaction_id" if "sign" in scopes
+            and q("sign_transaction_id") not in self._transactions
+            else None
+        )
+        if problem:
+            return back(error="invalid_request", error_description=problem)
+        if self.faults.deny:
+            return back(error="access_denied", error_description="the resident cancelled")
+        code = secrets.token_urlsafe(24)
+        self._codes[code] = {
+            "redirect_uri": redirect_uri, "challenge": q("code_challenge"), "nonce": q("nonce"),
+            "scopes": scopes, "used": False, "tokens": [],
+            "sign_transaction_id": q("sign_transaction_id") if "sign" in scopes else None,
+        }
+        return back(code=code)
+
+    def _client_problem(self, req) -> str | None:
+        if _one(req.form, "client_id") not in (None, self.client_id):
+            return "client_id is not registered"
+        if self.client_secret:
+            header = req.headers.get("Authorization") or ""
+            try:
+                user, _, secret = base64.b64decode(header.removeprefix("Basic "), validate=True).decode().partition(":")
+            except (binascii.Error, UnicodeDecodeError):
+                return "client_secret_basic expected"
+            ok = urllib.parse.unquote_plus(user) == self.client_id and hmac.compare_digest(
+                urllib.parse.unquote_plus(secret).encode(), self.client_secret.encode())
+            return None if ok and header.startswith("Basic ") else "wrong client credentials"
+        if _one(req.form, "client_assertion_type") != ASSERTION_TYPE:
+            return "private_key_jwt expected"
+        try:
+            assertion = jwt.parse(_one(req.form, "client_assertion") or "")
+            jwt.verify(assertion, self.client_public_key)
+        except jwt.JwtError as exc:
+            return f"client assertion: {exc}"
+        claims = assertion.claims
+        aud = claims.get("aud")
+        if claims.get("iss") != self.client_id or claims.get("sub") != self.client_id:
+            return "assertion iss and sub must be the client_id"
+        if self.token_endpoint not in ([aud] if isinstance(aud, str) else aud or []):
+            return "assertion aud must be the token endpoint"
+        if not isinstance(claims.get("exp"), int) or claims["exp"] < time.time():
+            return "assertion expired"
+        if not claims.get("jti") or claims["jti"] in self._jtis:
+            return "assertion jti missing or replayed"
+        self._jtis.add(claims["jti"])
+        return None
+
+    def _token(self, req):
+        problem = self._client_problem(req)
+        if problem:
+            return 401, {"error": "invalid_client", "error_description": problem}
+        grant = _one(req.form, "grant_type")
+        if grant == "client_credentials":
+            token = secrets.token_urlsafe(32)
+            self._tokens[token] = {"client_only": True}
+            return 200, {"access_token": token, "token_type": "Bearer", "expires_in": 300}
+        if grant != "authorization_code":
+            return 400, {"error": "unsupported_grant_type"}
+        record = self._codes.get(_one(req.form, "code") or "")
+        if record is None:
+            return 400, {"error": "invalid_grant", "error_description": "unknown code"}
+        if record["used"]:  # RFC 6749 4.1.2: also revoke what the code was exchanged for
+            for token in record["tokens"]:
+                self._tokens.pop(token, None)
+            return 400, {"error": "invalid_grant", "error_description": "code already used"}
+        record["used"] = True
+        if _one(req.form, "redirect_uri") != record["redirect_uri"]:
+            return 400, {"error": "invalid_grant", "error_description": "redirect_uri differs"}
+        verifier = _one(req.form, "code_verifier") or ""
+        if not _VERIFIER.fullmatch(verifier) or not hmac.compare_digest(_s256(verifier), record["challenge"]):
+            return 400, {"error": "invalid_grant", "error_description": "PKCE verification failed"}
+        access_token = secrets.token_urlsafe(32)
+        self._tokens[access_token] = {"sub": self.user.sub, "scopes": record["scopes"],
+                                      "sign_transaction_id": record["sign_transaction_id"]}
+        record["tokens"].append(access_token)
+        return 200, {"access_token": access_token, "token_type": "Bearer", "expires_in": 300,
+                     "scope": " ".join(record["scopes"]), "id_token": self._id_token(record["nonce"])}
+
+    def _id_token(self, nonce: str) -> str:
+        now = int(time.time())
+        claims = {"iss": self.issuer, "sub": self.user.sub, "aud": self.client_id,
+                  "azp": self.client_id, "exp": now + 300, "iat": now, "auth_time": now,
+                  "nonce": nonce}
+        for name, value in self.faults.id_token_claims.items():
+            if value is None:
+                claims.pop(name, None)
+            else:
+                claims[name] = value
+        kid, key = self._keys[-1]
+        if self.faults.unpublished_key:
+            kid, key = "unpublished", _new_key(self.id_token_alg)
+        token = jwt.sign(claims, key, kid=kid)
+        if self.faults.bad_signature:
+            head, body, signature = token.split(".")
+            damaged = bytearray(jwt.b64url_decode(signature))
+            damaged[len(damaged) // 2] ^= 0x01
+            token = f"{head}.{body}.{jwt.b64url_encode(bytes(damaged))}"
+        return token
+
+    def _jwks(self, req):
+        return 200, {"keys": [jwt.jwk_from_public_key(key.public_key(), kid) for kid, key in self._keys]}
+
+    def _resident_token(self, req) -> dict | None:
+        info = self._tokens.get(req.bearer())
+        return info if info and not info.get("client_only") else None
+
+    def _userinfo(self, req):
+        info = self._resident_token(req)
+        if info is None:
+            return 401, {"error": "invalid_token"}, {"WWW-Authenticate": 'Bearer error="invalid_token"'}
+        claims = {"sub": self.faults.userinfo_sub or info["sub"]}
+        claims.update({scope: getattr(self.user, scope) for scope in CLAIM_SCOPES if scope in info["scopes"]})
+        return 200, claims
+
+    def _start_signing(self, req):
+        info = self._tokens.get(req.bearer())
+        if not info or not info.get("client_only"):
+            return 401, {"error": "invalid_token"}
+        body = req.json if isinstance(req.json, dict) else {}
+        try:
+            digest = base64.b64decode(body.get("digest") or "", validate=True)
+        except (binascii.Error, TypeError):
+            digest = b""
+        if body.get("hash_algorithm") != "SHA-256" or len(digest) != 32:
+            return 400, {"error": "invalid_request", "error_description": "a SHA-256 digest is required"}
+        transaction_id = str(uuid.uuid4())
+        self._transactions[transaction_id] = digest
+        return 201, {"sign_transaction_id": transaction_id}
+
+    def _sign_result(self, req, transaction_id: str):
+        info = self._resident_token(req)
+        if info is None:
+            return 401, {"error": "invalid_token"}
+        if info.get("sign_transaction_id") != transaction_id or transaction_id not in self._transactions:
+            return 403, {"error": "access_denied"}
+        digest = self._transactions[transaction_id]
+        if self.faults.sign_other_digest:
+            digest = hashlib.sha256(b"another document").digest()
+        key, certificate = self._card_key()
+        signature = key.sign(digest, padding.PKCS1v15(), Prehashed(hashes.SHA256()))
+        return 200, {"signature": base64.b64encode(signature).decode("ascii"),
+                     "certificate": certificate.public_bytes(serialization.Encoding.PEM).decode("ascii")}
+
+    def _card_key(self):
+        """The test user's 署名用 key and a self-signed stand-in for the JPKI certificate."""
+        if self._card is None:
+            key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+            name = x509.Name([x509.NameAttribute(NameOID.COUNTRY_NAME, "JP"),
+                              x509.NameAttribute(NameOID.COMMON_NAME, "Madoguchi test signing card")])
+            now = datetime.now(UTC)
+            certificate = (x509.CertificateBuilder().subject_name(name).issuer_name(name)
+                           .public_key(key.public_key()).serial_number(x509.random_serial_number())
+                           .not_valid_before(now - timedelta(minutes=5))
+                           .not_valid_after(now + timedelta(days=1)).sign(key, hashes.SHA256()))
+            self._card = (key, certificate)
+        return self._card
+
+    def _route(self, method: str, path: str):
+        routes = {
+            ("GET", "/.well-known/openid-configuration"): self._discovery,
+            ("GET", "/.well-known/oauth-authorization-server"): self._discovery,  # RFC 8414
+            ("GET", "/authorize"): self._authorize,
+            ("POST", "/token"): self._token,
+            ("GET", "/jwks"): self._jwks,
+            ("GET", "/userinfo"): self._userinfo,
+            ("POST", "/sign-transactions"): self._start_signing,
+        }
+        if (method, path) in routes:
+            return routes[method, path]
+        match = re.fullmatch(r"/sign-transactions/([0-9a-f-]{36})/result", path)
+        if method == "GET" and match:
+            return lambda req: self._sign_result(req, match.group(1))
+        return None
+
+
+class _Handler(BaseHTTPRequestHandler):
+    provider: LocalProvider
+
+    def log_message(self, format, *args):  # quiet in tests
+        pass
+
+    def do_GET(self):
+        self._serve("GET")
+
+    def do_POST(self):
+        self._serve("POST")
+
+    def _serve(self, method: str) -> None:
+        url = urllib.parse.urlsplit(self.path)
+        raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        content_type = (self.headers.get("Content-Type") or "").split(";")[0].strip()
+        try:
+            body = json.loads(raw) if content_type == "application/json" else None
+        except ValueError:
+            body = None
+        form = urllib.parse.parse_qs(raw.decode("utf-8", "replace"), keep_blank_values=True) \
+            if content_type == "application/x-www-form-urlencoded" else {}
+        req = _Request(urllib.parse.parse_qs(url.query, keep_blank_values=True), form, body, self.headers)
+        provider = self.provider
+        with provider._lock:
+            provider.requests.append((method, url.path))
+            endpoint = provider._route(method, url.path)
+            try:
+                reply = endpoint(req) if endpoint else (404, {"error": "not_found"})
+            except Exception as exc:  # a bug here must show as a 500, not as a dropped connection
+                reply = (500, {"error": "server_error", "error_description": repr(exc)})
+        status, payload, headers = (*reply, {}) if len(reply) == 2 else reply
+        data = payload if isinstance(payload, bytes) else json.dumps(payload, ensure_ascii=False).encode()
+        self.send_response(status)
+        if not isinstance(payload, bytes):
+            self.send_header("Content-Type", "application/json; charset=utf-8")
+        self.send_header("Content-Length", str(len(data)))
+        self.send_header("Cache-Control", "no-store")
+        for name, value in headers.items():
+            self.send_header(name, value)
+        self.end_headers()
+        self.wfile.write(data)
+
+
+def follow_authorization(url: str, timeout: float = 5.0) -> dict[str, str]:
+    """What a phone's browser does: GET the authorization URL, stop at the redirect back to the
+    relying party, and return that redirect's query parameters (code and state, or error)."""
+    if urllib.parse.urlsplit(url).scheme not in ("http", "https"):
+        raise ValueError(f"not an HTTP URL: {url!r}")
+    opener = urllib.request.build_opener(_NoRedirect)
+    try:
+        with opener.open(url, timeout=timeout) as resp:
+            raise RuntimeError(f"authorization answered HTTP {resp.status}, not a redirect")
+    except urllib.error.HTTPError as exc:
+        with exc:
+            if exc.code not in (302, 303):
+                raise RuntimeError(f"authorization answered HTTP {exc.code}: {exc.read()[:300]!r}") from exc
+            location = exc.headers["Location"]
+    query = urllib.parse.parse_qs(urllib.parse.urlsplit(location).query, keep_blank_values=True)
+    return {name: values[0] for name, values in query.items()}
+
+
+def main(argv=None) -> None:
+    parser = argparse.ArgumentParser(description="Local デジタル認証アプリ stand-in (auto-approves).")
+    parser.add_argument("--redirect-uri", required=True, help="the relying party's callback URL")
+    parser.add_argument("--client-secret", default="local-demo-secret")
+    parser.add_argument("--port", type=int, default=0)
+    args = parser.parse_args(argv)
+    provider = LocalProvider(redirect_uris=[args.redirect_uri], client_secret=args.client_secret,
+                             port=args.port).start()
+    print(f"MADOGUCHI_DIGITAL_AUTH_ISSUER={provider.issuer}")
+    print(f"MADOGUCHI_DIGITAL_AUTH_CLIENT_ID={provider.client_id}")
+    print("MADOGUCHI_DIGITAL_AUTH_CLIENT_AUTH_METHOD=client_secret_basic")
+    print(f"MADOGUCHI_DIGITAL_AUTH_CLIENT_SECRET={args.client_secret}")
+    print(f"MADOGUCHI_DIGITAL_AUTH_REDIRECT_URI={args.redirect_uri}")
+    print(f"MADOGUCHI_DIGITAL_AUTH_SIGN_ENDPOINT={provider.sign_endpoint}")
+    try:
+        threading.Event().wait()
+    except KeyboardInterrupt:
+        provider.stop()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,112 @@
+"""Logging in with the My Number card (利用者証明).
+
+The page shows a challenge as a QR code (for a phone app) and as a command for the card client
+(`madoguchi-card login URL`); it checks by itself every few seconds, or with a button when
+JavaScript is off. The first time, the certificate is linked to the account through a confirmed
+e-mail address (until the resident register can match the 基本4情報).
+"""
+
+import segno
+from django.contrib import messages
+from django.http import Http404, JsonResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+
+from madoguchi.core.actors import client_ip
+from madoguchi.identity import cardauth
+from madoguchi.identity.card.messages import PIN_NAMES
+from madoguchi.identity.models import CardChallenge, CardCredential
+from madoguchi.identity.session import SESSION_KEY, current_account, safe_next
+
+PENDING_LINK = "card_pending_link"
+
+
+def _session_key(request) -> str:
+    if not request.session.session_key:
+        request.session.save()
+    return request.session.session_key
+
+
+def challenge_url(request, challenge) -> str:
+    return request.build_absolute_uri(reverse("api:card_challenge", args=[challenge.public_id]))
+
+
+def login(request):
+    challenge = cardauth.new_challenge(request.municipality, _session_key(request),
+                                       CardChallenge.Purpose.LOGIN)
+    url = challenge_url(request, challenge)
+    return render(request, "identity/card_login.html", {
+        "challenge": challenge, "url": url, "qr": segno.make(url, error="m").svg_inline(scale=4),
+        "next": safe_next(request, reverse("applications:mypage")),
+        "pin_name": PIN_NAMES["authentication"],
+    })
+
+
+def status(request, public_id):
+    challenge = cardauth.status_for(request.municipality, public_id, _session_key(request))
+    if challenge is None:
+        raise Http404
+    return JsonResponse({"state": challenge.state, "message": challenge.message})
+
+
+def finish(request, public_id):
+    """Claim the verified challenge: log in, or link the card after an e-mail confirmation."""
+    if request.method != "POST":
+        return redirect("identity:card_login")
+    next_url = safe_next(request, reverse("applications:mypage"))
+    try:
+        challenge = cardauth.claim(request.municipality, public_id, _session_key(request))
+    except cardauth.CardRefused as exc:
+        messages.error(request, exc.message)
+        if exc.reason == "pending":
+            return redirect(f"{reverse('identity:card_wait', args=[public_id])}?next={next_url}")
+        return redirect(f"{reverse('identity:card_login')}?next={next_url}")
+    cert = cardauth.certificate_of(challenge)
+    account = cardauth.account_for(request.municipality, cert)
+    if account is None:
+        signed_in = current_account(request)
+        if signed_in is None:
+            request.session[PENDING_LINK] = str(challenge.public_id)
+            messages.info(request, "はじめてマイナンバーカードでログインする方は、メールアドレスを確認してカードを登録します。")
+            return redirect(f"{reverse('identity:login')}?next={reverse('identity:card_link')}")
+        cardauth.link(signed_in, cert, CardCredential.Kind.AUTHENTICATION, "email",
+                      client_ip(request))
+        account = signed_in
+    request.session.cycle_key()
+    request.session[SESSION_KEY] = account.pk
+    request.session["login_method"] = "card"
+    messages.success(request, "マイナンバーカードでログインしました。")
+    return redirect(next_url)
+
+
+def wait(request, public_id):
+    challenge = cardauth.status_for(request.municipality, public_id, _session_key(request))
+    if challenge is None:
+        raise Http404
+    url = challenge_url(request, challenge)
+    return render(request, "identity/card_login.html", {
+        "challenge": challenge, "url": url, "qr": segno.make(url, error="m").svg_inline(scale=4),
+        "next": safe_next(request, reverse("applications:mypage")),
+        "pin_name": PIN_NAMES["authentication"],
+    })
+
+
+def link_after_email(request):
+    """After the e-mail code: link the card that was verified before it."""
+    account = current_account(request)
+    public_id = request.session.pop(PENDING_LINK, None)
+    if account is None or public_id is None:
+        return redirect("applications:mypage")
+    challenge = CardChallenge.objects.filter(municipality=request.municipality,
+                                             public_id=public_id,
+                                             state=CardChallenge.State.USED).first()
+    if challenge is None:
+        raise Http404
+    try:
+        cardauth.link(account, cardauth.certificate_of(challenge),
+                      CardCredential.Kind.AUTHENTICATION, "email", client_ip(request))
+    except cardauth.CardRefused as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, "マイナンバーカードを登録しました。次回からカードでログインできます。")
+    return redirect("applications:mypage")
