@@ -128,3 +128,17 @@ def b64(data: bytes) -> str:
 
 def b64url_decode(text: str) -> bytes:
     return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+def card_client_answer(challenge_public_id, cert, sign) -> dict:
+    """What `madoguchi-card` does: read the challenge, sign what it names, post the answer."""
+    from django.test import Client
+
+    reader = Client()
+    described = reader.get(f"/api/identity/challenges/{challenge_public_id}").json()
+    data = (b64url_decode(described["challenge"]) if "challenge" in described
+            else base64.b64decode(described["payload"]))
+    response = reader.post(described["response_url"].removeprefix("http://testserver"),
+                           {"certificate": pem(cert), "signature": b64(sign(data))},
+                           content_type="application/json")
+    return response.json()

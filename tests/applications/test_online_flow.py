@@ -17,7 +17,7 @@ from madoguchi.core.models import AuditEvent
 from madoguchi.notify.services import deliver_pending
 
 from conftest import login_resident
-from support import fill_form, submit_via_web
+from support import card_client_answer, fill_form, submit_via_web
 
 pytestmark = pytest.mark.django_db
 
@@ -57,7 +57,7 @@ def test_starting_needs_login(client, city):
 
 
 @pytest.mark.parametrize("code", sorted(catalog()))
-def test_every_shipped_procedure_can_be_filled_and_submitted(resident_client, code):
+def test_every_shipped_procedure_can_be_filled_and_submitted(resident_client, card, code):
     procedure = catalog()[code]
     draft = _start(resident_client, code)
     fill_form(resident_client, lambda i: reverse("applications:step", args=[draft.public_id, i]),
@@ -67,6 +67,10 @@ def test_every_shipped_procedure_can_be_filled_and_submitted(resident_client, co
     assert "入力内容の確認" in confirm.content.decode()
     response = resident_client.post(reverse("applications:confirm", args=[draft.public_id]))
     assert response.status_code == 302
+    if procedure.card_required:  # sign with the card, then submit
+        draft.refresh_from_db()
+        card_client_answer(draft.signing_challenge.public_id, card.signing_cert, card.sign)
+        response = resident_client.post(reverse("applications:sign", args=[draft.public_id]))
     submission = Submission.objects.get(draft=draft)
     assert submission.form_version == procedure.current_form.version
     assert normalize_receipt_number(submission.receipt_number) == submission.receipt_number

@@ -326,6 +326,11 @@ def _resident_urls(submission, draft, document):
         ("get", reverse("applications:confirm", args=[d])),
         ("post", reverse("applications:confirm", args=[d])),
         ("post", reverse("applications:discard", args=[d])),
+        ("get", reverse("applications:sign", args=[d])),
+        ("post", reverse("applications:sign", args=[d])),
+        ("post", reverse("applications:prefill_start", args=[d])),
+        ("get", reverse("applications:prefill", args=[d])),
+        ("post", reverse("applications:prefill", args=[d])),
     ]
 
 

@@ -6,6 +6,7 @@ import pytest
 from django.apps import apps
 from django.core.management import call_command
 from django.db import connection
+from django.utils import timezone
 
 from madoguchi.applications import services as applications
 from madoguchi.applications.models import (
@@ -13,6 +14,7 @@ from madoguchi.applications.models import (
     Draft,
     IssuedDocument,
     Message,
+    SubmissionSignature,
     SubmissionVersion,
 )
 from madoguchi.core import crypto
@@ -50,6 +52,9 @@ def stored(resident_client, resident):
     challenge = cardauth.new_challenge(resident.municipality, "session", "sign", "髙橋".encode())
     challenge.certificate = crypto.encrypt_bytes(b"certificate DER")
     challenge.save()
+    SubmissionSignature.objects.create(
+        version=submission.current_version, certificate=crypto.encrypt_bytes(b"signing DER"),
+        signature="c2ln", digest="0" * 64, serial="1", issuer="CN=test", verified_at=timezone.now())
     return submission
 
 
@@ -64,6 +69,8 @@ def _plain():
         "card_payloads": [cardauth.payload_of(c) for c in CardChallenge.objects.order_by("pk")],
         "card_certificates": [crypto.decrypt_bytes(c.certificate)
                               for c in CardChallenge.objects.order_by("pk")],
+        "signatures": [crypto.decrypt_bytes(s.certificate)
+                       for s in SubmissionSignature.objects.order_by("pk")],
     }
 
 

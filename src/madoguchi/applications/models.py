@@ -41,6 +41,10 @@ class Draft(models.Model):
         "Submission", null=True, blank=True, on_delete=models.CASCADE, related_name="+",
         help_text="set when the draft corrects a returned submission",
     )
+    signing_challenge = models.ForeignKey(
+        "identity.CardChallenge", null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+        help_text="the card signature being made over these answers",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     submitted_at = models.DateTimeField(null=True, blank=True)
@@ -154,3 +158,16 @@ class IssuedDocument(models.Model):
     data = models.BinaryField(help_text="encrypted PDF")
     sha256 = models.CharField(max_length=64, help_text="of the PDF; the verify page compares it")
     created_at = models.DateTimeField(auto_now_add=True)
+
+
+class SubmissionSignature(models.Model):
+    """The card signature over one version's canonical answers (RFC 8785), as verified on
+    receipt: the certificate (encrypted, it carries the 基本4情報), the signature, the digest."""
+
+    version = models.OneToOneField(SubmissionVersion, on_delete=models.CASCADE, related_name="signature")
+    certificate = models.BinaryField(help_text="encrypted DER of the 署名用電子証明書")
+    signature = models.TextField(help_text="base64 RSASSA-PKCS1-v1_5 SHA-256")
+    digest = models.CharField(max_length=64, help_text="SHA-256 of the signed bytes")
+    serial = models.CharField(max_length=64)
+    issuer = models.CharField(max_length=255)
+    verified_at = models.DateTimeField()

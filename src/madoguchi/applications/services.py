@@ -6,6 +6,7 @@ which applies the state machine in workflow.py and writes the timeline and audit
 
 import hashlib
 
+from cryptography.hazmat.primitives.serialization import Encoding
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -18,6 +19,7 @@ from madoguchi.applications.models import (
     Status,
     Submission,
     SubmissionEvent,
+    SubmissionSignature,
     SubmissionVersion,
 )
 from madoguchi.applications.receipts import new_receipt_number
@@ -64,6 +66,16 @@ def start_draft(account, procedure: Procedure) -> Draft:
         municipality=account.municipality, account=account, procedure_code=procedure.code,
         form_version=procedure.current_form.version, answers=encrypt_json(answers), sources=sources,
     )
+
+
+@transaction.atomic
+def prefill_draft(draft: Draft, values: dict, source: str) -> None:
+    """Fill values the city already knows (certificate, register) and record where they came from."""
+    answers = answers_of(draft)
+    answers.update(values)
+    draft.answers = encrypt_json(answers)
+    draft.sources = {**draft.sources, **{k: source for k in values}}
+    draft.save(update_fields=["answers", "sources", "updated_at"])
 
 
 def open_drafts(account):
@@ -134,8 +146,10 @@ def _create_submission(account, procedure: Procedure, form_version: int, answers
     return submission
 
 
-def submit_draft(draft: Draft, procedure: Procedure, actor: Actor) -> Submission:
-    """Submit once: a double click or a retry returns the same submission and receipt."""
+def submit_draft(draft: Draft, procedure: Procedure, actor: Actor, evidence=None) -> Submission:
+    """Submit once: a double click or a retry returns the same submission and receipt.
+
+    A procedure that requires the card is refused without a verified card signature."""
     try:
         with transaction.atomic():
             locked = Draft.objects.select_for_update().get(pk=draft.pk)
@@ -149,12 +163,16 @@ def submit_draft(draft: Draft, procedure: Procedure, actor: Actor) -> Submission
             incomplete = engine.first_incomplete_step(form, answers)
             if incomplete is not None:
                 raise SubmissionRefused("入力されていない項目があります。", {"step": str(incomplete)})
+            if procedure.card_required and evidence is None:
+                raise SubmissionRefused("この手続はマイナンバーカードでの署名が必要です。")
             answers = _clean_answers(answers)
             if locked.correcting_id:
                 submission = _resubmit(locked, answers, actor)
             else:
                 submission = _create_submission(locked.account, procedure, locked.form_version,
                                                 answers, locked.sources, actor, draft=locked)
+            if evidence is not None:
+                _store_signature(submission, evidence, actor)
             locked.submitted_at = timezone.now()
             locked.save(update_fields=["submitted_at"])
             return submission
@@ -171,6 +189,8 @@ def submit_answers(account, procedure: Procedure, answers: dict, actor: Actor,
         if existing.account_id != account.pk:
             raise SubmissionRefused("この Idempotency-Key は別の申請で使われています。")
         return existing, False
+    if procedure.card_required:
+        raise SubmissionRefused("この手続はマイナンバーカードでの署名が必要です。画面から申請してください。")
     answers = _clean_answers(dict(answers))
     errors = engine.validate_answers(procedure.current_form, answers)
     if errors:
@@ -199,6 +219,19 @@ def start_correction(submission: Submission, account) -> Draft:
         procedure_code=submission.procedure_code, form_version=version.form_version,
         answers=version.answers, sources=version.sources, correcting=submission,
     )
+
+
+def _store_signature(submission: Submission, evidence, actor: Actor) -> None:
+    version = submission.current_version
+    SubmissionSignature.objects.create(
+        version=version, certificate=encrypt_bytes(evidence.certificate.public_bytes(Encoding.DER)),
+        signature=evidence.signature, digest=evidence.digest,
+        serial=str(evidence.certificate.serial_number),
+        issuer=evidence.certificate.issuer.rfc4514_string()[:255], verified_at=timezone.now(),
+    )
+    audit.record(submission.municipality, actor, "signed", "submission", submission.public_id,
+                 subject_ref=submission.account.ref, version=version.number,
+                 serial=str(evidence.certificate.serial_number))
 
 
 def _keep_attachments(form, answers: dict) -> None:

@@ -3,6 +3,7 @@
 from datetime import date
 from functools import wraps
 
+from cryptography import x509
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.core.paginator import Paginator
@@ -13,7 +14,7 @@ from django.views.decorators.http import require_POST
 
 from madoguchi.applications import engine
 from madoguchi.applications import services as applications
-from madoguchi.applications.models import Attachment, Status
+from madoguchi.applications.models import Attachment, Status, SubmissionSignature
 from madoguchi.casework import selectors, services
 from madoguchi.catalog.selectors import get_procedure, procedures_for
 from madoguchi.core import audit
@@ -21,6 +22,7 @@ from madoguchi.core.actors import Actor, client_ip
 from madoguchi.core.crypto import decrypt_bytes
 from madoguchi.core.models import Role
 from madoguchi.core.roles import departments_of, has_role, is_staff_of
+from madoguchi.identity.jpki.profile import basic_info_from
 
 
 class StaffLoginView(auth_views.LoginView):
@@ -73,6 +75,15 @@ def queue(request):
     })
 
 
+def signature_view(version) -> dict | None:
+    """Who signed this version, read from the stored certificate (verified on receipt)."""
+    signature = SubmissionSignature.objects.filter(version=version).first()
+    if signature is None:
+        return None
+    cert = x509.load_der_x509_certificate(decrypt_bytes(signature.certificate))
+    return {"s": signature, "signer": basic_info_from(cert), "not_after": cert.not_valid_after_utc}
+
+
 def _case(request, public_id):
     case = selectors.case_for(request.user, request.municipality, public_id)
     if case is None:
@@ -93,6 +104,7 @@ def case_detail(request, public_id):
         files = Attachment.objects.filter(public_id__in=engine.attachment_ids(form, answers),
                                           municipality=request.municipality)
         versions.append({"v": version, "sections": engine.summary(form, answers), "files": files,
+                         "signature": signature_view(version),
                          "prefilled": engine.labelled_sources(form, version.sources)})
     decision = case.decisions.filter(state="pending").last()
     can_approve = bool(decision) and has_role(request.user, case.department, Role.APPROVER) \

@@ -21,7 +21,7 @@ from madoguchi.identity.session import SESSION_KEY, current_account, safe_next
 PENDING_LINK = "card_pending_link"
 
 
-def _session_key(request) -> str:
+def session_key(request) -> str:
     if not request.session.session_key:
         request.session.save()
     return request.session.session_key
@@ -32,7 +32,7 @@ def challenge_url(request, challenge) -> str:
 
 
 def login(request):
-    challenge = cardauth.new_challenge(request.municipality, _session_key(request),
+    challenge = cardauth.new_challenge(request.municipality, session_key(request),
                                        CardChallenge.Purpose.LOGIN)
     url = challenge_url(request, challenge)
     return render(request, "identity/card_login.html", {
@@ -43,7 +43,7 @@ def login(request):
 
 
 def status(request, public_id):
-    challenge = cardauth.status_for(request.municipality, public_id, _session_key(request))
+    challenge = cardauth.status_for(request.municipality, public_id, session_key(request))
     if challenge is None:
         raise Http404
     return JsonResponse({"state": challenge.state, "message": challenge.message})
@@ -55,7 +55,7 @@ def finish(request, public_id):
         return redirect("identity:card_login")
     next_url = safe_next(request, reverse("applications:mypage"))
     try:
-        challenge = cardauth.claim(request.municipality, public_id, _session_key(request))
+        challenge = cardauth.claim(request.municipality, public_id, session_key(request))
     except cardauth.CardRefused as exc:
         messages.error(request, exc.message)
         if exc.reason == "pending":
@@ -80,7 +80,7 @@ def finish(request, public_id):
 
 
 def wait(request, public_id):
-    challenge = cardauth.status_for(request.municipality, public_id, _session_key(request))
+    challenge = cardauth.status_for(request.municipality, public_id, session_key(request))
     if challenge is None:
         raise Http404
     url = challenge_url(request, challenge)

@@ -10,7 +10,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from madoguchi.applications import engine, selectors, services
+from madoguchi.applications import engine, selectors, services, signing
 from madoguchi.applications.formview import step_context
 from madoguchi.catalog.schema import FieldType
 from madoguchi.catalog.selectors import get_procedure
@@ -20,6 +20,7 @@ from madoguchi.identity.session import (
     resident_actor,
     resident_required,
 )
+from madoguchi.identity.views_card import session_key
 
 
 def _load(request, draft_id):
@@ -137,6 +138,9 @@ def confirm(request, draft_id):
     if incomplete is not None:
         messages.error(request, "入力されていない項目があります。")
         return redirect("applications:step", draft.public_id, incomplete)
+    if request.method == "POST" and procedure.card_required:
+        signing.request_signature(draft, procedure, answers, session_key(request))
+        return redirect("applications:sign", draft.public_id)
     if request.method == "POST":
         try:
             submission = services.submit_draft(draft, procedure, resident_actor(request))

@@ -462,7 +462,7 @@ def main(argv=None) -> None:
     print("MADOGUCHI_DIGITAL_AUTH_CLIENT_AUTH_METHOD=client_secret_basic")
     print(f"MADOGUCHI_DIGITAL_AUTH_CLIENT_SECRET={args.client_secret}")
     print(f"MADOGUCHI_DIGITAL_AUTH_REDIRECT_URI={args.redirect_uri}")
-    print(f"MADOGUCHI_DIGITAL_AUTH_SIGN_ENDPOINT={provider.sign_endpoint}")
+    print(f"MADOGUCHI_DIGITAL_AUTH_SIGN_ENDPOINT={provider.sign_endpoint}", flush=True)
     try:
         threading.Event().wait()
     except KeyboardInterrupt:

@@ -20,6 +20,7 @@ ENCRYPTED_COLUMNS = [
     ("applications", "Attachment", "data"),
     ("applications", "Message", "body"),
     ("applications", "IssuedDocument", "data"),
+    ("applications", "SubmissionSignature", "certificate"),
     ("identity", "CardChallenge", "payload"),
     ("identity", "CardChallenge", "certificate"),
 ]

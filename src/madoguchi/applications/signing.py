@@ -1,0 +1,88 @@
+"""Signing a submission with the card's 署名用電子証明書, and pre-filling from it.
+
+What is signed is the RFC 8785 canonical JSON of the city, the procedure, the form version,
+the answers and the SHA-256 of every attached file, so the signature covers exactly what the
+department receives. The digest is compared again at submission: answers changed after
+signing need a new signature.
+"""
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+
+from cryptography import x509
+
+from madoguchi.applications import engine
+from madoguchi.applications.models import Attachment, Draft
+from madoguchi.identity import cardauth
+from madoguchi.identity.jpki.jcs import canonicalize
+from madoguchi.identity.jpki.profile import basic_info_from
+from madoguchi.identity.models import CardChallenge
+
+CERTIFICATE = "certificate"
+PREFILL_FROM_CERTIFICATE = {
+    "applicant_name": lambda info: info.name,
+    "applicant_address": lambda info: info.address,
+    "applicant_birth_date": lambda info: info.birth_date.isoformat(),
+}
+
+
+class SignatureMismatch(Exception):
+    """The answers changed after they were signed."""
+
+
+@dataclass(frozen=True)
+class Evidence:
+    certificate: x509.Certificate
+    signature: str
+    digest: str
+
+
+def signed_bytes(draft: Draft, procedure, answers: dict) -> bytes:
+    form = procedure.form(draft.form_version)
+    ids = engine.attachment_ids(form, answers)
+    files = dict(Attachment.objects.filter(public_id__in=ids).values_list("public_id", "sha256"))
+    return canonicalize({
+        "municipality": draft.municipality.code,
+        "procedure": procedure.code,
+        "form_version": draft.form_version,
+        "answers": {k: v for k, v in answers.items() if k != engine.RAW},
+        "attachments": {str(k): v for k, v in files.items()},
+    })
+
+
+def request_signature(draft: Draft, procedure, answers: dict, session_key: str) -> CardChallenge:
+    challenge = cardauth.new_challenge(draft.municipality, session_key,
+                                       CardChallenge.Purpose.SIGN,
+                                       signed_bytes(draft, procedure, answers))
+    draft.signing_challenge = challenge
+    draft.save(update_fields=["signing_challenge"])
+    return challenge
+
+
+def evidence_for(draft: Draft, procedure, answers: dict, session_key: str) -> Evidence:
+    """Take the verified signature (once) and check it still covers the current answers."""
+    challenge = cardauth.claim(draft.municipality, draft.signing_challenge.public_id, session_key)
+    current = hashlib.sha256(signed_bytes(draft, procedure, answers)).hexdigest()
+    if current != challenge.digest:
+        raise SignatureMismatch
+    return Evidence(cardauth.certificate_of(challenge), challenge.signature, challenge.digest)
+
+
+def request_prefill(draft: Draft, session_key: str) -> CardChallenge:
+    """Reading the signing certificate proves the card is present: it signs a fresh nonce."""
+    payload = canonicalize({"purpose": "prefill", "draft": str(draft.public_id),
+                            "nonce": secrets.token_hex(16)})
+    challenge = cardauth.new_challenge(draft.municipality, session_key,
+                                       CardChallenge.Purpose.SIGN, payload)
+    draft.signing_challenge = challenge
+    draft.save(update_fields=["signing_challenge"])
+    return challenge
+
+
+def prefill_values(form, certificate: x509.Certificate) -> dict[str, str]:
+    """Field id → value for every field the form marks as the applicant's 基本4情報."""
+    info = basic_info_from(certificate)
+    return {field.id: PREFILL_FROM_CERTIFICATE[field.prefill](info)
+            for step in form.steps for field in step.fields
+            if field.prefill in PREFILL_FROM_CERTIFICATE}

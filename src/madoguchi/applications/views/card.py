@@ -1,0 +1,86 @@
+"""The card steps of a form: sign the answers before submitting, or fill the 基本4情報 from
+the signing certificate. Both wait for the card client like the card login page does."""
+
+import segno
+from django.contrib import messages
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+
+from madoguchi.applications import selectors, services, signing
+from madoguchi.catalog.selectors import get_procedure
+from madoguchi.identity import cardauth
+from madoguchi.identity.card.messages import PIN_NAMES
+from madoguchi.identity.session import resident_actor, resident_required
+from madoguchi.identity.views_card import challenge_url, session_key
+
+
+def _open_draft(request, draft_id):
+    draft = selectors.draft_of(request.account, draft_id)
+    if draft is None or draft.submitted_at is not None:
+        raise Http404
+    procedure = get_procedure(request.municipality, draft.procedure_code)
+    if procedure is None:
+        raise Http404
+    return draft, procedure
+
+
+def _wait_page(request, draft, procedure, mode: str):
+    challenge = draft.signing_challenge
+    if challenge is None:
+        return redirect("applications:confirm", draft.public_id)
+    url = challenge_url(request, challenge)
+    return render(request, "applications/card_sign.html", {
+        "draft": draft, "procedure": procedure, "challenge": challenge, "url": url, "mode": mode,
+        "qr": segno.make(url, error="m").svg_inline(scale=4), "pin_name": PIN_NAMES["signing"],
+    })
+
+
+@resident_required
+def sign(request, draft_id):
+    draft, procedure = _open_draft(request, draft_id)
+    if request.method != "POST":
+        return _wait_page(request, draft, procedure, "sign")
+    answers = services.answers_of(draft)
+    try:
+        evidence = signing.evidence_for(draft, procedure, answers, session_key(request))
+        submission = services.submit_draft(draft, procedure, resident_actor(request), evidence)
+    except cardauth.CardRefused as exc:
+        messages.error(request, exc.message)
+        if exc.reason == "pending":
+            return redirect("applications:sign", draft.public_id)
+        return redirect("applications:confirm", draft.public_id)
+    except signing.SignatureMismatch:
+        messages.error(request, "署名のあとで入力内容が変わりました。もう一度確認して署名してください。")
+        return redirect("applications:confirm", draft.public_id)
+    except services.SubmissionRefused as exc:
+        messages.error(request, str(exc))
+        return redirect("applications:confirm", draft.public_id)
+    return redirect("applications:submitted", submission.public_id)
+
+
+@require_POST
+@resident_required
+def prefill_start(request, draft_id):
+    draft, _ = _open_draft(request, draft_id)
+    signing.request_prefill(draft, session_key(request))
+    return redirect("applications:prefill", draft.public_id)
+
+
+@resident_required
+def prefill(request, draft_id):
+    draft, procedure = _open_draft(request, draft_id)
+    if request.method != "POST":
+        return _wait_page(request, draft, procedure, "prefill")
+    try:
+        challenge = cardauth.claim(request.municipality, draft.signing_challenge.public_id,
+                                   session_key(request))
+    except cardauth.CardRefused as exc:
+        messages.error(request, exc.message)
+        target = "applications:prefill" if exc.reason == "pending" else "applications:resume"
+        return redirect(target, draft.public_id)
+    values = signing.prefill_values(procedure.form(draft.form_version),
+                                    cardauth.certificate_of(challenge))
+    services.prefill_draft(draft, values, signing.CERTIFICATE)
+    messages.success(request, "マイナンバーカードの署名用電子証明書から、氏名・住所・生年月日を入力しました。")
+    return redirect("applications:step", draft.public_id, draft.step)
