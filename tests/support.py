@@ -43,6 +43,7 @@ def valid_value(field):
         FieldType.PHONE: "099-224-1111",
         FieldType.EMAIL: "hanako@example.jp",
         FieldType.TEXTAREA: "特になし",
+        FieldType.MY_NUMBER: "1234 5678 9018",
     }
     text = values.get(t, "テスト")
     if field.max_length and len(text) > field.max_length:

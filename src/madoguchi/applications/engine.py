@@ -225,6 +225,21 @@ def attachment_ids(form: FormDefinition, answers: dict) -> list[str]:
     return ids
 
 
+def my_numbers(form: FormDefinition, answers: dict) -> list[tuple[str, str]]:
+    """(label, 個人番号) for every my_number answer: only for the deliberate reveal."""
+    found = []
+    for step in form.steps:
+        for field in step.fields:
+            scopes = answers.get(field.id) or [] if field.type == FieldType.GROUP else [answers]
+            fields = field.fields if field.type == FieldType.GROUP else [field]
+            for n, scope in enumerate(scopes, start=1):
+                for f in fields:
+                    if f.type == FieldType.MY_NUMBER and scope.get(f.id):
+                        label = f"{field.label}{n} {f.label}" if field.type == FieldType.GROUP else f.label
+                        found.append((label, scope[f.id]))
+    return found
+
+
 def validate_answers(form: FormDefinition, answers: dict) -> dict[str, str]:
     """Check a complete answer set (API submissions): types, choices, required, conditions.
     Returns path → message; empty when the answers can be submitted."""

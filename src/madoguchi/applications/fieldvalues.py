@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from madoguchi.catalog.schema import FieldType, FormField
 from madoguchi.core import japanese as ja
+from madoguchi.identity.card import mynumber
 
 
 class FieldError(Exception):
@@ -76,6 +77,20 @@ def _japanese(func, text: str):
         raise FieldError(str(exc)) from None
 
 
+def _my_number(text: str) -> str:
+    digits = ja.normalize_kana(text).replace("-", "").replace(" ", "").replace("\u3000", "")
+    if len(digits) != 12 or not digits.isdigit():
+        _fail("個人番号は12桁の数字で入力してください（通知カード・マイナンバーカードの裏面に記載）")
+    if not mynumber.is_valid(digits):
+        _fail("個人番号が正しくありません。12桁をもう一度確認してください")
+    return digits
+
+
+def mask_my_number(value: str) -> str:
+    """Only the last four digits show: enough to check, not enough to misuse."""
+    return "＊＊＊＊ ＊＊＊＊ " + value[-4:]
+
+
 def _email(text: str) -> str:
     value = text.strip()
     try:
@@ -106,6 +121,7 @@ def clean_scalar(field: FormField, raw):
         FieldType.POSTAL_CODE: lambda: _japanese(ja.normalize_postal_code, text),
         FieldType.PHONE: lambda: _japanese(ja.validate_phone, text),
         FieldType.EMAIL: lambda: _email(text),
+        FieldType.MY_NUMBER: lambda: _my_number(text),
         FieldType.SELECT: lambda: _choice(text, field),
         FieldType.RADIO: lambda: _choice(text, field),
         FieldType.NUMBER: lambda: _integer(text, field),
@@ -134,6 +150,8 @@ def display(field: FormField, value) -> str:
         return "、".join(o.label for o in field.options if o.value in value)
     if t == FieldType.YEN:
         return f"{value:,}円"
+    if t == FieldType.MY_NUMBER:
+        return mask_my_number(value)
     if t == FieldType.FILE:
         return value.get("filename", "添付ファイル") if isinstance(value, dict) else "添付ファイル"
     return str(value)

@@ -11,6 +11,7 @@ INPUT_MODES = {
     FieldType.NUMBER: ("text", "numeric", ""),
     FieldType.YEN: ("text", "numeric", ""),
     FieldType.DATE: ("text", "text", ""),
+    FieldType.MY_NUMBER: ("text", "numeric", "off"),
 }
 
 

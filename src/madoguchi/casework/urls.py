@@ -10,6 +10,7 @@ urlpatterns = [
     path("", views.queue, name="queue"),
     path("cases/<uuid:public_id>/", views.case_detail, name="case"),
     path("cases/<uuid:public_id>/attachments/<uuid:attachment_id>/", views.attachment, name="attachment"),
+    path("cases/<uuid:public_id>/my-number/", views.my_number, name="my_number"),
     path("cases/<uuid:public_id>/documents/<uuid:document_id>/", views.document, name="document"),
     path("cases/<uuid:public_id>/<slug:action>/", views.case_action, name="action"),
 ]

@@ -115,6 +115,8 @@ def case_detail(request, public_id):
         "pending": decision, "can_approve": can_approve,
         "thread": [{"m": m, "text": applications.message_text(m)} for m in case.messages.all()],
         "documents": case.documents.all(),
+        "has_my_number": any(f.type == "my_number" for step in procedure.current_form.steps
+                             for field in step.fields for f in [field, *field.fields]),
     })
 
 
@@ -135,6 +137,27 @@ def case_action(request, public_id, action):
     else:
         messages.success(request, "処理しました。")
     return redirect("casework:case", case.public_id)
+
+
+@require_POST
+@staff_required
+def my_number(request, public_id):
+    """Show the 個人番号 in full, on purpose, to the department's clerks and approvers only;
+    every reveal is an audit event. Everywhere else it is masked."""
+    case = _case(request, public_id)
+    if not any(has_role(request.user, case.department, r) for r in (Role.CLERK, Role.APPROVER)):
+        return HttpResponseForbidden("個人番号を確認する権限がありません。")
+    version = case.current_version
+    procedure = get_procedure(request.municipality, case.procedure_code)
+    numbers = engine.my_numbers(procedure.form(version.form_version),
+                                applications.answers_of(version))
+    audit.record(request.municipality, request.actor, "reveal_my_number", "submission",
+                 case.public_id, subject_ref=case.account.ref, version=version.number,
+                 count=len(numbers))
+    response = render(request, "casework/my_number.html", {"case": case, "numbers": numbers,
+                                                            "procedure": procedure})
+    response["Cache-Control"] = "no-store"
+    return response
 
 
 @staff_required

@@ -32,6 +32,7 @@ class FieldType(StrEnum):
     NUMBER = "number"
     YEN = "yen"
     FILE = "file"
+    MY_NUMBER = "my_number"  # 個人番号: check digit verified, shown masked, revealed only on purpose
     GROUP = "group"  # a repeating group (e.g. each child)
 
 
