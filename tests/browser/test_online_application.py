@@ -122,6 +122,7 @@ def apply_for_child_allowance(page: Page) -> str:
     field(page, "氏名").fill("髙橋 花子")
     field(page, "フリガナ").fill("タカハシ ハナコ")
     field(page, "生年月日").fill("平成2年5月10日")
+    field(page, "個人番号（マイナンバー）").fill("1234 5678 9018")
     field(page, "郵便番号").fill("8920816")
     page.get_by_role("button", name="住所を検索").click()
     address = field(page, "住所")
