@@ -101,3 +101,21 @@ class CardChallenge(models.Model):
     signature = models.TextField(blank=True, help_text="base64; a signature is not secret")
     created_at = models.DateTimeField(auto_now_add=True)
     expires_at = models.DateTimeField()
+
+
+class DigitalAuthLink(models.Model):
+    """A デジタル認証アプリ login linked to an account: the provider's pairwise `sub`, never the
+    基本4情報. The first link is proven through a confirmed e-mail address."""
+
+    municipality = models.ForeignKey(Municipality, on_delete=models.PROTECT, related_name="+")
+    account = models.ForeignKey(ResidentAccount, on_delete=models.CASCADE, related_name="digital_auth_links")
+    issuer = models.CharField(max_length=255)
+    subject = models.CharField(max_length=255, help_text="the provider's `sub` (pairwise)")
+    linked_at = models.DateTimeField(auto_now_add=True)
+    linked_by = models.CharField(max_length=32, help_text="how the link was proven (email)")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["municipality", "issuer", "subject"],
+                                    name="one_link_per_digital_auth_subject")
+        ]

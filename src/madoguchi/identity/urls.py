@@ -1,6 +1,6 @@
 from django.urls import path
 
-from madoguchi.identity import views, views_card
+from madoguchi.identity import views, views_card, views_oidc
 
 app_name = "identity"
 urlpatterns = [
@@ -12,4 +12,7 @@ urlpatterns = [
     path("login/card/<uuid:public_id>/", views_card.wait, name="card_wait"),
     path("login/card/<uuid:public_id>/status/", views_card.status, name="card_status"),
     path("login/card/<uuid:public_id>/finish/", views_card.finish, name="card_finish"),
+    path("login/digital-auth/", views_oidc.begin, name="digital_auth_login"),
+    path("login/digital-auth/callback/", views_oidc.callback, name="digital_auth_callback"),
+    path("login/digital-auth/link/", views_oidc.link_after_email, name="digital_auth_link"),
 ]
