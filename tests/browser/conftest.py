@@ -87,3 +87,28 @@ def new_context(browser, site):
     yield make
     for context in contexts:
         context.close()
+
+
+# --- the My Number card: SoftHSM2 software cards issued by the test CA (fixture `ca`) ----------
+
+from madoguchi.identity.card.softcard import Pins, issue_software_card  # noqa: E402
+
+from .helpers import IssuedCard  # noqa: E402
+
+CARD_PINS = Pins(signing="MADO2026", authentication="2468", card_face="1357")
+
+
+@pytest.fixture
+def issue_card(ca, tmp_path):
+    """Issue software cards (keys made inside SoftHSM2, certificates from the test CA)."""
+    def issue(person, name: str = "card") -> IssuedCard:
+        pins = tmp_path / f"{name}-pins"
+        pins.mkdir()
+        pin_files = {}
+        for application in ("signing", "authentication"):
+            pin_files[application] = pins / application
+            pin_files[application].write_text(getattr(CARD_PINS, application) + "\n")
+        card = issue_software_card(ca, person, CARD_PINS, tmp_path / name)
+        return IssuedCard(card, person, pin_files)
+
+    return issue

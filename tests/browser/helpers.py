@@ -126,3 +126,46 @@ def click_and_check(page: Page, role: str, name: str, heading: str) -> None:
     page.get_by_role(role, name=name).click()
     expect(page.get_by_role("heading", level=1)).to_contain_text(heading)
     check_a11y(page)
+
+
+# --- the My Number card: a SoftHSM2 software card and the real card client ----------------------
+
+import subprocess  # noqa: E402 - this section was appended; its imports stay with it
+import sys  # noqa: E402
+from dataclasses import dataclass  # noqa: E402
+
+from madoguchi.identity.card.softcard import SoftwareCard  # noqa: E402
+from madoguchi.identity.jpki.profile import BasicInfo  # noqa: E402
+
+CARD_CLIENT = Path(sys.executable).with_name("madoguchi-card")  # .venv/bin/madoguchi-card
+CARD_PROCEED = "読み取りが終わったら、ここを押して進む"
+
+
+@dataclass(frozen=True)
+class IssuedCard:
+    """A software card issued by the test CA, with its PINs written to files for the client."""
+
+    card: SoftwareCard
+    person: BasicInfo
+    pin_files: dict[str, Path]
+
+    def serial(self, application: str) -> int:
+        """The serial number of the card's 'authentication' or 'signing' certificate."""
+        return int(self.card.meta["certificates"][application]["serial"], 16)
+
+    def run(self, command: str, url: str) -> subprocess.CompletedProcess:
+        """Run `madoguchi-card login|sign URL` against the live server, as the resident would."""
+        pin = self.pin_files["authentication" if command == "login" else "signing"]
+        env = {k: v for k, v in os.environ.items()
+               if k not in ("MADOGUCHI_PKCS11_MODULE", "SOFTHSM2_CONF")}
+        return subprocess.run(  # noqa: S603 - our own client, arguments from the test
+            [str(CARD_CLIENT), command, url, "--card-dir", str(self.card.directory),
+             "--pin-file", str(pin)],
+            env=env, capture_output=True, text=True, timeout=60, check=False)
+
+
+def card_command_url(page: Page, command: str) -> str:
+    """The challenge URL from the page's `madoguchi-card login|sign URL` command."""
+    shown = page.locator("pre.command code")
+    expect(shown).to_have_text(re.compile(rf"^madoguchi-card {command} https?://\S+$"))
+    return shown.inner_text().split()[-1]

@@ -41,6 +41,17 @@ def _b64decode(text: str) -> bytes:
     return base64.b64decode(text + "=" * (-len(text) % 4), validate=True)
 
 
+def _error_text(text: str) -> str:
+    """The server's own message from a JSON error body (a refusal's reason, in Japanese)."""
+    try:
+        body = json.loads(text)
+    except ValueError:
+        return text
+    if isinstance(body, dict) and isinstance(body.get("message") or body.get("detail"), str):
+        return body.get("message") or body["detail"]
+    return text
+
+
 def _http(url: str, body: dict | None = None) -> dict | str:
     if urllib.parse.urlsplit(url).scheme not in ("http", "https"):
         raise ClientError(f"http(s) の URL を指定してください: {url}")
@@ -53,7 +64,7 @@ def _http(url: str, body: dict | None = None) -> dict | str:
             text = response.read().decode("utf-8")
     except urllib.error.HTTPError as exc:
         raise ClientError(f"サーバーがエラーを返しました（HTTP {exc.code}）: "
-                          f"{exc.read().decode('utf-8', 'replace')}") from None
+                          f"{_error_text(exc.read().decode('utf-8', 'replace'))}") from None
     except urllib.error.URLError as exc:
         raise ClientError(f"サーバーに接続できません: {exc.reason}") from None
     try:
