@@ -186,6 +186,13 @@ def test_a_revoked_certificate_is_refused(ca, card):
     assert check(ca, card.auth_cert, "authentication").kind == "authentication"
 
 
+def test_a_revoked_login_certificate_is_not_blamed_on_a_move(ca, card):
+    ca.revoke(card.auth_cert.serial_number, when=AT - timedelta(hours=1))
+    error = rejected(errors.REVOKED, ca, card.auth_cert, "authentication")
+    assert error.message_ja.startswith("この利用者証明用電子証明書は失効しています。")
+    assert "住所や氏名の変更" not in error.message_ja
+
+
 def test_an_authentication_certificate_offered_for_signing_is_the_wrong_kind(ca, card):
     error = rejected(errors.WRONG_KIND, ca, card.auth_cert, "signing")
     assert "署名用電子証明書" in error.message_ja

@@ -38,6 +38,13 @@ WRONG_KIND_JA = {
 }
 
 
+REVOKED_JA = {
+    "signing": MESSAGES_JA[REVOKED],
+    "authentication": "この利用者証明用電子証明書は失効しています。カードの再発行や電子証明書の更新をした場合は、"
+    "新しいカードでもう一度お試しください。わからないときは市区町村の窓口にお問い合わせください。",
+}
+
+
 class JpkiRejected(Exception):
     """Base of the rejections: `reason_code`, `message_ja` (for the resident), `detail` (logs)."""
 

@@ -118,7 +118,7 @@ def _check_algorithms(cert: x509.Certificate) -> None:
         raise _reject(errors.UNSUPPORTED, "JPKI certificates are signed sha256WithRSAEncryption")
 
 
-def _check_revocation(cert: x509.Certificate, crl_source) -> None:
+def _check_revocation(cert: x509.Certificate, crl_source, kind: Kind) -> None:
     if crl_source is None:
         raise _reject(errors.CRL_UNAVAILABLE, "no CRL source configured")
     try:
@@ -127,7 +127,7 @@ def _check_revocation(cert: x509.Certificate, crl_source) -> None:
         raise _reject(errors.CRL_UNAVAILABLE, f"{type(exc).__name__}: {exc}") from exc
     if revoked:
         why = reason.value if reason else "unspecified"
-        raise _reject(errors.REVOKED, f"revoked {revoked_at} ({why})")
+        raise _reject(errors.REVOKED, f"revoked {revoked_at} ({why})", errors.REVOKED_JA[kind])
 
 
 def verify_certificate(cert: x509.Certificate, trust_anchors: list[x509.Certificate],
@@ -155,7 +155,7 @@ def verify_certificate(cert: x509.Certificate, trust_anchors: list[x509.Certific
                       errors.WRONG_KIND_JA[expected])
     for position, member in enumerate(chain):
         _check_validity(member, at, "certificate" if position == 0 else "CA certificate")
-    _check_revocation(cert, crl_source)
+    _check_revocation(cert, crl_source, expected)
     info = None
     if expected == SIGNING:
         try:
