@@ -336,6 +336,7 @@ def _resident_urls(submission, draft, document):
         ("post", reverse("applications:discard", args=[d])),
         ("get", reverse("applications:sign", args=[d])),
         ("post", reverse("applications:sign", args=[d])),
+        ("post", reverse("applications:digital_auth_sign", args=[d])),
         ("post", reverse("applications:prefill_start", args=[d])),
         ("get", reverse("applications:prefill", args=[d])),
         ("post", reverse("applications:prefill", args=[d])),

@@ -3,10 +3,13 @@
 What is signed is the RFC 8785 canonical JSON of the city, the procedure, the form version,
 the answers and the SHA-256 of every attached file, so the signature covers exactly what the
 department receives. The digest is compared again at submission: answers changed after
-signing need a new signature.
+signing need a new signature. The card client signs through a `CardChallenge`; デジタル認証アプリ
+signs the digest in the app (`evidence_from_signed`); both are verified by `cardauth`.
 """
 
+import base64
 import hashlib
+import hmac
 import secrets
 from dataclasses import dataclass
 
@@ -67,6 +70,26 @@ def evidence_for(draft: Draft, procedure, answers: dict, session_key: str) -> Ev
     if current != challenge.digest:
         raise SignatureMismatch
     return Evidence(cardauth.certificate_of(challenge), challenge.signature, challenge.digest)
+
+
+def digest_of(draft: Draft, procedure, answers: dict) -> bytes:
+    """The SHA-256 of the signed bytes: what デジタル認証アプリ is asked to sign."""
+    return hashlib.sha256(signed_bytes(draft, procedure, answers)).digest()
+
+
+def evidence_from_signed(draft: Draft, procedure, answers: dict, digest_hex: str,
+                         certificate_pem: str, signature: bytes) -> Evidence:
+    """A signature made in デジタル認証アプリ over `digest_hex` (the digest sent when signing
+    started). The answers must still have that digest (SignatureMismatch), and the certificate
+    and signature are verified exactly as the card client's are (CardRefused)."""
+    data = signed_bytes(draft, procedure, answers)
+    digest = hashlib.sha256(data).hexdigest()
+    if not hmac.compare_digest(digest, str(digest_hex)):
+        raise SignatureMismatch
+    signature_b64 = base64.b64encode(signature).decode("ascii")
+    verified = cardauth.verify_signed(certificate_pem, signature_b64, data,
+                                      cardauth.KIND_FOR[CardChallenge.Purpose.SIGN])
+    return Evidence(verified.certificate, signature_b64, digest)
 
 
 def request_prefill(draft: Draft, session_key: str) -> CardChallenge:

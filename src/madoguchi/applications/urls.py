@@ -1,6 +1,6 @@
 from django.urls import path
 
-from madoguchi.applications.views import card, catalogue, forms, mypage, verify
+from madoguchi.applications.views import card, catalogue, digital_auth, forms, mypage, verify
 
 app_name = "applications"
 urlpatterns = [
@@ -12,6 +12,8 @@ urlpatterns = [
     path("drafts/<uuid:draft_id>/confirm/", forms.confirm, name="confirm"),
     path("drafts/<uuid:draft_id>/discard/", forms.discard, name="discard"),
     path("drafts/<uuid:draft_id>/sign/", card.sign, name="sign"),
+    path("drafts/<uuid:draft_id>/sign/digital-auth/", digital_auth.sign_start,
+         name="digital_auth_sign"),
     path("drafts/<uuid:draft_id>/card-prefill/", card.prefill_start, name="prefill_start"),
     path("drafts/<uuid:draft_id>/card-prefill/wait/", card.prefill, name="prefill"),
     path("mypage/", mypage.mypage, name="mypage"),

@@ -77,7 +77,10 @@ def describe(challenge: CardChallenge, response_url: str) -> dict:
     return body
 
 
-def _verify(challenge: CardChallenge, certificate_pem: str, signature_b64: str) -> Verified:
+def verify_signed(certificate_pem: str, signature_b64: str, data: bytes, kind: str) -> Verified:
+    """Accept a JPKI `kind` certificate (PEM) under the configured trust, and its signature
+    (base64) over `data`; CardRefused with the reason otherwise. Every way a card signature
+    reaches the server (card client, デジタル認証アプリ) goes through here."""
     try:
         cert = x509.load_pem_x509_certificate(certificate_pem.encode())
         signature = base64.b64decode(signature_b64, validate=True)
@@ -86,11 +89,16 @@ def _verify(challenge: CardChallenge, certificate_pem: str, signature_b64: str) 
     configured = trust()
     try:
         verified = verify_certificate(cert, configured.anchors, configured.intermediates,
-                                      configured.crls, timezone.now(), KIND_FOR[challenge.purpose])
-        verify_signature(cert, payload_of(challenge), signature)
+                                      configured.crls, timezone.now(), kind)
+        verify_signature(cert, data, signature)
     except (CertificateRejected, SignatureRejected) as exc:
         raise CardRefused(exc.reason_code, exc.message_ja) from None
     return verified
+
+
+def _verify(challenge: CardChallenge, certificate_pem: str, signature_b64: str) -> Verified:
+    return verify_signed(certificate_pem, signature_b64, payload_of(challenge),
+                         KIND_FOR[challenge.purpose])
 
 
 def answer(municipality, public_id, certificate_pem: str, signature_b64: str, ip_address=None):

@@ -3,8 +3,12 @@
 The login state stays in the server-side session. The provider's pairwise `sub` is linked to an
 account the first time through a confirmed e-mail address, as for the card. The 基本4情報 it
 sends are not stored: the resident register will match them later.
+
+The one registered redirect URI also ends a signing (`applications.views.digital_auth`): the
+callback dispatches on what the session holds.
 """
 
+import hmac
 import logging
 from urllib.parse import urlencode
 
@@ -30,6 +34,7 @@ from madoguchi.identity.session import SESSION_KEY, current_account, safe_next
 log = logging.getLogger(__name__)
 
 LOGIN_STATE = "digital_auth"
+SIGN_STATE = "digital_auth_sign"  # a signing in progress; written by applications.views.digital_auth
 PENDING_LINK = "digital_auth_pending_link"
 METHOD = "digital_auth"
 
@@ -46,6 +51,17 @@ def _config():
 def enabled() -> bool:
     """Whether the login page offers the button."""
     return _config() is not None
+
+
+def signing_config():
+    """The provider config when signing with デジタル認証アプリ is possible, else None."""
+    config = _config()
+    return config if config is not None and config.sign_endpoint else None
+
+
+def signing_enabled() -> bool:
+    """Whether the sign page offers 「デジタル認証アプリで署名する」."""
+    return signing_config() is not None
 
 
 def _to_login(request, next_url: str):
@@ -73,6 +89,11 @@ def callback(request):
     config = _config()
     if config is None:
         raise Http404
+    if _is_signing(request):
+        # Signing submissions builds on identity, not the other way round: import it here.
+        from madoguchi.applications.views.digital_auth import finish_signing
+
+        return finish_signing(request, config, request.session.pop(SIGN_STATE))
     pending = request.session.pop(LOGIN_STATE, None)  # single use, whatever happens next
     next_url = pending.get("next") if isinstance(pending, dict) else None
     next_url = next_url or reverse("applications:mypage")
@@ -93,6 +114,18 @@ def callback(request):
         messages.info(request, "はじめてデジタル認証アプリでログインする方は、メールアドレスを確認して登録します。")
         return _to_login(request, reverse("identity:digital_auth_link"))
     return _link_and_log_in(request, signed_in, config.issuer, identity.subject, next_url)
+
+
+def _is_signing(request) -> bool:
+    """Whether this callback ends a signing: one is in progress and either no login is, or the
+    callback's state is the signing's. A stray callback still fails the state check there."""
+    signing = request.session.get(SIGN_STATE)
+    if not isinstance(signing, dict):
+        return False
+    if LOGIN_STATE not in request.session:
+        return True
+    returned, expected = request.GET.get("state") or "", str(signing.get("state") or "")
+    return bool(expected) and hmac.compare_digest(returned.encode(), expected.encode())
 
 
 def link_after_email(request):

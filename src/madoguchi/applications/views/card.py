@@ -9,13 +9,14 @@ from django.views.decorators.http import require_POST
 
 from madoguchi.applications import selectors, services, signing
 from madoguchi.catalog.selectors import get_procedure
-from madoguchi.identity import cardauth
+from madoguchi.identity import cardauth, views_oidc
 from madoguchi.identity.card.messages import PIN_NAMES
 from madoguchi.identity.session import resident_actor, resident_required
 from madoguchi.identity.views_card import challenge_url, session_key
 
 
-def _open_draft(request, draft_id):
+def open_draft(request, draft_id):
+    """The resident's unsubmitted draft and its procedure, or 404."""
     draft = selectors.draft_of(request.account, draft_id)
     if draft is None or draft.submitted_at is not None:
         raise Http404
@@ -33,12 +34,13 @@ def _wait_page(request, draft, procedure, mode: str):
     return render(request, "applications/card_sign.html", {
         "draft": draft, "procedure": procedure, "challenge": challenge, "url": url, "mode": mode,
         "qr": segno.make(url, error="m").svg_inline(scale=4), "pin_name": PIN_NAMES["signing"],
+        "digital_auth": mode == "sign" and views_oidc.signing_enabled(),
     })
 
 
 @resident_required
 def sign(request, draft_id):
-    draft, procedure = _open_draft(request, draft_id)
+    draft, procedure = open_draft(request, draft_id)
     if request.method != "POST":
         return _wait_page(request, draft, procedure, "sign")
     answers = services.answers_of(draft)
@@ -62,14 +64,14 @@ def sign(request, draft_id):
 @require_POST
 @resident_required
 def prefill_start(request, draft_id):
-    draft, _ = _open_draft(request, draft_id)
+    draft, _ = open_draft(request, draft_id)
     signing.request_prefill(draft, session_key(request))
     return redirect("applications:prefill", draft.public_id)
 
 
 @resident_required
 def prefill(request, draft_id):
-    draft, procedure = _open_draft(request, draft_id)
+    draft, procedure = open_draft(request, draft_id)
     if request.method != "POST":
         return _wait_page(request, draft, procedure, "prefill")
     try:

@@ -23,7 +23,7 @@ import urllib.parse
 import urllib.request
 import uuid
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from cryptography import x509
@@ -98,7 +98,8 @@ class LocalProvider:
     def __init__(self, *, client_id: str = "madoguchi-test",
                  redirect_uris=("http://testserver/identity/digital-auth/callback",),
                  client_secret: str = "", client_public_key=None, id_token_alg: str = "RS256",  # noqa: S107 (an algorithm)
-                 user: Resident | None = None, port: int = 0):
+                 user: Resident | None = None, port: int = 0, signing_key=None,
+                 signing_certificate=None):
         if isinstance(client_public_key, str):
             client_public_key = serialization.load_pem_public_key(client_public_key.encode("ascii"))
         if not client_secret and client_public_key is None:
@@ -123,6 +124,8 @@ class LocalProvider:
         self._server = None
         self._thread = None
         self.rotate_keys()
+        if signing_key is not None or signing_certificate is not None:
+            self.use_signing_card(signing_key, signing_certificate)
 
     # -- lifecycle ------------------------------------------------------------------------
     def start(self) -> "LocalProvider":
@@ -168,6 +171,20 @@ class LocalProvider:
             kid = f"key-{len(self.requests)}-{secrets.token_hex(4)}"
             self._keys = [(kid, _new_key(self.id_token_alg))]
         return kid
+
+    def use_signing_card(self, key, certificate) -> None:
+        """Sign with this 署名用 key and certificate, e.g. a `SoftCard` issued by the test CA
+        (`make_card(ca, person)`: `card.signing_key`, `card.signing_cert`), so the result
+        passes JPKI verification. Without it the provider signs with a self-signed stand-in."""
+        if key is None or certificate is None:
+            raise ValueError("give both the signing key and its certificate")
+        if isinstance(certificate, (str, bytes)):
+            certificate = x509.load_pem_x509_certificate(
+                certificate.encode("ascii") if isinstance(certificate, str) else certificate)
+        if certificate.public_key().public_numbers() != key.public_key().public_numbers():
+            raise ValueError("the certificate is not for this key")
+        with self._lock:
+            self._card = (key, certificate)
 
     # -- endpoints (called with the lock held) ---------------------------------------------
     def _discovery(self, req):
@@ -356,7 +373,8 @@ class LocalProvider:
                      "certificate": certificate.public_bytes(serialization.Encoding.PEM).decode("ascii")}
 
     def _card_key(self):
-        """The test user's 署名用 key and a self-signed stand-in for the JPKI certificate."""
+        """The test user's 署名用 key and certificate: as given to `use_signing_card`, else a
+        generated key and a self-signed stand-in (which JPKI verification refuses)."""
         if self._card is None:
             key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
             name = x509.Name([x509.NameAttribute(NameOID.COUNTRY_NAME, "JP"),
@@ -449,14 +467,32 @@ def follow_authorization(url: str, timeout: float = 5.0) -> dict[str, str]:
     return {name: values[0] for name, values in query.items()}
 
 
+def card_from_test_ca(directory, user: Resident | None = None):
+    """A 署名用 key and a certificate for `user` issued by the test CA in `directory` (the
+    MADOGUCHI_JPKI_DIR a demo server trusts), for `use_signing_card`."""
+    from madoguchi.identity.jpki.ca import TestCA
+    from madoguchi.identity.jpki.profile import BasicInfo
+
+    user = user or Resident()
+    person = BasicInfo(name=user.name, address=user.address,
+                       birth_date=date.fromisoformat(user.birthdate), gender=user.gender)
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    return key, TestCA.load(directory).issue_signing_certificate(key.public_key(), person)
+
+
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description="Local デジタル認証アプリ stand-in (auto-approves).")
     parser.add_argument("--redirect-uri", required=True, help="the relying party's callback URL")
     parser.add_argument("--client-secret", default="local-demo-secret")
     parser.add_argument("--port", type=int, default=0)
+    parser.add_argument("--jpki-dir", help="sign with a certificate from the test CA in this "
+                        "directory (the server's MADOGUCHI_JPKI_DIR), so signatures verify")
     args = parser.parse_args(argv)
     provider = LocalProvider(redirect_uris=[args.redirect_uri], client_secret=args.client_secret,
-                             port=args.port).start()
+                             port=args.port)
+    if args.jpki_dir:
+        provider.use_signing_card(*card_from_test_ca(args.jpki_dir, provider.user))
+    provider.start()
     print(f"MADOGUCHI_DIGITAL_AUTH_ISSUER={provider.issuer}")
     print(f"MADOGUCHI_DIGITAL_AUTH_CLIENT_ID={provider.client_id}")
     print("MADOGUCHI_DIGITAL_AUTH_CLIENT_AUTH_METHOD=client_secret_basic")
