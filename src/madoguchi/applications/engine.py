@@ -211,33 +211,27 @@ def flat_rows(form: FormDefinition, answers: dict) -> list[tuple[str, str]]:
     return [row for section in summary(form, answers) for row in section["rows"]]
 
 
-def attachment_ids(form: FormDefinition, answers: dict) -> list[str]:
-    """The ids of the files an answer set names, top-level and inside groups."""
-    ids = []
+def _answered_fields(form: FormDefinition, answers: dict, kind: FieldType):
+    """(label, value) for every answer of a type, top-level and inside each group item."""
     for step in form.steps:
         for field in step.fields:
-            scopes = answers.get(field.id) or [] if field.type == FieldType.GROUP else [answers]
-            fields = field.fields if field.type == FieldType.GROUP else [field]
-            for scope in scopes:
-                for f in fields:
-                    if f.type == FieldType.FILE and isinstance(scope.get(f.id), dict):
-                        ids.append(scope[f.id]["id"])
-    return ids
+            grouped = field.type == FieldType.GROUP
+            scopes = (answers.get(field.id) or []) if grouped else [answers]
+            for n, scope in enumerate(scopes, start=1):
+                for f in (field.fields if grouped else [field]):
+                    if f.type == kind and scope.get(f.id):
+                        yield (f"{field.label}{n} {f.label}" if grouped else f.label), scope[f.id]
+
+
+def attachment_ids(form: FormDefinition, answers: dict) -> list[str]:
+    """The ids of the files an answer set names, top-level and inside groups."""
+    return [value["id"] for _, value in _answered_fields(form, answers, FieldType.FILE)
+            if isinstance(value, dict)]
 
 
 def my_numbers(form: FormDefinition, answers: dict) -> list[tuple[str, str]]:
     """(label, 個人番号) for every my_number answer: only for the deliberate reveal."""
-    found = []
-    for step in form.steps:
-        for field in step.fields:
-            scopes = answers.get(field.id) or [] if field.type == FieldType.GROUP else [answers]
-            fields = field.fields if field.type == FieldType.GROUP else [field]
-            for n, scope in enumerate(scopes, start=1):
-                for f in fields:
-                    if f.type == FieldType.MY_NUMBER and scope.get(f.id):
-                        label = f"{field.label}{n} {f.label}" if field.type == FieldType.GROUP else f.label
-                        found.append((label, scope[f.id]))
-    return found
+    return list(_answered_fields(form, answers, FieldType.MY_NUMBER))
 
 
 def validate_answers(form: FormDefinition, answers: dict) -> dict[str, str]:
