@@ -23,11 +23,13 @@ run: install
 	mkdir -p $(MADOGUCHI_VAR_DIR)
 	$(BIN)/madoguchi migrate --noinput -v0
 	$(BIN)/madoguchi load_demo
+	$(BIN)/madoguchi test_ca
 	@echo ""
 	@echo "  Madoguchi デモ市 is at  http://$(HOST):$(PORT)/"
 	@echo "    residents:  http://$(HOST):$(PORT)/            (log in by e-mail code; the code is printed below)"
 	@echo "    staff:      http://$(HOST):$(PORT)/staff/       (kodomo-tanto / kodomo-kacho, shimin-tanto …; password demo-pass-2026)"
 	@echo "    API docs:   http://$(HOST):$(PORT)/api/docs"
+	@echo "    card:       make a test My Number card with  $(BIN)/madoguchi card issue --help"
 	@echo ""
 	MADOGUCHI_DEBUG=1 MADOGUCHI_PUBLIC_URL=http://$(HOST):$(PORT) \
 	MADOGUCHI_EMAIL_BACKEND=django.core.mail.backends.console.EmailBackend \
@@ -57,8 +59,11 @@ test: install browser-deps card-deps
 lint: install
 	$(BIN)/ruff check src tests bench
 
+# bench/run.py: HTTP throughput under Locust; bench/identity.py: card verification and login
+# on one core. Each rewrites only its own part of docs/benchmarks.md.
 bench: install
 	$(BIN)/python bench/run.py
+	$(BIN)/python bench/identity.py
 
 clean:
 	rm -rf $(VENV) var build *.egg-info src/*.egg-info

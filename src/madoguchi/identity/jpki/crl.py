@@ -127,9 +127,17 @@ class CrlCache:
 
     def is_revoked(self, cert: x509.Certificate) -> Revocation:
         """(revoked, reason, date); CrlUnavailable unless this CRL's signer issued `cert`."""
+        found = self.lookup(cert)
+        if found is None:
+            raise CrlUnavailable(f"{self.source} does not cover this certificate's issuer")
+        return found
+
+    def lookup(self, cert: x509.Certificate) -> Revocation | None:
+        """Like is_revoked, but None when this CRL is not the one for `cert` (one signature
+        check instead of covers() followed by is_revoked())."""
         crl, signer = self.current()
         if cert.issuer != crl.issuer or not _issued_by(cert, signer):
-            raise CrlUnavailable(f"{self.source} does not cover this certificate's issuer")
+            return None
         entry = crl.get_revoked_certificate_by_serial_number(cert.serial_number)
         if entry is None:
             return Revocation(False, None, None)
@@ -154,8 +162,9 @@ class CrlSet:
         failures = []
         for cache in self.caches:
             try:
-                if cache.covers(cert):
-                    return cache.is_revoked(cert)
+                found = cache.lookup(cert)
+                if found is not None:
+                    return found
             except CrlUnavailable as exc:  # another CRL may still be the right one
                 failures.append(str(exc))
         raise CrlUnavailable("; ".join(failures) or "no configured CRL covers this issuer")
