@@ -414,7 +414,7 @@ def render(results: dict, labels: dict, box: dict, core: int, started: datetime,
             f"| **{_ratio(raw / r['rate'])}** | {runs} | {r['cpu_share']:.2f} "
             f"| {_rate(r['cpu_rate'])} | {_ratio(raw_cpu / r['cpu_rate'])} |")
     steps = login["steps"]
-    rsa_share = 4 * raw / results["cert_sig"]["rate"] + raw / results["signature"]["rate"]
+    rsa_share = 3 * raw / results["cert_sig"]["rate"] + raw / results["signature"]["rate"]
     lines += [
         "",
         f"- One core verifies **{_rate(raw)} raw RSA-2048 signatures/s**, "
@@ -431,12 +431,12 @@ def render(results: dict, labels: dict, box: dict, core: int, started: datetime,
         f"challenge page {_ms(steps[0])} ms (it draws the QR code), the card client's GET "
         f"{_ms(steps[1])} ms, its POST with the verification {_ms(steps[2])} ms, and the claim "
         f"{_ms(steps[3])} ms. A full verification alone takes {_ms(auth['p50'])} ms (p50).",
-        "- By the code, a full verification makes five RSA public-key operations: four "
+        "- By the code, a full verification makes four RSA public-key operations: three "
         "certificate-signature checks through `verify_directly_issued_by` (the leaf under its "
-        "issuing CA and that CA under the root in `_chain`, then the leaf again twice in the "
-        "CRL lookup, in `CrlCache.covers` and again in `CrlCache.is_revoked`), and the card's "
+        "issuing CA and that CA under the root in `_chain`, then the leaf once more in the "
+        "CRL lookup, `CrlCache.lookup`, to find the CRL whose signer issued it), and the card's "
         "signature. Each certificate-signature check costs "
-        f"{raw / results['cert_sig']['rate']:.1f} raw verifications, so the five come to "
+        f"{raw / results['cert_sig']['rate']:.1f} raw verifications, so the four come to "
         f"about {rsa_share:.1f} of the {raw / auth['rate']:.1f}; the rest is name and extension handling, the CRL "
         "bookkeeping and the other checks.",
         "- Login figures leave out the software card's own signature (an RSA-2048 private-key "
