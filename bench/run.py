@@ -42,6 +42,8 @@ ROOT = Path(__file__).resolve().parent.parent
 BENCH = ROOT / "bench"
 sys.path.insert(0, str(BENCH))
 
+import hardware  # noqa: E402
+from hardware import loadavg  # noqa: E402
 from scenario import ANSWERS, PROBE_RATE, PROBE_USERS, PROCEDURE  # noqa: E402
 
 DOC = Path(os.environ.get("BENCH_OUT", ROOT / "docs" / "benchmarks.md"))
@@ -82,16 +84,8 @@ def log(message: str) -> None:
 
 
 def machine() -> dict:
-    cpuinfo = Path("/proc/cpuinfo").read_text()
-    models = [line.split(":", 1)[1].strip() for line in cpuinfo.splitlines()
-              if line.startswith("model name")]
-    meminfo = dict(line.split(":", 1) for line in Path("/proc/meminfo").read_text().splitlines())
-    ram_kib = int(meminfo["MemTotal"].split()[0])
     return {
-        "cpu": models[0] if models else platform.processor() or "unknown",
-        "cores": len(models) or os.cpu_count(),
-        "ram": f"{ram_kib / 1024 / 1024:.1f} GiB",
-        "os": f"{platform.system()} {platform.release()}",
+        **hardware.machine(),
         "python": platform.python_version(),
         "sqlite": sqlite3.sqlite_version,
         "versions": {name: _version(name) for name in ("Django", "gunicorn", "locust")},
@@ -110,10 +104,6 @@ def busy_cpu() -> float:
     fields = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:9]]
     user, nice, system, _idle, _iowait, irq, softirq, steal = fields
     return (user + nice + system + irq + softirq + steal) / os.sysconf("SC_CLK_TCK")
-
-
-def loadavg() -> str:
-    return " ".join(Path("/proc/loadavg").read_text().split()[:3])
 
 
 # --- processes -----------------------------------------------------------------------------

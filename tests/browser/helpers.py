@@ -123,7 +123,7 @@ def download_pdf(page: Page, link_name: str) -> bytes:
 
 def click_and_check(page: Page, role: str, name: str, heading: str) -> None:
     """Click a link or button, wait for the page whose h1 is `heading`, check it with axe."""
-    page.get_by_role(role, name=name).click()
+    page.get_by_role(role, name=name, exact=True).click()
     expect(page.get_by_role("heading", level=1)).to_contain_text(heading)
     check_a11y(page)
 
