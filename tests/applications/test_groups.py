@@ -96,3 +96,13 @@ def test_size_refusal_names_a_readable_limit(settings):
     settings.MADOGUCHI_ATTACHMENT_MAX_BYTES = 40
     with pytest.raises(AttachmentRejected, match="上限 1KB"):
         check(png_bytes() * 2, ["png"])
+
+
+def test_zero_yen_is_an_answer_not_a_blank():
+    from madoguchi.applications.engine import required_errors
+    from madoguchi.catalog.schema import Step
+
+    step = Step.model_validate({"id": "s", "title": "S", "fields": [
+        {"id": "savings", "type": "yen", "label": "預貯金", "required": True, "min_value": 0}]})
+    assert required_errors(step, {"savings": 0}) == {}
+    assert required_errors(step, {}) == {"savings": "預貯金を入力してください"}

@@ -21,6 +21,11 @@ from madoguchi.catalog.schema import Condition, FieldType, FormDefinition, FormF
 RAW = "__raw__"
 
 
+def unanswered(value) -> bool:
+    """Nothing given. Not `value in (None, "", [])`: 0 == False, and a 0 yen answer counts."""
+    return value is None or value is False or value == "" or value == []
+
+
 def matches(condition: Condition, value) -> bool:
     if condition.checked is not None:
         return bool(value) == condition.checked
@@ -164,12 +169,12 @@ def required_errors(step: Step, answers: dict) -> dict[str, str]:
                     name = f"{field.id}-{index}-{sub.id}"
                     if name in raw:
                         errors[name] = "入力内容を確認してください"
-                    elif sub.required and visible(sub, answers, item) and item.get(sub.id) in (None, "", []):
+                    elif sub.required and visible(sub, answers, item) and unanswered(item.get(sub.id)):
                         errors[name] = required_message(sub)
             continue
         if field.id in raw:
             errors[field.id] = "入力内容を確認してください"
-        elif field.required and answers.get(field.id) in (None, "", [], False):
+        elif field.required and unanswered(answers.get(field.id)):
             errors[field.id] = required_message(field)
     return errors
 
@@ -243,7 +248,7 @@ def validate_answers(form: FormDefinition, answers: dict) -> dict[str, str]:
             if not visible(field, answers) or field.type in {FieldType.FILE, FieldType.GROUP}:
                 continue
             value = answers.get(field.id)
-            if value in (None, "", []):
+            if unanswered(value):
                 continue
             try:
                 answers[field.id] = clean_scalar(field, value)

@@ -59,7 +59,7 @@ def _date(text: str, field: FormField) -> str:
     today = timezone.localdate()
     if field.date_min == "past" and value > today:
         _fail("今日より後の日付は入力できません")
-    if field.date_min == "future" and value < today:
+    if field.date_min in {"future", "today"} and value < today:
         _fail("今日以降の日付を入力してください")
     return value.isoformat()
 
@@ -132,7 +132,7 @@ def clean_scalar(field: FormField, raw):
 
 def display(field: FormField, value) -> str:
     """How a stored value reads on the 確認画面, the receipt and the case page."""
-    if value in (None, "", []):
+    if value is None or value == "" or value == []:
         return "（未入力）"
     t = field.type
     if t == FieldType.DATE:
