@@ -1,4 +1,5 @@
-"""What machine a benchmark ran on, read from /proc: shared by bench/run.py and bench/identity.py."""
+"""Shared by bench/run.py and bench/identity.py: what machine a run was on (from /proc), and
+writing a run's section into docs/benchmarks.md between its own markers."""
 
 import os
 import platform
@@ -21,3 +22,17 @@ def machine() -> dict:
 
 def loadavg() -> str:
     return " ".join(Path("/proc/loadavg").read_text().split()[:3])
+
+
+def write_section(doc: Path, begin: str, end: str, section: str, empty: str) -> None:
+    """Replace the text between `begin` and `end` (markers included in `section`); keep the rest.
+    A doc without the markers gets the section appended; a missing doc starts from `empty`."""
+    text = doc.read_text() if doc.exists() else empty
+    if begin in text and end in text:
+        head, rest = text.split(begin, 1)
+        tail = rest.split(end, 1)[1].lstrip("\n")
+        text = head + section + (("\n" + tail) if tail else "")
+    else:
+        text = text.rstrip("\n") + "\n\n" + section
+    doc.parent.mkdir(parents=True, exist_ok=True)
+    doc.write_text(text)

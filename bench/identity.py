@@ -450,15 +450,7 @@ def _rate(value: float) -> str:
 
 def write_doc(section: str) -> None:
     """Replace the identity part; elsewhere keep everything (bench/run.py's part included)."""
-    text = DOC.read_text() if DOC.exists() else "# Benchmarks\n"
-    if BEGIN in text and END in text:
-        head, rest = text.split(BEGIN, 1)
-        tail = rest.split(END, 1)[1].lstrip("\n")
-        text = head + section + (("\n" + tail) if tail else "")
-    else:
-        text = text.rstrip("\n") + "\n\n" + section
-    DOC.parent.mkdir(parents=True, exist_ok=True)
-    DOC.write_text(text)
+    hardware.write_section(DOC, BEGIN, END, section, "# Benchmarks\n")
 
 
 def main() -> None:

@@ -534,15 +534,7 @@ Figures written by `make bench` (bench/run.py); the module docstring says what i
 
 
 def write_doc(section: str) -> None:
-    text = DOC.read_text() if DOC.exists() else INTRO
-    if BEGIN in text and END in text:
-        head, rest = text.split(BEGIN, 1)
-        tail = rest.split(END, 1)[1].lstrip("\n")
-        text = head + section + (("\n" + tail) if tail else "")
-    else:
-        text = text.rstrip("\n") + "\n\n" + section
-    DOC.parent.mkdir(parents=True, exist_ok=True)
-    DOC.write_text(text)
+    hardware.write_section(DOC, BEGIN, END, section, INTRO)
 
 
 def main() -> None:

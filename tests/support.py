@@ -143,3 +143,18 @@ def card_client_answer(challenge_public_id, cert, sign) -> dict:
                            {"certificate": pem(cert), "signature": b64(sign(data))},
                            content_type="application/json")
     return response.json()
+
+
+def require_softhsm() -> None:
+    """Fail, never skip: the card tests are part of `make test`, which installs SoftHSM2."""
+    import pytest
+
+    from madoguchi.identity.card.softcard import SoftHSMMissing, require_softhsm2
+
+    message = None
+    try:
+        require_softhsm2()
+    except SoftHSMMissing as exc:
+        message = str(exc)
+    if message:  # outside the except: no chained traceback
+        pytest.fail(message, pytrace=False)

@@ -19,13 +19,13 @@ from cryptography.hazmat.primitives.asymmetric import padding
 from madoguchi.identity.card import cli
 from madoguchi.identity.card.softcard import (
     Pins,
-    SoftHSMMissing,
     issue_software_card,
-    require_softhsm2,
 )
 from madoguchi.identity.jpki import profile
 from madoguchi.identity.jpki.ca import TestCA
 from madoguchi.identity.jpki.profile import BasicInfo
+
+from support import require_softhsm
 
 PERSON = BasicInfo(name="山田太郎", address="大阪府大阪市北区1-1", birth_date=date(1975, 1, 31),
                    gender="1")
@@ -33,16 +33,6 @@ PINS = Pins(signing="TARO1975", authentication="2468", card_face="1357")
 CHALLENGE = b"\x8f\x00server nonce\xff" * 2
 PAYLOAD = json.dumps({"answers": {"name": "山田太郎"}, "form": "jidou-teate"},
                      ensure_ascii=False, separators=(",", ":"), sort_keys=True).encode()
-
-
-def require_softhsm():
-    message = None
-    try:
-        require_softhsm2()
-    except SoftHSMMissing as exc:
-        message = str(exc)
-    if message:  # outside the except: no chained traceback
-        pytest.fail(message, pytrace=False)
 
 
 @pytest.fixture(scope="module")

@@ -7,7 +7,9 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from madoguchi.identity.card.pkcs11 import PinError
-from madoguchi.identity.card.softcard import SoftHSMMissing, SoftwareCard, require_softhsm2
+from madoguchi.identity.card.softcard import SoftwareCard
+
+from support import require_softhsm
 
 ISSUE = ["card", "issue", "--name", "髙橋花子", "--address", "東京都千代田区千代田1-1",
          "--birth-date", "1980-04-01", "--gender", "2", "--signing-pin", "ABC123",
@@ -16,13 +18,7 @@ ISSUE = ["card", "issue", "--name", "髙橋花子", "--address", "東京都千�
 
 @pytest.fixture(autouse=True)
 def var_dir(settings, tmp_path):
-    message = None
-    try:
-        require_softhsm2()
-    except SoftHSMMissing as exc:
-        message = str(exc)
-    if message:  # outside the except: no chained traceback
-        pytest.fail(message, pytrace=False)
+    require_softhsm()
     settings.VAR_DIR = tmp_path
     return tmp_path
 

@@ -14,30 +14,19 @@ from madoguchi.identity.card.applications import PinRuleError
 from madoguchi.identity.card.pkcs11 import CardError, NotLoggedIn, PinError, PinLocked
 from madoguchi.identity.card.softcard import (
     Pins,
-    SoftHSMMissing,
     issue_software_card,
-    require_softhsm2,
 )
 from madoguchi.identity.jpki import profile
 from madoguchi.identity.jpki.ca import TestCA
 from madoguchi.identity.jpki.errors import ProfileError
 from madoguchi.identity.jpki.profile import BasicInfo
 
+from support import require_softhsm
+
 PERSON = BasicInfo(name="髙橋花子", address="東京都千代田区千代田1番1号",
                    birth_date=date(1980, 4, 1), gender="2")
 PINS = Pins(signing="HANAKO2026", authentication="1234", card_face="5678")
 MY_NUMBER = "123456789018"
-
-
-def require_softhsm():
-    """Fail, never skip: the card tests are part of `make test`, which installs SoftHSM2."""
-    message = None
-    try:
-        require_softhsm2()
-    except SoftHSMMissing as exc:
-        message = str(exc)
-    if message:  # outside the except: no chained traceback
-        pytest.fail(message, pytrace=False)
 
 
 @pytest.fixture(scope="module")
