@@ -31,15 +31,25 @@ def challenge_url(request, challenge) -> str:
     return request.build_absolute_uri(reverse("api:card_challenge", args=[challenge.public_id]))
 
 
-def login(request):
-    challenge = cardauth.new_challenge(request.municipality, session_key(request),
-                                       CardChallenge.Purpose.LOGIN)
+def challenge_display(request, challenge) -> dict:
+    """What a waiting page shows: the challenge, its URL for the card client, and its QR code."""
     url = challenge_url(request, challenge)
+    return {"challenge": challenge, "url": url,
+            "qr": segno.make(url, error="m").svg_inline(scale=4)}
+
+
+def _login_page(request, challenge):
     return render(request, "identity/card_login.html", {
-        "challenge": challenge, "url": url, "qr": segno.make(url, error="m").svg_inline(scale=4),
+        **challenge_display(request, challenge),
         "next": safe_next(request, reverse("applications:mypage")),
         "pin_name": PIN_NAMES["authentication"],
     })
+
+
+def login(request):
+    challenge = cardauth.new_challenge(request.municipality, session_key(request),
+                                       CardChallenge.Purpose.LOGIN)
+    return _login_page(request, challenge)
 
 
 def status(request, public_id):
@@ -83,12 +93,7 @@ def wait(request, public_id):
     challenge = cardauth.status_for(request.municipality, public_id, session_key(request))
     if challenge is None:
         raise Http404
-    url = challenge_url(request, challenge)
-    return render(request, "identity/card_login.html", {
-        "challenge": challenge, "url": url, "qr": segno.make(url, error="m").svg_inline(scale=4),
-        "next": safe_next(request, reverse("applications:mypage")),
-        "pin_name": PIN_NAMES["authentication"],
-    })
+    return _login_page(request, challenge)
 
 
 def link_after_email(request):

@@ -1,7 +1,6 @@
 """The card steps of a form: sign the answers before submitting, or fill the 基本4情報 from
 the signing certificate. Both wait for the card client like the card login page does."""
 
-import segno
 from django.contrib import messages
 from django.http import Http404
 from django.shortcuts import redirect, render
@@ -12,7 +11,7 @@ from madoguchi.catalog.selectors import get_procedure
 from madoguchi.identity import cardauth, views_oidc
 from madoguchi.identity.card.messages import PIN_NAMES
 from madoguchi.identity.session import resident_actor, resident_required
-from madoguchi.identity.views_card import challenge_url, session_key
+from madoguchi.identity.views_card import challenge_display, session_key
 
 
 def open_draft(request, draft_id):
@@ -30,10 +29,9 @@ def _wait_page(request, draft, procedure, mode: str):
     challenge = draft.signing_challenge
     if challenge is None:
         return redirect("applications:confirm", draft.public_id)
-    url = challenge_url(request, challenge)
     return render(request, "applications/card_sign.html", {
-        "draft": draft, "procedure": procedure, "challenge": challenge, "url": url, "mode": mode,
-        "qr": segno.make(url, error="m").svg_inline(scale=4), "pin_name": PIN_NAMES["signing"],
+        **challenge_display(request, challenge),
+        "draft": draft, "procedure": procedure, "mode": mode, "pin_name": PIN_NAMES["signing"],
         "digital_auth": mode == "sign" and views_oidc.signing_enabled(),
     })
 
