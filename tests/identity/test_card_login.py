@@ -60,6 +60,9 @@ def test_first_card_login_links_through_email_then_logs_in_directly(client, city
     _answer(challenge, card.auth_cert, card.authenticate)
     assert _finish(fresh, challenge)["Location"] == reverse("applications:mypage")
     assert fresh.session[SESSION_KEY] == resident.pk
+    assert fresh.session["login_method"] == "card"
+    assert AuditEvent.objects.filter(action="login", actor_ref=resident.ref,
+                                     detail__method="card").count() == 1  # the first was by e-mail
 
 
 def test_no_personal_data_from_the_authentication_certificate_is_needed(card):

@@ -41,3 +41,10 @@ def safe_next(request, default: str) -> str:
     if target and url_has_allowed_host_and_scheme(target, {request.get_host()}):
         return target
     return default
+
+
+def start_session(request, account: ResidentAccount, method: str) -> None:
+    """Log the resident in: a new session key (no fixation), the account, and how they proved it."""
+    request.session.cycle_key()
+    request.session[SESSION_KEY] = account.pk
+    request.session["login_method"] = method

@@ -10,7 +10,7 @@ from django.views.decorators.http import require_POST
 from madoguchi.core.actors import client_ip
 from madoguchi.identity import views_oidc
 from madoguchi.identity.emailcode import LoginError, request_login_code, verify_login_code
-from madoguchi.identity.session import SESSION_KEY, safe_next
+from madoguchi.identity.session import safe_next, start_session
 
 PENDING_EMAIL = "login_email"
 
@@ -49,9 +49,8 @@ def login_code(request):
         except LoginError as exc:
             error = str(exc)
         else:
-            request.session.cycle_key()
             request.session.pop(PENDING_EMAIL, None)
-            request.session[SESSION_KEY] = account.pk
+            start_session(request, account, "email")
             messages.success(request, "ログインしました。")
             return redirect(next_url)
     return render(request, "identity/login_code.html",

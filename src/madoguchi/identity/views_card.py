@@ -11,12 +11,14 @@ from django.contrib import messages
 from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 
-from madoguchi.core.actors import client_ip
+from madoguchi.core import audit
+from madoguchi.core.actors import Actor, client_ip
 from madoguchi.identity import cardauth
 from madoguchi.identity.card.messages import PIN_NAMES
 from madoguchi.identity.models import CardChallenge, CardCredential
-from madoguchi.identity.session import SESSION_KEY, current_account, safe_next
+from madoguchi.identity.session import current_account, safe_next, start_session
 
 PENDING_LINK = "card_pending_link"
 
@@ -82,9 +84,11 @@ def finish(request, public_id):
         cardauth.link(signed_in, cert, CardCredential.Kind.AUTHENTICATION, "email",
                       client_ip(request))
         account = signed_in
-    request.session.cycle_key()
-    request.session[SESSION_KEY] = account.pk
-    request.session["login_method"] = "card"
+    account.last_login_at = timezone.now()
+    account.save(update_fields=["last_login_at"])
+    audit.record(request.municipality, Actor.resident(account.pk, client_ip(request)), "login",
+                 "account", account.pk, subject_ref=account.ref, method="card")
+    start_session(request, account, "card")
     messages.success(request, "マイナンバーカードでログインしました。")
     return redirect(next_url)
 

@@ -29,7 +29,7 @@ from madoguchi.identity.oidc.client import (
     config_from_settings,
     finish_login,
 )
-from madoguchi.identity.session import SESSION_KEY, current_account, safe_next
+from madoguchi.identity.session import current_account, safe_next, start_session
 
 log = logging.getLogger(__name__)
 
@@ -163,8 +163,6 @@ def _log_in(request, account, next_url: str):
     account.save(update_fields=["last_login_at"])
     audit.record(account.municipality, Actor.resident(account.pk, client_ip(request)), "login",
                  "account", account.pk, subject_ref=account.ref, method=METHOD)
-    request.session.cycle_key()
-    request.session[SESSION_KEY] = account.pk
-    request.session["login_method"] = METHOD
+    start_session(request, account, METHOD)
     messages.success(request, "デジタル認証アプリでログインしました。")
     return redirect(next_url)
