@@ -39,6 +39,7 @@ INSTALLED_APPS = [
     "madoguchi.identity",
     "madoguchi.applications",
     "madoguchi.casework",
+    "madoguchi.navigator",
 ]
 
 MIDDLEWARE = [

@@ -9,6 +9,7 @@ urlpatterns = [
     path("api/", api.urls),
     path("admin/", admin.site.urls),
     path("staff/", include("madoguchi.casework.urls")),
+    path("navi/", include("madoguchi.navigator.urls")),
     path("", include("madoguchi.identity.urls")),
     path("", include("madoguchi.applications.urls")),
 ]

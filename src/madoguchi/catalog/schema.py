@@ -165,6 +165,7 @@ class Document(Strict):
     """Something the resident must attach or bring."""
 
     name: str
+    name_en: str = ""
     note: str = ""
     required: bool = True
 
@@ -174,24 +175,76 @@ class Kind(StrEnum):
     NOTIFICATION = "notification"  # 届出: is accepted
 
 
+class Channel(StrEnum):
+    """Where a resident does the procedure; the navigator groups its answer by this."""
+
+    ONLINE = "online"  # here, on this site
+    MYNAPORTAL = "mynaportal"  # on マイナポータル (e.g. 転出届 and 転入予約 of the 引越しワンストップ)
+    COUNTER = "counter"  # at the city's counter (the department's window)
+    ELSEWHERE = "elsewhere"  # at another office the city does not run (`office`)
+
+
+# Offices the city does not run, with the English name the navigator shows.
+OFFICES = {
+    "年金事務所": "Japan Pension Service office",
+    "警察署": "police station",
+    "税務署": "tax office",
+    "法務局": "Legal Affairs Bureau",
+    "運輸支局": "District Transport Bureau",
+    "ハローワーク": "Hello Work (public employment office)",
+    "家庭裁判所": "family court",
+    "旅券窓口": "prefectural passport office",
+    "勤務先": "your employer",
+    "健康保険の保険者": "your health insurer (協会けんぽ or health insurance society)",
+    "学校": "the school",
+}
+
+CodeStr = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]*$", max_length=64)]
+
+
 class Procedure(Strict):
-    code: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]*$", max_length=64)]
+    code: CodeStr
     title: str
+    title_en: str = ""
+    title_easy: str = ""  # やさしい日本語
     summary: str
     category: Literal["子育て", "介護", "証明書", "届出", "引越し", "おくやみ", "国保・年金",
-                      "税", "被災者支援", "自動車", "福祉", "くらし"]
+                      "税", "被災者支援", "自動車", "福祉", "くらし", "戸籍", "学校", "仕事"]
     kind: Kind
-    department: Identifier | Annotated[str, Field(pattern=r"^[a-z][a-z0-9-]*$")]
+    channel: Channel = Channel.ONLINE
+    department: Identifier | Annotated[str, Field(pattern=r"^[a-z][a-z0-9-]*$")] | None = None
+    office: Literal[tuple(OFFICES)] | None = None  # type: ignore[valid-type]
+    window: str = ""  # the counter, when it is not the department's usual one
+    url: Annotated[str, Field(pattern=r"^https://")] | None = None
     card_required: bool = False
     fee_yen: Annotated[int, Field(ge=0)] = 0
     fee_note: str = ""
     legal_basis: str
     processing_days: Annotated[int, Field(ge=0)] | None = None
     deadline: str = ""
+    deadline_days: Annotated[int, Field(ge=0)] | None = None  # counted from the life event's day
     who_can_apply: str = ""
     documents: list[Document] = []
     keywords: list[str] = []
-    forms: Annotated[list[FormDefinition], Field(min_length=1)]
+    forms: list[FormDefinition] = []  # counter procedures may carry their 様式 for the counter
+
+    @model_validator(mode="after")
+    def channel_consistent(self):
+        if self.channel == Channel.ELSEWHERE:
+            if not self.office:
+                raise ValueError("a procedure done elsewhere names its office")
+            if self.forms or self.card_required:
+                raise ValueError("a procedure done elsewhere has no form here")
+        else:
+            if self.office:
+                raise ValueError("only a procedure done elsewhere names an office")
+            if not self.department:
+                raise ValueError("a procedure the city handles names its department")
+        if self.channel == Channel.ONLINE and not self.forms:
+            raise ValueError("an online procedure needs a form")
+        if self.channel == Channel.MYNAPORTAL and not self.url:
+            raise ValueError("a マイナポータル procedure needs its url")
+        return self
 
     @field_validator("forms")
     @classmethod
@@ -203,7 +256,18 @@ class Procedure(Strict):
 
     @property
     def current_form(self) -> FormDefinition:
+        if not self.forms:
+            raise LookupError(f"{self.code} has no form")
         return self.forms[-1]
+
+    @property
+    def online(self) -> bool:
+        """Can be started and submitted on this site."""
+        return self.channel == Channel.ONLINE
+
+    @property
+    def office_en(self) -> str:
+        return OFFICES.get(self.office or "", "")
 
     def form(self, version: int) -> FormDefinition:
         for form in self.forms:
