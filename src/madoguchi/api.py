@@ -5,7 +5,7 @@ import uuid
 from datetime import datetime
 
 from django.http import HttpRequest
-from ninja import Header, NinjaAPI, Schema
+from ninja import Field, Header, NinjaAPI, Schema
 from ninja import Status as Reply
 from ninja.errors import HttpError
 from ninja.security import HttpBearer
@@ -49,19 +49,24 @@ class StaffBearer(HttpBearer):
 class ProcedureOut(Schema):
     code: str
     title: str
+    title_en: str
     summary: str
     category: str
     kind: str
-    department: str
+    department: str | None
+    channel: str = Field(description="online (here), mynaportal, counter, or elsewhere (`office`)")
+    office: str | None
     card_required: bool
     fee_yen: int
-    form_version: int
+    deadline_days: int | None
+    form_version: int | None = Field(description="the current form, for online procedures")
 
 
 def _procedure_out(p) -> dict:
-    return {**p.model_dump(include={"code", "title", "summary", "category", "kind", "department",
-                                     "card_required", "fee_yen"}),
-            "form_version": p.current_form.version}
+    return {**p.model_dump(include={"code", "title", "title_en", "summary", "category", "kind",
+                                     "channel", "department", "office", "card_required", "fee_yen",
+                                     "deadline_days"}),
+            "form_version": p.current_form.version if p.forms else None}
 
 
 @api.get("/health", tags=["system"])
@@ -71,6 +76,8 @@ def health(request):
 
 @api.get("/procedures", response=list[ProcedureOut], tags=["catalogue"])
 def list_procedures(request, q: str = ""):
+    """All procedures of the city; with `q`, those matching it, best first (the same search as
+    the catalogue page: 引越し, ひっこし and 引っ越し find the same, 「赤ちゃんが生まれた」 finds 出生届)."""
     return [_procedure_out(p) for p in search(procedures_for(request.municipality), q[:100])]
 
 
@@ -79,9 +86,8 @@ def procedure_detail(request, code: str):
     procedure = get_procedure(request.municipality, code)
     if procedure is None:
         raise HttpError(404, "手続が見つかりません")
-    return procedure.model_dump(mode="json", by_alias=True, exclude={"forms"}) | {
-        "form": procedure.current_form.model_dump(mode="json", by_alias=True)
-    }
+    form = procedure.current_form.model_dump(mode="json", by_alias=True) if procedure.forms else None
+    return procedure.model_dump(mode="json", by_alias=True, exclude={"forms"}) | {"form": form}
 
 
 @api.get("/postal-codes/{code}", tags=["catalogue"])

@@ -160,6 +160,9 @@ MADOGUCHI_DEFAULT_MUNICIPALITY = os.environ.get("MADOGUCHI_DEFAULT_MUNICIPALITY"
 MADOGUCHI_CATALOG_DIRS = [BASE_DIR / "catalog" / "procedures"] + [
     Path(p) for p in _env_list("MADOGUCHI_CATALOG_EXTRA_DIRS")
 ]
+# One folder per city (by slug) with `procedures/*.yaml` (local procedures) and `overrides.yaml`.
+MADOGUCHI_MUNICIPAL_CATALOG_DIR = Path(os.environ.get(
+    "MADOGUCHI_MUNICIPAL_CATALOG_DIR", BASE_DIR / "catalog" / "municipalities"))
 MADOGUCHI_PDF_FONT = os.environ.get("MADOGUCHI_PDF_FONT", "")
 MADOGUCHI_PUBLIC_URL = os.environ.get("MADOGUCHI_PUBLIC_URL", "http://127.0.0.1:8000")
 

@@ -11,7 +11,7 @@ from madoguchi.applications.models import Draft, Status, Submission
 from madoguchi.applications.receipts import normalize_receipt_number
 from madoguchi.applications.services import answers_of
 from madoguchi.casework import services as casework
-from madoguchi.catalog.loader import catalog
+from madoguchi.catalog.loader import catalog, catalog_for
 from madoguchi.core.actors import Actor
 from madoguchi.core.models import AuditEvent
 from madoguchi.notify.services import deliver_pending
@@ -56,9 +56,21 @@ def test_starting_needs_login(client, city):
     assert response.status_code == 302 and reverse("identity:login") in response["Location"]
 
 
-@pytest.mark.parametrize("code", sorted(catalog()))
-def test_every_shipped_procedure_can_be_filled_and_submitted(resident_client, card, code):
-    procedure = catalog()[code]
+ONLINE = sorted(code for code, p in catalog_for("demo").items() if p.online)
+
+
+def test_procedures_done_elsewhere_cannot_be_started_here(resident_client):
+    offline = [p for p in catalog_for("demo").values() if not p.online]
+    assert offline, "the catalogue has counter, マイナポータル and other-office procedures"
+    for procedure in offline:
+        response = resident_client.post(reverse("applications:start", args=[procedure.code]))
+        assert response.status_code == 404, procedure.code
+    assert not Draft.objects.exists()
+
+
+@pytest.mark.parametrize("code", ONLINE)
+def test_every_online_procedure_can_be_filled_and_submitted(resident_client, card, code):
+    procedure = catalog_for("demo")[code]
     draft = _start(resident_client, code)
     fill_form(resident_client, lambda i: reverse("applications:step", args=[draft.public_id, i]),
               procedure.current_form)

@@ -4,7 +4,7 @@ from django.urls import reverse
 
 from madoguchi.applications import engine
 from madoguchi.applications.services import answers_of
-from madoguchi.catalog.selectors import get_procedure
+from madoguchi.catalog.selectors import procedure_of_record
 from madoguchi.core.pdf import ReceiptData, render_receipt
 
 
@@ -15,7 +15,7 @@ def public_url(path: str) -> str:
 
 
 def receipt_pdf(submission) -> bytes:
-    procedure = get_procedure(submission.municipality, submission.procedure_code)
+    procedure = procedure_of_record(submission.municipality, submission.procedure_code)
     version = submission.versions.order_by("number").first()
     form = procedure.form(version.form_version)
     department = submission.department

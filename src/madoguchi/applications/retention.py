@@ -13,14 +13,14 @@ from django.utils import timezone
 from madoguchi.applications import engine
 from madoguchi.applications.models import Attachment, Draft
 from madoguchi.applications.services import answers_of
-from madoguchi.catalog.loader import catalog
+from madoguchi.catalog.selectors import procedure_of_record
 from madoguchi.identity.models import LoginCode
 
 
 def _files_in_open_drafts() -> set[str]:
     ids: set[str] = set()
-    for draft in Draft.objects.filter(submitted_at__isnull=True):
-        procedure = catalog().get(draft.procedure_code)
+    for draft in Draft.objects.filter(submitted_at__isnull=True).select_related("municipality"):
+        procedure = procedure_of_record(draft.municipality, draft.procedure_code)
         if procedure is not None:
             ids.update(engine.attachment_ids(procedure.form(draft.form_version), answers_of(draft)))
     return ids

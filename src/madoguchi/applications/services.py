@@ -25,7 +25,7 @@ from madoguchi.applications.models import (
 from madoguchi.applications.receipts import new_receipt_number
 from madoguchi.applications.workflow import TransitionError, action_for
 from madoguchi.catalog.schema import Procedure
-from madoguchi.catalog.selectors import department_for, get_procedure
+from madoguchi.catalog.selectors import department_for, procedure_of_record
 from madoguchi.core import audit
 from madoguchi.core.actors import Actor
 from madoguchi.core.crypto import decrypt_bytes, decrypt_json, encrypt_bytes, encrypt_json
@@ -42,6 +42,9 @@ class SubmissionRefused(Exception):
     def __init__(self, message: str, errors: dict | None = None):
         super().__init__(message)
         self.errors = errors or {}
+
+
+_NOT_ONLINE = "この手続はオンラインでは受け付けていません。手続の案内にある窓口・方法でお手続きください。"
 
 
 def answers_of(obj) -> dict:
@@ -61,6 +64,8 @@ def _prefill(procedure: Procedure, account) -> tuple[dict, dict]:
 
 @transaction.atomic
 def start_draft(account, procedure: Procedure) -> Draft:
+    if not procedure.online:
+        raise SubmissionRefused(_NOT_ONLINE)
     answers, sources = _prefill(procedure, account)
     return Draft.objects.create(
         municipality=account.municipality, account=account, procedure_code=procedure.code,
@@ -189,6 +194,8 @@ def submit_answers(account, procedure: Procedure, answers: dict, actor: Actor,
         if existing.account_id != account.pk:
             raise SubmissionRefused("この Idempotency-Key は別の申請で使われています。")
         return existing, False
+    if not procedure.online:
+        raise SubmissionRefused(_NOT_ONLINE)
     if procedure.card_required:
         raise SubmissionRefused("この手続はマイナンバーカードでの署名が必要です。画面から申請してください。")
     answers = _clean_answers(dict(answers))
@@ -247,7 +254,7 @@ def _resubmit(draft: Draft, answers: dict, actor: Actor) -> Submission:
         answers=encrypt_json(answers), sources=draft.sources, actor_kind=actor.kind,
         actor_ref=actor.ref,
     )
-    procedure = get_procedure(submission.municipality, submission.procedure_code)
+    procedure = procedure_of_record(submission.municipality, submission.procedure_code)
     _keep_attachments(procedure.form(draft.form_version), answers)
     transition(submission, Status.SUBMITTED, actor, note="", version=number)
     return submission

@@ -16,7 +16,7 @@ from madoguchi.applications.documents import public_url
 from madoguchi.applications.models import IssuedDocument, Status, Submission
 from madoguchi.applications.workflow import TransitionError
 from madoguchi.casework.models import Decision
-from madoguchi.catalog.selectors import get_procedure
+from madoguchi.catalog.selectors import procedure_of_record
 from madoguchi.core.actors import Actor
 from madoguchi.core.models import Role, StaffMembership
 from madoguchi.core.pdf import NoticeData, render_notice
@@ -131,7 +131,7 @@ def _display_name(user) -> str:
 
 
 def _issue_notice(submission: Submission, decision: Decision) -> IssuedDocument:
-    procedure = get_procedure(submission.municipality, submission.procedure_code)
+    procedure = procedure_of_record(submission.municipality, submission.procedure_code)
     version = submission.current_version
     answers = applications.answers_of(version)
     name, address = _applicant(procedure, answers)

@@ -16,7 +16,7 @@ from madoguchi.applications import engine
 from madoguchi.applications import services as applications
 from madoguchi.applications.models import Attachment, Status, SubmissionSignature
 from madoguchi.casework import selectors, services
-from madoguchi.catalog.selectors import get_procedure, procedures_for
+from madoguchi.catalog.selectors import procedure_of_record, procedures_for
 from madoguchi.core import audit
 from madoguchi.core.actors import Actor, client_ip
 from madoguchi.core.crypto import decrypt_bytes
@@ -96,7 +96,7 @@ def case_detail(request, public_id):
     case = _case(request, public_id)
     audit.record(request.municipality, request.actor, "view", "submission", case.public_id,
                  subject_ref=case.account.ref)
-    procedure = get_procedure(request.municipality, case.procedure_code)
+    procedure = procedure_of_record(request.municipality, case.procedure_code)
     versions = []
     for version in case.versions.order_by("-number"):
         form = procedure.form(version.form_version)
@@ -148,7 +148,7 @@ def my_number(request, public_id):
     if not any(has_role(request.user, case.department, r) for r in (Role.CLERK, Role.APPROVER)):
         return HttpResponseForbidden("個人番号を確認する権限がありません。")
     version = case.current_version
-    procedure = get_procedure(request.municipality, case.procedure_code)
+    procedure = procedure_of_record(request.municipality, case.procedure_code)
     numbers = engine.my_numbers(procedure.form(version.form_version),
                                 applications.answers_of(version))
     audit.record(request.municipality, request.actor, "reveal_my_number", "submission",
@@ -163,7 +163,7 @@ def my_number(request, public_id):
 @staff_required
 def attachment(request, public_id, attachment_id):
     case = _case(request, public_id)
-    procedure = get_procedure(request.municipality, case.procedure_code)
+    procedure = procedure_of_record(request.municipality, case.procedure_code)
     allowed = set()
     for version in case.versions.all():
         allowed.update(engine.attachment_ids(procedure.form(version.form_version),

@@ -48,6 +48,69 @@ def load_directories(directories) -> dict[str, Procedure]:
     return procedures
 
 
+# What a city may change in a national procedure without copying its file. The form itself
+# is not among them: a city that needs another form ships its own file with the same code.
+OVERRIDABLE = frozenset(Procedure.model_fields) - {"code", "forms"}
+
+
+def apply_overrides(base: dict[str, Procedure], path: Path) -> dict[str, Procedure]:
+    """A city's `overrides.yaml`: `procedures:` maps a code to the fields it changes (fee,
+    department, window, ...); `withdrawn:` lists codes the city does not offer."""
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as exc:
+        raise CatalogError(f"{path}: not valid YAML: {exc}") from exc
+    if not isinstance(data, dict) or set(data) - {"procedures", "withdrawn"}:
+        raise CatalogError(f"{path}: the file holds `procedures:` and `withdrawn:` only")
+    result = dict(base)
+    for code in data.get("withdrawn") or []:
+        if result.pop(code, None) is None:
+            raise CatalogError(f"{path}: withdrawn: '{code}' is not in the catalogue")
+    for code, changes in (data.get("procedures") or {}).items():
+        if code not in result:
+            raise CatalogError(f"{path}: procedures.{code}: not in the catalogue "
+                               "(a local procedure goes in its own file)")
+        if not isinstance(changes, dict):
+            raise CatalogError(f"{path}: procedures.{code}: give the fields to change")
+        refused = sorted(set(changes) - OVERRIDABLE)
+        if refused:
+            raise CatalogError(f"{path}: procedures.{code}: cannot override {', '.join(refused)}")
+        merged = result[code].model_dump(by_alias=True, exclude_unset=True) | changes
+        try:
+            result[code] = Procedure.model_validate(merged)
+        except ValidationError as exc:
+            raise CatalogError(_describe(path, exc).replace(
+                "invalid procedure file", f"procedures.{code}: invalid override")) from exc
+    return result
+
+
+def load_municipal(base: dict[str, Procedure], directory: Path) -> dict[str, Procedure]:
+    """A city's directory: its own procedure files (new codes, or whole replacements) in
+    `procedures/`, then `overrides.yaml` over the result."""
+    procedures = dict(base)
+    local = directory / "procedures"
+    if local.is_dir():
+        procedures |= load_directories([local])
+    overrides = directory / "overrides.yaml"
+    if overrides.is_file():
+        procedures = apply_overrides(procedures, overrides)
+    return procedures
+
+
 @lru_cache(maxsize=1)
 def catalog() -> dict[str, Procedure]:
+    """The national base (with any extra directories layered by code)."""
     return load_directories(settings.MADOGUCHI_CATALOG_DIRS)
+
+
+@lru_cache(maxsize=64)
+def catalog_for(slug: str) -> dict[str, Procedure]:
+    """The catalogue one city offers: the base with its own files and overrides."""
+    directory = Path(settings.MADOGUCHI_MUNICIPAL_CATALOG_DIR) / slug
+    return load_municipal(catalog(), directory) if directory.is_dir() else catalog()
+
+
+def reload() -> None:
+    """Forget the cached catalogues (tests, and after a deployment changes the files)."""
+    catalog.cache_clear()
+    catalog_for.cache_clear()

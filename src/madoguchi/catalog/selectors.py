@@ -1,26 +1,40 @@
 """Read queries over the catalogue, scoped to a municipality."""
 
-from madoguchi.catalog.loader import catalog
-from madoguchi.catalog.schema import Procedure
+from madoguchi.catalog.loader import catalog, catalog_for
+from madoguchi.catalog.schema import Channel, Procedure
 from madoguchi.core.models import Department, Municipality
 
 
+def _offered(procedure: Procedure, departments: set[str]) -> bool:
+    """A city offers what one of its departments handles; what another office does is
+    listed everywhere (the navigator names it)."""
+    return procedure.channel == Channel.ELSEWHERE or procedure.department in departments
+
+
+def _departments(municipality: Municipality) -> set[str]:
+    return set(Department.objects.filter(municipality=municipality).values_list("code", flat=True))
+
+
 def procedures_for(municipality: Municipality) -> list[Procedure]:
-    """The procedures a city offers: those whose department the city has."""
-    codes = set(Department.objects.filter(municipality=municipality).values_list("code", flat=True))
+    """The procedures a city offers, with its own overrides and local procedures."""
+    codes = _departments(municipality)
     return sorted(
-        (p for p in catalog().values() if p.department in codes),
+        (p for p in catalog_for(municipality.slug).values() if _offered(p, codes)),
         key=lambda p: (p.category, p.title),
     )
 
 
 def get_procedure(municipality: Municipality, code: str) -> Procedure | None:
-    procedure = catalog().get(code)
-    if procedure is None:
-        return None
-    if not Department.objects.filter(municipality=municipality, code=procedure.department).exists():
+    procedure = catalog_for(municipality.slug).get(code)
+    if procedure is None or not _offered(procedure, _departments(municipality)):
         return None
     return procedure
+
+
+def procedure_of_record(municipality: Municipality, code: str) -> Procedure | None:
+    """The definition a stored draft or submission was made with, even when the city has
+    since withdrawn the procedure or closed its department (old records stay readable)."""
+    return catalog_for(municipality.slug).get(code) or catalog().get(code)
 
 
 def department_for(municipality: Municipality, procedure: Procedure) -> Department:

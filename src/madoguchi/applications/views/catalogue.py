@@ -20,6 +20,8 @@ def procedure_detail(request, code):
     procedure = get_procedure(request.municipality, code)
     if procedure is None:
         raise Http404
+    department = department_for(request.municipality, procedure) if procedure.department else None
     return render(request, "applications/procedure.html", {
-        "procedure": procedure, "department": department_for(request.municipality, procedure),
+        "procedure": procedure, "department": department,
+        "window": procedure.window or (department.counter if department else ""),
     })

@@ -44,7 +44,7 @@ def start(request, code):
         back = reverse("applications:procedure", args=[code])
         return redirect(f"{reverse('identity:login')}?next={back}")
     procedure = get_procedure(request.municipality, code)
-    if procedure is None:
+    if procedure is None or not procedure.online:
         raise Http404
     draft = services.start_draft(request.account, procedure)
     return redirect("applications:step", draft.public_id, 0)

@@ -9,7 +9,7 @@ from madoguchi.applications import engine, selectors, services
 from madoguchi.applications.documents import receipt_pdf
 from madoguchi.applications.models import Status
 from madoguchi.applications.workflow import allowed_targets
-from madoguchi.catalog.loader import catalog
+from madoguchi.catalog.selectors import procedure_of_record
 from madoguchi.core import audit
 from madoguchi.identity.session import resident_actor, resident_required
 
@@ -21,18 +21,18 @@ def pdf_response(data: bytes, filename: str) -> HttpResponse:
     return response
 
 
-def _title(code: str) -> str:
-    procedure = catalog().get(code)
+def _title(request, code: str) -> str:
+    procedure = procedure_of_record(request.municipality, code)
     return procedure.title if procedure else code
 
 
 @resident_required
 def mypage(request):
     submissions = [
-        {"s": s, "title": _title(s.procedure_code)} for s in selectors.submissions_of(request.account)
+        {"s": s, "title": _title(request, s.procedure_code)} for s in selectors.submissions_of(request.account)
     ]
     drafts = [
-        {"d": d, "title": _title(d.procedure_code)} for d in services.open_drafts(request.account)
+        {"d": d, "title": _title(request, d.procedure_code)} for d in services.open_drafts(request.account)
     ]
     return render(request, "applications/mypage.html",
                   {"submissions": submissions, "drafts": drafts, "account": request.account})
@@ -60,10 +60,10 @@ def submission(request, public_id):
                  subject_ref=request.account.ref)
     thread = [{"m": m, "text": services.message_text(m)} for m in sub.messages.all()]
     version = sub.current_version
-    procedure = catalog().get(sub.procedure_code)
+    procedure = procedure_of_record(request.municipality, sub.procedure_code)
     sections = engine.summary(procedure.form(version.form_version), services.answers_of(version))
     return render(request, "applications/submission.html", {
-        "submission": sub, "title": _title(sub.procedure_code), "events": sub.events.all(),
+        "submission": sub, "title": _title(request, sub.procedure_code), "events": sub.events.all(),
         "thread": thread, "documents": sub.documents.order_by("created_at"),
         "can_correct": sub.status == Status.RETURNED,
         "can_withdraw": Status.WITHDRAWN in allowed_targets(sub.status),
@@ -88,7 +88,7 @@ def withdraw(request, public_id):
 def submitted(request, public_id):
     sub = _submission(request, public_id)
     return render(request, "applications/submitted.html",
-                  {"submission": sub, "title": _title(sub.procedure_code)})
+                  {"submission": sub, "title": _title(request, sub.procedure_code)})
 
 
 @resident_required

@@ -1,0 +1,22 @@
+"""`madoguchi check` loads the national catalogue and every city's folder, so a broken
+procedure or override file stops a deployment instead of the first resident who opens it."""
+
+from pathlib import Path
+
+from django.conf import settings
+from django.core.checks import Error, register
+
+from madoguchi.catalog.loader import CatalogError, catalog, catalog_for
+
+
+@register("catalog")
+def catalogue_files(app_configs, **kwargs):
+    try:
+        catalog()
+        root = Path(settings.MADOGUCHI_MUNICIPAL_CATALOG_DIR)
+        for folder in sorted(root.iterdir()) if root.is_dir() else []:
+            if folder.is_dir():
+                catalog_for(folder.name)
+    except CatalogError as exc:
+        return [Error(str(exc), id="madoguchi.E010")]
+    return []
