@@ -64,6 +64,8 @@ lint: install
 bench: install
 	$(BIN)/python bench/run.py
 	$(BIN)/python bench/identity.py
+	$(BIN)/python bench/search_quality.py
+	$(BIN)/python bench/navigator.py
 
 clean:
 	rm -rf $(VENV) var build *.egg-info src/*.egg-info

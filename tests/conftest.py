@@ -4,6 +4,7 @@ import socket
 
 import pytest
 from django.core.management import call_command
+from hypothesis import settings as hypothesis_settings
 
 from madoguchi.core.models import Department, Municipality, Role, StaffMembership
 from madoguchi.identity import trust
@@ -11,6 +12,12 @@ from madoguchi.identity.jpki.ca import TestCA
 from madoguchi.identity.jpki.testing import make_card, new_key, sample_person
 from madoguchi.identity.models import ResidentAccount
 from madoguchi.identity.session import SESSION_KEY
+
+
+# Tests never assert on wall-clock time: Hypothesis's per-example deadline would fail a
+# correct test on a loaded machine, so it is off for the whole suite.
+hypothesis_settings.register_profile("madoguchi", deadline=None)
+hypothesis_settings.load_profile("madoguchi")
 
 
 @pytest.fixture(autouse=True)

@@ -172,6 +172,11 @@ MADOGUCHI_OUTBOX_MODE = os.environ.get("MADOGUCHI_OUTBOX_MODE", "inline")
 MADOGUCHI_OTP_TTL_SECONDS = 600
 # Retention (`madoguchi dispose`, run daily): abandoned drafts and their files, used codes.
 MADOGUCHI_DRAFT_RETENTION_DAYS = int(os.environ.get("MADOGUCHI_DRAFT_RETENTION_DAYS", "90"))
+# What `madoguchi dispose` runs, in order; each returns counts (never personal data).
+MADOGUCHI_RETENTION_TASKS = [
+    "madoguchi.applications.retention.dispose",
+    "madoguchi.navigator.retention.dispose_plans",  # 手続ナビ plans untouched for 30 days
+]
 MADOGUCHI_OTP_MAX_ATTEMPTS = 5
 
 # My Number card (JPKI). The trust anchors stand for J-LIS's root; `make run` points them at the

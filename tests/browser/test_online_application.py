@@ -54,7 +54,7 @@ def open_procedure(page: Page, query: str, title: str) -> None:
     """From the catalogue: search, open the procedure's page."""
     page.get_by_role("navigation", name="メインメニュー").get_by_role("link", name="手続をさがす").click()
     expect(page.get_by_role("heading", name="手続をさがす")).to_be_visible()
-    page.get_by_label("キーワード").fill(query)
+    page.get_by_label("ことばでさがす").fill(query)
     page.get_by_role("button", name="さがす").click()
     expect(page.get_by_role("status")).to_contain_text(f"「{query}」の検索結果")
     check_a11y(page)

@@ -134,7 +134,7 @@ def test_a_procedure_done_elsewhere_is_listed_in_every_city(other_city):
         code="dog-registration", channel="elsewhere", office="警察署", forms=[], department=None))
     assert elsewhere.office_en == "police station"
     with pytest.raises(LookupError):
-        elsewhere.current_form
+        _ = elsewhere.current_form
 
 
 def test_counter_and_portal_procedures_explain_where_to_go(client, city):
@@ -173,3 +173,15 @@ def test_the_system_check_reports_a_broken_city_folder(city_dir):
     errors = catalogue_files(None)
     assert [e.id for e in errors] == ["madoguchi.E010"]
     assert "overrides.yaml" in errors[0].msg
+
+
+def test_the_system_check_reports_a_broken_synonym_file(monkeypatch, tmp_path):
+    from madoguchi.catalog import checks
+    from madoguchi.catalog.search import load_synonyms
+
+    broken = tmp_path / "synonyms.yaml"
+    broken.write_text("groups: [[引越し]]\nunknown: 1\n", encoding="utf-8")
+    monkeypatch.setattr(checks, "synonyms", lambda: load_synonyms(broken))
+    errors = checks.catalogue_files(None)
+    assert [e.id for e in errors] == ["madoguchi.E011"]
+    assert "synonyms.yaml" in errors[0].msg

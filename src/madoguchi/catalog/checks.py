@@ -1,5 +1,5 @@
-"""`madoguchi check` loads the national catalogue and every city's folder, so a broken
-procedure or override file stops a deployment instead of the first resident who opens it."""
+"""`madoguchi check` loads the national catalogue, every city's folder and the search's
+synonyms, so a broken file stops a deployment instead of the first resident who searches."""
 
 from pathlib import Path
 
@@ -7,6 +7,7 @@ from django.conf import settings
 from django.core.checks import Error, register
 
 from madoguchi.catalog.loader import CatalogError, catalog, catalog_for
+from madoguchi.catalog.search import SynonymError, synonyms
 
 
 @register("catalog")
@@ -19,4 +20,8 @@ def catalogue_files(app_configs, **kwargs):
                 catalog_for(folder.name)
     except CatalogError as exc:
         return [Error(str(exc), id="madoguchi.E010")]
+    try:
+        synonyms()
+    except SynonymError as exc:  # the search would fall back to plain substrings
+        return [Error(str(exc), id="madoguchi.E011")]
     return []

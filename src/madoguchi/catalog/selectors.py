@@ -2,6 +2,7 @@
 
 from madoguchi.catalog.loader import catalog, catalog_for
 from madoguchi.catalog.schema import Channel, Procedure
+from madoguchi.catalog.search import search as search_procedures
 from madoguchi.core.models import Department, Municipality
 
 
@@ -42,13 +43,5 @@ def department_for(municipality: Municipality, procedure: Procedure) -> Departme
 
 
 def search(procedures: list[Procedure], query: str) -> list[Procedure]:
-    """Plain substring search over title, summary and keywords (the Japanese-aware search
-    with normalisation and synonyms replaces this in the navigator work)."""
-    terms = [t for t in query.split() if t]
-    if not terms:
-        return procedures
-
-    def text(p: Procedure) -> str:
-        return " ".join([p.title, p.summary, p.category, *p.keywords])
-
-    return [p for p in procedures if all(t in text(p) for t in terms)]
+    """The catalogue page's and the API's search: Japanese-aware, best match first."""
+    return search_procedures(procedures, query)

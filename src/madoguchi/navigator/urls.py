@@ -1,2 +1,14 @@
+from django.urls import path
+
+from madoguchi.navigator import views
+
 app_name = "navigator"
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.event_list, name="events"),
+    path("lang/", views.set_language, name="lang"),
+    path("<slug:event>/start/", views.start, name="start"),
+    path("p/<str:token>/", views.plan, name="plan"),
+    path("p/<str:token>/q/<slug:question>/", views.change, name="change"),
+    path("p/<str:token>/result/", views.result, name="result"),
+    path("p/<str:token>/checklist.pdf", views.checklist, name="checklist"),
+]

@@ -7,11 +7,15 @@ from madoguchi.catalog.selectors import department_for, get_procedure, procedure
 
 
 def catalogue(request):
+    """With a query: one list, best match first. Without: every procedure by category."""
     query = request.GET.get("q", "").strip()[:100]
     procedures = search(procedures_for(request.municipality), query)
     categories: dict[str, list] = {}
-    for procedure in procedures:
-        categories.setdefault(procedure.category, []).append(procedure)
+    if query:
+        categories = {"": procedures} if procedures else {}
+    else:
+        for procedure in procedures:
+            categories.setdefault(procedure.category, []).append(procedure)
     return render(request, "applications/catalogue.html",
                   {"categories": categories, "query": query, "count": len(procedures)})
 

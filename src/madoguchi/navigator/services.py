@@ -1,0 +1,310 @@
+"""Start a plan, record answers, and turn the answers into the resident's list of procedures."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+from django.urls import reverse
+from django.utils import timezone
+
+from madoguchi.catalog.loader import catalog
+from madoguchi.catalog.schema import Channel, Procedure
+from madoguchi.catalog.selectors import department_for, procedures_for
+from madoguchi.core.japanese import JapaneseInputError, parse_date
+from madoguchi.core.models import Department, Municipality
+from madoguchi.navigator import rules
+from madoguchi.navigator.loader import events
+from madoguchi.navigator.models import NavigatorPlan
+from madoguchi.navigator.rules import Event, Question, QuestionType
+from madoguchi.navigator.texts import DEFAULT_LANG, TEXTS, day_text, deadline_text, texts
+
+ONLINE, COUNTER, ELSEWHERE = "online", "counter", "elsewhere"
+GROUPS = (ONLINE, COUNTER, ELSEWHERE)
+PAST_YEARS, FUTURE_DAYS = 5, 366
+
+
+def event_of(plan: NavigatorPlan) -> Event:
+    return events()[plan.event]
+
+
+def start_plan(municipality: Municipality, event_id: str, lang: str = DEFAULT_LANG) -> NavigatorPlan:
+    """A new, empty plan; raises LookupError for an event that does not exist."""
+    if event_id not in events():
+        raise LookupError(event_id)
+    return NavigatorPlan.objects.create(
+        municipality=municipality, event=event_id, lang=lang if lang in TEXTS else DEFAULT_LANG)
+
+
+def set_lang(plan: NavigatorPlan, lang: str) -> None:
+    if lang in TEXTS and plan.lang != lang:
+        plan.lang = lang
+        plan.save(update_fields=["lang", "updated_at"])
+
+
+def next_question(plan: NavigatorPlan) -> Question | None:
+    return rules.next_question(event_of(plan), plan.answers)
+
+
+def progress(plan: NavigatorPlan) -> tuple[int, int]:
+    """(answered so far, at most how many more): the question page's progress hint."""
+    event = event_of(plan)
+    return len(rules.in_force(event, plan.answers)), len(rules.pending(event, plan.answers))
+
+
+def previous_question(plan: NavigatorPlan, question: Question) -> Question | None:
+    """The answered question before `question`, for the back link."""
+    event = event_of(plan)
+    answered = rules.in_force(event, plan.answers)
+    order = [q.id for q in event.questions]
+    before = [q for q in answered if order.index(q.id) < order.index(question.id)]
+    return before[-1] if before else None
+
+
+def askable(plan: NavigatorPlan, question_id: str) -> Question | None:
+    """The question if it exists and applies to the answers so far."""
+    event = event_of(plan)
+    question = next((q for q in event.questions if q.id == question_id), None)
+    if question is None or rules.Decider(event, plan.answers).asks(question) is not True:
+        return None
+    return question
+
+
+def answer(plan: NavigatorPlan, question_id: str, values: list[str]) -> list[str]:
+    """Check and store one answer; returns plain error messages in the plan's language (none
+    when stored). Only option values and the event's day are kept, never free text."""
+    t = texts(plan.lang)
+    question = askable(plan, question_id)
+    if question is None:
+        return [t["err_not_asked"]]
+    value, errors = _clean(question, [v.strip() for v in values if v.strip()], plan.lang)
+    if errors:
+        return errors
+    plan.answers = {**plan.answers, question.id: value}
+    plan.save(update_fields=["answers", "updated_at"])
+    return []
+
+
+def _clean(question: Question, values: list[str], lang: str):
+    t = texts(lang)
+    if question.type == QuestionType.DATE:
+        return _clean_date(question, values[0] if values else "", t)
+    allowed = question.values()
+    if question.type == QuestionType.MULTI:
+        chosen = [v for v in allowed if v in values]  # in the file's order, duplicates dropped
+        if not chosen or len(chosen) != len(set(values)):
+            return None, [t["err_choose_some"]]
+        alone = [o for o in question.options if o.exclusive and o.value in chosen]
+        if alone and len(chosen) > 1:
+            return None, [t["err_exclusive"].format(label=alone[0].label.get(lang))]
+        return chosen, []
+    if len(values) != 1 or values[0] not in allowed:
+        return None, [t["err_choose"]]
+    return values[0], []
+
+
+def _clean_date(question: Question, text: str, t: dict) -> tuple[str | None, list[str]]:
+    try:
+        day = parse_date(text)
+    except JapaneseInputError:
+        return None, [t["err_date"]]
+    today = timezone.localdate()
+    if day > today and not question.future:
+        return None, [t["err_future"]]
+    if day > today + timedelta(days=FUTURE_DAYS):
+        return None, [t["err_too_far"]]
+    if day < today.replace(year=today.year - PAST_YEARS, day=min(today.day, 28)):
+        return None, [t["err_too_old"]]
+    return day.isoformat(), []
+
+
+def is_complete(plan: NavigatorPlan) -> bool:
+    return next_question(plan) is None
+
+
+def event_day(plan: NavigatorPlan) -> date:
+    value = plan.answers.get(event_of(plan).day)
+    return date.fromisoformat(value) if value else timezone.localdate()
+
+
+def counter_url(plan: NavigatorPlan, request) -> str:
+    """What the counter's QR reader opens: the plan, with the same answers, on the city's
+    own host name (a city served on its own domain finds its plans only there)."""
+    return request.build_absolute_uri(reverse("navigator:plan", args=[plan.token]))
+
+
+# --- the result ---------------------------------------------------------------------------------
+
+
+# Applied for together with the 死亡届, so it shares the 死亡届's last day.
+WITH_FAMILY_REGISTER = frozenset({"cremation-permit"})
+
+
+def counts_event_day(procedure: Procedure) -> bool:
+    """Periods under the 戸籍法 count the event's day as the first day (戸籍法第43条第1項: a
+    birth on the 1st is due by the 14th); other periods start the next day (民法第140条: a
+    move on the 1st is due by the 15th)."""
+    return procedure.legal_basis.startswith("戸籍法") or procedure.code in WITH_FAMILY_REGISTER
+
+
+def deadline_for(procedure: Procedure, day: date) -> date | None:
+    """The last day, from the event's day and the procedure's deadline_days (None without)."""
+    if procedure.deadline_days is None:
+        return None
+    days = procedure.deadline_days - 1 if counts_event_day(procedure) else procedure.deadline_days
+    return day + timedelta(days=days)
+
+
+@dataclass
+class Item:
+    """One procedure on the resident's list, in the page's language."""
+
+    code: str
+    title: str
+    group: str
+    procedure: Procedure | None  # None: the city does not offer it
+    place: str = ""
+    documents: list[str] = field(default_factory=list)
+    deadline: date | None = None
+    deadline_label: str = ""
+    deadline_text: str = ""
+    notes: list[str] = field(default_factory=list)
+    mynaportal_url: str = ""
+    startable: bool = False
+    order: int = 0
+
+    @property
+    def offered(self) -> bool:
+        return self.procedure is not None
+
+
+@dataclass
+class Group:
+    key: str
+    heading: str
+    lead: str
+    items: list[Item]
+    count: str = ""
+
+
+@dataclass
+class Answered:
+    question: Question
+    text: str
+    answer: str
+
+
+@dataclass
+class Result:
+    event: Event
+    lang: str
+    day: date
+    day_label: str
+    items: list[Item]
+    groups: list[Group]
+    answers: list[Answered]
+
+    @property
+    def title(self) -> str:
+        return self.event.title.get(self.lang)
+
+
+def title_of(procedure: Procedure, lang: str) -> str:
+    if lang == "en":
+        return procedure.title_en or procedure.title
+    if lang == "easy":
+        return procedure.title_easy or procedure.title
+    return procedure.title
+
+
+def answer_label(question: Question, value, lang: str) -> str:
+    t = texts(lang)
+    if question.type == QuestionType.DATE:
+        return day_text(date.fromisoformat(value), lang)
+    if question.type == QuestionType.YESNO:
+        return t["yes"] if value == rules.YES else t["no"]
+    labels = {o.value: o.label.get(lang) for o in question.options}
+    chosen = value if isinstance(value, list) else [value]
+    return (", " if lang == "en" else "、").join(labels.get(v, v) for v in chosen)
+
+
+def answers_of(plan: NavigatorPlan) -> list[Answered]:
+    event = event_of(plan)
+    return [Answered(q, q.text.get(plan.lang), answer_label(q, plan.answers[q.id], plan.lang))
+            for q in rules.in_force(event, plan.answers)]
+
+
+class _City:
+    """What the city offers, read once per result rather than once per procedure: its
+    procedures (what get_procedure would find, with one query) and their departments."""
+
+    def __init__(self, municipality: Municipality):
+        self.municipality = municipality
+        self.offered = {p.code: p for p in procedures_for(municipality)}
+        self._departments: dict[str, Department] = {}
+
+    def department(self, procedure: Procedure) -> Department:
+        if procedure.department not in self._departments:
+            self._departments[procedure.department] = department_for(self.municipality, procedure)
+        return self._departments[procedure.department]
+
+
+def _item(city: _City, code: str, found: dict, day: date, lang: str, order: int) -> Item:
+    t = texts(lang)
+    notes = found["notes"]
+    municipality = city.municipality
+    procedure = city.offered.get(code)
+    if procedure is None:
+        known = catalog().get(code)
+        return Item(code=code, title=title_of(known, lang) if known else code, group=ELSEWHERE,
+                    procedure=None, place=t["ask_city"], order=order,
+                    notes=[*notes, t["not_offered"].format(city=municipality.name)])
+    item = Item(code=code, title=title_of(procedure, lang), group=COUNTER, procedure=procedure,
+                notes=notes, order=order, deadline_text=procedure.deadline)
+    item.documents = [
+        ((d.name_en or d.name) if lang == "en" else d.name) + ("" if d.required else t["optional"])
+        for d in procedure.documents
+    ]
+    item.deadline = deadline_for(procedure, day)
+    if item.deadline:
+        item.deadline_label = deadline_text(item.deadline, lang)
+    if procedure.channel == Channel.ELSEWHERE:
+        item.group = ELSEWHERE
+        item.place = procedure.office_en if lang == "en" and procedure.office_en else procedure.office
+    elif procedure.channel == Channel.MYNAPORTAL and not found["at_counter"]:
+        item.group, item.mynaportal_url = ONLINE, procedure.url or ""
+        item.place = t["mynaportal_place"]
+    else:
+        department = city.department(procedure)
+        window = procedure.window or department.counter
+        item.place = f"{department.name}（{window}）" if window else department.name
+        if procedure.channel == Channel.ONLINE and not found["at_counter"]:
+            item.group, item.startable = ONLINE, True
+    return item
+
+
+def _sort_key(item: Item):
+    """Soonest deadline first; those without a date keep the event file's order after them."""
+    return (item.deadline is None, item.deadline or date.max, item.order)
+
+
+def result_for(plan: NavigatorPlan, municipality: Municipality) -> Result:
+    """The procedures the answers call for, grouped by where they are done (see GROUPS)."""
+    event, lang = event_of(plan), plan.lang
+    day = event_day(plan)
+    needed: dict[str, dict] = {}  # code → its notes, and whether a rule sends it to the counter
+    for rule in rules.matching_rules(event, plan.answers):
+        found = needed.setdefault(rule.procedure, {"notes": [], "at_counter": False})
+        if rule.note and rule.note.get(lang) not in found["notes"]:
+            found["notes"].append(rule.note.get(lang))
+        found["at_counter"] |= rule.at_counter
+    city = _City(municipality)
+    items = sorted((_item(city, code, found, day, lang, order)
+                    for order, (code, found) in enumerate(needed.items())), key=_sort_key)
+    t = texts(lang)
+    groups = [Group(key, t[f"group_{key}"], t[f"group_{key}_lead"],
+                    [i for i in items if i.group == key]) for key in GROUPS]
+    for group in groups:
+        group.count = t["count"].format(n=len(group.items))
+    return Result(event=event, lang=lang, day=day, day_label=day_text(day, lang), items=items,
+                  groups=[g for g in groups if g.items], answers=answers_of(plan))

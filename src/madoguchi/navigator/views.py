@@ -1,0 +1,165 @@
+"""手続ナビ pages: thin views over services; plain forms, POST-redirect-GET, no script needed."""
+
+from functools import lru_cache
+
+import segno
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_POST
+
+from madoguchi.navigator import services
+from madoguchi.navigator.checklist import render_checklist
+from madoguchi.navigator.loader import events
+from madoguchi.navigator.rules import NO, YES, QuestionType
+from madoguchi.navigator.selectors import plan_by_token
+from madoguchi.navigator.texts import DEFAULT_LANG, HTML_LANG, LANG_NAMES, TEXTS, texts
+
+LANG_SESSION_KEY = "navigator_lang"
+
+
+def _page(request, template: str, lang: str, context: dict) -> HttpResponse:
+    return render(request, template, {
+        "lang": lang, "html_lang": HTML_LANG[lang], "t": texts(lang),
+        "languages": list(LANG_NAMES.items()), "here": request.get_full_path(), **context,
+    })
+
+
+def _session_lang(request) -> str:
+    lang = request.session.get(LANG_SESSION_KEY, DEFAULT_LANG)
+    return lang if lang in TEXTS else DEFAULT_LANG
+
+
+def _plan(request, token):
+    plan = plan_by_token(request.municipality, token)
+    if plan is None:
+        raise Http404
+    return plan
+
+
+def event_list(request):
+    lang = _session_lang(request)
+    return _page(request, "navigator/events.html", lang, {
+        "events": [(e, e.title.get(lang), e.summary.get(lang)) for e in events().values()],
+    })
+
+
+@require_POST
+def set_language(request):
+    """The language switch: saved in the session (the event list follows it) and on the plan."""
+    lang = request.POST.get("lang", "")
+    if lang in TEXTS:
+        request.session[LANG_SESSION_KEY] = lang
+        token = request.POST.get("token", "")
+        plan = plan_by_token(request.municipality, token) if token else None
+        if plan is not None:
+            services.set_lang(plan, lang)
+    back = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(back, {request.get_host()}, request.is_secure()):
+        back = reverse("navigator:events")
+    return redirect(back)
+
+
+@require_POST
+def start(request, event):
+    try:
+        plan = services.start_plan(request.municipality, event, _session_lang(request))
+    except LookupError:
+        raise Http404 from None
+    return redirect("navigator:plan", plan.token)
+
+
+def _question_page(request, plan, question, *, errors=(), posted=None):
+    lang = plan.lang
+    current = posted if posted is not None else plan.answers.get(question.id)
+    chosen = current if isinstance(current, list) else [current] if current else []
+    if question.type == QuestionType.YESNO:
+        options = [(YES, texts(lang)["yes"]), (NO, texts(lang)["no"])]
+    else:
+        options = [(o.value, o.label.get(lang)) for o in question.options]
+    today = timezone.localdate()
+    t = texts(lang)
+    progress = ""
+    if question.id not in plan.answers:  # a new question, not a change to an earlier answer
+        answered, left = services.progress(plan)
+        more = t["questions_left"].format(n=left - 1) if left > 1 else t["questions_last"]
+        progress = t["progress"].format(count=t["question_count"].format(n=answered + 1), more=more)
+    previous = services.previous_question(plan, question)
+    return _page(request, "navigator/question.html", lang, {
+        "plan": plan, "event_title": services.event_of(plan).title.get(lang),
+        "question": question, "text": question.text.get(lang),
+        "help": question.help.get(lang) if question.help else "",
+        "options": options, "chosen": chosen, "errors": list(errors),
+        "date_value": chosen[0] if chosen else today.isoformat(),
+        "date_max": "" if question.future else today.isoformat(),
+        "progress": progress,
+        "previous": previous, "answers": services.answers_of(plan),
+    })
+
+
+def _answer(request, plan, question):
+    errors = services.answer(plan, question.id, request.POST.getlist("answer"))
+    if errors:
+        response = _question_page(request, plan, question, errors=errors,
+                                  posted=request.POST.getlist("answer"))
+        response.status_code = 400
+        return response
+    return redirect("navigator:plan", plan.token)
+
+
+def plan(request, token):
+    """The next question to ask; the result once every rule is decided."""
+    plan = _plan(request, token)
+    if request.method == "POST":
+        question = services.askable(plan, request.POST.get("question", ""))
+        if question is None:
+            return redirect("navigator:plan", plan.token)
+        return _answer(request, plan, question)
+    question = services.next_question(plan)
+    if question is None:
+        return redirect("navigator:result", plan.token)
+    return _question_page(request, plan, question)
+
+
+def change(request, token, question):
+    """One earlier answer, to change it; then on to whatever the new answer calls for."""
+    plan = _plan(request, token)
+    found = services.askable(plan, question)
+    if found is None:
+        return redirect("navigator:plan", plan.token)
+    if request.method == "POST":
+        return _answer(request, plan, found)
+    return _question_page(request, plan, found)
+
+
+@lru_cache(maxsize=1024)
+def qr_svg(url: str) -> str:
+    """The counter QR code as inline SVG; a plan's URL never changes, so draw it once."""
+    return segno.make(url, error="m").svg_inline(scale=4)
+
+
+def result(request, token):
+    plan = _plan(request, token)
+    if not services.is_complete(plan):
+        return redirect("navigator:plan", plan.token)
+    found = services.result_for(plan, request.municipality)
+    url = services.counter_url(plan, request)
+    lead = texts(plan.lang)["result_lead"].format(event=found.title, day=found.day_label,
+                                                  n=len(found.items))
+    return _page(request, "navigator/result.html", plan.lang, {
+        "plan": plan, "result": found, "counter_url": url, "lead": lead,
+        "qr": qr_svg(url),
+    })
+
+
+def checklist(request, token):
+    plan = _plan(request, token)
+    if not services.is_complete(plan):
+        return redirect("navigator:plan", plan.token)
+    found = services.result_for(plan, request.municipality)
+    pdf = render_checklist(found, request.municipality.name, services.counter_url(plan, request))
+    response = HttpResponse(pdf, content_type="application/pdf")
+    response["Content-Disposition"] = 'inline; filename="checklist.pdf"'
+    return response

@@ -1,0 +1,354 @@
+"""The 手続ナビ pages through Django's client, as a browser without JavaScript uses them:
+plain forms, POST-redirect-GET, from the event list to a started application."""
+
+import io
+import re
+from datetime import timedelta
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+from pypdf import PdfReader
+
+from madoguchi.applications.models import Draft
+from madoguchi.navigator import services
+from madoguchi.navigator.models import NavigatorPlan
+from madoguchi.navigator.selectors import plan_by_token
+
+QUESTION = re.compile(r'name="question" value="([a-z0-9_]+)"')
+OTHER_HOST = {"HTTP_HOST": "other.example.jp"}
+WEEKDAYS = "月火水木金土日"
+
+
+def start(client, event: str, **extra) -> str:
+    """Press the event's button; return the plan's question URL."""
+    response = client.post(reverse("navigator:start", args=[event]), **extra)
+    assert response.status_code == 302, response
+    return response["Location"]
+
+
+def answer_all(client, plan_url: str, answers: dict, **extra):
+    """Answer each question the pages ask (from `answers`, or keep the proposed date) until the
+    result; return the result page's response and the question ids in the order asked."""
+    asked = []
+    response = client.get(plan_url, **extra)
+    while response.status_code == 200:
+        html = response.content.decode()
+        question = QUESTION.search(html).group(1)
+        asked.append(question)
+        if question in answers:
+            value = answers[question]
+        else:
+            value = re.search(r'type="date" id="answer" name="answer" class="short" value="([^"]+)"',
+                              html).group(1)
+        values = value if isinstance(value, list) else [value]
+        posted = client.post(plan_url, {"question": question, "answer": values}, **extra)
+        assert posted.status_code == 302, posted.content.decode()[:2000]
+        response = client.get(posted["Location"], **extra)
+        assert len(asked) < 30, "the questions never end"
+    assert response.status_code == 302 and response["Location"].endswith("/result/"), response
+    return client.get(response["Location"], **extra), asked
+
+
+def ja_day(d) -> str:
+    return f"{d.year}年{d.month}月{d.day}日（{WEEKDAYS[d.weekday()]}）"
+
+
+def plan_of(url: str) -> NavigatorPlan:
+    return NavigatorPlan.objects.get(token=url.rstrip("/").split("/p/")[1].split("/")[0])
+
+
+BIRTH = {"insurance": "nhi", "allowance": "first", "single_parent": "no", "daycare": "no"}
+
+
+def test_event_list_offers_every_life_event_as_a_button(client, city):
+    response = client.get(reverse("navigator:events"))
+    html = response.content.decode()
+    assert response.status_code == 200
+    for title in ["引越し", "出生", "結婚", "離婚", "死亡・おくやみ", "就職・退職", "介護が必要になった",
+                  "子育て"]:
+        assert f'<span class="navi-event-title">{title}</span>' in html
+    for event in ["moving", "birth", "marriage", "divorce", "death", "job", "care", "childcare"]:
+        assert f'action="{reverse("navigator:start", args=[event])}"' in html
+    assert '<html lang="ja">' in html
+
+
+def test_without_javascript_a_resident_goes_from_the_event_list_to_a_started_draft(
+        resident_client, city):
+    url = start(resident_client, "birth")
+    result, asked = answer_all(resident_client, url, BIRTH)
+    html = result.content.decode()
+    assert asked == ["day", "insurance", "allowance", "single_parent", "daycare"]
+    assert result.status_code == 200
+    assert "オンラインで今すぐ" in html and "窓口で" in html
+    start_url = reverse("applications:start", args=["child-allowance-claim"])
+    assert f'<form method="post" action="{start_url}">' in html
+
+    response = resident_client.post(start_url)
+    draft = Draft.objects.get()
+    assert draft.procedure_code == "child-allowance-claim"
+    assert response["Location"] == reverse("applications:step", args=[draft.public_id, 0])
+
+
+def test_answers_hold_only_option_values_and_the_day(client, city):
+    url = start(client, "birth")
+    answer_all(client, url, BIRTH)
+    plan = plan_of(url)
+    assert plan.answers == {"day": timezone.localdate().isoformat(), **BIRTH}
+    assert len(plan.token) >= 24
+
+
+def test_the_result_groups_places_and_sorts_by_deadline(client, city):
+    url = start(client, "birth")
+    day = timezone.localdate() - timedelta(days=2)
+    result, _ = answer_all(client, url, {**BIRTH, "day": day.isoformat()})
+    html = result.content.decode()
+    online, counter = html.index("オンラインで今すぐ"), html.index('id="group-counter"')
+    # 出生届 at 市民課 (戸籍法: the day of birth is day 1), 国保 at 国保年金課.
+    assert "市民課（本庁舎1階 1番窓口）" in html[counter:]
+    birth = html.index('data-code="birth-registration"')
+    nhi = html.index('data-code="nhi-enrollment"')
+    assert counter < birth < nhi  # 14 days counting the birthday come before 14 days after it
+    assert f"{ja_day(day + timedelta(days=13))}まで" in html[birth:nhi]
+    assert f"{ja_day(day + timedelta(days=14))}まで" in html[nhi:]
+    allowance = html.index('data-code="child-allowance-claim"')
+    assert online < allowance < counter
+    assert f"{ja_day(day + timedelta(days=15))}まで" in html[allowance:counter]
+    assert "令和" in html[allowance:counter]
+    assert "生まれた日の翌日から15日以内に請求してください" in html  # the rule's note
+    assert "母子健康手帳" in html  # what to bring, from the catalogue
+    assert reverse("applications:procedure", args=["birth-registration"]) in html
+
+
+def test_procedures_done_elsewhere_name_their_office(client, city):
+    url = start(client, "job")
+    result, _ = answer_all(client, url, {"kind": "leave", "after": "continuation",
+                                         "under60": "no", "seeking": "yes",
+                                         "civil_servant": "no"})
+    html = result.content.decode()
+    elsewhere = html.index('id="group-elsewhere"')
+    assert html.index('data-code="unemployment-benefit"') > elsewhere
+    assert "ハローワーク" in html[elsewhere:]
+    assert "健康保険の保険者" in html[elsewhere:]
+
+
+def test_a_mynaportal_procedure_links_out_and_at_counter_rules_send_it_to_the_window(client, city):
+    url = start(client, "moving")
+    result, _ = answer_all(client, url, {"kind": "to_other_city", "household": "alone",
+                                         "card": "yes", "care_cert": "no"})
+    html = result.content.decode()
+    assert "マイナポータルで手続する（外部サイト）" in html
+    assert re.search(r'<a class="button primary" href="https://[^"]+" rel="external noopener">', html)
+
+    url = start(client, "moving")
+    result, asked = answer_all(client, url, {"kind": "to_abroad", "household": "alone"})
+    html = result.content.decode()
+    assert asked == ["kind", "day", "household"]
+    assert "マイナポータルで手続する" not in html
+    counter = html.index('id="group-counter"')
+    assert html.index('data-code="moving-out"') > counter
+    assert "出国の前に市民課の窓口で届け出てください" in html
+
+
+def test_the_back_link_and_change_links_let_a_resident_change_an_answer(client, city):
+    url = start(client, "birth")
+    client.post(url, {"question": "day", "answer": timezone.localdate().isoformat()})
+    page = client.get(url).content.decode()
+    assert "質問 2（あと最大 3 問）" in page
+    assert f'href="{reverse("navigator:change", args=[plan_of(url).token, "day"])}">前の質問にもどる' in page
+
+    result, _ = answer_all(client, url, BIRTH)
+    token = plan_of(url).token
+    change = reverse("navigator:change", args=[token, "insurance"])
+    assert f'href="{change}">変更する' in result.content.decode()
+    assert 'value="nhi" checked' in client.get(change).content.decode()
+    response = client.post(change, {"question": "insurance", "answer": "employee"})
+    assert response["Location"] == reverse("navigator:plan", args=[token])
+    html = client.get(reverse("navigator:result", args=[token])).content.decode()
+    assert 'data-code="employer-health-insurance"' in html
+    assert 'data-code="nhi-enrollment"' not in html
+
+
+def test_a_new_answer_that_needs_more_questions_asks_them_before_the_result(client, city):
+    url = start(client, "job")
+    answer_all(client, url, {"kind": "leave", "after": "new_job", "civil_servant": "no"})
+    token = plan_of(url).token
+    client.post(reverse("navigator:change", args=[token, "after"]),
+                {"question": "after", "answer": "nhi"})
+    page = client.get(url)
+    assert page.status_code == 200
+    assert QUESTION.search(page.content.decode()).group(1) == "under60"
+    assert client.get(reverse("navigator:result", args=[token]))["Location"] == url
+
+
+@pytest.mark.parametrize(("question", "answer", "message"), [
+    ("insurance", [], "選択肢から1つ選んでください"),
+    ("insurance", ["private"], "選択肢から1つ選んでください"),
+    ("day", ["あした"], "日付を入力してください"),
+    ("day", [(timezone.localdate() + timedelta(days=3)).isoformat()], "今日より後の日は入力できません"),
+    ("day", ["2019-01-01"], "5年より前の日は入力できません"),
+])
+def test_a_wrong_answer_is_refused_in_plain_japanese(client, city, question, answer, message):
+    url = start(client, "birth")
+    if question != "day":
+        client.post(url, {"question": "day", "answer": timezone.localdate().isoformat()})
+    response = client.post(url, {"question": question, "answer": answer})
+    html = response.content.decode()
+    assert response.status_code == 400
+    assert message in html and 'role="alert"' in html
+    assert question not in plan_of(url).answers
+
+
+def test_a_date_may_be_written_in_wareki_and_a_move_may_lie_ahead(client, city):
+    url = start(client, "death")
+    client.post(url, {"question": "day", "answer": "令和8年11月1日"})
+    assert plan_of(url).answers["day"] == "2026-11-01"
+    url = start(client, "moving")
+    client.post(url, {"question": "kind", "answer": "to_other_city"})
+    ahead = (timezone.localdate() + timedelta(days=20)).isoformat()
+    assert client.post(url, {"question": "day", "answer": ahead}).status_code == 302
+    assert plan_of(url).answers["day"] == ahead
+
+
+def test_multi_questions_refuse_none_together_with_an_age(client, city):
+    url = start(client, "moving")
+    for question, value in [("kind", "within"), ("day", timezone.localdate().isoformat()),
+                            ("household", "family")]:
+        client.post(url, {"question": question, "answer": value})
+    response = client.post(url, {"question": "children", "answer": ["age_0_2", "none"]})
+    assert response.status_code == 400
+    assert "「お子さんはいない」は、ほかの選択肢と一緒には選べません" in response.content.decode()
+
+
+def test_a_question_that_does_not_apply_cannot_be_answered(client, city):
+    url = start(client, "moving")
+    client.post(url, {"question": "kind", "answer": "within"})
+    client.post(url, {"question": "household", "answer": "alone"})
+    response = client.post(url, {"question": "children", "answer": "age_0_2"})
+    assert response.status_code == 302
+    assert "children" not in plan_of(url).answers
+
+
+@pytest.fixture
+def two_hosts(settings):
+    settings.ALLOWED_HOSTS = ["testserver", "other.example.jp"]
+
+
+def test_a_plan_is_found_only_through_its_own_city(client, city, other_city, two_hosts):
+    url = start(client, "birth")
+    answer_all(client, url, BIRTH)
+    plan = plan_of(url)
+    assert plan_by_token(city, plan.token) == plan
+    assert plan_by_token(other_city, plan.token) is None
+    for name, args in [("plan", [plan.token]), ("result", [plan.token]),
+                       ("checklist", [plan.token]), ("change", [plan.token, "insurance"])]:
+        assert client.get(reverse(f"navigator:{name}", args=args), **OTHER_HOST).status_code == 404
+    assert client.get(reverse("navigator:result", args=["x" * 24])).status_code == 404
+
+
+def test_a_procedure_the_city_does_not_offer_is_named_with_a_note_to_ask(client, other_city,
+                                                                        two_hosts):
+    url = start(client, "birth", **OTHER_HOST)
+    result, _ = answer_all(client, url, BIRTH, **OTHER_HOST)
+    html = result.content.decode()
+    elsewhere = html.index('id="group-elsewhere"')
+    assert html.index('data-code="birth-registration"') > elsewhere  # サンプル町 has no 市民課
+    assert "この手続はサンプル町の窓口サイトに載っていません" in html
+    assert 'data-code="child-allowance-claim"' in html[:elsewhere]  # its 福祉課 (kodomo) has it
+
+
+def test_unknown_events_and_get_requests_to_start_are_refused(client, city):
+    assert client.post(reverse("navigator:start", args=["lottery"])).status_code == 404
+    assert client.get(reverse("navigator:start", args=["birth"])).status_code == 405
+
+
+def test_the_result_shows_the_counter_qr_code(client, city, settings):
+    url = start(client, "birth")
+    result, _ = answer_all(client, url, BIRTH)
+    html = result.content.decode()
+    plan = plan_of(url)
+    assert services.counter_url(plan, result.wsgi_request) == f"http://testserver/navi/p/{plan.token}/"
+    # a city on its own host name gets QR codes that open there
+    from django.test import RequestFactory
+
+    settings.ALLOWED_HOSTS = [*settings.ALLOWED_HOSTS, "navi.city.example.jp"]
+    own_host = RequestFactory().get("/", HTTP_HOST="navi.city.example.jp", secure=True)
+    assert services.counter_url(plan, own_host) == f"https://navi.city.example.jp/navi/p/{plan.token}/"
+    assert re.search(r'<div class="qr" role="img" aria-label="[^"]+"><svg', html)
+    assert "窓口でこのQRコードを見せると、同じ答えで手続を始められます" in html
+
+
+# --- languages ----------------------------------------------------------------------------------
+
+
+def set_lang(client, lang: str, next_url: str, token: str = ""):
+    return client.post(reverse("navigator:lang"), {"lang": lang, "next": next_url, "token": token})
+
+
+def test_english_is_kept_in_the_session_and_shows_english_titles(client, city):
+    response = set_lang(client, "en", reverse("navigator:events"))
+    assert response["Location"] == reverse("navigator:events")
+    html = client.get(reverse("navigator:events")).content.decode()
+    assert '<html lang="en">' in html and "What has happened?" in html and "A baby is born" in html
+    url = start(client, "birth")
+    assert plan_of(url).lang == "en"
+    page = client.get(url).content.decode()
+    assert "When was the baby born?" in page
+    result, _ = answer_all(client, url, BIRTH)
+    html = result.content.decode()
+    day = timezone.localdate() + timedelta(days=15)
+    months = ["January", "February", "March", "April", "May", "June", "July", "August",
+              "September", "October", "November", "December"]
+    assert "<h3>Birth registration</h3>" in html
+    assert "<h3>Joining National Health Insurance</h3>" in html
+    assert f"by {day.day} {months[day.month - 1]} {day.year}" in html
+    assert "Online, right now" in html and "At the city office counter" in html
+
+
+def test_easy_japanese_shows_the_easy_titles_under_html_lang_ja(client, city):
+    url = start(client, "death")
+    set_lang(client, "easy", url, plan_of(url).token)
+    assert plan_of(url).lang == "easy"
+    assert client.session["navigator_lang"] == "easy"
+    result, _ = answer_all(client, url, {
+        "age": "over75", "pension": "no", "survivors": "no", "householder": "no", "income": "no",
+        "real_estate": "no", "large_estate": "no", "licence": "no", "car": "none", "dog": "no"})
+    html = result.content.decode()
+    assert '<html lang="ja">' in html
+    assert "かぞくがなくなったときのとどけ" in html  # 死亡届's title_easy
+    assert "まどぐちで" in html
+
+
+def test_the_language_switch_ignores_unknown_languages_and_foreign_next_urls(client, city):
+    response = set_lang(client, "fr", "https://evil.example/")
+    assert response["Location"] == reverse("navigator:events")
+    assert "navigator_lang" not in client.session
+
+
+# --- the checklist ------------------------------------------------------------------------------
+
+
+def test_the_checklist_pdf_lists_titles_deadlines_and_a_qr_code(client, city):
+    url = start(client, "death")
+    day = timezone.localdate() - timedelta(days=1)
+    answer_all(client, url, {
+        "day": day.isoformat(), "age": "from65to74", "insurance": "nhi", "pension": "yes",
+        "survivors": "no", "householder": "no", "income": "no", "real_estate": "yes",
+        "large_estate": "no", "licence": "no", "car": "none", "dog": "no"})
+    response = client.get(reverse("navigator:checklist", args=[plan_of(url).token]))
+    assert response["Content-Type"] == "application/pdf"
+    reader = PdfReader(io.BytesIO(response.content))
+    text = "".join(page.extract_text() for page in reader.pages).replace("\n", "")
+    for title in ["死亡届", "火葬許可申請", "葬祭費の支給申請（国民健康保険）", "年金受給権者死亡届"]:
+        assert title in text, title
+    assert f"{ja_day(day + timedelta(days=6))}まで" in text  # 死亡届: 7 days counting the day
+    assert f"{ja_day(day + timedelta(days=14))}まで" in text  # 介護保険の資格喪失届
+    assert "法務局" in text and "□" in text
+    images = [name for page in reader.pages for name in page.images]
+    assert images, "the QR code is missing"
+
+
+def test_the_checklist_waits_for_the_last_answer(client, city):
+    url = start(client, "birth")
+    response = client.get(reverse("navigator:checklist", args=[plan_of(url).token]))
+    assert response.status_code == 302 and response["Location"] == url
