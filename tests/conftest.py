@@ -13,7 +13,6 @@ from madoguchi.identity.jpki.testing import make_card, new_key, sample_person
 from madoguchi.identity.models import ResidentAccount
 from madoguchi.identity.session import SESSION_KEY
 
-
 # Tests never assert on wall-clock time: Hypothesis's per-example deadline would fail a
 # correct test on a loaded machine, so it is off for the whole suite.
 hypothesis_settings.register_profile("madoguchi", deadline=None)

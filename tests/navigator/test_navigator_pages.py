@@ -11,6 +11,7 @@ from django.utils import timezone
 from pypdf import PdfReader
 
 from madoguchi.applications.models import Draft
+from madoguchi.core.japanese.calendar import next_open_day
 from madoguchi.navigator import services
 from madoguchi.navigator.models import NavigatorPlan
 from madoguchi.navigator.selectors import plan_by_token
@@ -109,11 +110,11 @@ def test_the_result_groups_places_and_sorts_by_deadline(client, city):
     birth = html.index('data-code="birth-registration"')
     nhi = html.index('data-code="nhi-enrollment"')
     assert counter < birth < nhi  # 14 days counting the birthday come before 14 days after it
-    assert f"{ja_day(day + timedelta(days=13))}まで" in html[birth:nhi]
-    assert f"{ja_day(day + timedelta(days=14))}まで" in html[nhi:]
+    assert f"{ja_day(next_open_day(day + timedelta(days=13)))}まで" in html[birth:nhi]
+    assert f"{ja_day(next_open_day(day + timedelta(days=14)))}まで" in html[nhi:]
     allowance = html.index('data-code="child-allowance-claim"')
     assert online < allowance < counter
-    assert f"{ja_day(day + timedelta(days=15))}まで" in html[allowance:counter]
+    assert f"{ja_day(next_open_day(day + timedelta(days=15)))}まで" in html[allowance:counter]
     assert "令和" in html[allowance:counter]
     assert "生まれた日の翌日から15日以内に請求してください" in html  # the rule's note
     assert "母子健康手帳" in html  # what to bring, from the catalogue
@@ -341,8 +342,8 @@ def test_the_checklist_pdf_lists_titles_deadlines_and_a_qr_code(client, city):
     text = "".join(page.extract_text() for page in reader.pages).replace("\n", "")
     for title in ["死亡届", "火葬許可申請", "葬祭費の支給申請（国民健康保険）", "年金受給権者死亡届"]:
         assert title in text, title
-    assert f"{ja_day(day + timedelta(days=6))}まで" in text  # 死亡届: 7 days counting the day
-    assert f"{ja_day(day + timedelta(days=14))}まで" in text  # 介護保険の資格喪失届
+    assert f"{ja_day(next_open_day(day + timedelta(days=6)))}まで" in text  # 死亡届: 7 days counting the day
+    assert f"{ja_day(next_open_day(day + timedelta(days=14)))}まで" in text  # 介護保険の資格喪失届
     assert "法務局" in text and "□" in text
     images = [name for page in reader.pages for name in page.images]
     assert images, "the QR code is missing"

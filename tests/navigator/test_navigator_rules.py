@@ -291,3 +291,13 @@ def test_every_language_has_every_ui_text_the_templates_use():
     assert used and used <= set(TEXTS["ja"])
     assert set(TEXTS["ja"]) == set(TEXTS["easy"]) == set(TEXTS["en"])
     assert all(value for lang in TEXTS.values() for value in lang.values())
+
+
+@pytest.mark.parametrize(("code", "day", "last"), [
+    ("death-registration", date(2026, 12, 27), date(2027, 1, 4)),  # 1月2日 → after 年末年始
+    ("birth-registration", date(2026, 11, 22), date(2026, 12, 7)),  # 12月5日 is a Saturday
+    ("moving-in", date(2026, 4, 15), date(2026, 4, 30)),  # 4月29日 昭和の日
+    ("moving-in", date(2026, 4, 20), date(2026, 5, 7)),  # 5月4日 → 5月6日 振替休日 → 7日
+])
+def test_a_last_day_on_which_offices_are_closed_moves_to_the_next_open_day(code, day, last):
+    assert services.deadline_for(catalog()[code], day) == last

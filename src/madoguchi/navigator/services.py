@@ -12,6 +12,7 @@ from madoguchi.catalog.loader import catalog
 from madoguchi.catalog.schema import Channel, Procedure
 from madoguchi.catalog.selectors import department_for, procedures_for
 from madoguchi.core.japanese import JapaneseInputError, parse_date
+from madoguchi.core.japanese.calendar import next_open_day
 from madoguchi.core.models import Department, Municipality
 from madoguchi.navigator import rules
 from madoguchi.navigator.loader import events
@@ -148,11 +149,12 @@ def counts_event_day(procedure: Procedure) -> bool:
 
 
 def deadline_for(procedure: Procedure, day: date) -> date | None:
-    """The last day, from the event's day and the procedure's deadline_days (None without)."""
+    """The last day, from the event's day and the procedure's deadline_days (None without);
+    a last day on which offices are closed moves to the next open day."""
     if procedure.deadline_days is None:
         return None
     days = procedure.deadline_days - 1 if counts_event_day(procedure) else procedure.deadline_days
-    return day + timedelta(days=days)
+    return next_open_day(day + timedelta(days=days))
 
 
 @dataclass
