@@ -321,3 +321,10 @@ def test_evaluate_scores_recall_and_rank():
     assert quality.recall_at_5 == pytest.approx((1 + 0) / 2)
     assert quality.mrr == pytest.approx((1 / 3 + 0) / 2)
     assert [f.q for f in quality.failures] == ["転入"]
+
+
+def test_warm_up_loads_what_the_first_search_needs():
+    from madoguchi.catalog.search import warm_up
+
+    warm_up()
+    assert engine._dictionary is not None

@@ -503,3 +503,10 @@ def _substring(procedures: list[Procedure], query: str) -> list[Procedure]:
     words = [w for w in prepare(query).split() if w]
     return [p for p in procedures
             if all(w in prepare(" ".join([p.title, p.summary, *p.keywords])) for w in words)]
+
+
+def warm_up() -> None:
+    """Load the Sudachi dictionary and the synonyms now (about 0.2 s), so that an app server's
+    first search does not pay for it; called by the WSGI and ASGI entry points."""
+    analyse("引越し")
+    synonyms()
