@@ -323,8 +323,12 @@ def test_evaluate_scores_recall_and_rank():
     assert [f.q for f in quality.failures] == ["転入"]
 
 
-def test_warm_up_loads_what_the_first_search_needs():
+def test_warm_up_loads_what_the_first_search_needs(monkeypatch):
+    import threading
+
     from madoguchi.catalog.search import warm_up
 
+    monkeypatch.setattr(engine, "_dictionary", None)
+    monkeypatch.setattr(engine, "_local", threading.local())
     warm_up()
     assert engine._dictionary is not None
