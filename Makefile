@@ -23,6 +23,7 @@ run: install
 	mkdir -p $(MADOGUCHI_VAR_DIR)
 	$(BIN)/madoguchi migrate --noinput -v0
 	$(BIN)/madoguchi load_demo
+	$(BIN)/madoguchi load_queue_demo
 	$(BIN)/madoguchi test_ca
 	@echo ""
 	@echo "  Madoguchi デモ市 is at  http://$(HOST):$(PORT)/"
@@ -66,6 +67,7 @@ bench: install
 	$(BIN)/python bench/identity.py
 	$(BIN)/python bench/search_quality.py
 	$(BIN)/python bench/navigator.py
+	$(BIN)/python bench/counter_queue.py
 
 clean:
 	rm -rf $(VENV) var build *.egg-info src/*.egg-info

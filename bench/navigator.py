@@ -24,7 +24,6 @@ NAVIGATOR_BENCH_WARMUP (0.5 s).
 """
 
 import gc
-import importlib.util
 import os
 import platform
 import shlex
@@ -36,12 +35,9 @@ from pathlib import Path
 
 BENCH = Path(__file__).resolve().parent
 ROOT = BENCH.parent
-# Python puts this script's folder first on sys.path, where bench/queue.py would stand in for
-# the standard library's queue module; take the folder off and load hardware.py by its path.
-sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != BENCH]
-_spec = importlib.util.spec_from_file_location("hardware", BENCH / "hardware.py")
-hardware = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(hardware)
+sys.path.insert(0, str(BENCH))
+import hardware  # noqa: E402
+
 loadavg = hardware.loadavg
 
 DOC = Path(os.environ.get("BENCH_OUT", ROOT / "docs" / "benchmarks.md"))

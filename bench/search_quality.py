@@ -23,8 +23,6 @@ from datetime import datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-# bench/ goes last on the path, so a module there never shadows the standard library's.
-sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != ROOT / "bench"]
 sys.path += [str(ROOT / "src"), str(ROOT / "bench")]
 
 import hardware  # noqa: E402

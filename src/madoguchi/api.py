@@ -23,6 +23,9 @@ from madoguchi.core.roles import is_staff_of
 from madoguchi.identity import cardauth
 from madoguchi.identity import emailcode as resident_auth
 from madoguchi.identity.models import CardChallenge
+from madoguchi.navigator import services as navigator
+from madoguchi.navigator.loader import events
+from madoguchi.navigator.selectors import plan_by_token
 
 api = NinjaAPI(title="Madoguchi API", version="1", urls_namespace="api",
                description="手続カタログ・電子申請・担当課事務の API")
@@ -88,6 +91,31 @@ def procedure_detail(request, code: str):
         raise HttpError(404, "手続が見つかりません")
     form = procedure.current_form.model_dump(mode="json", by_alias=True) if procedure.forms else None
     return procedure.model_dump(mode="json", by_alias=True, exclude={"forms"}) | {"form": form}
+
+
+@api.get("/navigator/events", tags=["navigator"])
+def navigator_events(request):
+    """The 手続ナビ's life events with their questions, options and rules (texts in ja, easy, en)."""
+    return [e.model_dump(mode="json", by_alias=True, exclude_none=True) for e in events().values()]
+
+
+@api.get("/navigator/plans/{token}", tags=["navigator"])
+def navigator_plan(request, token: str, lang: str = "ja"):
+    """A plan by the token in its QR code (what the counter loads): the answers and, once every
+    rule is decided, the procedures with their group, place and due date."""
+    plan = plan_by_token(request.municipality, token)
+    if plan is None:
+        raise HttpError(404, "手続ナビの記録が見つかりません")
+    complete = navigator.is_complete(plan)
+    items = []
+    if complete:
+        plan.lang = lang if lang in {"ja", "easy", "en"} else "ja"
+        items = [{"procedure": i.code, "title": i.title, "group": i.group, "place": i.place,
+                  "offered": i.offered, "startable": i.startable,
+                  "deadline": i.deadline.isoformat() if i.deadline else None}
+                 for i in navigator.result_for(plan, request.municipality).items]
+    return {"event": plan.event, "answers": plan.answers, "complete": complete,
+            "procedures": items}
 
 
 @api.get("/postal-codes/{code}", tags=["catalogue"])

@@ -40,6 +40,7 @@ INSTALLED_APPS = [
     "madoguchi.applications",
     "madoguchi.casework",
     "madoguchi.navigator",
+    "madoguchi.queueing",
 ]
 
 MIDDLEWARE = [
@@ -176,6 +177,7 @@ MADOGUCHI_DRAFT_RETENTION_DAYS = int(os.environ.get("MADOGUCHI_DRAFT_RETENTION_D
 MADOGUCHI_RETENTION_TASKS = [
     "madoguchi.applications.retention.dispose",
     "madoguchi.navigator.retention.dispose_plans",  # 手続ナビ plans untouched for 30 days
+    "madoguchi.queueing.retention.dispose_contacts",  # e-mail addresses of past tickets/bookings
 ]
 MADOGUCHI_OTP_MAX_ATTEMPTS = 5
 

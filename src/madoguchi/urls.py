@@ -10,6 +10,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("staff/", include("madoguchi.casework.urls")),
     path("navi/", include("madoguchi.navigator.urls")),
+    path("queue/", include("madoguchi.queueing.urls")),
     path("", include("madoguchi.identity.urls")),
     path("", include("madoguchi.applications.urls")),
 ]

@@ -23,6 +23,8 @@ ENCRYPTED_COLUMNS = [
     ("applications", "SubmissionSignature", "certificate"),
     ("identity", "CardChallenge", "payload"),
     ("identity", "CardChallenge", "certificate"),
+    ("queueing", "Reservation", "contact"),
+    ("queueing", "Ticket", "contact"),
 ]
 
 

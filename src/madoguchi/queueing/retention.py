@@ -1,0 +1,18 @@
+"""A contact address is kept only as long as it can be used: erase those of past days.
+
+The ticket and reservation records themselves stay (they feed the daily figures and the
+estimate); only the encrypted e-mail addresses go.
+"""
+
+from django.utils import timezone
+
+from madoguchi.queueing.models import Reservation, Ticket
+
+
+def dispose_contacts(now=None) -> dict[str, int]:
+    """Erase contacts of reservations whose slot has ended and of tickets of earlier days."""
+    now = now or timezone.now()
+    reservations = Reservation.objects.filter(slot__ends_at__lt=now, contact__isnull=False)
+    tickets = Ticket.objects.filter(service_date__lt=timezone.localdate(now), contact__isnull=False)
+    return {"reservation_contacts": reservations.update(contact=None),
+            "ticket_contacts": tickets.update(contact=None)}

@@ -1,0 +1,157 @@
+"""Public pages: the phone status page, the congestion page, the waiting-room display, the
+event stream and the JSON figures. No login; tickets are found by their random token only."""
+
+import json
+
+from django.core.handlers.asgi import ASGIRequest
+from django.http import Http404, HttpResponse, JsonResponse, StreamingHttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from madoguchi.queueing import estimate, events, patterns, selectors, services, texts
+from madoguchi.queueing.models import TicketStatus
+from madoguchi.queueing.services import NOTICE_CHOICES, QueueError
+
+
+def _ticket(request, token: str):
+    ticket = selectors.ticket_by_token(token)
+    if ticket is None or ticket.municipality_id != request.municipality.pk:
+        raise Http404
+    return ticket
+
+
+def ticket_state(ticket, lang: str = "ja") -> dict:
+    """What the visitor's phone shows; recomputed from the line at every request."""
+    current = services.final_ticket(ticket)
+    snapshot = selectors.Snapshot(current.group)
+    ahead = snapshot.position(current)
+    wait = snapshot.wait_for(ahead) if ahead is not None else None
+    state = {
+        "ticket": current.label, "group": texts.name(current.group, lang), "status": current.status,
+        "status_label": current.get_status_display(), "ahead": ahead,
+        "estimated_wait_minutes": None if wait is None else estimate.round_up(wait),
+        "window": current.window.number if current.window and current.status in selectors.ACTIVE else None,
+        "token": current.token,
+    }
+    return {**state, **texts.state_texts(state, lang)}
+
+
+def _status_page(request, ticket, state, lang: str, status: int = 200, **extra):
+    return render(request, "queueing/status.html", {
+        "ticket": ticket, "state": state, "lang": lang, "html_lang": texts.HTML_LANG[lang],
+        "t": texts.STATUS[lang], "title": texts.STATUS[lang]["title"].format(label=state["ticket"]),
+        "choices": [(n, texts.STATUS[lang]["remaining_option"].format(n=n)) for n in NOTICE_CHOICES],
+        "waiting": ticket.status == TicketStatus.ISSUED, **extra}, status=status)
+
+
+def status(request, token: str):
+    ticket = _ticket(request, token)
+    lang = texts.language(request)
+    state = ticket_state(ticket, lang)
+    if state["token"] != ticket.token:  # transferred: follow the visitor to the new number
+        return redirect(reverse("queueing:status", args=[state["token"]]) + f"?lang={lang}")
+    return _status_page(request, ticket, state, lang, asked=ticket.notify_when_remaining)
+
+
+def status_json(request, token: str):
+    return JsonResponse(ticket_state(_ticket(request, token), texts.language(request)))
+
+
+@require_POST
+def ask_notice(request, token: str):
+    ticket = _ticket(request, token)
+    lang = texts.language(request)
+    email = request.POST.get("email", "").strip()
+    try:
+        if "@" not in email or len(email) > 254:
+            raise QueueError("メールアドレスを正しく入力してください。")
+        services.ask_for_notice(ticket, email, int(request.POST.get("remaining") or 0))
+    except (QueueError, ValueError) as error:
+        message = str(error) if isinstance(error, QueueError) else "何人前にお知らせするかを選んでください。"
+        return _status_page(request, ticket, ticket_state(ticket, lang), lang, status=400,
+                            error=message, email=email)
+    return redirect(reverse("queueing:status", args=[ticket.token]) + f"?lang={lang}&asked=1")
+
+
+def _selected_groups(request):
+    groups = list(selectors.groups_of(request.municipality))
+    wanted = [c for c in request.GET.get("groups", "").split(",") if c]
+    if wanted:
+        groups = [g for g in groups if g.code in wanted]
+    if not groups:
+        raise Http404
+    return groups
+
+
+def display(request):
+    """The waiting-room screen; updated by the event stream, a meta refresh without JavaScript."""
+    groups = _selected_groups(request)
+    codes = ",".join(g.code for g in groups)
+    return render(request, "queueing/display.html", {
+        "board": selectors.board(request.municipality, groups), "codes": codes,
+        "events_url": f"{reverse('queueing:events')}?groups={codes}",
+        "board_url": f"{reverse('queueing:board')}?groups={codes}",
+    })
+
+
+def board(request):
+    """The same board as the stream, for clients that poll."""
+    groups = _selected_groups(request)
+    data = selectors.board(request.municipality, groups)
+    data["event_id"] = events.latest_id(request.municipality.pk, tuple(g.pk for g in groups))
+    return JsonResponse(data)
+
+
+def event_stream(request):
+    """text/event-stream of boards; resumes after Last-Event-ID."""
+    groups = _selected_groups(request)
+    group_ids = tuple(sorted(g.pk for g in groups))
+    header = request.headers.get("Last-Event-ID", "")
+    last_seen = int(header) if header.isdigit() else None
+    if isinstance(request, ASGIRequest):
+        stream = events.async_stream(request.municipality.pk, group_ids, last_seen)
+    else:
+        stream = events.sync_stream(request.municipality.pk, group_ids, last_seen,
+                                    hold=bool(request.META.get("wsgi.multithread")))
+    response = StreamingHttpResponse(stream, content_type="text/event-stream; charset=utf-8")
+    response["Cache-Control"] = "no-cache"
+    response["X-Accel-Buffering"] = "no"
+    return response
+
+
+def congestion(request):
+    """For residents deciding when to come: the line now, the usual week, busy days ahead."""
+    now = timezone.now()
+    pattern = patterns.usual_pattern(request.municipality, now)
+    weekday = timezone.localdate(now).weekday()
+    shown = int(request.GET.get("weekday", weekday)) if request.GET.get("weekday", "").isdigit() else weekday
+    shown = shown if 0 <= shown <= 4 else 0
+    rows = pattern[shown]
+    peak = max((r["visitors"] or 0 for r in rows), default=0) or 1
+    return render(request, "queueing/congestion.html", {
+        "board": selectors.board(request.municipality, now=now),
+        "weekday": shown, "weekdays": list(enumerate(patterns.WEEKDAYS[:5])),
+        "weekday_name": patterns.WEEKDAYS[shown],
+        "bars": [{**r, "percent": round((r["visitors"] or 0) * 100 / peak)} for r in rows],
+        "forecast": patterns.forecast(request.municipality, now),
+        "now": timezone.localtime(now),
+    })
+
+
+def api_status(request):
+    """Public JSON: the same figures as the congestion page (documented in docs/queue.md)."""
+    now = timezone.now()
+    pattern = patterns.usual_pattern(request.municipality, now)
+    data = {
+        "municipality": {"code": request.municipality.code, "name": request.municipality.name},
+        "generated_at": timezone.localtime(now).isoformat(),
+        **selectors.board(request.municipality, now=now),
+        "usual_pattern": {patterns.WEEKDAYS[wd]: rows for wd, rows in pattern.items() if wd < 5},
+        "forecast": patterns.forecast(request.municipality, now),
+    }
+    response = HttpResponse(json.dumps(data, ensure_ascii=False, indent=1),
+                            content_type="application/json; charset=utf-8")
+    response["Access-Control-Allow-Origin"] = "*"
+    return response

@@ -1,0 +1,120 @@
+"""The clerk's page for one window: call next or a given ticket, recall, absent, start, finish,
+transfer; open or close the window; the day's figures. Staff of the group's department only."""
+
+from datetime import date
+from functools import wraps
+
+from django.contrib import messages
+from django.http import Http404, HttpResponseForbidden
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from madoguchi.core.actors import Actor, client_ip
+from madoguchi.core.roles import departments_of, is_staff_of
+from madoguchi.queueing import estimate, selectors, services
+from madoguchi.queueing.models import Ticket, VisitPurpose, Window
+from madoguchi.queueing.services import QueueError
+
+
+def staff_required(view):
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        if not request.user.is_authenticated:
+            return redirect(f"{reverse('casework:login')}?next={request.path}")
+        if not is_staff_of(request.user, request.municipality):
+            return HttpResponseForbidden("この自治体の職員として登録されていません。")
+        request.actor = Actor.staff(request.user, client_ip(request))
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+def _windows(request):
+    """Windows of the groups whose department the user belongs to, in this city."""
+    departments = departments_of(request.user, request.municipality)
+    return Window.objects.select_related("group").filter(
+        group__municipality=request.municipality, group__department__in=departments)
+
+
+def _window(request, window_id: int) -> Window:
+    window = _windows(request).filter(pk=window_id).first()
+    if window is None:
+        raise Http404
+    return window
+
+
+@staff_required
+def windows(request):
+    return render(request, "queueing/staff/windows.html", {"windows": _windows(request)})
+
+
+@staff_required
+def window_page(request, window_id: int):
+    window = _window(request, window_id)
+    snapshot = selectors.Snapshot(window.group)
+    line = [{"ticket": t, "wait": None if (w := snapshot.wait_for(i)) is None else estimate.round_up(w),
+             "priority": selectors.is_priority(t, snapshot.now)} for i, t in enumerate(snapshot.line)]
+    absent = Ticket.objects.filter(group=window.group, status="absent",
+                                   service_date=timezone.localdate()).order_by("-called_at")[:10]
+    purposes = VisitPurpose.objects.select_related("group").filter(
+        group__municipality=request.municipality).exclude(group=window.group)
+    return render(request, "queueing/staff/window.html", {
+        "window": window, "current": services.current_at(window), "line": line, "absent": absent,
+        "transfer_purposes": purposes, "windows_open": snapshot.windows_open,
+    })
+
+
+@staff_required
+@require_POST
+def window_action(request, window_id: int, action: str):
+    window = _window(request, window_id)
+    try:
+        if action == "call-next":
+            ticket = services.call_next(window, request.actor)
+            if ticket is None:
+                messages.info(request, "お待ちの方はいません。")
+            else:
+                messages.success(request, f"{ticket.label} をお呼びしました。")
+        elif action == "call":
+            ticket = _ticket_of(window, request.POST.get("ticket"))
+            services.call_ticket(window, ticket, request.actor)
+            messages.success(request, f"{ticket.label} をお呼びしました。")
+        elif action in ("recall", "start", "finish", "absent"):
+            ticket = _ticket_of(window, request.POST.get("ticket"))
+            services.act(ticket, action, request.actor)
+        elif action == "transfer":
+            ticket = _ticket_of(window, request.POST.get("ticket"))
+            purpose = VisitPurpose.objects.select_related("group").filter(
+                pk=request.POST.get("purpose") or 0, group__municipality=request.municipality).first()
+            if purpose is None:
+                raise QueueError("移動先を選んでください。")
+            moved = services.transfer(ticket, purpose, request.actor)
+            messages.success(request, f"{ticket.label} を{purpose.group.name}（新しい番号 {moved.label}）へ移しました。")
+        elif action in ("open", "close"):
+            services.set_window_open(window, action == "open", request.actor)
+        else:
+            raise Http404
+    except QueueError as error:
+        messages.error(request, str(error))
+    return redirect("queueing:window", window_id=window.pk)
+
+
+def _ticket_of(window: Window, ticket_id) -> Ticket:
+    ticket = Ticket.objects.select_related("group").filter(
+        pk=ticket_id if str(ticket_id or "").isdigit() else 0, group=window.group).first()
+    if ticket is None:
+        raise QueueError("番号札が見つかりません。")
+    return ticket
+
+
+@staff_required
+def figures(request):
+    """The day's record for the KPI pages: average and maximum wait, served per window."""
+    try:
+        day = date.fromisoformat(request.GET.get("date", ""))
+    except ValueError:
+        day = timezone.localdate()
+    return render(request, "queueing/staff/figures.html", {
+        "figures": selectors.daily_figures(request.municipality, day), "day": day})

@@ -1,0 +1,120 @@
+/* Madoguchi queue pages: the waiting-room display and the phone status page follow the
+   server-sent events stream (EventSource reconnects and resumes with Last-Event-ID by itself);
+   without EventSource they poll the JSON. Without JavaScript the pages refresh themselves. */
+(function () {
+  "use strict";
+
+  var printButton = document.querySelector("[data-print]");
+  if (printButton) printButton.addEventListener("click", function () { window.print(); });
+  // The kiosk goes back to its first screen by itself for the next visitor.
+  var kioskReturn = document.querySelector("[data-kiosk-return]");
+  if (kioskReturn) setTimeout(function () { window.location.href = kioskReturn.href; }, 60000);
+
+  function follow(eventsUrl, pollUrl, onBoard, onState) {
+    if (window.EventSource) {
+      var source = new EventSource(eventsUrl);
+      source.addEventListener("board", function (e) { onBoard(JSON.parse(e.data)); onState(true); });
+      source.addEventListener("open", function () { onState(true); });
+      source.addEventListener("error", function () { onState(false); });
+    } else {
+      var poll = function () {
+        fetch(pollUrl, { credentials: "same-origin" }).then(function (r) { return r.json(); })
+          .then(function (data) { onBoard(data); onState(true); }, function () { onState(false); })
+          .then(function () { setTimeout(poll, 3000); });
+      };
+      poll();
+    }
+  }
+
+  // --- the display ---------------------------------------------------------------------
+  var display = document.querySelector("main.display");
+  if (display) {
+    var chimeOn = false, audio = null, seen = {};
+    var chimeButton = display.querySelector("[data-chime]");
+    chimeButton.addEventListener("click", function () {
+      chimeOn = !chimeOn;
+      chimeButton.setAttribute("aria-pressed", chimeOn ? "true" : "false");
+      chimeButton.textContent = chimeOn ? "呼出音を止める" : "呼出音を鳴らす";
+      if (chimeOn && !audio && window.AudioContext) audio = new AudioContext();
+    });
+    var chime = function () {
+      if (!chimeOn || !audio) return;
+      [659, 523].forEach(function (hz, i) {  // ピン・ポーン
+        var osc = audio.createOscillator(), gain = audio.createGain(), t = audio.currentTime + i * 0.45;
+        osc.frequency.value = hz; osc.connect(gain); gain.connect(audio.destination);
+        gain.gain.setValueAtTime(0.3, t); gain.gain.exponentialRampToValueAtTime(0.001, t + 0.9);
+        osc.start(t); osc.stop(t + 0.9);
+      });
+    };
+    var stateText = { called: "呼出中", serving: "受付中", absent: "不在", done: "終了" };
+    var first = true;
+    var render = function (board) {
+      var body = display.querySelector("#calls tbody");
+      body.textContent = "";
+      var fresh = [];
+      board.calls.forEach(function (call, i) {
+        var key = call.ticket + "@" + call.called_at;
+        if (!seen[key] && call.status === "called") fresh.push(call);
+        seen[key] = true;
+        var row = document.createElement("tr");
+        row.className = "call" + (i === 0 ? " newest" : "");
+        row.dataset.ticket = call.ticket;
+        var number = document.createElement("td"); number.className = "number";
+        if (i === 0) { var mark = document.createElement("span"); mark.className = "mark"; mark.setAttribute("aria-hidden", "true"); mark.textContent = "▶"; number.appendChild(mark); }
+        number.appendChild(document.createTextNode(call.ticket));
+        var win = document.createElement("td"); win.className = "window"; win.textContent = call.window + "番";
+        var st = document.createElement("td"); st.className = "state";
+        st.textContent = (stateText[call.status] || "") + (call.status === "called" && call.calls > 1 ? "（再呼出）" : "");
+        row.append(number, win, st);
+        body.appendChild(row);
+      });
+      if (!board.calls.length) { var empty = document.createElement("tr"); empty.innerHTML = '<td colspan="3">まだ呼び出していません。</td>'; body.appendChild(empty); }
+      board.groups.forEach(function (g) {
+        var item = display.querySelector('#groups li[data-group="' + g.code + '"]');
+        if (!item) return;
+        item.querySelector(".gwaiting").textContent = g.waiting + "人";
+        item.querySelector(".gwait").textContent = g.estimated_wait_minutes === null ? "受付時間外"
+          : g.estimated_wait_minutes === 0 ? "まもなく" : "約" + g.estimated_wait_minutes + "分";
+      });
+      if (!first && fresh.length) {
+        display.querySelector("#announce").textContent = fresh.map(function (c) {
+          return c.ticket + "番の方、" + c.window + "番窓口へお越しください。";
+        }).join(" ");
+        chime();
+      }
+      first = false;
+    };
+    var connection = display.querySelector("#connection");
+    follow(display.dataset.eventsUrl, display.dataset.boardUrl, render, function (ok) {
+      connection.textContent = ok ? "自動で更新しています。" : "接続が切れました。再接続しています…";
+    });
+  }
+
+  // --- the clerk's page: say when the line has changed since the page was drawn --------------
+  var live = document.getElementById("live-waiting");
+  if (live) {
+    follow(live.dataset.eventsUrl, live.dataset.boardUrl, function (board) {
+      var now = board.groups[0].waiting;
+      live.textContent = String(now) === live.dataset.shown ? ""
+        : "いまお待ちの方は" + now + "人です。画面を読み込み直すと一覧が新しくなります。";
+    }, function () {});
+  }
+
+  // --- the phone status page -----------------------------------------------------------
+  var state = document.getElementById("ticket-state");
+  if (state) {
+    var show = function (s) {
+      ["status_text", "ahead_text", "estimate_text"].forEach(function (name) {
+        var el = state.querySelector('[data-field="' + name + '"]');
+        if (el) el.textContent = s[name];
+      });
+      state.className = "panel state-" + s.status;
+    };
+    var refresh = function () {
+      fetch(state.dataset.statusUrl, { credentials: "same-origin" }).then(function (r) { return r.json(); }).then(show);
+    };
+    follow(state.dataset.eventsUrl, state.dataset.statusUrl, function (data) {
+      if (data.status_text) show(data); else refresh();
+    }, function () {});
+  }
+})();
