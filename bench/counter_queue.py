@@ -28,7 +28,7 @@ import tempfile
 import threading
 import time
 import urllib.request
-from datetime import datetime
+from datetime import UTC, datetime
 from http.client import HTTPConnection
 from pathlib import Path
 
@@ -282,7 +282,7 @@ def section(acc: dict, levels: list[dict], load: dict, took: float) -> str:
     sustained = max((r["clients"] for r in levels if r["within_1s"] >= 0.99), default=0)
     lines = [
         BEGIN, "", "## Queue: the honest estimate and the live display", "",
-        f"Run {datetime.now():%Y-%m-%d %H:%M} on {m['cpu']} ({m['cores']} cores, {m['ram']}), "
+        f"Run {datetime.now(UTC):%Y-%m-%d %H:%M} UTC on {m['cpu']} ({m['cores']} cores, {m['ram']}), "
         f"{m['os']}; load average before: {hardware.loadavg()}; took {took:.0f} s. "
         "What is measured and why: [queue.md](queue.md#accuracy).", "",
         "### Estimate accuracy on the simulated busy day", "",
