@@ -1,7 +1,6 @@
 """Staff pages: the department queue, a case, and the actions on it. Thin: parse, call, render."""
 
 from datetime import date
-from functools import wraps
 
 from cryptography import x509
 from django.contrib import messages
@@ -18,10 +17,9 @@ from madoguchi.applications.models import Attachment, Status, SubmissionSignatur
 from madoguchi.casework import selectors, services
 from madoguchi.catalog.selectors import procedure_of_record, procedures_for
 from madoguchi.core import audit
-from madoguchi.core.actors import Actor, client_ip
 from madoguchi.core.crypto import decrypt_bytes
 from madoguchi.core.models import Role
-from madoguchi.core.roles import departments_of, has_role, is_staff_of
+from madoguchi.core.roles import departments_of, has_role, staff_required
 from madoguchi.identity.jpki.profile import basic_info_from
 
 
@@ -32,18 +30,6 @@ class StaffLoginView(auth_views.LoginView):
     def get_success_url(self):
         return self.get_redirect_url() or reverse("casework:queue")
 
-
-def staff_required(view):
-    @wraps(view)
-    def wrapper(request, *args, **kwargs):
-        if not request.user.is_authenticated:
-            return redirect(f"{reverse('casework:login')}?next={request.path}")
-        if not is_staff_of(request.user, request.municipality):
-            return HttpResponseForbidden("この自治体の職員として登録されていません。")
-        request.actor = Actor.staff(request.user, client_ip(request))
-        return view(request, *args, **kwargs)
-
-    return wrapper
 
 
 def _date(text: str) -> date | None:

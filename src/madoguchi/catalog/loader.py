@@ -14,8 +14,9 @@ class CatalogError(Exception):
     """A procedure file is unreadable or invalid. The message names the file and field."""
 
 
-def _describe(path: Path, error: ValidationError) -> str:
-    lines = [f"{path}: invalid procedure file"]
+def describe(path: Path, error: ValidationError, what: str = "procedure file") -> str:
+    """A pydantic error as lines a reviewer can act on: the file, then each location and reason."""
+    lines = [f"{path}: invalid {what}"]
     for item in error.errors():
         where = ".".join(str(part) for part in item["loc"]) or "(top level)"
         lines.append(f"  {where}: {item['msg']}")
@@ -32,7 +33,7 @@ def load_file(path: Path) -> Procedure:
     try:
         procedure = Procedure.model_validate(data)
     except ValidationError as exc:
-        raise CatalogError(_describe(path, exc)) from exc
+        raise CatalogError(describe(path, exc)) from exc
     if procedure.code != path.stem:
         raise CatalogError(f"{path}: code '{procedure.code}' must match the file name")
     return procedure
@@ -79,7 +80,7 @@ def apply_overrides(base: dict[str, Procedure], path: Path) -> dict[str, Procedu
         try:
             result[code] = Procedure.model_validate(merged)
         except ValidationError as exc:
-            raise CatalogError(_describe(path, exc).replace(
+            raise CatalogError(describe(path, exc).replace(
                 "invalid procedure file", f"procedures.{code}: invalid override")) from exc
     return result
 

@@ -1,5 +1,12 @@
 """Least privilege: which departments a staff user may see, and in which role."""
 
+from functools import wraps
+
+from django.http import HttpResponseForbidden
+from django.shortcuts import redirect
+from django.urls import reverse
+
+from madoguchi.core.actors import Actor, client_ip
 from madoguchi.core.models import Department, Municipality, Role, StaffMembership
 
 
@@ -20,4 +27,19 @@ def is_staff_of(user, municipality: Municipality) -> bool:
     ).exists()
 
 
-__all__ = ["Role", "departments_of", "has_role", "is_staff_of"]
+__all__ = ["Role", "departments_of", "has_role", "is_staff_of", "staff_required"]
+
+
+def staff_required(view):
+    """A staff page: log in first (the staff login page), then be staff of this city; the
+    view gets `request.actor` for the audit log. Department and role checks stay in the view."""
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        if not request.user.is_authenticated:
+            return redirect(f"{reverse('casework:login')}?next={request.path}")
+        if not is_staff_of(request.user, request.municipality):
+            return HttpResponseForbidden("この自治体の職員として登録されていません。")
+        request.actor = Actor.staff(request.user, client_ip(request))
+        return view(request, *args, **kwargs)
+
+    return wrapper

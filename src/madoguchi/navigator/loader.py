@@ -7,7 +7,7 @@ from pathlib import Path
 import yaml
 from pydantic import ValidationError
 
-from madoguchi.catalog.loader import catalog
+from madoguchi.catalog.loader import catalog, describe
 from madoguchi.navigator.rules import Event
 
 EVENTS_DIR = Path(__file__).resolve().parent / "events"
@@ -15,14 +15,6 @@ EVENTS_DIR = Path(__file__).resolve().parent / "events"
 
 class EventFileError(Exception):
     """A life-event file is unreadable or invalid. The message names the file and the item."""
-
-
-def _describe(path: Path, error: ValidationError) -> str:
-    lines = [f"{path}: invalid life-event file"]
-    for item in error.errors():
-        where = ".".join(str(part) for part in item["loc"]) or "(top level)"
-        lines.append(f"  {where}: {item['msg']}")
-    return "\n".join(lines)
 
 
 def load_file(path: Path, known_procedures: Iterable[str] | dict) -> Event:
@@ -37,7 +29,7 @@ def load_file(path: Path, known_procedures: Iterable[str] | dict) -> Event:
     try:
         event = Event.model_validate(data)
     except ValidationError as exc:
-        raise EventFileError(_describe(path, exc)) from exc
+        raise EventFileError(describe(path, exc, "life-event file")) from exc
     problems = []
     if event.id != path.stem:
         problems.append(f"id: '{event.id}' must match the file name")

@@ -2,33 +2,17 @@
 transfer; open or close the window; the day's figures. Staff of the group's department only."""
 
 from datetime import date
-from functools import wraps
 
 from django.contrib import messages
-from django.http import Http404, HttpResponseForbidden
+from django.http import Http404
 from django.shortcuts import redirect, render
-from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from madoguchi.core.actors import Actor, client_ip
-from madoguchi.core.roles import departments_of, is_staff_of
+from madoguchi.core.roles import departments_of, staff_required
 from madoguchi.queueing import estimate, selectors, services
 from madoguchi.queueing.models import Ticket, VisitPurpose, Window
 from madoguchi.queueing.services import QueueError
-
-
-def staff_required(view):
-    @wraps(view)
-    def wrapper(request, *args, **kwargs):
-        if not request.user.is_authenticated:
-            return redirect(f"{reverse('casework:login')}?next={request.path}")
-        if not is_staff_of(request.user, request.municipality):
-            return HttpResponseForbidden("この自治体の職員として登録されていません。")
-        request.actor = Actor.staff(request.user, client_ip(request))
-        return view(request, *args, **kwargs)
-
-    return wrapper
 
 
 def _windows(request):
