@@ -24,11 +24,15 @@ run: install
 	$(BIN)/madoguchi migrate --noinput -v0
 	$(BIN)/madoguchi load_demo
 	$(BIN)/madoguchi load_queue_demo
+	$(BIN)/madoguchi register_generate --residents 2000 --if-empty
 	$(BIN)/madoguchi test_ca
 	@echo ""
 	@echo "  Madoguchi デモ市 is at  http://$(HOST):$(PORT)/"
 	@echo "    residents:  http://$(HOST):$(PORT)/            (log in by e-mail code; the code is printed below)"
+	@echo "    手続ナビ:    http://$(HOST):$(PORT)/navi/        (life events → the list of procedures)"
+	@echo "    queue:      http://$(HOST):$(PORT)/queue/       (kiosk /queue/kiosk/, display /queue/display/, clerks /queue/staff/)"
 	@echo "    staff:      http://$(HOST):$(PORT)/staff/       (kodomo-tanto / kodomo-kacho, shimin-tanto …; password demo-pass-2026)"
+	@echo "    register:   http://$(HOST):$(PORT)/staff/register/  (2,000 synthetic residents; 山田 family at 本町2丁目3番4号)"
 	@echo "    API docs:   http://$(HOST):$(PORT)/api/docs"
 	@echo "    card:       make a test My Number card with  $(BIN)/madoguchi card issue --help"
 	@echo ""
@@ -36,12 +40,13 @@ run: install
 	MADOGUCHI_EMAIL_BACKEND=django.core.mail.backends.console.EmailBackend \
 	$(BIN)/madoguchi runserver $(HOST):$(PORT)
 
-# Browser tests need Debian's Chromium; install it when missing and we may (root + apt).
+# Browser tests need Debian's Chromium and a Japanese font (pages and screenshots show real
+# glyphs, as on residents' devices); install them when missing and we may (root + apt).
 browser-deps:
-	@if [ ! -x /usr/bin/chromium ]; then \
+	@if [ ! -x /usr/bin/chromium ] || [ -z "$$(fc-list :lang=ja 2>/dev/null)" ]; then \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
-	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
-	  else echo "Chromium is missing: install Debian's 'chromium' package for the browser tests" >&2; exit 1; fi; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-ipafont-gothic >/dev/null; \
+	  else echo "Chromium or a Japanese font is missing: install Debian's 'chromium' and 'fonts-ipafont-gothic' packages for the browser tests" >&2; exit 1; fi; \
 	fi
 
 # Card tests need SoftHSM2 (software cards) and OpenSC (real readers); same rule as above.
@@ -68,6 +73,7 @@ bench: install
 	$(BIN)/python bench/search_quality.py
 	$(BIN)/python bench/navigator.py
 	$(BIN)/python bench/counter_queue.py
+	$(BIN)/python bench/register.py
 
 clean:
 	rm -rf $(VENV) var build *.egg-info src/*.egg-info

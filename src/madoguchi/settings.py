@@ -37,6 +37,7 @@ INSTALLED_APPS = [
     "madoguchi.notify",
     "madoguchi.catalog",
     "madoguchi.identity",
+    "madoguchi.register",
     "madoguchi.applications",
     "madoguchi.casework",
     "madoguchi.navigator",

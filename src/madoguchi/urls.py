@@ -8,6 +8,7 @@ from madoguchi.api import api
 urlpatterns = [
     path("api/", api.urls),
     path("admin/", admin.site.urls),
+    path("staff/register/", include("madoguchi.register.urls")),
     path("staff/", include("madoguchi.casework.urls")),
     path("navi/", include("madoguchi.navigator.urls")),
     path("queue/", include("madoguchi.queueing.urls")),

@@ -1,6 +1,7 @@
 """A card-required procedure: pre-filled from the signing certificate, signed, then submitted."""
 
 import hashlib
+from datetime import date
 
 import pytest
 from cryptography.hazmat.primitives.serialization import Encoding
@@ -130,3 +131,26 @@ def test_prefill_from_the_signing_certificate(resident_client, card):
 def test_the_api_refuses_a_card_required_procedure(resident, city):
     with pytest.raises(services.SubmissionRefused, match="署名が必要"):
         services.submit_answers(resident, catalog()[CODE], {}, Actor.resident(resident.pk), "k1")
+
+
+def test_card_prefill_links_the_register_and_adds_what_the_certificate_lacks(resident_client, ca,
+                                                                               card_keys, resident):
+    from madoguchi.register.seeding import generate_register
+    from madoguchi.register.services import linked_resident
+
+    generate_register(resident.municipality, 20, seed=1)  # the fixed 山田 household comes first
+    hanako = make_card(ca, sample_person(name="山田 花子", address="デモ県デモ市本町二丁目3番4号",
+                                         birth_date=date(1990, 8, 3), name_kana="ヤマダ ハナコ"),
+                       signing_key=card_keys[0], auth_key=card_keys[1])
+    draft = _start(resident_client)
+    resident_client.post(reverse("applications:prefill_start", args=[draft.public_id]))
+    draft.refresh_from_db()
+    card_client_answer(draft.signing_challenge.public_id, hanako.signing_cert, hanako.sign)
+    resident_client.post(reverse("applications:prefill", args=[draft.public_id]))
+    assert linked_resident(resident).name == "山田\u3000花子"
+    draft.refresh_from_db()
+    assert draft.sources["requester_name"] == "certificate"  # the certificate's value is kept
+    assert "register" in draft.sources.values()  # and the register adds what it lacks
+    # once-only: the next form starts filled from the register
+    later = _start(resident_client)
+    assert "register" in later.sources.values()

@@ -25,6 +25,8 @@ from madoguchi.identity.models import CardChallenge
 from madoguchi.queueing import reservations
 from madoguchi.queueing import services as queueing
 from madoguchi.queueing.models import Reservation, Ticket, VisitPurpose
+from madoguchi.register.models import Resident
+from madoguchi.register.seeding import generate_register
 
 from support import pdf_bytes, png_bytes, submit_via_web
 
@@ -58,6 +60,7 @@ def stored(resident_client, resident):
     SubmissionSignature.objects.create(
         version=submission.current_version, certificate=crypto.encrypt_bytes(b"signing DER"),
         signature="c2ln", digest="0" * 64, serial="1", issuer="CN=test", verified_at=timezone.now())
+    generate_register(resident.municipality, 2, seed=1)
     call_command("load_queue_demo", "--history-weeks", "0", stdout=io.StringIO())
     purpose = VisitPurpose.objects.filter(group__municipality=resident.municipality).first()
     for key in ("ahead-1", "ahead-2", "crypto-test"):
@@ -81,6 +84,7 @@ def _plain():
                               for c in CardChallenge.objects.order_by("pk")],
         "signatures": [crypto.decrypt_bytes(s.certificate)
                        for s in SubmissionSignature.objects.order_by("pk")],
+        "my_numbers": [crypto.decrypt_bytes(r.my_number) for r in Resident.objects.order_by("pk")],
         "queue_contacts": [crypto.decrypt_bytes(t.contact)
                            for t in Ticket.objects.exclude(contact=None).order_by("pk")]
         + [crypto.decrypt_bytes(r.contact) for r in Reservation.objects.order_by("pk")],

@@ -30,10 +30,14 @@ from madoguchi.core import audit
 from madoguchi.core.actors import Actor
 from madoguchi.core.crypto import decrypt_bytes, decrypt_json, encrypt_bytes, encrypt_json
 from madoguchi.identity.emailcode import hash_secret
+from madoguchi.identity.jpki.profile import basic_info_from
 from madoguchi.notify.services import enqueue_email
+from madoguchi.register import prefill as register_prefill
+from madoguchi.register import services as register_services
 
 SOURCE_ACCOUNT = "account"  # the confirmed e-mail of the logged-in resident
 SOURCE_RESIDENT = "resident"
+SOURCE_REGISTER = "register"  # the resident register (住民記録), for a card-linked account
 
 
 class SubmissionRefused(Exception):
@@ -67,10 +71,26 @@ def start_draft(account, procedure: Procedure) -> Draft:
     if not procedure.online:
         raise SubmissionRefused(_NOT_ONLINE)
     answers, sources = _prefill(procedure, account)
+    known = register_prefill.values_for(account, procedure.current_form)
+    answers, sources = {**answers, **known}, {**sources, **dict.fromkeys(known, SOURCE_REGISTER)}
     return Draft.objects.create(
         municipality=account.municipality, account=account, procedure_code=procedure.code,
         form_version=procedure.current_form.version, answers=encrypt_json(answers), sources=sources,
     )
+
+
+def link_register(account, certificate, ip_address: str | None = None) -> bool:
+    """Link the account to its register record by the verified signing certificate's 基本4情報;
+    False when the register has no single match (then nothing is pre-filled from it)."""
+    info = basic_info_from(certificate)
+    return register_services.link_account(account, info, "signing_certificate", ip_address) is not None
+
+
+def register_values(account, form, draft: Draft) -> dict:
+    """Register values for the fields the draft does not hold yet (the resident's own answers
+    and the certificate's values are kept)."""
+    known = answers_of(draft)
+    return {k: v for k, v in register_prefill.values_for(account, form).items() if not known.get(k)}
 
 
 @transaction.atomic

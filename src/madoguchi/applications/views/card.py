@@ -8,6 +8,7 @@ from django.views.decorators.http import require_POST
 
 from madoguchi.applications import selectors, services, signing
 from madoguchi.catalog.selectors import get_procedure
+from madoguchi.core.actors import client_ip
 from madoguchi.identity import cardauth, views_oidc
 from madoguchi.identity.card.messages import PIN_NAMES
 from madoguchi.identity.session import resident_actor, resident_required
@@ -79,8 +80,13 @@ def prefill(request, draft_id):
         messages.error(request, exc.message)
         target = "applications:prefill" if exc.reason == "pending" else "applications:resume"
         return redirect(target, draft.public_id)
-    values = signing.prefill_values(procedure.form(draft.form_version),
-                                    cardauth.certificate_of(challenge))
-    services.prefill_draft(draft, values, signing.CERTIFICATE)
+    certificate = cardauth.certificate_of(challenge)
+    form = procedure.form(draft.form_version)
+    services.prefill_draft(draft, signing.prefill_values(form, certificate), signing.CERTIFICATE)
+    # The verified 基本4情報 link the account to its register record (once-only: the next
+    # forms start filled from the register); what the certificate lacks, the register adds.
+    if services.link_register(request.account, certificate, client_ip(request)):
+        from_register = services.register_values(request.account, form, draft)
+        services.prefill_draft(draft, from_register, services.SOURCE_REGISTER)
     messages.success(request, "マイナンバーカードの署名用電子証明書から、氏名・住所・生年月日を入力しました。")
     return redirect("applications:step", draft.public_id, draft.step)

@@ -25,6 +25,7 @@ ENCRYPTED_COLUMNS = [
     ("identity", "CardChallenge", "certificate"),
     ("queueing", "Reservation", "contact"),
     ("queueing", "Ticket", "contact"),
+    ("register", "Resident", "my_number"),
 ]
 
 

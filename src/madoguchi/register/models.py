@@ -1,0 +1,111 @@
+"""The resident register (住民記録): households, residents and their movements.
+
+Field names follow the data items of the 住民記録システム標準仕様書 (in verbose_name). Records
+are never deleted: a resident who moves out or dies keeps the record, with a status. The
+個人番号 is stored encrypted (core.crypto) with a keyed hash beside it for exact look-up.
+"""
+
+from django.db import models
+
+from madoguchi.core.models import Municipality
+from madoguchi.identity.models import ResidentAccount
+from madoguchi.register.codes import RELATIONSHIPS, Gender, Reason, Status
+
+
+class Household(models.Model):
+    """世帯. `head` is kept in step with the member whose 続柄 is 世帯主 (see services.refresh_heads)."""
+
+    municipality = models.ForeignKey(Municipality, on_delete=models.PROTECT, related_name="+")
+    number = models.CharField("世帯番号", max_length=15)
+    head = models.ForeignKey("Resident", verbose_name="世帯主", null=True, blank=True,
+                             on_delete=models.SET_NULL, related_name="+")
+
+    class Meta:
+        verbose_name = "世帯"
+        constraints = [
+            models.UniqueConstraint(fields=["municipality", "number"], name="household_number_per_city")
+        ]
+
+    def __str__(self) -> str:
+        return f"世帯 {self.number}"
+
+
+class Resident(models.Model):
+    """住民: one person's current record. The name is kept exactly as registered (異体字)."""
+
+    municipality = models.ForeignKey(Municipality, on_delete=models.PROTECT, related_name="+")
+    code = models.CharField("住民票コード", max_length=11)
+    household = models.ForeignKey(Household, verbose_name="世帯", on_delete=models.PROTECT,
+                                  related_name="members")
+    relationship = models.CharField("続柄", max_length=16,
+                                    choices=[(r, r) for r in RELATIONSHIPS])
+    name = models.CharField("氏名", max_length=50)
+    kana = models.CharField("氏名フリガナ", max_length=100)
+    birth_date = models.DateField("生年月日")
+    gender = models.CharField("性別", max_length=1, choices=Gender.choices)
+    address = models.CharField("住所", max_length=200)
+    address_detail = models.CharField("方書", max_length=100, blank=True)
+    postal_code = models.CharField("郵便番号", max_length=7, blank=True)
+    settled_on = models.DateField("住定日")
+    became_resident_on = models.DateField("住民となった日")
+    latest_reason = models.CharField("異動事由", max_length=8, choices=Reason.choices)
+    previous_address = models.CharField("前住所", max_length=200, blank=True)
+    status = models.CharField("状態", max_length=16, choices=Status.choices, default=Status.RESIDENT)
+    my_number = models.BinaryField("個人番号", blank=True, help_text="encrypted (core.crypto)")
+    my_number_hash = models.CharField(max_length=64, blank=True,
+                                      help_text="HMAC-SHA256 of the 個人番号 (keys.my_number_hash)")
+    kana_key = models.CharField(max_length=100, help_text="フリガナ without spaces, small kana large")
+    surname_key = models.CharField(max_length=50)
+    given_key = models.CharField(max_length=50)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = "住民"
+        constraints = [
+            models.UniqueConstraint(fields=["municipality", "code"], name="resident_code_per_city")
+        ]
+        indexes = [
+            models.Index(fields=["municipality", "birth_date", "kana_key"], name="register_birth_kana"),
+            models.Index(fields=["municipality", "kana_key"], name="register_kana"),
+            models.Index(fields=["municipality", "my_number_hash"], name="register_my_number"),
+        ]
+
+    def __str__(self) -> str:
+        return f"住民 {self.code}"
+
+    @property
+    def ref(self) -> str:
+        """How audit events name the resident concerned: the internal id, never personal data."""
+        return f"register:{self.pk}"
+
+    @property
+    def full_address(self) -> str:
+        return f"{self.address}\u3000{self.address_detail}" if self.address_detail else self.address
+
+
+class Movement(models.Model):
+    """異動: one change of address or status, appended; the register's address history."""
+
+    resident = models.ForeignKey(Resident, on_delete=models.PROTECT, related_name="movements")
+    moved_on = models.DateField("異動日")
+    notified_on = models.DateField("届出日", null=True, blank=True)
+    reason = models.CharField("異動事由", max_length=8, choices=Reason.choices)
+    previous_address = models.CharField("前住所", max_length=200, blank=True)
+    new_address = models.CharField("新住所", max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = "異動"
+        ordering = ["moved_on", "id"]
+
+
+class RegisterLink(models.Model):
+    """A resident account known to be this register record, proven by the card's 基本4情報.
+
+    Only a link makes the online forms pre-fill from the register; nothing is ever guessed."""
+
+    municipality = models.ForeignKey(Municipality, on_delete=models.PROTECT, related_name="+")
+    account = models.OneToOneField(ResidentAccount, on_delete=models.CASCADE,
+                                   related_name="register_link")
+    resident = models.ForeignKey(Resident, on_delete=models.PROTECT, related_name="links")
+    linked_at = models.DateTimeField(auto_now=True)
+    linked_by = models.CharField(max_length=32, help_text="how it was proven (signing_certificate)")
