@@ -40,6 +40,7 @@ INSTALLED_APPS = [
     "madoguchi.register",
     "madoguchi.applications",
     "madoguchi.casework",
+    "madoguchi.counter",
     "madoguchi.navigator",
     "madoguchi.queueing",
 ]

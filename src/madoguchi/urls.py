@@ -9,6 +9,7 @@ urlpatterns = [
     path("api/", api.urls),
     path("admin/", admin.site.urls),
     path("staff/register/", include("madoguchi.register.urls")),
+    path("staff/counter/", include("madoguchi.counter.urls")),
     path("staff/", include("madoguchi.casework.urls")),
     path("navi/", include("madoguchi.navigator.urls")),
     path("queue/", include("madoguchi.queueing.urls")),

@@ -20,6 +20,8 @@ from madoguchi.applications.models import (
 from madoguchi.core import crypto
 from madoguchi.core.actors import Actor
 from madoguchi.core.management.commands.rotate_keys import ENCRYPTED_COLUMNS
+from madoguchi.counter import bundle as counter_bundle
+from madoguchi.counter.models import CounterVisit, Signature, VisitForm
 from madoguchi.identity import cardauth
 from madoguchi.identity.models import CardChallenge
 from madoguchi.queueing import reservations
@@ -68,6 +70,11 @@ def stored(resident_client, resident):
     queueing.ask_for_notice(ticket, "hanako@example.jp", 1)  # two ahead: not told yet, kept
     slot = reservations.open_slots(purpose)[0]
     reservations.book(slot, purpose, "crypto-test", email="hanako@example.jp")
+    visit = CounterVisit.objects.create(municipality=resident.municipality,
+                                        clerk=apps.get_model("auth", "User").objects.get(username="shimin-tanto"))
+    VisitForm.objects.create(visit=visit, procedure_code="moving-in", form_version=1,
+                             answers=crypto.encrypt_json({"new_address": "デモ市中央町1番2号"}))
+    Signature.objects.create(visit=visit, image=crypto.encrypt_bytes(png_bytes()))
     return submission
 
 
@@ -88,6 +95,8 @@ def _plain():
         "queue_contacts": [crypto.decrypt_bytes(t.contact)
                            for t in Ticket.objects.exclude(contact=None).order_by("pk")]
         + [crypto.decrypt_bytes(r.contact) for r in Reservation.objects.order_by("pk")],
+        "counter_forms": [counter_bundle.answers_of(f) for f in VisitForm.objects.order_by("pk")],
+        "counter_signatures": [crypto.decrypt_bytes(s.image) for s in Signature.objects.order_by("pk")],
     }
 
 

@@ -26,6 +26,8 @@ ENCRYPTED_COLUMNS = [
     ("queueing", "Reservation", "contact"),
     ("queueing", "Ticket", "contact"),
     ("register", "Resident", "my_number"),
+    ("counter", "VisitForm", "answers"),
+    ("counter", "Signature", "image"),
 ]
 
 

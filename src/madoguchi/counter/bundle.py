@@ -1,0 +1,219 @@
+"""The visit's bundle: one pre-filled form per procedure the navigator's answers call for.
+
+Only procedures done by the city with a form come in: those at the counter and those online
+(the clerk files them on the visitor's behalf). Procedures elsewhere or on マイナポータル are
+left to the navigator's list. File fields are not blanks here: the papers are shown at the
+counter and the clerk checks them there.
+"""
+
+from dataclasses import dataclass
+
+from django.db import transaction
+from django.utils import timezone
+
+from madoguchi.applications import engine
+from madoguchi.applications.fieldvalues import FieldError, clean_scalar
+from madoguchi.catalog.schema import Channel, FieldType, FormDefinition, FormField, Procedure
+from madoguchi.catalog.selectors import get_procedure
+from madoguchi.core import audit
+from madoguchi.core.actors import Actor
+from madoguchi.core.crypto import decrypt_json, encrypt_json
+from madoguchi.counter import prefill
+from madoguchi.counter.models import CounterVisit, Source, VisitForm, VisitStatus
+from madoguchi.navigator import services as navigator
+from madoguchi.register.selectors import household_members
+
+BUNDLED_CHANNELS = (Channel.COUNTER, Channel.ONLINE)
+# Events whose forms are about the represented resident but made by the visitor in their own
+# name (おくやみ: the family member notifies the death), not by a 代理人 for an absent applicant.
+SIGNED_BY_VISITOR = ("death",)
+
+
+class BundleRefused(Exception):
+    """The bundle cannot be built or changed; the message is plain Japanese for the clerk."""
+
+
+@dataclass
+class Entry:
+    """One form of the bundle as the pages show it."""
+
+    form: VisitForm
+    procedure: Procedure
+    answers: dict
+    blanks: dict[str, str]  # field path → what is missing
+
+
+def answers_of(visit_form: VisitForm) -> dict:
+    return decrypt_json(visit_form.answers) if visit_form.answers else {}
+
+
+def bundled(procedure: Procedure | None) -> bool:
+    return procedure is not None and procedure.channel in BUNDLED_CHANNELS and bool(procedure.forms)
+
+
+def field_at(form: FormDefinition, path: str) -> FormField | None:
+    """The field a path names: `field_id`, or `group-<n>-sub` inside a group."""
+    for step in form.steps:
+        for field in step.fields:
+            if field.id == path:
+                return field
+            if field.type == FieldType.GROUP and path.startswith(f"{field.id}-"):
+                index, _, sub_id = path[len(field.id) + 1:].partition("-")
+                if index.isdigit():
+                    return next((s for s in field.fields if s.id == sub_id), None)
+    return None
+
+
+def blanks(form: FormDefinition, answers: dict) -> dict[str, str]:
+    """Required fields still empty (path → message), without the papers shown at the counter."""
+    missing: dict[str, str] = {}
+    for step in form.steps:
+        for path, message in engine.required_errors(step, answers).items():
+            field = field_at(form, path)
+            if field is None or field.type != FieldType.FILE:
+                missing[path] = message
+    return missing
+
+
+PAPERS_AT_COUNTER = "窓口で書類を確認します"
+
+
+def for_display(form: FormDefinition, answers: dict) -> dict:
+    """The answers as the review pages and PDFs show them: a file field, empty by design at
+    the counter, reads as the papers the clerk checks rather than as a blank."""
+    shown = {**answers}
+    papers = {"filename": PAPERS_AT_COUNTER}
+    for step in form.steps:
+        for field in step.fields:
+            if field.type == FieldType.FILE:
+                shown.setdefault(field.id, papers)
+            elif field.type == FieldType.GROUP:
+                files = [sub.id for sub in field.fields if sub.type == FieldType.FILE]
+                shown[field.id] = [{**dict.fromkeys(files, papers), **item}
+                                   for item in answers.get(field.id) or []]
+    return shown
+
+
+def _household(visit: CounterVisit, actor: Actor) -> prefill.Household | None:
+    subject = visit.subject
+    if subject is None:
+        return None
+    members = household_members(visit.municipality, actor, visit.ref, subject)
+    applicant = visit.visitor if visit.event in SIGNED_BY_VISITOR and visit.represented else None
+    return prefill.Household(subject=subject, members=members, on=timezone.localdate(), applicant=applicant)
+
+
+@transaction.atomic
+def build(visit: CounterVisit, actor: Actor) -> list[Entry]:
+    """(Re)build the visit's forms from the register and the navigator plan; a rebuild starts
+    over, so it is refused once the visitor has checked the bundle."""
+    if visit.status != VisitStatus.OPEN:
+        raise BundleRefused("来庁者が確認した後は作り直せません。")
+    if visit.plan is None:
+        raise BundleRefused("手続ナビの回答（できごと）を先に選んでください。")
+    result = navigator.result_for(visit.plan, visit.municipality)
+    visit.event, visit.answers = visit.plan.event, dict(visit.plan.answers)
+    household = _household(visit, actor)
+    typed = _typed_by_clerk(visit)
+    visit.forms.all().delete()
+    prefilled = 0
+    for position, item in enumerate(i for i in result.items if bundled(i.procedure)):
+        procedure = item.procedure
+        form = procedure.current_form
+        filled = prefill.fill(form, procedure.code, household, visit.event, visit.answers, result.day)
+        for path, value in typed.get((procedure.code, form.version), {}).items():
+            field = field_at(form, path)
+            if field is not None:
+                _put(filled.answers, path, field, value)
+                filled.sources[path] = Source.CLERK
+        VisitForm.objects.create(visit=visit, procedure_code=procedure.code, form_version=form.version,
+                                 answers=encrypt_json(filled.answers), sources=filled.sources,
+                                 position=position)
+        prefilled += sum(1 for source in filled.sources.values() if source != Source.CLERK)
+    visit.fields_prefilled = prefilled
+    visit.save(update_fields=["event", "answers", "fields_prefilled"])
+    audit.record(visit.municipality, actor, "counter_bundle", "counter_visit", visit.public_id,
+                 subject_ref=visit.subject.ref if visit.subject else "",
+                 procedures=[f.procedure_code for f in visit.forms.all()], prefilled=prefilled)
+    return entries(visit)
+
+
+def _typed_by_clerk(visit: CounterVisit) -> dict[tuple[str, int], dict]:
+    """(procedure code, form version) → path → value the clerk typed: a rebuild keeps them."""
+    typed = {}
+    for visit_form in visit.forms.all():
+        answers = answers_of(visit_form)
+        values = {path: _get(answers, path) for path, source in visit_form.sources.items()
+                  if source == Source.CLERK}
+        typed[(visit_form.procedure_code, visit_form.form_version)] = {
+            path: value for path, value in values.items() if value is not None}
+    return typed
+
+
+def _get(answers: dict, path: str):
+    if "-" not in path:
+        return answers.get(path)
+    group_id, index, sub_id = path.split("-", 2)
+    items = answers.get(group_id) or []
+    return items[int(index)].get(sub_id) if int(index) < len(items) else None
+
+
+def entries(visit: CounterVisit) -> list[Entry]:
+    found = []
+    for visit_form in visit.forms.all():
+        procedure = get_procedure(visit.municipality, visit_form.procedure_code)
+        if procedure is None:
+            continue
+        form = procedure.form(visit_form.form_version)
+        answers = answers_of(visit_form)
+        found.append(Entry(visit_form, procedure, answers, blanks(form, answers)))
+    return found
+
+
+def _put(answers: dict, path: str, field: FormField, value) -> None:
+    if "-" not in path:  # ids are [a-z0-9_]: a hyphen means a group item's field
+        answers[path] = value
+        return
+    group_id, rest = path.split("-", 1)
+    index = int(rest.split("-", 1)[0])
+    items = answers.setdefault(group_id, [])
+    while len(items) <= index:
+        items.append({})
+    items[index][field.id] = value
+
+
+@transaction.atomic
+def fill_blanks(visit_form: VisitForm, procedure: Procedure, values: dict[str, str],
+                actor: Actor) -> dict[str, str]:
+    """The clerk types what nobody knew (or corrects what the register had wrong); each value
+    is checked as the online form checks it. Returns path → error (nothing stored on error)."""
+    visit = CounterVisit.objects.select_for_update().get(pk=visit_form.visit_id)
+    if visit.status != VisitStatus.OPEN:
+        raise BundleRefused("来庁者が確認した後は変更できません。")
+    form = procedure.form(visit_form.form_version)
+    answers = answers_of(visit_form)
+    errors: dict[str, str] = {}
+    cleaned = {}
+    for path, raw in values.items():
+        if raw in (None, "", []):
+            continue
+        field = field_at(form, path)
+        if field is None or field.type in {FieldType.GROUP, FieldType.FILE}:
+            errors[path] = "この項目はここでは入力できません。"
+            continue
+        try:
+            cleaned[path] = (field, clean_scalar(field, raw))
+        except FieldError as exc:
+            errors[path] = str(exc)
+    if errors:
+        return errors
+    sources = dict(visit_form.sources)
+    for path, (field, value) in cleaned.items():
+        _put(answers, path, field, value)
+        sources[path] = Source.CLERK
+    visit_form.answers = encrypt_json(answers)
+    visit_form.sources = sources
+    visit_form.save(update_fields=["answers", "sources"])
+    visit.fields_typed_by_clerk += len(cleaned)
+    visit.save(update_fields=["fields_typed_by_clerk"])
+    return {}

@@ -1,0 +1,103 @@
+"""The counter session (書かない窓口): one visit, its pre-filled forms and the one signature.
+
+Answers and the signature image are encrypted at rest (madoguchi.core.crypto). The visit keeps
+the navigator's event and answers itself: the plan is disposed of after a month.
+"""
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+
+from madoguchi.core.models import Municipality
+from madoguchi.navigator.models import NavigatorPlan
+from madoguchi.register.models import Resident
+
+
+class Identified(models.TextChoices):
+    CARD = "card", "マイナンバーカード（券面事項入力補助）"
+    KANA = "kana", "フリガナと生年月日で検索"
+
+
+class VisitStatus(models.TextChoices):
+    OPEN = "open", "受付中"
+    CHECKED = "checked", "来庁者確認済み"
+    SIGNED = "signed", "署名済み"
+    FILED = "filed", "各課へ送付済み"
+
+
+class Source(models.TextChoices):
+    """Where a value of a visit form came from. The visitor never writes: no source for that."""
+
+    REGISTER = "register", "住民記録"
+    NAVIGATOR = "navigator", "手続ナビの回答"
+    CARD = "card", "マイナンバーカード"
+    CLERK = "clerk", "職員が入力"
+
+
+class CounterVisit(models.Model):
+    """One visitor at one counter, from the call to the filing. `visitor` is who came; with a
+    proxy (代理人) it is empty or the proxy's own record and `represented` is whom it concerns."""
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    municipality = models.ForeignKey(Municipality, on_delete=models.PROTECT, related_name="+")
+    clerk = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    visitor = models.ForeignKey(Resident, null=True, blank=True, on_delete=models.PROTECT,
+                                related_name="+")
+    identified_by = models.CharField(max_length=8, choices=Identified.choices, blank=True)
+    represented = models.ForeignKey(Resident, null=True, blank=True, on_delete=models.PROTECT,
+                                    related_name="+", help_text="with a proxy: whom the visit concerns")
+    proxy_name = models.CharField("代理人の氏名", max_length=50, blank=True)
+    proxy_relationship = models.CharField("本人との関係", max_length=30, blank=True)
+    plan = models.ForeignKey(NavigatorPlan, null=True, blank=True, on_delete=models.SET_NULL,
+                             related_name="+")
+    event = models.CharField(max_length=64, blank=True)
+    answers = models.JSONField(default=dict, blank=True, help_text="the navigator's answers, copied")
+    status = models.CharField(max_length=8, choices=VisitStatus.choices, default=VisitStatus.OPEN)
+    called_at = models.DateTimeField(auto_now_add=True)
+    signed_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    fields_prefilled = models.PositiveIntegerField(default=0)
+    fields_typed_by_clerk = models.PositiveIntegerField(default=0)
+    fields_written_by_visitor = models.PositiveIntegerField(
+        default=0, help_text="the goal is zero; counted so the KPI pages can show it")
+    duration_seconds = models.PositiveIntegerField(null=True, blank=True,
+                                                   help_text="from the call to the filing")
+
+    class Meta:
+        verbose_name = "窓口受付"
+        indexes = [models.Index(fields=["municipality", "called_at"])]
+
+    @property
+    def ref(self) -> str:
+        return f"counter-session:{self.pk}"
+
+    @property
+    def subject(self) -> Resident | None:
+        """The resident the forms are about."""
+        return self.represented or self.visitor
+
+
+class VisitForm(models.Model):
+    """One procedure's form in the visit's bundle; `sources` maps field path → Source."""
+
+    visit = models.ForeignKey(CounterVisit, on_delete=models.CASCADE, related_name="forms")
+    procedure_code = models.CharField(max_length=64)
+    form_version = models.PositiveIntegerField()
+    answers = models.BinaryField(help_text="encrypted JSON")
+    sources = models.JSONField(default=dict)
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["position", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["visit", "procedure_code"], name="one_form_per_procedure")
+        ]
+
+
+class Signature(models.Model):
+    """The visitor's one on-screen signature over the whole bundle (PNG, encrypted)."""
+
+    visit = models.OneToOneField(CounterVisit, on_delete=models.CASCADE, related_name="signature")
+    image = models.BinaryField(help_text="encrypted PNG")
+    signed_at = models.DateTimeField(auto_now_add=True)

@@ -1,0 +1,71 @@
+"""The visit's PDFs: the A4 summary the visitor signs when there is no tablet, and the
+standard form (様式) of one procedure with the data printed in, for departments on paper.
+
+Both print through engine.summary, so the 個人番号 appears masked as on every screen.
+"""
+
+from django.utils import timezone
+from reportlab.lib.units import mm
+from reportlab.platypus import Spacer
+
+from madoguchi.applications import engine
+from madoguchi.core.pdf.common import CENTER, MARGIN, RIGHT, build_pdf, para, table, wareki_date
+from madoguchi.counter.bundle import Entry, for_display
+from madoguchi.counter.models import CounterVisit
+
+WIDTH = 210 * mm - 2 * MARGIN
+LABEL_WIDTH = 62 * mm
+SIGNATURE_HEIGHT = 22 * mm
+
+
+def _rows(entry: Entry) -> list:
+    form = entry.procedure.form(entry.form.form_version)
+    story = []
+    for section in engine.summary(form, for_display(form, entry.answers)):
+        if not section["rows"]:
+            continue
+        story.append(para(section["title"], 11, spaceBefore=4, spaceAfter=2))
+        story.append(table([[para(label, 9), para(value, 9.5)] for label, value in section["rows"]],
+                           [LABEL_WIDTH, WIDTH - LABEL_WIDTH]))
+    return story
+
+
+def _signature_box(caption: str) -> list:
+    room = [para("", 10), Spacer(0, SIGNATURE_HEIGHT)]  # room to sign by hand
+    return [Spacer(0, 6 * mm), table([[para(caption, 10), room]], [LABEL_WIDTH, WIDTH - LABEL_WIDTH])]
+
+
+def render_summary(visit: CounterVisit, entries: list[Entry]) -> bytes:
+    """Every form of the visit on A4 with one signature box at the end."""
+    city = visit.municipality.name
+    today = wareki_date(timezone.localdate())
+    story = [para(city, 12, **CENTER),
+             para("申請内容の確認票（署名用）", 18, **CENTER, spaceBefore=4, spaceAfter=4),
+             para(f"{today}　窓口受付", 10, **RIGHT),
+             para("以下の内容で届出・申請します。内容に誤りがないことを確認し、署名してください。", 10.5,
+                  spaceBefore=4, spaceAfter=4)]
+    for entry in entries:
+        story.append(para(entry.procedure.title, 14, spaceBefore=8, spaceAfter=2))
+        story += _rows(entry)
+    story += _signature_box("署名（届出人・申請者）")
+    if visit.proxy_name:
+        story.append(para(f"代理人: {visit.proxy_name}（本人との関係: {visit.proxy_relationship}）", 10,
+                          spaceBefore=4))
+    return build_pdf(story, title="申請内容の確認票", author=city, subject="窓口受付",
+                     footer=f"{city} 窓口受付 確認票")
+
+
+def render_standard_form(visit: CounterVisit, entry: Entry) -> bytes:
+    """One procedure's 様式 with the data printed in, for the department that keeps paper."""
+    city = visit.municipality.name
+    procedure = entry.procedure
+    story = [para(f"{city}長　様", 11),
+             para(procedure.title, 18, **CENTER, spaceBefore=4, spaceAfter=2)]
+    if procedure.legal_basis:
+        story.append(para(f"（{procedure.legal_basis}）", 9, **CENTER, spaceAfter=4))
+    story.append(para(f"届出日・申請日　{wareki_date(timezone.localdate())}", 10, **RIGHT, spaceAfter=4))
+    story += _rows(entry)
+    story += _signature_box("署名（窓口で確認票に署名済み）")
+    return build_pdf(story, title=procedure.title, author=city, subject=procedure.code,
+                     footer=f"{city} {procedure.title}")
+

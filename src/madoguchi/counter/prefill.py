@@ -1,0 +1,215 @@
+"""What the register and the navigator already know, field by field, for a visit's forms.
+
+For a top-level field, the first of these that knows a value wins:
+1. its id, when the shipped forms use that id for a household fact (BY_FIELD_ID, e.g. the
+   世帯主's name in `household_head_name`, even where the field's prefill says applicant);
+2. its applicant `prefill` (register.prefill.FROM_REGISTER), from whoever signs: the subject,
+   or in an おくやみ visit the family member who came (Household.applicant);
+3. the navigator: the event's day for the date fields that ask it (EVENT_DAY_FIELDS) and the
+   choices an event settles (event_choices, e.g. 転入 → 加入の理由 = 転入).
+A group with a well-known id gets one item per person (PEOPLE_OF_GROUP); its sub-fields are
+filled by id from the person's record (BY_MEMBER_FIELD). Every value goes through the form
+engine's cleaning, so a value the field would refuse is left blank for the clerk instead.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+
+from madoguchi.applications.fieldvalues import FieldError, clean_scalar
+from madoguchi.catalog.schema import FieldType, FormDefinition, FormField
+from madoguchi.core.crypto import decrypt_bytes
+from madoguchi.counter.models import Source
+from madoguchi.register.codes import HEAD, SPOUSES, Gender
+from madoguchi.register.models import Resident
+from madoguchi.register.prefill import ADULT_AGE, FROM_REGISTER
+
+
+@dataclass(frozen=True)
+class Household:
+    """The subject of the visit and the members of their household, as the register has them."""
+
+    subject: Resident
+    members: list[Resident]
+    on: date
+    applicant: Resident | None = None  # who signs, when not the subject (おくやみ: the family member)
+
+    @property
+    def signer(self) -> Resident:
+        return self.applicant or self.subject
+
+    @property
+    def head(self) -> Resident:
+        return next((m for m in self.members if m.relationship == HEAD), self.subject)
+
+    @property
+    def spouse(self) -> Resident | None:
+        head = self.head
+        if self.subject.pk != head.pk:
+            return head if self.subject.relationship in SPOUSES else None
+        return next((m for m in self.members if m.relationship in SPOUSES), None)
+
+    @property
+    def children(self) -> list[Resident]:
+        return [m for m in self.members
+                if m.relationship == "子" and _age(m.birth_date, self.on) < ADULT_AGE]
+
+
+def _age(born: date, on: date) -> int:
+    return on.year - born.year - ((on.month, on.day) < (born.month, born.day))
+
+
+def my_number_of(resident: Resident | None) -> str:
+    return decrypt_bytes(resident.my_number).decode() if resident and resident.my_number else ""
+
+
+def _spouse(attr: str) -> Callable[[Household], str]:
+    return lambda h: getattr(h.spouse, attr) if h.spouse else ""
+
+
+SEX = {Gender.MALE: "male", Gender.FEMALE: "female"}
+
+BY_FIELD_ID: dict[str, Callable[[Household], str]] = {
+    # 転入届 (moving-in)
+    "new_address": lambda h: h.subject.full_address,
+    "new_postal_code": lambda h: h.subject.postal_code,
+    "previous_address": lambda h: h.subject.previous_address,
+    "household_head_name": lambda h: h.head.name,
+    "household_head_kana": lambda h: h.head.kana,
+    # 国民健康保険加入 (nhi-enrollment): the form asks for the 世帯主
+    "head_name": lambda h: h.head.name,
+    "head_kana": lambda h: h.head.kana,
+    "head_birth_date": lambda h: h.head.birth_date.isoformat(),
+    "head_my_number": lambda h: my_number_of(h.head),
+    # 児童手当 (child-allowance-claim)
+    "claimant_my_number": lambda h: my_number_of(h.subject),
+    "has_spouse": lambda h: "yes" if h.spouse else "no",
+    "spouse_name": _spouse("name"),
+    "spouse_kana": _spouse("kana"),
+    # 犬の登録事項変更 (dog-registration-change)
+    "old_address": lambda h: h.subject.previous_address,
+    # 死亡届 (death-registration): the subject is the deceased, the applicant the notifier
+    "deceased_name": lambda h: h.subject.name,
+    "deceased_kana": lambda h: h.subject.kana,
+    "deceased_sex": lambda h: SEX.get(h.subject.gender, ""),
+    "deceased_birth_date": lambda h: h.subject.birth_date.isoformat(),
+    "deceased_postal_code": lambda h: h.subject.postal_code,
+    "deceased_address": lambda h: h.subject.full_address,
+    "deceased_household_head": lambda h: h.head.name,
+}
+
+# 続柄 on the register → the option values the forms use for a relationship.
+RELATIONSHIP_OPTIONS = {HEAD: "head", "妻": "spouse", "夫": "spouse", "妻（未届）": "spouse",
+                        "夫（未届）": "spouse", "子": "child", "父": "parent", "母": "parent",
+                        "孫": "grandchild"}
+
+
+def _relationship(field: FormField, person: Resident) -> str:
+    if not field.options:
+        return person.relationship  # a text field: the 続柄 as written on the 住民票
+    allowed = {o.value for o in field.options}
+    value = RELATIONSHIP_OPTIONS.get(person.relationship, "other")
+    return value if value in allowed else ("other" if "other" in allowed else "")
+
+
+BY_MEMBER_FIELD: dict[str, Callable[[FormField, Resident], str]] = {
+    "name": lambda f, p: p.name,
+    "kana": lambda f, p: p.kana,
+    "birth_date": lambda f, p: p.birth_date.isoformat(),
+    "sex": lambda f, p: SEX.get(p.gender, ""),
+    "relationship": _relationship,
+    "my_number": lambda f, p: my_number_of(p),
+    "living": lambda f, p: "together",  # the household's members live at its address
+}
+
+PEOPLE_OF_GROUP: dict[str, Callable[[Household], list[Resident]]] = {
+    "movers": lambda h: h.members,  # 転入届: the family that moved in together
+    "members": lambda h: h.members,  # 国保加入: everyone who joins
+    "children": lambda h: h.children,  # 児童手当, 子ども医療費助成: the children under 18
+}
+
+EVENT_DAY_FIELDS = ("moved_date", "start_date", "reason_date", "change_date", "death_date")
+
+
+def event_choices(event: str, answers: dict) -> dict[str, dict[str, str]]:
+    """procedure code → {field id: option value} that the event's answers settle."""
+    if event != "moving":
+        return {}
+    if answers.get("kind") == "from_other_city":
+        return {"moving-in": {"previous_place": "domestic"},
+                "nhi-enrollment": {"reason": "moved_in"},
+                "child-medical-subsidy": {"reason": "moved_in"},
+                "dog-registration-change": {"change_kind": "moved_in"}}
+    if answers.get("kind") == "from_abroad":
+        return {"moving-in": {"previous_place": "abroad"},
+                "nhi-enrollment": {"reason": "from_abroad"}}
+    return {}
+
+
+def _clean(field: FormField, value):
+    if value in (None, ""):
+        return None
+    try:
+        return clean_scalar(field, value)
+    except FieldError:
+        return None
+
+
+@dataclass
+class Filled:
+    answers: dict
+    sources: dict[str, str]  # field path → Source; one entry per value, group sub-fields too
+
+
+def fill(form: FormDefinition, procedure_code: str, household: Household | None,
+         event: str = "", answers: dict | None = None, day: date | None = None) -> Filled:
+    """The answers and their sources for one form; fields nobody knows stay out."""
+    answers = answers or {}
+    choices = event_choices(event, answers).get(procedure_code, {})
+    filled = Filled({}, {})
+    for step in form.steps:
+        for field in step.fields:
+            if field.type == FieldType.GROUP:
+                if household is not None and field.id in PEOPLE_OF_GROUP:
+                    _fill_group(filled, field, _people(field.id, household, event, answers))
+                continue
+            value, source = _top_level(field, household, choices, day)
+            value = _clean(field, value)
+            if value is not None:
+                filled.answers[field.id] = value
+                filled.sources[field.id] = source
+    return filled
+
+
+def _people(group_id: str, household: Household, event: str, answers: dict) -> list[Resident]:
+    if group_id == "movers" and event == "moving" and answers.get("household") == "alone":
+        return [household.subject]  # moved in alone: the rest of the household was here before
+    return PEOPLE_OF_GROUP[group_id](household)
+
+
+def _top_level(field: FormField, household: Household | None, choices: dict, day: date | None):
+    if household is not None:
+        if field.id in BY_FIELD_ID:
+            return BY_FIELD_ID[field.id](household), Source.REGISTER
+        if field.prefill in FROM_REGISTER:
+            return FROM_REGISTER[field.prefill](household.signer), Source.REGISTER
+    if field.id in choices:
+        return choices[field.id], Source.NAVIGATOR
+    if field.id in EVENT_DAY_FIELDS and day is not None:
+        return day.isoformat(), Source.NAVIGATOR
+    return None, ""
+
+
+def _fill_group(filled: Filled, group: FormField, people: list[Resident]) -> None:
+    items = []
+    for index, person in enumerate(people[: group.max_items]):
+        item = {}
+        for sub in group.fields:
+            if sub.id in BY_MEMBER_FIELD:
+                value = _clean(sub, BY_MEMBER_FIELD[sub.id](sub, person))
+                if value is not None:
+                    item[sub.id] = value
+                    filled.sources[f"{group.id}-{index}-{sub.id}"] = Source.REGISTER
+        items.append(item)
+    if items:
+        filled.answers[group.id] = items

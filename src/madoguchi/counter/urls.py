@@ -1,0 +1,15 @@
+from django.urls import path
+
+from madoguchi.counter import views
+
+app_name = "counter"
+urlpatterns = [
+    path("", views.start, name="start"),
+    path("<uuid:visit_id>/", views.visit_page, name="visit"),
+    path("<uuid:visit_id>/search/", views.search, name="search"),
+    path("<uuid:visit_id>/tablet/", views.tablet, name="tablet"),
+    path("<uuid:visit_id>/sign/", views.sign, name="sign"),
+    path("<uuid:visit_id>/summary.pdf", views.summary_pdf, name="summary_pdf"),
+    path("<uuid:visit_id>/forms/<int:form_id>.pdf", views.form_pdf, name="form_pdf"),
+    path("<uuid:visit_id>/<slug:name>/", views.action, name="action"),
+]

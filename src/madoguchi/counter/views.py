@@ -1,0 +1,268 @@
+"""Counter pages: the clerk's screen for one visit and the visitor's tablet page.
+
+Thin: parse, call services, render. Personal data (kana, birth date, card face) only ever
+travels in POST bodies, never in URLs. A visit is shown only to the clerk who started it.
+"""
+
+import base64
+from functools import wraps
+
+from django.contrib import messages
+from django.http import Http404, HttpResponse, HttpResponseForbidden
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_POST
+
+from madoguchi.applications import engine
+from madoguchi.catalog.schema import FieldType
+from madoguchi.core.models import Role
+from madoguchi.core.roles import departments_of, staff_required
+from madoguchi.counter import bundle, pdf, services
+from madoguchi.counter.models import CounterVisit, VisitStatus
+from madoguchi.identity.card.pkcs11 import CardFace
+from madoguchi.navigator import services as navigator
+from madoguchi.navigator.loader import events
+from madoguchi.navigator.rules import QuestionType
+from madoguchi.register.selectors import LookupRefused
+
+DATA_URL = "data:image/png;base64,"
+
+
+def clerk_required(view):
+    """Staff of this city with the clerk (担当者) role in at least one department."""
+
+    @staff_required
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        if not departments_of(request.user, request.municipality, Role.CLERK).exists():
+            return HttpResponseForbidden("窓口の受付は担当者の権限が必要です。")
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+def _visit(request, visit_id) -> CounterVisit:
+    visit = CounterVisit.objects.select_related("visitor", "represented", "plan").filter(
+        municipality=request.municipality, public_id=visit_id, clerk=request.user).first()
+    if visit is None:
+        raise Http404
+    return visit
+
+
+@clerk_required
+def start(request):
+    if request.method == "POST":
+        visit = services.start_visit(request.municipality, request.user, request.actor)
+        return redirect("counter:visit", visit.public_id)
+    visits = CounterVisit.objects.filter(municipality=request.municipality, clerk=request.user).exclude(
+        status=VisitStatus.FILED).order_by("-called_at")[:20]
+    return render(request, "counter/start.html", {"visits": visits})
+
+
+def _question_context(visit):
+    if visit.plan is None or visit.status != VisitStatus.OPEN:
+        return None
+    question = navigator.next_question(visit.plan)
+    if question is None:
+        return None
+    kind = {QuestionType.MULTI: "checkbox", QuestionType.DATE: "date"}.get(question.type, "radio")
+    options = ([(v, "はい" if v == "yes" else "いいえ") for v in question.values()]
+               if question.type == QuestionType.YESNO
+               else [(o.value, o.label.get("ja")) for o in question.options])
+    return {"q": question, "kind": kind, "options": options}
+
+
+def _rows(entry: bundle.Entry):
+    """Headings and (label, shown value) rows of one form, as the online 確認画面 shows them."""
+    form = entry.procedure.form(entry.form.form_version)
+    rows = []
+    for section in engine.summary(form, bundle.for_display(form, entry.answers)):
+        rows.append({"heading": section["title"]})
+        for label, value in section["rows"]:
+            rows.append({"label": label, "value": value})
+    return rows
+
+
+def _render_visit(request, visit, found=None):
+    entries = bundle.entries(visit)
+    return render(request, "counter/visit.html", {
+        "visit": visit, "found": found, "events": sorted(events().values(), key=lambda e: e.order),
+        "question": _question_context(visit), "entries": [
+            {"e": e, "rows": _rows(e), "blank_fields": _blank_fields(e)} for e in entries],
+        "blank_total": sum(len(e.blanks) for e in entries),
+    })
+
+
+def _blank_fields(entry: bundle.Entry):
+    form = entry.procedure.form(entry.form.form_version)
+    return [{"path": path, "message": message, "field": bundle.field_at(form, path)}
+            for path, message in entry.blanks.items()]
+
+
+@clerk_required
+def visit_page(request, visit_id):
+    return _render_visit(request, _visit(request, visit_id))
+
+
+def _card(request, visit):
+    p = request.POST
+    face = CardFace(name=p.get("name", ""), address=p.get("address", ""),
+                    birth_date=p.get("birth_date", ""), gender=p.get("gender", ""),
+                    my_number=p.get("my_number", ""))
+    services.identify_by_card(visit, request.actor, face)
+    messages.success(request, "カードで本人を確認しました。")
+
+
+def _choose(request, visit):
+    try:
+        resident_id = int(request.POST.get("resident", ""))
+    except ValueError:
+        raise services.VisitRefused("住民を選んでください。") from None
+    services.choose(visit, request.actor, resident_id, represented=request.POST.get("represented") == "1")
+
+
+def _proxy(request, visit):
+    services.set_proxy(visit, request.POST.get("proxy_name", ""), request.POST.get("proxy_relationship", ""))
+
+
+def _event(request, visit):
+    services.start_event(visit, request.POST.get("event", ""))
+
+
+def _qr(request, visit):
+    services.load_plan(visit, request.POST.get("token", ""))
+
+
+def _answer(request, visit):
+    if visit.plan is None:
+        raise services.VisitRefused("できごとを先に選んでください。")
+    errors = navigator.answer(visit.plan, request.POST.get("question", ""), request.POST.getlist("value"))
+    for error in errors:
+        messages.error(request, error)
+
+
+def _build(request, visit):
+    bundle.build(visit, request.actor)
+
+
+def _fill(request, visit):
+    entry = next((e for e in bundle.entries(visit) if str(e.form.pk) == request.POST.get("form")), None)
+    if entry is None:
+        raise services.VisitRefused("書類が見つかりません。")
+    form = entry.procedure.form(entry.form.form_version)
+    values = {}
+    for path in entry.blanks:
+        field = bundle.field_at(form, path)
+        several = field is not None and field.type == FieldType.CHECKBOX and field.options
+        values[path] = request.POST.getlist(path) if several else request.POST.get(path, "")
+    for path, error in bundle.fill_blanks(entry.form, entry.procedure, values, request.actor).items():
+        field = bundle.field_at(form, path)
+        messages.error(request, f"{field.label if field else path}：{error}")
+
+
+def _confirm(request, visit):
+    services.confirm(visit, request.actor)
+
+
+def _paper(request, visit):
+    services.signed_on_paper(visit, request.actor)
+
+
+ACTIONS = {"card": _card, "choose": _choose, "proxy": _proxy, "event": _event, "qr": _qr,
+           "answer": _answer, "build": _build, "fill": _fill, "confirm": _confirm, "paper": _paper}
+
+
+@clerk_required
+@require_POST
+def search(request, visit_id):
+    """Kana and birth date in the POST body; the candidates are shown, not remembered."""
+    visit = _visit(request, visit_id)
+    try:
+        found = services.search_by_kana(visit, request.actor, request.POST.get("kana", ""),
+                                        request.POST.get("birth_date", "") or None)
+    except LookupRefused as exc:
+        messages.error(request, str(exc))
+        found = None
+    return _render_visit(request, visit, found=found)
+
+
+@clerk_required
+@require_POST
+def action(request, visit_id, name):
+    visit = _visit(request, visit_id)
+    handler = ACTIONS.get(name)
+    if handler is None:
+        raise Http404
+    try:
+        handler(request, visit)
+    except (services.VisitRefused, bundle.BundleRefused) as exc:
+        messages.error(request, str(exc))
+    visit.refresh_from_db()
+    checked = name == "confirm" and visit.status == VisitStatus.CHECKED
+    return redirect("counter:tablet" if checked else "counter:visit", visit.public_id)
+
+
+@clerk_required
+def tablet(request, visit_id):
+    """The visitor's page: large text, やさしい日本語 on request, one signature."""
+    visit = _visit(request, visit_id)
+    easy = request.GET.get("lang") == "easy"
+    entries = [{"e": e, "title": e.procedure.title_easy if easy and e.procedure.title_easy
+                else e.procedure.title, "rows": _rows(e)} for e in bundle.entries(visit)]
+    return render(request, "counter/tablet.html", {"visit": visit, "entries": entries, "easy": easy})
+
+
+def _signature_png(request) -> bytes:
+    """The canvas's PNG as a data URL (signature.js) or as an uploaded file."""
+    data_url = request.POST.get("signature", "")
+    if data_url.startswith(DATA_URL):
+        try:
+            return base64.b64decode(data_url[len(DATA_URL):], validate=True)
+        except ValueError:
+            return b""
+    upload = request.FILES.get("signature")
+    return upload.read(services.MAX_SIGNATURE_BYTES + 1) if upload else b""
+
+
+@clerk_required
+@require_POST
+def sign(request, visit_id):
+    """Without JavaScript there is no canvas: the visitor signs the printed summary instead."""
+    visit = _visit(request, visit_id)
+    try:
+        image = _signature_png(request)
+        if not image:
+            raise services.VisitRefused("署名を受け取れませんでした。もう一度署名してください。")
+        services.sign(visit, request.actor, image)
+        messages.success(request, "署名を受け付けました。")
+    except services.VisitRefused as exc:
+        messages.error(request, str(exc))
+    easy = "?lang=easy" if request.POST.get("lang") == "easy" else ""
+    return redirect(reverse("counter:tablet", args=[visit.public_id]) + easy)
+
+
+def _pdf(data: bytes, filename: str) -> HttpResponse:
+    response = HttpResponse(data, content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="{filename}"'
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@clerk_required
+def summary_pdf(request, visit_id):
+    """The A4 summary to print and sign where there is no tablet (or no JavaScript)."""
+    visit = _visit(request, visit_id)
+    entries = bundle.entries(visit)
+    if not entries:
+        raise Http404
+    return _pdf(pdf.render_summary(visit, entries), "summary.pdf")
+
+
+@clerk_required
+def form_pdf(request, visit_id, form_id):
+    """One procedure's 様式 with the data printed in."""
+    visit = _visit(request, visit_id)
+    entry = next((e for e in bundle.entries(visit) if e.form.pk == form_id), None)
+    if entry is None:
+        raise Http404
+    return _pdf(pdf.render_standard_form(visit, entry), f"{entry.procedure.code}.pdf")

@@ -1,0 +1,237 @@
+"""The no-writing counter in a real browser: a family of four with a dog moves in; the clerk
+reads the card, goes through the questions, fills only the blanks; the visitor reads the
+forms on the tablet and signs once, typing nothing."""
+
+from datetime import date
+
+import pytest
+from django.utils import timezone
+from playwright.sync_api import expect
+
+from madoguchi.core.crypto import decrypt_bytes, encrypt_bytes
+from madoguchi.counter import bundle
+from madoguchi.counter.models import CounterVisit, VisitStatus
+from madoguchi.identity.card.mynumber import generate as new_my_number
+from madoguchi.register.keys import kana_keys, my_number_hash
+from madoguchi.register.models import Household, Resident
+
+from .helpers import check_a11y, log_in_staff
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+ADDRESS = "デモ市中央町5番6号"
+ANSWERS = {"kind": "from_other_city", "household": "family", "card": "yes", "online_moving_out": "no",
+           "insurance": "nhi", "pension": "none", "children": ["age_0_2", "elementary"], "dog": "yes",
+           "car": "none"}
+SAMPLES = {"phone": "099-224-1111", "date": "2020-04-01", "kana": "ヤマダ　タロウ", "name": "山田 太郎",
+           "address": ADDRESS, "text": "デモ", "postal_code": "8920816"}
+
+
+def _years_ago(years: int) -> date:
+    today = timezone.localdate()
+    return today.replace(year=today.year - years, day=min(today.day, 28))
+
+
+def _family(city) -> Resident:
+    household = Household.objects.create(municipality=city, number="700001")
+    people = [("世帯主", "山田\u3000太郎", "ヤマダ　タロウ", 41, "1"), ("妻", "山田\u3000花子", "ヤマダ　ハナコ", 39, "2"),
+              ("子", "山田\u3000一郎", "ヤマダ　イチロウ", 7, "1"), ("子", "山田\u3000桜", "ヤマダ　サクラ", 1, "2")]
+    stored = []
+    for n, (relationship, name, kana, age, gender) in enumerate(people, start=1):
+        whole, surname, given = kana_keys(kana)
+        number = new_my_number()
+        stored.append(Resident.objects.create(
+            municipality=city, code=f"7000000000{n}", household=household, relationship=relationship,
+            name=name, kana=kana, birth_date=_years_ago(age), gender=gender, address=ADDRESS,
+            postal_code="8920816", settled_on=timezone.localdate(), became_resident_on=timezone.localdate(),
+            latest_reason="転入", previous_address="熊本県熊本市中央区手取本町1番1号",
+            my_number=encrypt_bytes(number.encode()), my_number_hash=my_number_hash(number),
+            kana_key=whole, surname_key=surname, given_key=given))
+    household.head = stored[0]
+    household.save()
+    return stored[0]
+
+
+def _answer_questions(page) -> None:
+    for _ in range(30):
+        answer = page.get_by_role("button", name="回答する")
+        if not answer.count():
+            return
+        question = page.locator("input[name=question]").input_value()
+        if page.locator("#answer-date").count():
+            page.locator("#answer-date").fill(timezone.localdate().isoformat())
+        else:
+            values = ANSWERS.get(question, "no")
+            for value in values if isinstance(values, list) else [values]:
+                page.locator(f"input[name=value][value={value}]").check()
+        answer.click()
+    pytest.fail("the questions did not end")
+
+
+def _fill_blanks(page, visit: CounterVisit) -> None:
+    """The clerk asks the visitor and types what the register and the answers did not know."""
+    for _ in range(15):
+        forms = page.locator("form.blanks")
+        if not forms.count():
+            return
+        form = forms.first
+        form_id = int(form.locator("input[name=form]").input_value())
+        entry = next(e for e in bundle.entries(visit) if e.form.pk == form_id)
+        fields = entry.procedure.form(entry.form.form_version)
+        for path in entry.blanks:
+            field = bundle.field_at(fields, path)
+            control = form.locator(f'[name="{path}"]')
+            if field.options:
+                control.select_option(field.options[0].value)
+            elif field.type == "checkbox":
+                control.check()
+            elif field.type == "my_number":
+                control.fill(new_my_number())
+            else:
+                control.fill("1234567" if field.id == "account_number" else SAMPLES[field.type])
+        form.get_by_role("button", name="入力を保存する").click()
+        expect(page.get_by_role("heading", name="窓口受付", exact=True)).to_be_visible()
+    pytest.fail("blanks remained after fifteen rounds")
+
+
+def test_a_family_moves_in_and_the_visitor_types_nothing(new_context, city):
+    head = _family(city)
+    page = new_context().new_page()
+    log_in_staff(page, "shimin-tanto")
+    page.goto("/staff/counter/")
+    check_a11y(page)
+    page.get_by_role("button", name="次の方の受付を始める").click()
+    expect(page.get_by_role("heading", name="窓口受付", exact=True)).to_be_visible()
+    check_a11y(page)
+    visit = CounterVisit.objects.get()
+
+    # What the card client on the counter PC read from the card (券面事項入力補助).
+    page.locator("#card-name").fill("山田 太郎")
+    page.locator("#card-address").fill(ADDRESS)
+    page.locator("#card-birth").fill(head.birth_date.isoformat())
+    page.locator("#card-gender").fill("1")
+    page.locator("#card-number").fill(decrypt_bytes(head.my_number).decode())
+    page.get_by_role("button", name="カードで確認する").click()
+    expect(page.get_by_text("来庁者: 山田\u3000太郎")).to_be_visible()
+
+    page.get_by_label("できごと", exact=True).select_option("moving")
+    page.get_by_role("button", name="質問を始める").click()
+    _answer_questions(page)
+    page.get_by_role("button", name="書類をつくる（記入済みで用意）").click()
+    for title in ("転入届", "国民健康保険", "児童手当", "子ども医療費", "犬"):
+        expect(page.get_by_role("heading", name=title).first).to_be_visible()
+    check_a11y(page)
+    _fill_blanks(page, visit)
+
+    page.get_by_role("button", name="来庁者の確認へ進む").click()
+    expect(page.get_by_role("heading", name="申請内容のご確認")).to_be_visible()
+    check_a11y(page)
+    # Nothing for the visitor to write: no field but the signature pad.
+    expect(page.locator("main input:not([type=hidden]), main textarea, main select")).to_have_count(0)
+    page.get_by_role("link", name="やさしい日本語").click()
+    expect(page.get_by_role("heading", name="ないようを みて ください")).to_be_visible()
+
+    pad = page.locator("canvas.signature-pad")
+    pad.scroll_into_view_if_needed()
+    box = pad.bounding_box()
+    page.mouse.move(box["x"] + 40, box["y"] + 60)
+    page.mouse.down()
+    for step in range(1, 12):
+        page.mouse.move(box["x"] + 40 + step * 30, box["y"] + 60 + (step % 3) * 20)
+    page.mouse.up()
+    page.get_by_role("button", name="これで おわり").click()
+    expect(page.get_by_text("ありがとう ございました。")).to_be_visible()
+    check_a11y(page)
+
+    visit.refresh_from_db()
+    assert visit.status == VisitStatus.SIGNED
+    assert decrypt_bytes(visit.signature.image).startswith(b"\x89PNG")
+    assert visit.fields_written_by_visitor == 0
+    assert visit.fields_prefilled > visit.fields_typed_by_clerk > 0
+    assert {f.procedure_code for f in visit.forms.all()} >= {
+        "moving-in", "nhi-enrollment", "child-allowance-claim", "child-medical-subsidy",
+        "dog-registration-change"}
+
+
+def _checked_visit(city, head) -> CounterVisit:
+    """A visit the clerk has prepared up to the visitor's check, through the services."""
+    from django.contrib.auth import get_user_model
+
+    from madoguchi.core.actors import Actor
+    from madoguchi.counter import services
+    from madoguchi.navigator import services as navigator
+
+    clerk = get_user_model().objects.get(username="shimin-tanto")
+    actor = Actor.staff(clerk)
+    visit = services.start_visit(city, clerk, actor)
+    services.choose(visit, actor, head.pk)
+    plan = services.start_event(visit, "moving")
+    while (question := navigator.next_question(plan)) is not None:
+        value = timezone.localdate().isoformat() if question.type == "date" else ANSWERS.get(question.id, "no")
+        assert navigator.answer(plan, question.id, value if isinstance(value, list) else [value]) == []
+    visit.refresh_from_db()
+    bundle.build(visit, actor)
+    for _ in range(15):
+        entries = [e for e in bundle.entries(visit) if e.blanks]
+        if not entries:
+            break
+        for entry in entries:
+            fields = entry.procedure.form(entry.form.form_version)
+            values = {}
+            for path in entry.blanks:
+                field = bundle.field_at(fields, path)
+                values[path] = (field.options[0].value if field.options else True if field.type == "checkbox"
+                                else new_my_number() if field.type == "my_number"
+                                else "1234567" if field.id == "account_number" else SAMPLES[field.type])
+            assert bundle.fill_blanks(entry.form, entry.procedure, values, actor) == {}
+    services.confirm(visit, actor)
+    return visit
+
+
+def test_without_javascript_the_visitor_signs_the_printed_summary(new_context, city):
+    visit = _checked_visit(city, _family(city))
+    page = new_context(java_script_enabled=False).new_page()
+    log_in_staff(page, "shimin-tanto")
+    page.goto(f"/staff/counter/{visit.public_id}/tablet/")
+    expect(page.get_by_text("印刷した確認票にご署名ください")).to_be_visible()
+    expect(page.get_by_role("button", name="署名して申請する")).to_be_hidden()
+    check_a11y(page)
+
+    page.goto(f"/staff/counter/{visit.public_id}/")
+    summary = page.get_by_role("link", name="確認票（A4、署名用）を印刷する")
+    expect(summary).to_be_visible()
+    response = page.request.get(summary.get_attribute("href"))
+    assert response.ok and response.body().startswith(b"%PDF")
+    page.get_by_role("button", name="確認票に署名をもらった").click()
+    expect(page.get_by_text("署名済み")).to_be_visible()
+    visit.refresh_from_db()
+    assert visit.status == VisitStatus.SIGNED and visit.fields_written_by_visitor == 0
+
+
+def test_a_visit_loaded_from_the_residents_qr_code(new_context, city):
+    from madoguchi.navigator import services as navigator
+
+    head = _family(city)
+    plan = navigator.start_plan(city, "moving")  # made at home; the QR code carries the token
+    while (question := navigator.next_question(plan)) is not None:
+        value = timezone.localdate().isoformat() if question.type == "date" else ANSWERS.get(question.id, "no")
+        assert navigator.answer(plan, question.id, value if isinstance(value, list) else [value]) == []
+    page = new_context().new_page()
+    log_in_staff(page, "shimin-tanto")
+    page.goto("/staff/counter/")
+    page.get_by_role("button", name="次の方の受付を始める").click()
+    page.locator("summary", has_text="フリガナと生年月日で検索").click()
+    page.get_by_label("フリガナ", exact=True).fill("やまだ たろう")
+    page.locator("#birth").fill(head.birth_date.isoformat())
+    page.get_by_role("button", name="検索する").click()
+    expect(page.get_by_text("検索結果（1件）")).to_be_visible()
+    page.get_by_role("button", name="来庁者として選ぶ").click()
+    page.get_by_label("QRコード（手続ナビ）の読み取り結果").fill(plan.token)
+    page.get_by_role("button", name="回答を読み込む").click()
+    expect(page.get_by_role("button", name="回答する")).to_have_count(0)
+    page.get_by_role("button", name="書類をつくる（記入済みで用意）").click()
+    expect(page.get_by_role("heading", name="児童手当").first).to_be_visible()
+    check_a11y(page)
+    visit = CounterVisit.objects.get()
+    assert visit.plan == plan and visit.identified_by == "kana"
+    assert "dog-registration-change" in {f.procedure_code for f in visit.forms.all()}

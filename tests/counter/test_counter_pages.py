@@ -1,0 +1,257 @@
+"""The counter pages: who may open them, and one visit walked through by POSTs alone."""
+
+import base64
+import io
+import uuid
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+from pypdf import PdfReader
+
+from madoguchi.core.actors import Actor
+from madoguchi.core.crypto import decrypt_bytes, encrypt_bytes
+from madoguchi.core.models import AuditEvent, Department, Role, StaffMembership
+from madoguchi.counter import bundle, services
+from madoguchi.counter.models import CounterVisit, Identified, VisitStatus
+from madoguchi.identity.card.mynumber import generate as new_my_number
+from madoguchi.navigator import services as navigator
+from madoguchi.register.keys import kana_keys, my_number_hash
+from madoguchi.register.models import Household, Resident
+
+from conftest import login_resident
+
+PNG = base64.b64decode(
+    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg=="
+)
+ADDRESS = "デモ市中央町3番4号"
+OTHER_HOST = "other.example.jp"
+
+
+@pytest.fixture
+def head(city):
+    household = Household.objects.create(municipality=city, number="800001")
+    whole, surname, given = kana_keys("サトウ　ミキ")
+    number = new_my_number()
+    resident = Resident.objects.create(
+        municipality=city, code="80000000001", household=household, relationship="世帯主",
+        name="佐藤\u3000美紀", kana="サトウ　ミキ", birth_date="1985-04-02", gender="2", address=ADDRESS,
+        postal_code="8920816", settled_on=timezone.localdate(), became_resident_on=timezone.localdate(),
+        latest_reason="転入", previous_address="福岡県福岡市中央区天神1丁目1番1号",
+        my_number=encrypt_bytes(number.encode()), my_number_hash=my_number_hash(number),
+        kana_key=whole, surname_key=surname, given_key=given)
+    household.head = resident
+    household.save()
+    return resident
+
+
+@pytest.fixture
+def clerk_client(client, staff):
+    client.force_login(staff["shimin-tanto"])
+    return client
+
+
+def _urls(visit_id):
+    """Every counter route: (url name, method, url)."""
+    return [
+        ("start", "get", reverse("counter:start")),
+        ("start", "post", reverse("counter:start")),
+        ("visit", "get", reverse("counter:visit", args=[visit_id])),
+        ("search", "post", reverse("counter:search", args=[visit_id])),
+        ("tablet", "get", reverse("counter:tablet", args=[visit_id])),
+        ("sign", "post", reverse("counter:sign", args=[visit_id])),
+        ("action", "post", reverse("counter:action", args=[visit_id, "build"])),
+        ("summary_pdf", "get", reverse("counter:summary_pdf", args=[visit_id])),
+        ("form_pdf", "get", reverse("counter:form_pdf", args=[visit_id, 1])),
+    ]
+
+
+def test_every_counter_route_is_walked():
+    from madoguchi.counter import urls
+
+    assert {p.name for p in urls.urlpatterns} == {name for name, _, _ in _urls(uuid.uuid4())}
+
+
+@pytest.fixture
+def visit(city, staff):
+    return services.start_visit(city, staff["shimin-tanto"], Actor.staff(staff["shimin-tanto"]))
+
+
+def test_anonymous_and_residents_are_sent_to_the_staff_login(client, visit, resident):
+    for who in ("anonymous", "resident"):
+        if who == "resident":
+            login_resident(client, resident)
+        for name, method, url in _urls(visit.public_id):
+            response = getattr(client, method)(url)
+            assert response.status_code == 302, (who, name)
+            assert response["Location"].startswith(reverse("casework:login")), (who, name)
+    assert CounterVisit.objects.count() == 1
+
+
+def test_approvers_without_a_clerk_role_and_other_cities_staff_are_refused(
+        client, visit, staff, other_city, settings, django_user_model):
+    settings.ALLOWED_HOSTS = ["testserver", OTHER_HOST]
+    client.force_login(staff["kankyo-kacho"])
+    for name, method, url in _urls(visit.public_id):
+        assert getattr(client, method)(url).status_code == 403, name
+    town_clerk = django_user_model.objects.create_user("town-clerk")
+    StaffMembership.objects.create(user=town_clerk, role=Role.CLERK,
+                                   department=Department.objects.get(municipality=other_city, code="kankyo"))
+    client.force_login(town_clerk)
+    for name, method, url in _urls(visit.public_id):
+        assert getattr(client, method)(url).status_code == 403, name
+        response = getattr(client, method)(url, HTTP_HOST=OTHER_HOST)
+        assert response.status_code in ({200, 302} if name == "start" else {404}), name
+    assert CounterVisit.objects.filter(municipality=visit.municipality).count() == 1
+
+
+def test_another_clerks_visit_is_not_found(client, visit, staff):
+    client.force_login(staff["kodomo-tanto"])
+    for name, method, url in _urls(visit.public_id):
+        response = getattr(client, method)(url)
+        assert response.status_code == (404 if name != "start" else 200 if method == "get" else 302), name
+    page = client.get(reverse("counter:start")).content.decode()
+    assert str(visit.public_id) not in page
+
+
+def test_the_search_is_posted_never_put_in_the_url(clerk_client, visit, head):
+    url = reverse("counter:search", args=[visit.public_id])
+    assert clerk_client.get(url, {"kana": "サトウ"}).status_code == 405
+    page = clerk_client.post(url, {"kana": "さとう みき", "birth_date": "1985-04-02"}).content.decode()
+    assert "佐藤\u3000美紀" in page and "検索結果（1件）" in page
+    page = clerk_client.post(url, {"kana": "", "birth_date": ""}).content.decode()
+    assert "フリガナを入力してください" in page
+    lookup = AuditEvent.objects.filter(action="register_lookup").get()
+    assert lookup.detail["reason"] == visit.ref
+
+
+def _post(client, visit, name, data=None):
+    return client.post(reverse("counter:action", args=[visit.public_id, name]), data or {})
+
+
+def test_a_visit_from_card_to_signature_through_the_pages(clerk_client, visit, head):
+    assert clerk_client.post(reverse("counter:start")).status_code == 302
+    face = {"name": "佐藤 美紀", "address": ADDRESS, "birth_date": "1985-04-02", "gender": "2",
+            "my_number": decrypt_bytes(head.my_number).decode()}
+    assert _post(clerk_client, visit, "card", face).status_code == 302
+    visit.refresh_from_db()
+    assert visit.visitor == head and visit.identified_by == Identified.CARD
+
+    _post(clerk_client, visit, "event", {"event": "moving"})
+    visit.refresh_from_db()
+    answers = {"kind": ["from_other_city"], "household": ["alone"], "insurance": ["nhi"],
+               "children": ["none"], "pension": ["none"], "car": ["none"]}
+    for _ in range(20):
+        question = navigator.next_question(visit.plan)
+        if question is None:
+            break
+        page = clerk_client.get(reverse("counter:visit", args=[visit.public_id])).content.decode()
+        assert question.text.ja in page
+        values = ([timezone.localdate().isoformat()] if question.type == "date"
+                  else answers.get(question.id, ["no"]))
+        _post(clerk_client, visit, "answer", {"question": question.id, "value": values})
+        visit.plan.refresh_from_db()
+    assert navigator.next_question(visit.plan) is None
+
+    _post(clerk_client, visit, "build")
+    page = clerk_client.get(reverse("counter:visit", args=[visit.public_id])).content.decode()
+    assert "国民健康保険" in page and "未入力の項目" in page
+    assert "佐藤\u3000美紀" in page
+
+    entries = bundle.entries(visit)
+    nhi = next(e for e in entries if e.procedure.code == "nhi-enrollment")
+    response = _post(clerk_client, visit, "fill", {"form": nhi.form.pk, "phone": "not a phone"})
+    messages = [str(m) for m in response.wsgi_request._messages]
+    assert any(m.startswith("電話番号：") for m in messages)
+
+    response = _post(clerk_client, visit, "confirm")
+    assert response["Location"] == reverse("counter:visit", args=[visit.public_id])
+    for entry in bundle.entries(visit):
+        form = entry.procedure.form(entry.form.form_version)
+        while entry.blanks:
+            data = {"form": entry.form.pk}
+            for path in entry.blanks:
+                field = bundle.field_at(form, path)
+                data[path] = (field.options[0].value if field.options else
+                              {"phone": "099-224-1111", "checkbox": "on", "date": "2020-04-01",
+                               "name": "佐藤 一", "kana": "サトウ　ハジメ", "my_number": new_my_number()}
+                              .get(field.type, "デモ"))
+            _post(clerk_client, visit, "fill", data)
+            entry = next(e for e in bundle.entries(visit) if e.form.pk == entry.form.pk)
+    response = _post(clerk_client, visit, "confirm")
+    assert response["Location"] == reverse("counter:tablet", args=[visit.public_id])
+
+    tablet = reverse("counter:tablet", args=[visit.public_id])
+    page = clerk_client.get(tablet).content.decode()
+    assert "<canvas" in page and "印刷した確認票にご署名ください" in page and "やさしい日本語" in page
+    easy = clerk_client.get(tablet, {"lang": "easy"}).content.decode()
+    assert "ふつうの 日本語" in easy
+    data_url = "data:image/png;base64," + base64.b64encode(PNG).decode()
+    assert clerk_client.post(reverse("counter:sign", args=[visit.public_id]),
+                             {"signature": data_url}).status_code == 302
+    visit.refresh_from_db()
+    assert visit.status == VisitStatus.SIGNED
+    assert decrypt_bytes(visit.signature.image) == PNG
+    assert visit.fields_written_by_visitor == 0
+    assert visit.fields_prefilled > 0 and visit.fields_typed_by_clerk > 0
+    assert "ご署名をいただきました" in clerk_client.get(tablet).content.decode()
+
+
+def test_a_signature_that_is_not_a_png_is_refused(clerk_client, visit):
+    response = clerk_client.post(reverse("counter:sign", args=[visit.public_id]),
+                                 {"signature": "data:image/png;base64,not-base64!"})
+    assert response.status_code == 302
+    visit.refresh_from_db()
+    assert visit.status == VisitStatus.OPEN and not hasattr(visit, "signature")
+
+
+def _bundled(visit, head):
+    actor = Actor.staff(visit.clerk)
+    services.choose(visit, actor, head.pk)
+    plan = services.start_event(visit, "moving")
+    answers = {"kind": ["from_other_city"], "household": ["alone"], "insurance": ["nhi"],
+               "children": ["none"], "pension": ["none"], "car": ["none"]}
+    while (question := navigator.next_question(plan)) is not None:
+        values = [timezone.localdate().isoformat()] if question.type == "date" else answers.get(question.id, ["no"])
+        assert navigator.answer(plan, question.id, values) == []
+    visit.refresh_from_db()
+    return bundle.build(visit, actor)
+
+
+def _pdf_text(data: bytes) -> str:
+    reader = PdfReader(io.BytesIO(data))
+    return "".join(page.extract_text() for page in reader.pages).replace(" ", "").replace("\n", "")
+
+
+def test_the_summary_and_the_standard_forms_print_the_data(clerk_client, visit, head):
+    assert clerk_client.get(reverse("counter:summary_pdf", args=[visit.public_id])).status_code == 404
+    entries = _bundled(visit, head)
+    response = clerk_client.get(reverse("counter:summary_pdf", args=[visit.public_id]))
+    assert response["Content-Type"] == "application/pdf" and response["Cache-Control"] == "no-store"
+    text = _pdf_text(response.content)
+    assert "申請内容の確認票" in text and "署名" in text
+    assert all(e.procedure.title.replace(" ", "") in text for e in entries)
+    assert "佐藤美紀" in text
+    assert decrypt_bytes(head.my_number).decode() not in text  # masked, as on every screen
+
+    nhi = next(e for e in entries if e.procedure.code == "nhi-enrollment")
+    response = clerk_client.get(reverse("counter:form_pdf", args=[visit.public_id, nhi.form.pk]))
+    text = _pdf_text(response.content)
+    assert nhi.procedure.title.replace(" ", "") in text and "佐藤美紀" in text
+    assert "デモ市長" in text
+    other = CounterVisit.objects.create(municipality=visit.municipality, clerk=visit.clerk)
+    assert clerk_client.get(reverse("counter:form_pdf", args=[other.public_id, nhi.form.pk])).status_code == 404
+
+
+def test_without_a_tablet_the_printed_summary_is_signed(clerk_client, visit, head):
+    _bundled(visit, head)
+    assert _post(clerk_client, visit, "paper").status_code == 302
+    visit.refresh_from_db()
+    assert visit.status == VisitStatus.OPEN  # not yet checked: refused
+    visit.status = VisitStatus.CHECKED
+    visit.save()
+    _post(clerk_client, visit, "paper")
+    visit.refresh_from_db()
+    assert visit.status == VisitStatus.SIGNED and visit.signed_at is not None
+    assert not hasattr(visit, "signature")
+    assert AuditEvent.objects.filter(action="counter_sign", detail__on="paper").count() == 1
