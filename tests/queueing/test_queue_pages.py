@@ -5,11 +5,19 @@ import asyncio
 import json
 
 import pytest
-from asgiref.sync import sync_to_async
 from queue_support import issue, load_counters, purpose, today_at
 
 from madoguchi.queueing import events
 from madoguchi.queueing.models import QueueChange
+
+
+def run_in_own_loop(coroutine):
+    """asyncio.run in a thread of its own: the browser tests' Playwright keeps an event loop
+    running in the main thread for the whole session, where asyncio.run refuses to start."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()
 
 
 @pytest.fixture
@@ -69,13 +77,13 @@ def test_the_hub_fans_one_change_out_to_every_client(counters):
             assert (await anext(stream)).startswith("retry")
             first = await anext(stream)
             assert first.startswith("id: ")
-        await sync_to_async(issue, thread_sensitive=False)(tennyu, "live")
+        await events._db(issue)(tennyu, "live")  # closes its thread's connection after
         got = [await asyncio.wait_for(anext(stream), 5) for stream in clients]
         for stream in clients:
             await stream.aclose()
         return got
 
-    got = asyncio.run(scenario())
+    got = run_in_own_loop(scenario())
     latest = QueueChange.objects.latest("id").id
     assert all(frame.startswith(f"id: {latest}\n") for frame in got)
     assert json.loads(got[0].split("data: ", 1)[1])["groups"][0]["waiting"] == 1
@@ -95,7 +103,7 @@ def test_under_asgi_the_view_streams_from_the_hub(counters):
         await answer.streaming_content.aclose()
         return got
 
-    retry, frame = asyncio.run(first_two())
+    retry, frame = run_in_own_loop(first_two())
     assert retry.startswith("retry: ")
     assert frame.startswith(f"id: {QueueChange.objects.latest('id').id}\nevent: board\n")
 

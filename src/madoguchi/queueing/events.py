@@ -85,7 +85,8 @@ def sync_stream(municipality_id: int, group_ids: tuple[int, ...], last_seen: int
                 return
             time.sleep(POLL_SECONDS)
     finally:
-        close_old_connections()
+        # The connection is this request's: Django closes it when the streaming response is
+        # closed (request_finished), as for any request.
         _count(-1)
 
 
@@ -99,7 +100,15 @@ def _max_id() -> int:
 
 
 def _db(function):
-    return sync_to_async(function, thread_sensitive=False)
+    """Run a query in a worker thread, then let Django close that thread's connection as it
+    would after a request (CONN_MAX_AGE), so idle pool threads hold no database sessions."""
+    def run(*args, **kwargs):
+        try:
+            return function(*args, **kwargs)
+        finally:
+            close_old_connections()
+
+    return sync_to_async(run, thread_sensitive=False)
 
 
 class Hub:
