@@ -15,12 +15,14 @@ log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 8
 
 
-def enqueue_email(municipality, recipient: str, template: str, context: dict, dedupe_key: str):
+def enqueue_email(municipality, recipient: str, template: str, context: dict, dedupe_key: str,
+                  template_dir: str = "notify"):
     """Write the message in the caller's transaction; the same dedupe_key is queued only once.
 
-    `template` names notify/<template>.txt whose first line is the subject.
+    `template` names <template_dir>/<template>.txt whose first line is the subject (an app may
+    keep its mails beside its own templates).
     """
-    text = render_to_string(f"notify/{template}.txt", {
+    text = render_to_string(f"{template_dir}/{template}.txt", {
         "municipality": municipality, "public_url": settings.MADOGUCHI_PUBLIC_URL.rstrip("/"),
         **context,
     })

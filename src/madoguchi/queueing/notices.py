@@ -7,32 +7,16 @@ are channels of the notify app still to come.
 
 from datetime import datetime
 
-from django.conf import settings
-from django.db import IntegrityError, transaction
-from django.template.loader import render_to_string
-
 from madoguchi.core.crypto import decrypt_bytes
 from madoguchi.notify.models import OutboxMessage
-from madoguchi.notify.services import deliver_one
+from madoguchi.notify.services import enqueue_email
 from madoguchi.queueing import selectors
 
 
 def enqueue(municipality, recipient: str, template: str, context: dict, dedupe_key: str) -> OutboxMessage:
-    """Like notify.services.enqueue_email, with the template kept beside the queue's own
-    (queueing/mail/<template>.txt, first line the subject)."""
-    text = render_to_string(f"queueing/mail/{template}.txt", {
-        "municipality": municipality, "public_url": settings.MADOGUCHI_PUBLIC_URL.rstrip("/"), **context})
-    subject, _, body = text.strip().partition("\n")
-    try:
-        with transaction.atomic():
-            message = OutboxMessage.objects.create(
-                municipality=municipality, recipient=recipient, subject=subject.strip(),
-                body=body.strip() + "\n", dedupe_key=dedupe_key)
-    except IntegrityError:
-        return OutboxMessage.objects.get(dedupe_key=dedupe_key)
-    if settings.MADOGUCHI_OUTBOX_MODE == "inline":
-        transaction.on_commit(lambda: deliver_one(message.pk))
-    return message
+    """The outbox's e-mail, with the template kept beside the queue's own (queueing/mail/)."""
+    return enqueue_email(municipality, recipient, template, context, dedupe_key,
+                         template_dir="queueing/mail")
 
 
 def turn_near(group, now: datetime) -> int:
