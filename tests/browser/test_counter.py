@@ -1,15 +1,16 @@
 """The no-writing counter in a real browser: a family of four with a dog moves in; the clerk
 reads the card, goes through the questions, fills only the blanks; the visitor reads the
-forms on the tablet and signs once, typing nothing."""
+forms on the tablet and signs once, typing nothing; the cases reach four departments. And an
+おくやみ visit: the wife comes as the family member who notifies her husband's death."""
 
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
 
 from madoguchi.core.crypto import decrypt_bytes, encrypt_bytes
-from madoguchi.counter import bundle
+from madoguchi.counter import bundle, services
 from madoguchi.counter.models import CounterVisit, VisitStatus
 from madoguchi.identity.card.mynumber import generate as new_my_number
 from madoguchi.register.keys import kana_keys, my_number_hash
@@ -24,7 +25,10 @@ ANSWERS = {"kind": "from_other_city", "household": "family", "card": "yes", "onl
            "insurance": "nhi", "pension": "none", "children": ["age_0_2", "elementary"], "dog": "yes",
            "car": "none"}
 SAMPLES = {"phone": "099-224-1111", "date": "2020-04-01", "kana": "ヤマダ　タロウ", "name": "山田 太郎",
-           "address": ADDRESS, "text": "デモ", "postal_code": "8920816"}
+           "address": ADDRESS, "text": "デモ", "postal_code": "8920816", "number": "60"}
+DEATH = {"age": "from65to74", "insurance": "nhi", "pension": "yes", "survivors": "no",
+         "householder": "yes", "remaining": "yes", "income": "no", "real_estate": "no",
+         "large_estate": "no", "licence": "no", "car": "none", "dog": "no"}
 
 
 def _years_ago(years: int) -> date:
@@ -52,16 +56,17 @@ def _family(city) -> Resident:
     return stored[0]
 
 
-def _answer_questions(page) -> None:
+def _answer_questions(page, answers=ANSWERS, day=None) -> None:
+    day = day or timezone.localdate()
     for _ in range(30):
         answer = page.get_by_role("button", name="回答する")
         if not answer.count():
             return
         question = page.locator("input[name=question]").input_value()
         if page.locator("#answer-date").count():
-            page.locator("#answer-date").fill(timezone.localdate().isoformat())
+            page.locator("#answer-date").fill(day.isoformat())
         else:
-            values = ANSWERS.get(question, "no")
+            values = answers.get(question, "no")
             for value in values if isinstance(values, list) else [values]:
                 page.locator(f"input[name=value][value={value}]").check()
         answer.click()
@@ -131,6 +136,52 @@ def test_a_family_moves_in_and_the_visitor_types_nothing(new_context, city):
     page.get_by_role("link", name="やさしい日本語").click()
     expect(page.get_by_role("heading", name="ないようを みて ください")).to_be_visible()
 
+    _sign_on_the_pad(page)
+    page.get_by_role("button", name="これで おわり").click()
+    expect(page.get_by_text("ありがとう ございました。")).to_be_visible()
+    expect(page.get_by_role("heading", name="うけつけ ばんごう")).to_be_visible()
+    check_a11y(page)
+
+    visit.refresh_from_db()
+    assert visit.status == VisitStatus.FILED and visit.duration_seconds is not None
+    assert decrypt_bytes(visit.signature.image).startswith(b"\x89PNG")
+    assert visit.fields_written_by_visitor == 0
+    assert visit.fields_prefilled > visit.fields_typed_by_clerk > 0
+    assert {f.procedure_code for f in visit.forms.all()} >= {
+        "moving-in", "nhi-enrollment", "child-allowance-claim", "child-medical-subsidy",
+        "dog-registration-change"}
+    cases = services.filed_cases(visit)
+    assert {c.department.code for c in cases} >= {"shimin", "kokuho", "kodomo", "kankyo"}
+    for case in cases:
+        expect(page.get_by_text(case.receipt_number)).to_be_visible()
+
+    page.goto(f"/staff/counter/{visit.public_id}/")
+    expect(page.get_by_role("heading", name=f"4. 各課へ送付しました（{len(cases)}件）")).to_be_visible()
+    check_a11y(page)
+    _department_sees_the_case(new_context, "kodomo-tanto", cases, "山田\u3000太郎")
+
+
+def _department_sees_the_case(new_context, username, cases, applicant) -> None:
+    """A clerk of one department finds the visit's case in the queue, with the whole visit."""
+    department = username.split("-")[0]
+    page = new_context().new_page()
+    log_in_staff(page, username)
+    page.goto("/staff/")
+    page.get_by_label("経路").select_option("counter")
+    page.get_by_role("button", name="絞り込む").click()
+    own = [c for c in cases if c.department.code == department]
+    assert own
+    for case in own:
+        expect(page.get_by_role("link", name=case.receipt_number)).to_be_visible()
+    page.get_by_role("link", name=own[0].receipt_number).click()
+    expect(page.get_by_role("heading", name="同じ来庁で受け付けた手続")).to_be_visible()
+    expect(page.get_by_text(f"{applicant}（")).to_be_visible()  # 申請者（住民記録）: name（kana）
+    for case in cases:
+        expect(page.get_by_text(case.receipt_number).first).to_be_visible()
+    check_a11y(page)
+
+
+def _sign_on_the_pad(page) -> None:
     pad = page.locator("canvas.signature-pad")
     pad.scroll_into_view_if_needed()
     box = pad.bounding_box()
@@ -139,18 +190,67 @@ def test_a_family_moves_in_and_the_visitor_types_nothing(new_context, city):
     for step in range(1, 12):
         page.mouse.move(box["x"] + 40 + step * 30, box["y"] + 60 + (step % 3) * 20)
     page.mouse.up()
-    page.get_by_role("button", name="これで おわり").click()
-    expect(page.get_by_text("ありがとう ございました。")).to_be_visible()
+
+
+def test_an_okuyami_visit_by_the_wife_as_the_family_member(new_context, city):
+    head = _family(city)
+    wife = Resident.objects.get(household=head.household, relationship="妻")
+    page = new_context().new_page()
+    log_in_staff(page, "shimin-tanto")
+    page.goto("/staff/counter/")
+    page.get_by_role("button", name="次の方の受付を始める").click()
+    visit = CounterVisit.objects.get()
+
+    # The wife's own card identifies her as the one who came.
+    page.locator("#card-name").fill("山田 花子")
+    page.locator("#card-address").fill(ADDRESS)
+    page.locator("#card-birth").fill(wife.birth_date.isoformat())
+    page.locator("#card-gender").fill("2")
+    page.locator("#card-number").fill(decrypt_bytes(wife.my_number).decode())
+    page.get_by_role("button", name="カードで確認する").click()
+    expect(page.get_by_text("来庁者: 山田\u3000花子")).to_be_visible()
+
+    # Her husband, whose death she notifies, is found by kana and birth date.
+    page.locator("summary", has_text="フリガナと生年月日で検索").click()
+    page.get_by_label("フリガナ", exact=True).fill("ヤマダ タロウ")
+    page.locator("#birth").fill(head.birth_date.isoformat())
+    page.get_by_role("button", name="検索する").click()
+    expect(page.get_by_text("検索結果（1件）")).to_be_visible()
+    check_a11y(page)
+    page.get_by_role("button", name="代理の対象者として選ぶ").click()
+    expect(page.get_by_text("手続の対象者（代理）: 山田\u3000太郎")).to_be_visible()
+    page.locator("summary", has_text="代理人（代理の方が来庁したとき）").click()
+    page.get_by_label("代理人の氏名").fill("山田 花子")
+    page.get_by_label("本人との関係").fill("妻")
+    page.get_by_role("button", name="代理人を記録する").click()
+    expect(page.get_by_text("代理人: 山田 花子（本人との関係: 妻）")).to_be_visible()
+
+    page.get_by_label("できごと", exact=True).select_option("death")
+    page.get_by_role("button", name="質問を始める").click()
+    _answer_questions(page, DEATH, day=timezone.localdate() - timedelta(days=1))
+    page.get_by_role("button", name="書類をつくる（記入済みで用意）").click()
+    for title in ("死亡届", "葬祭費", "世帯"):
+        expect(page.get_by_role("heading", name=title).first).to_be_visible()
+    check_a11y(page)
+    _fill_blanks(page, visit)
+
+    page.get_by_role("button", name="来庁者の確認へ進む").click()
+    expect(page.get_by_role("heading", name="申請内容のご確認")).to_be_visible()
+    expect(page.locator("main input:not([type=hidden]), main textarea, main select")).to_have_count(0)
+    _sign_on_the_pad(page)
+    page.get_by_role("button", name="署名して申請する").click()
+    expect(page.get_by_role("heading", name="受付番号")).to_be_visible()
     check_a11y(page)
 
     visit.refresh_from_db()
-    assert visit.status == VisitStatus.SIGNED
-    assert decrypt_bytes(visit.signature.image).startswith(b"\x89PNG")
-    assert visit.fields_written_by_visitor == 0
-    assert visit.fields_prefilled > visit.fields_typed_by_clerk > 0
-    assert {f.procedure_code for f in visit.forms.all()} >= {
-        "moving-in", "nhi-enrollment", "child-allowance-claim", "child-medical-subsidy",
-        "dog-registration-change"}
+    assert visit.status == VisitStatus.FILED and visit.fields_written_by_visitor == 0
+    assert visit.visitor == wife and visit.represented == head
+    death = next(f for f in bundle.entries(visit) if f.procedure.code == "death-registration")
+    assert death.answers["deceased_name"] == head.name and death.answers["notifier_name"] == wife.name
+    cases = services.filed_cases(visit)
+    assert {c.resident for c in cases} == {wife}  # she applies; the cases are about him
+    assert {c.department.code for c in cases} >= {"shimin", "kokuho"}
+    _department_sees_the_case(new_context, "kokuho-tanto", cases, "山田\u3000花子")
 
 
 def _checked_visit(city, head) -> CounterVisit:
@@ -203,9 +303,10 @@ def test_without_javascript_the_visitor_signs_the_printed_summary(new_context, c
     response = page.request.get(summary.get_attribute("href"))
     assert response.ok and response.body().startswith(b"%PDF")
     page.get_by_role("button", name="確認票に署名をもらった").click()
-    expect(page.get_by_text("署名済み")).to_be_visible()
+    expect(page.get_by_text("各課へ送付済み")).to_be_visible()
+    check_a11y(page)
     visit.refresh_from_db()
-    assert visit.status == VisitStatus.SIGNED and visit.fields_written_by_visitor == 0
+    assert visit.status == VisitStatus.FILED and visit.fields_written_by_visitor == 0
 
 
 def test_a_visit_loaded_from_the_residents_qr_code(new_context, city):

@@ -190,11 +190,18 @@ def test_a_visit_from_card_to_signature_through_the_pages(clerk_client, visit, h
     assert clerk_client.post(reverse("counter:sign", args=[visit.public_id]),
                              {"signature": data_url}).status_code == 302
     visit.refresh_from_db()
-    assert visit.status == VisitStatus.SIGNED
+    assert visit.status == VisitStatus.FILED  # the signature files the cases at once
     assert decrypt_bytes(visit.signature.image) == PNG
     assert visit.fields_written_by_visitor == 0
     assert visit.fields_prefilled > 0 and visit.fields_typed_by_clerk > 0
-    assert "ご署名をいただきました" in clerk_client.get(tablet).content.decode()
+    assert visit.duration_seconds is not None and visit.finished_at >= visit.called_at
+    cases = services.filed_cases(visit)
+    assert len(cases) == len(entries) and {c.resident for c in cases} == {head}
+    page = clerk_client.get(tablet).content.decode()
+    assert "ご署名をいただきました" in page
+    assert all(c.receipt_number in page for c in cases)
+    page = clerk_client.get(reverse("counter:visit", args=[visit.public_id])).content.decode()
+    assert "各課へ送付しました" in page and all(c.receipt_number in page for c in cases)
 
 
 def test_a_signature_that_is_not_a_png_is_refused(clerk_client, visit):
@@ -252,6 +259,7 @@ def test_without_a_tablet_the_printed_summary_is_signed(clerk_client, visit, hea
     visit.save()
     _post(clerk_client, visit, "paper")
     visit.refresh_from_db()
-    assert visit.status == VisitStatus.SIGNED and visit.signed_at is not None
+    assert visit.status == VisitStatus.FILED and visit.signed_at is not None
     assert not hasattr(visit, "signature")
+    assert len(services.filed_cases(visit)) == visit.forms.count()
     assert AuditEvent.objects.filter(action="counter_sign", detail__on="paper").count() == 1

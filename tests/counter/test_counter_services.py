@@ -297,7 +297,7 @@ def _fill_every_blank(visit, actor):
     """What the clerk would type: a valid value for every blank."""
     samples = {"phone": "099-224-1111", "date": "2020-04-01", "kana": "ヤマダ　タロウ",
                "name": "山田\u3000太郎", "address": ADDRESS, "text": "デモ", "postal_code": "8920816",
-               "my_number": new_my_number(), "checkbox": True}
+               "my_number": new_my_number(), "checkbox": True, "number": "60"}
     for entry in bundle.entries(visit):
         form = entry.procedure.form(entry.form.form_version)
         while entry.blanks:
@@ -334,3 +334,25 @@ def test_confirm_needs_no_blanks_then_the_visitor_signs_once(visit, actor, famil
     assert visit.fields_written_by_visitor == 0
     with pytest.raises(services.VisitRefused):
         services.sign(visit, actor, PNG)
+
+
+def test_a_group_short_of_its_minimum_is_typed_item_by_item(visit, actor, family):
+    """The two witnesses of a 婚姻届 are nobody in the register: the clerk types them."""
+    from madoguchi.catalog.selectors import get_procedure
+    from madoguchi.core.crypto import encrypt_json
+    from madoguchi.counter.models import VisitForm
+
+    procedure = get_procedure(visit.municipality, "marriage-registration")
+    form = procedure.current_form
+    visit_form = VisitForm.objects.create(visit=visit, procedure_code=procedure.code,
+                                          form_version=form.version, answers=encrypt_json({}))
+    missing = bundle.blanks(form, {})
+    assert "witnesses" not in missing
+    assert {"witnesses-0-name", "witnesses-1-name", "witnesses-1-domicile"} <= set(missing)
+    assert bundle.label_of(form, "witnesses-1-name").endswith("2 氏名")
+    witness = {"name": "鈴木\u3000一", "birth_date": "1970-01-01", "address": ADDRESS, "domicile": ADDRESS}
+    values = {f"witnesses-{i}-{k}": v for i in range(2) for k, v in witness.items()}
+    assert bundle.fill_blanks(visit_form, procedure, values, actor) == {}
+    answers = bundle.answers_of(visit_form)
+    assert [w["name"] for w in answers["witnesses"]] == ["鈴木\u3000一", "鈴木\u3000一"]
+    assert not any(path.startswith("witnesses") for path in bundle.blanks(form, answers))

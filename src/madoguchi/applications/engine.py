@@ -207,8 +207,17 @@ def summary(form: FormDefinition, answers: dict) -> list[dict]:
 
 
 def labelled_sources(form: FormDefinition, sources: dict) -> list[tuple[str, str]]:
-    """(field label, source) for values that did not come from the resident's typing."""
-    labels = {f.id: f.label for step in form.steps for f in step.fields}
+    """(field label, source) for values that did not come from the resident's typing; a group
+    item's field (`children-0-name`) reads as the summary labels it (お子さん1 氏名)."""
+    labels = {}
+    for step in form.steps:
+        for field in step.fields:
+            labels[field.id] = field.label
+            if field.type == FieldType.GROUP:
+                prefix = field.item_label or field.label
+                for n in range(field.max_items):
+                    labels.update({f"{field.id}-{n}-{sub.id}": f"{prefix}{n + 1} {sub.label}"
+                                   for sub in field.fields})
     return [(labels.get(k, k), v) for k, v in sources.items() if v != "resident"]
 
 

@@ -9,6 +9,7 @@ from django.db import models
 
 from madoguchi.core.models import ActorKind, Department, Municipality
 from madoguchi.identity.models import ResidentAccount
+from madoguchi.register.models import Resident
 
 
 class Attachment(models.Model):
@@ -60,8 +61,17 @@ class Status(models.TextChoices):
     WITHDRAWN = "withdrawn", "取下げ"
 
 
+class Channel(models.TextChoices):
+    ONLINE = "online", "オンライン"
+    COUNTER = "counter", "窓口"
+
+
 class Submission(models.Model):
-    """A submitted application or notification: one receipt number, one or more versions."""
+    """A submitted application or notification: one receipt number, one or more versions.
+
+    Online, the applicant is a resident account. At the counter it is the register record of
+    whoever applied (the visitor usually has no account); when that resident has linked an
+    account with the card, both are set, so the case shows in My Page and its mails go out."""
 
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     municipality = models.ForeignKey(Municipality, on_delete=models.PROTECT, related_name="+")
@@ -69,8 +79,14 @@ class Submission(models.Model):
     procedure_code = models.CharField(max_length=64, db_index=True)
     form_version = models.PositiveIntegerField()
     department = models.ForeignKey(Department, on_delete=models.PROTECT, related_name="submissions")
-    account = models.ForeignKey(ResidentAccount, on_delete=models.PROTECT, related_name="submissions",
-                                help_text="whom it concerns: the applicant")
+    account = models.ForeignKey(ResidentAccount, null=True, blank=True, on_delete=models.PROTECT,
+                                related_name="submissions", help_text="the applicant's account")
+    resident = models.ForeignKey(Resident, null=True, blank=True, on_delete=models.PROTECT,
+                                 related_name="submissions",
+                                 help_text="the applicant's register record (counter filings)")
+    channel = models.CharField(max_length=8, choices=Channel.choices, default=Channel.ONLINE)
+    visit_ref = models.UUIDField(null=True, blank=True, db_index=True,
+                                 help_text="the counter visit that filed it; one visit's cases share it")
     actor_kind = models.CharField(max_length=16, choices=ActorKind.choices, help_text="who submitted")
     actor_ref = models.CharField(max_length=64)
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.SUBMITTED)
@@ -85,8 +101,20 @@ class Submission(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["municipality", "receipt_number"], name="receipt_unique_per_city"),
             models.UniqueConstraint(fields=["municipality", "idempotency_key"], name="idempotency_per_city"),
+            models.CheckConstraint(condition=models.Q(account__isnull=False) | models.Q(resident__isnull=False),
+                                   name="submission_has_an_applicant"),
         ]
         indexes = [models.Index(fields=["department", "status", "submitted_at"])]
+
+    @property
+    def subject_ref(self) -> str:
+        """Whom the audit log names as the case's subject."""
+        return self.account.ref if self.account_id else self.resident.ref
+
+    @property
+    def contact_email(self) -> str:
+        """Where notices by e-mail go; empty for a counter case without an account."""
+        return self.account.email if self.account_id else ""
 
     @property
     def current_version(self) -> "SubmissionVersion":
@@ -150,6 +178,7 @@ class IssuedDocument(models.Model):
     class Kind(models.TextChoices):
         RECEIPT = "receipt", "受付票"
         NOTICE = "notice", "決定通知書"
+        FORM = "form", "届書・申請書（様式）"
 
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     submission = models.ForeignKey(Submission, on_delete=models.CASCADE, related_name="documents")

@@ -13,6 +13,7 @@ from django.utils import timezone
 from madoguchi.applications import engine
 from madoguchi.applications.models import (
     Attachment,
+    Channel,
     Draft,
     IssuedDocument,
     Message,
@@ -22,6 +23,7 @@ from madoguchi.applications.models import (
     SubmissionSignature,
     SubmissionVersion,
 )
+from madoguchi.applications.prefill import from_register
 from madoguchi.applications.receipts import new_receipt_number
 from madoguchi.applications.workflow import TransitionError, action_for
 from madoguchi.catalog.schema import Procedure
@@ -32,7 +34,6 @@ from madoguchi.core.crypto import decrypt_bytes, decrypt_json, encrypt_bytes, en
 from madoguchi.identity.emailcode import hash_secret
 from madoguchi.identity.jpki.profile import basic_info_from
 from madoguchi.notify.services import enqueue_email
-from madoguchi.register import prefill as register_prefill
 from madoguchi.register import services as register_services
 
 SOURCE_ACCOUNT = "account"  # the confirmed e-mail of the logged-in resident
@@ -71,8 +72,8 @@ def start_draft(account, procedure: Procedure) -> Draft:
     if not procedure.online:
         raise SubmissionRefused(_NOT_ONLINE)
     answers, sources = _prefill(procedure, account)
-    known = register_prefill.values_for(account, procedure.current_form)
-    answers, sources = {**answers, **known}, {**sources, **dict.fromkeys(known, SOURCE_REGISTER)}
+    known = from_register(account, procedure.current_form)  # sources by path, groups too
+    answers, sources = {**answers, **known.answers}, {**sources, **known.sources}
     return Draft.objects.create(
         municipality=account.municipality, account=account, procedure_code=procedure.code,
         form_version=procedure.current_form.version, answers=encrypt_json(answers), sources=sources,
@@ -90,7 +91,9 @@ def register_values(account, form, draft: Draft) -> dict:
     """Register values for the fields the draft does not hold yet (the resident's own answers
     and the certificate's values are kept)."""
     known = answers_of(draft)
-    return {k: v for k, v in register_prefill.values_for(account, form).items() if not known.get(k)}
+    # A group counts as held once one of its items holds something; `[{}]` is still empty.
+    return {k: v for k, v in from_register(account, form).answers.items()
+            if not (any(known[k]) if isinstance(known.get(k), list) else known.get(k))}
 
 
 @transaction.atomic
@@ -114,12 +117,31 @@ def save_draft(draft: Draft, answers: dict, step: int, typed_fields: list[str]) 
     before = answers_of(draft)
     sources = dict(draft.sources)
     for name in typed_fields:
-        if name in answers and (name not in sources or answers[name] != before.get(name)):
+        if name not in answers:
+            continue
+        changed = answers[name] != before.get(name)
+        if isinstance(answers[name], list):  # a group: its items' values carry their origins
+            _keep_unchanged_items(sources, name, before.get(name) or [], answers[name])
+            if changed:
+                sources[name] = SOURCE_RESIDENT
+        elif name not in sources or changed:
             sources[name] = SOURCE_RESIDENT
     draft.answers = encrypt_json(answers)
-    draft.sources = {k: v for k, v in sources.items() if k in answers}
+    draft.sources = {k: v for k, v in sources.items() if k.split("-", 1)[0] in answers}
     draft.step = step
     draft.save(update_fields=["answers", "sources", "step", "updated_at"])
+
+
+def _keep_unchanged_items(sources: dict, group_id: str, before: list, after: list) -> None:
+    """A group item's value keeps its origin (`children-0-name` → register) while the resident
+    leaves it as it was; an edited, moved or removed value loses it."""
+    for path in [p for p in sources if p.startswith(f"{group_id}-")]:
+        _, index, sub_id = path.split("-", 2)
+        i = int(index)
+        old = before[i].get(sub_id) if i < len(before) else None
+        new = after[i].get(sub_id) if i < len(after) else None
+        if new is None or old != new:
+            del sources[path]
 
 
 def status_token(submission: Submission) -> str:
@@ -132,16 +154,19 @@ def _clean_answers(answers: dict) -> dict:
     return {k: v for k, v in answers.items() if k != engine.RAW}
 
 
-def _create_submission(account, procedure: Procedure, form_version: int, answers: dict,
-                       sources: dict, actor: Actor, draft=None, idempotency_key=None):
-    department = department_for(account.municipality, procedure)
+def _create_submission(procedure: Procedure, form_version: int, answers: dict, sources: dict,
+                       actor: Actor, *, account=None, resident=None, draft=None,
+                       idempotency_key=None, channel=Channel.ONLINE, visit_ref=None):
+    municipality = (account or resident).municipality
+    department = department_for(municipality, procedure)
     for _ in range(5):
         try:
             with transaction.atomic():
                 submission = Submission.objects.create(
-                    municipality=account.municipality, receipt_number=new_receipt_number(),
+                    municipality=municipality, receipt_number=new_receipt_number(),
                     procedure_code=procedure.code, form_version=form_version,
-                    department=department, account=account, actor_kind=actor.kind,
+                    department=department, account=account, resident=resident,
+                    channel=channel, visit_ref=visit_ref, actor_kind=actor.kind,
                     actor_ref=actor.ref, draft=draft, idempotency_key=idempotency_key,
                     fee_yen=procedure.fee_yen,
                 )
@@ -150,7 +175,7 @@ def _create_submission(account, procedure: Procedure, form_version: int, answers
             if draft is not None and Submission.objects.filter(draft=draft).exists():
                 raise
             if idempotency_key and Submission.objects.filter(
-                municipality=account.municipality, idempotency_key=idempotency_key
+                municipality=municipality, idempotency_key=idempotency_key
             ).exists():
                 raise
             continue  # a receipt number collision: draw again
@@ -163,12 +188,32 @@ def _create_submission(account, procedure: Procedure, form_version: int, answers
     _keep_attachments(procedure.form(form_version), answers)
     SubmissionEvent.objects.create(submission=submission, to_status=Status.SUBMITTED,
                                    actor_kind=actor.kind, actor_ref=actor.ref)
-    audit.record(account.municipality, actor, "submit", "submission", submission.public_id,
-                 subject_ref=account.ref, procedure=procedure.code, form_version=form_version)
-    enqueue_email(account.municipality, account.email, "submitted",
-                  {"submission": submission, "procedure": procedure},
-                  dedupe_key=f"submitted:{submission.pk}")
+    audit.record(municipality, actor, "submit", "submission", submission.public_id,
+                 subject_ref=submission.subject_ref, procedure=procedure.code,
+                 form_version=form_version, channel=channel)
+    _mail(submission, "submitted", {"submission": submission, "procedure": procedure},
+          f"submitted:{submission.pk}")
     return submission
+
+
+def _mail(submission: Submission, template: str, context: dict, dedupe_key: str) -> None:
+    """Mail the applicant; a counter case without an account has no address and gets none."""
+    if submission.contact_email:
+        enqueue_email(submission.municipality, submission.contact_email, template, context,
+                      dedupe_key=dedupe_key)
+
+
+def file_at_counter(resident, procedure: Procedure, form_version: int, answers: dict, sources: dict,
+                    actor: Actor, visit_ref, account=None) -> Submission:
+    """A form the visitor checked and signed at the counter becomes a case of its department.
+
+    The caller (the counter) holds the transaction and the visit's lock; the idempotency key
+    per visit and procedure makes a second filing of the same form impossible."""
+    return _create_submission(
+        procedure, form_version, _clean_answers(answers), sources, actor, account=account,
+        resident=resident, channel=Channel.COUNTER, visit_ref=visit_ref,
+        idempotency_key=f"counter:{visit_ref}:{procedure.code}"[:64],
+    )
 
 
 def submit_draft(draft: Draft, procedure: Procedure, actor: Actor, evidence=None) -> Submission:
@@ -194,8 +239,9 @@ def submit_draft(draft: Draft, procedure: Procedure, actor: Actor, evidence=None
             if locked.correcting_id:
                 submission = _resubmit(locked, answers, actor)
             else:
-                submission = _create_submission(locked.account, procedure, locked.form_version,
-                                                answers, locked.sources, actor, draft=locked)
+                submission = _create_submission(procedure, locked.form_version, answers,
+                                                locked.sources, actor, account=locked.account,
+                                                draft=locked)
             if evidence is not None:
                 _store_signature(submission, evidence, actor)
             locked.submitted_at = timezone.now()
@@ -225,8 +271,8 @@ def submit_answers(account, procedure: Procedure, answers: dict, actor: Actor,
     sources = {k: SOURCE_RESIDENT for k in answers}
     try:
         with transaction.atomic():
-            return _create_submission(account, procedure, procedure.current_form.version, answers,
-                                      sources, actor, idempotency_key=idempotency_key), True
+            return _create_submission(procedure, procedure.current_form.version, answers, sources,
+                                      actor, account=account, idempotency_key=idempotency_key), True
     except IntegrityError:
         return Submission.objects.get(municipality=account.municipality,
                                       idempotency_key=idempotency_key), False
@@ -257,7 +303,7 @@ def _store_signature(submission: Submission, evidence, actor: Actor) -> None:
         issuer=evidence.certificate.issuer.rfc4514_string()[:255], verified_at=timezone.now(),
     )
     audit.record(submission.municipality, actor, "signed", "submission", submission.public_id,
-                 subject_ref=submission.account.ref, version=version.number,
+                 subject_ref=submission.subject_ref, version=version.number,
                  serial=str(evidence.certificate.serial_number))
 
 
@@ -301,11 +347,10 @@ def transition(submission: Submission, target: str, actor: Actor, note: str = ""
     submission.status = target
     submission.save(update_fields=["status", "updated_at"])
     audit.record(submission.municipality, actor, action, "submission", submission.public_id,
-                 subject_ref=submission.account.ref, **detail)
+                 subject_ref=submission.subject_ref, **detail)
     if target in {Status.RETURNED, Status.APPROVED, Status.REJECTED}:
-        enqueue_email(submission.municipality, submission.account.email, f"status_{target}",
-                      {"submission": submission, "note": note},
-                      dedupe_key=f"status:{submission.pk}:{submission.events.count()}")
+        _mail(submission, f"status_{target}", {"submission": submission, "note": note},
+              f"status:{submission.pk}:{submission.events.count()}")
 
 
 @transaction.atomic
@@ -319,10 +364,9 @@ def post_message(submission: Submission, body: str, actor: Actor, staff_user=Non
     message = Message.objects.create(submission=submission, sender=sender, staff_user=staff_user,
                                      body=encrypt_bytes(text.encode()))
     audit.record(submission.municipality, actor, "message", "submission", submission.public_id,
-                 subject_ref=submission.account.ref, sender=sender)
+                 subject_ref=submission.subject_ref, sender=sender)
     if staff_user:
-        enqueue_email(submission.municipality, submission.account.email, "message",
-                      {"submission": submission}, dedupe_key=f"message:{message.pk}")
+        _mail(submission, "message", {"submission": submission}, f"message:{message.pk}")
     return message
 
 

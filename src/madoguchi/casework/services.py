@@ -28,9 +28,8 @@ class CaseActionError(Exception):
 
 
 def _lock(submission: Submission) -> Submission:
-    return Submission.objects.select_for_update().select_related("department", "account").get(
-        pk=submission.pk
-    )
+    return Submission.objects.select_for_update().select_related(
+        "department", "account", "resident").get(pk=submission.pk)
 
 
 def _require_member(user, submission: Submission) -> None:

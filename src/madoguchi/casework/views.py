@@ -13,7 +13,7 @@ from django.views.decorators.http import require_POST
 
 from madoguchi.applications import engine
 from madoguchi.applications import services as applications
-from madoguchi.applications.models import Attachment, Status, SubmissionSignature
+from madoguchi.applications.models import Attachment, Channel, Status, SubmissionSignature
 from madoguchi.casework import selectors, services
 from madoguchi.catalog.selectors import procedure_of_record, procedures_for
 from madoguchi.core import audit
@@ -43,9 +43,11 @@ def _date(text: str) -> date | None:
 def queue(request):
     status = request.GET.get("status", "")
     procedure = request.GET.get("procedure", "")
+    channel = request.GET.get("channel", "")
+    channel = channel if channel in Channel.values else ""
     since, until = _date(request.GET.get("since", "")), _date(request.GET.get("until", ""))
     cases = selectors.queue(request.user, request.municipality, status if status in Status.values else "",
-                            procedure, since, until)
+                            procedure, since, until, channel)
     page = Paginator(cases, 25).get_page(request.GET.get("page"))
     procedures = {p.code: p.title for p in procedures_for(request.municipality)}
     departments = departments_of(request.user, request.municipality)
@@ -55,7 +57,8 @@ def queue(request):
         "page": page, "rows": [{"s": s, "title": procedures.get(s.procedure_code, s.procedure_code)}
                                for s in page],
         "statuses": Status.choices, "procedures": procedures, "departments": departments,
-        "f": {"status": status, "procedure": procedure, "since": request.GET.get("since", ""),
+        "channels": Channel.choices,
+        "f": {"status": status, "procedure": procedure, "channel": channel, "since": request.GET.get("since", ""),
               "until": request.GET.get("until", "")},
         "query": filters.urlencode(),
     })
@@ -81,7 +84,7 @@ def _case(request, public_id):
 def case_detail(request, public_id):
     case = _case(request, public_id)
     audit.record(request.municipality, request.actor, "view", "submission", case.public_id,
-                 subject_ref=case.account.ref)
+                 subject_ref=case.subject_ref)
     procedure = procedure_of_record(request.municipality, case.procedure_code)
     versions = []
     for version in case.versions.order_by("-number"):
@@ -100,10 +103,15 @@ def case_detail(request, public_id):
         "events": case.events.all(), "decisions": case.decisions.select_related("proposed_by", "approved_by"),
         "pending": decision, "can_approve": can_approve,
         "thread": [{"m": m, "text": applications.message_text(m)} for m in case.messages.all()],
-        "documents": case.documents.all(),
+        "documents": case.documents.all(), "same_visit": _titled(request, selectors.same_visit(case, request.user)),
         "has_my_number": any(f.type == "my_number" for step in procedure.current_form.steps
                              for field in step.fields for f in [field, *field.fields]),
     })
+
+
+def _titled(request, rows: list[dict]) -> list[dict]:
+    titles = {p.code: p.title for p in procedures_for(request.municipality)}
+    return [{**row, "title": titles.get(row["s"].procedure_code, row["s"].procedure_code)} for row in rows]
 
 
 @require_POST
@@ -138,7 +146,7 @@ def my_number(request, public_id):
     numbers = engine.my_numbers(procedure.form(version.form_version),
                                 applications.answers_of(version))
     audit.record(request.municipality, request.actor, "reveal_my_number", "submission",
-                 case.public_id, subject_ref=case.account.ref, version=version.number,
+                 case.public_id, subject_ref=case.subject_ref, version=version.number,
                  count=len(numbers))
     response = render(request, "casework/my_number.html", {"case": case, "numbers": numbers,
                                                             "procedure": procedure})
@@ -158,7 +166,7 @@ def attachment(request, public_id, attachment_id):
         raise Http404
     file = Attachment.objects.get(public_id=attachment_id)
     audit.record(request.municipality, request.actor, "download", "attachment", file.public_id,
-                 subject_ref=case.account.ref, submission=str(case.public_id))
+                 subject_ref=case.subject_ref, submission=str(case.public_id))
     response = HttpResponse(decrypt_bytes(file.data), content_type=file.content_type)
     response["Content-Disposition"] = "attachment"
     response["Cache-Control"] = "no-store"
@@ -172,7 +180,7 @@ def document(request, public_id, document_id):
     if doc is None:
         raise Http404
     audit.record(request.municipality, request.actor, "download", "document", doc.public_id,
-                 subject_ref=case.account.ref)
+                 subject_ref=case.subject_ref)
     response = HttpResponse(applications.document_bytes(doc), content_type="application/pdf")
     response["Content-Disposition"] = f'attachment; filename="{doc.kind}-{case.receipt_number}.pdf"'
     response["Cache-Control"] = "no-store"

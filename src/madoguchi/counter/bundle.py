@@ -11,14 +11,13 @@ from dataclasses import dataclass
 from django.db import transaction
 from django.utils import timezone
 
-from madoguchi.applications import engine
-from madoguchi.applications.fieldvalues import FieldError, clean_scalar
+from madoguchi.applications import engine, prefill
+from madoguchi.applications.fieldvalues import FieldError, clean_scalar, required_message
 from madoguchi.catalog.schema import Channel, FieldType, FormDefinition, FormField, Procedure
 from madoguchi.catalog.selectors import get_procedure
 from madoguchi.core import audit
 from madoguchi.core.actors import Actor
 from madoguchi.core.crypto import decrypt_json, encrypt_json
-from madoguchi.counter import prefill
 from madoguchi.counter.models import CounterVisit, Source, VisitForm, VisitStatus
 from madoguchi.navigator import services as navigator
 from madoguchi.register.selectors import household_members
@@ -70,9 +69,32 @@ def blanks(form: FormDefinition, answers: dict) -> dict[str, str]:
     for step in form.steps:
         for path, message in engine.required_errors(step, answers).items():
             field = field_at(form, path)
-            if field is None or field.type != FieldType.FILE:
+            if field is not None and field.type == FieldType.GROUP:
+                missing.update(_missing_items(field, answers))
+            elif field is None or field.type != FieldType.FILE:
                 missing[path] = message
     return missing
+
+
+def _missing_items(group: FormField, answers: dict) -> dict[str, str]:
+    """A group short of its minimum (the witnesses of a 婚姻届, say) reads as the required
+    fields of each missing item, which the clerk can type like any other blank."""
+    have = len(answers.get(group.id) or [])
+    return {f"{group.id}-{index}-{sub.id}": required_message(sub)
+            for index in range(have, group.min_items) for sub in group.fields
+            if sub.required and sub.type != FieldType.FILE and engine.visible(sub, answers, {})}
+
+
+def label_of(form: FormDefinition, path: str) -> str:
+    """What the clerk's screen calls a blank: a group item's field with its number (証人2 氏名)."""
+    field = field_at(form, path)
+    if field is None:
+        return path
+    if "-" not in path:
+        return field.label
+    group = field_at(form, path.split("-", 1)[0])
+    index = int(path.split("-")[1])
+    return f"{group.item_label or group.label}{index + 1} {field.label}"
 
 
 PAPERS_AT_COUNTER = "窓口で書類を確認します"

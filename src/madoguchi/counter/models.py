@@ -9,6 +9,7 @@ import uuid
 from django.conf import settings
 from django.db import models
 
+from madoguchi.applications.models import Submission
 from madoguchi.core.models import Municipality
 from madoguchi.navigator.models import NavigatorPlan
 from madoguchi.register.models import Resident
@@ -87,6 +88,8 @@ class VisitForm(models.Model):
     answers = models.BinaryField(help_text="encrypted JSON")
     sources = models.JSONField(default=dict)
     position = models.PositiveSmallIntegerField(default=0)
+    submission = models.OneToOneField(Submission, null=True, blank=True, on_delete=models.PROTECT,
+                                      related_name="counter_form", help_text="the case it was filed as")
 
     class Meta:
         ordering = ["position", "id"]

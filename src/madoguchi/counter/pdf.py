@@ -4,9 +4,12 @@ standard form (様式) of one procedure with the data printed in, for department
 Both print through engine.summary, so the 個人番号 appears masked as on every screen.
 """
 
+import io
+
 from django.utils import timezone
 from reportlab.lib.units import mm
-from reportlab.platypus import Spacer
+from reportlab.lib.utils import ImageReader
+from reportlab.platypus import Image, Spacer
 
 from madoguchi.applications import engine
 from madoguchi.core.pdf.common import CENTER, MARGIN, RIGHT, build_pdf, para, table, wareki_date
@@ -16,6 +19,7 @@ from madoguchi.counter.models import CounterVisit
 WIDTH = 210 * mm - 2 * MARGIN
 LABEL_WIDTH = 62 * mm
 SIGNATURE_HEIGHT = 22 * mm
+SIGNATURE_WIDTH = 80 * mm
 
 
 def _rows(entry: Entry) -> list:
@@ -30,8 +34,14 @@ def _rows(entry: Entry) -> list:
     return story
 
 
-def _signature_box(caption: str) -> list:
-    room = [para("", 10), Spacer(0, SIGNATURE_HEIGHT)]  # room to sign by hand
+def _signature_box(caption: str, signature: bytes | None = None) -> list:
+    """Room to sign by hand, or the visitor's on-screen signature drawn in at its proportions."""
+    room = [para("", 10), Spacer(0, SIGNATURE_HEIGHT)]
+    if signature:
+        drawn = ImageReader(io.BytesIO(signature))
+        width, height = drawn.getSize()
+        scale = min(SIGNATURE_WIDTH / width, SIGNATURE_HEIGHT / height)
+        room = [Image(io.BytesIO(signature), width=width * scale, height=height * scale, hAlign="LEFT")]
     return [Spacer(0, 6 * mm), table([[para(caption, 10), room]], [LABEL_WIDTH, WIDTH - LABEL_WIDTH])]
 
 
@@ -55,8 +65,9 @@ def render_summary(visit: CounterVisit, entries: list[Entry]) -> bytes:
                      footer=f"{city} 窓口受付 確認票")
 
 
-def render_standard_form(visit: CounterVisit, entry: Entry) -> bytes:
-    """One procedure's 様式 with the data printed in, for the department that keeps paper."""
+def render_standard_form(visit: CounterVisit, entry: Entry, signature: bytes | None = None) -> bytes:
+    """One procedure's 様式 with the data printed in, for the department that keeps paper; once
+    filed, with the visitor's one signature from the tablet."""
     city = visit.municipality.name
     procedure = entry.procedure
     story = [para(f"{city}長　様", 11),
@@ -65,7 +76,11 @@ def render_standard_form(visit: CounterVisit, entry: Entry) -> bytes:
         story.append(para(f"（{procedure.legal_basis}）", 9, **CENTER, spaceAfter=4))
     story.append(para(f"届出日・申請日　{wareki_date(timezone.localdate())}", 10, **RIGHT, spaceAfter=4))
     story += _rows(entry)
-    story += _signature_box("署名（窓口で確認票に署名済み）")
+    caption = "署名（窓口のタブレットで署名）" if signature else "署名（窓口で確認票に署名済み）"
+    story += _signature_box(caption, signature)
+    if visit.proxy_name:
+        story.append(para(f"代理人: {visit.proxy_name}（本人との関係: {visit.proxy_relationship}）", 10,
+                          spaceBefore=4))
     return build_pdf(story, title=procedure.title, author=city, subject=procedure.code,
                      footer=f"{city} {procedure.title}")
 

@@ -10,10 +10,12 @@ import struct
 from django.db import transaction
 from django.utils import timezone
 
+from madoguchi.applications import services as applications
+from madoguchi.applications.models import IssuedDocument, Submission
 from madoguchi.core import audit
 from madoguchi.core.actors import Actor
-from madoguchi.core.crypto import encrypt_bytes
-from madoguchi.counter import bundle
+from madoguchi.core.crypto import decrypt_bytes, encrypt_bytes
+from madoguchi.counter import bundle, pdf
 from madoguchi.counter.models import CounterVisit, Identified, Signature, VisitStatus
 from madoguchi.navigator import services as navigator
 from madoguchi.navigator.models import NavigatorPlan
@@ -21,6 +23,7 @@ from madoguchi.navigator.selectors import plan_by_token
 from madoguchi.register.codes import Status
 from madoguchi.register.models import Resident
 from madoguchi.register.selectors import find_by_card_face, find_by_kana
+from madoguchi.register.services import linked_account
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 MAX_SIGNATURE_BYTES = 512 * 1024
@@ -67,16 +70,26 @@ def identify_by_card(visit: CounterVisit, actor: Actor, face) -> Resident:
     return found[0]
 
 
-def search_by_kana(visit: CounterVisit, actor: Actor, kana: str, birth_date) -> list[Resident]:
-    """Candidates for the clerk to choose from (the look-up is audited with the visit)."""
-    return find_by_kana(visit.municipality, actor, visit.ref, kana, birth_date)
+# Whom the clerk may pick: the visitor is a current resident; the represented resident may
+# also be one whose death is already registered (おくやみ), never one who moved away.
+CHOOSABLE = {False: (Status.RESIDENT,), True: (Status.RESIDENT, Status.DECEASED)}
+
+
+def search_by_kana(visit: CounterVisit, actor: Actor, kana: str, birth_date,
+                   include_deceased: bool = False) -> list[Resident]:
+    """Candidates for the clerk to choose from (the look-up is audited with the visit). For an
+    おくやみ visit the deceased may already be off the register: `include_deceased` finds them."""
+    found = find_by_kana(visit.municipality, actor, visit.ref, kana, birth_date,
+                         include_former=include_deceased)
+    allowed = CHOOSABLE[include_deceased]
+    return [r for r in found if r.status in allowed]
 
 
 def choose(visit: CounterVisit, actor: Actor, resident_id: int, represented: bool = False) -> Resident:
     """The clerk picks the visitor (or, with a proxy, the represented resident) from a search."""
     _open(visit)
     resident = Resident.objects.filter(municipality=visit.municipality, pk=resident_id,
-                                       status=Status.RESIDENT).first()
+                                       status__in=CHOOSABLE[represented]).first()
     if resident is None:
         raise VisitRefused("選んだ住民が見つかりません。もう一度検索してください。")
     _set_person(visit, actor, resident, Identified.KANA, represented)
@@ -164,3 +177,53 @@ def signed_on_paper(visit: CounterVisit, actor: Actor) -> None:
     visit.status, visit.signed_at = VisitStatus.SIGNED, timezone.now()
     visit.save(update_fields=["status", "signed_at"])
     audit.record(visit.municipality, actor, "counter_sign", "counter_visit", visit.public_id, on="paper")
+
+
+def applicant_of(visit: CounterVisit) -> Resident | None:
+    """Whose application the filed cases are: in an おくやみ visit the family member who came and
+    signs; otherwise the resident the forms are about (a 代理人 applies in their name)."""
+    if visit.event in bundle.SIGNED_BY_VISITOR and visit.represented and visit.visitor:
+        return visit.visitor
+    return visit.subject
+
+
+@transaction.atomic
+def file_visit(visit: CounterVisit, actor: Actor) -> list[Submission]:
+    """Each signed form becomes a case in its department's queue (one receipt number each, all
+    sharing the visit), with its 様式 PDF and the signature printed in for departments on paper.
+    Filing twice files nothing more; the visit's time from the call to here is recorded."""
+    visit = CounterVisit.objects.select_for_update().get(pk=visit.pk)
+    if visit.status == VisitStatus.FILED:
+        return filed_cases(visit)
+    if visit.status != VisitStatus.SIGNED:
+        raise VisitRefused("来庁者の署名の後で各課へ送付します。")
+    applicant = applicant_of(visit)
+    if applicant is None:
+        raise VisitRefused("申請者を住民記録で確認してから送付してください。")
+    account = linked_account(applicant)
+    signature = Signature.objects.filter(visit=visit).first()
+    image = decrypt_bytes(signature.image) if signature else None
+    for entry in bundle.entries(visit):
+        if entry.form.submission_id:
+            continue
+        submission = applications.file_at_counter(
+            applicant, entry.procedure, entry.form.form_version, entry.answers, entry.form.sources,
+            actor, visit.public_id, account=account)
+        applications.issue_document(submission, IssuedDocument.Kind.FORM,
+                                    f"{entry.procedure.title}（様式）",
+                                    pdf.render_standard_form(visit, entry, signature=image))
+        entry.form.submission = submission
+        entry.form.save(update_fields=["submission"])
+    visit.status, visit.finished_at = VisitStatus.FILED, timezone.now()
+    visit.duration_seconds = int((visit.finished_at - visit.called_at).total_seconds())
+    visit.save(update_fields=["status", "finished_at", "duration_seconds"])
+    cases = filed_cases(visit)
+    audit.record(visit.municipality, actor, "counter_file", "counter_visit", visit.public_id,
+                 subject_ref=applicant.ref, cases=[str(c.public_id) for c in cases],
+                 duration_seconds=visit.duration_seconds)
+    return cases
+
+
+def filed_cases(visit: CounterVisit) -> list[Submission]:
+    return list(Submission.objects.filter(municipality=visit.municipality, visit_ref=visit.public_id)
+                .select_related("department").order_by("department__name", "pk"))

@@ -15,6 +15,7 @@ from django.views.decorators.http import require_POST
 
 from madoguchi.applications import engine
 from madoguchi.catalog.schema import FieldType
+from madoguchi.catalog.selectors import procedure_of_record
 from madoguchi.core.models import Role
 from madoguchi.core.roles import departments_of, staff_required
 from madoguchi.counter import bundle, pdf, services
@@ -90,13 +91,22 @@ def _render_visit(request, visit, found=None):
         "question": _question_context(visit), "entries": [
             {"e": e, "rows": _rows(e), "blank_fields": _blank_fields(e)} for e in entries],
         "blank_total": sum(len(e.blanks) for e in entries),
+        "cases": _receipts(visit),
     })
+
+
+def _receipts(visit) -> list[dict]:
+    """The filed cases with their procedure's title: the visitor's receipt numbers."""
+    if visit.status != VisitStatus.FILED:
+        return []
+    return [{"s": case, "title": procedure_of_record(visit.municipality, case.procedure_code).title}
+            for case in services.filed_cases(visit)]
 
 
 def _blank_fields(entry: bundle.Entry):
     form = entry.procedure.form(entry.form.form_version)
-    return [{"path": path, "message": message, "field": bundle.field_at(form, path)}
-            for path, message in entry.blanks.items()]
+    return [{"path": path, "message": message, "field": bundle.field_at(form, path),
+             "label": bundle.label_of(form, path)} for path, message in entry.blanks.items()]
 
 
 @clerk_required
@@ -156,8 +166,7 @@ def _fill(request, visit):
         several = field is not None and field.type == FieldType.CHECKBOX and field.options
         values[path] = request.POST.getlist(path) if several else request.POST.get(path, "")
     for path, error in bundle.fill_blanks(entry.form, entry.procedure, values, request.actor).items():
-        field = bundle.field_at(form, path)
-        messages.error(request, f"{field.label if field else path}：{error}")
+        messages.error(request, f"{bundle.label_of(form, path)}：{error}")
 
 
 def _confirm(request, visit):
@@ -166,10 +175,18 @@ def _confirm(request, visit):
 
 def _paper(request, visit):
     services.signed_on_paper(visit, request.actor)
+    _file(request, visit)
+
+
+def _file(request, visit):
+    """Filing follows the signature at once; the button is there again only if it failed."""
+    cases = services.file_visit(visit, request.actor)
+    messages.success(request, f"{len(cases)}件の手続を各課へ送付しました。")
 
 
 ACTIONS = {"card": _card, "choose": _choose, "proxy": _proxy, "event": _event, "qr": _qr,
-           "answer": _answer, "build": _build, "fill": _fill, "confirm": _confirm, "paper": _paper}
+           "answer": _answer, "build": _build, "fill": _fill, "confirm": _confirm, "paper": _paper,
+           "file": _file}
 
 
 @clerk_required
@@ -179,7 +196,8 @@ def search(request, visit_id):
     visit = _visit(request, visit_id)
     try:
         found = services.search_by_kana(visit, request.actor, request.POST.get("kana", ""),
-                                        request.POST.get("birth_date", "") or None)
+                                        request.POST.get("birth_date", "") or None,
+                                        include_deceased=request.POST.get("deceased") == "1")
     except LookupRefused as exc:
         messages.error(request, str(exc))
         found = None
@@ -209,7 +227,8 @@ def tablet(request, visit_id):
     easy = request.GET.get("lang") == "easy"
     entries = [{"e": e, "title": e.procedure.title_easy if easy and e.procedure.title_easy
                 else e.procedure.title, "rows": _rows(e)} for e in bundle.entries(visit)]
-    return render(request, "counter/tablet.html", {"visit": visit, "entries": entries, "easy": easy})
+    return render(request, "counter/tablet.html", {"visit": visit, "entries": entries, "easy": easy,
+                                                   "cases": _receipts(visit)})
 
 
 def _signature_png(request) -> bytes:
@@ -234,6 +253,7 @@ def sign(request, visit_id):
         if not image:
             raise services.VisitRefused("署名を受け取れませんでした。もう一度署名してください。")
         services.sign(visit, request.actor, image)
+        services.file_visit(visit, request.actor)
         messages.success(request, "署名を受け付けました。")
     except services.VisitRefused as exc:
         messages.error(request, str(exc))

@@ -38,3 +38,13 @@ def linked_resident(account) -> Resident | None:
         resident__municipality=account.municipality, resident__status=Status.RESIDENT,
     ).select_related("resident__household").first()
     return link.resident if link else None
+
+
+def linked_account(resident: Resident):
+    """The account this resident proved with the card (the latest link), or None: a case filed
+    at the counter then shows in that account's My Page and its notices go to its address."""
+    link = RegisterLink.objects.filter(
+        resident=resident, municipality=resident.municipality,
+        account__municipality=resident.municipality,
+    ).select_related("account").order_by("-linked_at").first()
+    return link.account if link else None

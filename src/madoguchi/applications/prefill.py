@@ -1,33 +1,51 @@
-"""What the register and the navigator already know, field by field, for a visit's forms.
+"""What the register and the navigator already know, field by field, for a resident's forms.
+
+One mapping of register → form serves both the counter's bundle (counter.bundle, for the
+visit's subject, with the navigator's answers) and the online flow (`from_register`, for a
+card-linked account: once-only online).
 
 For a top-level field, the first of these that knows a value wins:
 1. its id, when the shipped forms use that id for a household fact (BY_FIELD_ID, e.g. the
-   世帯主's name in `household_head_name`, even where the field's prefill says applicant);
-2. its applicant `prefill` (register.prefill.FROM_REGISTER), from whoever signs: the subject,
-   or in an おくやみ visit the family member who came (Household.applicant);
+   世帯主's name in `household_head_name`, even where the field's prefill says applicant).
+   Counter only (`at_counter`): these ids name facts of the visit's subject (the deceased in
+   おくやみ, the new address in 転入), which online the account holder's own record does not
+   answer. Online, household members' 個人番号 are not put on the screen either;
+2. its applicant `prefill` (FROM_REGISTER), from whoever signs: the subject, or in an おくやみ
+   visit the family member who came (Household.applicant);
 3. the navigator: the event's day for the date fields that ask it (EVENT_DAY_FIELDS) and the
    choices an event settles (event_choices, e.g. 転入 → 加入の理由 = 転入).
 A group with a well-known id gets one item per person (PEOPLE_OF_GROUP); its sub-fields are
 filled by id from the person's record (BY_MEMBER_FIELD). Every value goes through the form
-engine's cleaning, so a value the field would refuse is left blank for the clerk instead.
+engine's cleaning, so a value the field would refuse is left blank instead.
+
+Sources are plain strings ("register", "navigator"); counter.models.Source has the same values.
 """
 
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 
+from django.utils import timezone
+
 from madoguchi.applications.fieldvalues import FieldError, clean_scalar
 from madoguchi.catalog.schema import FieldType, FormDefinition, FormField
+from madoguchi.core import audit
+from madoguchi.core.actors import Actor
 from madoguchi.core.crypto import decrypt_bytes
-from madoguchi.counter.models import Source
 from madoguchi.register.codes import HEAD, SPOUSES, Gender
 from madoguchi.register.models import Resident
-from madoguchi.register.prefill import ADULT_AGE, FROM_REGISTER
+from madoguchi.register.selectors import members_of
+from madoguchi.register.services import linked_resident
+
+REGISTER = "register"  # the resident register (住民記録)
+NAVIGATOR = "navigator"  # the answers given to 手続ナビ
+ADULT_AGE = 18
 
 
 @dataclass(frozen=True)
 class Household:
-    """The subject of the visit and the members of their household, as the register has them."""
+    """The subject (the visit's, or the linked account's resident) and the members of their
+    household, as the register has them."""
 
     subject: Resident
     members: list[Resident]
@@ -51,6 +69,7 @@ class Household:
 
     @property
     def children(self) -> list[Resident]:
+        """The household's children (続柄 子) under 18."""
         return [m for m in self.members
                 if m.relationship == "子" and _age(m.birth_date, self.on) < ADULT_AGE]
 
@@ -68,6 +87,15 @@ def _spouse(attr: str) -> Callable[[Household], str]:
 
 
 SEX = {Gender.MALE: "male", Gender.FEMALE: "female"}
+
+# A field's applicant `prefill` → the signer's value.
+FROM_REGISTER: dict[str, Callable[[Resident], str]] = {
+    "applicant_name": lambda r: r.name,
+    "applicant_kana": lambda r: r.kana,
+    "applicant_birth_date": lambda r: r.birth_date.isoformat(),
+    "applicant_address": lambda r: r.full_address,
+    "applicant_postal_code": lambda r: r.postal_code,
+}
 
 BY_FIELD_ID: dict[str, Callable[[Household], str]] = {
     # 転入届 (moving-in)
@@ -126,13 +154,14 @@ PEOPLE_OF_GROUP: dict[str, Callable[[Household], list[Resident]]] = {
     "movers": lambda h: h.members,  # 転入届: the family that moved in together
     "members": lambda h: h.members,  # 国保加入: everyone who joins
     "children": lambda h: h.children,  # 児童手当, 子ども医療費助成: the children under 18
+    "persons": lambda h: h.members,  # 世帯変更届: the household whose head or make-up changes
 }
 
 EVENT_DAY_FIELDS = ("moved_date", "start_date", "reason_date", "change_date", "death_date")
 
 
 def event_choices(event: str, answers: dict) -> dict[str, dict[str, str]]:
-    """procedure code → {field id: option value} that the event's answers settle."""
+    """procedure code → {field id: option value} that the navigator's event answers settle."""
     if event != "moving":
         return {}
     if answers.get("kind") == "from_other_city":
@@ -158,12 +187,14 @@ def _clean(field: FormField, value):
 @dataclass
 class Filled:
     answers: dict
-    sources: dict[str, str]  # field path → Source; one entry per value, group sub-fields too
+    sources: dict[str, str]  # field path → source; one entry per value, group sub-fields too
 
 
 def fill(form: FormDefinition, procedure_code: str, household: Household | None,
-         event: str = "", answers: dict | None = None, day: date | None = None) -> Filled:
-    """The answers and their sources for one form; fields nobody knows stay out."""
+         event: str = "", answers: dict | None = None, day: date | None = None, *,
+         at_counter: bool = True) -> Filled:
+    """The answers and their sources for one form; fields nobody knows stay out.
+    Online (`at_counter=False`) leaves out the ids of BY_FIELD_ID and members' 個人番号."""
     answers = answers or {}
     choices = event_choices(event, answers).get(procedure_code, {})
     filled = Filled({}, {})
@@ -171,9 +202,10 @@ def fill(form: FormDefinition, procedure_code: str, household: Household | None,
         for field in step.fields:
             if field.type == FieldType.GROUP:
                 if household is not None and field.id in PEOPLE_OF_GROUP:
-                    _fill_group(filled, field, _people(field.id, household, event, answers))
+                    _fill_group(filled, field, _people(field.id, household, event, answers),
+                                with_my_number=at_counter)
                 continue
-            value, source = _top_level(field, household, choices, day)
+            value, source = _top_level(field, household, choices, day, at_counter)
             value = _clean(field, value)
             if value is not None:
                 filled.answers[field.id] = value
@@ -184,32 +216,56 @@ def fill(form: FormDefinition, procedure_code: str, household: Household | None,
 def _people(group_id: str, household: Household, event: str, answers: dict) -> list[Resident]:
     if group_id == "movers" and event == "moving" and answers.get("household") == "alone":
         return [household.subject]  # moved in alone: the rest of the household was here before
-    return PEOPLE_OF_GROUP[group_id](household)
+    people = PEOPLE_OF_GROUP[group_id](household)
+    if event == "death":  # 世帯変更, 国保の変更: the household that remains
+        return [p for p in people if p.pk != household.subject.pk]
+    return people
 
 
-def _top_level(field: FormField, household: Household | None, choices: dict, day: date | None):
+def _top_level(field: FormField, household: Household | None, choices: dict, day: date | None,
+               at_counter: bool):
     if household is not None:
-        if field.id in BY_FIELD_ID:
-            return BY_FIELD_ID[field.id](household), Source.REGISTER
+        if at_counter and field.id in BY_FIELD_ID:
+            return BY_FIELD_ID[field.id](household), REGISTER
         if field.prefill in FROM_REGISTER:
-            return FROM_REGISTER[field.prefill](household.signer), Source.REGISTER
+            return FROM_REGISTER[field.prefill](household.signer), REGISTER
     if field.id in choices:
-        return choices[field.id], Source.NAVIGATOR
+        return choices[field.id], NAVIGATOR
     if field.id in EVENT_DAY_FIELDS and day is not None:
-        return day.isoformat(), Source.NAVIGATOR
+        return day.isoformat(), NAVIGATOR
     return None, ""
 
 
-def _fill_group(filled: Filled, group: FormField, people: list[Resident]) -> None:
+def _fill_group(filled: Filled, group: FormField, people: list[Resident], with_my_number: bool) -> None:
     items = []
     for index, person in enumerate(people[: group.max_items]):
         item = {}
         for sub in group.fields:
-            if sub.id in BY_MEMBER_FIELD:
+            if sub.id in BY_MEMBER_FIELD and (with_my_number or sub.id != "my_number"):
                 value = _clean(sub, BY_MEMBER_FIELD[sub.id](sub, person))
                 if value is not None:
                     item[sub.id] = value
-                    filled.sources[f"{group.id}-{index}-{sub.id}"] = Source.REGISTER
+                    filled.sources[f"{group.id}-{index}-{sub.id}"] = REGISTER
         items.append(item)
     if items:
         filled.answers[group.id] = items
+
+
+def from_register(account, form: FormDefinition) -> Filled:
+    """Once-only online: what the register holds for a card-linked account's form, with the
+    source of each value by path (`children-0-name` → "register"); empty without a link.
+
+    Top-level fields by their applicant `prefill` (the account holder's own record), groups
+    by id from the household: `children` the children under 18, `members` and `movers` every
+    member. One audit event `register_prefill` lists the paths filled, never the values."""
+    resident = linked_resident(account)
+    if resident is None:
+        return Filled({}, {})
+    household = Household(subject=resident, members=list(members_of(resident)),
+                          on=timezone.localdate())
+    filled = fill(form, "", household, at_counter=False)
+    if filled.answers:
+        audit.record(account.municipality, Actor.resident(account.pk), "register_prefill",
+                     "register", "prefill", subject_ref=account.ref, resident=resident.pk,
+                     fields=sorted(filled.sources))
+    return filled
