@@ -12,7 +12,7 @@ from ninja.security import HttpBearer
 
 from madoguchi.applications import selectors as app_selectors
 from madoguchi.applications import services as applications
-from madoguchi.applications.models import Status
+from madoguchi.applications.models import Channel, Status
 from madoguchi.applications.receipts import normalize_receipt_number
 from madoguchi.casework import selectors as case_selectors
 from madoguchi.casework import services as casework
@@ -264,15 +264,20 @@ class CaseOut(Schema):
     department: str
     status: str
     submitted_at: datetime
+    channel: str = Field(description="online, or counter (filed by a clerk at the no-writing counter)")
+    visit: str | None = Field(None, description="counter cases: the visit; one visit's cases share it")
 
 
 @api.get("/staff/cases", auth=StaffBearer(), response=list[CaseOut], tags=["staff"])
-def staff_cases(request, status: str = "", procedure: str = "", page: int = 1):
-    cases = case_selectors.queue(request.staff, request.municipality, status, procedure)
+def staff_cases(request, status: str = "", procedure: str = "", channel: str = "", page: int = 1):
+    channel = channel if channel in Channel.values else ""
+    cases = case_selectors.queue(request.staff, request.municipality, status, procedure,
+                                 channel=channel)
     start = max(page - 1, 0) * 50
     return [{"id": str(c.public_id), "receipt_number": c.receipt_number,
              "procedure": c.procedure_code, "department": c.department.code, "status": c.status,
-             "submitted_at": c.submitted_at} for c in cases[start:start + 50]]
+             "submitted_at": c.submitted_at, "channel": c.channel,
+             "visit": str(c.visit_ref) if c.visit_ref else None} for c in cases[start:start + 50]]
 
 
 class ActionIn(Schema):

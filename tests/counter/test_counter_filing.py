@@ -20,6 +20,7 @@ from madoguchi.core.models import AuditEvent
 from madoguchi.counter import bundle, services
 from madoguchi.counter.models import VisitStatus
 from madoguchi.identity.card.pkcs11 import CardFace
+from madoguchi.identity.emailcode import issue_api_token
 from madoguchi.notify.models import OutboxMessage
 from madoguchi.register.codes import Status as RegisterStatus
 from madoguchi.register.models import RegisterLink
@@ -180,3 +181,15 @@ def test_a_resident_who_moved_away_cannot_be_represented(visit, actor, family):
     with pytest.raises(services.VisitRefused):
         services.choose(visit, actor, son.pk, represented=True)
     assert services.search_by_kana(visit, actor, son.kana, son.birth_date, include_deceased=True) == []
+
+
+def test_the_staff_api_lists_counter_cases_with_their_visit(visit, actor, family, staff, client):
+    _signed_moving_in(visit, actor, family)
+    cases = services.file_visit(visit, actor)
+    token = issue_api_token(visit.municipality, staff_user=staff["kokuho-tanto"])
+    headers = {"Authorization": f"Bearer {token}"}
+    listed = client.get("/api/staff/cases", {"channel": "counter"}, headers=headers).json()
+    assert {c["receipt_number"] for c in listed} == {
+        c.receipt_number for c in cases if c.department.code == "kokuho"}
+    assert {(c["channel"], c["visit"]) for c in listed} == {("counter", str(visit.public_id))}
+    assert client.get("/api/staff/cases", {"channel": "online"}, headers=headers).json() == []
