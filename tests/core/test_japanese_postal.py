@@ -10,6 +10,7 @@ from madoguchi.core.japanese import (
     JapaneseInputError,
     format_postal_code,
     lookup_address,
+    municipality_of,
     normalize_postal_code,
 )
 
@@ -103,3 +104,20 @@ def test_lookup_address_never_crashes(digits):
     result = lookup_address(digits)
     assert isinstance(result, list)
     assert all(isinstance(a, str) and a for a in result)
+
+
+@pytest.mark.parametrize(("address", "municipality"), [
+    ("熊本県熊本市中央区手取本町1番1号", "熊本県熊本市中央区"),
+    ("三重県四日市市諏訪町1番5号", "三重県四日市市"),  # not 四日市: the longest real name wins
+    ("長野県大町市大町3887", "長野県大町市"),  # not 大町: a 町 inside a city's name
+    ("東京都東村山市本町1丁目2番地", "東京都東村山市"),
+    ("山形県西村山郡河北町谷地", "山形県西村山郡河北町"),
+    ("東京都　千代田区千代田１番１号", "東京都千代田区"),  # spaces and full-width digits
+])
+def test_the_municipality_an_address_begins_with(address, municipality):
+    assert municipality_of(address) == municipality
+
+
+@pytest.mark.parametrize("address", ["", "Seattle, WA, USA", "千代田区千代田1番1号", "デモ県架空市1番"])
+def test_no_municipality_is_guessed(address):
+    assert municipality_of(address) == ""

@@ -353,6 +353,35 @@ def test_a_group_short_of_its_minimum_is_typed_item_by_item(visit, actor, family
     witness = {"name": "鈴木\u3000一", "birth_date": "1970-01-01", "address": ADDRESS, "domicile": ADDRESS}
     values = {f"witnesses-{i}-{k}": v for i in range(2) for k, v in witness.items()}
     assert bundle.fill_blanks(visit_form, procedure, values, actor) == {}
+    visit_form.refresh_from_db()
     answers = bundle.answers_of(visit_form)
     assert [w["name"] for w in answers["witnesses"]] == ["鈴木\u3000一", "鈴木\u3000一"]
     assert not any(path.startswith("witnesses") for path in bundle.blanks(form, answers))
+
+
+def test_the_phone_and_the_bank_account_are_typed_once_for_the_whole_visit(visit, actor, family):
+    entries = {e.procedure.code: e for e in _moving_in_visit(visit, actor, family, timezone.localdate())}
+    nhi = entries["nhi-enrollment"]
+    assert nhi.answers["previous_municipality"] == "東京都千代田区"  # read off the 前住所
+    assert nhi.form.sources["previous_municipality"] == Source.REGISTER
+    phones = {"moving-in": "notifier_phone", "nhi-enrollment": "phone",
+              "child-allowance-claim": "claimant_phone", "child-medical-subsidy": "guardian_phone",
+              "dog-registration-change": "owner_phone"}
+    assert all(path in entries[code].blanks for code, path in phones.items())
+    moving_in = entries["moving-in"]
+    assert bundle.fill_blanks(moving_in.form, moving_in.procedure, {"notifier_phone": "0992241111"},
+                              actor) == {}
+    account = {"bank_name": "デモ銀行", "branch_name": "本店", "account_type": "ordinary",
+               "account_number": "1234567", "account_holder_kana": "ヤマダ　タロウ"}
+    claim = entries["child-allowance-claim"]
+    assert bundle.fill_blanks(claim.form, claim.procedure, account, actor) == {}
+
+    after = {e.procedure.code: e for e in bundle.entries(visit)}
+    for code, path in phones.items():
+        assert after[code].answers[path] == after["moving-in"].answers["notifier_phone"]
+        assert path not in after[code].blanks and after[code].form.sources[path] == Source.CLERK
+    subsidy = after["child-medical-subsidy"]
+    assert {k: subsidy.answers[k] for k in account} == {k: after["child-allowance-claim"].answers[k]
+                                                        for k in account}
+    visit.refresh_from_db()
+    assert visit.fields_typed_by_clerk == 1 + len(account)  # typed once, not once per form

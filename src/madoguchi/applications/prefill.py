@@ -32,6 +32,7 @@ from madoguchi.catalog.schema import FieldType, FormDefinition, FormField
 from madoguchi.core import audit
 from madoguchi.core.actors import Actor
 from madoguchi.core.crypto import decrypt_bytes
+from madoguchi.core.japanese import municipality_of
 from madoguchi.register.codes import HEAD, SPOUSES, Gender
 from madoguchi.register.models import Resident
 from madoguchi.register.selectors import members_of
@@ -102,6 +103,8 @@ BY_FIELD_ID: dict[str, Callable[[Household], str]] = {
     "new_address": lambda h: h.subject.full_address,
     "new_postal_code": lambda h: h.subject.postal_code,
     "previous_address": lambda h: h.subject.previous_address,
+    # 国保加入, 犬の登録事項変更: the municipality moved from, read off the 前住所
+    "previous_municipality": lambda h: municipality_of(h.subject.previous_address),
     "household_head_name": lambda h: h.head.name,
     "household_head_kana": lambda h: h.head.kana,
     # 国民健康保険加入 (nhi-enrollment): the form asks for the 世帯主

@@ -212,6 +212,7 @@ def fill_blanks(visit_form: VisitForm, procedure: Procedure, values: dict[str, s
     visit = CounterVisit.objects.select_for_update().get(pk=visit_form.visit_id)
     if visit.status != VisitStatus.OPEN:
         raise BundleRefused("来庁者が確認した後は変更できません。")
+    visit_form = VisitForm.objects.get(pk=visit_form.pk)  # as stored now, under the visit's lock
     form = procedure.form(visit_form.form_version)
     answers = answers_of(visit_form)
     errors: dict[str, str] = {}
@@ -238,4 +239,43 @@ def fill_blanks(visit_form: VisitForm, procedure: Procedure, values: dict[str, s
     visit_form.save(update_fields=["answers", "sources"])
     visit.fields_typed_by_clerk += len(cleaned)
     visit.save(update_fields=["fields_typed_by_clerk"])
+    facts = {_fact(field): value for path, (field, value) in cleaned.items()
+             if "-" not in path and _fact(field)}
+    if facts:
+        _share(visit, visit_form, facts)
     return {}
+
+
+# What the visitor tells once serves every form of the visit that asks it: their phone and
+# e-mail, and the bank account an allowance or a refund is paid into.
+SHARED_PREFILLS = ("applicant_phone", "applicant_email")
+SHARED_FIELD_IDS = ("bank_name", "branch_name", "account_type", "account_number", "account_holder_kana")
+
+
+def _fact(field: FormField) -> str | None:
+    if field.prefill in SHARED_PREFILLS:
+        return f"prefill:{field.prefill}"
+    return f"id:{field.id}" if field.id in SHARED_FIELD_IDS else None
+
+
+def _share(visit: CounterVisit, typed_in: VisitForm, facts: dict[str, object]) -> None:
+    """Fill the same question where it is still blank on the visit's other forms. Typed once,
+    counted once: these values keep the clerk as their source but add nothing to the count."""
+    for other in visit.forms.exclude(pk=typed_in.pk):
+        procedure = get_procedure(visit.municipality, other.procedure_code)
+        if procedure is None:
+            continue
+        form = procedure.form(other.form_version)
+        answers, sources, changed = answers_of(other), dict(other.sources), False
+        for path in blanks(form, answers):
+            field = field_at(form, path)
+            fact = _fact(field) if field is not None and "-" not in path else None
+            if fact in facts:
+                try:
+                    answers[path] = clean_scalar(field, facts[fact])
+                except FieldError:
+                    continue
+                sources[path], changed = Source.CLERK, True
+        if changed:
+            other.answers, other.sources = encrypt_json(answers), sources
+            other.save(update_fields=["answers", "sources"])

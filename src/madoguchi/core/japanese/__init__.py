@@ -16,7 +16,7 @@ from .kana import (
 )
 from .names import MAX_NAME_LENGTH, clean_name, name_search_key
 from .phone import format_phone, normalize_phone, validate_phone
-from .postal import format_postal_code, lookup_address, normalize_postal_code
+from .postal import format_postal_code, lookup_address, municipality_of, normalize_postal_code
 
 __all__ = [
     "ERAS",
@@ -31,6 +31,7 @@ __all__ = [
     "from_wareki",
     "kana_search_key",
     "lookup_address",
+    "municipality_of",
     "name_search_key",
     "normalize_kana",
     "normalize_phone",

