@@ -385,3 +385,27 @@ def test_the_phone_and_the_bank_account_are_typed_once_for_the_whole_visit(visit
                                                         for k in account}
     visit.refresh_from_db()
     assert visit.fields_typed_by_clerk == 1 + len(account)  # typed once, not once per form
+
+
+def test_who_made_the_form_is_known_from_who_came(visit, actor, family, city, clerk):
+    entries = {e.procedure.code: e for e in _moving_in_visit(visit, actor, family, timezone.localdate())}
+    assert entries["moving-in"].answers["notifier_type"] == "self"  # the head, who moved in
+    assert entries["nhi-enrollment"].answers["notifier"] == "head"
+    assert entries["moving-in"].form.sources["notifier_type"] == Source.REGISTER
+
+    okuyami = services.start_visit(city, clerk, actor)
+    services.choose(okuyami, actor, family["wife"].pk)
+    services.choose(okuyami, actor, family["head"].pk, represented=True)
+    _answer_first_options(services.start_event(okuyami, "death"), timezone.localdate())
+    okuyami.refresh_from_db()
+    death = next(e for e in bundle.build(okuyami, actor) if e.procedure.code == "death-registration")
+    assert death.answers["notifier_role"] == "relative_cohabiting"  # his wife, same household
+
+    by_proxy = services.start_visit(city, clerk, actor)
+    services.choose(by_proxy, actor, family["head"].pk, represented=True)
+    services.set_proxy(by_proxy, "佐藤\u3000一", "友人")
+    _answer_all(services.start_event(by_proxy, "moving"), MOVING_IN, timezone.localdate())
+    by_proxy.refresh_from_db()
+    moving_in = next(e for e in bundle.build(by_proxy, actor) if e.procedure.code == "moving-in")
+    assert moving_in.answers["notifier_type"] == "proxy"
+    assert "proxy_address" in moving_in.blanks  # the 代理人's own address: the clerk asks

@@ -52,6 +52,8 @@ class Household:
     members: list[Resident]
     on: date
     applicant: Resident | None = None  # who signs, when not the subject (おくやみ: the family member)
+    visitor: Resident | None = None  # who came to the counter, when the register knows them
+    by_proxy: bool = False  # a 代理人 applies in the subject's name
 
     @property
     def signer(self) -> Resident:
@@ -73,6 +75,26 @@ class Household:
         """The household's children (続柄 子) under 18."""
         return [m for m in self.members
                 if m.relationship == "子" and _age(m.birth_date, self.on) < ADULT_AGE]
+
+
+# 続柄 of household members who are not family: 同居者, not 同居の親族.
+NOT_RELATIVES = ("同居人", "縁故者")
+
+
+def who_applies(h: Household) -> tuple[str, ...]:
+    """The options that say who made the form (届出人の区分, 申請者の区分), most precise first;
+    a field takes the first it offers. Nothing when the register does not know who came."""
+    if h.by_proxy:
+        return ("proxy",)
+    visitor = h.visitor
+    if visitor is None:
+        return ()
+    if visitor.pk == h.subject.pk:
+        return ("self", "head", "household") if visitor.pk == h.head.pk else ("self", "household")
+    if visitor.household_id == h.subject.household_id:
+        kin = "cohabitant" if visitor.relationship in NOT_RELATIVES else "relative_cohabiting"
+        return (kin, "household", "self")
+    return ()
 
 
 def _age(born: date, on: date) -> int:
@@ -103,6 +125,11 @@ BY_FIELD_ID: dict[str, Callable[[Household], str]] = {
     "new_address": lambda h: h.subject.full_address,
     "new_postal_code": lambda h: h.subject.postal_code,
     "previous_address": lambda h: h.subject.previous_address,
+    # who made the form: 転入届・世帯変更届 notifier_type, 国保 notifier, 死亡届 notifier_role
+    "notifier_type": who_applies,
+    "notifier": who_applies,
+    "notifier_role": who_applies,
+    "applicant_type": who_applies,
     # 国保加入, 犬の登録事項変更: the municipality moved from, read off the 前住所
     "previous_municipality": lambda h: municipality_of(h.subject.previous_address),
     "household_head_name": lambda h: h.head.name,
@@ -193,6 +220,12 @@ class Filled:
     sources: dict[str, str]  # field path → source; one entry per value, group sub-fields too
 
 
+def _first_clean(field: FormField, value):
+    """A value, or the first of several candidates (who_applies), that the field accepts."""
+    candidates = value if isinstance(value, tuple) else (value,)
+    return next((clean for v in candidates if (clean := _clean(field, v)) is not None), None)
+
+
 def fill(form: FormDefinition, procedure_code: str, household: Household | None,
          event: str = "", answers: dict | None = None, day: date | None = None, *,
          at_counter: bool = True) -> Filled:
@@ -209,7 +242,7 @@ def fill(form: FormDefinition, procedure_code: str, household: Household | None,
                                 with_my_number=at_counter)
                 continue
             value, source = _top_level(field, household, choices, day, at_counter)
-            value = _clean(field, value)
+            value = _first_clean(field, value)
             if value is not None:
                 filled.answers[field.id] = value
                 filled.sources[field.id] = source

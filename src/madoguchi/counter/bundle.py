@@ -121,8 +121,11 @@ def _household(visit: CounterVisit, actor: Actor) -> prefill.Household | None:
     if subject is None:
         return None
     members = household_members(visit.municipality, actor, visit.ref, subject)
-    applicant = visit.visitor if visit.event in SIGNED_BY_VISITOR and visit.represented else None
-    return prefill.Household(subject=subject, members=members, on=timezone.localdate(), applicant=applicant)
+    in_own_name = visit.event in SIGNED_BY_VISITOR
+    applicant = visit.visitor if in_own_name and visit.represented else None
+    return prefill.Household(subject=subject, members=members, on=timezone.localdate(),
+                             applicant=applicant, visitor=visit.visitor,
+                             by_proxy=bool(visit.represented) and not in_own_name)
 
 
 @transaction.atomic
