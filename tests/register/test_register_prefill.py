@@ -197,3 +197,14 @@ def test_the_case_page_labels_a_group_items_source():
     form = catalog()["child-allowance-claim"].current_form
     sources = {"claimant_name": "register", "children-1-name": "register", "children-0-kana": "resident"}
     assert engine.labelled_sources(form, sources) == [("氏名", "register"), ("お子さん2 氏名", "register")]
+
+
+def test_online_the_household_head_is_the_head_not_the_account_holder(register, resident):
+    hanako = link_account(resident, HANAKO_CARD)  # the wife: not the 世帯主
+    form = get_procedure(register, "nhi-withdrawal").current_form
+    filled = from_register(resident, form)
+    head = hanako.household.head
+    assert head.name == "山田\u3000太郎" and head.pk != hanako.pk
+    assert filled.answers["head_name"] == head.name and filled.answers["head_kana"] == head.kana
+    assert filled.answers["head_birth_date"] == head.birth_date.isoformat()
+    assert not any(k.startswith(("deceased_", "new_", "notifier")) for k in filled.answers)

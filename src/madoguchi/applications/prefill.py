@@ -7,9 +7,10 @@ card-linked account: once-only online).
 For a top-level field, the first of these that knows a value wins:
 1. its id, when the shipped forms use that id for a household fact (BY_FIELD_ID, e.g. the
    世帯主's name in `household_head_name`, even where the field's prefill says applicant).
-   Counter only (`at_counter`): these ids name facts of the visit's subject (the deceased in
-   おくやみ, the new address in 転入), which online the account holder's own record does not
-   answer. Online, household members' 個人番号 are not put on the screen either;
+   Counter only (`at_counter`), except the 世帯主 and spouse (ONLINE_TOO): the other ids name
+   facts of the visit's subject (the deceased in おくやみ, the new address in 転入), which online
+   the account holder's own record does not answer. Online, household members' 個人番号 are not
+   put on the screen either;
 2. its applicant `prefill` (FROM_REGISTER), from whoever signs: the subject, or in an おくやみ
    visit the family member who came (Household.applicant);
 3. the navigator: the event's day for the date fields that ask it (EVENT_DAY_FIELDS) and the
@@ -156,6 +157,11 @@ BY_FIELD_ID: dict[str, Callable[[Household], str]] = {
     "deceased_household_head": lambda h: h.head.name,
 }
 
+# Facts of the household that read the same for the account holder online: the 世帯主 and the
+# spouse (the applicant `prefill` on some of these fields would give the holder's own name).
+ONLINE_TOO = ("household_head_name", "household_head_kana", "head_name", "head_kana",
+              "head_birth_date", "has_spouse", "spouse_name", "spouse_kana")
+
 # 続柄 on the register → the option values the forms use for a relationship.
 RELATIONSHIP_OPTIONS = {HEAD: "head", "妻": "spouse", "夫": "spouse", "妻（未届）": "spouse",
                         "夫（未届）": "spouse", "子": "child", "父": "parent", "母": "parent",
@@ -261,7 +267,7 @@ def _people(group_id: str, household: Household, event: str, answers: dict) -> l
 def _top_level(field: FormField, household: Household | None, choices: dict, day: date | None,
                at_counter: bool):
     if household is not None:
-        if at_counter and field.id in BY_FIELD_ID:
+        if field.id in BY_FIELD_ID and (at_counter or field.id in ONLINE_TOO):
             return BY_FIELD_ID[field.id](household), REGISTER
         if field.prefill in FROM_REGISTER:
             return FROM_REGISTER[field.prefill](household.signer), REGISTER
