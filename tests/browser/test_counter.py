@@ -1,7 +1,10 @@
 """The no-writing counter in a real browser: a family of four with a dog moves in; the clerk
 reads the card, goes through the questions, fills only the blanks; the visitor reads the
 forms on the tablet and signs once, typing nothing; the cases reach four departments. And an
-おくやみ visit: the wife comes as the family member who notifies her husband's death."""
+おくやみ visit: the wife comes as the family member who notifies her husband's death.
+
+The tablet is a second browser paired with the clerk's desk by a one-time code: it never
+logs in, and follows the clerk's visit by itself."""
 
 from datetime import date, timedelta
 
@@ -12,6 +15,7 @@ from playwright.sync_api import expect
 from madoguchi.core.crypto import decrypt_bytes, encrypt_bytes
 from madoguchi.counter import bundle, services
 from madoguchi.counter.models import CounterVisit, VisitStatus
+from madoguchi.counter.tablet_views import COOKIE as TABLET_COOKIE
 from madoguchi.identity.card.mynumber import generate as new_my_number
 from madoguchi.register.keys import kana_keys, my_number_hash
 from madoguchi.register.models import Household, Resident
@@ -105,6 +109,7 @@ def test_a_family_moves_in_and_the_visitor_types_nothing(new_context, city):
     log_in_staff(page, "shimin-tanto")
     page.goto("/staff/counter/")
     check_a11y(page)
+    tablet = _pair_tablet(new_context, page)
     page.get_by_role("button", name="次の方の受付を始める").click()
     expect(page.get_by_role("heading", name="窓口受付", exact=True)).to_be_visible()
     check_a11y(page)
@@ -129,18 +134,21 @@ def test_a_family_moves_in_and_the_visitor_types_nothing(new_context, city):
     _fill_blanks(page, visit)
 
     page.get_by_role("button", name="来庁者の確認へ進む").click()
-    expect(page.get_by_role("heading", name="申請内容のご確認")).to_be_visible()
-    check_a11y(page)
+    expect(page.get_by_text("来庁者用タブレットに確認画面を表示しました。")).to_be_visible()
+    # The tablet turns to the visit by itself; the clerk touches nothing on it.
+    expect(tablet.get_by_role("heading", name="申請内容のご確認")).to_be_visible()
+    assert "/staff/" not in tablet.url and str(visit.public_id) not in tablet.url
+    check_a11y(tablet)
     # Nothing for the visitor to write: no field but the signature pad.
-    expect(page.locator("main input:not([type=hidden]), main textarea, main select")).to_have_count(0)
-    page.get_by_role("link", name="やさしい日本語").click()
-    expect(page.get_by_role("heading", name="ないようを みて ください")).to_be_visible()
+    expect(tablet.locator("main input:not([type=hidden]), main textarea, main select")).to_have_count(0)
+    tablet.get_by_role("link", name="やさしい日本語").click()
+    expect(tablet.get_by_role("heading", name="ないようを みて ください")).to_be_visible()
 
-    _sign_on_the_pad(page)
-    page.get_by_role("button", name="これで おわり").click()
-    expect(page.get_by_text("ありがとう ございました。")).to_be_visible()
-    expect(page.get_by_role("heading", name="うけつけ ばんごう")).to_be_visible()
-    check_a11y(page)
+    _sign_on_the_pad(tablet)
+    tablet.get_by_role("button", name="これで おわり").click()
+    expect(tablet.get_by_text("ありがとう ございました。")).to_be_visible()
+    expect(tablet.get_by_role("heading", name="うけつけ ばんごう")).to_be_visible()
+    check_a11y(tablet)
 
     visit.refresh_from_db()
     assert visit.status == VisitStatus.FILED and visit.duration_seconds is not None
@@ -153,12 +161,43 @@ def test_a_family_moves_in_and_the_visitor_types_nothing(new_context, city):
     cases = services.filed_cases(visit)
     assert {c.department.code for c in cases} >= {"shimin", "kokuho", "kodomo", "kankyo"}
     for case in cases:
-        expect(page.get_by_text(case.receipt_number)).to_be_visible()
+        expect(tablet.get_by_text(case.receipt_number)).to_be_visible()
+    # The tablet's cookie opens no staff page.
+    tablet.goto(f"/staff/counter/{visit.public_id}/")
+    expect(tablet.get_by_role("heading", name="職員ログイン")).to_be_visible()
 
     page.goto(f"/staff/counter/{visit.public_id}/")
     expect(page.get_by_role("heading", name=f"4. 各課へ送付しました（{len(cases)}件）")).to_be_visible()
     check_a11y(page)
     _department_sees_the_case(new_context, "kodomo-tanto", cases, "山田\u3000太郎")
+
+
+def _pair_tablet(new_context, page, **options):
+    """The clerk connects the desk's tablet: a second browser that never logs in."""
+    tablet = new_context(**options).new_page()
+    tablet.goto("/counter/tablet/")
+    expect(tablet.get_by_role("heading", name="タブレットの接続")).to_be_visible()
+    check_a11y(tablet)
+    tablet.get_by_label("接続コード（6桁の数字）").fill("123456")  # no code issued yet: wrong
+    tablet.get_by_role("button", name="接続する").click()
+    expect(tablet.get_by_role("alert")).to_contain_text("接続コードが違います")
+    check_a11y(tablet)
+
+    page.goto("/staff/counter/")
+    page.get_by_role("button", name="タブレットを接続する").click()
+    code = page.locator(".pairing-code").inner_text()
+    check_a11y(page)
+    tablet.get_by_label("接続コード（6桁の数字）").fill(code)
+    tablet.get_by_role("button", name="接続する").click()
+    expect(tablet.get_by_role("heading", name="次の方をお待ちください")).to_be_visible()
+    check_a11y(tablet)
+    cookies = {c["name"]: c for c in tablet.context.cookies()}
+    assert "sessionid" not in cookies
+    device = cookies[TABLET_COOKIE]
+    assert device["httpOnly"] and device["sameSite"] == "Strict" and device["path"] == "/counter/tablet/"
+    page.goto("/staff/counter/")
+    expect(page.get_by_text("接続中のタブレット")).to_be_visible()
+    return tablet
 
 
 def _department_sees_the_case(new_context, username, cases, applicant) -> None:
@@ -198,6 +237,7 @@ def test_an_okuyami_visit_by_the_wife_as_the_family_member(new_context, city):
     page = new_context().new_page()
     log_in_staff(page, "shimin-tanto")
     page.goto("/staff/counter/")
+    tablet = _pair_tablet(new_context, page)
     page.get_by_role("button", name="次の方の受付を始める").click()
     visit = CounterVisit.objects.get()
 
@@ -235,12 +275,12 @@ def test_an_okuyami_visit_by_the_wife_as_the_family_member(new_context, city):
     _fill_blanks(page, visit)
 
     page.get_by_role("button", name="来庁者の確認へ進む").click()
-    expect(page.get_by_role("heading", name="申請内容のご確認")).to_be_visible()
-    expect(page.locator("main input:not([type=hidden]), main textarea, main select")).to_have_count(0)
-    _sign_on_the_pad(page)
-    page.get_by_role("button", name="署名して申請する").click()
-    expect(page.get_by_role("heading", name="受付番号")).to_be_visible()
-    check_a11y(page)
+    expect(tablet.get_by_role("heading", name="申請内容のご確認")).to_be_visible()
+    expect(tablet.locator("main input:not([type=hidden]), main textarea, main select")).to_have_count(0)
+    _sign_on_the_pad(tablet)
+    tablet.get_by_role("button", name="署名して申請する").click()
+    expect(tablet.get_by_role("heading", name="受付番号")).to_be_visible()
+    check_a11y(tablet)
 
     visit.refresh_from_db()
     assert visit.status == VisitStatus.FILED and visit.fields_written_by_visitor == 0
@@ -307,6 +347,25 @@ def test_without_javascript_the_visitor_signs_the_printed_summary(new_context, c
     check_a11y(page)
     visit.refresh_from_db()
     assert visit.status == VisitStatus.FILED and visit.fields_written_by_visitor == 0
+
+
+def test_a_paired_tablet_without_javascript_follows_the_desk_by_itself(new_context, city):
+    page = new_context().new_page()
+    log_in_staff(page, "shimin-tanto")
+    tablet = _pair_tablet(new_context, page, java_script_enabled=False)
+    visit = _checked_visit(city, _family(city))  # the clerk gets to the visitor's check
+    # The <noscript> meta refresh brings the visit to the tablet; no pad without JavaScript.
+    expect(tablet.get_by_role("heading", name="申請内容のご確認")).to_be_visible(timeout=15_000)
+    expect(tablet.get_by_text("印刷した確認票にご署名ください")).to_be_visible()
+    expect(tablet.get_by_role("button", name="署名して申請する")).to_be_hidden()
+    check_a11y(tablet)
+    page.goto(f"/staff/counter/{visit.public_id}/")
+    page.get_by_role("button", name="確認票に署名をもらった").click()
+    expect(page.get_by_text("各課へ送付済み")).to_be_visible()
+    expect(tablet.get_by_role("heading", name="受付番号")).to_be_visible(timeout=20_000)
+    check_a11y(tablet)
+    visit.refresh_from_db()
+    assert visit.status == VisitStatus.FILED
 
 
 def test_a_visit_loaded_from_the_residents_qr_code(new_context, city):

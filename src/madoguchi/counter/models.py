@@ -104,3 +104,45 @@ class Signature(models.Model):
     visit = models.OneToOneField(CounterVisit, on_delete=models.CASCADE, related_name="signature")
     image = models.BinaryField(help_text="encrypted PNG")
     signed_at = models.DateTimeField(auto_now_add=True)
+
+
+class TabletPairingCode(models.Model):
+    """A short one-time code the clerk shows on their screen and types on the tablet to pair it.
+
+    Only its hash is kept. It lives a few minutes, is used once, and every refused try on the
+    pairing page (whatever code it named) counts against every live code of the city, so the
+    guesses a code can suffer in its life are few wherever they come from."""
+
+    municipality = models.ForeignKey(Municipality, on_delete=models.CASCADE, related_name="+")
+    clerk = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    code_hash = models.CharField(max_length=64, db_index=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    attempts = models.PositiveSmallIntegerField(default=0, help_text="refused tries while it lived")
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = "タブレット接続コード"
+
+
+class CounterTablet(models.Model):
+    """The visitor's tablet at one clerk's desk: no staff login on it, only a device token in a
+    signed, HttpOnly, SameSite=Strict cookie (the hash is stored here). It shows the clerk's
+    current visit and may sign it; it lapses at the end of the day or when the clerk
+    disconnects it."""
+
+    municipality = models.ForeignKey(Municipality, on_delete=models.CASCADE, related_name="+")
+    clerk = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    token_hash = models.CharField(max_length=64, unique=True)
+    paired_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField(help_text="the end of the day it was paired")
+    last_seen_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = "来庁者用タブレット"
+        indexes = [models.Index(fields=["municipality", "clerk"])]
+
+    @property
+    def ref(self) -> str:
+        return f"counter-tablet:{self.pk}"

@@ -5,6 +5,8 @@ from madoguchi.counter import views
 app_name = "counter"
 urlpatterns = [
     path("", views.start, name="start"),
+    path("tablet/code/", views.tablet_code, name="tablet_code"),
+    path("tablet/<int:tablet_id>/unpair/", views.tablet_unpair, name="tablet_unpair"),
     path("<uuid:visit_id>/", views.visit_page, name="visit"),
     path("<uuid:visit_id>/search/", views.search, name="search"),
     path("<uuid:visit_id>/tablet/", views.tablet, name="tablet"),

@@ -11,6 +11,7 @@ from django.contrib import messages
 from django.http import Http404, HttpResponse, HttpResponseForbidden
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from madoguchi.applications import engine
@@ -18,8 +19,8 @@ from madoguchi.catalog.schema import FieldType
 from madoguchi.catalog.selectors import procedure_of_record
 from madoguchi.core.models import Role
 from madoguchi.core.roles import departments_of, staff_required
-from madoguchi.counter import bundle, pdf, services
-from madoguchi.counter.models import CounterVisit, VisitStatus
+from madoguchi.counter import bundle, pdf, services, tablets
+from madoguchi.counter.models import CounterTablet, CounterVisit, VisitStatus
 from madoguchi.identity.card.pkcs11 import CardFace
 from madoguchi.navigator import services as navigator
 from madoguchi.navigator.loader import events
@@ -50,14 +51,44 @@ def _visit(request, visit_id) -> CounterVisit:
     return visit
 
 
+def _render_start(request, code: str = ""):
+    visits = CounterVisit.objects.filter(municipality=request.municipality, clerk=request.user).exclude(
+        status=VisitStatus.FILED).order_by("-called_at")[:20]
+    return render(request, "counter/start.html", {
+        "visits": visits, "code": code, "tablets": tablets.active_tablets(request.municipality, request.user),
+        "tablet_url": request.build_absolute_uri(reverse("counter_tablet:home")),
+        "code_minutes": tablets.CODE_SECONDS // 60})
+
+
+@never_cache
 @clerk_required
 def start(request):
     if request.method == "POST":
         visit = services.start_visit(request.municipality, request.user, request.actor)
         return redirect("counter:visit", visit.public_id)
-    visits = CounterVisit.objects.filter(municipality=request.municipality, clerk=request.user).exclude(
-        status=VisitStatus.FILED).order_by("-called_at")[:20]
-    return render(request, "counter/start.html", {"visits": visits})
+    return _render_start(request)
+
+
+@never_cache
+@clerk_required
+@require_POST
+def tablet_code(request):
+    """「タブレットを接続する」: a one-time code, shown once in this response and never stored."""
+    code = tablets.issue_code(request.municipality, request.user, request.actor)
+    return _render_start(request, code=code)
+
+
+@clerk_required
+@require_POST
+def tablet_unpair(request, tablet_id):
+    """「接続を解除」: only the clerk's own tablet."""
+    tablet = CounterTablet.objects.filter(municipality=request.municipality, clerk=request.user,
+                                          pk=tablet_id).first()
+    if tablet is None:
+        raise Http404
+    tablets.unpair(tablet, request.actor)
+    messages.success(request, "タブレットの接続を解除しました。")
+    return redirect("counter:start")
 
 
 def _question_context(visit):
@@ -92,6 +123,7 @@ def _render_visit(request, visit, found=None):
             {"e": e, "rows": _rows(e), "blank_fields": _blank_fields(e)} for e in entries],
         "blank_total": sum(len(e.blanks) for e in entries),
         "cases": _receipts(visit),
+        "tablet": tablets.active_tablets(visit.municipality, visit.clerk).first(),
     })
 
 
@@ -217,6 +249,9 @@ def action(request, visit_id, name):
         messages.error(request, str(exc))
     visit.refresh_from_db()
     checked = name == "confirm" and visit.status == VisitStatus.CHECKED
+    if checked and tablets.active_tablets(visit.municipality, visit.clerk).exists():
+        messages.success(request, "来庁者用タブレットに確認画面を表示しました。")
+        checked = False  # the paired tablet shows it; the clerk stays on their own page
     return redirect("counter:tablet" if checked else "counter:visit", visit.public_id)
 
 

@@ -1,0 +1,109 @@
+"""The paired tablet's pages (public URLs under /counter/tablet/, no staff login).
+
+The device cookie is the only credential: signed, HttpOnly, SameSite=Strict, limited to the
+tablet's own path, and naming a random token whose hash is in CounterTablet. The URLs carry no
+visit id and no personal data; every response is `Cache-Control: no-store`.
+"""
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import logout
+from django.http import HttpResponseForbidden, JsonResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_POST
+
+from madoguchi.core.actors import client_ip
+from madoguchi.counter import bundle, services, tablets
+from madoguchi.counter.views import _receipts, _rows, _signature_png
+
+COOKIE = "madoguchi_counter_tablet"
+SALT = "madoguchi.counter.tablet"
+
+
+def _path() -> str:
+    return reverse("counter_tablet:home")
+
+
+def _token(request) -> str | None:
+    return request.get_signed_cookie(COOKIE, default=None, salt=SALT)
+
+
+def _device(request):
+    return tablets.tablet_for_token(request.municipality, _token(request))
+
+
+def _pair_page(request, error: str = "", status: int = 200):
+    ended = not error and COOKIE in request.COOKIES
+    response = render(request, "counter/device_pair.html", {"error": error, "ended": ended}, status=status)
+    if COOKIE in request.COOKIES:
+        response.delete_cookie(COOKIE, path=_path(), samesite="Strict")
+    return response
+
+
+@never_cache
+@require_GET
+def home(request):
+    """Unpaired: the code page. Paired: the clerk's current visit, or 「次の方をお待ちください」."""
+    tablet = _device(request)
+    if tablet is None:
+        return _pair_page(request)
+    screen, visit = tablets.current(tablet)
+    state = tablets.state_of(screen, visit)
+    easy = visit is not None and request.GET.get("lang") == "easy"
+    context = {"screen": screen, "visit": visit, "easy": easy, "state": state["state"],
+               "visit_tag": state["visit"], "entries": [], "cases": []}
+    if screen == tablets.SIGN:
+        context["entries"] = [
+            {"e": e, "title": e.procedure.title_easy if easy and e.procedure.title_easy else e.procedure.title,
+             "rows": _rows(e)} for e in bundle.entries(visit)]
+        context["shown_visit"] = str(visit.public_id)
+    elif screen == tablets.THANKS:
+        context["cases"] = _receipts(visit)
+    return render(request, "counter/device.html", context)
+
+
+@never_cache
+@require_POST
+def pair(request):
+    """The pairing code typed on the tablet. Whoever was logged in on this browser is logged
+    out first: a paired tablet never holds a staff (or resident) session."""
+    try:
+        tablet, token = tablets.pair(request.municipality, request.POST.get("code", ""), client_ip(request))
+    except tablets.PairingRefused as exc:
+        return _pair_page(request, str(exc), status=400)
+    logout(request)
+    response = redirect("counter_tablet:home")
+    response.set_signed_cookie(
+        COOKIE, token, salt=SALT, path=_path(), httponly=True, samesite="Strict",
+        secure=settings.SESSION_COOKIE_SECURE,
+        max_age=max(1, int((tablet.expires_at - timezone.now()).total_seconds())))
+    return response
+
+
+@never_cache
+@require_GET
+def state(request):
+    """The tablet's poll: opaque tags of what it should show now."""
+    tablet = _device(request)
+    if tablet is None:
+        return JsonResponse({"state": "unpaired", "visit": ""}, status=403)
+    return JsonResponse(tablets.state_of(*tablets.current(tablet)))
+
+
+@never_cache
+@require_POST
+def sign(request):
+    """The signature drawn on the tablet; the visit is filed at once, as on the clerk's page."""
+    tablet = _device(request)
+    if tablet is None:
+        return HttpResponseForbidden("この端末は接続されていません。職員にお声がけください。")
+    try:
+        tablets.sign(tablet, request.POST.get("visit", ""), _signature_png(request), client_ip(request))
+        messages.success(request, "署名を受け付けました。")
+    except services.VisitRefused as exc:
+        messages.error(request, str(exc))
+    easy = "?lang=easy" if request.POST.get("lang") == "easy" else ""
+    return redirect(_path() + easy)
