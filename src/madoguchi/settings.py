@@ -180,6 +180,7 @@ MADOGUCHI_RETENTION_TASKS = [
     "madoguchi.applications.retention.dispose",
     "madoguchi.navigator.retention.dispose_plans",  # 手続ナビ plans untouched for 30 days
     "madoguchi.queueing.retention.dispose_contacts",  # e-mail addresses of past tickets/bookings
+    "madoguchi.counter.retention.dispose_pairing_codes",  # the counter tablets' lapsed codes
 ]
 MADOGUCHI_OTP_MAX_ATTEMPTS = 5
 

@@ -286,4 +286,15 @@ def test_with_a_paired_tablet_the_clerk_stays_on_their_page_after_the_check(cler
     assert response["Location"] == reverse("counter:visit", args=[visit.public_id])
     page = clerk_client.get(response["Location"]).content.decode()
     assert "来庁者用タブレットに確認画面を表示しました" in page and "来庁者用タブレット（接続中）" in page
-    assert "<canvas" in tablet.get(HOME).content.decode()
+    assert 'http-equiv="refresh"' in page  # the clerk's page follows the signature on the tablet
+    shown = tablet.get(HOME).content.decode()
+    assert "<canvas" in shown and "/api/docs" not in shown  # no way off the tablet's page
+
+
+def test_lapsed_pairing_codes_are_disposed_of_the_next_day(clerk_client):
+    from madoguchi.counter.retention import dispose_pairing_codes
+
+    _code(clerk_client)
+    assert dispose_pairing_codes() == 0  # still live
+    later = timezone.now() + timedelta(days=1, minutes=10)
+    assert dispose_pairing_codes(now=later) == 1 and not TabletPairingCode.objects.exists()
