@@ -266,3 +266,29 @@ def test_without_a_tablet_the_printed_summary_is_signed(clerk_client, visit, hea
     assert not hasattr(visit, "signature")
     assert len(services.filed_cases(visit)) == visit.forms.count()
     assert AuditEvent.objects.filter(action="counter_sign", detail__on="paper").count() == 1
+
+
+def test_the_clerk_corrects_a_filled_value_at_the_visitors_word(clerk_client, visit, head):
+    entries = _bundled(visit, head)
+    nhi = next(e for e in entries if e.procedure.code == "nhi-enrollment")
+    form = nhi.procedure.form(nhi.form.form_version)
+    shown = dict((path, value) for path, _, value in bundle.correctable(form, nhi.answers))
+    assert shown["head_kana"] == "サトウ　ミキ" and not any(p.endswith("my_number") for p in shown)
+    page = clerk_client.get(reverse("counter:visit", args=[visit.public_id])).content.decode()
+    assert "記入済みの内容を直す" in page
+
+    data = {"form": nhi.form.pk, **{path: str(value) for path, value in shown.items()}}
+    response = _post(clerk_client, visit, "correct", {**data, "head_kana": "サトウ　ミノリ"})
+    assert [str(m) for m in response.wsgi_request._messages] == ["1項目を直しました。"]
+    corrected = next(e for e in bundle.entries(visit) if e.form.pk == nhi.form.pk)
+    assert corrected.answers["head_kana"] == "サトウ　ミノリ"
+    assert corrected.form.sources["head_kana"] == "clerk"
+    assert corrected.answers["head_name"] == nhi.answers["head_name"]  # untouched values stay
+    assert corrected.form.sources["head_name"] == "register"
+    visit.refresh_from_db()
+    assert visit.fields_typed_by_clerk == 1
+
+    response = _post(clerk_client, visit, "correct", {**data, "head_kana": "佐藤"})
+    assert any("フリガナ" in str(m) for m in response.wsgi_request._messages)
+    still = next(e for e in bundle.entries(visit) if e.form.pk == nhi.form.pk)
+    assert still.answers["head_kana"] == "サトウ　ミノリ"  # refused: nothing stored

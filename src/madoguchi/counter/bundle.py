@@ -85,6 +85,29 @@ def _missing_items(group: FormField, answers: dict) -> dict[str, str]:
             if sub.required and sub.type != FieldType.FILE and engine.visible(sub, answers, {})}
 
 
+# Filled values the clerk may correct at the visitor's word (the register lags a change, the
+# visitor wants another account): not the papers, the 個人番号 (masked on every screen) or a
+# tick box, whose clearing a form post cannot tell from leaving it alone.
+NOT_CORRECTED_HERE = (FieldType.FILE, FieldType.GROUP, FieldType.MY_NUMBER, FieldType.CHECKBOX)
+
+
+def correctable(form: FormDefinition, answers: dict) -> list[tuple[str, FormField, object]]:
+    """(path, field, value) for every filled, visible value the clerk may change."""
+    found = []
+    for step in form.steps:
+        for field in step.fields:
+            if not engine.visible(field, answers):
+                continue
+            if field.type == FieldType.GROUP:
+                for index, item in enumerate(answers.get(field.id) or []):
+                    found += [(f"{field.id}-{index}-{sub.id}", sub, item[sub.id]) for sub in field.fields
+                              if item.get(sub.id) not in (None, "") and sub.type not in NOT_CORRECTED_HERE
+                              and engine.visible(sub, answers, item)]
+            elif answers.get(field.id) not in (None, "", []) and field.type not in NOT_CORRECTED_HERE:
+                found.append((field.id, field, answers[field.id]))
+    return found
+
+
 def label_of(form: FormDefinition, path: str) -> str:
     """What the clerk's screen calls a blank: a group item's field with its number (証人2 氏名)."""
     field = field_at(form, path)

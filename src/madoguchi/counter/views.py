@@ -120,7 +120,8 @@ def _render_visit(request, visit, found=None):
     return render(request, "counter/visit.html", {
         "visit": visit, "found": found, "events": sorted(events().values(), key=lambda e: e.order),
         "question": _question_context(visit), "entries": [
-            {"e": e, "rows": _rows(e), "blank_fields": _blank_fields(e)} for e in entries],
+            {"e": e, "rows": _rows(e), "blank_fields": _blank_fields(e), "corrections": _corrections(e)}
+            for e in entries],
         "blank_total": sum(len(e.blanks) for e in entries),
         "cases": _receipts(visit),
         "tablet": tablets.active_tablets(visit.municipality, visit.clerk).first(),
@@ -133,6 +134,12 @@ def _receipts(visit) -> list[dict]:
         return []
     return [{"s": case, "title": procedure_of_record(visit.municipality, case.procedure_code).title}
             for case in services.filed_cases(visit)]
+
+
+def _corrections(entry: bundle.Entry):
+    form = entry.procedure.form(entry.form.form_version)
+    return [{"path": path, "field": field, "value": str(value), "label": bundle.label_of(form, path)}
+            for path, field, value in bundle.correctable(form, entry.answers)]
 
 
 def _blank_fields(entry: bundle.Entry):
@@ -201,6 +208,25 @@ def _fill(request, visit):
         messages.error(request, f"{bundle.label_of(form, path)}：{error}")
 
 
+def _correct(request, visit):
+    """The visitor says a filled value is wrong (the register lags a change): the clerk
+    changes it; only the values that differ are stored, checked and counted as typed."""
+    entry = next((e for e in bundle.entries(visit) if str(e.form.pk) == request.POST.get("form")), None)
+    if entry is None:
+        raise services.VisitRefused("書類が見つかりません。")
+    form = entry.procedure.form(entry.form.form_version)
+    changed = {path: request.POST[path].strip() for path, _, value in bundle.correctable(form, entry.answers)
+               if path in request.POST and request.POST[path].strip() not in ("", str(value))}
+    if not changed:
+        messages.info(request, "変更はありませんでした。")
+        return
+    errors = bundle.fill_blanks(entry.form, entry.procedure, changed, request.actor)
+    for path, error in errors.items():
+        messages.error(request, f"{bundle.label_of(form, path)}：{error}")
+    if not errors:
+        messages.success(request, f"{len(changed)}項目を直しました。")
+
+
 def _confirm(request, visit):
     services.confirm(visit, request.actor)
 
@@ -217,8 +243,8 @@ def _file(request, visit):
 
 
 ACTIONS = {"card": _card, "choose": _choose, "proxy": _proxy, "event": _event, "qr": _qr,
-           "answer": _answer, "build": _build, "fill": _fill, "confirm": _confirm, "paper": _paper,
-           "file": _file}
+           "answer": _answer, "build": _build, "fill": _fill, "correct": _correct, "confirm": _confirm,
+           "paper": _paper, "file": _file}
 
 
 @clerk_required

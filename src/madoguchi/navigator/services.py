@@ -243,12 +243,11 @@ class _City:
     def __init__(self, municipality: Municipality):
         self.municipality = municipality
         self.offered = {p.code: p for p in procedures_for(municipality)}
-        self._departments: dict[str, Department] = {}
+        self._departments = {d.code: d for d in Department.objects.filter(municipality=municipality)}
 
     def department(self, procedure: Procedure) -> Department:
-        if procedure.department not in self._departments:
-            self._departments[procedure.department] = department_for(self.municipality, procedure)
-        return self._departments[procedure.department]
+        found = self._departments.get(procedure.department)
+        return found if found is not None else department_for(self.municipality, procedure)
 
 
 def _item(city: _City, code: str, found: dict, day: date, lang: str, order: int) -> Item:
