@@ -103,6 +103,17 @@ def _fill_blanks(page, visit: CounterVisit) -> None:
     pytest.fail("blanks remained after fifteen rounds")
 
 
+def _read_card(page, resident: Resident) -> None:
+    """What the card client on the counter PC read from the card (券面事項入力補助)."""
+    page.locator("#card-name").fill(resident.name.replace("\u3000", " "))
+    page.locator("#card-address").fill(ADDRESS)
+    page.locator("#card-birth").fill(resident.birth_date.isoformat())
+    page.locator("#card-gender").fill(resident.gender)
+    page.locator("#card-number").fill(decrypt_bytes(resident.my_number).decode())
+    page.get_by_role("button", name="カードで確認する").click()
+    expect(page.get_by_text(f"来庁者: {resident.name}")).to_be_visible()
+
+
 def test_a_family_moves_in_and_the_visitor_types_nothing(new_context, city):
     head = _family(city)
     page = new_context().new_page()
@@ -115,14 +126,7 @@ def test_a_family_moves_in_and_the_visitor_types_nothing(new_context, city):
     check_a11y(page)
     visit = CounterVisit.objects.get()
 
-    # What the card client on the counter PC read from the card (券面事項入力補助).
-    page.locator("#card-name").fill("山田 太郎")
-    page.locator("#card-address").fill(ADDRESS)
-    page.locator("#card-birth").fill(head.birth_date.isoformat())
-    page.locator("#card-gender").fill("1")
-    page.locator("#card-number").fill(decrypt_bytes(head.my_number).decode())
-    page.get_by_role("button", name="カードで確認する").click()
-    expect(page.get_by_text("来庁者: 山田\u3000太郎")).to_be_visible()
+    _read_card(page, head)
 
     page.get_by_label("できごと", exact=True).select_option("moving")
     page.get_by_role("button", name="質問を始める").click()
@@ -241,14 +245,7 @@ def test_an_okuyami_visit_by_the_wife_as_the_family_member(new_context, city):
     page.get_by_role("button", name="次の方の受付を始める").click()
     visit = CounterVisit.objects.get()
 
-    # The wife's own card identifies her as the one who came.
-    page.locator("#card-name").fill("山田 花子")
-    page.locator("#card-address").fill(ADDRESS)
-    page.locator("#card-birth").fill(wife.birth_date.isoformat())
-    page.locator("#card-gender").fill("2")
-    page.locator("#card-number").fill(decrypt_bytes(wife.my_number).decode())
-    page.get_by_role("button", name="カードで確認する").click()
-    expect(page.get_by_text("来庁者: 山田\u3000花子")).to_be_visible()
+    _read_card(page, wife)  # her own card: she is the one who came
 
     # Her husband, whose death she notifies, is found by kana and birth date.
     page.locator("summary", has_text="フリガナと生年月日で検索").click()

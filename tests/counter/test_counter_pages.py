@@ -292,3 +292,10 @@ def test_the_clerk_corrects_a_filled_value_at_the_visitors_word(clerk_client, vi
     assert any("フリガナ" in str(m) for m in response.wsgi_request._messages)
     still = next(e for e in bundle.entries(visit) if e.form.pk == nhi.form.pk)
     assert still.answers["head_kana"] == "サトウ　ミノリ"  # refused: nothing stored
+
+
+def test_the_start_page_has_a_plain_title_and_one_tablet_section(clerk_client):
+    page = clerk_client.get(reverse("counter:start")).content.decode()
+    title = page[page.index("<title>"):page.index("</title>")]
+    assert "窓口受付（書かない窓口）" in title and "<" not in title[len("<title>"):]
+    assert page.count('id="tablet"') == 1
