@@ -12,6 +12,21 @@ whole register to CSV (decrypting every 個人番号); import of that file into 
 residents of the demo city are looked up through `selectors.find_by_kana` with their full kana
 and birth date — the audit event included — and p50/p99 are reported. The results replace the
 part between the register markers in docs/benchmarks.md (BENCH_OUT).
+
+On the same register, the counter's 転入 bundle: VISITS (200) counter visits of the fixed 山田
+family (世帯番号 00000001, the generator's first household: moving in from another city, the
+whole household, two children, a dog). Set-up, timed apart: `counter.services.start_visit`,
+the visitor 山田花子 found with `search_by_kana` (やまだ はなこ, 1990-08-03) and `choose`,
+`start_event(visit, "moving")` and every navigator question answered. Then, each with
+time.perf_counter: `counter.bundle.build` (pre-fill from the register and the answers, written
+encrypted), `counter.pdf.render_summary` of the whole bundle and `render_standard_form` of every
+form. The first visits are a warm-up (fonts, templates) and are not counted; one more visit
+afterwards counts the build's SQL queries.
+
+A short run (BENCH_OUT keeps it out of docs/benchmarks.md):
+
+    BENCH_OUT=/tmp/short.md REGISTER_BENCH_LOOKUPS=100 REGISTER_BENCH_VISITS=10 \
+        .venv/bin/python bench/register.py --residents 20000 --database sqlite
 """
 
 import argparse
@@ -37,6 +52,16 @@ END = "<!-- register:end -->"
 PG = ["-h", "127.0.0.1", "-p", "5432", "-U", "postgres"]
 PG_DB = "madoguchi_register_bench"
 LOOKUPS = int(os.environ.get("REGISTER_BENCH_LOOKUPS", "1000"))
+VISITS = max(1, int(os.environ.get("REGISTER_BENCH_VISITS", "200")))
+WARM_UP_VISITS = 5
+# The 転入 visit: what the visitor answers to the navigator's "moving" questions (the day is
+# three days ago). The 山田 children of the synthetic register were born in 2017 and 2023.
+MOVING_IN = {"kind": ["from_other_city"], "household": ["family"], "card": ["yes"],
+             "online_moving_out": ["no"], "insurance": ["nhi"], "pension": ["none"],
+             "children": ["age_3_5", "elementary"], "daycare": ["no"], "care_cert": ["no"],
+             "dog": ["yes"], "licence": ["no"], "car": ["none"], "seal": ["no"]}
+EXPECTED_FORMS = {"moving-in", "nhi-enrollment", "child-allowance-claim", "child-medical-subsidy",
+                  "dog-registration-change"}
 
 
 def log(message: str) -> None:
@@ -82,6 +107,7 @@ def run(residents: int, tmp: Path) -> dict:
 
     from madoguchi.core.actors import Actor
     from madoguchi.core.models import Municipality
+    from madoguchi.counter import bundle, pdf, services  # noqa: F401 — fail now, not after the register
     from madoguchi.register import csvio
     from madoguchi.register.importer import import_csv
     from madoguchi.register.models import Resident
@@ -117,12 +143,141 @@ def run(residents: int, tmp: Path) -> dict:
         timings.append((time.perf_counter() - started) * 1000)
         misses += pk not in {r.pk for r in found}
     log(f"look-up p50 {_percentile(timings, 50):.2f} ms, p99 {_percentile(timings, 99):.2f} ms")
-    return {"residents": generated.residents, "households": generated.households,
+    counter = counter_bundles(city)
+    return {"counter": counter, "residents": generated.residents, "households": generated.households,
             "generate": t_generate, "export": t_export, "import": t_import,
             "imported": imported.created, "csv_mb": path.stat().st_size / 1e6,
             "p50": _percentile(timings, 50), "p99": _percentile(timings, 99),
             "lookups": len(timings), "misses": misses, "vendor": connection.vendor,
             "server": _server_version(connection), "django": django.get_version()}
+
+
+def _moving_in_visit(city, clerk, actor, day):
+    """Set-up of one counter visit, up to the bundle build: call, identify 花子, answer the
+    navigator. Returns the visit, ready for `bundle.build`."""
+    from madoguchi.counter import services
+    from madoguchi.navigator import services as navigator
+    from madoguchi.register.synthetic import DEMO_HOUSEHOLD
+
+    visit = services.start_visit(city, clerk, actor)
+    found = services.search_by_kana(visit, actor, "やまだ はなこ", "1990-08-03")
+    wife = [r for r in found if r.household.number == DEMO_HOUSEHOLD]
+    if len(wife) != 1:
+        raise SystemExit(f"山田花子 of household {DEMO_HOUSEHOLD} not found ({len(found)} candidates)")
+    services.choose(visit, actor, wife[0].pk)
+    plan = services.start_event(visit, "moving")
+    while (question := navigator.next_question(plan)) is not None:
+        values = [day.isoformat()] if question.id == "day" else MOVING_IN[question.id]
+        errors = navigator.answer(plan, question.id, values)
+        if errors:
+            raise SystemExit(f"navigator refused {question.id}={values}: {errors}")
+    visit.refresh_from_db()
+    return visit
+
+
+class _SqlClock:
+    """A connection.execute_wrapper: the queries made and the time spent in them (the
+    round-trip to the server included)."""
+
+    def __init__(self):
+        self.count, self.seconds = 0, 0.0
+
+    def __call__(self, execute, sql, params, many, context):
+        started = time.perf_counter()
+        try:
+            return execute(sql, params, many, context)
+        finally:
+            self.seconds += time.perf_counter() - started
+            self.count += 1
+
+
+def _bundle_once(visit, actor) -> dict:
+    """The timed part: build, the summary PDF and one standard form per entry."""
+    from django.db import connection
+
+    from madoguchi.counter import bundle, pdf
+
+    clock = _SqlClock()
+    started = time.perf_counter()
+    with connection.execute_wrapper(clock):
+        entries = bundle.build(visit, actor)
+    built = time.perf_counter()
+    size = len(pdf.render_summary(visit, entries))
+    summary = time.perf_counter()
+    for entry in entries:
+        size += len(pdf.render_standard_form(visit, entry))
+    done = time.perf_counter()
+    return {"entries": entries, "build": (built - started) * 1000, "pdf": (done - built) * 1000,
+            "summary": (summary - built) * 1000, "standard": (done - summary) * 1000,
+            "sql": clock.seconds * 1000, "queries": clock.count, "size": size}
+
+
+def counter_bundles(city) -> dict:
+    """The 転入 bundle of the 山田 family, VISITS times (after a warm-up)."""
+    from datetime import timedelta
+
+    from django.contrib.auth import get_user_model
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+    from django.utils import timezone
+
+    from madoguchi.core.actors import Actor
+    from madoguchi.counter import bundle
+
+    clerk = get_user_model().objects.get(username="shimin-tanto")
+    actor = Actor.staff(clerk)
+    day = timezone.localdate() - timedelta(days=3)
+    timed: dict[str, list[float]] = {}
+    forms = prefilled = codes_seen = cold = None
+    load_before = hardware.loadavg()
+    for n in range(WARM_UP_VISITS + VISITS):
+        started = time.perf_counter()
+        visit = _moving_in_visit(city, clerk, actor, day)
+        setup = (time.perf_counter() - started) * 1000
+        once = _bundle_once(visit, actor)
+        entries = once.pop("entries")
+        visit.refresh_from_db()
+        codes = {e.procedure.code for e in entries}
+        if not codes >= EXPECTED_FORMS:
+            raise SystemExit(f"the bundle lacks {sorted(EXPECTED_FORMS - codes)}: {sorted(codes)}")
+        shape = (len(entries), visit.fields_prefilled)
+        if forms is None:
+            forms, prefilled = shape
+            codes_seen = [e.procedure.code for e in entries]
+            cold = (once["build"], once["pdf"])
+        elif shape != (forms, prefilled):
+            raise SystemExit(f"visit {n} built {shape}, the first one ({forms}, {prefilled})")
+        if n >= WARM_UP_VISITS:
+            once.update(setup=setup, total=once["build"] + once["pdf"])
+            for key, value in once.items():
+                timed.setdefault(key, []).append(value)
+        if n % 50 == 49:
+            log(f"counter visits: {n + 1}")
+    load_after = hardware.loadavg()
+    visit = _moving_in_visit(city, clerk, actor, day)
+    with CaptureQueriesContext(connection) as queries:
+        bundle.build(visit, actor)
+    tables: dict[str, int] = {}
+    for query in queries.captured_queries:
+        sql = query["sql"]
+        verb = sql.split(None, 1)[0].upper()
+        table = next((w.strip('"').split('"."')[0] for w in sql.replace(",", " ").split()
+                      if w.strip('"').startswith(("counter_", "register_", "core_", "navigator_", "catalog_",
+                                                  "auth_", "applications_"))), "?")
+        kind = verb if table == "?" else f"{verb} {table}"
+        tables[kind] = tables.get(kind, 0) + 1
+    kinds = ", ".join(f"{n} × {k}" for k, n in sorted(tables.items(), key=lambda kv: -kv[1]))
+    log(f"bundle.build: {len(queries.captured_queries)} queries: {kinds}")
+    result = {"visits": len(timed["total"]), "warm_up": WARM_UP_VISITS, "forms": forms,
+              "prefilled": prefilled, "codes": codes_seen, "cold": cold,
+              "pdf_kb": sum(timed["size"]) / len(timed["size"]) / 1000,
+              "queries": len(queries.captured_queries), "query_kinds": kinds,
+              "load_before": load_before, "load_after": load_after}
+    for name in ("total", "build", "pdf", "summary", "standard", "setup", "sql"):
+        result[name] = (_percentile(timed[name], 50), _percentile(timed[name], 99))
+    log("bundle p50/p99: " + ", ".join(f"{k} {result[k][0]:.1f}/{result[k][1]:.1f} ms"
+                                         for k in ("total", "build", "sql", "pdf", "summary", "standard", "setup")))
+    return result
 
 
 def _server_version(connection) -> str:
@@ -134,6 +289,52 @@ def _server_version(connection) -> str:
         return f"PostgreSQL {cursor.fetchone()[0].split()[0]}"
 
 
+def _render_counter(c: dict, cores: int) -> list[str]:
+    forms = ", ".join(f"`{code}`" for code in c["codes"])
+    cold_build, cold_pdf = c["cold"]
+
+    def row(label: str, key: str, bold: bool = False) -> str:
+        p50, p99 = (f"{c[key][0]:.0f} ms", f"{c[key][1]:.0f} ms") if c[key][0] >= 10 else \
+            (f"{c[key][0]:.1f} ms", f"{c[key][1]:.1f} ms")
+        return f"| **{label}** | **{p50}** | **{p99}** |" if bold else f"| {label} | {p50} | {p99} |"
+
+    return [
+        "### The counter's 転入 bundle on this register",
+        "",
+        f"The 山田 family (世帯番号 00000001 of the register above, 本町2丁目3番4号) moves in from "
+        f"another city: the whole household of four, two children (born 2017 and 2023), a dog. "
+        f"{c['visits']:,} counter visits one after another (after {c['warm_up']} warm-up visits), "
+        f"each a new `CounterVisit` by the clerk `shimin-tanto`. Set-up, timed apart: the clerk finds "
+        f"花子 by kana and birth date (`services.search_by_kana` + `choose`) and goes through the "
+        f"navigator's 引越し questions (`start_event` + `navigator.answer`, the day three days ago). "
+        f"Timed: `counter.bundle.build` (the forms pre-filled from the register and the answers, "
+        f"stored encrypted, audited) and the PDFs, `counter.pdf.render_summary` of the whole bundle "
+        f"plus `render_standard_form` of each form.",
+        "",
+        f"Each visit builds **{c['forms']} forms with {c['prefilled']} pre-filled fields** "
+        f"(`visit.fields_prefilled`): {forms}; that is {c['forms'] + 1} PDFs, "
+        f"{c['pdf_kb']:,.0f} kB in all.",
+        "",
+        "| per visit | p50 | p99 |",
+        "| --- | ---: | ---: |",
+        row("bundle build + all PDFs", "total", bold=True),
+        row("`bundle.build` alone", "build"),
+        row("… of which waiting on its SQL queries (time in `execute`, round-trips included)", "sql"),
+        row(f"the {c['forms'] + 1} PDFs alone", "pdf"),
+        row("… the A4 summary (`render_summary`, every form on it)", "summary"),
+        row(f"… the {c['forms']} standard forms (`render_standard_form`)", "standard"),
+        row("set-up, not in the figures above (identify + navigator answers)", "setup"),
+        "",
+        f"The first (cold) visit took {cold_build:.0f} ms to build and {cold_pdf:.0f} ms for its "
+        f"PDFs. One build makes {c['queries']} SQL statements (one more visit, under Django's "
+        f"query capture): {c['query_kinds']}. Everything runs in one process, on "
+        f"one core at a time; this machine has {cores} cores shared with other work (load average "
+        f"{c['load_before']} before the visits, {c['load_after']} after them), so the p99 moves "
+        f"with the neighbours more than with the code.",
+        "",
+    ]
+
+
 def render(r: dict, box: dict, started: datetime, load_before: str, total: float) -> str:
     rate = r["residents"] / r["generate"]
     return "\n".join([
@@ -141,7 +342,7 @@ def render(r: dict, box: dict, started: datetime, load_before: str, total: float
         "",
         "## Resident register (住民記録) at city scale",
         "",
-        f"Run {started:%Y-%m-%d %H:%M %Z} by `bench/register.py` on {box['cpu']} ({box['cores']} cores, "
+        f"Run {started:%Y-%m-%d %H:%M %Z} by `{r['command']}` on {box['cpu']} ({box['cores']} cores, "
         f"{box['ram']}), {box['os']}, Python {box['python']}, Django {r['django']}, {r['server']}; "
         f"load average before the run {load_before}; the whole run took {total / 60:.1f} min.",
         "",
@@ -159,6 +360,7 @@ def render(r: dict, box: dict, started: datetime, load_before: str, total: float
         f"**p50 {r['p50']:.2f} ms, p99 {r['p99']:.2f} ms**; the wanted resident was missing from "
         f"the results {r['misses']} times.",
         "",
+        *_render_counter(r["counter"], box["cores"]),
         END,
     ]) + "\n"
 
@@ -180,6 +382,9 @@ def main() -> None:
             from django.db import connections
             connections.close_all()
             subprocess.run(["dropdb", *PG, "--if-exists", "--force", PG_DB], check=False)
+    results["command"] = " ".join(
+        [*(f"{k}={os.environ[k]}" for k in ("REGISTER_BENCH_LOOKUPS", "REGISTER_BENCH_VISITS") if k in os.environ),
+         ".venv/bin/python bench/register.py", *sys.argv[1:]])
     box = {**hardware.machine(),
            "python": f"{platform.python_version()} ({platform.python_implementation()})"}
     hardware.write_section(DOC, BEGIN, END, render(results, box, started, load_before,
