@@ -28,7 +28,9 @@ class CaseActionError(Exception):
 
 
 def _lock(submission: Submission) -> Submission:
-    return Submission.objects.select_for_update().select_related(
+    # Lock the case's row only: PostgreSQL refuses FOR UPDATE on the nullable side of the outer
+    # joins that the applicant (an account or a register record) needs.
+    return Submission.objects.select_for_update(of=("self",)).select_related(
         "department", "account", "resident").get(pk=submission.pk)
 
 
