@@ -33,6 +33,7 @@ run: install
 	@echo "    queue:      http://$(HOST):$(PORT)/queue/       (kiosk /queue/kiosk/, display /queue/display/, clerks /queue/staff/)"
 	@echo "    staff:      http://$(HOST):$(PORT)/staff/       (kodomo-tanto / kodomo-kacho, shimin-tanto …; password demo-pass-2026)"
 	@echo "    register:   http://$(HOST):$(PORT)/staff/register/  (2,000 synthetic residents; 山田 family at 本町2丁目3番4号)"
+	@echo "    counter:    http://$(HOST):$(PORT)/staff/counter/   (書かない窓口, as shimin-tanto; the visitor's tablet at /counter/tablet/)"
 	@echo "    API docs:   http://$(HOST):$(PORT)/api/docs"
 	@echo "    card:       make a test My Number card with  $(BIN)/madoguchi card issue --help"
 	@echo ""
