@@ -21,6 +21,15 @@ def run_in_own_loop(coroutine):
 
 
 @pytest.fixture
+def worker_connections_closed(monkeypatch):
+    """The hub's worker threads keep their connection for CONN_MAX_AGE, as request threads do;
+    here they must close it after each query, or the test database cannot be dropped at the end."""
+    from django.db import connections
+
+    monkeypatch.setitem(connections.settings["default"], "CONN_MAX_AGE", 0)
+
+
+@pytest.fixture
 def counters(city):
     load_counters(city)
     return city
@@ -67,6 +76,7 @@ def test_single_threaded_workers_are_not_held(counters, client, monkeypatch):
 
 
 @pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("worker_connections_closed")
 def test_the_hub_fans_one_change_out_to_every_client(counters):
     tennyu = purpose(counters, "jumin", "tennyu")
     key = (counters.pk, (tennyu.group_id,))
@@ -90,7 +100,9 @@ def test_the_hub_fans_one_change_out_to_every_client(counters):
 
 
 @pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("worker_connections_closed")
 def test_under_asgi_the_view_streams_from_the_hub(counters):
+    from asgiref.sync import sync_to_async
     from django.test import AsyncClient
 
     issue(purpose(counters, "jumin", "tennyu"), "a")
@@ -101,6 +113,9 @@ def test_under_asgi_the_view_streams_from_the_hub(counters):
         chunks = aiter(answer.streaming_content)
         got = [(await anext(chunks)).decode(), (await asyncio.wait_for(anext(chunks), 5)).decode()]
         await answer.streaming_content.aclose()
+        # As the ASGI handler does when a stream ends: request_finished closes, in the thread
+        # that served the request, the connection it opened.
+        await sync_to_async(answer.close)()
         return got
 
     retry, frame = run_in_own_loop(first_two())
