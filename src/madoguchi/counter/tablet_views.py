@@ -17,7 +17,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from madoguchi.core.actors import client_ip
 from madoguchi.counter import bundle, services, tablets
-from madoguchi.counter.views import _receipts, _rows, _signature_png
+from madoguchi.counter.views import receipts, signature_png, summary_rows
 
 COOKIE = "madoguchi_counter_tablet"
 SALT = "madoguchi.counter.tablet"
@@ -58,10 +58,10 @@ def home(request):
     if screen == tablets.SIGN:
         context["entries"] = [
             {"e": e, "title": e.procedure.title_easy if easy and e.procedure.title_easy else e.procedure.title,
-             "rows": _rows(e)} for e in bundle.entries(visit)]
+             "rows": summary_rows(e)} for e in bundle.entries(visit)]
         context["shown_visit"] = str(visit.public_id)
     elif screen == tablets.THANKS:
-        context["cases"] = _receipts(visit)
+        context["cases"] = receipts(visit)
     return render(request, "counter/device.html", context)
 
 
@@ -101,7 +101,7 @@ def sign(request):
     if tablet is None:
         return HttpResponseForbidden("この端末は接続されていません。職員にお声がけください。")
     try:
-        tablets.sign(tablet, request.POST.get("visit", ""), _signature_png(request), client_ip(request))
+        tablets.sign(tablet, request.POST.get("visit", ""), signature_png(request), client_ip(request))
         messages.success(request, "署名を受け付けました。")
     except services.VisitRefused as exc:
         messages.error(request, str(exc))

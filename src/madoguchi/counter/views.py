@@ -104,7 +104,7 @@ def _question_context(visit):
     return {"q": question, "kind": kind, "options": options}
 
 
-def _rows(entry: bundle.Entry):
+def summary_rows(entry: bundle.Entry):
     """Headings and (label, shown value) rows of one form, as the online 確認画面 shows them."""
     form = entry.procedure.form(entry.form.form_version)
     rows = []
@@ -120,15 +120,15 @@ def _render_visit(request, visit, found=None):
     return render(request, "counter/visit.html", {
         "visit": visit, "found": found, "events": sorted(events().values(), key=lambda e: e.order),
         "question": _question_context(visit), "entries": [
-            {"e": e, "rows": _rows(e), "blank_fields": _blank_fields(e), "corrections": _corrections(e)}
+            {"e": e, "rows": summary_rows(e), "blank_fields": _blank_fields(e), "corrections": _corrections(e)}
             for e in entries],
         "blank_total": sum(len(e.blanks) for e in entries),
-        "cases": _receipts(visit),
+        "cases": receipts(visit),
         "tablet": tablets.active_tablets(visit.municipality, visit.clerk).first(),
     })
 
 
-def _receipts(visit) -> list[dict]:
+def receipts(visit) -> list[dict]:
     """The filed cases with their procedure's title: the visitor's receipt numbers."""
     if visit.status != VisitStatus.FILED:
         return []
@@ -287,12 +287,12 @@ def tablet(request, visit_id):
     visit = _visit(request, visit_id)
     easy = request.GET.get("lang") == "easy"
     entries = [{"e": e, "title": e.procedure.title_easy if easy and e.procedure.title_easy
-                else e.procedure.title, "rows": _rows(e)} for e in bundle.entries(visit)]
+                else e.procedure.title, "rows": summary_rows(e)} for e in bundle.entries(visit)]
     return render(request, "counter/tablet.html", {"visit": visit, "entries": entries, "easy": easy,
-                                                   "cases": _receipts(visit)})
+                                                   "cases": receipts(visit)})
 
 
-def _signature_png(request) -> bytes:
+def signature_png(request) -> bytes:
     """The canvas's PNG as a data URL (signature.js) or as an uploaded file."""
     data_url = request.POST.get("signature", "")
     if data_url.startswith(DATA_URL):
@@ -310,7 +310,7 @@ def sign(request, visit_id):
     """Without JavaScript there is no canvas: the visitor signs the printed summary instead."""
     visit = _visit(request, visit_id)
     try:
-        image = _signature_png(request)
+        image = signature_png(request)
         if not image:
             raise services.VisitRefused("署名を受け取れませんでした。もう一度署名してください。")
         services.sign(visit, request.actor, image)
