@@ -12,6 +12,7 @@ from django.db import models
 from madoguchi.applications.models import Submission
 from madoguchi.core.models import Municipality
 from madoguchi.navigator.models import NavigatorPlan
+from madoguchi.queueing.models import Ticket
 from madoguchi.register.models import Resident
 
 
@@ -52,6 +53,9 @@ class CounterVisit(models.Model):
     proxy_relationship = models.CharField("本人との関係", max_length=30, blank=True)
     plan = models.ForeignKey(NavigatorPlan, null=True, blank=True, on_delete=models.SET_NULL,
                              related_name="+")
+    ticket = models.OneToOneField(Ticket, null=True, blank=True, on_delete=models.SET_NULL,
+                                  related_name="counter_visit",
+                                  help_text="the queue ticket called to this counter; its call starts the visit")
     event = models.CharField(max_length=64, blank=True)
     answers = models.JSONField(default=dict, blank=True, help_text="the navigator's answers, copied")
     status = models.CharField(max_length=8, choices=VisitStatus.choices, default=VisitStatus.OPEN)

@@ -15,11 +15,15 @@ from madoguchi.applications.models import IssuedDocument, Submission
 from madoguchi.core import audit
 from madoguchi.core.actors import Actor
 from madoguchi.core.crypto import decrypt_bytes, encrypt_bytes
+from madoguchi.core.roles import departments_of
 from madoguchi.counter import bundle, pdf
 from madoguchi.counter.models import CounterVisit, Identified, Signature, VisitStatus
 from madoguchi.navigator import services as navigator
 from madoguchi.navigator.models import NavigatorPlan
 from madoguchi.navigator.selectors import plan_by_token
+from madoguchi.queueing import selectors as queue_selectors
+from madoguchi.queueing import services as queue
+from madoguchi.queueing.models import Ticket, TicketStatus
 from madoguchi.register.codes import Status
 from madoguchi.register.models import Resident
 from madoguchi.register.selectors import find_by_card_face, find_by_kana
@@ -34,11 +38,28 @@ class VisitRefused(Exception):
     """The step was not taken; the message is plain Japanese for the clerk."""
 
 
-def start_visit(municipality, clerk, actor: Actor) -> CounterVisit:
-    """The clerk calls the next visitor."""
+@transaction.atomic
+def start_visit(municipality, clerk, actor: Actor, ticket: Ticket | None = None) -> CounterVisit:
+    """The clerk calls the next visitor. With the queue ticket called to the clerk's window the
+    visit starts at that call (so its duration runs from it) and the ticket is being served."""
     visit = CounterVisit.objects.create(municipality=municipality, clerk=clerk)
-    audit.record(municipality, actor, "counter_start", "counter_visit", visit.public_id)
+    if ticket is not None:
+        _take_ticket(visit, clerk, actor, ticket)
+    audit.record(municipality, actor, "counter_start", "counter_visit", visit.public_id,
+                 ticket=ticket.pk if ticket else None)
     return visit
+
+
+def _take_ticket(visit: CounterVisit, clerk, actor: Actor, ticket: Ticket) -> None:
+    serving = queue_selectors.at_windows_of(visit.municipality, departments_of(clerk, visit.municipality))
+    if ticket not in serving:
+        raise VisitRefused("この番号札は、担当の窓口で呼び出し中ではありません。")
+    if CounterVisit.objects.filter(ticket=ticket).exists():
+        raise VisitRefused(f"{ticket.label} の方の受付はもう始まっています。")
+    if ticket.status == TicketStatus.CALLED:
+        ticket = queue.act(ticket, "start", actor)
+    visit.ticket, visit.called_at = ticket, ticket.called_at
+    visit.save(update_fields=["ticket", "called_at"])
 
 
 def _open(visit: CounterVisit) -> None:
@@ -191,7 +212,8 @@ def applicant_of(visit: CounterVisit) -> Resident | None:
 def file_visit(visit: CounterVisit, actor: Actor) -> list[Submission]:
     """Each signed form becomes a case in its department's queue (one receipt number each, all
     sharing the visit), with its 様式 PDF and the signature printed in for departments on paper.
-    Filing twice files nothing more; the visit's time from the call to here is recorded."""
+    Filing twice files nothing more; the visit's time from the call to here is recorded and its
+    queue ticket, if any, is finished."""
     visit = CounterVisit.objects.select_for_update().get(pk=visit.pk)
     if visit.status == VisitStatus.FILED:
         return filed_cases(visit)
@@ -217,6 +239,8 @@ def file_visit(visit: CounterVisit, actor: Actor) -> list[Submission]:
     visit.status, visit.finished_at = VisitStatus.FILED, timezone.now()
     visit.duration_seconds = int((visit.finished_at - visit.called_at).total_seconds())
     visit.save(update_fields=["status", "finished_at", "duration_seconds"])
+    if visit.ticket_id and visit.ticket.status in queue_selectors.ACTIVE:
+        queue.act(visit.ticket, "finish", actor)  # the measured service time feeds the estimate
     cases = filed_cases(visit)
     audit.record(visit.municipality, actor, "counter_file", "counter_visit", visit.public_id,
                  subject_ref=applicant.ref, cases=[str(c.public_id) for c in cases],

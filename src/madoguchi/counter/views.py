@@ -25,6 +25,8 @@ from madoguchi.identity.card.pkcs11 import CardFace
 from madoguchi.navigator import services as navigator
 from madoguchi.navigator.loader import events
 from madoguchi.navigator.rules import QuestionType
+from madoguchi.queueing import selectors as queue_selectors
+from madoguchi.queueing.models import Ticket
 from madoguchi.register.selectors import LookupRefused
 
 DATA_URL = "data:image/png;base64,"
@@ -54,8 +56,12 @@ def _visit(request, visit_id) -> CounterVisit:
 def _render_start(request, code: str = ""):
     visits = CounterVisit.objects.filter(municipality=request.municipality, clerk=request.user).exclude(
         status=VisitStatus.FILED).order_by("-called_at")[:20]
+    called = [t for t in queue_selectors.at_windows_of(request.municipality,
+                                                      departments_of(request.user, request.municipality))
+              if not CounterVisit.objects.filter(ticket=t).exists()]
     return render(request, "counter/start.html", {
-        "visits": visits, "code": code, "tablets": tablets.active_tablets(request.municipality, request.user),
+        "visits": visits, "called": called, "code": code,
+        "tablets": tablets.active_tablets(request.municipality, request.user),
         "tablet_url": request.build_absolute_uri(reverse("counter_tablet:home")),
         "code_minutes": tablets.CODE_SECONDS // 60})
 
@@ -64,9 +70,25 @@ def _render_start(request, code: str = ""):
 @clerk_required
 def start(request):
     if request.method == "POST":
-        visit = services.start_visit(request.municipality, request.user, request.actor)
+        try:
+            visit = services.start_visit(request.municipality, request.user, request.actor,
+                                         ticket=_ticket(request))
+        except services.VisitRefused as exc:
+            messages.error(request, str(exc))
+            return redirect("counter:start")
         return redirect("counter:visit", visit.public_id)
     return _render_start(request)
+
+
+def _ticket(request) -> Ticket | None:
+    """The queue ticket the clerk starts with, from the list of those called to their windows."""
+    if not request.POST.get("ticket"):
+        return None
+    ticket = Ticket.objects.filter(municipality=request.municipality,
+                                   pk=request.POST["ticket"] if request.POST["ticket"].isdigit() else None).first()
+    if ticket is None:
+        raise services.VisitRefused("この番号札は見つかりません。")
+    return ticket
 
 
 @never_cache

@@ -181,3 +181,12 @@ def daily_figures(municipality, day: date) -> dict:
 def waiting_tickets_with_notice(group: CounterGroup):
     return Ticket.objects.filter(Q(contact__isnull=False), group=group, status=TicketStatus.ISSUED,
                                  notify_when_remaining__isnull=False, notified_at__isnull=True)
+
+
+def at_windows_of(municipality, departments, now: datetime | None = None) -> list[Ticket]:
+    """Today's tickets called or being served at the windows of these departments: whom a
+    counter clerk of those departments may be serving now."""
+    return list(Ticket.objects.select_related("group", "purpose", "window")
+                .filter(municipality=municipality, group__department__in=departments, status__in=ACTIVE,
+                        service_date=timezone.localdate(now))
+                .order_by("called_at"))
