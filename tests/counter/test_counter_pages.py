@@ -299,3 +299,34 @@ def test_the_start_page_has_a_plain_title_and_one_tablet_section(clerk_client):
     title = page[page.index("<title>"):page.index("</title>")]
     assert "窓口受付（書かない窓口）" in title and "<" not in title[len("<title>"):]
     assert page.count('id="tablet"') == 1
+
+
+def test_the_clerk_takes_out_a_member_the_register_put_in(clerk_client, visit, head):
+    from madoguchi.counter.models import Source
+
+    wife = Resident.objects.create(
+        municipality=head.municipality, code="80000000002", household=head.household, relationship="妻",
+        name="佐藤\u3000花", kana="サトウ　ハナ", birth_date="1986-05-05", gender="2", address=ADDRESS,
+        postal_code="8920816", settled_on=timezone.localdate(), became_resident_on=timezone.localdate(),
+        latest_reason="転入", kana_key="サトウハナ", surname_key="サトウ", given_key="ハナ")
+    entries = _bundled(visit, head)
+    nhi = next(e for e in entries if e.procedure.code == "nhi-enrollment")
+    assert [m["name"] for m in nhi.answers["members"]] == [head.name, wife.name]
+    page = clerk_client.get(reverse("counter:visit", args=[visit.public_id])).content.decode()
+    assert f"1 {head.name} を除く" in page and f"2 {wife.name} を除く" in page
+
+    # The wife keeps her employer's insurance: she does not join; the clerk takes her out.
+    _post(clerk_client, visit, "drop", {"form": nhi.form.pk, "group": "members", "index": 1})
+    after = next(e for e in bundle.entries(visit) if e.form.pk == nhi.form.pk)
+    assert [m["name"] for m in after.answers["members"]] == [head.name]
+    assert not any(path.startswith("members-1-") for path in after.form.sources)
+    assert after.form.sources["members-0-name"] == Source.REGISTER
+    visit.refresh_from_db()
+    assert visit.fields_typed_by_clerk == 1
+    assert AuditEvent.objects.filter(action="counter_drop_item").count() == 1
+
+    _post(clerk_client, visit, "drop", {"form": nhi.form.pk, "group": "members", "index": 0})
+    emptied = next(e for e in bundle.entries(visit) if e.form.pk == nhi.form.pk)
+    assert any(path.startswith("members-0-") for path in emptied.blanks)  # the group needs someone
+    response = _post(clerk_client, visit, "drop", {"form": nhi.form.pk, "group": "members", "index": 5})
+    assert "その項目は見つかりません。" in [str(m) for m in response.wsgi_request._messages]

@@ -305,3 +305,45 @@ def _share(visit: CounterVisit, typed_in: VisitForm, facts: dict[str, object]) -
         if changed:
             other.answers, other.sources = encrypt_json(answers), sources
             other.save(update_fields=["answers", "sources"])
+
+
+def group_items(form: FormDefinition, answers: dict) -> list[tuple[str, int, str]]:
+    """(group id, index, how the clerk's page names it) for every item of the form's groups."""
+    found = []
+    for step in form.steps:
+        for field in step.fields:
+            if field.type == FieldType.GROUP and engine.visible(field, answers):
+                for index, item in enumerate(answers.get(field.id) or []):
+                    who = item.get("name") or next((str(v) for v in item.values() if v), "")
+                    found.append((field.id, index, f"{field.item_label or field.label}{index + 1} {who}".strip()))
+    return found
+
+
+@transaction.atomic
+def drop_item(visit_form: VisitForm, group_id: str, index: int, actor: Actor) -> None:
+    """The clerk takes out an item the register put in (a member who is not moving, say); the
+    items after it move up with their sources. Counted as one field typed by the clerk."""
+    visit = CounterVisit.objects.select_for_update().get(pk=visit_form.visit_id)
+    if visit.status != VisitStatus.OPEN:
+        raise BundleRefused("来庁者が確認した後は変更できません。")
+    visit_form = VisitForm.objects.get(pk=visit_form.pk)
+    answers = answers_of(visit_form)
+    items = answers.get(group_id)
+    if not isinstance(items, list) or not 0 <= index < len(items):
+        raise BundleRefused("その項目は見つかりません。")
+    del items[index]
+    sources = {}
+    for path, source in visit_form.sources.items():
+        group, _, rest = path.partition("-")
+        position, _, sub_id = rest.partition("-")
+        if group != group_id or not position.isdigit():
+            sources[path] = source
+        elif int(position) != index:
+            moved = int(position) - (int(position) > index)
+            sources[f"{group_id}-{moved}-{sub_id}"] = source
+    visit_form.answers, visit_form.sources = encrypt_json(answers), sources
+    visit_form.save(update_fields=["answers", "sources"])
+    visit.fields_typed_by_clerk += 1
+    visit.save(update_fields=["fields_typed_by_clerk"])
+    audit.record(visit.municipality, actor, "counter_drop_item", "counter_visit", visit.public_id,
+                 procedure=visit_form.procedure_code, group=group_id, index=index)

@@ -142,7 +142,8 @@ def _render_visit(request, visit, found=None):
     return render(request, "counter/visit.html", {
         "visit": visit, "found": found, "events": sorted(events().values(), key=lambda e: e.order),
         "question": _question_context(visit), "entries": [
-            {"e": e, "rows": summary_rows(e), "blank_fields": _blank_fields(e), "corrections": _corrections(e)}
+            {"e": e, "rows": summary_rows(e), "blank_fields": _blank_fields(e), "corrections": _corrections(e),
+             "items": _items(e)}
             for e in entries],
         "blank_total": sum(len(e.blanks) for e in entries),
         "cases": receipts(visit),
@@ -162,6 +163,12 @@ def _corrections(entry: bundle.Entry):
     form = entry.procedure.form(entry.form.form_version)
     return [{"path": path, "field": field, "value": str(value), "label": bundle.label_of(form, path)}
             for path, field, value in bundle.correctable(form, entry.answers)]
+
+
+def _items(entry: bundle.Entry):
+    form = entry.procedure.form(entry.form.form_version)
+    return [{"group": group, "index": index, "label": label}
+            for group, index, label in bundle.group_items(form, entry.answers)]
 
 
 def _blank_fields(entry: bundle.Entry):
@@ -249,6 +256,16 @@ def _correct(request, visit):
         messages.success(request, f"{len(changed)}項目を直しました。")
 
 
+def _drop(request, visit):
+    """「この人を除く」: an item of a group the register filled that the visitor says is not theirs."""
+    entry = next((e for e in bundle.entries(visit) if str(e.form.pk) == request.POST.get("form")), None)
+    index = request.POST.get("index", "")
+    if entry is None or not index.isdigit():
+        raise services.VisitRefused("書類が見つかりません。")
+    bundle.drop_item(entry.form, request.POST.get("group", ""), int(index), request.actor)
+    messages.success(request, "項目を除きました。")
+
+
 def _confirm(request, visit):
     services.confirm(visit, request.actor)
 
@@ -265,7 +282,7 @@ def _file(request, visit):
 
 
 ACTIONS = {"card": _card, "choose": _choose, "proxy": _proxy, "event": _event, "qr": _qr,
-           "answer": _answer, "build": _build, "fill": _fill, "correct": _correct, "confirm": _confirm,
+           "answer": _answer, "build": _build, "fill": _fill, "correct": _correct, "drop": _drop, "confirm": _confirm,
            "paper": _paper, "file": _file}
 
 
