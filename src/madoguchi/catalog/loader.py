@@ -23,11 +23,16 @@ def describe(path: Path, error: ValidationError, what: str = "procedure file") -
     return "\n".join(lines)
 
 
-def load_file(path: Path) -> Procedure:
+def read_yaml(path: Path, error: type[Exception]):
+    """A reviewed data file's content; `error` names the file when it is not valid YAML."""
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        return yaml.safe_load(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as exc:
-        raise CatalogError(f"{path}: not valid YAML: {exc}") from exc
+        raise error(f"{path}: not valid YAML: {exc}") from exc
+
+
+def load_file(path: Path) -> Procedure:
+    data = read_yaml(path, CatalogError)
     if not isinstance(data, dict):
         raise CatalogError(f"{path}: the file must hold one mapping (a procedure)")
     try:
@@ -57,10 +62,7 @@ OVERRIDABLE = frozenset(Procedure.model_fields) - {"code", "forms"}
 def apply_overrides(base: dict[str, Procedure], path: Path) -> dict[str, Procedure]:
     """A city's `overrides.yaml`: `procedures:` maps a code to the fields it changes (fee,
     department, window, ...); `withdrawn:` lists codes the city does not offer."""
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except yaml.YAMLError as exc:
-        raise CatalogError(f"{path}: not valid YAML: {exc}") from exc
+    data = read_yaml(path, CatalogError) or {}
     if not isinstance(data, dict) or set(data) - {"procedures", "withdrawn"}:
         raise CatalogError(f"{path}: the file holds `procedures:` and `withdrawn:` only")
     result = dict(base)

@@ -4,10 +4,9 @@ from collections.abc import Iterable
 from functools import lru_cache
 from pathlib import Path
 
-import yaml
 from pydantic import ValidationError
 
-from madoguchi.catalog.loader import catalog, describe
+from madoguchi.catalog.loader import catalog, describe, read_yaml
 from madoguchi.navigator.rules import Event
 
 EVENTS_DIR = Path(__file__).resolve().parent / "events"
@@ -20,10 +19,7 @@ class EventFileError(Exception):
 def load_file(path: Path, known_procedures: Iterable[str] | dict) -> Event:
     """Read one event; `known_procedures` are the codes its rules may name (a dict code →
     Procedure, such as the catalogue, also lets `at_counter` be checked)."""
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        raise EventFileError(f"{path}: not valid YAML: {exc}") from exc
+    data = read_yaml(path, EventFileError)
     if not isinstance(data, dict):
         raise EventFileError(f"{path}: the file must hold one mapping (a life event)")
     try:
