@@ -1,13 +1,13 @@
 """Staff look-ups: kana variants with birth date, 個人番号, the card's 基本4情報, households;
 every look-up audited with its reason; another city's residents are never found."""
 
-from dataclasses import dataclass
 from datetime import date
 
 import pytest
 
 from madoguchi.core.actors import Actor
 from madoguchi.core.models import AuditEvent
+from madoguchi.identity.card.pkcs11 import CardFace
 from madoguchi.register.seeding import generate_register
 from madoguchi.register.selectors import (
     LookupRefused,
@@ -23,17 +23,6 @@ pytestmark = pytest.mark.django_db
 REASON = "counter-session:17"
 TARO_BORN = date(1988, 5, 20)
 TARO_NUMBER = "900000000117"
-
-
-@dataclass(frozen=True)
-class CardFace:
-    """The shape of identity.card.pkcs11.CardFace (that module needs the optional pkcs11 extra)."""
-
-    name: str
-    address: str
-    birth_date: str
-    gender: str
-    my_number: str
 
 
 @pytest.fixture

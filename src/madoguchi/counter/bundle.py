@@ -230,15 +230,20 @@ def _put(answers: dict, path: str, field: FormField, value) -> None:
     items[index][field.id] = value
 
 
+def _changeable(visit_form: VisitForm) -> tuple[CounterVisit, VisitForm]:
+    """The visit locked and still open, and the form as stored now, under that lock."""
+    visit = CounterVisit.objects.select_for_update().get(pk=visit_form.visit_id)
+    if visit.status != VisitStatus.OPEN:
+        raise BundleRefused("来庁者が確認した後は変更できません。")
+    return visit, VisitForm.objects.get(pk=visit_form.pk)
+
+
 @transaction.atomic
 def fill_blanks(visit_form: VisitForm, procedure: Procedure, values: dict[str, str],
                 actor: Actor) -> dict[str, str]:
     """The clerk types what nobody knew (or corrects what the register had wrong); each value
     is checked as the online form checks it. Returns path → error (nothing stored on error)."""
-    visit = CounterVisit.objects.select_for_update().get(pk=visit_form.visit_id)
-    if visit.status != VisitStatus.OPEN:
-        raise BundleRefused("来庁者が確認した後は変更できません。")
-    visit_form = VisitForm.objects.get(pk=visit_form.pk)  # as stored now, under the visit's lock
+    visit, visit_form = _changeable(visit_form)
     form = procedure.form(visit_form.form_version)
     answers = answers_of(visit_form)
     errors: dict[str, str] = {}
@@ -323,10 +328,7 @@ def group_items(form: FormDefinition, answers: dict) -> list[tuple[str, int, str
 def drop_item(visit_form: VisitForm, group_id: str, index: int, actor: Actor) -> None:
     """The clerk takes out an item the register put in (a member who is not moving, say); the
     items after it move up with their sources. Counted as one field typed by the clerk."""
-    visit = CounterVisit.objects.select_for_update().get(pk=visit_form.visit_id)
-    if visit.status != VisitStatus.OPEN:
-        raise BundleRefused("来庁者が確認した後は変更できません。")
-    visit_form = VisitForm.objects.get(pk=visit_form.pk)
+    visit, visit_form = _changeable(visit_form)
     answers = answers_of(visit_form)
     items = answers.get(group_id)
     if not isinstance(items, list) or not 0 <= index < len(items):

@@ -165,6 +165,14 @@ def confirm(visit: CounterVisit, actor: Actor) -> None:
     audit.record(visit.municipality, actor, "counter_confirm", "counter_visit", visit.public_id)
 
 
+def _checked(visit: CounterVisit) -> CounterVisit:
+    """The visit locked, refused unless the visitor has checked the bundle (and not yet signed)."""
+    visit = CounterVisit.objects.select_for_update().get(pk=visit.pk)
+    if visit.status != VisitStatus.CHECKED:
+        raise VisitRefused("署名の前に、来庁者に内容を確認していただいてください。")
+    return visit
+
+
 def _png_size(image: bytes) -> tuple[int, int]:
     if not image.startswith(PNG_MAGIC) or image[12:16] != b"IHDR" or len(image) < 24:
         raise VisitRefused("署名の画像を読み取れませんでした。もう一度署名してください。")
@@ -174,9 +182,7 @@ def _png_size(image: bytes) -> tuple[int, int]:
 @transaction.atomic
 def sign(visit: CounterVisit, actor: Actor, image: bytes) -> Signature:
     """The visitor's one signature (a PNG from the tablet's canvas) over the checked bundle."""
-    visit = CounterVisit.objects.select_for_update().get(pk=visit.pk)
-    if visit.status != VisitStatus.CHECKED:
-        raise VisitRefused("署名の前に、来庁者に内容を確認していただいてください。")
+    visit = _checked(visit)
     if len(image) > MAX_SIGNATURE_BYTES:
         raise VisitRefused("署名の画像が大きすぎます。もう一度署名してください。")
     width, height = _png_size(image)
@@ -192,9 +198,7 @@ def sign(visit: CounterVisit, actor: Actor, image: bytes) -> Signature:
 @transaction.atomic
 def signed_on_paper(visit: CounterVisit, actor: Actor) -> None:
     """No tablet: the visitor signed the printed A4 summary, which the clerk keeps."""
-    visit = CounterVisit.objects.select_for_update().get(pk=visit.pk)
-    if visit.status != VisitStatus.CHECKED:
-        raise VisitRefused("署名の前に、来庁者に内容を確認していただいてください。")
+    visit = _checked(visit)
     visit.status, visit.signed_at = VisitStatus.SIGNED, timezone.now()
     visit.save(update_fields=["status", "signed_at"])
     audit.record(visit.municipality, actor, "counter_sign", "counter_visit", visit.public_id, on="paper")

@@ -223,10 +223,16 @@ def _build(request, visit):
     bundle.build(visit, request.actor)
 
 
-def _fill(request, visit):
+def _entry(request, visit) -> bundle.Entry:
+    """The form of the visit's bundle that the POST names (`form`)."""
     entry = next((e for e in bundle.entries(visit) if str(e.form.pk) == request.POST.get("form")), None)
     if entry is None:
         raise services.VisitRefused("書類が見つかりません。")
+    return entry
+
+
+def _fill(request, visit):
+    entry = _entry(request, visit)
     form = entry.procedure.form(entry.form.form_version)
     values = {}
     for path in entry.blanks:
@@ -240,9 +246,7 @@ def _fill(request, visit):
 def _correct(request, visit):
     """The visitor says a filled value is wrong (the register lags a change): the clerk
     changes it; only the values that differ are stored, checked and counted as typed."""
-    entry = next((e for e in bundle.entries(visit) if str(e.form.pk) == request.POST.get("form")), None)
-    if entry is None:
-        raise services.VisitRefused("書類が見つかりません。")
+    entry = _entry(request, visit)
     form = entry.procedure.form(entry.form.form_version)
     changed = {path: request.POST[path].strip() for path, _, value in bundle.correctable(form, entry.answers)
                if path in request.POST and request.POST[path].strip() not in ("", str(value))}
@@ -258,9 +262,9 @@ def _correct(request, visit):
 
 def _drop(request, visit):
     """「この人を除く」: an item of a group the register filled that the visitor says is not theirs."""
-    entry = next((e for e in bundle.entries(visit) if str(e.form.pk) == request.POST.get("form")), None)
+    entry = _entry(request, visit)
     index = request.POST.get("index", "")
-    if entry is None or not index.isdigit():
+    if not index.isdigit():
         raise services.VisitRefused("書類が見つかりません。")
     bundle.drop_item(entry.form, request.POST.get("group", ""), int(index), request.actor)
     messages.success(request, "項目を除きました。")
