@@ -14,7 +14,7 @@ from django.utils import timezone
 from madoguchi.applications import engine, prefill
 from madoguchi.applications.fieldvalues import FieldError, clean_scalar, required_message
 from madoguchi.catalog.schema import Channel, FieldType, FormDefinition, FormField, Procedure
-from madoguchi.catalog.selectors import get_procedure
+from madoguchi.catalog.selectors import get_procedure, procedures_for
 from madoguchi.core import audit
 from madoguchi.core.actors import Actor
 from madoguchi.core.crypto import decrypt_json, encrypt_json
@@ -208,8 +208,9 @@ def _get(answers: dict, path: str):
 
 def entries(visit: CounterVisit) -> list[Entry]:
     found = []
+    offered = {p.code: p for p in procedures_for(visit.municipality)}  # one query, not one a form
     for visit_form in visit.forms.all():
-        procedure = get_procedure(visit.municipality, visit_form.procedure_code)
+        procedure = offered.get(visit_form.procedure_code)
         if procedure is None:
             continue
         form = procedure.form(visit_form.form_version)

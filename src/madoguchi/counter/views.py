@@ -56,9 +56,10 @@ def _visit(request, visit_id) -> CounterVisit:
 def _render_start(request, code: str = ""):
     visits = CounterVisit.objects.filter(municipality=request.municipality, clerk=request.user).exclude(
         status=VisitStatus.FILED).order_by("-called_at")[:20]
-    called = [t for t in queue_selectors.at_windows_of(request.municipality,
-                                                      departments_of(request.user, request.municipality))
-              if not CounterVisit.objects.filter(ticket=t).exists()]
+    tickets = queue_selectors.at_windows_of(request.municipality,
+                                            departments_of(request.user, request.municipality))
+    taken = set(CounterVisit.objects.filter(ticket__in=tickets).values_list("ticket_id", flat=True))
+    called = [t for t in tickets if t.pk not in taken]
     return render(request, "counter/start.html", {
         "visits": visits, "called": called, "code": code,
         "tablets": tablets.active_tablets(request.municipality, request.user),
