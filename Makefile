@@ -61,10 +61,12 @@ card-deps:
 
 test: install browser-deps card-deps
 	$(BIN)/ruff check src tests bench
+	$(BIN)/lint-imports
 	$(BIN)/pytest -q $(PYTEST_ARGS)
 
 lint: install
 	$(BIN)/ruff check src tests bench
+	$(BIN)/lint-imports
 
 # bench/run.py: HTTP throughput under Locust; bench/identity.py: card verification and login
 # on one core. Each rewrites only its own part of docs/benchmarks.md.

@@ -17,7 +17,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from madoguchi.core.actors import client_ip
 from madoguchi.counter import bundle, services, tablets
-from madoguchi.counter.views import receipts, signature_png, summary_rows
+from madoguchi.counter.presenting import receipts, signature_png, summary_rows
 
 COOKIE = "madoguchi_counter_tablet"
 SALT = "madoguchi.counter.tablet"

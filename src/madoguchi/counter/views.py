@@ -4,7 +4,6 @@ Thin: parse, call services, render. Personal data (kana, birth date, card face) 
 travels in POST bodies, never in URLs. A visit is shown only to the clerk who started it.
 """
 
-import base64
 from functools import wraps
 
 from django.contrib import messages
@@ -14,13 +13,12 @@ from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
-from madoguchi.applications import engine
 from madoguchi.catalog.schema import FieldType
-from madoguchi.catalog.selectors import procedure_of_record
 from madoguchi.core.models import Role
 from madoguchi.core.roles import departments_of, staff_required
 from madoguchi.counter import bundle, pdf, services, tablets
 from madoguchi.counter.models import CounterTablet, CounterVisit, VisitStatus
+from madoguchi.counter.presenting import receipts, signature_png, summary_rows
 from madoguchi.identity.card.pkcs11 import CardFace
 from madoguchi.navigator import services as navigator
 from madoguchi.navigator.loader import events
@@ -28,8 +26,6 @@ from madoguchi.navigator.rules import QuestionType
 from madoguchi.queueing import selectors as queue_selectors
 from madoguchi.queueing.models import Ticket
 from madoguchi.register.selectors import LookupRefused
-
-DATA_URL = "data:image/png;base64,"
 
 
 def clerk_required(view):
@@ -127,15 +123,6 @@ def _question_context(visit):
     return {"q": question, "kind": kind, "options": options}
 
 
-def summary_rows(entry: bundle.Entry):
-    """Headings and (label, shown value) rows of one form, as the online 確認画面 shows them."""
-    form = entry.procedure.form(entry.form.form_version)
-    rows = []
-    for section in engine.summary(form, bundle.for_display(form, entry.answers)):
-        rows.append({"heading": section["title"]})
-        for label, value in section["rows"]:
-            rows.append({"label": label, "value": value})
-    return rows
 
 
 def _render_visit(request, visit, found=None):
@@ -152,12 +139,6 @@ def _render_visit(request, visit, found=None):
     })
 
 
-def receipts(visit) -> list[dict]:
-    """The filed cases with their procedure's title: the visitor's receipt numbers."""
-    if visit.status != VisitStatus.FILED:
-        return []
-    return [{"s": case, "title": procedure_of_record(visit.municipality, case.procedure_code).title}
-            for case in services.filed_cases(visit)]
 
 
 def _corrections(entry: bundle.Entry):
@@ -336,16 +317,6 @@ def tablet(request, visit_id):
                                                    "cases": receipts(visit)})
 
 
-def signature_png(request) -> bytes:
-    """The canvas's PNG as a data URL (signature.js) or as an uploaded file."""
-    data_url = request.POST.get("signature", "")
-    if data_url.startswith(DATA_URL):
-        try:
-            return base64.b64decode(data_url[len(DATA_URL):], validate=True)
-        except ValueError:
-            return b""
-    upload = request.FILES.get("signature")
-    return upload.read(services.MAX_SIGNATURE_BYTES + 1) if upload else b""
 
 
 @clerk_required

@@ -8,7 +8,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from madoguchi.core.actors import client_ip
-from madoguchi.identity import views_oidc
+from madoguchi.identity import digital_auth
 from madoguchi.identity.emailcode import LoginError, request_login_code, verify_login_code
 from madoguchi.identity.session import safe_next, start_session
 
@@ -33,7 +33,7 @@ def login(request):
             return redirect(f"{reverse('identity:login_code')}?next={next_url}")
     return render(request, "identity/login.html",
                   {"email": email, "error": error, "next": next_url,
-                   "digital_auth": views_oidc.enabled()}, status=400 if error else 200)
+                   "digital_auth": digital_auth.enabled()}, status=400 if error else 200)
 
 
 def login_code(request):

@@ -4,8 +4,8 @@ The login state stays in the server-side session. The provider's pairwise `sub` 
 account the first time through a confirmed e-mail address, as for the card. The 基本4情報 it
 sends are not stored: the resident register will match them later.
 
-The one registered redirect URI also ends a signing (`applications.views.digital_auth`): the
-callback dispatches on what the session holds.
+The one registered redirect URI also ends a signing: the callback dispatches on what the session
+holds, to the finisher that `applications` registered in `identity.digital_auth` at start-up.
 """
 
 import hmac
@@ -21,47 +21,16 @@ from django.utils import timezone
 
 from madoguchi.core import audit
 from madoguchi.core.actors import Actor, client_ip
+from madoguchi.identity import digital_auth
 from madoguchi.identity.models import DigitalAuthLink
-from madoguchi.identity.oidc.client import (
-    LoginState,
-    OidcError,
-    begin_login,
-    config_from_settings,
-    finish_login,
-)
+from madoguchi.identity.oidc.client import LoginState, OidcError, begin_login, finish_login
 from madoguchi.identity.session import current_account, safe_next, start_session
 
 log = logging.getLogger(__name__)
 
-LOGIN_STATE = "digital_auth"
-SIGN_STATE = "digital_auth_sign"  # a signing in progress; written by applications.views.digital_auth
-PENDING_LINK = "digital_auth_pending_link"
-METHOD = "digital_auth"
-
-
-def _config():
-    """The provider config, or None when login with デジタル認証アプリ is off or misconfigured."""
-    try:
-        return config_from_settings()
-    except (ValueError, OSError):
-        log.exception("digital auth: MADOGUCHI_DIGITAL_AUTH_* settings are not usable")
-        return None
-
-
-def enabled() -> bool:
-    """Whether the login page offers the button."""
-    return _config() is not None
-
-
-def signing_config():
-    """The provider config when signing with デジタル認証アプリ is possible, else None."""
-    config = _config()
-    return config if config is not None and config.sign_endpoint else None
-
-
-def signing_enabled() -> bool:
-    """Whether the sign page offers 「デジタル認証アプリで署名する」."""
-    return signing_config() is not None
+# Kept here too: the login views and their tests read them from this module.
+LOGIN_STATE, SIGN_STATE, PENDING_LINK, METHOD = (
+    digital_auth.LOGIN_STATE, digital_auth.SIGN_STATE, digital_auth.PENDING_LINK, digital_auth.METHOD)
 
 
 def _to_login(request, next_url: str):
@@ -70,7 +39,7 @@ def _to_login(request, next_url: str):
 
 def begin(request):
     """Send the resident to the provider; only `state` travels in the URL."""
-    config = _config()
+    config = digital_auth.config()
     if config is None:
         raise Http404
     next_url = safe_next(request, reverse("applications:mypage"))
@@ -86,14 +55,13 @@ def begin(request):
 
 def callback(request):
     """The redirect URI: verify the login, then log in or link through a confirmed e-mail."""
-    config = _config()
+    config = digital_auth.config()
     if config is None:
         raise Http404
-    if _is_signing(request):
-        # Signing submissions builds on identity, not the other way round: import it here.
-        from madoguchi.applications.views.digital_auth import finish_signing
-
-        return finish_signing(request, config, request.session.pop(SIGN_STATE))
+    finisher = digital_auth.signing_finisher()
+    if finisher is not None and _is_signing(request):
+        # Signing builds on identity, not the reverse: applications registered its finisher.
+        return finisher(request, config, request.session.pop(SIGN_STATE))
     pending = request.session.pop(LOGIN_STATE, None)  # single use, whatever happens next
     next_url = pending.get("next") if isinstance(pending, dict) else None
     next_url = next_url or reverse("applications:mypage")

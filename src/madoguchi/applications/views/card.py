@@ -9,7 +9,7 @@ from django.views.decorators.http import require_POST
 from madoguchi.applications import selectors, services, signing
 from madoguchi.catalog.selectors import get_procedure
 from madoguchi.core.actors import client_ip
-from madoguchi.identity import cardauth, views_oidc
+from madoguchi.identity import cardauth, digital_auth
 from madoguchi.identity.card.messages import PIN_NAMES
 from madoguchi.identity.session import resident_actor, resident_required
 from madoguchi.identity.views_card import challenge_display, session_key
@@ -33,7 +33,7 @@ def _wait_page(request, draft, procedure, mode: str):
     return render(request, "applications/card_sign.html", {
         **challenge_display(request, challenge),
         "draft": draft, "procedure": procedure, "mode": mode, "pin_name": PIN_NAMES["signing"],
-        "digital_auth": mode == "sign" and views_oidc.signing_enabled(),
+        "digital_auth": mode == "sign" and digital_auth.signing_enabled(),
     })
 
 

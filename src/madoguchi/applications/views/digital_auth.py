@@ -2,8 +2,8 @@
 
 `sign_start` registers the SHA-256 of the signed bytes with the provider and sends the resident
 to the app with the transaction id; the resident signs there with the 署名用電子証明書. The one
-OIDC redirect URI (`identity.views_oidc.callback`) hands the callback to `finish_signing`, which
-fetches the signature, checks that the answers still have the digest that was signed, verifies
+OIDC redirect URI (`identity.views_oidc.callback`) hands the callback to `finish_signing`
+(registered with `identity.digital_auth` in `ApplicationsConfig.ready`), which fetches the signature, checks that the answers still have the digest that was signed, verifies
 the certificate and signature exactly as for the card client, and submits. What travels between
 the two stays in the server-side session; the access token is used once and never stored.
 """
@@ -20,7 +20,7 @@ from madoguchi.applications import selectors, services, signing
 from madoguchi.applications.views.card import open_draft
 from madoguchi.catalog.selectors import get_procedure
 from madoguchi.core import audit
-from madoguchi.identity import cardauth, views_oidc
+from madoguchi.identity import cardauth, digital_auth
 from madoguchi.identity.oidc.client import (
     LoginState,
     OidcError,
@@ -51,7 +51,7 @@ def _message(exc: OidcError) -> str:
 def sign_start(request, draft_id):
     """「デジタル認証アプリで署名する」: register the digest, then off to the app."""
     draft, procedure = open_draft(request, draft_id)
-    config = views_oidc.signing_config()
+    config = digital_auth.signing_config()
     if config is None:
         raise Http404
     digest = signing.digest_of(draft, procedure, services.answers_of(draft))
@@ -62,7 +62,7 @@ def sign_start(request, draft_id):
         log.warning("digital auth signing: %s %s", exc.code, exc.detail)
         messages.error(request, _message(exc))
         return redirect("applications:confirm", draft.public_id)
-    request.session[views_oidc.SIGN_STATE] = {
+    request.session[digital_auth.SIGN_STATE] = {
         **login.to_session(), "draft": str(draft.public_id), "digest": digest.hex(),
         "transaction_id": transaction_id,
     }
@@ -81,7 +81,7 @@ def _pending(data) -> tuple[LoginState | None, uuid.UUID | None, bytes, str]:
 
 
 def finish_signing(request, config, data):
-    """The OIDC callback of a signing (called by `views_oidc.callback` with the popped state)."""
+    """The OIDC callback of a signing (registered with `identity.digital_auth`; the login callback calls it with the popped state)."""
     request.account = current_account(request)
     if request.account is None:
         messages.error(request, "ログインの有効期限が切れました。ログインしてから、もう一度署名してください。")
