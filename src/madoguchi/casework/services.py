@@ -135,7 +135,7 @@ def _issue_notice(submission: Submission, decision: Decision) -> IssuedDocument:
     procedure = procedure_of_record(submission.municipality, submission.procedure_code)
     version = submission.current_version
     answers = applications.answers_of(version)
-    name, address = _applicant(procedure, answers)
+    name, address = _applicant(procedure.form(version.form_version), answers)
     outcome = "approved" if decision.outcome == Decision.Outcome.APPROVE else "rejected"
     public_id = uuid.uuid4()
     title = f"{procedure.title} 決定通知書"
@@ -161,10 +161,12 @@ def _issue_notice(submission: Submission, decision: Decision) -> IssuedDocument:
                                        public_id=public_id)
 
 
-def _applicant(procedure, answers: dict) -> tuple[str, str]:
-    """The applicant's name and address, from the fields marked as the applicant's."""
+def _applicant(form, answers: dict) -> tuple[str, str]:
+    """The applicant's name and address, from the fields marked as the applicant's in the form
+    the answers were given with (the submitted version's, not the procedure's current form: a
+    later version may name its fields differently, and the notice would come out blank)."""
     name = address = ""
-    for step in procedure.current_form.steps:
+    for step in form.steps:
         for field in step.fields:
             if field.prefill == "applicant_name" and not name:
                 name = str(answers.get(field.id, ""))
