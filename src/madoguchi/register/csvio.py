@@ -4,6 +4,10 @@ UTF-8 (a BOM is accepted and written, so spreadsheet programs open it as UTF-8),
 resident, header names as the 住民記録システム標準仕様書 names the data items. Every row is
 checked before anything is written; messages are plain Japanese and name the line and the
 column, never the value (a message may end up in a ticket or a log).
+
+The export writes through `core.csvsafe` (a formula cell gets a leading apostrophe so a
+spreadsheet shows it as text) and the import takes that apostrophe off again, so an exported
+file imports back unchanged.
 """
 
 import csv
@@ -13,6 +17,7 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
+from madoguchi.core import csvsafe
 from madoguchi.core.crypto import decrypt_bytes
 from madoguchi.core.japanese import (
     JapaneseInputError,
@@ -207,7 +212,7 @@ def rows(path: Path) -> Iterator[Row | RowError]:
                     yield RowError(start, "", f"列の数が{len(header)}ではありません")
                     continue
                 try:
-                    yield parse_row(start, {name: record[i] for name, i in index.items()})
+                    yield parse_row(start, {name: csvsafe.unescape(record[i]) for name, i in index.items()})
                 except _Bad as bad:
                     yield RowError(start, bad.column, bad.message)
         except UnicodeDecodeError:
@@ -267,7 +272,7 @@ def record_of(resident, with_my_number: bool = True) -> list[str]:
 def write(path: Path, residents, with_my_number: bool = True) -> int:
     count = 0
     with open(path, "w", encoding="utf-8-sig", newline="") as handle:
-        writer = csv.writer(handle, lineterminator="\r\n")
+        writer = csvsafe.writer(handle, lineterminator="\r\n")
         writer.writerow(COLUMNS)
         for resident in residents:
             writer.writerow(record_of(resident, with_my_number))
