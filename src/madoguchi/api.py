@@ -5,7 +5,7 @@ import uuid
 from datetime import datetime
 
 from django.http import HttpRequest
-from ninja import Field, Header, NinjaAPI, Schema
+from ninja import Field, Header, NinjaAPI, Query, Schema
 from ninja import Status as Reply
 from ninja.errors import HttpError
 from ninja.security import HttpBearer
@@ -133,16 +133,34 @@ class CardResponseIn(Schema):
 
 
 def _challenge_response_url(request, public_id) -> str:
-    return request.build_absolute_uri(f"/api/identity/challenges/{public_id}/response")
+    return request.build_absolute_uri(
+        f"/api/identity/challenges/{public_id}/response?key={cardauth.read_key(public_id)}")
 
 
-@api.get("/identity/challenges/{challenge_id}", url_name="card_challenge", tags=["identity"])
-def card_challenge(request, challenge_id: uuid.UUID):
-    """What the card client signs: a login challenge or the canonical answers of a form."""
-    challenge = CardChallenge.objects.filter(municipality=request.municipality,
-                                             public_id=challenge_id).first()
+def _readable_challenge(request, challenge_id, key: str):
+    """The challenge for its card client (the key from its URL) or the browser that asked; 404
+    for anyone else, 410 once it is answered, used or expired."""
+    challenge = cardauth.readable(request.municipality, challenge_id, key,
+                                  request.session.session_key)
     if challenge is None:
         raise HttpError(404, "確認の情報が見つかりません")
+    if not cardauth.is_live(challenge):
+        raise HttpError(410, cardauth.GONE)
+    return challenge
+
+
+class MessageOut(Schema):
+    detail: str
+
+
+@api.get("/identity/challenges/{challenge_id}", url_name="card_challenge", tags=["identity"],
+         response={200: dict, 404: MessageOut, 410: MessageOut})
+def card_challenge(request, challenge_id: uuid.UUID,
+                   key: str = Query("", description="the key in the URL the page shows")):
+    """What the card client signs: a login challenge or the canonical answers of a form. Only
+    with the key of the URL the page shows (QR code, `madoguchi-card` command), or from the
+    browser session that asked; only while it waits for the card."""
+    challenge = _readable_challenge(request, challenge_id, key)
     return cardauth.describe(challenge, _challenge_response_url(request, challenge.public_id))
 
 
@@ -153,14 +171,16 @@ class CardAnswerOut(Schema):
 
 
 @api.post("/identity/challenges/{challenge_id}/response", tags=["identity"],
-          response={200: CardAnswerOut, 422: CardAnswerOut})
-def card_response(request, challenge_id: uuid.UUID, body: CardResponseIn):
+          response={200: CardAnswerOut, 422: CardAnswerOut, 404: MessageOut, 410: MessageOut})
+def card_response(request, challenge_id: uuid.UUID, body: CardResponseIn,
+                  key: str = Query("", description="the key in the challenge's URL")):
     """The card client's answer: the card's certificate (PEM) and its signature (base64)."""
+    _readable_challenge(request, challenge_id, key)
     try:
         challenge = cardauth.answer(request.municipality, challenge_id, body.certificate,
                                     body.signature, client_ip(request))
     except cardauth.CardRefused as exc:
-        raise HttpError(409, exc.message) from None
+        raise HttpError(410, exc.message) from None
     if challenge is None:
         raise HttpError(404, "確認の情報が見つかりません")
     if challenge.state != CardChallenge.State.VERIFIED:

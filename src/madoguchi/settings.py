@@ -171,8 +171,15 @@ MADOGUCHI_PDF_FONT = os.environ.get("MADOGUCHI_PDF_FONT", "")
 MADOGUCHI_PUBLIC_URL = os.environ.get("MADOGUCHI_PUBLIC_URL", "http://127.0.0.1:8000")
 
 # The outbox: "inline" dispatches right after the commit in the same process (one
-# machine); "worker" leaves messages to `madoguchi run_outbox` processes.
+# machine); "worker" leaves messages to `madoguchi run_outbox` processes. In both modes a
+# `run_outbox` loop retries what was not sent (`make run` starts one beside the web server).
 MADOGUCHI_OUTBOX_MODE = os.environ.get("MADOGUCHI_OUTBOX_MODE", "inline")
+# How long a worker's claim on a message lasts: a worker killed mid-send leaves the message to
+# others after this (longer than one send can take: EMAIL_TIMEOUT is 10 s per step).
+MADOGUCHI_OUTBOX_LEASE_SECONDS = float(os.environ.get("MADOGUCHI_OUTBOX_LEASE_SECONDS", "120"))
+# Sent and failed mail keep their (encrypted) address this long, then `madoguchi dispose`
+# erases it; the row stays as the sending record.
+MADOGUCHI_OUTBOX_RETENTION_DAYS = int(os.environ.get("MADOGUCHI_OUTBOX_RETENTION_DAYS", "7"))
 MADOGUCHI_OTP_TTL_SECONDS = 600
 # Retention (`madoguchi dispose`, run daily): abandoned drafts and their files, used codes.
 MADOGUCHI_DRAFT_RETENTION_DAYS = int(os.environ.get("MADOGUCHI_DRAFT_RETENTION_DAYS", "90"))
@@ -182,6 +189,8 @@ MADOGUCHI_RETENTION_TASKS = [
     "madoguchi.navigator.retention.dispose_plans",  # 手続ナビ plans untouched for 30 days
     "madoguchi.queueing.retention.dispose_contacts",  # e-mail addresses of past tickets/bookings
     "madoguchi.counter.retention.dispose_pairing_codes",  # the counter tablets' lapsed codes
+    "madoguchi.notify.retention.erase_recipients",  # addresses of mail sent or failed a week ago
+    "madoguchi.identity.retention.dispose_challenges",  # card challenges no session can claim
 ]
 MADOGUCHI_OTP_MAX_ATTEMPTS = 5
 

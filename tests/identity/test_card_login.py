@@ -8,7 +8,7 @@ from django.test import Client
 from django.urls import reverse
 
 from madoguchi.core.models import AuditEvent
-from madoguchi.identity import trust
+from madoguchi.identity import cardauth, trust
 from madoguchi.identity.jpki.ca import TestCA
 from madoguchi.identity.jpki.testing import make_card, sample_person
 from madoguchi.identity.models import CardChallenge, CardCredential
@@ -29,10 +29,15 @@ def _challenge(browser) -> CardChallenge:
     return challenge
 
 
+def _url(challenge) -> str:
+    """The challenge's URL as the page shows it, with its key."""
+    return f"/api/identity/challenges/{challenge.public_id}?key={cardauth.read_key(challenge.public_id)}"
+
+
 def _answer(challenge, cert, key_sign):
     """What the card client does: read the challenge, sign it, post certificate and signature."""
     reader = Client()
-    described = reader.get(f"/api/identity/challenges/{challenge.public_id}").json()
+    described = reader.get(_url(challenge)).json()
     data = b64url_decode(described["challenge"])
     return reader.post(described["response_url"].removeprefix("http://testserver"),
                        {"certificate": pem(cert), "signature": b64(key_sign(data))},
@@ -127,9 +132,15 @@ def test_another_browser_cannot_claim_the_challenge(client, city, card):
 
 def test_a_challenge_is_answered_once(client, city, card):
     challenge = _challenge(client)
-    _answer(challenge, card.auth_cert, card.authenticate)
-    again = _answer(challenge, card.auth_cert, card.authenticate)
-    assert again.status_code == 409
+    reader = Client()
+    described = reader.get(_url(challenge)).json()
+    answer = {"certificate": pem(card.auth_cert),
+              "signature": b64(card.authenticate(b64url_decode(described["challenge"])))}
+    url = described["response_url"].removeprefix("http://testserver")
+    assert reader.post(url, answer, content_type="application/json").status_code == 200
+    again = reader.post(url, answer, content_type="application/json")
+    assert again.status_code == 410 and again.json()["detail"]
+    assert reader.get(_url(challenge)).status_code == 410  # nothing left to read either
 
 
 def test_a_renewed_card_is_linked_after_re_verification_and_the_old_one_kept(

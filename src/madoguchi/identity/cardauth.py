@@ -11,6 +11,7 @@ event. The 12-digit マイナンバー plays no part: accounts link through cert
 
 import base64
 import hashlib
+import hmac
 import secrets
 import uuid
 from datetime import timedelta
@@ -18,6 +19,7 @@ from datetime import timedelta
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
 from django.conf import settings
+from django.core import signing
 from django.db import transaction
 from django.utils import timezone
 
@@ -32,6 +34,12 @@ from madoguchi.identity.models import CardChallenge, CardCredential, ResidentAcc
 from madoguchi.identity.trust import trust
 
 KIND_FOR = {CardChallenge.Purpose.LOGIN: "authentication", CardChallenge.Purpose.SIGN: "signing"}
+GONE = "この確認は終わったか、有効期限が切れています。画面を読み込み直してやり直してください。"
+
+# The key a challenge's URL carries to the card client: Django's signature of its id, so it
+# can be shown again on every page of the wait without being stored, and no one without the
+# SECRET_KEY can make one from an id seen in a log.
+_KEYS = signing.Signer(salt="madoguchi.identity.card-challenge")
 
 
 class CardRefused(Exception):
@@ -54,6 +62,37 @@ def new_challenge(municipality, session_key: str, purpose: str, payload: bytes |
         session_key_hash=_session_hash(session_key),
         expires_at=timezone.now() + timedelta(seconds=settings.MADOGUCHI_CARD_CHALLENGE_SECONDS),
     )
+
+
+def read_key(public_id) -> str:
+    """The secret in the challenge's URL (QR code, `madoguchi-card` command)."""
+    return _KEYS.sign(str(public_id)).rpartition(_KEYS.sep)[2]
+
+
+def _key_matches(public_id, key: str) -> bool:
+    try:
+        _KEYS.unsign(f"{public_id}{_KEYS.sep}{key}")
+    except signing.BadSignature:
+        return False
+    return True
+
+
+def readable(municipality, public_id, key: str, session_key: str | None) -> CardChallenge | None:
+    """The challenge for the card client holding its key, or for the browser session that asked
+    for it; None for anyone else (they learn nothing, not even that it exists)."""
+    challenge = CardChallenge.objects.filter(municipality=municipality, public_id=public_id).first()
+    if challenge is None:
+        return None
+    if key and _key_matches(public_id, key):
+        return challenge
+    if session_key and hmac.compare_digest(challenge.session_key_hash, _session_hash(session_key)):
+        return challenge
+    return None
+
+
+def is_live(challenge: CardChallenge) -> bool:
+    """Still waiting for the card: not answered, used or refused, and not expired."""
+    return challenge.state == CardChallenge.State.PENDING and challenge.expires_at >= timezone.now()
 
 
 def payload_of(challenge: CardChallenge) -> bytes:
@@ -108,9 +147,8 @@ def answer(municipality, public_id, certificate_pem: str, signature_b64: str, ip
             municipality=municipality, public_id=public_id).first()
         if challenge is None:
             return None
-        if challenge.state != CardChallenge.State.PENDING or challenge.expires_at < timezone.now():
-            raise CardRefused("expired_challenge",
-                              "この確認の有効期限が切れています。画面を読み込み直してやり直してください。")
+        if not is_live(challenge):
+            raise CardRefused("expired_challenge", GONE)
         try:
             verified = _verify(challenge, certificate_pem, signature_b64)
         except CardRefused as exc:
