@@ -145,3 +145,90 @@ def ca(ca_dir, settings):
 @pytest.fixture
 def card(ca, card_keys):
     return make_card(ca, sample_person(), signing_key=card_keys[0], auth_key=card_keys[1])
+
+
+# --- No template source reaches a person ---------------------------------------------------
+# Every HTML page any test renders, through the test Client or the browser tests' live server,
+# is read as a browser would show it: a `{#`, `{%` or `{{` in its text or attributes (outside
+# <script>, <style>, <pre>, <code> and <textarea>) is template source that leaked (a `{# #}`
+# comment written over two lines, a tag misspelt) and fails the test that rendered it.
+
+from html.parser import HTMLParser  # noqa: E402
+
+TEMPLATE_MARKS = ("{#", "{%", "{{")
+
+
+class _ShownText(HTMLParser):
+    """Collects what a person sees or a screen reader reads; Python's own HTML parser, since
+    only the text outside a few elements matters here, not a document tree."""
+
+    VERBATIM = {"script", "style", "pre", "code", "textarea"}
+
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.depth, self.found = 0, []
+
+    def handle_starttag(self, tag, attrs):
+        if tag in self.VERBATIM:
+            self.depth += 1
+        self.found += [f"<{tag} {name}={value!r}>" for name, value in attrs
+                       if value and any(mark in value for mark in TEMPLATE_MARKS)]
+
+    def handle_endtag(self, tag):
+        if tag in self.VERBATIM and self.depth:
+            self.depth -= 1
+
+    def handle_data(self, data):
+        if not self.depth and any(mark in data for mark in TEMPLATE_MARKS):
+            self.found.append(data.strip()[:120])
+
+
+def template_source_in(html: str) -> list[str]:
+    """The pieces of template source a person would see on this page (empty when none)."""
+    parser = _ShownText()
+    parser.feed(html)
+    parser.close()
+    return parser.found
+
+
+_leaked_template_source: list[str] = []
+
+
+def _check_page(request, response):
+    if getattr(response, "streaming", False) or "text/html" not in response.get("Content-Type", ""):
+        return response
+    found = template_source_in(response.content.decode(response.charset or "utf-8", "replace"))
+    if found:
+        _leaked_template_source.append(f"{request.method} {request.path}: {found}")
+    return response
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _pages_show_no_template_source():
+    """Wraps Django's request handling (the test Client's handler and the live server's alike)."""
+    from django.core.handlers.base import BaseHandler
+
+    plain, plain_async = BaseHandler.get_response, BaseHandler.get_response_async
+
+    def get_response(self, request):
+        return _check_page(request, plain(self, request))
+
+    async def get_response_async(self, request):
+        return _check_page(request, await plain_async(self, request))
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(BaseHandler, "get_response", get_response)
+        patch.setattr(BaseHandler, "get_response_async", get_response_async)
+        yield
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item):
+    """The test that rendered a page with template source on it fails, naming the page."""
+    _leaked_template_source.clear()
+    result = yield
+    if _leaked_template_source:
+        pages = "\n".join(_leaked_template_source)
+        _leaked_template_source.clear()
+        raise AssertionError(f"template source reached a page:\n{pages}")
+    return result
