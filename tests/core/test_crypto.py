@@ -14,9 +14,11 @@ from madoguchi.applications.models import (
     Draft,
     IssuedDocument,
     Message,
+    SubmissionEvent,
     SubmissionSignature,
     SubmissionVersion,
 )
+from madoguchi.casework.models import Decision
 from madoguchi.core import crypto
 from madoguchi.core.actors import Actor
 from madoguchi.core.management.commands.rotate_keys import ENCRYPTED_COLUMNS
@@ -75,6 +77,10 @@ def stored(resident_client, resident):
     VisitForm.objects.create(visit=visit, procedure_code="moving-in", form_version=1,
                              answers=crypto.encrypt_json({"new_address": "デモ市中央町1番2号"}))
     Signature.objects.create(visit=visit, image=crypto.encrypt_bytes(png_bytes()))
+    SubmissionEvent.objects.create(submission=submission, to_status="returned", actor_kind="staff",
+                                   actor_ref="staff:1", note=MESSAGE)
+    Decision.objects.create(submission=submission, outcome="reject", reason=MESSAGE,
+                            approver_comment=MESSAGE, proposed_by=visit.clerk)
     return submission
 
 
@@ -97,6 +103,8 @@ def _plain():
         + [crypto.decrypt_bytes(r.contact) for r in Reservation.objects.order_by("pk")],
         "counter_forms": [counter_bundle.answers_of(f) for f in VisitForm.objects.order_by("pk")],
         "counter_signatures": [crypto.decrypt_bytes(s.image) for s in Signature.objects.order_by("pk")],
+        "notes": list(SubmissionEvent.objects.order_by("pk").values_list("note", flat=True)),
+        "decisions": list(Decision.objects.order_by("pk").values_list("reason", "approver_comment")),
     }
 
 

@@ -7,6 +7,7 @@ import uuid
 
 from django.db import models
 
+from madoguchi.core.crypto import EncryptedTextField
 from madoguchi.core.models import ActorKind, Department, Municipality
 from madoguchi.identity.models import ResidentAccount
 from madoguchi.register.models import Resident
@@ -148,7 +149,8 @@ class SubmissionEvent(models.Model):
     to_status = models.CharField(max_length=20, choices=Status.choices)
     actor_kind = models.CharField(max_length=16, choices=ActorKind.choices)
     actor_ref = models.CharField(max_length=64)
-    note = models.TextField(blank=True, help_text="shown to the resident (e.g. why it was returned)")
+    # Shown to the resident (e.g. why it was returned); may name people or numbers: encrypted.
+    note = EncryptedTextField(blank=True, default="", help_text="encrypted text shown to the resident")
 
     class Meta:
         ordering = ["at", "id"]

@@ -4,6 +4,7 @@ from django.conf import settings
 from django.db import models
 
 from madoguchi.applications.models import Submission
+from madoguchi.core.crypto import EncryptedTextField
 
 
 class Decision(models.Model):
@@ -18,14 +19,14 @@ class Decision(models.Model):
 
     submission = models.ForeignKey(Submission, on_delete=models.CASCADE, related_name="decisions")
     outcome = models.CharField(max_length=16, choices=Outcome.choices)
-    reason = models.TextField(blank=True)
+    reason = EncryptedTextField(blank=True, default="")
     state = models.CharField(max_length=16, choices=State.choices, default=State.PENDING)
     proposed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     proposed_at = models.DateTimeField(auto_now_add=True)
     approved_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
                                     on_delete=models.PROTECT, related_name="+")
     approved_at = models.DateTimeField(null=True, blank=True)
-    approver_comment = models.TextField(blank=True)
+    approver_comment = EncryptedTextField(blank=True, default="")
     notice_number = models.CharField(max_length=40, blank=True)
 
     class Meta:

@@ -28,6 +28,9 @@ ENCRYPTED_COLUMNS = [
     ("register", "Resident", "my_number"),
     ("counter", "VisitForm", "answers"),
     ("counter", "Signature", "image"),
+    ("applications", "SubmissionEvent", "note"),
+    ("casework", "Decision", "reason"),
+    ("casework", "Decision", "approver_comment"),
 ]
 
 
@@ -45,12 +48,14 @@ class Command(BaseCommand):
         total = 0
         for app_label, model_name, field in ENCRYPTED_COLUMNS:
             model = apps.get_model(app_label, model_name)
-            count = self._rotate(model, field, batch_size)
+            # An EncryptedTextField reads as text and encrypts on write under the first key.
+            text = isinstance(model._meta.get_field(field), crypto.EncryptedTextField)
+            count = self._rotate(model, field, batch_size, text)
             total += count
             self.stdout.write(f"{model._meta.label}.{field}: {count}")
         self.stdout.write(self.style.SUCCESS(f"re-encrypted {total} values"))
 
-    def _rotate(self, model, field: str, batch_size: int) -> int:
+    def _rotate(self, model, field: str, batch_size: int, text: bool) -> int:
         count, last_pk = 0, None
         while True:
             with transaction.atomic():
@@ -59,7 +64,10 @@ class Command(BaseCommand):
                     rows = rows.filter(pk__gt=last_pk)
                 batch = list(rows.select_for_update().values_list("pk", field)[:batch_size])
                 for pk, token in batch:
-                    if token:
+                    if text and token is not None:  # decrypted on read, encrypted on write
+                        model.objects.filter(pk=pk).update(**{field: token})
+                        count += 1
+                    elif token:
                         model.objects.filter(pk=pk).update(**{field: crypto.rotate(token)})
                         count += 1
             if len(batch) < batch_size:
