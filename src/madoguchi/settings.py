@@ -203,6 +203,10 @@ MADOGUCHI_JPKI_CRLS = _env_list("MADOGUCHI_JPKI_CRLS")
 MADOGUCHI_JPKI_CRL_REFRESH_SECONDS = int(os.environ.get("MADOGUCHI_JPKI_CRL_REFRESH_SECONDS", "3600"))
 MADOGUCHI_CARD_CHALLENGE_SECONDS = 300
 
+# The counter's tablet: seconds the thanks and receipt numbers stay after filing before the
+# tablet shows 「次の方をお待ちください」 on its own. See docs/counter.md.
+MADOGUCHI_COUNTER_THANKS_SECONDS = int(os.environ.get("MADOGUCHI_COUNTER_THANKS_SECONDS", "60"))
+
 # デジタル認証アプリ (OpenID Connect); login with it is off while the issuer is empty.
 # See docs/identity.md (設定).
 MADOGUCHI_DIGITAL_AUTH_ISSUER = os.environ.get("MADOGUCHI_DIGITAL_AUTH_ISSUER", "")

@@ -204,8 +204,9 @@ def test_signing_through_the_tablet_files_the_visit(clerk_client, tablet, visit,
     page = tablet.get(HOME, {"lang": "easy"}).content.decode()
     assert "ありがとう ございました。" in page and all(c.receipt_number in page for c in cases)
     assert "<canvas" not in page and "佐藤" not in page  # the forms are not left on the screen
-    # A few minutes later the tablet waits for the next visitor.
-    CounterVisit.objects.filter(pk=visit.pk).update(signed_at=timezone.now() - timedelta(minutes=6))
+    # A minute later the tablet waits for the next visitor.
+    earlier = timezone.now() - timedelta(seconds=tablets.thanks_seconds() + 1)
+    CounterVisit.objects.filter(pk=visit.pk).update(signed_at=earlier, finished_at=earlier)
     page = tablet.get(HOME).content.decode()
     assert "次の方をお待ちください" in page and cases[0].receipt_number not in page
 
@@ -298,3 +299,56 @@ def test_lapsed_pairing_codes_are_disposed_of_the_next_day(clerk_client):
     assert dispose_pairing_codes() == 0  # still live
     later = timezone.now() + timedelta(days=1, minutes=10)
     assert dispose_pairing_codes(now=later) == 1 and not TabletPairingCode.objects.exists()
+
+
+def _filed_through_the_tablet(clerk_client, tablet, visit, head):
+    device = _pair(clerk_client, tablet)
+    _checked(visit, head)
+    tablet.post(reverse("counter_tablet:sign"), {"visit": str(visit.public_id), "signature": DATA_URL})
+    visit.refresh_from_db()
+    assert visit.status == VisitStatus.FILED and visit.finished_at is not None
+    return device
+
+
+def _refresh_seconds(page: str) -> int:
+    return int(re.search(r'<meta http-equiv="refresh" content="(\d+)', page).group(1))
+
+
+def test_the_thanks_leave_the_tablet_on_their_own_after_the_documented_time(clerk_client, tablet, visit, head):
+    """No next visit is started: the server's clock alone turns the tablet back to waiting."""
+    device = _filed_through_the_tablet(clerk_client, tablet, visit, head)
+    filed = visit.finished_at
+    assert tablets.thanks_seconds() == 60
+    just_before = filed + timedelta(seconds=tablets.thanks_seconds() - 1)
+    assert tablets.current(device, now=just_before) == (tablets.THANKS, visit)
+    after = filed + timedelta(seconds=tablets.thanks_seconds() + 1)
+    assert tablets.current(device, now=after) == (tablets.WAIT, None)
+    assert tablets.state_of(*tablets.current(device, now=just_before)) != tablets.state_of(
+        *tablets.current(device, now=after))  # so the page's poll reloads
+
+
+def test_the_thanks_time_is_a_setting(clerk_client, tablet, visit, head, settings):
+    settings.MADOGUCHI_COUNTER_THANKS_SECONDS = 20
+    device = _filed_through_the_tablet(clerk_client, tablet, visit, head)
+    assert tablets.current(device, now=visit.finished_at + timedelta(seconds=19))[0] == tablets.THANKS
+    assert tablets.current(device, now=visit.finished_at + timedelta(seconds=21))[0] == tablets.WAIT
+
+
+def test_the_tablets_pages_and_poll_reach_the_waiting_screen_in_time(clerk_client, tablet, visit, head,
+                                                                     monkeypatch):
+    _filed_through_the_tablet(clerk_client, tablet, visit, head)
+    cases = services.filed_cases(visit)
+    filed, state_url = visit.finished_at, reverse("counter_tablet:state")
+    monkeypatch.setattr(timezone, "now", lambda: filed + timedelta(seconds=50))
+    page = tablet.get(HOME).content.decode()
+    thanks = tablet.get(state_url).json()
+    assert cases[0].receipt_number in page
+    # Without JavaScript the page reloads itself no later than the thanks end.
+    assert 1 <= _refresh_seconds(page) <= tablets.thanks_seconds() - 50 + 1
+
+    monkeypatch.setattr(timezone, "now", lambda: filed + timedelta(seconds=tablets.thanks_seconds() + 1))
+    waiting = tablet.get(state_url).json()
+    assert waiting["state"] != thanks["state"] and waiting["visit"] == ""  # the poll reloads
+    page = tablet.get(HOME).content.decode()
+    assert "次の方をお待ちください" in page
+    assert all(c.receipt_number not in page for c in cases) and "佐藤" not in page

@@ -5,6 +5,8 @@ tablet's own path, and naming a random token whose hash is in CounterTablet. The
 visit id and no personal data; every response is `Cache-Control: no-store`.
 """
 
+import math
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
@@ -54,7 +56,8 @@ def home(request):
     state = tablets.state_of(screen, visit)
     easy = visit is not None and request.GET.get("lang") == "easy"
     context = {"screen": screen, "visit": visit, "easy": easy, "state": state["state"],
-               "visit_tag": state["visit"], "entries": [], "cases": []}
+               "visit_tag": state["visit"], "entries": [], "cases": [],
+               "refresh": tablets.NO_SCRIPT_REFRESH_SECONDS}
     if screen == tablets.SIGN:
         context["entries"] = [
             {"e": e, "title": e.procedure.title_easy if easy and e.procedure.title_easy else e.procedure.title,
@@ -62,6 +65,8 @@ def home(request):
         context["shown_visit"] = str(visit.public_id)
     elif screen == tablets.THANKS:
         context["cases"] = receipts(visit)
+        # without JavaScript, reload when the thanks end rather than up to 15 s later
+        context["refresh"] = max(1, min(context["refresh"], math.ceil(tablets.thanks_left(visit))))
     return render(request, "counter/device.html", context)
 
 

@@ -29,7 +29,7 @@ from madoguchi.counter.models import CounterTablet, CounterVisit, TabletPairingC
 CODE_DIGITS = 6
 CODE_SECONDS = 300
 CODE_MAX_ATTEMPTS = 5
-THANKS_SECONDS = 300  # the thank-you and receipt numbers stay this long after the signature
+THANKS_SECONDS = 60  # default of settings.MADOGUCHI_COUNTER_THANKS_SECONDS
 SEEN_EVERY_SECONDS = 30  # last_seen_at is written at most this often (the tablet polls)
 
 
@@ -176,13 +176,30 @@ def tablet_for_token(municipality, token: str | None) -> CounterTablet | None:
 
 # What the tablet shows.
 WAIT, SIGN, THANKS = "wait", "sign", "thanks"
+NO_SCRIPT_REFRESH_SECONDS = 15  # the <noscript> reload while a visit is shown
 
 
-def current(tablet: CounterTablet) -> tuple[str, CounterVisit | None]:
+def thanks_seconds() -> int:
+    """How long the thanks and the receipt numbers stay after filing (the signature when the
+    filing did not follow): long enough to read, short enough that the next visitor does not
+    find the last family's procedures on the screen."""
+    return int(getattr(settings, "MADOGUCHI_COUNTER_THANKS_SECONDS", THANKS_SECONDS))
+
+
+def thanks_left(visit: CounterVisit, now=None) -> float:
+    """Seconds the thanks still show for this signed visit (0 or less: the tablet waits)."""
+    since = visit.finished_at or visit.signed_at
+    if since is None:
+        return 0
+    return thanks_seconds() - ((now or timezone.now()) - since).total_seconds()
+
+
+def current(tablet: CounterTablet, now=None) -> tuple[str, CounterVisit | None]:
     """(screen, visit): the clerk's latest visit of the day while it waits for the visitor's
-    check and signature (SIGN), for a few minutes after the signature (THANKS), else WAIT with
-    no visit. Starting the next visit turns the tablet back to WAIT."""
-    now = timezone.now()
+    check and signature (SIGN), for `thanks_seconds()` after the filing (THANKS), else WAIT with
+    no visit. The server's clock decides, so the poll and the no-JavaScript refresh both come
+    back to WAIT on their own; starting the next visit does it sooner."""
+    now = now or timezone.now()
     visit = (CounterVisit.objects.select_related("visitor", "represented", "plan")
              .filter(municipality=tablet.municipality, clerk=tablet.clerk, called_at__gte=start_of_day(now))
              .order_by("-called_at", "-pk").first())
@@ -190,8 +207,7 @@ def current(tablet: CounterTablet) -> tuple[str, CounterVisit | None]:
         return WAIT, None
     if visit.status == VisitStatus.CHECKED:
         return SIGN, visit
-    if (visit.status in (VisitStatus.SIGNED, VisitStatus.FILED) and visit.signed_at
-            and now - visit.signed_at <= timedelta(seconds=THANKS_SECONDS)):
+    if visit.status in (VisitStatus.SIGNED, VisitStatus.FILED) and thanks_left(visit, now) > 0:
         return THANKS, visit
     return WAIT, None
 
