@@ -5,6 +5,7 @@ see docs/operations.md for the full list.
 """
 
 import os
+from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -117,6 +118,31 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
 ]
 LOGIN_URL = "/staff/login/"
+
+# Brute-force protection (django-axes) for the staff login and /admin/: after
+# MADOGUCHI_LOGIN_FAILURE_LIMIT failures an account, and an address, are locked for
+# MADOGUCHI_LOGIN_COOLOFF_MINUTES. Failures during the lock do not extend it, so a stranger
+# cannot keep a clerk out for good; an administrator unlocks at once (`madoguchi axes_reset_username
+# NAME`, or /admin/ → Axes). MADOGUCHI_LOGIN_LOCK_BY lists what is counted: names joined by "+"
+# count together ("username+ip_address": a name from one address). See docs/operations.md.
+INSTALLED_APPS += ["axes"]
+MIDDLEWARE += ["axes.middleware.AxesMiddleware"]  # last: turns a lockout into the page
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",  # first: refuses a locked client before any check
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = int(os.environ.get("MADOGUCHI_LOGIN_FAILURE_LIMIT", "10"))
+AXES_COOLOFF_TIME = timedelta(minutes=int(os.environ.get("MADOGUCHI_LOGIN_COOLOFF_MINUTES", "15")))
+AXES_LOCKOUT_PARAMETERS = [
+    part.split("+") if "+" in part else part
+    for part in _env_list("MADOGUCHI_LOGIN_LOCK_BY", "username,ip_address")
+]
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_RESET_ON_SUCCESS = True
+AXES_CLIENT_IP_CALLABLE = "madoguchi.core.actors.client_ip"  # REMOTE_ADDR, as everywhere
+AXES_LOCKOUT_CALLABLE = "madoguchi.identity.bruteforce.lockout_response"
+AXES_CLIENT_STR_CALLABLE = "madoguchi.identity.bruteforce.client_str"  # no names in log lines
+AXES_DISABLE_ACCESS_LOG = True  # successful logins are in the audit log
 
 LANGUAGE_CODE = "ja"
 LANGUAGES = [("ja", "日本語"), ("en", "English")]

@@ -5,3 +5,11 @@ class IdentityConfig(AppConfig):
     name = "madoguchi.identity"
     label = "identity"
     verbose_name = "Identity (JPKI, デジタル認証アプリ)"
+
+    def ready(self):
+        # Audit events for failed staff logins and django-axes lockouts.
+        from axes.signals import user_locked_out
+
+        from madoguchi.identity import bruteforce
+
+        user_locked_out.connect(bruteforce.locked_out, dispatch_uid="madoguchi.identity.locked_out")
