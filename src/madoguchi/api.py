@@ -7,7 +7,7 @@ from datetime import datetime
 from django.http import HttpRequest
 from ninja import Field, Header, NinjaAPI, Query, Schema
 from ninja import Status as Reply
-from ninja.errors import HttpError
+from ninja.errors import HttpError, ValidationError
 from ninja.security import HttpBearer
 
 from madoguchi.applications import selectors as app_selectors
@@ -29,6 +29,45 @@ from madoguchi.navigator.selectors import plan_by_token
 
 api = NinjaAPI(title="Madoguchi API", version="1", urls_namespace="api",
                description="手続カタログ・電子申請・担当課事務の API")
+
+
+class ErrorOut(Schema):
+    detail: str = Field(description="a plain Japanese message")
+
+
+class RefusalDetail(Schema):
+    message: str
+    errors: dict[str, str] = Field(description="path of each refused value → plain message: "
+                                               "`answers.children.0.birth_date` is reported as "
+                                               "`children.0.birth_date`")
+
+
+class RefusalOut(Schema):
+    detail: RefusalDetail
+
+
+def refusal(message: str, errors: dict[str, str]) -> dict:
+    return {"detail": {"message": message, "errors": errors}}
+
+
+_INPUT_MESSAGES = {"missing": "必須です", "string_too_long": "長すぎます",
+                   "string_too_short": "空にできません", "greater_than_equal": "小さすぎます",
+                   "less_than_equal": "大きすぎます", "string_pattern_mismatch": "使えない文字が含まれています"}
+
+
+@api.exception_handler(ValidationError)
+def refused_input(request, exc: ValidationError):
+    """A request the schema refuses (a missing header, a wrong type, a page out of range) gets
+    the same 422 body as refused answers: each value named by where it was sent (`page`,
+    `Idempotency-Key`, `answers`) with a plain message, never the raw input echoed back."""
+    errors = {}
+    for error in exc.errors:
+        loc = [str(part) for part in error.get("loc", [])][1:]
+        if loc[:1] == ["body"] and len(loc) > 1:
+            loc = loc[1:]  # ninja names the body parameter itself
+        name = ".".join(loc) or "body"
+        errors.setdefault(name, _INPUT_MESSAGES.get(error.get("type", ""), "形式が正しくありません"))
+    return api.create_response(request, refusal("送信内容に誤りがあります。", errors), status=422)
 
 
 class ResidentBearer(HttpBearer):
@@ -103,8 +142,8 @@ def navigator_events(request):
 def navigator_plan(request, token: str, lang: str = "ja"):
     """A plan by the token in its QR code (what the counter loads): the answers and, once every
     rule is decided, the procedures with their group, place and due date."""
-    plan = plan_by_token(request.municipality, token)
-    if plan is None:
+    plan = None if "\x00" in token else plan_by_token(request.municipality, token)
+    if plan is None:  # a NUL cannot be in a token, and PostgreSQL refuses it in a query
         raise HttpError(404, "手続ナビの記録が見つかりません")
     complete = navigator.is_complete(plan)
     items = []
@@ -218,8 +257,9 @@ def token(request, body: CodeIn):
 
 
 class SubmissionIn(Schema):
-    procedure: str
-    answers: dict
+    procedure: str = Field(max_length=64)
+    answers: dict = Field(description="field id → value; a group is a list of objects, a file "
+                                      "the id of an attachment of the caller's")
 
 
 class SubmissionOut(Schema):
@@ -230,40 +270,38 @@ class SubmissionOut(Schema):
     submitted_at: datetime
 
 
-class RefusalDetail(Schema):
-    message: str
-    errors: dict[str, str]
-
-
-class RefusalOut(Schema):
-    detail: RefusalDetail
-
-
 def _submission_out(s) -> dict:
     return {"id": str(s.public_id), "receipt_number": s.receipt_number, "status": s.status,
             "status_token": applications.status_token(s), "submitted_at": s.submitted_at}
 
 
 @api.post("/submissions", auth=ResidentBearer(),
-          response={201: SubmissionOut, 200: SubmissionOut, 422: RefusalOut}, tags=["residents"])
-def create_submission(request, body: SubmissionIn, idempotency_key: str = Header(...)):
-    """Submit complete answers. A retry with the same Idempotency-Key returns the same receipt."""
+          response={201: SubmissionOut, 200: SubmissionOut, 401: ErrorOut, 404: ErrorOut,
+                    409: RefusalOut, 422: RefusalOut}, tags=["residents"])
+def create_submission(request, body: SubmissionIn,
+                      idempotency_key: str = Header(..., alias="Idempotency-Key", min_length=1,
+                                                    max_length=64)):
+    """Submit complete answers, checked by the same rules as the form pages (422 names each
+    refused field by its path, e.g. `children.0.birth_date`). A retry with the same
+    Idempotency-Key and the same answers returns the same receipt (200); the same key with other
+    answers is refused (409). Keys belong to the account: another account's key is its own."""
     procedure = get_procedure(request.municipality, body.procedure)
     if procedure is None:
         raise HttpError(404, "手続が見つかりません")
-    if len(idempotency_key) > 64:
-        raise HttpError(422, "Idempotency-Key は64文字以内にしてください")
     try:
         submission, created = applications.submit_answers(
             request.account, procedure, body.answers,
             Actor.resident(request.account.pk, client_ip(request)), idempotency_key)
+    except applications.IdempotencyConflict as exc:
+        return Reply(409, refusal(str(exc), exc.errors))
     except applications.SubmissionRefused as exc:
-        return Reply(422, {"detail": {"message": str(exc), "errors": exc.errors}})
+        return Reply(422, refusal(str(exc), exc.errors))
     return Reply(201 if created else 200, _submission_out(submission))
 
 
 @api.get("/submissions/{receipt_number}/status", tags=["residents"])
-def submission_status(request, receipt_number: str, x_status_token: str = Header(...)):
+def submission_status(request, receipt_number: str,
+                      x_status_token: str = Header(..., alias="X-Status-Token", max_length=200)):
     canonical = normalize_receipt_number(receipt_number)
     submission = canonical and app_selectors.submission_by_receipt(request.municipality, canonical)
     if not submission or not hmac.compare_digest(applications.status_token(submission), x_status_token):
@@ -288,12 +326,22 @@ class CaseOut(Schema):
     visit: str | None = Field(None, description="counter cases: the visit; one visit's cases share it")
 
 
-@api.get("/staff/cases", auth=StaffBearer(), response=list[CaseOut], tags=["staff"])
-def staff_cases(request, status: str = "", procedure: str = "", channel: str = "", page: int = 1):
+MAX_PAGE = 10_000  # 500,000 cases; a larger offset is a mistake, not a page
+
+
+@api.get("/staff/cases", auth=StaffBearer(), tags=["staff"],
+         response={200: list[CaseOut], 401: ErrorOut, 422: RefusalOut})
+def staff_cases(request,
+                status: str = Query("", max_length=32, pattern=r"^[a-z_]*$"),
+                procedure: str = Query("", max_length=64, pattern=r"^[a-z0-9-]*$"),
+                channel: str = Query("", max_length=32, pattern=r"^[a-z_]*$"),
+                page: int = Query(1, ge=1, le=MAX_PAGE, description="50 cases a page")):
+    """The cases of the caller's departments, oldest first. Filters are codes (letters, digits,
+    `-`, `_`): anything else, and a page outside 1–10,000, is a 422 naming the parameter."""
     channel = channel if channel in Channel.values else ""
     cases = case_selectors.queue(request.staff, request.municipality, status, procedure,
                                  channel=channel)
-    start = max(page - 1, 0) * 50
+    start = (page - 1) * 50
     return [{"id": str(c.public_id), "receipt_number": c.receipt_number,
              "procedure": c.procedure_code, "department": c.department.code, "status": c.status,
              "submitted_at": c.submitted_at, "channel": c.channel,

@@ -13,6 +13,7 @@ from madoguchi.applications.fieldvalues import (
     FieldError,
     clean_scalar,
     display,
+    from_json,
     input_text,
     required_message,
 )
@@ -248,23 +249,87 @@ def my_numbers(form: FormDefinition, answers: dict) -> list[tuple[str, str]]:
     return list(_answered_fields(form, answers, FieldType.MY_NUMBER))
 
 
-def validate_answers(form: FormDefinition, answers: dict) -> dict[str, str]:
-    """Check a complete answer set (API submissions): types, choices, required, conditions.
-    Returns path → message; empty when the answers can be submitted."""
-    errors: dict[str, str] = {}
+UNKNOWN_FIELD = "この手続にない項目です"
+FILE_NOT_FOUND = "添付ファイルが見つかりません。画面から添付したファイルの id を送ってください"
+
+
+def _path(name: str) -> str:
+    """The API's path for a form input name: `children-0-birth_date` → `children.0.birth_date`
+    (field ids never contain a hyphen, so the mapping is exact)."""
+    return name.replace("-", ".")
+
+
+def _clean_file(value, find_attachment) -> dict:
+    """A file answer names an attachment the caller owns, by id or as {"id": …}; it is stored
+    as the form stores an upload (id, file name, size), read from the attachment itself."""
+    ident = value.get("id") if isinstance(value, dict) else value
+    found = find_attachment(ident) if isinstance(ident, str) and len(ident) <= 64 else None
+    if found is None:
+        raise FieldError(FILE_NOT_FOUND)
+    return found
+
+
+def _clean_value(field: FormField, value, find_attachment):
+    if field.type == FieldType.FILE:
+        return None if unanswered(value) else _clean_file(value, find_attachment)
+    return None if value is None else from_json(field, value)
+
+
+def _clean_group(field: FormField, value, clean: dict, errors: dict, find_attachment) -> None:
+    if not isinstance(value, list) or not all(isinstance(item, dict) for item in value):
+        errors[field.id] = f"{field.label}は項目のリスト（オブジェクトの配列）で送ってください"
+        return
+    if len(value) > field.max_items:
+        errors[field.id] = f"{field.label}は{field.max_items}件までです"
+        return
+    items = []
+    for index, given in enumerate(value):
+        item: dict = {}
+        known = {sub.id for sub in field.fields}
+        errors.update({f"{field.id}.{index}.{key}": UNKNOWN_FIELD
+                       for key in given if key not in known})
+        for sub in field.fields:
+            if not visible(sub, clean, item):
+                continue  # a hidden field keeps no value
+            try:
+                cleaned = _clean_value(sub, given.get(sub.id), find_attachment)
+            except FieldError as exc:
+                errors[f"{field.id}.{index}.{sub.id}"] = str(exc)
+                continue
+            if cleaned is not None:
+                item[sub.id] = cleaned
+        items.append(item)
+    clean[field.id] = items
+
+
+def validate_answers(form: FormDefinition, answers: dict,
+                     find_attachment=lambda ident: None) -> tuple[dict, dict[str, str]]:
+    """Check a complete answer set sent through the API with the form pages' rules: each value
+    goes through the same cleaner (`fieldvalues`), groups item by item within `max_items`,
+    files must name an attachment `find_attachment` returns (the caller's own), conditions
+    and required fields as on the pages. Returns (clean answers, path → message); the paths
+    are dotted (`children.0.birth_date`), and the answers can be submitted when it is empty."""
+    errors = {key: UNKNOWN_FIELD for key in answers if key not in form.field_ids()}
+    clean: dict = {}
     for step in form.steps:
         for field in step.fields:
-            if not visible(field, answers) or field.type in {FieldType.FILE, FieldType.GROUP}:
-                continue
+            if not visible(field, clean):
+                continue  # decided by the answers before it, as on the pages
             value = answers.get(field.id)
-            if unanswered(value):
+            if field.type == FieldType.GROUP:
+                if value is not None:
+                    _clean_group(field, value, clean, errors, find_attachment)
                 continue
             try:
-                answers[field.id] = clean_scalar(field, value)
+                cleaned = _clean_value(field, value, find_attachment)
             except FieldError as exc:
                 errors[field.id] = str(exc)
-        errors.update({k: v for k, v in required_errors(step, answers).items() if k not in errors})
-    return errors
+                continue
+            if cleaned is not None:
+                clean[field.id] = cleaned
+        for name, message in required_errors(step, clean).items():
+            errors.setdefault(_path(name), message)
+    return clean, errors
 
 
 __all__ = [

@@ -1,5 +1,12 @@
-"""Turn what a resident typed into a clean value, or a plain Japanese message for the field."""
+"""Turn what a resident typed into a clean value, or a plain Japanese message for the field.
 
+These are the one set of rules for every way answers arrive: the form pages (`engine.read_step`)
+and the API (`engine.validate_answers`, through `from_json`) call the same cleaner per field, so
+what either accepts is a value `display` can show.
+"""
+
+import re
+import unicodedata
 from datetime import date
 
 from django.core.exceptions import ValidationError
@@ -25,10 +32,24 @@ def required_message(field: FormField) -> str:
     return f"{field.label}を入力してください"
 
 
+# Limits for fields whose definition sets none (docs/api.md lists them).
+DEFAULT_MAX_LENGTH = {FieldType.TEXT: 200, FieldType.ADDRESS: 200, FieldType.TEXTAREA: 2000,
+                      FieldType.KANA: 100}
+MAX_DIGITS = 12  # numbers and yen without max_value: up to 999,999,999,999
+MAX_INPUT = 10_000  # no field takes more; longer input is refused before any cleaning
+_INTEGER = re.compile(r"-?[0-9]+")
+LATEST_YEAR_AHEAD = 100  # dates at most this many years after today
+
+
 def _integer(text: str, field: FormField) -> int:
-    cleaned = ja.normalize_kana(text).replace(",", "").replace("円", "").replace(" ", "").replace("\u3000", "")
-    if not cleaned.lstrip("-").isdigit():
+    """Digits as a person types them: half or full width, with 円 and thousands commas. Only
+    0-9 after folding the full-width digits: 「²」 and 「①」 are not amounts a person means,
+    and `int()` would refuse or misread them."""
+    cleaned = ja.normalize_kana(text).replace(",", "").replace("，", "").replace("円", "").replace(" ", "").replace("\u3000", "")
+    if not _INTEGER.fullmatch(cleaned):
         return _fail("半角または全角の数字で入力してください")
+    if len(cleaned.lstrip("-")) > MAX_DIGITS and field.max_value is None:
+        return _fail(f"{MAX_DIGITS}桁以内の数を入力してください")
     value = int(cleaned)
     if field.min_value is not None and value < field.min_value:
         _fail(f"{field.min_value}以上の数を入力してください")
@@ -56,7 +77,13 @@ def _date(text: str, field: FormField) -> str:
         value = ja.parse_date(text)
     except ja.JapaneseInputError as exc:
         raise FieldError(str(exc)) from None
+    try:
+        ja.to_wareki(value)  # the pages show every date in 和暦 too
+    except ja.JapaneseInputError as exc:
+        raise FieldError(str(exc)) from None
     today = timezone.localdate()
+    if value.year > today.year + LATEST_YEAR_AHEAD:
+        _fail(f"{today.year + LATEST_YEAR_AHEAD}年より後の日付は入力できません")
     if field.date_min == "past" and value > today:
         _fail("今日より後の日付は入力できません")
     if field.date_min in {"future", "today"} and value < today:
@@ -100,6 +127,18 @@ def _email(text: str) -> str:
     return value
 
 
+def _readable(text: str, field: FormField) -> str:
+    """Refuse what no person types and what breaks storage or a PDF: lone surrogates (they
+    cannot be encoded), NUL and other control characters (a textarea keeps its line breaks),
+    and input far beyond any field's limit (refused before the heavier cleaners run)."""
+    if len(text) > MAX_INPUT:
+        _fail(f"{field.label}が長すぎます（{MAX_INPUT}文字を超えています）")
+    allowed = "\n\r\t" if field.type == FieldType.TEXTAREA else ""
+    if any(unicodedata.category(c) in {"Cc", "Cs"} and c not in allowed for c in text):
+        _fail(f"{field.label}に使えない文字（制御文字など）が含まれています")
+    return text
+
+
 def clean_scalar(field: FormField, raw):
     """Clean one non-file, non-group value that is present (not blank)."""
     t = field.type
@@ -110,13 +149,14 @@ def clean_scalar(field: FormField, raw):
                 _fail(f"{field.label}を一覧から選んでください")
             return [o.value for o in field.options if o.value in raw]
         return True
-    text = str(raw)
+    text = _readable(str(raw), field)
     cleaners = {
-        FieldType.TEXT: lambda: _text(text, field, 200),
-        FieldType.ADDRESS: lambda: _text(text, field, 200),
-        FieldType.TEXTAREA: lambda: _text(text, field, 2000),
+        FieldType.TEXT: lambda: _text(text, field, DEFAULT_MAX_LENGTH[t]),
+        FieldType.ADDRESS: lambda: _text(text, field, DEFAULT_MAX_LENGTH[t]),
+        FieldType.TEXTAREA: lambda: _text(text, field, DEFAULT_MAX_LENGTH[t]),
         FieldType.NAME: lambda: _japanese(ja.clean_name, text),
-        FieldType.KANA: lambda: _japanese(ja.validate_furigana, text),
+        FieldType.KANA: lambda: _text(_japanese(ja.validate_furigana, text), field,
+                                      DEFAULT_MAX_LENGTH[t]),
         FieldType.DATE: lambda: _date(text, field),
         FieldType.POSTAL_CODE: lambda: _japanese(ja.normalize_postal_code, text),
         FieldType.PHONE: lambda: _japanese(ja.validate_phone, text),
@@ -128,6 +168,30 @@ def clean_scalar(field: FormField, raw):
         FieldType.YEN: lambda: _integer(text, field),
     }
     return cleaners[t]()
+
+
+_JSON_KINDS = {FieldType.NUMBER: (int, str), FieldType.YEN: (int, str)}
+
+
+def from_json(field: FormField, value):
+    """Clean a value an API client sent for a non-file, non-group field: the JSON type the form
+    definition implies (text as a string, a number as an integer or digits, ticked options as
+    a list of option values, a single checkbox as true/false), then the same cleaner as the
+    form pages. Returns None for a value that means "not answered"."""
+    if field.type == FieldType.CHECKBOX and not field.options:
+        if not isinstance(value, bool):
+            _fail(f"{field.label}は true か false で送ってください")
+        return True if value else None
+    if field.type == FieldType.CHECKBOX:
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            _fail(f"{field.label}は選んだ選択肢の値のリストで送ってください")
+        return clean_scalar(field, value) if value else None
+    kinds = _JSON_KINDS.get(field.type, (str,))
+    if isinstance(value, bool) or not isinstance(value, kinds):
+        _fail(f"{field.label}は{'整数か数字の文字列' if int in kinds else '文字列'}で送ってください")
+    if isinstance(value, str) and not value.strip():
+        return None
+    return clean_scalar(field, value)
 
 
 def display(field: FormField, value) -> str:

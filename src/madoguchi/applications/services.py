@@ -5,6 +5,7 @@ which applies the state machine in workflow.py and writes the timeline and audit
 """
 
 import hashlib
+import uuid
 
 from cryptography.hazmat.primitives.serialization import Encoding
 from django.db import IntegrityError, transaction
@@ -251,31 +252,69 @@ def submit_draft(draft: Draft, procedure: Procedure, actor: Actor, evidence=None
         return Submission.objects.get(draft=draft)
 
 
+class IdempotencyConflict(SubmissionRefused):
+    """The caller's Idempotency-Key already stands for a submission with other answers."""
+
+
+def scoped_idempotency_key(account, client_key: str) -> str:
+    """The stored key: the account's id and a digest of the client's key. Two accounts that
+    happen to send the same key never meet (each gets its own submission), and any client
+    key fits the 64-character column without a schema change."""
+    digest = hashlib.sha256(client_key.encode("utf-8", "surrogatepass")).hexdigest()[:40]
+    return f"api:{account.pk}:{digest}"
+
+
+def own_attachment(account):
+    """Look up an attachment id for an API answer: only the account's own, in its city."""
+    def find(ident: str) -> dict | None:
+        try:
+            public_id = uuid.UUID(ident)
+        except ValueError:
+            return None
+        found = Attachment.objects.filter(municipality=account.municipality, account=account,
+                                          public_id=public_id).first()
+        return found and {"id": str(found.public_id), "filename": found.filename, "size": found.size}
+    return find
+
+
+def _same_request(submission: Submission, procedure: Procedure, answers: dict) -> Submission:
+    """A retry returns the first submission; the same key with another body is refused rather
+    than answered with a submission the caller did not send."""
+    first = submission.versions.order_by("number").first()
+    if submission.procedure_code != procedure.code or answers_of(first) != answers:
+        raise IdempotencyConflict(
+            "この Idempotency-Key は別の内容の申請で使われています。新しいキーで送信してください。",
+            {"Idempotency-Key": "別の内容の申請で使われています"})
+    return submission
+
+
 def submit_answers(account, procedure: Procedure, answers: dict, actor: Actor,
                    idempotency_key: str) -> tuple[Submission, bool]:
-    """The API path: complete answers in one call. Returns (submission, created)."""
-    existing = Submission.objects.filter(municipality=account.municipality,
-                                         idempotency_key=idempotency_key).first()
-    if existing is not None:
-        if existing.account_id != account.pk:
-            raise SubmissionRefused("この Idempotency-Key は別の申請で使われています。")
-        return existing, False
+    """The API path: complete answers in one call, checked by the form's rules
+    (`engine.validate_answers`). Returns (submission, created); the same key and answers
+    again return the first submission, the same key with other answers is refused."""
     if not procedure.online:
-        raise SubmissionRefused(_NOT_ONLINE)
+        raise SubmissionRefused(_NOT_ONLINE, {"procedure": _NOT_ONLINE})
     if procedure.card_required:
-        raise SubmissionRefused("この手続はマイナンバーカードでの署名が必要です。画面から申請してください。")
-    answers = _clean_answers(dict(answers))
-    errors = engine.validate_answers(procedure.current_form, answers)
+        message = "この手続はマイナンバーカードでの署名が必要です。画面から申請してください。"
+        raise SubmissionRefused(message, {"procedure": message})
+    answers, errors = engine.validate_answers(procedure.current_form, answers,
+                                              own_attachment(account))
     if errors:
         raise SubmissionRefused("入力内容に誤りがあります。", errors)
+    key = scoped_idempotency_key(account, idempotency_key)
+    existing = Submission.objects.filter(municipality=account.municipality,
+                                         idempotency_key=key).first()
+    if existing is not None:
+        return _same_request(existing, procedure, answers), False
     sources = {k: SOURCE_RESIDENT for k in answers}
     try:
         with transaction.atomic():
             return _create_submission(procedure, procedure.current_form.version, answers, sources,
-                                      actor, account=account, idempotency_key=idempotency_key), True
+                                      actor, account=account, idempotency_key=key), True
     except IntegrityError:
-        return Submission.objects.get(municipality=account.municipality,
-                                      idempotency_key=idempotency_key), False
+        existing = Submission.objects.get(municipality=account.municipality, idempotency_key=key)
+        return _same_request(existing, procedure, answers), False
 
 
 @transaction.atomic

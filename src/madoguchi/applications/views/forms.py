@@ -58,38 +58,63 @@ def resume(request, draft_id):
     return redirect("applications:step", draft.public_id, min(draft.step, len(form.steps)))
 
 
+class BadAction(Exception):
+    """A button value naming no group, item or field of the step (a hand-made POST): the page
+    shows again with the message, nothing changes."""
+
+    def __init__(self, name: str, message: str):
+        super().__init__(message)
+        self.name = name
+
+
+_NO_SUCH_ACTION = "この操作はできません。画面のボタンからやり直してください。"
+
+
+def _group(step, group_id: str):
+    group = next((f for f in step.fields if f.id == group_id and f.type == FieldType.GROUP), None)
+    if group is None:
+        raise BadAction("_action", _NO_SUCH_ACTION)
+    return group
+
+
 def _apply_action(action: str, step, data, answers: dict) -> str:
     """Structural actions on the step: add or remove a group item, look up an address."""
-    if action.startswith("add:"):
-        group = next(f for f in step.fields if f.id == action[4:] and f.type == FieldType.GROUP)
+    verb, _, target = action.partition(":")
+    if action in {"next", "back", "save"}:
+        return ""
+    if verb == "add":
+        group = _group(step, target)
         items = answers.setdefault(group.id, [])
         if len(items) < group.max_items:
             items.append({})
             return f"{group.item_label or group.label}を追加しました"
         return f"{group.label}は{group.max_items}件までです"
-    if action.startswith("remove:"):
-        _, group_id, index = action.split(":")
-        items = answers.get(group_id) or []
-        if index.isdigit() and int(index) < len(items):
-            items.pop(int(index))
-            raw = answers.get(engine.RAW, {})
-            for key in [k for k in raw if k.startswith(f"{group_id}-")]:
-                raw.pop(key)
-            return "削除しました"
-    if action.startswith("lookup:"):
-        field = next((f for f in step.fields if f.id == action[7:]), None)
-        if field and field.address_field:
-            try:
-                code = normalize_postal_code(data.get(field.id, ""))
-            except JapaneseInputError as exc:
-                return str(exc)
-            found = lookup_address(code)
-            if found:
-                answers[field.id] = code
-                answers[field.address_field] = found[0]
-                return "住所を入力しました。番地・建物名を続けて入力してください。"
-            return "この郵便番号の住所が見つかりませんでした。住所を直接入力してください。"
-    return ""
+    if verb == "remove":
+        group_id, _, index = target.partition(":")
+        group = _group(step, group_id)
+        items = answers.get(group.id) or []
+        if not (index.isascii() and index.isdigit() and int(index) < len(items)):
+            raise BadAction(group.id, "削除する項目が見つかりません。画面を読み込み直してください。")
+        items.pop(int(index))
+        raw = answers.get(engine.RAW, {})
+        for key in [k for k in raw if k.startswith(f"{group_id}-")]:
+            raw.pop(key)
+        return "削除しました"
+    if verb == "lookup":
+        field = next((f for f in step.fields if f.id == target and f.address_field), None)
+        if field is None:
+            raise BadAction("_action", _NO_SUCH_ACTION)
+        try:
+            code = normalize_postal_code(data.get(field.id, ""))
+        except JapaneseInputError as exc:
+            return str(exc)
+        found = lookup_address(code)
+        if found:
+            answers[field.id] = code
+            answers[field.address_field] = found[0]
+            return "住所を入力しました。番地・建物名を続けて入力してください。"
+        return "この郵便番号の住所が見つかりませんでした。住所を直接入力してください。"
+    raise BadAction("_action", _NO_SUCH_ACTION)
 
 
 @resident_required
@@ -107,7 +132,12 @@ def step(request, draft_id, index):
         result = engine.read_step(current, request.POST, request.FILES, answers,
                                   request.account, strict=action == "next")
         answers = result.answers
-        notice = _apply_action(action, current, request.POST, answers)
+        try:
+            notice = _apply_action(action, current, request.POST, answers)
+        except BadAction as exc:
+            context = step_context(procedure, form, current, index, answers,
+                                   {**result.errors, exc.name: str(exc)}, draft)
+            return render(request, "applications/step.html", context, status=400)
         typed = [f.id for f in current.fields]
         if action == "next" and result.ok:
             services.save_draft(draft, answers, index + 1, typed)
