@@ -259,6 +259,12 @@ EMAIL_USE_TLS = _env_bool("MADOGUCHI_SMTP_STARTTLS", False)
 EMAIL_TIMEOUT = 10
 DEFAULT_FROM_EMAIL = os.environ.get("MADOGUCHI_MAIL_FROM", "no-reply@madoguchi.invalid")
 
+# Logging: no answer value in any log line. Records carry code locations and exception types,
+# never exception messages (they quote values); error reports hide POST values and locals.
+# See madoguchi/core/logsafe.py and docs/operations.md (ログ).
+LOGGING_CONFIG = "madoguchi.core.logsafe.configure"
+DEFAULT_EXCEPTION_REPORTER_FILTER = "madoguchi.core.logsafe.NoValuesReporterFilter"
+DEFAULT_EXCEPTION_REPORTER = "madoguchi.core.logsafe.NoValuesExceptionReporter"
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

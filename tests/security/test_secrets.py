@@ -3,6 +3,7 @@ the data migration and key rotation covering them), and no answer value reaches 
 
 import importlib
 import io
+import logging
 
 import pytest
 from cryptography.fernet import Fernet
@@ -150,3 +151,85 @@ def test_the_data_migration_encrypts_existing_rows(_audit_log_flushable, city, r
     assert b"R-9931-QQ" not in _raw(Decision._meta.db_table, "reason", decision.pk)
     # Every other event (written empty) still reads as empty text.
     assert all(e.note == "" for e in SubmissionEvent.objects.exclude(pk=event.pk))
+
+
+# --- logs -------------------------------------------------------------------------------------
+
+SECRET_ANSWER = "1990-02-30"  # a birth date typed by a resident
+SECRET_NAME = "瀬戸内寂聴子"
+
+
+def _everything_logged(caplog) -> str:
+    """Every captured record as the handlers would print it, plus its parts."""
+    parts = [caplog.text]
+    for record in caplog.records:
+        parts += [record.getMessage(), str(record.args), str(record.exc_text or ""),
+                  str(record.exc_info or "")]
+    return "\n".join(parts)
+
+
+@pytest.mark.django_db
+def test_a_500_while_reading_answers_logs_no_answer_value(client, resident, monkeypatch, caplog):
+    """The leak: an exception raised on a stored value quotes it (`Invalid isoformat string:
+    '1990-02-30'`) and the request logger printed that message inside the traceback."""
+    from datetime import date
+
+    from madoguchi.applications import engine
+
+    login_resident(client, resident)
+    submission = submit_via_web(client, CODE, {"dog_name": "ポチ"})
+
+    def summary(form, answers):
+        answers = {**answers, "birth_date": f"平成2年2月30日 ({SECRET_ANSWER})"}
+        return date.fromisoformat(answers["birth_date"])  # ValueError quoting the value
+
+    monkeypatch.setattr(engine, "summary", summary)
+    client.raise_request_exception = False
+    caplog.set_level(logging.DEBUG)
+
+    response = client.get(reverse("applications:submission", args=[submission.public_id]))
+
+    assert response.status_code == 500
+    logged = _everything_logged(caplog)
+    assert SECRET_ANSWER not in logged and "平成2年" not in logged
+    errors = [r for r in caplog.records if r.name == "django.request" and r.levelno == logging.ERROR]
+    assert errors, "the 500 must still be logged"
+    assert "ValueError" in logged and "summary" in logged  # type and place, not the value
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("exception", [KeyError(SECRET_NAME), ValueError(f"invalid date {SECRET_ANSWER!r}")])
+def test_no_logger_prints_an_exception_message(caplog, exception):
+    caplog.set_level(logging.DEBUG)
+    log = logging.getLogger("madoguchi.anything")
+    try:
+        try:
+            raise exception
+        except Exception as inner:
+            raise RuntimeError(f"while reading {SECRET_NAME}") from inner
+    except RuntimeError as exc:
+        log.exception("reading answers failed")
+        log.warning("failed: %s", exc)
+        log.error(exc)
+    logged = _everything_logged(caplog)
+    assert SECRET_NAME not in logged and SECRET_ANSWER not in logged
+    assert type(exception).__name__ in logged and "RuntimeError" in logged
+    assert len(caplog.records) == 3
+
+
+@pytest.mark.django_db
+def test_the_error_report_shows_no_post_values_locals_or_exception_message(rf, settings):
+    from django.views.debug import get_exception_reporter_class
+
+    settings.DEBUG = False
+    request = rf.post("/drafts/x/", {"birth_date": SECRET_ANSWER, "name": SECRET_NAME})
+    answer = SECRET_ANSWER  # a frame local, as a view's local variable would be
+    try:
+        raise ValueError(f"invalid date {answer!r}")
+    except ValueError:
+        import sys
+
+        report = get_exception_reporter_class(request)(request, *sys.exc_info())
+        text = report.get_traceback_text() + report.get_traceback_html()
+    assert SECRET_ANSWER not in text and SECRET_NAME not in text
+    assert "ValueError" in text
