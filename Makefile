@@ -18,7 +18,8 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 
 install: $(VENV)/.installed
 
-# One machine: SQLite, the outbox delivered in-process, e-mails printed to this terminal.
+# One machine: SQLite, the outbox delivered in-process, e-mails printed to this terminal. A
+# `run_outbox` loop runs beside the web server (and stops with it) to retry what was not sent.
 run: install
 	mkdir -p $(MADOGUCHI_VAR_DIR)
 	$(BIN)/madoguchi migrate --noinput -v0
@@ -39,7 +40,8 @@ run: install
 	@echo ""
 	MADOGUCHI_DEBUG=1 MADOGUCHI_PUBLIC_URL=http://$(HOST):$(PORT) \
 	MADOGUCHI_EMAIL_BACKEND=django.core.mail.backends.console.EmailBackend \
-	$(BIN)/madoguchi runserver $(HOST):$(PORT)
+	sh -c '$(BIN)/madoguchi run_outbox & outbox=$$!; trap "kill $$outbox 2>/dev/null" EXIT INT TERM; \
+	       $(BIN)/madoguchi runserver $(HOST):$(PORT)'
 
 # Browser tests need Debian's Chromium and a Japanese font (pages and screenshots show real
 # glyphs, as on residents' devices); install them when missing and we may (root + apt).

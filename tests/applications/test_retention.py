@@ -83,7 +83,7 @@ def test_a_sent_message_keeps_no_text(client, city):
     assert "確認コード" in OutboxMessage.objects.get().body
     deliver_pending()
     message = OutboxMessage.objects.get()
-    assert message.status == OutboxStatus.SENT and message.body == ""
+    assert message.status == OutboxStatus.SENT and message.body is None
 
 
 def test_staff_can_download_a_file_attached_inside_a_group(resident_client, staff, client):

@@ -1,11 +1,19 @@
-"""Queue and deliver notifications. Requests only enqueue; delivery happens after commit."""
+"""Queue and deliver notifications. Requests only enqueue; delivery happens after commit.
+
+Delivery is at-least-once with the smallest repeat a crash allows: each message is claimed
+(a committed lease, `claimed_until`), sent, and marked sent in its own commit. A process killed
+after the SMTP server took a mail and before the mark repeats that one mail when its lease runs
+out; a process killed before sending repeats nothing. Every attempt of a row carries the same
+`Message-ID`, so a receiving side can recognise the repeat.
+"""
 
 import logging
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core.mail import EmailMessage
 from django.db import IntegrityError, connection, transaction
+from django.db.models import Q
 from django.template.loader import render_to_string
 from django.utils import timezone
 
@@ -20,7 +28,8 @@ def enqueue_email(municipality, recipient: str, template: str, context: dict, de
     """Write the message in the caller's transaction; the same dedupe_key is queued only once.
 
     `template` names <template_dir>/<template>.txt whose first line is the subject (an app may
-    keep its mails beside its own templates).
+    keep its mails beside its own templates). The address and the text are stored encrypted
+    (the model's fields encrypt on save).
     """
     text = render_to_string(f"{template_dir}/{template}.txt", {
         "municipality": municipality, "public_url": settings.MADOGUCHI_PUBLIC_URL.rstrip("/"),
@@ -43,56 +52,77 @@ def enqueue_email(municipality, recipient: str, template: str, context: dict, de
     return message
 
 
-def _claim(queryset):
-    """Lock rows so two workers never send the same message (SKIP LOCKED where supported)."""
-    if connection.features.has_select_for_update_skip_locked:
-        return queryset.select_for_update(skip_locked=True)
-    return queryset
+def message_id_of(message: OutboxMessage) -> str:
+    """The SMTP Message-ID: derived from the row, so a retry repeats it (RFC 5322 §3.6.4);
+    it names neither the person nor the event. Django's default would be new on every send."""
+    domain = settings.DEFAULT_FROM_EMAIL.rpartition("@")[2].strip(">") or "madoguchi.invalid"
+    return f"<{message.mail_id.hex}@{domain}>"
+
+
+def _claim(now: datetime, pk: int | None = None) -> OutboxMessage | None:
+    """Take one due message for this process and commit the claim before anything is sent.
+
+    The lease (`claimed_until`) keeps other workers off while this one sends; a worker that
+    dies leaves a lease that runs out, and then any worker takes the message again. On
+    PostgreSQL the candidate row is locked with SKIP LOCKED so parallel workers pass each other
+    by; on SQLite the IMMEDIATE transaction serialises the claims.
+    """
+    free = Q(claimed_until__isnull=True) | Q(claimed_until__lte=now)
+    with transaction.atomic():
+        # The encrypted columns are read in _send, where a value no key decrypts fails that
+        # one message (recorded, retried) instead of every pass of the worker.
+        rows = OutboxMessage.objects.filter(free, status=OutboxStatus.PENDING).defer("recipient", "body")
+        if pk is not None:
+            rows = rows.filter(pk=pk)
+        else:
+            rows = rows.filter(next_attempt_at__lte=now).order_by("next_attempt_at", "pk")
+        if connection.features.has_select_for_update_skip_locked:
+            rows = rows.select_for_update(skip_locked=True)
+        message = rows.first()
+        if message is None:
+            return None
+        message.claimed_until = now + timedelta(seconds=settings.MADOGUCHI_OUTBOX_LEASE_SECONDS)
+        message.attempts += 1
+        message.save(update_fields=["claimed_until", "attempts"])
+    return message
 
 
 def deliver_one(message_id: int) -> bool:
-    with transaction.atomic():
-        message = _claim(
-            OutboxMessage.objects.filter(pk=message_id, status=OutboxStatus.PENDING)
-        ).first()
-        if message is None:
-            return False
-        return _send(message)
+    """Send one message right after its commit (the inline mode); False if another took it."""
+    message = _claim(timezone.now(), pk=message_id)
+    return message is not None and _send(message)
 
 
-def deliver_pending(limit: int = 100) -> int:
-    """One worker pass: send what is due. Returns how many were sent."""
+def deliver_pending(limit: int = 100, now: datetime | None = None) -> int:
+    """One worker pass: send what is due, one message at a time. Returns how many were sent."""
     sent = 0
-    with transaction.atomic():
-        due = _claim(
-            OutboxMessage.objects.filter(
-                status=OutboxStatus.PENDING, next_attempt_at__lte=timezone.now()
-            ).order_by("next_attempt_at")
-        )[:limit]
-        for message in list(due):
-            sent += _send(message)
+    for _ in range(limit):
+        message = _claim(now or timezone.now())
+        if message is None:
+            break
+        sent += _send(message)
     return sent
 
 
 def _send(message: OutboxMessage) -> bool:
-    message.attempts += 1
+    """Send a claimed message and record the outcome in its own commit."""
+    rows = OutboxMessage.objects.filter(pk=message.pk)
     try:
         EmailMessage(
             subject=message.subject,
             body=message.body,
             from_email=settings.DEFAULT_FROM_EMAIL,
             to=[message.recipient],
+            headers={"Message-ID": message_id_of(message)},
         ).send()
     except Exception as exc:  # noqa: BLE001 - any transport failure is retried later
-        message.last_error = type(exc).__name__
-        if message.attempts >= MAX_ATTEMPTS:
-            message.status = OutboxStatus.FAILED
-        message.next_attempt_at = timezone.now() + timedelta(seconds=30 * 2**message.attempts)
-        message.save(update_fields=["attempts", "last_error", "status", "next_attempt_at"])
-        log.warning("outbox message %s failed (%s), attempt %s", message.pk, message.last_error, message.attempts)
+        failed = message.attempts >= MAX_ATTEMPTS
+        rows.update(last_error=type(exc).__name__, claimed_until=None,
+                    status=OutboxStatus.FAILED if failed else OutboxStatus.PENDING,
+                    next_attempt_at=timezone.now() + timedelta(seconds=30 * 2**message.attempts))
+        log.warning("outbox message %s failed (%s), attempt %s", message.pk, type(exc).__name__,
+                    message.attempts)
         return False
-    message.status = OutboxStatus.SENT
-    message.sent_at = timezone.now()
-    message.body = ""  # sent: keep the record, not the text (it may hold a one-time code)
-    message.save(update_fields=["attempts", "status", "sent_at", "body"])
+    # sent: keep the record, not the text (it may hold a one-time code)
+    rows.update(status=OutboxStatus.SENT, sent_at=timezone.now(), body=None, claimed_until=None)
     return True
