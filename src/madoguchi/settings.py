@@ -170,10 +170,21 @@ X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 
-# Uploads: the limit a resident is told about, and the cap Django enforces on a body.
+# Uploads: the limit a resident is told about per file, enforced while the body streams in
+# (applications/uploads.py); files in a body over MADOGUCHI_UPLOAD_MAX_REQUEST_BYTES are all
+# refused. The proxy must cap the body at the same size (docs/operations.md, アップロード).
 MADOGUCHI_ATTACHMENT_MAX_BYTES = int(os.environ.get("MADOGUCHI_ATTACHMENT_MAX_BYTES", 10 * 1024 * 1024))
-DATA_UPLOAD_MAX_MEMORY_SIZE = MADOGUCHI_ATTACHMENT_MAX_BYTES + 1024 * 1024
-FILE_UPLOAD_MAX_MEMORY_SIZE = MADOGUCHI_ATTACHMENT_MAX_BYTES + 1024 * 1024
+MADOGUCHI_UPLOAD_MAX_REQUEST_BYTES = int(os.environ.get(
+    "MADOGUCHI_UPLOAD_MAX_REQUEST_BYTES", 5 * MADOGUCHI_ATTACHMENT_MAX_BYTES))
+MADOGUCHI_IMAGE_MAX_PIXELS = int(os.environ.get("MADOGUCHI_IMAGE_MAX_PIXELS", 40_000_000))
+FILE_UPLOAD_HANDLERS = [
+    "madoguchi.applications.uploads.AttachmentLimitHandler",
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "django.core.files.uploadhandler.TemporaryFileUploadHandler",
+]
+DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024  # the text fields of one POST, files excluded
+FILE_UPLOAD_MAX_MEMORY_SIZE = int(2.5 * 1024 * 1024)  # larger bodies spool files to disk
+DATA_UPLOAD_MAX_NUMBER_FILES = 20
 
 # Encryption at rest: a comma-separated list of Fernet keys, newest first. The first
 # key encrypts; every key decrypts. Rotation: prepend a new key, run

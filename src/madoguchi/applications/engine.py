@@ -75,7 +75,8 @@ def _read_field(field, data, name, previous, scope, raw, errors, files, account)
         upload = files.get(name) if files else None
         if upload is not None and upload.size:
             try:
-                stored = attachments.store(account, upload.name, upload.read(), field.accept)
+                stored = attachments.store(account, upload.name, attachments.read_upload(upload),
+                                           field.accept)
             except attachments.AttachmentRejected as exc:
                 errors[name] = str(exc)
                 return
