@@ -27,8 +27,47 @@ from madoguchi.navigator import services as navigator
 from madoguchi.navigator.loader import events
 from madoguchi.navigator.selectors import plan_by_token
 
-api = NinjaAPI(title="Madoguchi API", version="1", urls_namespace="api",
-               description="手続カタログ・電子申請・担当課事務の API")
+
+class MadoguchiAPI(NinjaAPI):
+    """The API, whose document also names the answers any operation can give before or around
+    its own code: 400 for control characters in the URL (`core.security.
+    ControlCharacterMiddleware`) or a body that is not JSON, 422 for input the schema refuses
+    (`refused_input` below, the same body as refused answers) and 401 without a valid token.
+    django-ninja declares responses per operation only, so this adds them to each operation of
+    the generated document where the operation does not declare its own."""
+
+    def get_openapi_schema(self, *, path_prefix=None, path_params=None):
+        document = super().get_openapi_schema(path_prefix=path_prefix, path_params=path_params)
+        document["components"].setdefault("schemas", {}).update(SHARED_SCHEMAS)
+        for operations in document["paths"].values():
+            for operation in operations.values():
+                responses = operation["responses"]
+                responses.setdefault("400", _shared("BadRequest", "URL に制御文字がある、"
+                                                                  "または本文が JSON でない"))
+                if operation.get("parameters") or operation.get("requestBody"):
+                    responses.setdefault("422", _shared("Refusal", "入力内容に誤りがある"))
+                if operation.get("security"):
+                    responses.setdefault("401", _shared("BadRequest", "トークンがない、または無効"))
+        return document
+
+
+def _shared(name: str, description: str) -> dict:
+    return {"description": description,
+            "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{name}"}}}}
+
+
+SHARED_SCHEMAS = {
+    "BadRequest": {"type": "object", "required": ["detail"], "properties": {
+        "detail": {"type": "string"},
+        "field": {"type": "string", "description": "path or query: where the URL was refused"}}},
+    "Refusal": {"type": "object", "required": ["detail"], "properties": {"detail": {
+        "type": "object", "required": ["message", "errors"], "properties": {
+            "message": {"type": "string"},
+            "errors": {"type": "object", "additionalProperties": {"type": "string"}}}}}},
+}
+
+api = MadoguchiAPI(title="Madoguchi API", version="1", urls_namespace="api",
+                   description="手続カタログ・電子申請・担当課事務の API")
 
 
 class ErrorOut(Schema):
@@ -123,7 +162,7 @@ def list_procedures(request, q: str = ""):
     return [_procedure_out(p) for p in search(procedures_for(request.municipality), q[:100])]
 
 
-@api.get("/procedures/{code}", tags=["catalogue"])
+@api.get("/procedures/{code}", tags=["catalogue"], response={200: dict, 404: ErrorOut})
 def procedure_detail(request, code: str):
     procedure = get_procedure(request.municipality, code)
     if procedure is None:
@@ -138,7 +177,7 @@ def navigator_events(request):
     return [e.model_dump(mode="json", by_alias=True, exclude_none=True) for e in events().values()]
 
 
-@api.get("/navigator/plans/{token}", tags=["navigator"])
+@api.get("/navigator/plans/{token}", tags=["navigator"], response={200: dict, 404: ErrorOut})
 def navigator_plan(request, token: str, lang: str = "ja"):
     """A plan by the token in its QR code (what the counter loads): the answers and, once every
     rule is decided, the procedures with their group, place and due date."""
@@ -157,12 +196,12 @@ def navigator_plan(request, token: str, lang: str = "ja"):
             "procedures": items}
 
 
-@api.get("/postal-codes/{code}", tags=["catalogue"])
+@api.get("/postal-codes/{code}", tags=["catalogue"], response={200: dict, 422: RefusalOut})
 def postal_code(request, code: str):
     try:
         normalized = normalize_postal_code(code)
     except JapaneseInputError as exc:
-        raise HttpError(422, str(exc)) from None
+        return Reply(422, refusal(str(exc), {"code": str(exc)}))
     return {"postal_code": normalized, "addresses": lookup_address(normalized)}
 
 
@@ -299,7 +338,8 @@ def create_submission(request, body: SubmissionIn,
     return Reply(201 if created else 200, _submission_out(submission))
 
 
-@api.get("/submissions/{receipt_number}/status", tags=["residents"])
+@api.get("/submissions/{receipt_number}/status", tags=["residents"],
+         response={200: dict, 404: ErrorOut})
 def submission_status(request, receipt_number: str,
                       x_status_token: str = Header(..., alias="X-Status-Token", max_length=200)):
     canonical = normalize_receipt_number(receipt_number)
@@ -355,7 +395,8 @@ class ActionIn(Schema):
     comment: str = ""
 
 
-@api.post("/staff/cases/{case_id}/actions/{action}", auth=StaffBearer(), tags=["staff"])
+@api.post("/staff/cases/{case_id}/actions/{action}", auth=StaffBearer(), tags=["staff"],
+          response={200: dict, 401: ErrorOut, 404: ErrorOut, 409: ErrorOut})
 def staff_action(request, case_id: str, action: str, body: ActionIn):
     try:
         public_id = uuid.UUID(case_id)
