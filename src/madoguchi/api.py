@@ -109,6 +109,16 @@ def refused_input(request, exc: ValidationError):
     return api.create_response(request, refusal("送信内容に誤りがあります。", errors), status=422)
 
 
+@api.exception_handler(HttpError)
+def http_error(request, exc: HttpError):
+    """As django-ninja answers, with its one English message (a body that is not JSON) in plain
+    Japanese like every other."""
+    message = str(exc)
+    if exc.status_code == 400 and message.startswith("Cannot parse request body"):
+        message = "本文を JSON として読み取れません。Content-Type: application/json で送ってください。"
+    return api.create_response(request, {"detail": message}, status=exc.status_code)
+
+
 class ResidentBearer(HttpBearer):
     def authenticate(self, request: HttpRequest, token: str):
         found = resident_auth.api_token(request.municipality, token)

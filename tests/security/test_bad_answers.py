@@ -186,3 +186,13 @@ def test_a_yen_field_with_superscripts_is_refused_next_to_the_field(resident_cli
     response = resident_client.post(url, {**step_data(form.steps[index]), "deposits": amount})
     assert response.status_code == 400
     assert 'id="deposits-error"' in response.content.decode()
+
+
+@pytest.mark.parametrize("body", ["\x00", "{", "not json", "\xff\xfe"])
+def test_a_body_that_is_not_json_is_a_plain_400(client, token, body):
+    response = client.post("/api/submissions", body.encode("latin-1"),
+                           content_type="application/json",
+                           headers={"Authorization": f"Bearer {token}", "Idempotency-Key": "k"})
+    assert response.status_code == 400
+    detail = response.json()["detail"]
+    assert "JSON" in detail and "parse" not in detail  # the plain message, not the library's
