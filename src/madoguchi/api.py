@@ -18,9 +18,10 @@ from madoguchi.casework import selectors as case_selectors
 from madoguchi.casework import services as casework
 from madoguchi.catalog.selectors import get_procedure, procedures_for, search
 from madoguchi.core.actors import Actor, client_ip
+from madoguchi.core.email_address import InvalidEmailAddress, normalize_email
 from madoguchi.core.japanese import JapaneseInputError, lookup_address, normalize_postal_code
 from madoguchi.core.roles import is_staff_of
-from madoguchi.identity import cardauth
+from madoguchi.identity import cardauth, limits
 from madoguchi.identity import emailcode as resident_auth
 from madoguchi.identity.models import CardChallenge
 from madoguchi.navigator import services as navigator
@@ -278,28 +279,79 @@ def card_response(request, challenge_id: uuid.UUID, body: CardResponseIn,
 
 
 class EmailIn(Schema):
-    email: str
+    email: str = Field(description="normalised: NFKC, trimmed, lower-cased; at most 254 characters")
 
 
 class CodeIn(Schema):
     email: str
-    code: str
+    code: str = Field(description="the 6 digits from the mail")
 
 
-@api.post("/auth/email-code", response={202: dict}, tags=["residents"])
+class CodeSentOut(Schema):
+    sent: bool = Field(description="true: a code is on its way, or one sent in the last minute "
+                                   "is still valid (the newest mail holds it)")
+
+
+class TokenOut(Schema):
+    token: str
+
+
+class EmailErrors(Schema):
+    message: str
+    errors: dict[str, str] = Field(description="`email` → a plain message")
+
+
+class EmailRefusalOut(Schema):
+    detail: EmailErrors
+
+
+_EMAIL_CODE_ERRORS = {403: MessageOut, 415: MessageOut, 422: EmailRefusalOut, 429: MessageOut}
+
+
+def _limited(request, exc):
+    """A request refused before the service: its status, a plain message, Retry-After on 429."""
+    response = api.create_response(request, {"detail": exc.message}, status=exc.status)
+    if exc.retry_after:
+        response["Retry-After"] = str(exc.retry_after)
+    return response
+
+
+def _bad_email(exc):
+    return Reply(422, {"detail": {"message": str(exc), "errors": {"email": str(exc)}}})
+
+
+@api.post("/auth/email-code", response={202: CodeSentOut, **_EMAIL_CODE_ERRORS}, tags=["residents"])
 def send_code(request, body: EmailIn):
+    """Mail a one-time code. JSON only; a browser must send it from this site (Origin or
+    Referer). Limited per client address (429 with Retry-After); never per target address, so
+    no one can keep an address's owner from getting a code."""
     try:
-        resident_auth.request_login_code(request.municipality, body.email)
-    except resident_auth.LoginError as exc:
-        raise HttpError(429, str(exc)) from None
+        limits.json_from_same_origin(request)
+        email = normalize_email(body.email)
+        limits.code_request(request)
+        resident_auth.request_login_code(request.municipality, email)
+    except limits.Refused as exc:
+        return _limited(request, exc)
+    except InvalidEmailAddress as exc:
+        return _bad_email(exc)
     return Reply(202, {"sent": True})
 
 
-@api.post("/auth/token", tags=["residents"])
+@api.post("/auth/token", response={200: TokenOut, 401: MessageOut, **_EMAIL_CODE_ERRORS},
+          tags=["residents"])
 def token(request, body: CodeIn):
+    """Exchange the mailed code for an API token (a day). Five wrong codes void that code;
+    verifications are limited per client address."""
     try:
-        account = resident_auth.verify_login_code(request.municipality, body.email, body.code,
+        limits.json_from_same_origin(request)
+        email = normalize_email(body.email)
+        limits.code_verification(request)
+        account = resident_auth.verify_login_code(request.municipality, email, body.code,
                                                   client_ip(request))
+    except limits.Refused as exc:
+        return _limited(request, exc)
+    except InvalidEmailAddress as exc:
+        return _bad_email(exc)
     except resident_auth.LoginError as exc:
         raise HttpError(401, str(exc)) from None
     return {"token": resident_auth.issue_api_token(request.municipality, account=account, days=1)}

@@ -142,6 +142,7 @@ AXES_RESET_ON_SUCCESS = True
 AXES_CLIENT_IP_CALLABLE = "madoguchi.core.actors.client_ip"  # REMOTE_ADDR, as everywhere
 AXES_LOCKOUT_CALLABLE = "madoguchi.identity.bruteforce.lockout_response"
 AXES_CLIENT_STR_CALLABLE = "madoguchi.identity.bruteforce.client_str"  # no names in log lines
+AXES_USERNAME_CALLABLE = "madoguchi.identity.bruteforce.username"  # bounded, no NUL
 AXES_DISABLE_ACCESS_LOG = True  # successful logins are in the audit log
 
 LANGUAGE_CODE = "ja"
@@ -230,6 +231,20 @@ MADOGUCHI_RETENTION_TASKS = [
     "madoguchi.identity.retention.dispose_challenges",  # card challenges no session can claim
 ]
 MADOGUCHI_OTP_MAX_ATTEMPTS = 5
+
+# E-mail one-time codes: limits per client address (django-ratelimit), counted in a database
+# cache that every app process shares (identity migration 0005 creates its table); no limit per
+# target address that a stranger could use up: a live code younger than
+# MADOGUCHI_OTP_RESEND_SECONDS is not replaced (docs/identity.md).
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    "ratelimit": {"BACKEND": "django.core.cache.backends.db.DatabaseCache",
+                  "LOCATION": "madoguchi_ratelimit_cache"},
+}
+RATELIMIT_USE_CACHE = "ratelimit"
+MADOGUCHI_OTP_CLIENT_RATE = os.environ.get("MADOGUCHI_OTP_CLIENT_RATE", "20/10m")
+MADOGUCHI_OTP_VERIFY_CLIENT_RATE = os.environ.get("MADOGUCHI_OTP_VERIFY_CLIENT_RATE", "30/10m")
+MADOGUCHI_OTP_RESEND_SECONDS = int(os.environ.get("MADOGUCHI_OTP_RESEND_SECONDS", "60"))
 
 # My Number card (JPKI). The trust anchors stand for J-LIS's root; `make run` points them at the
 # test CA it creates in var/jpki-ca. CRLs are read from paths or URLs and refreshed.

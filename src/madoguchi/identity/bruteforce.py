@@ -25,7 +25,7 @@ def _where(request) -> str:
 
 
 def _subject(username) -> str:
-    if not isinstance(username, str) or not username:
+    if not isinstance(username, str) or not username or "\x00" in username:
         return ""
     user_id = get_user_model().objects.filter(username=username).values_list("pk", flat=True).first()
     return f"staff:{user_id}" if user_id else ""
@@ -59,6 +59,18 @@ def locked_out(sender, request=None, username=None, ip_address=None, **kwargs):
     locks; axes sends it again for every refused try, which is not recorded."""
     if request is not None and _counted(request):
         _record(request, "staff_locked_out", username)
+
+
+def username(request, credentials=None) -> str | None:
+    """The name axes counts under: as typed, without NUL and cut at the longest a username can
+    be. Django's login form lets a longer name through to `authenticate` (its length limit is
+    set after the field's validators are made), and axes' column is 255 characters: PostgreSQL
+    refused the row with a 500."""
+    typed = (credentials or {}).get("username") if credentials else request.POST.get("username")
+    if not isinstance(typed, str):
+        return None
+    limit = get_user_model()._meta.get_field(get_user_model().USERNAME_FIELD).max_length or 150
+    return typed.replace("\x00", "")[:limit]
 
 
 def client_str(username, ip_address, user_agent, path_info, request) -> str:

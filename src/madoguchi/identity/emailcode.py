@@ -1,12 +1,20 @@
-"""Resident identification by e-mail one-time code (until the My Number card login lands).
+"""Resident identification by e-mail one-time code.
 
-Only hashes of codes and tokens are stored. A code expires, allows a few attempts, and is
-single-use; the e-mail goes through the outbox.
+Only hashes of codes and tokens are stored. A code expires, allows a few attempts (counted per
+code: failed verifications void that code, never the address), and is single-use; the e-mail
+goes through the outbox. Addresses are normalised by `core.email_address.normalize_email`.
+
+A stranger must never be able to keep the owner of an address from logging in, so requests
+for a code are not counted per address: a new code is sent unless the last one is still live
+and younger than MADOGUCHI_OTP_RESEND_SECONDS, in which case its owner has that mail and
+nothing more is sent. That bounds the mails an address can receive without a quota a stranger
+could use up. Limits per client address are in `limits.py`.
 """
 
 import hashlib
 import hmac
 import secrets
+import unicodedata
 from datetime import timedelta
 
 from django.conf import settings
@@ -15,10 +23,9 @@ from django.utils import timezone
 
 from madoguchi.core import audit
 from madoguchi.core.actors import Actor
+from madoguchi.core.email_address import normalize_email
 from madoguchi.identity.models import ApiToken, LoginCode, ResidentAccount
 from madoguchi.notify.services import enqueue_email
-
-MAX_CODES_PER_HOUR = 5
 
 
 class LoginError(Exception):
@@ -29,35 +36,40 @@ def _hash(secret: str) -> str:
     return hmac.new(settings.SECRET_KEY.encode(), secret.encode(), hashlib.sha256).hexdigest()
 
 
-def normalize_email(email: str) -> str:
-    local, _, domain = email.strip().rpartition("@")
-    return f"{local}@{domain.lower()}"
+def _live(municipality, email: str, now):
+    return LoginCode.objects.filter(
+        municipality=municipality, email=email, used_at__isnull=True, expires_at__gte=now,
+        attempts__lt=settings.MADOGUCHI_OTP_MAX_ATTEMPTS)
 
 
 @transaction.atomic
-def request_login_code(municipality, email: str) -> None:
+def request_login_code(municipality, email: str) -> bool:
+    """Mail a new code to the address, unless its last code is live and was sent less than
+    MADOGUCHI_OTP_RESEND_SECONDS ago (False: that mail is the one to use). Raises
+    InvalidEmailAddress for what cannot be an address."""
     email = normalize_email(email)
-    recent = LoginCode.objects.filter(
-        municipality=municipality, email=email, created_at__gte=timezone.now() - timedelta(hours=1)
-    ).count()
-    if recent >= MAX_CODES_PER_HOUR:
-        raise LoginError("確認コードの送信が多すぎます。1時間ほどたってからお試しください。")
+    now = timezone.now()
+    recent = now - timedelta(seconds=settings.MADOGUCHI_OTP_RESEND_SECONDS)
+    if _live(municipality, email, now).filter(created_at__gt=recent).exists():
+        return False
     code = f"{secrets.randbelow(10**6):06d}"
     login_code = LoginCode.objects.create(
         municipality=municipality,
         email=email,
         code_hash=_hash(code),
-        expires_at=timezone.now() + timedelta(seconds=settings.MADOGUCHI_OTP_TTL_SECONDS),
+        expires_at=now + timedelta(seconds=settings.MADOGUCHI_OTP_TTL_SECONDS),
     )
     enqueue_email(
         municipality, email, "login_code",
         {"code": code, "minutes": settings.MADOGUCHI_OTP_TTL_SECONDS // 60},
         dedupe_key=f"login-code:{login_code.pk}",
     )
+    return True
 
 
 def verify_login_code(municipality, email: str, code: str, ip_address=None) -> ResidentAccount:
-    """Check a code. A wrong guess is counted (committed) before the error is raised."""
+    """Check a code against the address's newest unused one. A wrong guess is counted on that
+    code (committed) before the error is raised; InvalidEmailAddress for a malformed address."""
     email = normalize_email(email)
     with transaction.atomic():
         login_code = (
@@ -86,7 +98,8 @@ def _check(login_code: LoginCode | None, code: str) -> str | None:
     if login_code.attempts >= settings.MADOGUCHI_OTP_MAX_ATTEMPTS:
         return "確認コードを何度も間違えたため使えなくなりました。もう一度コードを送ってください。"
     login_code.attempts += 1
-    cleaned = "".join(ch for ch in code if ch.isdigit())
+    # Full-width digits from a Japanese input method count; anything else typed is ignored.
+    cleaned = "".join(ch for ch in unicodedata.normalize("NFKC", code[:64]) if ch in "0123456789")
     if hmac.compare_digest(login_code.code_hash, _hash(cleaned)):
         return None
     login_code.save(update_fields=["attempts"])

@@ -2,12 +2,16 @@
 My Number card and デジタル認証アプリ link here too)."""
 
 from django.db import models
+from django.db.models.functions import Lower
 
 from madoguchi.core.models import Municipality
 
 
 class ResidentAccount(models.Model):
-    """A resident known by a confirmed e-mail address (the card login links here later)."""
+    """A resident known by a confirmed e-mail address (the card login links here later).
+
+    The address is stored as `core.email_address.normalize_email` makes it (lower case); the
+    constraint also refuses a second account differing only by case, whatever wrote it."""
 
     municipality = models.ForeignKey(Municipality, on_delete=models.PROTECT, related_name="+")
     email = models.EmailField()
@@ -16,7 +20,7 @@ class ResidentAccount(models.Model):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["municipality", "email"], name="one_account_per_email")
+            models.UniqueConstraint("municipality", Lower("email"), name="one_account_per_email_any_case")
         ]
 
     @property
