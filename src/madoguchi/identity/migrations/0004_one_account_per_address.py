@@ -35,7 +35,7 @@ def lower_case_addresses(apps, schema_editor):
         raise RuntimeError(
             "Resident accounts differ only by the case of their e-mail address and are not merged "
             f"automatically (account ids: {pairs}). Resolve them as docs/identity.md "
-            "(\u201cOne account per address\u201d) describes, then migrate again.")
+            "(\u201cOne address, one account\u201d) describes, then migrate again.")
     for pk, _city, email in accounts:
         if _normalized(email) != email:
             account_model.objects.filter(pk=pk).update(email=_normalized(email))
