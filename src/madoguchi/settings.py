@@ -49,12 +49,15 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "madoguchi.core.security.ControlCharacterMiddleware",  # NUL etc. in a URL: a 400 page
+    "madoguchi.core.security.ContentSecurityPolicyMiddleware",  # django-csp (Security headers)
+    "madoguchi.core.security.PermissionsPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "madoguchi.core.security.NoStoreMiddleware",  # Cache-Control: no-store on personal pages
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "madoguchi.core.middleware.MunicipalityMiddleware",
@@ -165,11 +168,46 @@ SESSION_COOKIE_AGE = int(os.environ.get("MADOGUCHI_SESSION_SECONDS", "1800"))
 SESSION_SAVE_EVERY_REQUEST = True
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
-SESSION_COOKIE_SECURE = _env_bool("MADOGUCHI_SECURE_COOKIES", False)
+
+# Security headers (docs/operations.md, セキュリティヘッダー). Production values unless
+# MADOGUCHI_DEBUG is on: `make run` (plain http) gets cookies without Secure, no HSTS, and the
+# Content-Security-Policy as report-only (violations show in the browser console).
+SESSION_COOKIE_SECURE = _env_bool("MADOGUCHI_SECURE_COOKIES", not DEBUG)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+SECURE_HSTS_SECONDS = int(os.environ.get("MADOGUCHI_HSTS_SECONDS", 31536000 if SESSION_COOKIE_SECURE else 0))
+SECURE_HSTS_INCLUDE_SUBDOMAINS = _env_bool("MADOGUCHI_HSTS_INCLUDE_SUBDOMAINS", False)
+# The header a TLS-terminating proxy sets, e.g. X-Forwarded-Proto (it must overwrite the client's).
+_PROXY_SSL_HEADER = os.environ.get("MADOGUCHI_PROXY_SSL_HEADER", "").strip()
+SECURE_PROXY_SSL_HEADER = (
+    ("HTTP_" + _PROXY_SSL_HEADER.upper().replace("-", "_"), "https") if _PROXY_SSL_HEADER else None)
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
+_CSP = {"DIRECTIVES": {
+    "default-src": ["'self'"],
+    "script-src": ["'self'"],
+    "style-src": ["'self'"],
+    "img-src": ["'self'", "data:"],  # the signature preview is a data: URL
+    "font-src": ["'self'"],
+    "connect-src": ["'self'"],
+    "frame-ancestors": ["'none'"],
+    "form-action": ["'self'"],  # plus the デジタル認証アプリ's origins (core/security.py)
+    "base-uri": ["'none'"],
+    "object-src": ["'none'"],
+}}
+CONTENT_SECURITY_POLICY = None if DEBUG else _CSP
+CONTENT_SECURITY_POLICY_REPORT_ONLY = _CSP if DEBUG else None
+MADOGUCHI_CSP_FORM_ACTION = _env_list("MADOGUCHI_CSP_FORM_ACTION")
+MADOGUCHI_PERMISSIONS_POLICY = ", ".join(f"{feature}=()" for feature in (
+    "accelerometer", "ambient-light-sensor", "bluetooth", "browsing-topics", "camera",
+    "display-capture", "geolocation", "gyroscope", "hid", "magnetometer", "microphone", "midi",
+    "payment", "screen-wake-lock", "serial", "usb", "xr-spatial-tracking"))
+# Pages an anonymous visitor may cache (regular expressions on the path); every other response
+# is Cache-Control: no-store (core/security.py NoStoreMiddleware).
+MADOGUCHI_CACHEABLE_PATHS = [
+    r"/", r"/procedures/[\w-]+/", r"/navi/", r"/queue/", r"/api/health", r"/api/procedures(/[\w-]+)?",
+    r"/api/navigator/events", r"/api/postal-codes/[\w-]+", r"/api/openapi\.json", r"/api/docs",
+]
 
 # Uploads: the limit a resident is told about per file, enforced while the body streams in
 # (applications/uploads.py); files in a body over MADOGUCHI_UPLOAD_MAX_REQUEST_BYTES are all

@@ -1,7 +1,11 @@
-"""`madoguchi check --deploy` refuses the development keys that make `make run` work."""
+"""`madoguchi check --deploy` refuses the development keys that make `make run` work, and a
+deployment without the Content-Security-Policy or with cookies sent over plain http.
+
+Django's own deploy checks already cover HSTS (security.W004) and the cookie flags
+(security.W012/W016); these name the Madoguchi setting to change."""
 
 from django.conf import settings
-from django.core.checks import Error, Tags, register
+from django.core.checks import Error, Tags, Warning, register
 
 DEV_SECRET = "dev-only-insecure-key-change-me"  # noqa: S105 - the value we refuse
 DEV_ENCRYPTION_KEY = "bWFkb2d1Y2hpLWRldmVsb3BtZW50LWtleS0wMDAwMDA="
@@ -15,4 +19,19 @@ def development_keys(app_configs, **kwargs):
     if DEV_ENCRYPTION_KEY in settings.MADOGUCHI_ENCRYPTION_KEYS:
         errors.append(Error("MADOGUCHI_ENCRYPTION_KEYS holds the development key", id="madoguchi.E002",
                             hint="generate one with `madoguchi generate_key`"))
+    return errors
+
+
+@register(Tags.security, deploy=True)
+def security_headers(app_configs, **kwargs):
+    errors = []
+    directives = (getattr(settings, "CONTENT_SECURITY_POLICY", None) or {}).get("DIRECTIVES", {})
+    script = directives.get("script-src") or directives.get("default-src") or []
+    if (not directives or "'unsafe-inline'" in script
+            or "madoguchi.core.security.ContentSecurityPolicyMiddleware" not in settings.MIDDLEWARE):
+        errors.append(Error("the Content-Security-Policy is off or allows inline script",
+                            id="madoguchi.E003", hint="run with MADOGUCHI_DEBUG off"))
+    if not settings.SESSION_COOKIE_SECURE or not settings.CSRF_COOKIE_SECURE:
+        errors.append(Warning("cookies are sent over plain http", id="madoguchi.W001",
+                              hint="serve over https and leave MADOGUCHI_SECURE_COOKIES on"))
     return errors

@@ -1,13 +1,16 @@
 """Request and response rules every page shares: refused URLs, caching, browser features.
 
-Written by hand because no library covers them: Django's SecurityMiddleware and django-csp set
-the other security headers (settings.py, block "Security headers"); these three are each a few
-lines of policy that belongs to Madoguchi.
+The Content-Security-Policy is django-csp's (a thin subclass adds the sign-in app's origin to
+form-action) and HSTS, nosniff and the referrer policy are Django's SecurityMiddleware
+(settings.py, block "Security headers"). The rest is written by hand because no library covers
+it: each is a few lines of policy that belongs to Madoguchi.
 """
 
 import re
-from urllib.parse import unquote
+from urllib.parse import unquote, urlsplit
 
+from csp.middleware import CSPMiddleware, PolicyParts
+from django.conf import settings
 from django.http import HttpResponseBadRequest, JsonResponse
 from django.template.loader import render_to_string
 from django.utils.cache import add_never_cache_headers
@@ -48,4 +51,86 @@ class ControlCharacterMiddleware:
             return JsonResponse({"detail": BAD_URL_MESSAGE, "field": where}, status=400)
         response = HttpResponseBadRequest(render_to_string("core/bad_request.html"))
         add_never_cache_headers(response)
+        return response
+
+
+class ContentSecurityPolicyMiddleware(CSPMiddleware):
+    """django-csp's middleware; `form-action` also names the デジタル認証アプリ's origins.
+
+    Chrome applies form-action to the redirects that follow a form: the signing form posts
+    here and is redirected on to the app, so its origin (from the issuer and signing endpoint
+    settings, read per request) must be allowed, and `MADOGUCHI_CSP_FORM_ACTION` adds others
+    (an authorization endpoint on another host).
+    """
+
+    def get_policy_parts(self, request, response, report_only=False):
+        parts = super().get_policy_parts(request, response, report_only)
+        extra = form_action_origins()
+        if not extra:
+            return parts
+        update = dict(parts.update or {})
+        update["form-action"] = [*update.get("form-action", []), *extra]
+        return PolicyParts(parts.config, update, parts.replace, parts.nonce)
+
+
+def form_action_origins() -> list[str]:
+    urls = [settings.MADOGUCHI_DIGITAL_AUTH_ISSUER, settings.MADOGUCHI_DIGITAL_AUTH_SIGN_ENDPOINT,
+            *settings.MADOGUCHI_CSP_FORM_ACTION]
+    origins = []
+    for url in urls:
+        parts = urlsplit(url or "")
+        origin = f"{parts.scheme}://{parts.netloc}" if parts.scheme in {"https", "http"} and parts.netloc else ""
+        if origin and origin not in origins:
+            origins.append(origin)
+    return origins
+
+
+class PermissionsPolicyMiddleware:
+    """Permissions-Policy on every response: no page uses the camera, microphone, position,
+    payment or device APIs, so every feature is off (settings.MADOGUCHI_PERMISSIONS_POLICY).
+    Django has no setting for this header."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if settings.MADOGUCHI_PERMISSIONS_POLICY:
+            response.headers.setdefault("Permissions-Policy", settings.MADOGUCHI_PERMISSIONS_POLICY)
+        return response
+
+
+class NoStoreMiddleware:
+    """`Cache-Control: no-store` on every response that may show personal data.
+
+    The safe way round: everything is no-store except the public pages listed in
+    `MADOGUCHI_CACHEABLE_PATHS` (the catalogue, the navigator's start, congestion, the public
+    API) seen by an anonymous visitor without session data; a logged-in resident's or staff
+    member's every page, token URLs (/navi/p/, /queue/t/, /queue/r/), downloads and the
+    personal API are never stored by a browser or a proxy. A view that sets its own
+    Cache-Control keeps it. It sits after the authentication middleware (it reads the user and
+    the session, which makes the session middleware add `Vary: Cookie`) and after WhiteNoise,
+    which answers static files before it.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+        self.public = [re.compile(pattern) for pattern in settings.MADOGUCHI_CACHEABLE_PATHS]
+
+    def _personal(self, request) -> bool:
+        if request.method not in {"GET", "HEAD"}:
+            return True
+        if not any(pattern.fullmatch(request.path) for pattern in self.public):
+            return True
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated:
+            return True
+        session = getattr(request, "session", None)
+        return bool(session is not None and list(session.keys()))
+
+    def __call__(self, request):
+        personal = self._personal(request)
+        response = self.get_response(request)
+        if personal and "Cache-Control" not in response:
+            add_never_cache_headers(response)
         return response
