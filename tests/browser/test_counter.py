@@ -290,8 +290,8 @@ def test_an_okuyami_visit_by_the_wife_as_the_family_member(new_context, city):
     _department_sees_the_case(new_context, "kokuho-tanto", cases, "山田\u3000花子")
 
 
-def _checked_visit(city, head) -> CounterVisit:
-    """A visit the clerk has prepared up to the visitor's check, through the services."""
+def _bundled_visit(city, head):
+    """A visit the clerk has prepared up to its forms, through the services: (visit, actor)."""
     from django.contrib.auth import get_user_model
 
     from madoguchi.core.actors import Actor
@@ -308,6 +308,12 @@ def _checked_visit(city, head) -> CounterVisit:
         assert navigator.answer(plan, question.id, value if isinstance(value, list) else [value]) == []
     visit.refresh_from_db()
     bundle.build(visit, actor)
+    return visit, actor
+
+
+def _checked_visit(city, head) -> CounterVisit:
+    """A visit the clerk has prepared up to the visitor's check, through the services."""
+    visit, actor = _bundled_visit(city, head)
     for _ in range(15):
         entries = [e for e in bundle.entries(visit) if e.blanks]
         if not entries:
@@ -323,6 +329,42 @@ def _checked_visit(city, head) -> CounterVisit:
             assert bundle.fill_blanks(entry.form, entry.procedure, values, actor) == {}
     services.confirm(visit, actor)
     return visit
+
+
+def test_one_wrong_blank_keeps_what_the_clerk_typed_and_takes_the_focus(new_context, city):
+    """「160時間」 in a phone number: the other values stay in their inputs, the wrong one is
+    marked at its field, named in the summary, and the cursor is on it."""
+    visit, _ = _bundled_visit(city, _family(city))
+    allowance = next(e for e in bundle.entries(visit) if e.procedure.code == "child-allowance-claim")
+    page = new_context().new_page()
+    log_in_staff(page, "shimin-tanto")
+    page.goto(f"/staff/counter/{visit.public_id}/")
+    form = page.locator("form.blanks").filter(has=page.locator(f'input[name=form][value="{allowance.form.pk}"]'))
+    typed = {"claimant_occupation": "会社員", "bank_name": "デモ銀行", "branch_name": "中央支店",
+             "account_number": "1234567", "account_holder_kana": "ヤマダ　タロウ"}
+    for path, value in typed.items():
+        form.locator(f'[name="{path}"]').fill(value)
+    form.locator('[name="account_type"]').select_option(index=1)
+    form.locator('[name="claimant_phone"]').fill("160時間")
+    form.get_by_role("button", name="入力を保存する").click()
+
+    phone = page.locator(f"#f{allowance.form.pk}-claimant_phone")
+    expect(phone).to_have_value("160時間")
+    expect(phone).to_have_attribute("aria-invalid", "true")
+    expect(phone).to_be_focused()
+    message = page.locator(f"#{phone.get_attribute('aria-describedby').split()[0]}")
+    expect(message).to_be_visible()
+    summary = page.locator(".error-summary")
+    expect(summary.locator(f'a[href="#f{allowance.form.pk}-claimant_phone"]')).to_be_visible()
+    form = page.locator("form.blanks").filter(has=page.locator(f'input[name=form][value="{allowance.form.pk}"]'))
+    for path, value in typed.items():
+        expect(form.locator(f'[name="{path}"]')).to_have_value(value)
+        expect(form.locator(f'[name="{path}"]')).not_to_have_attribute("aria-invalid", "true")
+    check_a11y(page)
+
+    stored = next(e for e in bundle.entries(visit) if e.form.pk == allowance.form.pk)
+    assert {path: stored.answers[path] for path in typed} == typed
+    assert stored.raw == {"claimant_phone": "160時間"}
 
 
 def test_without_javascript_the_visitor_signs_the_printed_summary(new_context, city):

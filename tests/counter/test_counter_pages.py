@@ -3,6 +3,7 @@
 import base64
 import io
 import uuid
+from html.parser import HTMLParser
 
 import pytest
 from django.urls import reverse
@@ -132,6 +133,47 @@ def _post(client, visit, name, data=None):
     return client.post(reverse("counter:action", args=[visit.public_id, name]), data or {})
 
 
+class _Page(HTMLParser):
+    """Every element with an id: its attributes, its text, and for a <select> the chosen option."""
+
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.by_id, self.links, self.open, self.select = {}, [], [], None
+
+    def handle_starttag(self, tag, attrs):
+        attrs = {name: value or "" for name, value in attrs}
+        if tag == "a" and attrs.get("href", "").startswith("#"):
+            self.links.append(attrs["href"][1:])
+        if tag == "select":
+            self.select = attrs.get("id")
+        if tag == "option" and "selected" in attrs and self.select:
+            self.by_id[self.select]["value"] = attrs.get("value", "")
+        if "id" in attrs:
+            self.by_id[attrs["id"]] = {**attrs, "tag": tag, "text": ""}
+            if tag not in ("input", "option"):
+                self.open.append(attrs["id"])
+
+    def handle_endtag(self, tag):
+        if tag == "select":
+            self.select = None
+        if self.open and self.by_id[self.open[-1]]["tag"] == tag:
+            self.open.pop()
+
+    def handle_data(self, data):
+        for element_id in self.open:
+            self.by_id[element_id]["text"] += data
+
+
+def _parsed(response) -> _Page:
+    page = _Page()
+    page.feed(response.content.decode())
+    return page
+
+
+def _elements(response) -> dict:
+    return _parsed(response).by_id
+
+
 def test_a_visit_from_card_to_signature_through_the_pages(clerk_client, visit, head):
     assert clerk_client.post(reverse("counter:start")).status_code == 302
     face = {"name": "佐藤 美紀", "address": ADDRESS, "birth_date": "1985-04-02", "gender": "2",
@@ -164,8 +206,8 @@ def test_a_visit_from_card_to_signature_through_the_pages(clerk_client, visit, h
     entries = bundle.entries(visit)
     nhi = next(e for e in entries if e.procedure.code == "nhi-enrollment")
     response = _post(clerk_client, visit, "fill", {"form": nhi.form.pk, "phone": "not a phone"})
-    messages = [str(m) for m in response.wsgi_request._messages]
-    assert any(m.startswith("電話番号：") for m in messages)
+    assert response.status_code == 400
+    assert _elements(response)[f"f{nhi.form.pk}-phone"]["aria-invalid"] == "true"
 
     response = _post(clerk_client, visit, "confirm")
     assert response["Location"] == reverse("counter:visit", args=[visit.public_id])
@@ -288,10 +330,61 @@ def test_the_clerk_corrects_a_filled_value_at_the_visitors_word(clerk_client, vi
     visit.refresh_from_db()
     assert visit.fields_typed_by_clerk == 1
 
-    response = _post(clerk_client, visit, "correct", {**data, "head_kana": "佐藤"})
-    assert any("フリガナ" in str(m) for m in response.wsgi_request._messages)
+    response = _post(clerk_client, visit, "correct", {**data, "head_kana": "佐藤", "head_name": "佐藤 実"})
+    assert response.status_code == 400
     still = next(e for e in bundle.entries(visit) if e.form.pk == nhi.form.pk)
-    assert still.answers["head_kana"] == "サトウ　ミノリ"  # refused: nothing stored
+    assert still.answers["head_name"] == "佐藤　実"  # the right change is stored
+    assert still.raw == {"head_kana": "佐藤"} and "head_kana" in still.blanks  # the wrong one kept as typed
+    shown = _elements(response)[f"f{nhi.form.pk}-head_kana"]
+    assert shown["value"] == "佐藤" and shown["aria-invalid"] == "true" and "autofocus" in shown
+
+
+def test_one_wrong_blank_keeps_every_value_typed_and_is_shown_at_its_field(clerk_client, visit, head):
+    entries = _bundled(visit, head)
+    nhi = next(e for e in entries if e.procedure.code == "nhi-enrollment")
+    form = nhi.procedure.form(nhi.form.form_version)
+    assert {"phone", "mynumber_insurance", "delivery"} <= set(nhi.blanks)
+    choices = {p: bundle.field_at(form, p).options[-1].value for p in ("mynumber_insurance", "delivery")}
+    response = _post(clerk_client, visit, "fill", {"form": nhi.form.pk, "phone": "160時間", **choices})
+    assert response.status_code == 400
+    page = _parsed(response)
+    field = f"f{nhi.form.pk}-phone"
+    phone = page.by_id[field]
+    assert phone["value"] == "160時間"  # shown back as typed
+    assert phone["aria-invalid"] == "true" and "autofocus" in phone
+    message = page.by_id[phone["aria-describedby"].split()[0]]
+    assert message["text"].strip()
+    assert field in page.links  # the error summary links to the field
+    for path, value in choices.items():  # the other values are still in their inputs
+        assert page.by_id[f"f{nhi.form.pk}-{path}"]["value"] == value
+        assert page.by_id[f"f{nhi.form.pk}-{path}"].get("aria-invalid") is None
+    assert sum("autofocus" in attrs for attrs in page.by_id.values()) == 1
+
+    stored = next(e for e in bundle.entries(visit) if e.form.pk == nhi.form.pk)
+    assert {p: stored.answers[p] for p in choices} == choices
+    assert stored.raw == {"phone": "160時間"}
+    # Coming back to the page later: the wrong value is still there to fix, with its message.
+    later = _parsed(clerk_client.get(reverse("counter:visit", args=[visit.public_id])))
+    assert later.by_id[field]["value"] == "160時間" and later.by_id[field]["aria-invalid"] == "true"
+    assert field in later.links and not any("autofocus" in attrs for attrs in later.by_id.values())
+    # Fixed: the blank is gone; what was typed before counts once.
+    response = _post(clerk_client, visit, "fill", {"form": nhi.form.pk, "phone": "099-224-1111", **choices})
+    assert response.status_code == 302
+    fixed = next(e for e in bundle.entries(visit) if e.form.pk == nhi.form.pk)
+    assert fixed.answers["phone"] == "0992241111" and not fixed.raw and not fixed.blanks
+    visit.refresh_from_db()
+    assert visit.fields_typed_by_clerk == 3
+
+
+def test_a_wrong_path_in_the_post_stores_nothing_odd(clerk_client, visit, head):
+    entries = _bundled(visit, head)
+    nhi = next(e for e in entries if e.procedure.code == "nhi-enrollment")
+    before = bundle.answers_of(nhi.form)
+    response = _post(clerk_client, visit, "fill", {"form": nhi.form.pk, "members-999-name": "x",
+                                                   "nonexistent": "y"})
+    assert response.status_code == 302
+    nhi.form.refresh_from_db()
+    assert bundle.answers_of(nhi.form) == before
 
 
 def test_the_start_page_has_a_plain_title_and_one_tablet_section(clerk_client):

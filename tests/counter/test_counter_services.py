@@ -229,21 +229,31 @@ def test_a_plan_of_another_city_is_not_found(visit, other_city):
 def test_clerk_fills_blanks_counted_and_checked(visit, actor, family):
     entries = _moving_in_visit(visit, actor, family, timezone.localdate())
     allowance = next(e for e in entries if e.procedure.code == "child-allowance-claim")
-    errors = bundle.fill_blanks(allowance.form, allowance.procedure,
-                                {"claimant_phone": "not a phone", "bank_name": "デモ銀行"}, actor)
-    assert "claimant_phone" in errors
+    typed = {"claimant_phone": "160時間", "bank_name": "デモ銀行", "claimant_occupation": "会社員"}
+    errors = bundle.fill_blanks(allowance.form, allowance.procedure, typed, actor)
+    assert set(errors) == {"claimant_phone"}
+    # One wrong value loses nothing: the others are stored, the wrong one kept as typed.
+    kept = next(e for e in bundle.entries(visit) if e.form.pk == allowance.form.pk)
+    assert kept.answers["bank_name"] == "デモ銀行" and kept.answers["claimant_occupation"] == "会社員"
+    assert kept.form.sources["bank_name"] == Source.CLERK
+    assert kept.raw == {"claimant_phone": "160時間"} and "claimant_phone" not in kept.answers
+    assert kept.blanks["claimant_phone"] == errors["claimant_phone"]  # still to fix, saying why
+    assert "bank_name" not in kept.blanks and engine.RAW not in kept.answers
     visit.refresh_from_db()
-    assert visit.fields_typed_by_clerk == 0  # nothing stored when anything is wrong
+    assert visit.fields_typed_by_clerk == 2
+    with pytest.raises(services.VisitRefused):
+        services.confirm(visit, actor)  # a value kept as typed is not an answer
 
     values = {"claimant_phone": "099-224-1111", "bank_name": "デモ銀行", "children-1-relationship": "adopted"}
     assert bundle.fill_blanks(allowance.form, allowance.procedure, values, actor) == {}
     allowance.form.refresh_from_db()
     answers = bundle.answers_of(allowance.form)
     assert answers["bank_name"] == "デモ銀行" and answers["children"][1]["relationship"] == "adopted"
+    assert answers["claimant_phone"] == "0992241111" and engine.RAW not in answers
     assert allowance.form.sources["claimant_phone"] == Source.CLERK
     assert allowance.form.sources["children-1-relationship"] == Source.CLERK
     visit.refresh_from_db()
-    assert visit.fields_typed_by_clerk == 3
+    assert visit.fields_typed_by_clerk == 4  # the bank typed again, unchanged, counts once
     assert bundle.fill_blanks(allowance.form, allowance.procedure, {"account_proof": "x"}, actor)
 
 
@@ -260,6 +270,19 @@ def test_a_rebuild_keeps_what_the_clerk_typed(visit, actor, family):
     assert rebuilt.form.sources["children-0-relationship"] == Source.CLERK
     visit.refresh_from_db()
     assert visit.fields_prefilled == prefilled - 1  # the relationship is the clerk's now
+
+
+def test_a_rebuild_and_a_dropped_item_keep_what_was_typed_wrong(visit, actor, family):
+    entries = _moving_in_visit(visit, actor, family, timezone.localdate())
+    subsidy = next(e for e in entries if e.procedure.code == "child-medical-subsidy")
+    typed = {"children-1-insurance_kind": "bogus", "guardian_phone": "160時間"}
+    assert set(bundle.fill_blanks(subsidy.form, subsidy.procedure, typed, actor)) == set(typed)
+    rebuilt = next(e for e in bundle.build(visit, actor) if e.procedure.code == "child-medical-subsidy")
+    assert rebuilt.raw == typed
+    bundle.drop_item(rebuilt.form, "children", 0, actor)  # the second child's typing moves up
+    dropped = next(e for e in bundle.entries(visit) if e.form.pk == rebuilt.form.pk)
+    assert dropped.raw == {"children-0-insurance_kind": "bogus", "guardian_phone": "160時間"}
+    assert "children-0-insurance_kind" in dropped.blanks and "children-1-insurance_kind" not in dropped.blanks
 
 
 def _answer_first_options(plan, day):

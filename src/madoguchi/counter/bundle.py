@@ -4,14 +4,20 @@ Only procedures done by the city with a form come in: those at the counter and t
 (the clerk files them on the visitor's behalf). Procedures elsewhere or on マイナポータル are
 left to the navigator's list. File fields are not blanks here: the papers are shown at the
 counter and the clerk checks them there.
+
+What the clerk typed that did not pass is kept as typed under `engine.RAW` (path → text) in the
+form's stored answers, as an online draft keeps it: one wrong value loses none of the others,
+and the page shows it back at its field until it is put right.
 """
 
 from dataclasses import dataclass
+from dataclasses import field as dc_field
 
 from django.db import transaction
 from django.utils import timezone
 
 from madoguchi.applications import engine, prefill
+from madoguchi.applications.engine import RAW
 from madoguchi.applications.fieldvalues import FieldError, clean_scalar, required_message
 from madoguchi.catalog.schema import Channel, FieldType, FormDefinition, FormField, Procedure
 from madoguchi.catalog.selectors import get_procedure, procedures_for
@@ -38,11 +44,13 @@ class Entry:
 
     form: VisitForm
     procedure: Procedure
-    answers: dict
-    blanks: dict[str, str]  # field path → what is missing
+    answers: dict  # the clean answers only (what the summary, the PDFs and the filing use)
+    blanks: dict[str, str]  # field path → what is missing, or why what was typed is refused
+    raw: dict[str, str] = dc_field(default_factory=dict)  # field path → typed text that did not pass
 
 
 def answers_of(visit_form: VisitForm) -> dict:
+    """The stored answers, with what was typed wrong under RAW."""
     return decrypt_json(visit_form.answers) if visit_form.answers else {}
 
 
@@ -64,7 +72,9 @@ def field_at(form: FormDefinition, path: str) -> FormField | None:
 
 
 def blanks(form: FormDefinition, answers: dict) -> dict[str, str]:
-    """Required fields still empty (path → message), without the papers shown at the counter."""
+    """Required fields still empty and values typed wrong (path → message), without the papers
+    shown at the counter. A value kept as typed (RAW) reads as the reason it was refused."""
+    raw = answers.get(RAW) or {}
     missing: dict[str, str] = {}
     for step in form.steps:
         for path, message in engine.required_errors(step, answers).items():
@@ -72,8 +82,17 @@ def blanks(form: FormDefinition, answers: dict) -> dict[str, str]:
             if field is not None and field.type == FieldType.GROUP:
                 missing.update(_missing_items(field, answers))
             elif field is None or field.type != FieldType.FILE:
-                missing[path] = message
+                missing[path] = _refusal(field, raw[path]) if field is not None and path in raw else message
     return missing
+
+
+def _refusal(field: FormField, text: str) -> str:
+    """Why `text` is refused (the same plain message the clerk got when typing it)."""
+    try:
+        clean_scalar(field, text)
+    except FieldError as exc:
+        return str(exc)
+    return "入力内容を確認してください"  # passes now (the form changed): typing it again stores it
 
 
 def _missing_items(group: FormField, answers: dict) -> dict[str, str]:
@@ -162,7 +181,7 @@ def build(visit: CounterVisit, actor: Actor) -> list[Entry]:
     result = navigator.result_for(visit.plan, visit.municipality)
     visit.event, visit.answers = visit.plan.event, dict(visit.plan.answers)
     household = _household(visit, actor)
-    typed = _typed_by_clerk(visit)
+    typed, typed_wrong = _typed_by_clerk(visit)
     visit.forms.all().delete()
     prefilled = 0
     for position, item in enumerate(i for i in result.items if bundled(i.procedure)):
@@ -174,6 +193,13 @@ def build(visit: CounterVisit, actor: Actor) -> list[Entry]:
             if field is not None:
                 _put(filled.answers, path, field, value)
                 filled.sources[path] = Source.CLERK
+        wrong = {path: text for path, text in typed_wrong.get((procedure.code, form.version), {}).items()
+                 if field_at(form, path) is not None}
+        if wrong:
+            for path in wrong:
+                _pop(filled.answers, path)
+                filled.sources.pop(path, None)
+            filled.answers[RAW] = wrong
         VisitForm.objects.create(visit=visit, procedure_code=procedure.code, form_version=form.version,
                                  answers=encrypt_json(filled.answers), sources=filled.sources,
                                  position=position)
@@ -186,19 +212,22 @@ def build(visit: CounterVisit, actor: Actor) -> list[Entry]:
     return entries(visit)
 
 
-def _typed_by_clerk(visit: CounterVisit) -> dict[tuple[str, int], dict]:
-    """(procedure code, form version) → path → value the clerk typed: a rebuild keeps them."""
-    typed = {}
+def _typed_by_clerk(visit: CounterVisit) -> tuple[dict[tuple[str, int], dict], dict[tuple[str, int], dict]]:
+    """(procedure code, form version) → path → value the clerk typed, and → path → text typed
+    wrong (RAW): a rebuild keeps both."""
+    typed, wrong = {}, {}
     for visit_form in visit.forms.all():
         answers = answers_of(visit_form)
-        values = {path: _get(answers, path) for path, source in visit_form.sources.items()
+        key = (visit_form.procedure_code, visit_form.form_version)
+        values = {path: value_at(answers, path) for path, source in visit_form.sources.items()
                   if source == Source.CLERK}
-        typed[(visit_form.procedure_code, visit_form.form_version)] = {
-            path: value for path, value in values.items() if value is not None}
-    return typed
+        typed[key] = {path: value for path, value in values.items() if value is not None}
+        wrong[key] = dict(answers.get(RAW) or {})
+    return typed, wrong
 
 
-def _get(answers: dict, path: str):
+def value_at(answers: dict, path: str):
+    """The answer a path names (a group item's field by its path), or None."""
     if "-" not in path:
         return answers.get(path)
     group_id, index, sub_id = path.split("-", 2)
@@ -214,8 +243,9 @@ def entries(visit: CounterVisit) -> list[Entry]:
         if procedure is None:
             continue
         form = procedure.form(visit_form.form_version)
-        answers = answers_of(visit_form)
-        found.append(Entry(visit_form, procedure, answers, blanks(form, answers)))
+        stored = answers_of(visit_form)
+        answers = {key: value for key, value in stored.items() if key != RAW}
+        found.append(Entry(visit_form, procedure, answers, blanks(form, stored), dict(stored.get(RAW) or {})))
     return found
 
 
@@ -231,6 +261,17 @@ def _put(answers: dict, path: str, field: FormField, value) -> None:
     items[index][field.id] = value
 
 
+def _pop(answers: dict, path: str) -> None:
+    """Take a value out (a group item's field by its path)."""
+    if "-" not in path:
+        answers.pop(path, None)
+        return
+    group_id, index, sub_id = path.split("-", 2)
+    items = answers.get(group_id) or []
+    if index.isdigit() and int(index) < len(items):
+        items[int(index)].pop(sub_id, None)
+
+
 def _changeable(visit_form: VisitForm) -> tuple[CounterVisit, VisitForm]:
     """The visit locked and still open, and the form as stored now, under that lock."""
     visit = CounterVisit.objects.select_for_update().get(pk=visit_form.visit_id)
@@ -243,39 +284,53 @@ def _changeable(visit_form: VisitForm) -> tuple[CounterVisit, VisitForm]:
 def fill_blanks(visit_form: VisitForm, procedure: Procedure, values: dict[str, str],
                 actor: Actor) -> dict[str, str]:
     """The clerk types what nobody knew (or corrects what the register had wrong); each value
-    is checked as the online form checks it. Returns path → error (nothing stored on error)."""
+    is checked as the online form checks it. Returns path → error. Every value that passes is
+    stored; one that does not is kept as typed (RAW) in place of the field's value, so one
+    mistake never costs the clerk the rest of the form. A value typed again unchanged is not
+    counted again; an emptied input drops what was kept as typed there."""
     visit, visit_form = _changeable(visit_form)
     form = procedure.form(visit_form.form_version)
     answers = answers_of(visit_form)
+    raw = dict(answers.pop(RAW, None) or {})
+    sources = dict(visit_form.sources)
     errors: dict[str, str] = {}
     cleaned = {}
-    for path, raw in values.items():
-        if raw in (None, "", []):
+    for path, text in values.items():
+        if text in (None, "", []):
+            raw.pop(path, None)
             continue
         field = field_at(form, path)
         if field is None or field.type in {FieldType.GROUP, FieldType.FILE}:
             errors[path] = "この項目はここでは入力できません。"
             continue
         try:
-            cleaned[path] = (field, clean_scalar(field, raw))
+            cleaned[path] = (field, clean_scalar(field, text))
         except FieldError as exc:
             errors[path] = str(exc)
-    if errors:
-        return errors
-    sources = dict(visit_form.sources)
+            if isinstance(text, str):
+                raw[path] = text
+                _pop(answers, path)
+                sources.pop(path, None)
+    changed = 0
     for path, (field, value) in cleaned.items():
+        raw.pop(path, None)
+        if value_at(answers, path) == value:
+            continue
         _put(answers, path, field, value)
         sources[path] = Source.CLERK
+        changed += 1
+    if raw:
+        answers[RAW] = raw
     visit_form.answers = encrypt_json(answers)
     visit_form.sources = sources
     visit_form.save(update_fields=["answers", "sources"])
-    visit.fields_typed_by_clerk += len(cleaned)
+    visit.fields_typed_by_clerk += changed
     visit.save(update_fields=["fields_typed_by_clerk"])
     facts = {_fact(field): value for path, (field, value) in cleaned.items()
              if "-" not in path and _fact(field)}
     if facts:
         _share(visit, visit_form, facts)
-    return {}
+    return errors
 
 
 # What the visitor tells once serves every form of the visit that asks it: their phone and
@@ -301,7 +356,8 @@ def _share(visit: CounterVisit, typed_in: VisitForm, facts: dict[str, object]) -
         answers, sources, changed = answers_of(other), dict(other.sources), False
         for path in blanks(form, answers):
             field = field_at(form, path)
-            fact = _fact(field) if field is not None and "-" not in path else None
+            typed_there = path in (answers.get(RAW) or {})  # the clerk's own typing stays
+            fact = _fact(field) if field is not None and "-" not in path and not typed_there else None
             if fact in facts:
                 try:
                     answers[path] = clean_scalar(field, facts[fact])
@@ -325,6 +381,20 @@ def group_items(form: FormDefinition, answers: dict) -> list[tuple[str, int, str
     return found
 
 
+def _renumbered(by_path: dict, group_id: str, index: int) -> dict:
+    """Paths of a group's items after item `index` is taken out: the later ones move up."""
+    result = {}
+    for path, value in by_path.items():
+        group, _, rest = path.partition("-")
+        position, _, sub_id = rest.partition("-")
+        if group != group_id or not position.isdigit():
+            result[path] = value
+        elif int(position) != index:
+            moved = int(position) - (int(position) > index)
+            result[f"{group_id}-{moved}-{sub_id}"] = value
+    return result
+
+
 @transaction.atomic
 def drop_item(visit_form: VisitForm, group_id: str, index: int, actor: Actor) -> None:
     """The clerk takes out an item the register put in (a member who is not moving, say); the
@@ -335,15 +405,9 @@ def drop_item(visit_form: VisitForm, group_id: str, index: int, actor: Actor) ->
     if not isinstance(items, list) or not 0 <= index < len(items):
         raise BundleRefused("その項目は見つかりません。")
     del items[index]
-    sources = {}
-    for path, source in visit_form.sources.items():
-        group, _, rest = path.partition("-")
-        position, _, sub_id = rest.partition("-")
-        if group != group_id or not position.isdigit():
-            sources[path] = source
-        elif int(position) != index:
-            moved = int(position) - (int(position) > index)
-            sources[f"{group_id}-{moved}-{sub_id}"] = source
+    if answers.get(RAW):
+        answers[RAW] = _renumbered(answers[RAW], group_id, index)
+    sources = _renumbered(visit_form.sources, group_id, index)
     visit_form.answers, visit_form.sources = encrypt_json(answers), sources
     visit_form.save(update_fields=["answers", "sources"])
     visit.fields_typed_by_clerk += 1

@@ -4,6 +4,7 @@ Thin: parse, call services, render. Personal data (kana, birth date, card face) 
 travels in POST bodies, never in URLs. A visit is shown only to the clerk who started it.
 """
 
+from dataclasses import dataclass
 from functools import wraps
 
 from django.contrib import messages
@@ -13,6 +14,7 @@ from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
+from madoguchi.applications.fieldvalues import input_text
 from madoguchi.catalog.schema import FieldType
 from madoguchi.core.models import Role
 from madoguchi.core.roles import departments_of, staff_required
@@ -125,18 +127,30 @@ def _question_context(visit):
 
 
 
-def _render_visit(request, visit, found=None):
+@dataclass
+class Typed:
+    """A fill or a correction that kept a value as typed because it did not pass: the page is
+    shown again at once (not redirected) with the inputs the clerk had in front of them, the
+    values in them, and the cursor on the first wrong one."""
+
+    form_pk: int
+    shown: list[str]  # the paths of the inputs the clerk had filled in
+
+
+def _render_visit(request, visit, found=None, typed: Typed | None = None, status: int = 200):
     entries = bundle.entries(visit)
+    shown = [{"e": e, "rows": summary_rows(e), "corrections": _corrections(e), "items": _items(e),
+              "blank_fields": _blank_fields(e, typed.shown if typed and typed.form_pk == e.form.pk else ())}
+             for e in entries]
+    wrong = [{"title": item["e"].procedure.title, **b} for item in shown for b in item["blank_fields"] if b["error"]]
+    focus = next((b["id"] for b in wrong if typed and b["form_pk"] == typed.form_pk), "")
     return render(request, "counter/visit.html", {
         "visit": visit, "found": found, "events": sorted(events().values(), key=lambda e: e.order),
-        "question": _question_context(visit), "entries": [
-            {"e": e, "rows": summary_rows(e), "blank_fields": _blank_fields(e), "corrections": _corrections(e),
-             "items": _items(e)}
-            for e in entries],
+        "question": _question_context(visit), "entries": shown, "wrong": wrong, "focus": focus,
         "blank_total": sum(len(e.blanks) for e in entries),
         "cases": receipts(visit),
         "tablet": tablets.active_tablets(visit.municipality, visit.clerk).first(),
-    })
+    }, status=status)
 
 
 
@@ -153,10 +167,25 @@ def _items(entry: bundle.Entry):
             for group, index, label in bundle.group_items(form, entry.answers)]
 
 
-def _blank_fields(entry: bundle.Entry):
+def _blank_fields(entry: bundle.Entry, shown=()):
+    """The inputs of the form's 「未入力の項目」: its blanks, and right after a POST the inputs the
+    clerk had filled in (with what they hold now), so nothing typed disappears from the screen.
+    A value kept as typed is shown as typed, with the reason it was refused."""
     form = entry.procedure.form(entry.form.form_version)
-    return [{"path": path, "message": message, "field": bundle.field_at(form, path),
-             "label": bundle.label_of(form, path)} for path, message in entry.blanks.items()]
+    fields = []
+    for path in dict.fromkeys([*shown, *entry.blanks]):
+        field = bundle.field_at(form, path)
+        if field is None:
+            continue
+        wrong = path in entry.raw
+        value = entry.raw[path] if wrong else bundle.value_at(entry.answers, path)
+        fields.append({
+            "path": path, "id": f"f{entry.form.pk}-{path}", "form_pk": entry.form.pk, "field": field,
+            "label": bundle.label_of(form, path), "value": value,
+            "text": value if wrong else ("" if value is None else input_text(field, value)),
+            "message": "" if wrong else entry.blanks.get(path, ""),
+            "error": entry.blanks.get(path, "") if wrong else ""})
+    return fields
 
 
 @clerk_required
@@ -213,21 +242,29 @@ def _entry(request, visit) -> bundle.Entry:
     return entry
 
 
-def _fill(request, visit):
+def _fill(request, visit) -> Typed | None:
+    """The blanks as typed. The inputs shown again after a refusal may hold values already
+    stored; those come back too (unchanged ones are not counted twice)."""
     entry = _entry(request, visit)
     form = entry.procedure.form(entry.form.form_version)
+    paths = [*entry.blanks, *(path for path, _, _ in bundle.correctable(form, entry.answers)
+                              if path in request.POST)]
     values = {}
-    for path in entry.blanks:
+    for path in paths:
         field = bundle.field_at(form, path)
         several = field is not None and field.type == FieldType.CHECKBOX and field.options
         values[path] = request.POST.getlist(path) if several else request.POST.get(path, "")
-    for path, error in bundle.fill_blanks(entry.form, entry.procedure, values, request.actor).items():
-        messages.error(request, f"{bundle.label_of(form, path)}：{error}")
+    errors = bundle.fill_blanks(entry.form, entry.procedure, values, request.actor)
+    for path, error in errors.items():
+        if not isinstance(values.get(path), str):  # not kept as typed: say it here
+            messages.error(request, f"{bundle.label_of(form, path)}：{error}")
+    return Typed(entry.form.pk, paths) if errors else None
 
 
-def _correct(request, visit):
+def _correct(request, visit) -> Typed | None:
     """The visitor says a filled value is wrong (the register lags a change): the clerk
-    changes it; only the values that differ are stored, checked and counted as typed."""
+    changes it; only the values that differ are stored, checked and counted as typed. One that
+    does not pass is kept as typed in place of the old value and shown among the blanks."""
     entry = _entry(request, visit)
     form = entry.procedure.form(entry.form.form_version)
     changed = {path: request.POST[path].strip() for path, _, value in bundle.correctable(form, entry.answers)
@@ -236,10 +273,9 @@ def _correct(request, visit):
         messages.info(request, "変更はありませんでした。")
         return
     errors = bundle.fill_blanks(entry.form, entry.procedure, changed, request.actor)
-    for path, error in errors.items():
-        messages.error(request, f"{bundle.label_of(form, path)}：{error}")
-    if not errors:
-        messages.success(request, f"{len(changed)}項目を直しました。")
+    if len(changed) > len(errors):
+        messages.success(request, f"{len(changed) - len(errors)}項目を直しました。")
+    return Typed(entry.form.pk, []) if errors else None
 
 
 def _drop(request, visit):
@@ -294,11 +330,14 @@ def action(request, visit_id, name):
     handler = ACTIONS.get(name)
     if handler is None:
         raise Http404
+    typed = None
     try:
-        handler(request, visit)
+        typed = handler(request, visit)
     except (services.VisitRefused, bundle.BundleRefused) as exc:
         messages.error(request, str(exc))
     visit.refresh_from_db()
+    if isinstance(typed, Typed):  # shown at once: the values stay in the inputs, the cursor on the error
+        return _render_visit(request, visit, typed=typed, status=400)
     checked = name == "confirm" and visit.status == VisitStatus.CHECKED
     if checked and tablets.active_tablets(visit.municipality, visit.clerk).exists():
         messages.success(request, "来庁者用タブレットに確認画面を表示しました。")
