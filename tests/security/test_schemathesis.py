@@ -15,7 +15,9 @@ from collections import Counter
 
 import pytest
 import schemathesis
+from django.core import signals
 from django.core.wsgi import get_wsgi_application
+from django.db import close_old_connections
 from hypothesis import HealthCheck, settings
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import response_schema_conformance, status_code_conformance
@@ -35,6 +37,18 @@ def tokens(city, staff):
     account = ResidentAccount.objects.create(municipality=city, email="fuzz@example.jp")
     return {"resident": issue_api_token(city, account=account),
             "staff": issue_api_token(city, staff_user=staff["kankyo-both"])}
+
+
+@pytest.fixture(autouse=True)
+def keep_the_test_connection():
+    """Schemathesis calls the WSGI app directly, whose end-of-request signal would close the
+    test's database connection (on PostgreSQL, inside the test's transaction); Django's test
+    client unhooks the same handler around each request."""
+    signals.request_started.disconnect(close_old_connections)
+    signals.request_finished.disconnect(close_old_connections)
+    yield
+    signals.request_started.connect(close_old_connections)
+    signals.request_finished.connect(close_old_connections)
 
 
 @pytest.fixture(scope="module", autouse=True)
