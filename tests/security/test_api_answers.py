@@ -8,8 +8,11 @@ surrogates, NUL, too many items, unknown keys).
 """
 
 import io
+import json
+import os
 import re
 import uuid
+from collections import Counter
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -21,6 +24,7 @@ from madoguchi.applications.models import Submission
 from madoguchi.applications.services import answers_of
 from madoguchi.catalog.loader import catalog_for
 from madoguchi.catalog.schema import FieldType
+from madoguchi.core.crypto import encrypt_json
 from madoguchi.core.models import Department, Role, StaffMembership
 from madoguchi.identity.emailcode import issue_api_token
 from madoguchi.identity.models import ResidentAccount
@@ -212,6 +216,19 @@ def test_wrong_json_types_for_text_are_refused(client, token, claim, value):
 
 # --- the property: every shipped procedure ----------------------------------------------------
 
+OUTCOMES: Counter = Counter()
+
+
+@pytest.fixture(scope="module", autouse=True)
+def answers_report():
+    """`MADOGUCHI_ANSWERS_REPORT=path` writes how many generated answer sets were accepted (201)
+    and refused (422); docs/reliability.md quotes them."""
+    yield
+    if path := os.environ.get("MADOGUCHI_ANSWERS_REPORT"):
+        with open(path, "w") as out:
+            json.dump({str(k): v for k, v in sorted(OUTCOMES.items())}, out)
+
+
 JUNK = st.one_of(
     st.none(), st.booleans(), st.integers(min_value=-(2**70), max_value=2**70),
     st.floats(allow_nan=False, allow_infinity=False), st.text(max_size=30),
@@ -269,6 +286,7 @@ def test_whatever_the_api_accepts_renders_and_whatever_it_refuses_names_the_fiel
 
     def check(answers):
         response = post(client, token, code, answers)
+        OUTCOMES[response.status_code] += 1
         if procedure.card_required:  # signed on the page only
             assert response.status_code == 422
             assert "procedure" in response.json()["detail"]["errors"]
@@ -279,6 +297,7 @@ def test_whatever_the_api_accepts_renders_and_whatever_it_refuses_names_the_fiel
             assert_refusal_names_fields(response, form)
 
     first = post(client, token, code, base)
+    OUTCOMES[first.status_code] += 1
     if procedure.card_required:
         assert first.status_code == 422
     else:
@@ -293,3 +312,19 @@ def test_whatever_the_api_accepts_renders_and_whatever_it_refuses_names_the_fiel
         check(answers)
 
     property_holds()
+
+
+def test_answers_stored_before_the_shared_validator_still_render(client, account, token, claim,
+                                                                 every_department_clerk):
+    """Rows the API stored before it used the form's rules (a 和暦 string in a group date, an
+    amount as a string) show as stored instead of breaking the three pages."""
+    form, answers = claim
+    response = post(client, token, CLAIM, answers)
+    submission = Submission.objects.get(public_id=response.json()["id"])
+    version = submission.current_version
+    stored = answers_of(version)
+    stored["children"][0]["birth_date"] = "令和5年4月1日"
+    stored["claimant_birth_date"] = "0001-01-01"
+    version.answers = encrypt_json(stored)
+    version.save(update_fields=["answers"])
+    assert_renders(type(client), account, every_department_clerk, str(submission.public_id))

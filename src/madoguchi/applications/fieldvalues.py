@@ -195,9 +195,18 @@ def from_json(field: FormField, value):
 
 
 def display(field: FormField, value) -> str:
-    """How a stored value reads on the 確認画面, the receipt and the case page."""
+    """How a stored value reads on the 確認画面, the receipt and the case page. A value that does
+    not have its field's shape (stored before the API shared these rules) reads as stored
+    rather than breaking the page."""
     if value is None or value == "" or value == []:
         return "（未入力）"
+    try:
+        return _display(field, value)
+    except (ValueError, TypeError, AttributeError, ja.JapaneseInputError):
+        return str(value)
+
+
+def _display(field: FormField, value) -> str:
     t = field.type
     if t == FieldType.DATE:
         d = date.fromisoformat(value)
@@ -222,9 +231,17 @@ def display(field: FormField, value) -> str:
 
 
 def input_text(field: FormField, value) -> str:
-    """The text to put back into an input when the page is shown again."""
+    """The text to put back into an input when the page is shown again (a value without its
+    field's shape, as stored)."""
     if value in (None, ""):
         return ""
+    try:
+        return _input_text(field, value)
+    except (ValueError, TypeError, ja.JapaneseInputError):
+        return str(value)
+
+
+def _input_text(field: FormField, value) -> str:
     if field.type == FieldType.DATE:
         return ja.format_wareki(date.fromisoformat(value))
     if field.type == FieldType.POSTAL_CODE:
