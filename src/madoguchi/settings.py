@@ -198,8 +198,11 @@ _CSP = {"DIRECTIVES": {
 CONTENT_SECURITY_POLICY = None if DEBUG else _CSP
 CONTENT_SECURITY_POLICY_REPORT_ONLY = _CSP if DEBUG else None
 MADOGUCHI_CSP_FORM_ACTION = _env_list("MADOGUCHI_CSP_FORM_ACTION")
+# django-ninja serves the API docs' Swagger UI from its own static files when installed as an
+# app (otherwise from a CDN with an inline script, which the policy blocks).
+INSTALLED_APPS += ["ninja"]
 MADOGUCHI_PERMISSIONS_POLICY = ", ".join(f"{feature}=()" for feature in (
-    "accelerometer", "ambient-light-sensor", "bluetooth", "browsing-topics", "camera",
+    "accelerometer", "browsing-topics", "camera",
     "display-capture", "geolocation", "gyroscope", "hid", "magnetometer", "microphone", "midi",
     "payment", "screen-wake-lock", "serial", "usb", "xr-spatial-tracking"))
 # Pages an anonymous visitor may cache (regular expressions on the path); every other response
