@@ -168,7 +168,9 @@ def main() -> None:
     body = "\n".join([
         intro, "", *rows, "",
         f"The inline run's {args.requests} submissions: {subs['rows']} rows, {subs['receipts']} "
-        f"receipts held by the clients, {subs['lost']} lost, {subs['duplicated']} duplicated. "
+        f"receipts held by the clients, {subs['lost']} lost, {subs['duplicated']} duplicated "
+        f"({inline['retries']} requests sent again after no answer; answers "
+        f"{', '.join(f'{k}: {v}' for k, v in sorted(inline['statuses'].items()))}). "
         f"Lease {LEASE} s (default 120 s); SMTP on 127.0.0.1. Measured {time.strftime('%Y-%m-%d', time.gmtime())}.",
     ])
     write(BEGIN, END, body)
