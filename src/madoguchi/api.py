@@ -358,9 +358,17 @@ def token(request, body: CodeIn):
 
 
 class SubmissionIn(Schema):
-    procedure: str = Field(max_length=64)
+    procedure: str = Field(max_length=64, examples=["dog-registration-change"])
     answers: dict = Field(description="field id → value; a group is a list of objects, a file "
-                                      "the id of an attachment of the caller's")
+                                      "the id of an attachment of the caller's (docs/api.md)",
+                          examples=[{
+                              "owner_name": "髙橋 﨑子", "owner_kana": "タカハシ サキコ",
+                              "owner_postal_code": "892-0816",
+                              "owner_address": "鹿児島県鹿児島市山下町11番1号",
+                              "owner_phone": "099-224-1111", "owner_email": "hanako@example.jp",
+                              "registration_number": "第1234号", "dog_name": "ポチ",
+                              "change_kind": "owner_address", "change_date": "令和5年4月1日",
+                              "old_address": "鹿児島県鹿児島市山下町11番1号"}])
 
 
 class SubmissionOut(Schema):
