@@ -190,3 +190,18 @@ def test_make_run_starts_the_retry_loop_beside_the_web_server():
     recipe = re.search(r"^run:.*?\n((?:\t.*\n)+)", makefile, re.MULTILINE).group(1)
     assert re.search(r"madoguchi run_outbox", recipe)
     assert recipe.index("run_outbox") < recipe.index("runserver")
+
+
+def test_a_mail_whose_every_attempt_was_cut_off_is_given_up(city, settings):
+    """Attempts are counted when claimed, so a mail that kills its worker each time ends as
+    `failed` after MAX_ATTEMPTS claims instead of being tried forever."""
+    from madoguchi.notify.services import MAX_ATTEMPTS
+
+    doomed, fine = _queue(city, 2)
+    OutboxMessage.objects.filter(pk=doomed.pk).update(
+        attempts=MAX_ATTEMPTS, claimed_until=timezone.now() - timedelta(seconds=1))
+    assert deliver_pending() == 1
+    assert [m.to for m in mail.outbox] == [["visitor1@example.jp"]]
+    doomed.refresh_from_db()
+    assert doomed.status == OutboxStatus.FAILED and doomed.attempts == MAX_ATTEMPTS
+

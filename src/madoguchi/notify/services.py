@@ -68,23 +68,33 @@ def _claim(now: datetime, pk: int | None = None) -> OutboxMessage | None:
     by; on SQLite the IMMEDIATE transaction serialises the claims.
     """
     free = Q(claimed_until__isnull=True) | Q(claimed_until__lte=now)
-    with transaction.atomic():
-        # The encrypted columns are read in _send, where a value no key decrypts fails that
-        # one message (recorded, retried) instead of every pass of the worker.
-        rows = OutboxMessage.objects.filter(free, status=OutboxStatus.PENDING).defer("recipient", "body")
-        if pk is not None:
-            rows = rows.filter(pk=pk)
-        else:
-            rows = rows.filter(next_attempt_at__lte=now).order_by("next_attempt_at", "pk")
-        if connection.features.has_select_for_update_skip_locked:
-            rows = rows.select_for_update(skip_locked=True)
-        message = rows.first()
-        if message is None:
-            return None
-        message.claimed_until = now + timedelta(seconds=settings.MADOGUCHI_OUTBOX_LEASE_SECONDS)
-        message.attempts += 1
-        message.save(update_fields=["claimed_until", "attempts"])
-    return message
+    # The encrypted columns are read in _send, where a value no key decrypts fails that one
+    # message (recorded, retried) instead of every pass of the worker.
+    rows = OutboxMessage.objects.filter(free, status=OutboxStatus.PENDING).defer("recipient", "body")
+    if pk is not None:
+        rows = rows.filter(pk=pk)
+    else:
+        rows = rows.filter(next_attempt_at__lte=now).order_by("next_attempt_at", "pk")
+    if connection.features.has_select_for_update_skip_locked:
+        rows = rows.select_for_update(skip_locked=True)
+    while True:
+        with transaction.atomic():
+            message = rows.first()
+            if message is None:
+                return None
+            if message.attempts >= MAX_ATTEMPTS:
+                # Every attempt was cut off before its outcome was recorded (a mail whose
+                # sending kills the worker each time): give up as after failed sends.
+                message.status, message.last_error = OutboxStatus.FAILED, "Interrupted"
+                message.claimed_until = None
+                message.save(update_fields=["status", "last_error", "claimed_until"])
+                log.warning("outbox message %s interrupted %s times, given up", message.pk,
+                            message.attempts)
+                continue
+            message.claimed_until = now + timedelta(seconds=settings.MADOGUCHI_OUTBOX_LEASE_SECONDS)
+            message.attempts += 1
+            message.save(update_fields=["claimed_until", "attempts"])
+        return message
 
 
 def deliver_one(message_id: int) -> bool:
