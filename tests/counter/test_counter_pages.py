@@ -376,6 +376,24 @@ def test_one_wrong_blank_keeps_every_value_typed_and_is_shown_at_its_field(clerk
     assert visit.fields_typed_by_clerk == 3
 
 
+def test_a_stored_my_number_is_not_shown_again_beside_a_wrong_value(clerk_client, visit, head, monkeypatch):
+    import test_counter_services as shared
+
+    monkeypatch.setitem(shared.MOVING_IN, "daycare", ["yes"])
+    family = {"head": head}
+    actor = Actor.staff(visit.clerk)
+    entries = shared._moving_in_visit(visit, actor, family, timezone.localdate())
+    care = next(e for e in entries if e.procedure.code == "childcare-eligibility")
+    assert {"applicant_my_number", "applicant_phone"} <= set(care.blanks)
+    number = new_my_number()
+    response = _post(clerk_client, visit, "fill", {"form": care.form.pk, "applicant_my_number": number,
+                                                   "applicant_phone": "160時間"})
+    assert response.status_code == 400
+    assert number not in response.content.decode()
+    stored = next(e for e in bundle.entries(visit) if e.form.pk == care.form.pk)
+    assert stored.answers["applicant_my_number"] == number and stored.raw == {"applicant_phone": "160時間"}
+
+
 def test_a_wrong_path_in_the_post_stores_nothing_odd(clerk_client, visit, head):
     entries = _bundled(visit, head)
     nhi = next(e for e in entries if e.procedure.code == "nhi-enrollment")

@@ -175,8 +175,8 @@ def _blank_fields(entry: bundle.Entry, shown=()):
     fields = []
     for path in dict.fromkeys([*shown, *entry.blanks]):
         field = bundle.field_at(form, path)
-        if field is None:
-            continue
+        if field is None or (path not in entry.blanks and field.type == FieldType.MY_NUMBER):
+            continue  # a stored 個人番号 is never shown in full again (the summary masks it)
         wrong = path in entry.raw
         value = entry.raw[path] if wrong else bundle.value_at(entry.answers, path)
         fields.append({
