@@ -6,18 +6,26 @@ from madoguchi.catalog.schema import FieldType
 from support import valid_value
 
 
-def api_value(field, attachment_id: str):
-    """A valid JSON value for one field, as a client following the form definition sends it."""
+def _first(choices):
+    return choices[0]
+
+
+def api_value(field, attachment_id: str, pick=_first):
+    """A valid JSON value for one field, as a client following the form definition sends it;
+    `pick` chooses among a choice field's options (the first by default)."""
     if field.type == FieldType.FILE:
         return attachment_id
+    if field.type in {FieldType.SELECT, FieldType.RADIO}:
+        return pick(field.options).value
     if field.type == FieldType.CHECKBOX:
-        return [field.options[0].value] if field.options else True
+        return [pick(field.options).value] if field.options else pick([True, False])
     return valid_value(field)
 
 
-def valid_answers(form, attachment_id: str) -> dict:
-    """Complete valid answers for any form: groups get max(min_items, 1) items; only the
-    fields that show for the values chosen so far are filled."""
+def valid_answers(form, attachment_id: str, pick=_first) -> dict:
+    """Complete valid answers for any form: groups get max(min_items, 1) items (or as many as
+    `pick` chooses, up to 3); only the fields that show for the values chosen so far are
+    filled, so other options open other conditional fields."""
     answers: dict = {}
     for step in form.steps:
         for field in step.fields:
@@ -25,15 +33,16 @@ def valid_answers(form, attachment_id: str) -> dict:
                 continue
             if field.type == FieldType.GROUP:
                 items = []
-                for _ in range(max(field.min_items, 1)):
+                least = max(field.min_items, 1)
+                for _ in range(pick(list(range(least, max(least, min(field.max_items, 3)) + 1)))):
                     item: dict = {}
                     for sub in field.fields:
                         if engine.visible(sub, answers, item):
-                            item[sub.id] = api_value(sub, attachment_id)
+                            item[sub.id] = api_value(sub, attachment_id, pick)
                     items.append(item)
                 answers[field.id] = items
                 continue
-            answers[field.id] = api_value(field, attachment_id)
+            answers[field.id] = api_value(field, attachment_id, pick)
     return answers
 
 

@@ -254,9 +254,10 @@ def _paths(form, answers: dict) -> list[tuple]:
 
 
 @st.composite
-def mutated(draw, form, base: dict):
-    answers = {k: ([dict(i) for i in v] if isinstance(v, list) and v and isinstance(v[0], dict)
-                   else v) for k, v in base.items()}
+def mutated(draw, form, attachment_id: str):
+    """Valid answers with drawn options and group sizes, then up to three mutations."""
+    chooser = draw(st.randoms(use_true_random=False))
+    answers = valid_answers(form, attachment_id, pick=chooser.choice)
     paths = _paths(form, answers)
     for _ in range(draw(st.integers(min_value=0, max_value=3))):
         kind = draw(st.sampled_from(["junk", "junk", "drop", "unknown", "flood"]))
@@ -307,7 +308,7 @@ def test_whatever_the_api_accepts_renders_and_whatever_it_refuses_names_the_fiel
     @settings(max_examples=4, derandomize=True, database=None,
               suppress_health_check=[HealthCheck.function_scoped_fixture,
                                      HealthCheck.too_slow, HealthCheck.data_too_large])
-    @given(mutated(form, base))
+    @given(mutated(form, str(attachment.public_id)))
     def property_holds(answers):
         check(answers)
 
