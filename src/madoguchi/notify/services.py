@@ -5,6 +5,11 @@ Delivery is at-least-once with the smallest repeat a crash allows: each message 
 after the SMTP server took a mail and before the mark repeats that one mail when its lease runs
 out; a process killed before sending repeats nothing. Every attempt of a row carries the same
 `Message-ID`, so a receiving side can recognise the repeat.
+
+Written here rather than with a mail-queue library (django-mailer, django-post-office) or a
+task queue: the row must be written in the caller's own transaction (a transactional outbox,
+with its dedupe key), and the per-message claim is a few lines over the database's own locking
+(`SKIP LOCKED`); sending itself is Django's mail API.
 """
 
 import logging
