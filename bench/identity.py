@@ -15,7 +15,7 @@ One process, pinned to one core (os.sched_setaffinity), measures in the same run
 3. complete card logins through Django's whole request stack (middleware, URL routing, views,
    templates, sessions, SQLite) with Django's test Client, in the same process: the challenge
    page `GET /login/card/` (a new browser session each time), the card client's
-   `GET /api/identity/challenges/<id>?key=…`, its `POST …/response` (the verification), and the claim
+   `GET /api/identity/challenges/<id>/key/<key>`, its `POST …/response` (the verification), and the claim
    `POST /login/card/<id>/finish/`, which must redirect to the resident's page. The card's own
    RSA signature (a software card here) is made between the GET and the POST but kept off the
    login clock, since a real card does it on the card; a trivial request (`GET /api/health`)
@@ -60,7 +60,7 @@ REPEATS = int(os.environ.get("IDENTITY_BENCH_REPEATS", "3"))
 WARMUP = float(os.environ.get("IDENTITY_BENCH_WARMUP", "1.0"))
 CORE = int(os.environ.get("IDENTITY_BENCH_CORE", "0"))
 
-CHALLENGE_URL = re.compile(r"/api/identity/challenges/([0-9a-f-]{36})\?key=([\w-]+)")  # the card client's key
+CHALLENGE_URL = re.compile(r"/api/identity/challenges/([0-9a-f-]{36})/key/([\w-]+)")  # the card client's key
 
 
 def log(message: str) -> None:
@@ -299,7 +299,7 @@ def http_cases(card) -> list[tuple[str, str, object]]:
             raise RuntimeError(f"challenge page answered {page.status_code} without a challenge")
         public_id, key = found.group(1), found.group(2)
         t2 = time.perf_counter()
-        described = reader.get(f"/api/identity/challenges/{public_id}?key={key}")
+        described = reader.get(f"/api/identity/challenges/{public_id}/key/{key}")
         t3 = time.perf_counter()
         if described.status_code != 200:
             raise RuntimeError(f"GET challenge answered {described.status_code}")

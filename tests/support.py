@@ -146,7 +146,7 @@ def card_client_answer(challenge_public_id, cert, sign) -> dict:
 
     reader = Client()
     described = reader.get(f"/api/identity/challenges/{challenge_public_id}"
-                           f"?key={read_key(challenge_public_id)}").json()
+                           f"/key/{read_key(challenge_public_id)}").json()
     data = (b64url_decode(described["challenge"]) if "challenge" in described
             else base64.b64decode(described["payload"]))
     response = reader.post(described["response_url"].removeprefix("http://testserver"),

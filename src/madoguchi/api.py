@@ -221,12 +221,12 @@ class CardResponseIn(Schema):
     signature: str
 
 
-def _challenge_response_url(request, public_id) -> str:
-    return request.build_absolute_uri(
-        f"/api/identity/challenges/{public_id}/response?key={cardauth.read_key(public_id)}")
+def _challenge_path(public_id) -> str:
+    """The card client's URL of a challenge: its key is a path segment (no `?` for a shell)."""
+    return f"/api/identity/challenges/{public_id}/key/{cardauth.read_key(public_id)}"
 
 
-def _readable_challenge(request, challenge_id, key: str):
+def _readable_challenge(request, challenge_id, key: str = ""):
     """The challenge for its card client (the key from its URL) or the browser that asked; 404
     for anyone else, 410 once it is answered, used or expired."""
     challenge = cardauth.readable(request.municipality, challenge_id, key,
@@ -242,15 +242,30 @@ class MessageOut(Schema):
     detail: str
 
 
-@api.get("/identity/challenges/{challenge_id}", url_name="card_challenge", tags=["identity"],
-         response={200: dict, 404: MessageOut, 410: MessageOut})
-def card_challenge(request, challenge_id: uuid.UUID,
-                   key: str = Query("", description="the key in the URL the page shows")):
-    """What the card client signs: a login challenge or the canonical answers of a form. Only
-    with the key of the URL the page shows (QR code, `madoguchi-card` command), or from the
-    browser session that asked; only while it waits for the card."""
+_CHALLENGE_ERRORS = {404: MessageOut, 410: MessageOut}
+
+
+def _described(request, challenge_id, key: str = "") -> dict:
     challenge = _readable_challenge(request, challenge_id, key)
-    return cardauth.describe(challenge, _challenge_response_url(request, challenge.public_id))
+    return cardauth.describe(
+        challenge, request.build_absolute_uri(f"{_challenge_path(challenge.public_id)}/response"))
+
+
+@api.get("/identity/challenges/{challenge_id}/key/{key}", url_name="card_challenge",
+         tags=["identity"], response={200: dict, **_CHALLENGE_ERRORS})
+def card_challenge(request, challenge_id: uuid.UUID, key: str):
+    """What the card client signs: a login challenge or the canonical answers of a form, at the
+    URL the page shows (QR code, `madoguchi-card` command; `key` is Django's signature of the
+    id), only while it waits for the card. Without the right key: 404."""
+    return _described(request, challenge_id, key)
+
+
+@api.get("/identity/challenges/{challenge_id}", tags=["identity"],
+         response={200: dict, **_CHALLENGE_ERRORS})
+def card_challenge_for_its_browser(request, challenge_id: uuid.UUID):
+    """The same, for the browser session that asked for the challenge (no key); 404 for any
+    other caller."""
+    return _described(request, challenge_id)
 
 
 class CardAnswerOut(Schema):
@@ -259,11 +274,7 @@ class CardAnswerOut(Schema):
     reason: str = ""
 
 
-@api.post("/identity/challenges/{challenge_id}/response", tags=["identity"],
-          response={200: CardAnswerOut, 422: CardAnswerOut, 404: MessageOut, 410: MessageOut})
-def card_response(request, challenge_id: uuid.UUID, body: CardResponseIn,
-                  key: str = Query("", description="the key in the challenge's URL")):
-    """The card client's answer: the card's certificate (PEM) and its signature (base64)."""
+def _answered(request, challenge_id, body, key: str = ""):
     _readable_challenge(request, challenge_id, key)
     try:
         challenge = cardauth.answer(request.municipality, challenge_id, body.certificate,
@@ -276,6 +287,21 @@ def card_response(request, challenge_id: uuid.UUID, body: CardResponseIn,
         return Reply(422, {"state": challenge.state, "reason": challenge.reason,
                            "message": challenge.message})
     return Reply(200, {"state": challenge.state, "message": "確認できました。画面に戻ってください。"})
+
+
+@api.post("/identity/challenges/{challenge_id}/key/{key}/response", tags=["identity"],
+          response={200: CardAnswerOut, 422: CardAnswerOut, **_CHALLENGE_ERRORS})
+def card_response(request, challenge_id: uuid.UUID, key: str, body: CardResponseIn):
+    """The card client's answer (the `response_url` it read): the card's certificate (PEM) and
+    its signature (base64). 422 with the reason when the card is refused."""
+    return _answered(request, challenge_id, body, key)
+
+
+@api.post("/identity/challenges/{challenge_id}/response", tags=["identity"],
+          response={200: CardAnswerOut, 422: CardAnswerOut, **_CHALLENGE_ERRORS})
+def card_response_from_its_browser(request, challenge_id: uuid.UUID, body: CardResponseIn):
+    """The same answer from the browser session that asked (no key); 404 for any other caller."""
+    return _answered(request, challenge_id, body)
 
 
 class EmailIn(Schema):

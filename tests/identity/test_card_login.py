@@ -31,7 +31,7 @@ def _challenge(browser) -> CardChallenge:
 
 def _url(challenge) -> str:
     """The challenge's URL as the page shows it, with its key."""
-    return f"/api/identity/challenges/{challenge.public_id}?key={cardauth.read_key(challenge.public_id)}"
+    return f"/api/identity/challenges/{challenge.public_id}/key/{cardauth.read_key(challenge.public_id)}"
 
 
 def _answer(challenge, cert, key_sign):

@@ -31,8 +31,8 @@ def session_key(request) -> str:
 
 def challenge_url(request, challenge) -> str:
     """The URL for the card client, with the key that lets it (and only it) read the challenge."""
-    path = reverse("api:card_challenge", args=[challenge.public_id])
-    return request.build_absolute_uri(f"{path}?key={cardauth.read_key(challenge.public_id)}")
+    return request.build_absolute_uri(reverse(
+        "api:card_challenge", args=[challenge.public_id, cardauth.read_key(challenge.public_id)]))
 
 
 def challenge_display(request, challenge) -> dict:
