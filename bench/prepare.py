@@ -35,7 +35,7 @@ def main(out: str, count: int) -> None:
     procedure = get_procedure(city, PROCEDURE)
     if procedure is None:
         sys.exit(f"prepare: procedure {PROCEDURE} is not offered by {MUNICIPALITY}")
-    errors = engine.validate_answers(procedure.current_form, dict(ANSWERS))
+    _, errors = engine.validate_answers(procedure.current_form, dict(ANSWERS))
     if errors:
         sys.exit(f"prepare: bench/scenario.py ANSWERS are refused by the form: {errors}")
 

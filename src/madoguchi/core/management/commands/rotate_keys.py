@@ -31,6 +31,8 @@ ENCRYPTED_COLUMNS = [
     ("applications", "SubmissionEvent", "note"),
     ("casework", "Decision", "reason"),
     ("casework", "Decision", "approver_comment"),
+    ("notify", "OutboxMessage", "recipient"),
+    ("notify", "OutboxMessage", "body"),
 ]
 
 
