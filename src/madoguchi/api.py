@@ -484,11 +484,16 @@ def staff_cases(request,
              "visit": str(c.visit_ref) if c.visit_ref else None} for c in cases[start:start + 50]]
 
 
+# Text staff write: the pages' limit for a message, and no control characters but line breaks
+# and tabs (a NUL or an escape sequence belongs in no note, notice or mail).
+_STAFF_TEXT = {"max_length": 2000, "pattern": r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*$"}
+
+
 class ActionIn(Schema):
-    message: str = ""
-    outcome: str = ""
-    reason: str = ""
-    comment: str = ""
+    message: str = Field("", description="return: the reason shown to the resident", **_STAFF_TEXT)
+    outcome: str = Field("", max_length=16, description="propose: approve or reject")
+    reason: str = Field("", description="propose: the decision's reason", **_STAFF_TEXT)
+    comment: str = Field("", description="approve, send-back: the approver's comment", **_STAFF_TEXT)
 
 
 @api.post("/staff/cases/{case_id}/actions/{action}", auth=StaffBearer(), tags=["staff"],

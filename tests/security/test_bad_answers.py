@@ -196,3 +196,24 @@ def test_a_body_that_is_not_json_is_a_plain_400(client, token, body):
     assert response.status_code == 400
     detail = response.json()["detail"]
     assert "JSON" in detail and "parse" not in detail  # the plain message, not the library's
+
+
+@pytest.mark.parametrize("field,text", [("message", "x" * 100_000), ("message", "a\x00b"),
+                                        ("reason", "y" * 5000), ("comment", "\x1b[31m")])
+def test_staff_action_texts_are_bounded_and_plain(client, city, staff, token, field, text):
+    """What staff write through the API (差戻しの理由, the decision's reason and comment) has the
+    pages' limit and no control characters: a 422 naming the field, nothing changed."""
+    from madoguchi.applications.models import Status
+
+    answers = api_answers(catalog()[DOG].current_form)
+    post_raw(client, token, json.dumps({"procedure": DOG, "answers": answers}))
+    case = Submission.objects.get()
+    staff_token = issue_api_token(city, staff_user=staff["kankyo-tanto"])
+    client.raise_request_exception = False
+    response = client.post(f"/api/staff/cases/{case.public_id}/actions/return",
+                           json.dumps({field: text}), content_type="application/json",
+                           headers={"Authorization": f"Bearer {staff_token}"})
+    assert response.status_code == 422
+    assert field in response.json()["detail"]["errors"]
+    case.refresh_from_db()
+    assert case.status == Status.SUBMITTED
