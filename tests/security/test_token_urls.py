@@ -45,3 +45,10 @@ def test_ordinary_pages_still_answer(quiet_client, path):
 def test_tab_and_unicode_in_query_are_not_refused(quiet_client):
     """Only C0/DEL control characters are refused: a search for 転入 is a normal query."""
     assert quiet_client.get("/navi/?q=%E8%BB%A2%E5%85%A5+x").status_code == 200
+
+
+def test_the_api_answers_json_naming_the_part_of_the_url(quiet_client):
+    response = quiet_client.get("/api/navigator/plans/abc%00def")
+    assert response.status_code == 400
+    assert response.json()["field"] == "path"
+    assert quiet_client.get("/api/procedures?q=%00").json()["field"] == "query"

@@ -125,6 +125,8 @@ class NoStoreMiddleware:
         user = getattr(request, "user", None)
         if user is not None and user.is_authenticated:
             return True
+        if not request.COOKIES.get(settings.SESSION_COOKIE_NAME):
+            return False  # no session to look at: no query for a first-time visitor
         session = getattr(request, "session", None)
         return bool(session is not None and list(session.keys()))
 
