@@ -217,6 +217,14 @@ def test_no_logger_prints_an_exception_message(caplog, exception):
     assert len(caplog.records) == 3
 
 
+def test_containers_of_values_passed_to_a_logger_are_withheld(caplog):
+    caplog.set_level(logging.DEBUG)
+    log = logging.getLogger("madoguchi.anything")
+    log.info("answers %s, params %s, count %s", {"birth_date": SECRET_ANSWER}, [SECRET_NAME], 3)
+    assert SECRET_ANSWER not in caplog.text and SECRET_NAME not in caplog.text
+    assert "count 3" in caplog.text and "<dict of 1 withheld>" in caplog.text
+
+
 @pytest.mark.django_db
 def test_the_error_report_shows_no_post_values_locals_or_exception_message(rf, settings):
     from django.views.debug import get_exception_reporter_class

@@ -10,7 +10,8 @@ an exception's message.
 - `configure` (settings.LOGGING_CONFIG) applies the LOGGING dict and installs a log-record
   factory, so the rule holds for every logger and handler, including ones added later: the
   traceback is rendered at once without messages into `exc_text` and `exc_info` is dropped; an
-  exception passed as the message or as an argument becomes its type name.
+  exception passed as the message or as an argument becomes its type name, and a dict, list or
+  tuple argument (answers, SQL parameters under DEBUG) its type and size.
 - `NoValuesReporterFilter` / `NoValuesExceptionReporter` (Django's exception-reporter hooks)
   keep POST values, frame locals and, with DEBUG off, the exception message out of error
   e-mails and reports.
@@ -59,7 +60,12 @@ def scrubbed_traceback(exc: BaseException) -> str:
 
 
 def _safe_arg(value):
-    return f"<{_type_name(value)}>" if isinstance(value, BaseException) else value
+    """An exception becomes its type; a container (answers, SQL parameters) its type and size."""
+    if isinstance(value, BaseException):
+        return f"<{_type_name(value)}>"
+    if isinstance(value, (dict, list, tuple, set, frozenset)):
+        return f"<{type(value).__name__} of {len(value)} withheld>"
+    return value
 
 
 def _scrub(record: logging.LogRecord) -> logging.LogRecord:
