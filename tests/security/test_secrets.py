@@ -223,6 +223,8 @@ def test_containers_of_values_passed_to_a_logger_are_withheld(caplog):
     log.info("answers %s, params %s, count %s", {"birth_date": SECRET_ANSWER}, [SECRET_NAME], 3)
     assert SECRET_ANSWER not in caplog.text and SECRET_NAME not in caplog.text
     assert "count 3" in caplog.text and "<dict of 1 withheld>" in caplog.text
+    log.warning("answers %s", {"birth_date": SECRET_ANSWER})  # a lone dict: logging unpacks it
+    assert SECRET_ANSWER not in caplog.text
 
 
 @pytest.mark.django_db

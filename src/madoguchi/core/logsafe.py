@@ -76,6 +76,8 @@ def _scrub(record: logging.LogRecord) -> logging.LogRecord:
         record.msg = f"<{_type_name(record.msg)}>"
     if isinstance(record.args, tuple):
         record.args = tuple(_safe_arg(arg) for arg in record.args)
+    elif isinstance(record.args, dict) and "%(" not in str(record.msg):
+        record.args = (_safe_arg(record.args),)  # logging unpacked a lone dict argument
     return record
 
 
