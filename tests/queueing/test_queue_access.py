@@ -136,6 +136,24 @@ def test_the_notice_form_refuses_a_bad_address(counters, client):
     assert mine.contact is None
 
 
+@pytest.mark.parametrize("typed", ["jiro\x00@example.jp", "j" * 300 + "@example.jp", "jiro@@example.jp"])
+def test_the_notice_form_refuses_what_cannot_be_an_address(counters, client, typed):
+    mine = issue(purpose(counters, "jumin", "tennyu"), "t")
+    answer = client.post(f"/queue/t/{mine.token}/notice/", {"email": typed, "remaining": "3"})
+    assert answer.status_code == 400
+    mine.refresh_from_db()
+    assert mine.contact is None
+
+
+def test_the_notice_goes_to_the_address_as_every_other_part_keeps_it(counters, client):
+    """Full-width letters typed with a Japanese input method and capitals: one mailbox."""
+    mine = issue(purpose(counters, "jumin", "tennyu"), "t")
+    answer = client.post(f"/queue/t/{mine.token}/notice/", {"email": " Ｊｉｒｏ＠Example.JP ", "remaining": "3"})
+    assert answer.status_code == 302
+    notice = OutboxMessage.objects.get(dedupe_key=f"queue-near:{mine.pk}")  # nobody ahead: sent now
+    assert notice.recipient == "jiro@example.jp"
+
+
 def test_daily_figures_give_average_and_maximum_wait_and_served_per_window(counters, staff):
     clerk = Actor.staff(staff["shimin-tanto"])
     tennyu = purpose(counters, "jumin", "tennyu")

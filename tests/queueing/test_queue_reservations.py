@@ -52,6 +52,20 @@ def test_the_same_booking_form_sent_twice_books_once(counters):
     assert Reservation.objects.count() == 1
 
 
+@pytest.mark.parametrize("typed, stored", [(" Ｔａｒｏ＠Example.JP", "taro@example.jp"),
+                                            ("taro\x00@example.jp", None), ("t" * 300 + "@x.jp", None)])
+def test_a_booking_keeps_the_address_as_every_part_keeps_it_or_refuses_it(counters, client, typed, stored):
+    tennyu = purpose(counters, "jumin", "tennyu")
+    free = reservations.open_slots(tennyu)
+    answer = client.post(f"/queue/reserve/{tennyu.pk}/book/",
+                         {"form_token": "t1", "slot": free[0].pk, "email": typed})
+    if stored is None:
+        assert answer.status_code == 400 and not Reservation.objects.exists()
+        return
+    reservation = Reservation.objects.get()
+    assert OutboxMessage.objects.get(dedupe_key=f"queue-reserved:{reservation.pk}").recipient == stored
+
+
 def test_booking_online_without_login_then_change_and_cancel(counters, client):
     tennyu = purpose(counters, "jumin", "tennyu")
     free = reservations.open_slots(tennyu)

@@ -8,6 +8,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
+from madoguchi.core.email_address import InvalidEmailAddress, normalize_email
 from madoguchi.queueing import qr, reservations, selectors
 from madoguchi.queueing.models import Reservation, ReservationSlot, VisitPurpose
 from madoguchi.queueing.services import QueueError
@@ -45,8 +46,11 @@ def book(request, purpose_id: int):
     email = request.POST.get("email", "").strip()
     if slot is None:
         return slots(request, purpose_id, "時間帯を選んでください。", status=400)
-    if email and ("@" not in email or len(email) > 254):
-        return slots(request, purpose_id, "メールアドレスを正しく入力してください。", status=400)
+    if email:
+        try:
+            email = normalize_email(email)
+        except InvalidEmailAddress:
+            return slots(request, purpose_id, "メールアドレスを正しく入力してください。", status=400)
     try:
         reservation = reservations.book(slot, purpose, request.POST.get("form_token", "")[:64]
                                         or secrets.token_urlsafe(16), email)

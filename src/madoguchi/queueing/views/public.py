@@ -10,6 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from madoguchi.core.email_address import InvalidEmailAddress, normalize_email
 from madoguchi.queueing import estimate, events, patterns, selectors, services, texts
 from madoguchi.queueing.models import TicketStatus
 from madoguchi.queueing.services import NOTICE_CHOICES, QueueError
@@ -65,8 +66,10 @@ def ask_notice(request, token: str):
     lang = texts.language(request)
     email = request.POST.get("email", "").strip()
     try:
-        if "@" not in email or len(email) > 254:
-            raise QueueError("メールアドレスを正しく入力してください。")
+        try:
+            email = normalize_email(email)
+        except InvalidEmailAddress:
+            raise QueueError("メールアドレスを正しく入力してください。") from None
         services.ask_for_notice(ticket, email, int(request.POST.get("remaining") or 0))
     except (QueueError, ValueError) as error:
         message = str(error) if isinstance(error, QueueError) else "何人前にお知らせするかを選んでください。"
