@@ -50,6 +50,16 @@ def test_the_procedure_cannot_be_submitted_unsigned(resident_client, card):
     assert not Submission.objects.exists()
 
 
+@pytest.mark.parametrize("name", ["applications:sign", "applications:prefill"])
+def test_a_post_with_no_card_request_under_way_is_sent_back_not_a_500(resident_client, name):
+    """A direct POST (or one after the challenge was disposed of) has no challenge to claim."""
+    draft = _filled_draft(resident_client)
+    assert draft.signing_challenge is None
+    response = resident_client.post(reverse(name, args=[draft.public_id]))
+    assert response.status_code == 302
+    assert not Submission.objects.exists()
+
+
 def test_sign_and_submit_stores_a_verifiable_signature(resident_client, card, staff, client):
     draft = _filled_draft(resident_client)
     assert _sign(resident_client, draft, card)["state"] == "verified"

@@ -65,11 +65,19 @@ def request_signature(draft: Draft, procedure, answers: dict, session_key: str) 
 
 def evidence_for(draft: Draft, procedure, answers: dict, session_key: str) -> Evidence:
     """Take the verified signature (once) and check it still covers the current answers."""
-    challenge = cardauth.claim(draft.municipality, draft.signing_challenge.public_id, session_key)
+    challenge = cardauth.claim(draft.municipality, challenge_id(draft), session_key)
     current = hashlib.sha256(signed_bytes(draft, procedure, answers)).hexdigest()
     if current != challenge.digest:
         raise SignatureMismatch
     return Evidence(cardauth.certificate_of(challenge), challenge.signature, challenge.digest)
+
+
+def challenge_id(draft: Draft):
+    """The id of the card request under way for this draft; CardRefused when there is none (a
+    POST sent straight to the sign or pre-fill page, or after the request was disposed of)."""
+    if draft.signing_challenge is None:
+        raise cardauth.CardRefused("unknown_challenge", cardauth.UNKNOWN)
+    return draft.signing_challenge.public_id
 
 
 def digest_of(draft: Draft, procedure, answers: dict) -> bytes:

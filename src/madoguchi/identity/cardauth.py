@@ -34,6 +34,7 @@ from madoguchi.identity.models import CardChallenge, CardCredential, ResidentAcc
 from madoguchi.identity.trust import trust
 
 KIND_FOR = {CardChallenge.Purpose.LOGIN: "authentication", CardChallenge.Purpose.SIGN: "signing"}
+UNKNOWN = "確認の情報が見つかりません。最初からやり直してください。"
 GONE = "この確認は終わったか、有効期限が切れています。画面を読み込み直してやり直してください。"
 
 # The key a challenge's URL carries to the card client: Django's signature of its id, so it
@@ -183,7 +184,7 @@ def claim(municipality, public_id, session_key: str) -> CardChallenge:
         municipality=municipality, public_id=public_id, session_key_hash=_session_hash(session_key)
     ).first()
     if challenge is None:
-        raise CardRefused("unknown_challenge", "確認の情報が見つかりません。最初からやり直してください。")
+        raise CardRefused("unknown_challenge", UNKNOWN)
     if challenge.state == CardChallenge.State.REJECTED:
         raise CardRefused(challenge.reason, challenge.message)
     if challenge.state != CardChallenge.State.VERIFIED:

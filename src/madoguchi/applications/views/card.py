@@ -74,7 +74,7 @@ def prefill(request, draft_id):
     if request.method != "POST":
         return _wait_page(request, draft, procedure, "prefill")
     try:
-        challenge = cardauth.claim(request.municipality, draft.signing_challenge.public_id,
+        challenge = cardauth.claim(request.municipality, signing.challenge_id(draft),
                                    session_key(request))
     except cardauth.CardRefused as exc:
         messages.error(request, exc.message)
