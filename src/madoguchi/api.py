@@ -42,7 +42,10 @@ class MadoguchiAPI(NinjaAPI):
         document["components"].setdefault("schemas", {}).update(SHARED_SCHEMAS)
         for operations in document["paths"].values():
             for operation in operations.values():
-                responses = operation["responses"]
+                # ninja keys an operation's own statuses by int; JSON has string keys only, so
+                # 422 and "422" would both be written: one key per status, as strings.
+                responses = operation["responses"] = {
+                    str(status): answer for status, answer in operation["responses"].items()}
                 responses.setdefault("400", _shared("BadRequest", "URL に制御文字がある、"
                                                                   "または本文が JSON でない"))
                 if operation.get("parameters") or operation.get("requestBody"):

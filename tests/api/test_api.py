@@ -212,3 +212,17 @@ def test_invalid_case_id_is_404_not_500(client, city, staff):
         response = client.post(f"/api/staff/cases/{case_id}/actions/accept", {},
                                content_type="application/json", headers=bearer(token))
         assert response.status_code == 404, case_id
+
+
+def test_the_api_document_names_each_status_once(client, city):
+    """A status given as 422 by the operation and "422" by the shared answers was written twice:
+    /api/docs showed 'duplicated mapping key' and strict clients refuse the document."""
+    import json
+
+    def no_duplicates(pairs):
+        keys = [key for key, _ in pairs]
+        assert len(keys) == len(set(keys)), keys
+        return dict(pairs)
+
+    document = json.loads(client.get("/api/openapi.json").content, object_pairs_hook=no_duplicates)
+    assert document["paths"]["/api/submissions"]["post"]["responses"]["422"]
