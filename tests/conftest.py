@@ -1,9 +1,11 @@
 """Shared fixtures: the demo city, a second city, residents, staff, a real SMTP server."""
 
+import importlib
 import socket
 
 import pytest
 from django.core.management import call_command
+from django.db import connection
 from hypothesis import settings as hypothesis_settings
 
 from madoguchi.core.models import Department, Municipality, Role, StaffMembership
@@ -29,6 +31,25 @@ def _mail_to_memory(settings):
         "default": {"BACKEND": "django.core.files.storage.InMemoryStorage"},
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     }
+
+
+@pytest.fixture
+def audit_log_flushable(transactional_db):
+    """For tests that commit for real (live server, threads, migrations). The flush after them
+    DELETEs every row, and on SQLite a trigger refuses DELETE on the append-only audit log
+    (PostgreSQL's TRUNCATE does not fire it): empty that table with the trigger dropped for a
+    moment, then put the trigger back so later tests still see an append-only log."""
+    yield
+    if connection.vendor != "sqlite":
+        return
+    migration = importlib.import_module("madoguchi.core.migrations.0002_audit_append_only")
+    trigger = next(s for s in migration.SQLITE if "core_auditevent_no_delete" in s)
+    with connection.cursor() as cursor:
+        cursor.execute("DROP TRIGGER IF EXISTS core_auditevent_no_delete")
+        try:
+            cursor.execute("DELETE FROM core_auditevent")
+        finally:
+            cursor.execute(trigger)
 
 
 @pytest.fixture

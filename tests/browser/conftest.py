@@ -4,14 +4,10 @@ This directory is a package (it has __init__.py) so that this file is imported a
 `browser.conftest` and does not replace tests/conftest.py as the module `conftest`.
 """
 
-import importlib
 import os
 
 import pytest
-from django.db import connection
 from playwright.sync_api import expect
-
-audit_migration = importlib.import_module("madoguchi.core.migrations.0002_audit_append_only")
 
 # Playwright's sync API runs an event loop in this thread; Django's ORM refuses to run
 # while one is running unless told it is safe (the test, not the loop, does the queries).
@@ -40,28 +36,7 @@ def browser(playwright_instance):
 
 
 @pytest.fixture
-def _audit_log_flushable(transactional_db):
-    """Let the end-of-test flush empty the append-only audit log.
-
-    Tests against live_server commit for real, and the flush after them DELETEs every row;
-    on SQLite a trigger refuses DELETE on core_auditevent (PostgreSQL's TRUNCATE does not
-    fire it). Empty that table with the trigger briefly dropped, then put the trigger back
-    so later tests still see an append-only log.
-    """
-    yield
-    if connection.vendor != "sqlite":
-        return
-    trigger = next(s for s in audit_migration.SQLITE if "core_auditevent_no_delete" in s)
-    with connection.cursor() as cursor:
-        cursor.execute("DROP TRIGGER IF EXISTS core_auditevent_no_delete")
-        try:
-            cursor.execute("DELETE FROM core_auditevent")
-        finally:
-            cursor.execute(trigger)
-
-
-@pytest.fixture
-def site(live_server, _audit_log_flushable, city, settings):
+def site(live_server, audit_log_flushable, city, settings):
     """The live server's URL, serving the demo city (host 'localhost' → default municipality)."""
     settings.MADOGUCHI_PUBLIC_URL = live_server.url
     settings.MADOGUCHI_OUTBOX_MODE = "inline"

@@ -6,7 +6,6 @@ On PostgreSQL the requests race in threads (each its own connection); SQLite has
 there the same requests run one after the other and prove the scoping, not the race.
 """
 
-import importlib
 import threading
 import uuid
 
@@ -23,24 +22,6 @@ from support import api_answers
 
 CODE = "dog-registration-change"
 ROUNDS = 6
-audit_migration = importlib.import_module("madoguchi.core.migrations.0002_audit_append_only")
-
-
-@pytest.fixture
-def audit_log_flushable(transactional_db):
-    """These tests commit for real, and the flush after them DELETEs every row; on SQLite a
-    trigger refuses DELETE on the audit log (PostgreSQL's TRUNCATE does not fire it). Empty it
-    with the trigger dropped for a moment, then put the trigger back (as tests/browser does)."""
-    yield
-    if connection.vendor != "sqlite":
-        return
-    trigger = next(s for s in audit_migration.SQLITE if "core_auditevent_no_delete" in s)
-    with connection.cursor() as cursor:
-        cursor.execute("DROP TRIGGER IF EXISTS core_auditevent_no_delete")
-        try:
-            cursor.execute("DELETE FROM core_auditevent")
-        finally:
-            cursor.execute(trigger)
 
 
 def send(token: str, key: str, answers: dict):

@@ -1,7 +1,6 @@
 """Secrets at rest and in logs: the 差戻し note and the decision's reason are encrypted (with
 the data migration and key rotation covering them), and no answer value reaches a log line."""
 
-import importlib
 import io
 import logging
 
@@ -102,24 +101,7 @@ def test_rotate_keys_re_encrypts_notes_and_reasons(client, staff, submitted, set
     assert Decision.objects.get(pk=decision.pk).reason == REASON
 
 
-@pytest.fixture
-def _audit_log_flushable(transactional_db):
-    """The flush after a transactional test DELETEs the audit log, which SQLite's trigger
-    refuses: empty it with the trigger briefly dropped (PostgreSQL's TRUNCATE skips it)."""
-    yield
-    if connection.vendor != "sqlite":
-        return
-    migration = importlib.import_module("madoguchi.core.migrations.0002_audit_append_only")
-    trigger = next(s for s in migration.SQLITE if "core_auditevent_no_delete" in s)
-    with connection.cursor() as cursor:
-        cursor.execute("DROP TRIGGER IF EXISTS core_auditevent_no_delete")
-        try:
-            cursor.execute("DELETE FROM core_auditevent")
-        finally:
-            cursor.execute(trigger)
-
-
-def test_the_data_migration_encrypts_existing_rows(_audit_log_flushable, city, resident, client):
+def test_the_data_migration_encrypts_existing_rows(audit_log_flushable, city, resident, client):
     """Rows written as plain text before the change are encrypted by the migration."""
     login_resident(client, resident)
     submission = submit_via_web(client, CODE, {"dog_name": "ポチ"})
