@@ -319,6 +319,13 @@ def count_rows(keys: list[str], tokens: list[str], receipts: dict) -> dict:
     }
 
 
+def command_line(script: str, parser, args) -> str:
+    """The command as run, naming only the options that differ from their defaults."""
+    return f"python bench/{script}" + "".join(
+        f" --{name.replace('_', '-')} {value}" for name, value in vars(args).items()
+        if name != "database" and value != parser.get_default(name))
+
+
 def header(command: str) -> str:
     hw = machine()
     return (f"Machine: {hw['cpu']}, {hw['cores']} cores, {hw['ram']}, {hw['os']}; "

@@ -31,6 +31,7 @@ from reliability_common import (  # noqa: E402
     SmtpServer,
     base_env,
     burst,
+    command_line,
     count_rows,
     header,
     log,
@@ -134,10 +135,7 @@ def main() -> None:
     parser.add_argument("--request-kills", type=int, default=16)
     parser.add_argument("--database", default="madoguchi_reliability_outbox")
     args = parser.parse_args()
-    command = "python bench/reliability_outbox.py" + "".join(
-        f" --{name.replace('_', '-')} {value}" for name, value in vars(args).items()
-        if name != "database" and value != parser.get_default(name))
-    intro = header(command)
+    intro = header(command_line("reliability_outbox.py", parser, args))
     with tempfile.TemporaryDirectory(prefix="madoguchi-reliability-") as tmp:
         workdir = Path(tmp)
         env = base_env(postgres_database(args.database), workdir, MADOGUCHI_OUTBOX_MODE="worker",

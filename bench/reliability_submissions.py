@@ -27,6 +27,7 @@ from reliability_common import (  # noqa: E402
     Gunicorn,
     base_env,
     burst,
+    command_line,
     count_rows,
     header,
     log,
@@ -45,10 +46,7 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=4)
     parser.add_argument("--database", default="madoguchi_reliability_submissions")
     args = parser.parse_args()
-    command = "python bench/reliability_submissions.py" + "".join(
-        f" --{name} {value}" for name, value in vars(args).items()
-        if name != "database" and value != parser.get_default(name))
-    intro = header(command)
+    intro = header(command_line("reliability_submissions.py", parser, args))
     with tempfile.TemporaryDirectory(prefix="madoguchi-reliability-") as tmp:
         workdir = Path(tmp)
         # Mail is not what this run measures (bench/reliability_outbox.py does): queue only.
