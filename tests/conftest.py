@@ -6,14 +6,19 @@ import socket
 import pytest
 from django.core.management import call_command
 from django.db import connection
+from django.urls import reverse
 from hypothesis import settings as hypothesis_settings
 
+from madoguchi.applications.models import Draft
+from madoguchi.catalog.loader import catalog
 from madoguchi.core.models import Department, Municipality, Role, StaffMembership
 from madoguchi.identity import trust
 from madoguchi.identity.jpki.ca import TestCA
 from madoguchi.identity.jpki.testing import make_card, new_key, sample_person
 from madoguchi.identity.models import ResidentAccount
 from madoguchi.identity.session import SESSION_KEY
+
+from support import fill_form
 
 # Tests never assert on wall-clock time: Hypothesis's per-example deadline would fail a
 # correct test on a loaded machine, so it is off for the whole suite.
@@ -50,6 +55,19 @@ def audit_log_flushable(transactional_db):
             cursor.execute("DELETE FROM core_auditevent")
         finally:
             cursor.execute(trigger)
+
+
+@pytest.fixture
+def at_attachment_step(resident_client):
+    """A child-allowance-claim draft with every step before the attachments step filled."""
+    procedure = catalog()["child-allowance-claim"]
+    form = procedure.current_form
+    index = next(i for i, s in enumerate(form.steps) if s.id == "attachments")
+    resident_client.post(reverse("applications:start", args=[procedure.code]))
+    draft = Draft.objects.latest("id")
+    fill_form(resident_client, lambda i: reverse("applications:step", args=[draft.public_id, i]),
+              form.model_copy(update={"steps": form.steps[:index]}))
+    return draft, reverse("applications:step", args=[draft.public_id, index])
 
 
 @pytest.fixture

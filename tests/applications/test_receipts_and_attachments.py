@@ -7,20 +7,18 @@ from unittest import mock
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import IntegrityError, transaction
-from django.urls import reverse
 from hypothesis import given
 from hypothesis import strategies as st
 from PIL import Image
 
 from madoguchi.applications import attachments, receipts
-from madoguchi.applications.models import Attachment, Draft, Submission
+from madoguchi.applications.models import Attachment, Submission
 from madoguchi.applications.receipts import ALPHABET, new_receipt_number, normalize_receipt_number
 from madoguchi.applications.services import answers_of
-from madoguchi.catalog.loader import catalog
 from madoguchi.core.models import Department
 from madoguchi.identity.models import ResidentAccount
 
-from support import fill_form, pdf_bytes, png_bytes
+from support import pdf_bytes, png_bytes
 
 PATTERN = re.compile(r"^[2-9A-HJKMNP-Z]{4}-[2-9A-HJKMNP-Z]{4}$")
 ACCEPT = ["pdf", "jpeg", "png"]
@@ -173,19 +171,6 @@ def test_too_large_is_refused(resident, settings):
 
 
 # --- through the step form ------------------------------------------------------------------
-
-
-@pytest.fixture
-def at_attachment_step(resident_client):
-    """A child-allowance-claim draft with every step before the attachments step filled."""
-    procedure = catalog()["child-allowance-claim"]
-    form = procedure.current_form
-    index = next(i for i, s in enumerate(form.steps) if s.id == "attachments")
-    resident_client.post(reverse("applications:start", args=[procedure.code]))
-    draft = Draft.objects.latest("id")
-    fill_form(resident_client, lambda i: reverse("applications:step", args=[draft.public_id, i]),
-              form.model_copy(update={"steps": form.steps[:index]}))
-    return draft, reverse("applications:step", args=[draft.public_id, index])
 
 
 @pytest.mark.django_db

@@ -7,37 +7,22 @@ import tracemalloc
 import zlib
 
 import pytest
-from django.urls import reverse
 from PIL import Image
 from pypdf import PdfReader, PdfWriter
 from pypdf.generic import ArrayObject, DictionaryObject, NameObject, NumberObject, TextStringObject
 
 from madoguchi.applications import attachments
-from madoguchi.applications.models import Attachment, Draft
+from madoguchi.applications.models import Attachment
 from madoguchi.applications.services import answers_of
-from madoguchi.catalog.loader import catalog
 from madoguchi.core.crypto import decrypt_bytes
 
-from support import fill_form, pdf_bytes, png_bytes
+from support import pdf_bytes, png_bytes
 
 ACCEPT = ["pdf", "jpeg", "png"]
 MB = 1024 * 1024
 
 
 # --- streaming limit ----------------------------------------------------------------------------
-
-@pytest.fixture
-def at_attachment_step(resident_client):
-    """A child-allowance-claim draft with every step before the attachments step filled."""
-    procedure = catalog()["child-allowance-claim"]
-    form = procedure.current_form
-    index = next(i for i, s in enumerate(form.steps) if s.id == "attachments")
-    resident_client.post(reverse("applications:start", args=[procedure.code]))
-    draft = Draft.objects.latest("id")
-    fill_form(resident_client, lambda i: reverse("applications:step", args=[draft.public_id, i]),
-              form.model_copy(update={"steps": form.steps[:index]}))
-    return draft, reverse("applications:step", args=[draft.public_id, index])
-
 
 def _multipart_file(tmp_path, fields: dict[str, str], files: dict[str, int]):
     """A multipart body on disk (so building it costs the test no memory): text fields, and
