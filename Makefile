@@ -6,7 +6,7 @@ PORT ?= 8000
 HOST ?= 127.0.0.1
 export MADOGUCHI_VAR_DIR ?= $(CURDIR)/var
 
-.PHONY: run test install lint bench clean demo-data browser-deps card-deps
+.PHONY: run test install lint bench reliability clean demo-data browser-deps card-deps
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -79,6 +79,12 @@ bench: install
 	$(BIN)/python bench/navigator.py
 	$(BIN)/python bench/counter_queue.py
 	$(BIN)/python bench/register.py
+
+# docs/reliability.md: kill -9 of mail workers and of gunicorn workers during real work on
+# PostgreSQL (127.0.0.1:5432), counting what was lost or repeated. About ten minutes.
+reliability: install
+	$(BIN)/python bench/reliability_outbox.py
+	$(BIN)/python bench/reliability_submissions.py
 
 clean:
 	rm -rf $(VENV) var build *.egg-info src/*.egg-info
