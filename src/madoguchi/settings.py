@@ -208,7 +208,7 @@ MADOGUCHI_PERMISSIONS_POLICY = ", ".join(f"{feature}=()" for feature in (
 # Pages an anonymous visitor may cache (regular expressions on the path); every other response
 # is Cache-Control: no-store (core/security.py NoStoreMiddleware).
 MADOGUCHI_CACHEABLE_PATHS = [
-    r"/", r"/procedures/[\w-]+/", r"/navi/", r"/queue/", r"/api/health", r"/api/procedures(/[\w-]+)?",
+    r"/", r"/procedures/[\w-]+/", r"/navi/", r"/queue/", r"/queue/kiosk/", r"/api/health", r"/api/procedures(/[\w-]+)?",
     r"/api/navigator/events", r"/api/postal-codes/[\w-]+", r"/api/openapi\.json", r"/api/docs",
 ]
 

@@ -145,8 +145,11 @@ def _no_store(response) -> bool:
     return "no-store" in response.get("Cache-Control", "")
 
 
-@pytest.mark.parametrize("url", ["/", "/navi/", "/queue/", "/api/procedures", "/api/health"])
+@pytest.mark.parametrize("url", ["/", "/navi/", "/queue/", "/queue/kiosk/", "/api/procedures",
+                                 "/api/health"])
 def test_public_pages_for_anonymous_visitors_may_be_cached(client, city, url):
+    """The kiosk too: its page carries a one-time form token, and a second press after going back
+    must send the same token (one ticket), which a no-store page would replace."""
     assert not _no_store(client.get(url))
 
 
