@@ -6,7 +6,6 @@ JavaScript is off. The first time, the certificate is linked to the account thro
 e-mail address (until the resident register can match the 基本4情報).
 """
 
-import segno
 from django.contrib import messages
 from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
@@ -17,29 +16,11 @@ from madoguchi.core import audit
 from madoguchi.core.actors import Actor, client_ip
 from madoguchi.identity import cardauth
 from madoguchi.identity.card.messages import PIN_NAMES
+from madoguchi.identity.card_display import challenge_display, session_key
 from madoguchi.identity.models import CardChallenge, CardCredential
 from madoguchi.identity.session import current_account, safe_next, start_session
 
 PENDING_LINK = "card_pending_link"
-
-
-def session_key(request) -> str:
-    if not request.session.session_key:
-        request.session.save()
-    return request.session.session_key
-
-
-def challenge_url(request, challenge) -> str:
-    """The URL for the card client, with the key that lets it (and only it) read the challenge."""
-    return request.build_absolute_uri(reverse(
-        "api:card_challenge", args=[challenge.public_id, cardauth.read_key(challenge.public_id)]))
-
-
-def challenge_display(request, challenge) -> dict:
-    """What a waiting page shows: the challenge, its URL for the card client, and its QR code."""
-    url = challenge_url(request, challenge)
-    return {"challenge": challenge, "url": url,
-            "qr": segno.make(url, error="m").svg_inline(scale=4)}
 
 
 def _login_page(request, challenge):

@@ -11,8 +11,8 @@ from madoguchi.catalog.selectors import get_procedure
 from madoguchi.core.actors import client_ip
 from madoguchi.identity import cardauth, digital_auth
 from madoguchi.identity.card.messages import PIN_NAMES
+from madoguchi.identity.card_display import challenge_display, session_key
 from madoguchi.identity.session import resident_actor, resident_required
-from madoguchi.identity.views_card import challenge_display, session_key
 
 
 def open_draft(request, draft_id):

@@ -15,12 +15,12 @@ from madoguchi.applications.formview import step_context
 from madoguchi.catalog.schema import FieldType
 from madoguchi.catalog.selectors import get_procedure
 from madoguchi.core.japanese import JapaneseInputError, lookup_address, normalize_postal_code
+from madoguchi.identity.card_display import session_key
 from madoguchi.identity.session import (
     current_account,
     resident_actor,
     resident_required,
 )
-from madoguchi.identity.views_card import session_key
 
 
 def _load(request, draft_id):
