@@ -35,7 +35,8 @@ class MadoguchiAPI(NinjaAPI):
     ControlCharacterMiddleware`) or a body that is not JSON, 422 for input the schema refuses
     (`refused_input` below, the same body as refused answers) and 401 without a valid token.
     django-ninja declares responses per operation only, so this adds them to each operation of
-    the generated document where the operation does not declare its own."""
+    the generated document; where the operation declares the same status with a body of its own
+    (a refused card answer is a 422 too), the document says the body is either one."""
 
     def get_openapi_schema(self, *, path_prefix=None, path_params=None):
         document = super().get_openapi_schema(path_prefix=path_prefix, path_params=path_params)
@@ -46,13 +47,25 @@ class MadoguchiAPI(NinjaAPI):
                 # 422 and "422" would both be written: one key per status, as strings.
                 responses = operation["responses"] = {
                     str(status): answer for status, answer in operation["responses"].items()}
-                responses.setdefault("400", _shared("BadRequest", "URL に制御文字がある、"
-                                                                  "または本文が JSON でない"))
+                _add(responses, "400", "BadRequest", "URL に制御文字がある、または本文が JSON でない")
                 if operation.get("parameters") or operation.get("requestBody"):
-                    responses.setdefault("422", _shared("Refusal", "入力内容に誤りがある"))
+                    _add(responses, "422", "Refusal", "入力内容に誤りがある")
                 if operation.get("security"):
-                    responses.setdefault("401", _shared("BadRequest", "トークンがない、または無効"))
+                    _add(responses, "401", "BadRequest", "トークンがない、または無効")
         return document
+
+
+def _add(responses: dict, status: str, name: str, description: str) -> None:
+    shared = _shared(name, description)
+    own = responses.get(status)
+    if own is None:
+        responses[status] = shared
+        return
+    body = own.get("content", {}).get("application/json", {}).get("schema")
+    ref = shared["content"]["application/json"]["schema"]
+    if body is not None and body != ref:
+        own["content"]["application/json"]["schema"] = {"anyOf": [body, ref]}
+        own["description"] = f"{own.get('description', '')} / {description}".strip(" /")
 
 
 def _shared(name: str, description: str) -> dict:
