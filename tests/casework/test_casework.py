@@ -94,6 +94,27 @@ def test_accept_return_correct_resubmit_keeps_both_versions(client, resident, st
     assert "ポチ" in case_page and "タロウ" in case_page
 
 
+@pytest.mark.parametrize("action, field, text", [
+    ("return", "message", "鑑札を確認してください。" * 200),  # 2,400 characters
+    ("return", "message", "鑑札を\x00確認してください。"),
+    ("propose", "reason", "理由" * 1001),
+    ("propose", "reason", "理由\x1b[31m"),
+])
+def test_staff_texts_are_bounded_and_plain_on_the_pages_as_in_the_api(client, staff, submitted,
+                                                                        action, field, text):
+    """One rule for what staff write (a note, a notice's reason, a comment): the pages and the
+    API both go through the service, which refuses more than 2,000 characters or a control
+    character with a message, and changes nothing."""
+    act(client, staff["kankyo-tanto"], submitted, "accept")
+    page = act(client, staff["kankyo-tanto"], submitted, action, **{field: text, "outcome": "reject"})
+    assert submitted.status == Status.ACCEPTED
+    assert not Decision.objects.filter(submission=submitted).exists()
+    assert 'class="msg msg-error"' in page
+    with pytest.raises(casework.CaseActionError):
+        casework.perform(action, submitted, staff["kankyo-tanto"], Actor.staff(staff["kankyo-tanto"]),
+                         {field: text, "outcome": "reject"})
+
+
 def test_empty_return_message_refused_by_service(staff, submitted):
     actor = Actor.staff(staff["kankyo-tanto"])
     with pytest.raises(casework.CaseActionError, match="差戻しの理由"):

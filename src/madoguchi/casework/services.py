@@ -5,6 +5,7 @@ member and approved by another who holds the approver role; the notice issues on
 approval. Every action is audited through applications.services.transition.
 """
 
+import unicodedata
 import uuid
 
 from django.db import transaction
@@ -25,6 +26,22 @@ from madoguchi.core.roles import has_role
 
 class CaseActionError(Exception):
     """Shown to the staff member as is."""
+
+
+STAFF_TEXT_MAX = 2000
+
+
+def _staff_text(text: str, what: str) -> str:
+    """What staff write (a 差戻し note, a decision's reason, an approver's comment), trimmed: at
+    most STAFF_TEXT_MAX characters, no control characters but line breaks and tabs. It is shown
+    to the resident, printed on the notice and mailed, so a NUL or an escape sequence belongs in
+    none of them. The one rule for the pages and the API (which also states it in its schema)."""
+    text = (text or "").strip()
+    if len(text) > STAFF_TEXT_MAX:
+        raise CaseActionError(f"{what}は{STAFF_TEXT_MAX}文字以内で入力してください。")
+    if any(unicodedata.category(ch) == "Cc" and ch not in "\n\r\t" for ch in text):
+        raise CaseActionError(f"{what}に使えない文字（制御文字）が含まれています。")
+    return text
 
 
 def _lock(submission: Submission) -> Submission:
@@ -50,9 +67,10 @@ def accept(submission: Submission, user, actor: Actor) -> None:
 def return_for_correction(submission: Submission, user, actor: Actor, message: str) -> None:
     submission = _lock(submission)
     _require_member(user, submission)
-    if not message.strip():
+    message = _staff_text(message, "差戻しの理由")
+    if not message:
         raise CaseActionError("差戻しの理由（申請者へのお願い）を入力してください。")
-    _apply(submission, Status.RETURNED, actor, note=message.strip())
+    _apply(submission, Status.RETURNED, actor, note=message)
 
 
 @transaction.atomic
@@ -61,10 +79,11 @@ def propose_decision(submission: Submission, user, actor: Actor, outcome: str, r
     _require_member(user, submission)
     if outcome not in Decision.Outcome.values:
         raise CaseActionError("承認か却下を選んでください。")
-    if outcome == Decision.Outcome.REJECT and not reason.strip():
+    reason = _staff_text(reason, "理由")
+    if outcome == Decision.Outcome.REJECT and not reason:
         raise CaseActionError("却下の理由を入力してください（通知書に記載されます）。")
     _apply(submission, Status.PENDING_APPROVAL, actor, outcome=outcome)
-    return Decision.objects.create(submission=submission, outcome=outcome, reason=reason.strip(),
+    return Decision.objects.create(submission=submission, outcome=outcome, reason=reason,
                                    proposed_by=user)
 
 
@@ -87,10 +106,11 @@ def approve(submission: Submission, user, actor: Actor, comment: str = "") -> Is
     submission = _lock(submission)
     decision = _pending(submission)
     _check_approver(user, submission, decision)
+    comment = _staff_text(comment, "コメント")
     decision.state = Decision.State.APPROVED
     decision.approved_by = user
     decision.approved_at = timezone.now()
-    decision.approver_comment = comment.strip()
+    decision.approver_comment = comment
     decision.notice_number = _next_notice_number(submission)
     decision.save()
     target = Status.APPROVED if decision.outcome == Decision.Outcome.APPROVE else Status.REJECTED
@@ -106,7 +126,7 @@ def send_back(submission: Submission, user, actor: Actor, comment: str) -> None:
     decision = _pending(submission)
     _check_approver(user, submission, decision)
     decision.state = Decision.State.SENT_BACK
-    decision.approver_comment = comment.strip()
+    decision.approver_comment = _staff_text(comment, "コメント")
     decision.save()
     _apply(submission, Status.ACCEPTED, actor, decision=decision.pk)
 
