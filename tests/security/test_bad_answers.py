@@ -12,10 +12,12 @@ import uuid
 import pytest
 from django.urls import reverse
 
+from madoguchi.applications import fieldvalues
 from madoguchi.applications.attachments import store
 from madoguchi.applications.models import Draft, Submission
 from madoguchi.applications.services import answers_of
 from madoguchi.catalog.loader import catalog
+from madoguchi.catalog.schema import FieldType
 from madoguchi.identity.emailcode import issue_api_token
 from madoguchi.identity.models import ResidentAccount
 from security.answers import valid_answers
@@ -217,3 +219,23 @@ def test_staff_action_texts_are_bounded_and_plain(client, city, staff, token, fi
     assert field in response.json()["detail"]["errors"]
     case.refresh_from_db()
     assert case.status == Status.SUBMITTED
+
+
+# --- e-mail fields: the same rule as every other address ------------------------------------
+
+
+def _email_field():
+    form = catalog()[DOG].current_form
+    return next(f for step in form.steps for f in step.fields if f.type == FieldType.EMAIL)
+
+
+def test_an_email_field_keeps_the_address_as_every_part_of_madoguchi_keeps_it():
+    """Full-width letters from a Japanese input method and capitals: one mailbox, one spelling
+    (core.email_address, as logins and the queue's notices use)."""
+    assert fieldvalues.clean_scalar(_email_field(), " Ｈａｎａｋｏ＠Example.JP ") == "hanako@example.jp"
+
+
+@pytest.mark.parametrize("typed", ["h" * 250 + "@example.jp", "hanako@@example.jp", "hana\u200bko@example.jp"])
+def test_an_email_field_refuses_what_cannot_be_an_address(typed):
+    with pytest.raises(fieldvalues.FieldError):
+        fieldvalues.clean_scalar(_email_field(), typed)

@@ -9,12 +9,11 @@ import re
 import unicodedata
 from datetime import date
 
-from django.core.exceptions import ValidationError
-from django.core.validators import validate_email
 from django.utils import timezone
 
 from madoguchi.catalog.schema import FieldType, FormField
 from madoguchi.core import japanese as ja
+from madoguchi.core.email_address import InvalidEmailAddress, normalize_email
 from madoguchi.identity.card import mynumber
 
 
@@ -119,12 +118,11 @@ def mask_my_number(value: str) -> str:
 
 
 def _email(text: str) -> str:
-    value = text.strip()
+    """The one rule for addresses (core.email_address), as logins and the queue's notices use."""
     try:
-        validate_email(value)
-    except ValidationError:
-        _fail("メールアドレスの形式が正しくありません（例: taro@example.jp）")
-    return value
+        return normalize_email(text)
+    except InvalidEmailAddress as exc:
+        _fail(str(exc).rstrip("。"))
 
 
 def _readable(text: str, field: FormField) -> str:
