@@ -6,7 +6,6 @@ what either accepts is a value `display` can show.
 """
 
 import re
-import unicodedata
 from datetime import date
 
 from django.utils import timezone
@@ -14,6 +13,7 @@ from django.utils import timezone
 from madoguchi.catalog.schema import FieldType, FormField
 from madoguchi.core import japanese as ja
 from madoguchi.core.email_address import InvalidEmailAddress, normalize_email
+from madoguchi.core.text import LINE_BREAKS, has_unreadable_characters
 from madoguchi.identity.card import mynumber
 
 
@@ -131,8 +131,8 @@ def _readable(text: str, field: FormField) -> str:
     and input far beyond any field's limit (refused before the heavier cleaners run)."""
     if len(text) > MAX_INPUT:
         _fail(f"{field.label}が長すぎます（{MAX_INPUT}文字を超えています）")
-    allowed = "\n\r\t" if field.type == FieldType.TEXTAREA else ""
-    if any(unicodedata.category(c) in {"Cc", "Cs"} and c not in allowed for c in text):
+    allowed = LINE_BREAKS if field.type == FieldType.TEXTAREA else ""
+    if has_unreadable_characters(text, allowed):
         _fail(f"{field.label}に使えない文字（制御文字など）が含まれています")
     return text
 

@@ -5,7 +5,6 @@ member and approved by another who holds the approver role; the notice issues on
 approval. Every action is audited through applications.services.transition.
 """
 
-import unicodedata
 import uuid
 
 from django.db import transaction
@@ -22,6 +21,7 @@ from madoguchi.core.actors import Actor
 from madoguchi.core.models import Role, StaffMembership
 from madoguchi.core.pdf import NoticeData, render_notice
 from madoguchi.core.roles import has_role
+from madoguchi.core.text import LINE_BREAKS, has_unreadable_characters
 
 
 class CaseActionError(Exception):
@@ -39,7 +39,7 @@ def _staff_text(text: str, what: str) -> str:
     text = (text or "").strip()
     if len(text) > STAFF_TEXT_MAX:
         raise CaseActionError(f"{what}は{STAFF_TEXT_MAX}文字以内で入力してください。")
-    if any(unicodedata.category(ch) == "Cc" and ch not in "\n\r\t" for ch in text):
+    if has_unreadable_characters(text, LINE_BREAKS):
         raise CaseActionError(f"{what}に使えない文字（制御文字）が含まれています。")
     return text
 
