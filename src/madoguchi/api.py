@@ -254,11 +254,7 @@ def _readable_challenge(request, challenge_id, key: str = ""):
     return challenge
 
 
-class MessageOut(Schema):
-    detail: str
-
-
-_CHALLENGE_ERRORS = {404: MessageOut, 410: MessageOut}
+_CHALLENGE_ERRORS = {404: ErrorOut, 410: ErrorOut}
 
 
 def _described(request, challenge_id, key: str = "") -> dict:
@@ -338,16 +334,7 @@ class TokenOut(Schema):
     token: str
 
 
-class EmailErrors(Schema):
-    message: str
-    errors: dict[str, str] = Field(description="`email` → a plain message")
-
-
-class EmailRefusalOut(Schema):
-    detail: EmailErrors
-
-
-_EMAIL_CODE_ERRORS = {403: MessageOut, 415: MessageOut, 422: EmailRefusalOut, 429: MessageOut}
+_EMAIL_CODE_ERRORS = {403: ErrorOut, 415: ErrorOut, 422: RefusalOut, 429: ErrorOut}
 
 
 def _limited(request, exc):
@@ -379,7 +366,7 @@ def send_code(request, body: EmailIn):
     return Reply(202, {"sent": True})
 
 
-@api.post("/auth/token", response={200: TokenOut, 401: MessageOut, **_EMAIL_CODE_ERRORS},
+@api.post("/auth/token", response={200: TokenOut, 401: ErrorOut, **_EMAIL_CODE_ERRORS},
           tags=["residents"])
 def token(request, body: CodeIn):
     """Exchange the mailed code for an API token (a day). Five wrong codes void that code;
