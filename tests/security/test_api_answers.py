@@ -26,7 +26,6 @@ from madoguchi.catalog.loader import catalog_for
 from madoguchi.catalog.schema import FieldType
 from madoguchi.core.crypto import encrypt_json
 from madoguchi.core.models import Department, Role, StaffMembership
-from madoguchi.identity.emailcode import issue_api_token
 from madoguchi.identity.models import ResidentAccount
 from security.answers import valid_answers
 
@@ -41,16 +40,6 @@ def online_procedures():
 
 
 # --- the parties ------------------------------------------------------------------------------
-
-
-@pytest.fixture
-def account(city):
-    return ResidentAccount.objects.create(municipality=city, email="api-answers@example.jp")
-
-
-@pytest.fixture
-def token(city, account):
-    return issue_api_token(city, account=account)
 
 
 @pytest.fixture

@@ -19,7 +19,6 @@ from madoguchi.applications.services import answers_of
 from madoguchi.catalog.loader import catalog
 from madoguchi.catalog.schema import FieldType
 from madoguchi.identity.emailcode import issue_api_token
-from madoguchi.identity.models import ResidentAccount
 from security.answers import valid_answers
 
 from support import api_answers, png_bytes, step_data
@@ -28,16 +27,6 @@ pytestmark = pytest.mark.django_db
 
 DOG = "dog-registration-change"
 ASSETS = "care-cost-limit-certification"
-
-
-@pytest.fixture
-def account(city):
-    return ResidentAccount.objects.create(municipality=city, email="bad-answers@example.jp")
-
-
-@pytest.fixture
-def token(city, account):
-    return issue_api_token(city, account=account)
 
 
 @pytest.fixture
