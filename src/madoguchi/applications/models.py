@@ -105,7 +105,20 @@ class Submission(models.Model):
             models.CheckConstraint(condition=models.Q(account__isnull=False) | models.Q(resident__isnull=False),
                                    name="submission_has_an_applicant"),
         ]
-        indexes = [models.Index(fields=["department", "status", "submitted_at"])]
+        # The department queue lists one department's cases oldest first, by (submitted_at, id)
+        # so that keyset pages are exact when timestamps tie; each filter it offers has an index
+        # that starts with the department and the filter's column and ends in that order, so a
+        # page is one index range read in order (no sort, no scan of other departments' cases).
+        # The city is implied by the department, so no index needs it.
+        indexes = [
+            models.Index(fields=["department", "submitted_at", "id"], name="submission_queue"),
+            models.Index(fields=["department", "status", "submitted_at", "id"],
+                         name="submission_queue_status"),
+            models.Index(fields=["department", "procedure_code", "submitted_at", "id"],
+                         name="submission_queue_procedure"),
+            models.Index(fields=["department", "channel", "submitted_at", "id"],
+                         name="submission_queue_channel"),
+        ]
 
     @property
     def subject_ref(self) -> str:

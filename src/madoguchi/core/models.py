@@ -84,7 +84,17 @@ class AuditEvent(models.Model):
     detail = models.JSONField(default=dict, blank=True)
 
     class Meta:
-        indexes = [models.Index(fields=["municipality", "target_type", "target_id"])]
+        # The admin's list shows the newest events first (by id) for the whole platform, one
+        # city, one action or one kind of actor, and the last two within a city: each of these
+        # is one index read backwards in order.
+        indexes = [
+            models.Index(fields=["municipality", "target_type", "target_id"]),
+            models.Index(fields=["municipality", "id"], name="audit_city"),
+            models.Index(fields=["municipality", "action", "id"], name="audit_city_action"),
+            models.Index(fields=["municipality", "actor_kind", "id"], name="audit_city_actor_kind"),
+            models.Index(fields=["action", "id"], name="audit_action"),
+            models.Index(fields=["actor_kind", "id"], name="audit_actor_kind"),
+        ]
         ordering = ["id"]
 
     def save(self, *args, **kwargs):
