@@ -4,6 +4,7 @@ import hmac
 import uuid
 from datetime import datetime
 
+from django.db import DatabaseError, connection
 from django.http import HttpRequest
 from ninja import Field, Header, NinjaAPI, Query, Schema
 from ninja import Status as Reply
@@ -179,7 +180,27 @@ def _procedure_out(p) -> dict:
 
 @api.get("/health", tags=["system"])
 def health(request):
+    """Liveness: the process answers. No query and no city (the middleware leaves this path
+    alone), so a slow or unreachable database never makes a load balancer restart the app."""
     return {"ok": True}
+
+
+class ReadyOut(Schema):
+    ok: bool
+    database: str = Field(description="ok, or unreachable")
+
+
+@api.get("/ready", tags=["system"], response={200: ReadyOut, 503: ReadyOut})
+def ready(request):
+    """Readiness: the database answers `SELECT 1`. 503 while it does not, so a load balancer
+    sends no requests to a process that could not serve them."""
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+            cursor.fetchone()
+    except DatabaseError:
+        return Reply(503, {"ok": False, "database": "unreachable"})
+    return {"ok": True, "database": "ok"}
 
 
 @api.get("/procedures", response=list[ProcedureOut], tags=["catalogue"])
