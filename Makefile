@@ -6,7 +6,7 @@ PORT ?= 8000
 HOST ?= 127.0.0.1
 export MADOGUCHI_VAR_DIR ?= $(CURDIR)/var
 
-.PHONY: run test install lint bench reliability clean demo-data browser-deps card-deps
+.PHONY: run test install lint bench reliability clean demo-data browser-deps card-deps bench-deps
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -61,7 +61,15 @@ card-deps:
 	  else echo "SoftHSM2/OpenSC are missing: install Debian's 'softhsm2' and 'opensc' packages for the card tests" >&2; exit 1; fi; \
 	fi
 
-test: install browser-deps card-deps
+# The production-shape benchmark (bench/shape.py) puts Debian's nginx in front; same rule as above.
+bench-deps:
+	@if ! command -v nginx >/dev/null && [ ! -x /usr/sbin/nginx ]; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx >/dev/null; \
+	  else echo "nginx is missing: install Debian's 'nginx' package for the production-shape benchmark" >&2; exit 1; fi; \
+	fi
+
+test: install browser-deps card-deps bench-deps
 	$(BIN)/ruff check src tests bench
 	$(BIN)/lint-imports
 	$(BIN)/pytest -q $(PYTEST_ARGS)
@@ -72,7 +80,7 @@ lint: install
 
 # bench/run.py: HTTP throughput under Locust; bench/identity.py: card verification and login
 # on one core. Each rewrites only its own part of docs/benchmarks.md.
-bench: install
+bench: install bench-deps
 	$(BIN)/python bench/run.py
 	$(BIN)/python bench/identity.py
 	$(BIN)/python bench/search_quality.py
