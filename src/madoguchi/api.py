@@ -2,10 +2,10 @@
 
 import hmac
 import uuid
-from datetime import datetime
+from datetime import date, datetime
 
 from django.db import DatabaseError, connection
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from ninja import Field, Header, NinjaAPI, Query, Schema
 from ninja import Status as Reply
 from ninja.errors import HttpError, ValidationError
@@ -487,25 +487,57 @@ class CaseOut(Schema):
 
 
 MAX_PAGE = 10_000  # 500,000 cases; a larger offset is a mistake, not a page
+STAFF_PAGE_SIZE = 50
+_SINCE = Query(None, description="first day (Asia/Tokyo), YYYY-MM-DD")
+_UNTIL = Query(None, description="last day (Asia/Tokyo), inclusive")
 
 
 @api.get("/staff/cases", auth=StaffBearer(), tags=["staff"],
          response={200: list[CaseOut], 401: ErrorOut, 422: RefusalOut})
-def staff_cases(request,
+def staff_cases(request, response: HttpResponse,
                 status: str = Query("", max_length=32, pattern=r"^[a-z_]*$"),
                 procedure: str = Query("", max_length=64, pattern=r"^[a-z0-9-]*$"),
                 channel: str = Query("", max_length=32, pattern=r"^[a-z_]*$"),
-                page: int = Query(1, ge=1, le=MAX_PAGE, description="50 cases a page")):
-    """The cases of the caller's departments, oldest first. Filters are codes (letters, digits,
-    `-`, `_`): anything else, and a page outside 1–10,000, is a 422 naming the parameter."""
-    channel = channel if channel in Channel.values else ""
-    cases = case_selectors.queue(request.staff, request.municipality, status, procedure,
-                                 channel=channel)
-    start = (page - 1) * 50
+                since: date | None = _SINCE, until: date | None = _UNTIL,
+                after: str = Query("", max_length=case_selectors.CURSOR_MAX_LENGTH,
+                                   description="the cursor of the `Link: rel=\"next\"` header"),
+                page: int = Query(1, ge=1, le=MAX_PAGE,
+                                  description="50 cases a page, by offset (slower past the first "
+                                              "pages: follow `after` instead)")):
+    """The cases of the caller's departments, oldest first, 50 at a time. The next 50 are at the
+    URL of the `Link` header's `rel="next"` (a signed cursor in `after`; no header on the last
+    page). Filters are codes (letters, digits, `-`, `_`) and days: anything else, a page outside
+    1–10,000, a cursor that is not one of ours, or `after` with `page`, is a 422 naming it."""
+    if after and page != 1:
+        raise ValidationError([{"loc": ("query", "page"), "type": "value_error"}])
+    position = case_selectors.position_of(after) if after else None
+    if after and position is None:
+        raise ValidationError([{"loc": ("query", "after"), "type": "value_error"}])
+    filters = case_selectors.Filters(status=status, procedure=procedure,
+                                     channel=channel if channel in Channel.values else "",
+                                     since=since, until=until)
+    departments = case_selectors.departments(request.staff, request.municipality)
+    if page == 1:
+        listed = case_selectors.queue_page(departments, filters, after=position,
+                                           size=STAFF_PAGE_SIZE)
+        cases, next_cursor = listed.cases, listed.next_cursor
+    else:  # offset pages, kept for clients written before the cursor
+        start = (page - 1) * STAFF_PAGE_SIZE
+        cases = list(case_selectors.queue(request.staff, request.municipality, filters.status,
+                                          procedure, since, until, filters.channel)
+                     [start:start + STAFF_PAGE_SIZE + 1])
+        next_cursor = (case_selectors.cursor_for(cases[STAFF_PAGE_SIZE - 1])
+                       if len(cases) > STAFF_PAGE_SIZE else None)
+        cases = cases[:STAFF_PAGE_SIZE]
+    if next_cursor:
+        query = request.GET.copy()
+        query.pop("page", None)
+        query["after"] = next_cursor
+        response["Link"] = f'<{request.path}?{query.urlencode()}>; rel="next"'
     return [{"id": str(c.public_id), "receipt_number": c.receipt_number,
              "procedure": c.procedure_code, "department": c.department.code, "status": c.status,
              "submitted_at": c.submitted_at, "channel": c.channel,
-             "visit": str(c.visit_ref) if c.visit_ref else None} for c in cases[start:start + 50]]
+             "visit": str(c.visit_ref) if c.visit_ref else None} for c in cases]
 
 
 # Text staff write: the pages' limit for a message, and no control characters but line breaks

@@ -1,11 +1,11 @@
 """Staff pages: the department queue, a case, and the actions on it. Thin: parse, call, render."""
 
 from datetime import date
+from urllib.parse import urlencode
 
 from cryptography import x509
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
-from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse, HttpResponseForbidden
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -16,10 +16,10 @@ from madoguchi.applications import services as applications
 from madoguchi.applications.models import Attachment, Channel, Status, SubmissionSignature
 from madoguchi.casework import selectors, services
 from madoguchi.catalog.selectors import procedure_of_record, procedures_for
-from madoguchi.core import audit
+from madoguchi.core import audit, counting
 from madoguchi.core.crypto import decrypt_bytes
 from madoguchi.core.models import Role
-from madoguchi.core.roles import departments_of, has_role, staff_required
+from madoguchi.core.roles import has_role, staff_required
 from madoguchi.identity.jpki.profile import basic_info_from
 
 
@@ -39,29 +39,48 @@ def _date(text: str) -> date | None:
         return None
 
 
+def _filters(params) -> selectors.Filters:
+    status, channel = params.get("status", ""), params.get("channel", "")
+    return selectors.Filters(status=status if status in Status.values else "",
+                             procedure=params.get("procedure", ""),
+                             channel=channel if channel in Channel.values else "",
+                             since=_date(params.get("since", "")), until=_date(params.get("until", "")))
+
+
 @staff_required
 def queue(request):
-    status = request.GET.get("status", "")
-    procedure = request.GET.get("procedure", "")
-    channel = request.GET.get("channel", "")
-    channel = channel if channel in Channel.values else ""
-    since, until = _date(request.GET.get("since", "")), _date(request.GET.get("until", ""))
-    cases = selectors.queue(request.user, request.municipality, status if status in Status.values else "",
-                            procedure, since, until, channel)
-    page = Paginator(cases, 25).get_page(request.GET.get("page"))
+    """The department queue, 25 cases a page, oldest first. `after`/`before` are the keyset
+    cursors of 「次へ」/「前へ」; one that is not ours is ignored (the first page)."""
+    filters = _filters(request.GET)
+    departments = selectors.departments(request.user, request.municipality)
+    after = selectors.position_of(request.GET.get("after", ""))
+    before = None if after else selectors.position_of(request.GET.get("before", ""))
+    page = selectors.queue_page(departments, filters, after=after, before=before)
     procedures = {p.code: p.title for p in procedures_for(request.municipality)}
-    departments = departments_of(request.user, request.municipality)
-    filters = request.GET.copy()
-    filters.pop("page", None)
+    kept = request.GET.copy()
+    for name in ("after", "before", "page"):
+        kept.pop(name, None)
+    query = kept.urlencode()
     return render(request, "casework/queue.html", {
-        "page": page, "rows": [{"s": s, "title": procedures.get(s.procedure_code, s.procedure_code)}
-                               for s in page],
+        "page": page, "count": selectors.queue_count(departments, filters),
+        "show_first": page.previous_cursor is not None or bool(after and not page.cases),
+        "rows": [{"s": s, "title": procedures.get(s.procedure_code, s.procedure_code)}
+                 for s in page.cases],
         "statuses": Status.choices, "procedures": procedures, "departments": departments,
         "channels": Channel.choices,
-        "f": {"status": status, "procedure": procedure, "channel": channel, "since": request.GET.get("since", ""),
-              "until": request.GET.get("until", "")},
-        "query": filters.urlencode(),
+        "f": {"status": filters.status, "procedure": filters.procedure, "channel": filters.channel,
+              "since": request.GET.get("since", ""), "until": request.GET.get("until", "")},
+        "query": query, "exact_up_to": counting.EXACT_UP_TO,
+        "next_url": _page_url(query, "after", page.next_cursor),
+        "previous_url": _page_url(query, "before", page.previous_cursor),
+        "first_url": "?" + query if query else "?",
     })
+
+
+def _page_url(query: str, name: str, cursor: str | None) -> str | None:
+    if cursor is None:
+        return None
+    return f"?{query}&{urlencode({name: cursor})}" if query else f"?{urlencode({name: cursor})}"
 
 
 def signature_view(version) -> dict | None:
