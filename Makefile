@@ -6,7 +6,7 @@ PORT ?= 8000
 HOST ?= 127.0.0.1
 export MADOGUCHI_VAR_DIR ?= $(CURDIR)/var
 
-.PHONY: run test install lint bench reliability clean demo-data browser-deps card-deps bench-deps
+.PHONY: run test install lint bench reliability clean demo-data browser-deps card-deps bench-deps bench-scale
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -87,6 +87,13 @@ bench: install bench-deps
 	$(BIN)/python bench/navigator.py
 	$(BIN)/python bench/counter_queue.py
 	$(BIN)/python bench/register.py
+
+# The staff queue at ten million cases on PostgreSQL: bench/scale_generate.py fills the database
+# madoguchi_scale once (tens of minutes; --if-empty leaves a filled one as it is), then
+# bench/scale_queue.py times the queue pages, a case page and the staff API on it.
+bench-scale: install
+	$(BIN)/python bench/scale_generate.py --if-empty
+	$(BIN)/python bench/scale_queue.py
 
 # docs/reliability.md: kill -9 of mail workers and of gunicorn workers during real work on
 # PostgreSQL (127.0.0.1:5432), counting what was lost or repeated. About ten minutes.
