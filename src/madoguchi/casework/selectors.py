@@ -176,8 +176,10 @@ def _any(departments: list[Department], filters: Filters, *, after: Position | N
 
 def queue_page(departments: list[Department], filters: Filters = Filters(), *,
                after: Position | None = None, before: Position | None = None,
-               size: int = PAGE_SIZE) -> QueuePage:
-    """One page of the queue: the first, the one after `after`, or the one before `before`."""
+               size: int | None = None) -> QueuePage:
+    """One page of the queue (PAGE_SIZE cases unless `size`): the first, the one after
+    `after`, or the one before `before`."""
+    size = size or PAGE_SIZE
     if not departments:
         return QueuePage([], departments=departments)
     if before is not None:

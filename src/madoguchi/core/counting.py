@@ -36,8 +36,10 @@ class Count:
         return self.exactness is Exactness.EXACT
 
 
-def count(queryset: QuerySet, exact_up_to: int = EXACT_UP_TO) -> Count:
-    """Exact when at most `exact_up_to` rows match, otherwise estimated (or "at least")."""
+def count(queryset: QuerySet, exact_up_to: int | None = None) -> Count:
+    """Exact when at most `exact_up_to` (default EXACT_UP_TO) rows match, otherwise estimated
+    (or "at least")."""
+    exact_up_to = EXACT_UP_TO if exact_up_to is None else exact_up_to
     capped = queryset.order_by()[: exact_up_to + 1].count()
     if capped <= exact_up_to:
         return Count(capped, Exactness.EXACT)
