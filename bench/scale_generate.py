@@ -539,13 +539,13 @@ def main() -> None:
     os.environ.setdefault("MADOGUCHI_VAR_DIR", str(ROOT / "var" / "scale"))
     os.environ["MADOGUCHI_LOG_LEVEL"] = "WARNING"
     Path(os.environ["MADOGUCHI_VAR_DIR"]).mkdir(parents=True, exist_ok=True)
-    began = datetime.now().astimezone()
+    began = datetime.now(UTC)
     load = hardware.loadavg()
     result = generate(args)
     if result.get("skipped"):
         return
     result.update(database=args.database, began=began.isoformat(timespec="seconds"),
-                  ended=datetime.now().astimezone().isoformat(timespec="seconds"), load_before=load,
+                  ended=datetime.now(UTC).isoformat(timespec="seconds"), load_before=load,
                   load_after=hardware.loadavg(), command=" ".join([".venv/bin/python bench/scale_generate.py",
                                                                    *sys.argv[1:]]),
                   machine=hardware.machine())
