@@ -3,6 +3,7 @@
 from madoguchi.catalog.loader import catalog, catalog_for
 from madoguchi.catalog.schema import Channel, Procedure
 from madoguchi.catalog.search import search as search_procedures
+from madoguchi.core import cities
 from madoguchi.core.models import Department, Municipality
 
 
@@ -13,7 +14,8 @@ def _offered(procedure: Procedure, departments: set[str]) -> bool:
 
 
 def _departments(municipality: Municipality) -> set[str]:
-    return set(Department.objects.filter(municipality=municipality).values_list("code", flat=True))
+    """The codes of the city's departments, from the per-process copy (core/cities.py)."""
+    return set(cities.departments_of(municipality))
 
 
 def procedures_for(municipality: Municipality) -> list[Procedure]:
@@ -39,7 +41,9 @@ def procedure_of_record(municipality: Municipality, code: str) -> Procedure | No
 
 
 def department_for(municipality: Municipality, procedure: Procedure) -> Department:
-    return Department.objects.get(municipality=municipality, code=procedure.department)
+    """The department that handles the procedure in this city, without a query while the
+    per-process copy is fresh; Department.DoesNotExist when the city has none for it."""
+    return cities.department(municipality, procedure.department)
 
 
 def search(procedures: list[Procedure], query: str) -> list[Procedure]:
