@@ -1,11 +1,27 @@
 """Top-level routes: resident pages, staff pages, the API."""
 
 from django.contrib import admin
+from django.http import HttpResponsePermanentRedirect
+from django.templatetags.static import static
 from django.urls import include, path
+from django.views.decorators.http import require_safe
 
 from madoguchi.api import api
 
+
+@require_safe
+def favicon(request):
+    """`/favicon.ico`: browsers and crawlers ask for it at the root whatever the page links.
+    A redirect to the static file (under its hashed name where the manifest storage is on,
+    served with a long cache) keeps one copy of the icon; the redirect itself is kept a day,
+    so a new icon's name reaches browsers after a deployment."""
+    response = HttpResponsePermanentRedirect(static("madoguchi/favicon.ico"))
+    response["Cache-Control"] = "public, max-age=86400"
+    return response
+
+
 urlpatterns = [
+    path("favicon.ico", favicon),
     path("api/", api.urls),
     path("admin/", admin.site.urls),
     path("staff/register/", include("madoguchi.register.urls")),
