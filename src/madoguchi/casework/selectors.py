@@ -169,9 +169,11 @@ def _read(departments: list[Department], filters: Filters, limit: int, *,
 
 def _any(departments: list[Department], filters: Filters, *, after: Position | None = None,
          before: Position | None = None) -> bool:
-    cases = _filtered(Submission.objects.filter(department_id__in=[d.pk for d in departments]),
-                      filters)
-    return (_after(cases, after) if after else _before(cases, before)).exists()
+    """Whether any case lies after (or before) a position: read like a page of one, in order,
+    so the planner walks the same index from that position. (A bare EXISTS lets it choose a
+    table scan that expects an early match, and the cases after a recent position sit at the
+    end of the table.)"""
+    return bool(_read(departments, filters, 1, after=after, before=before))
 
 
 def queue_page(departments: list[Department], filters: Filters = Filters(), *,
