@@ -6,7 +6,7 @@ PORT ?= 8000
 HOST ?= 127.0.0.1
 export MADOGUCHI_VAR_DIR ?= $(CURDIR)/var
 
-.PHONY: run test install lint bench reliability clean demo-data browser-deps card-deps bench-deps bench-scale
+.PHONY: run test install lint bench reliability clean demo-data browser-deps card-deps bench-deps bench-scale lighthouse-deps
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -69,6 +69,17 @@ bench-deps:
 	  else echo "nginx is missing: install Debian's 'nginx' package for the production-shape benchmark" >&2; exit 1; fi; \
 	fi
 
+# Lighthouse for bench/lighthouse.py: the npm package pinned by bench/lighthouse/package-lock.json
+# (npm ci when node_modules is missing or older than the lock), Debian's Node and Chromium.
+lighthouse-deps: browser-deps
+	@if ! command -v npm >/dev/null; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm >/dev/null; \
+	  else echo "npm is missing: install Debian's 'nodejs' and 'npm' packages for the Lighthouse benchmark" >&2; exit 1; fi; \
+	fi
+	@cd bench/lighthouse && if [ ! -x node_modules/.bin/lighthouse ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then \
+	  npm ci --no-audit --no-fund --loglevel=error; fi
+
 test: install browser-deps card-deps bench-deps
 	$(BIN)/ruff check src tests bench
 	$(BIN)/lint-imports
@@ -80,13 +91,14 @@ lint: install
 
 # bench/run.py: HTTP throughput under Locust; bench/identity.py: card verification and login
 # on one core. Each rewrites only its own part of docs/benchmarks.md.
-bench: install bench-deps
+bench: install bench-deps lighthouse-deps
 	$(BIN)/python bench/run.py
 	$(BIN)/python bench/identity.py
 	$(BIN)/python bench/search_quality.py
 	$(BIN)/python bench/navigator.py
 	$(BIN)/python bench/counter_queue.py
 	$(BIN)/python bench/register.py
+	$(BIN)/python bench/lighthouse.py
 
 # The staff queue at ten million cases on PostgreSQL: bench/scale_generate.py fills the database
 # madoguchi_scale once (tens of minutes; --if-empty leaves a filled one as it is), then
