@@ -79,15 +79,15 @@ def test_single_threaded_workers_are_not_held(counters, client, monkeypatch):
 @pytest.mark.usefixtures("worker_connections_closed")
 def test_the_hub_fans_one_change_out_to_every_client(counters):
     tennyu = purpose(counters, "jumin", "tennyu")
-    key = (counters.pk, (tennyu.group_id,))
+    key = ("board", counters.pk, (tennyu.group_id,))
 
     async def scenario():
-        clients = [events.async_stream(*key, None) for _ in range(3)]
+        clients = [events.async_stream(key, None) for _ in range(3)]
         for stream in clients:
             assert (await anext(stream)).startswith("retry")
             first = await anext(stream)
             assert first.startswith("id: ")
-        await events._db(issue)(tennyu, "live")  # closes its thread's connection after
+        await events.run_db(issue)(tennyu, "live")  # closes its thread's connection after
         got = [await asyncio.wait_for(anext(stream), 5) for stream in clients]
         for stream in clients:
             await stream.aclose()

@@ -12,6 +12,7 @@ urlpatterns = [
     path("kiosk/ticket/<str:token>/", kiosk.kiosk_ticket, name="kiosk_ticket"),
     path("t/<str:token>/", public.status, name="status"),
     path("t/<str:token>/status.json", public.status_json, name="status_json"),
+    path("t/<str:token>/events/", public.ticket_events, name="ticket_events"),
     path("t/<str:token>/notice/", public.ask_notice, name="ask_notice"),
     path("display/", public.display, name="display"),
     path("display/board.json", public.board, name="board"),

@@ -3,6 +3,7 @@ event stream and the JSON figures. No login; tickets are found by their random t
 
 import json
 
+from asgiref.sync import sync_to_async
 from django.core.handlers.asgi import ASGIRequest
 from django.http import Http404, HttpResponse, JsonResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
@@ -11,8 +12,8 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from madoguchi.core.email_address import InvalidEmailAddress, normalize_email
-from madoguchi.queueing import estimate, events, patterns, selectors, services, texts
-from madoguchi.queueing.models import TicketStatus
+from madoguchi.queueing import events, patterns, selectors, services, texts
+from madoguchi.queueing.models import Ticket, TicketStatus
 from madoguchi.queueing.services import NOTICE_CHOICES, QueueError
 
 
@@ -25,18 +26,7 @@ def _ticket(request, token: str):
 
 def ticket_state(ticket, lang: str = "ja") -> dict:
     """What the visitor's phone shows; recomputed from the line at every request."""
-    current = services.final_ticket(ticket)
-    snapshot = selectors.Snapshot(current.group)
-    ahead = snapshot.position(current)
-    wait = snapshot.wait_for(ahead) if ahead is not None else None
-    state = {
-        "ticket": current.label, "group": texts.name(current.group, lang), "status": current.status,
-        "status_label": current.get_status_display(), "ahead": ahead,
-        "estimated_wait_minutes": None if wait is None else estimate.round_up(wait),
-        "window": current.window.number if current.window and current.status in selectors.ACTIVE else None,
-        "token": current.token,
-    }
-    return {**state, **texts.state_texts(state, lang)}
+    return events.ticket_state(ticket, lang)
 
 
 def _status_page(request, ticket, state, lang: str, status: int = 200, **extra):
@@ -58,6 +48,45 @@ def status(request, token: str):
 
 def status_json(request, token: str):
     return JsonResponse(ticket_state(_ticket(request, token), texts.language(request)))
+
+
+def _last_event_id(request) -> int | None:
+    header = request.headers.get("Last-Event-ID", "")
+    return int(header) if header.isdigit() and len(header) < 19 else None
+
+
+def _event_response(stream) -> StreamingHttpResponse:
+    response = StreamingHttpResponse(stream, content_type="text/event-stream; charset=utf-8")
+    response["Cache-Control"] = "no-cache"
+    response["X-Accel-Buffering"] = "no"  # nginx: pass each event on at once
+    return response
+
+
+def _holds(request) -> bool:
+    """A WSGI stream may wait only where the worker has other threads for other visitors."""
+    return bool(request.META.get("wsgi.multithread"))
+
+
+def _ticket_stream_wsgi(request, token: str, last_seen: int | None):
+    ticket = _ticket(request, token)
+    lang = texts.language(request)
+    return _event_response(events.sync_stream(
+        lambda: events.ticket_event_id(ticket), lambda: json.dumps(
+            events.ticket_state(Ticket.objects.get(pk=ticket.pk), lang), ensure_ascii=False, separators=(",", ":")),
+        last_seen, hold=_holds(request), event="ticket"))
+
+
+async def ticket_events(request, token: str):
+    """text/event-stream of one ticket's state (event `ticket`, the status.json object), pushed
+    whenever its group changes; resumes after Last-Event-ID. Under ASGI it holds no thread and
+    no database connection while waiting (queueing.events)."""
+    last_seen = _last_event_id(request)
+    if not isinstance(request, ASGIRequest):
+        return await sync_to_async(_ticket_stream_wsgi)(request, token, last_seen)
+    key = ("ticket", request.municipality.pk, token, texts.language(request))
+    if await events.hub().current(key) is None:
+        raise Http404
+    return _event_response(events.async_stream(key, last_seen, event="ticket"))
 
 
 @require_POST
@@ -107,21 +136,26 @@ def board(request):
     return JsonResponse(data)
 
 
-def event_stream(request):
-    """text/event-stream of boards; resumes after Last-Event-ID."""
+def _board_stream_wsgi(request, last_seen: int | None):
     groups = _selected_groups(request)
     group_ids = tuple(sorted(g.pk for g in groups))
-    header = request.headers.get("Last-Event-ID", "")
-    last_seen = int(header) if header.isdigit() else None
-    if isinstance(request, ASGIRequest):
-        stream = events.async_stream(request.municipality.pk, group_ids, last_seen)
-    else:
-        stream = events.sync_stream(request.municipality.pk, group_ids, last_seen,
-                                    hold=bool(request.META.get("wsgi.multithread")))
-    response = StreamingHttpResponse(stream, content_type="text/event-stream; charset=utf-8")
-    response["Cache-Control"] = "no-cache"
-    response["X-Accel-Buffering"] = "no"
-    return response
+    municipality_id = request.municipality.pk
+    return _event_response(events.sync_stream(
+        lambda: events.latest_id(municipality_id, group_ids),
+        lambda: events.board_json(municipality_id, group_ids), last_seen, hold=_holds(request)))
+
+
+async def event_stream(request):
+    """text/event-stream of boards (event `board`); resumes after Last-Event-ID. Under ASGI it
+    holds no thread and no database connection while waiting (queueing.events)."""
+    last_seen = _last_event_id(request)
+    if not isinstance(request, ASGIRequest):
+        return await sync_to_async(_board_stream_wsgi)(request, last_seen)
+    codes = [c for c in request.GET.get("groups", "").split(",") if c]
+    group_ids = await events.run_db(events.group_ids)(request.municipality.pk, codes)
+    if not group_ids:
+        raise Http404
+    return _event_response(events.async_stream(("board", request.municipality.pk, group_ids), last_seen))
 
 
 def congestion(request):

@@ -10,20 +10,32 @@
   var kioskReturn = document.querySelector("[data-kiosk-return]");
   if (kioskReturn) setTimeout(function () { window.location.href = kioskReturn.href; }, 60000);
 
-  function follow(eventsUrl, pollUrl, onBoard, onState) {
-    if (window.EventSource) {
-      var source = new EventSource(eventsUrl);
-      source.addEventListener("board", function (e) { onBoard(JSON.parse(e.data)); onState(true); });
-      source.addEventListener("open", function () { onState(true); });
-      source.addEventListener("error", function () { onState(false); });
-    } else {
-      var poll = function () {
-        fetch(pollUrl, { credentials: "same-origin" }).then(function (r) { return r.json(); })
-          .then(function (data) { onBoard(data); onState(true); }, function () { onState(false); })
-          .then(function () { setTimeout(poll, 3000); });
-      };
-      poll();
-    }
+  // Follow a stream of `eventName` events. A stream that ends (the server closes it after a
+  // while, or at once on a single-threaded server) is reopened by EventSource itself, resuming
+  // after its last id. If the stream cannot be opened at all (three failures in a row, or refused
+  // outright), poll the JSON instead: the page keeps working, a little later.
+  function follow(eventsUrl, pollUrl, onData, onState, eventName) {
+    var polling = false;
+    var poll = function () {
+      fetch(pollUrl, { credentials: "same-origin" })
+        .then(function (r) { if (!r.ok) throw new Error(String(r.status)); return r.json(); })
+        .then(function (data) { onData(data); onState(true); }, function () { onState(false); })
+        .then(function () { setTimeout(poll, 3000); });
+    };
+    var startPolling = function () { if (!polling) { polling = true; poll(); } };
+    if (!window.EventSource) { startPolling(); return; }
+    var source = new EventSource(eventsUrl), opened = false, failures = 0;
+    source.addEventListener(eventName || "board", function (e) {
+      failures = 0; onData(JSON.parse(e.data)); onState(true);
+    });
+    source.addEventListener("open", function () { opened = true; onState(true); });
+    source.addEventListener("error", function () {
+      if (opened && source.readyState !== EventSource.CLOSED) { opened = false; return; }  // ended: reconnecting
+      opened = false;
+      failures += 1;
+      if (source.readyState === EventSource.CLOSED || failures >= 3) { source.close(); startPolling(); }
+      else onState(false);
+    });
   }
 
   // --- the display ---------------------------------------------------------------------
@@ -100,21 +112,22 @@
     }, function () {});
   }
 
-  // --- the phone status page -----------------------------------------------------------
+  // --- the phone status page: its own stream of the ticket's state (the status.json object) ---
   var state = document.getElementById("ticket-state");
   if (state) {
+    var token = state.dataset.token;
     var show = function (s) {
+      if (s.token && token && s.token !== token) {  // sent on to another window: follow the new number
+        window.location.href = window.location.pathname.replace(token, s.token) + window.location.search;
+        return;
+      }
       ["status_text", "ahead_text", "estimate_text"].forEach(function (name) {
         var el = state.querySelector('[data-field="' + name + '"]');
-        if (el) el.textContent = s[name];
+        if (el && el.textContent !== s[name]) el.textContent = s[name];
       });
       state.className = "panel state-" + s.status;
+      state.dataset.status = s.status;
     };
-    var refresh = function () {
-      fetch(state.dataset.statusUrl, { credentials: "same-origin" }).then(function (r) { return r.json(); }).then(show);
-    };
-    follow(state.dataset.eventsUrl, state.dataset.statusUrl, function (data) {
-      if (data.status_text) show(data); else refresh();
-    }, function () {});
+    follow(state.dataset.eventsUrl, state.dataset.statusUrl, show, function () {}, "ticket");
   }
 })();
