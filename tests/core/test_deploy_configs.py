@@ -206,7 +206,7 @@ def front(tmp_path):
     static.mkdir(parents=True)
     (static / "site.css").write_text("body { color: black; }\n" * 100)
     (static / "site.0123456789ab.css").write_text("body { color: black; }\n" * 100)
-    (tmp_path / "static" / "favicon.ico").write_bytes(b"\0\0\1\0")
+    (static / "favicon.ico").write_bytes(b"\0\0\1\0")
     conf = shape.render_nginx()
     checked = subprocess.run([NGINX, "-t", "-p", str(tmp_path / "nginx"), "-c", str(conf)],
                              capture_output=True, text=True)
