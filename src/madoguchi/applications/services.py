@@ -206,20 +206,16 @@ def _insert_submission(procedure: Procedure, form_version: int, actor: Actor, *,
 def _record_submitted(submission: Submission, procedure: Procedure, form_version: int,
                       answers: dict, sources: dict, actor: Actor) -> None:
     """What every new submission writes beside itself: its first version, the timeline's first
-    event, the audit event and the applicant's mail — one INSERT each, and no savepoint (the
-    mail's dedupe key names this new submission, so it cannot exist yet).
-
-    The version and the event are written with bulk_create: the same INSERT without
-    Model.save()'s per-row machinery (signals, parent saves, update-or-insert), which these
-    append-only rows never need and which cost a submission measurably more CPU than its SQL."""
-    SubmissionVersion.objects.bulk_create([SubmissionVersion(
+    event, the audit event and the applicant's mail — one INSERT each (one row of each table:
+    nothing to batch), and no savepoint (the mail's dedupe key names this new submission, so
+    it cannot exist yet)."""
+    SubmissionVersion.objects.create(
         submission=submission, number=1, form_version=form_version,
         answers=encrypt_json(answers), sources=sources, actor_kind=actor.kind, actor_ref=actor.ref,
-    )])
+    )
     _keep_attachments(procedure.form(form_version), answers)
-    SubmissionEvent.objects.bulk_create([SubmissionEvent(
-        submission=submission, to_status=Status.SUBMITTED, actor_kind=actor.kind,
-        actor_ref=actor.ref)])
+    SubmissionEvent.objects.create(submission=submission, to_status=Status.SUBMITTED,
+                                   actor_kind=actor.kind, actor_ref=actor.ref)
     audit.record(submission.municipality, actor, "submit", "submission", submission.public_id,
                  subject_ref=submission.subject_ref, procedure=procedure.code,
                  form_version=form_version, channel=submission.channel)
