@@ -33,6 +33,7 @@ import json
 import logging
 import threading
 import time
+import weakref
 from collections.abc import AsyncIterator, Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 
@@ -428,12 +429,15 @@ class Hub:
             await asyncio.sleep(LISTEN_RETRY_SECONDS)
 
 
-_hubs: dict[int, Hub] = {}
+_hubs: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Hub]" = weakref.WeakKeyDictionary()
 
 
 def hub() -> Hub:
+    """The hub of the running event loop (one per server process; tests run loops of their own)."""
     loop = asyncio.get_running_loop()
-    return _hubs.setdefault(id(loop), Hub())
+    if loop not in _hubs:
+        _hubs[loop] = Hub()
+    return _hubs[loop]
 
 
 async def async_stream(key: tuple, last_seen: int | None, event: str = "board") -> AsyncIterator[str]:
