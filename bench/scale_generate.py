@@ -379,6 +379,9 @@ def _sizes(cursor) -> dict:
         FROM pg_class c WHERE c.relname = ANY(%s)""", [list(TABLES) + ["identity_residentaccount",
                                                                           "register_resident"]])
     tables = {name: {"rows": rows, "table_bytes": t, "index_bytes": i} for name, rows, t, i in cursor.fetchall()}
+    for name in tables:  # exact counts (reltuples is ANALYZE's estimate)
+        cursor.execute(f"SELECT count(*) FROM {name}")
+        tables[name]["rows"] = cursor.fetchone()[0]
     cursor.execute("SELECT pg_database_size(current_database())")
     return {"tables": tables, "database_bytes": cursor.fetchone()[0]}
 
