@@ -24,6 +24,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
 from pathlib import Path
@@ -183,6 +184,10 @@ class ProductionShape:
         if not Path(NGINX).exists():
             raise RuntimeError("nginx is not installed: `make bench-deps` installs Debian's nginx")
         raise_file_limit()
+        if threading.current_thread() is threading.main_thread():
+            # `timeout` or a CI runner ends a run with SIGTERM: unwind, so __exit__ stops the
+            # servers (they run in sessions of their own and would outlive this process).
+            signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
         self.workdir.mkdir(parents=True, exist_ok=True)
         (self.workdir / "var").mkdir(exist_ok=True)
         (self.workdir / "logs").mkdir(exist_ok=True)

@@ -310,6 +310,40 @@ def db_connections(shape: ProductionShape) -> dict[str, int]:
     return counts
 
 
+class PeakConnections:
+    """Every 0.2 s, the number of connections to the run's database (pg_stat_activity, on a
+    connection of its own): the peak while the screens connect and while they are called.
+    Counting by process is too costly at this rate with thousands of sockets, so the peak is
+    of all connections; `db_connections` splits them at rest."""
+
+    def __init__(self, database_url: str):
+        import threading
+
+        self.url = database_url
+        self.phase = "opening"
+        self.peaks: dict[str, int] = {}
+        self.stopping = threading.Event()
+        self.thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        import psycopg
+
+        with psycopg.connect(self.url, autocommit=True) as connection:
+            while not self.stopping.is_set():
+                count = connection.execute("SELECT count(*) FROM pg_stat_activity WHERE datname = "
+                                           "current_database() AND pid <> pg_backend_pid()").fetchone()[0]
+                self.peaks[self.phase] = max(self.peaks.get(self.phase, 0), count)
+                self.stopping.wait(0.2)
+
+    def __enter__(self):
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.stopping.set()
+        self.thread.join()
+
+
 def stream_processes(shape: ProductionShape) -> list[dict]:
     """The uvicorn worker processes (not the supervisor): memory and threads."""
     import psutil
@@ -340,6 +374,7 @@ async def drive(shape: ProductionShape, tokens: list[str]) -> dict:
     # Interleaved (board, phone, board …) so each batch opens both kinds.
     screens = [s for pair in zip(boards, phones, strict=False) for s in pair]
     screens += boards[len(screens) // 2:] + phones[len(screens) // 2:]
+    peak = PeakConnections(shape.env["DATABASE_URL"]).__enter__()
     started = time.perf_counter()
     log(f"opening {len(screens):,} streams ({displays:,} displays, {len(tokens):,} phones)")
     tasks = await open_screens(screens)
@@ -351,6 +386,7 @@ async def drive(shape: ProductionShape, tokens: list[str]) -> dict:
             failures[s.failed] = failures.get(s.failed, 0) + 1
     log(f"{len(live):,} open in {open_seconds:.0f} s; failed: {failures or 'none'}")
 
+    peak.phase = "calls"
     clerk = Clerk(port)
     await asyncio.to_thread(clerk.log_in)
     window = await asyncio.to_thread(window_id)
@@ -396,6 +432,7 @@ async def drive(shape: ProductionShape, tokens: list[str]) -> dict:
             await asyncio.sleep(1)
         probe.process.join()
         health_open = probe.result()
+    peak.__exit__(None, None, None)
     still_open = sum(1 for s in live if not s.failed)
     for s in screens:
         s.closing = True
@@ -405,7 +442,7 @@ async def drive(shape: ProductionShape, tokens: list[str]) -> dict:
     return {"screens": len(screens), "live": len(live), "failures": failures,
             "open_seconds": open_seconds, "calls": calls, "samples": samples,
             "processes": processes, "health_open": health_open, "still_open": still_open,
-            "reconnects": sum(s.reconnects for s in screens)}
+            "reconnects": sum(s.reconnects for s in screens), "peaks": peak.peaks}
 
 
 def summarize(run: dict) -> dict:
@@ -431,6 +468,7 @@ def write(report: dict) -> None:
     web_counts = [s.get("web", 0) for s in run["samples"]]
     outbox_counts = [s.get("outbox", 0) for s in run["samples"]]
     other_counts = [s.get("other", 0) for s in run["samples"]]
+    bench_counts = [s.get("bench", 0) for s in run["samples"]]
     workers = report["stream_workers"]
     last = run["processes"][-1] if run["processes"] else []
     h0, e0 = report["health_idle"]
@@ -472,8 +510,12 @@ def write(report: dict) -> None:
         f"| the clerk's call-next POST: p50 / max | {ms(percentile(posts, .5))} / {ms(max(posts, default=float('nan')))} |",
         f"| DB connections held by the stream servers (max over {len(stream_counts)} samples) | "
         f"**{max(stream_counts, default=0)}** for {workers} stream processes |",
-        f"| DB connections of the page servers / mail worker / other | {max(web_counts, default=0)} / "
-        f"{max(outbox_counts, default=0)} / {max(other_counts, default=0)} |",
+        f"| DB connections of the page servers / mail worker / this client / other, at rest | "
+        f"{max(web_counts, default=0)} / {max(outbox_counts, default=0)} / {max(bench_counts, default=0)} / "
+        f"{max(other_counts, default=0)} |",
+        f"| all DB connections, peak while the screens connect / while they are called (every 0.2 s) | "
+        f"**{run['peaks'].get('opening', 0)}** / {run['peaks'].get('calls', 0)} (`max_connections` "
+        f"{report['max_connections']}) |",
         "| stream processes: memory (RSS) / threads / sockets, each | "
         + ", ".join(f"{p['rss_mb']:.0f} MB / {p['threads']} / {p['connections']:,}" for p in last) + " |",
         f"| streams reopened by the client during the run (server closes them after 300 s) | {run['reconnects']:,} |",
@@ -499,8 +541,13 @@ def verdict(report: dict) -> str:
     else:
         parts.append(f"{run['live']:,} of {TOTAL:,} screens were open; {summary['late']:,} deliveries "
                      f"came later than {WITHIN:.0f} s and {summary['missed']:,} not within {GIVE_UP:.0f} s.")
-    parts.append(f"The stream servers held {held} database connection(s) for {workers} processes "
-                 f"({'within' if held <= workers else 'OVER'} the target of one per process).")
+    parts.append(f"At rest the stream servers held {held} database connection(s) for {workers} processes "
+                 f"({'within' if held <= workers else 'over'} the target of one per process); "
+                 f"while screens were connecting, the database counted up to "
+                 f"{run['peaks'].get('opening', 0)} connections in all.")
+    if run["failures"]:
+        parts.append("Refused screens: " + ", ".join(f"{n:,} × {why}" for why, n in run["failures"].items())
+                     + " (the stream servers' log names the cause).")
     return " ".join(parts)
 
 
