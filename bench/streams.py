@@ -495,7 +495,8 @@ def write(report: dict) -> None:
         "| figure | value |",
         "| --- | --- |",
         f"| streams open (first frame received) | **{run['live']:,}** of {run['screens']:,} "
-        f"in {run['open_seconds']:.0f} s; refused: {run['failures'] or 'none'} |",
+        f"in {run['open_seconds']:.0f} s; refused: "
+        + (", ".join(f"{n:,} × {why}" for why, n in run["failures"].items()) or "none") + " |",
         f"| deliveries (screens × calls) | {summary['deliveries']:,} |",
         f"| delay, every screen: p50 / p95 / max | **{ms(percentile(summary['every'], .5))}** / "
         f"**{ms(percentile(summary['every'], .95))}** / **{ms(max(summary['every'], default=float('nan')))}** |",
@@ -520,9 +521,9 @@ def write(report: dict) -> None:
         + ", ".join(f"{p['rss_mb']:.0f} MB / {p['threads']} / {p['connections']:,}" for p in last) + " |",
         f"| streams reopened by the client during the run (server closes them after 300 s) | {run['reconnects']:,} |",
         f"| `GET /api/health` through nginx, no streams: p50 / p95 | {ms(percentile(h0, .5))} / "
-        f"{ms(percentile(h0, .95))} ({len(h0)} requests, {e0} errors) |",
+        f"{ms(percentile(h0, .95))} ({len(h0):,} requests, {e0} errors) |",
         f"| `GET /api/health` through nginx, streams open and called: p50 / p95 | "
-        f"{ms(percentile(h1, .5))} / {ms(percentile(h1, .95))} ({len(h1)} requests, {e1} errors) |",
+        f"{ms(percentile(h1, .5))} / {ms(percentile(h1, .95))} ({len(h1):,} requests, {e1} errors) |",
         "",
         report["verdict"],
         "",
