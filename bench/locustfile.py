@@ -6,6 +6,8 @@ User classes:
   detail of a procedure picked from the list, the procedure's HTML page, then
   POST /api/submissions with complete valid answers for dog-registration-change and a fresh
   Idempotency-Key. No think time: residents keep the server saturated.
+* SubmitterUser — POST /api/submissions alone, as fast as it is answered, each with a fresh
+  Idempotency-Key: what one submission costs the server, without the catalogue around it.
 * HealthUser — GET /api/health (the trivial endpoint) as fast as it is answered; run alone
   it measures what the same server does for a request that does nothing.
 * HealthProbeUser — GET /api/health at a fixed rate (PROBE_USERS users, PROBE_RATE/s each,
@@ -73,16 +75,32 @@ class ResidentUser(FastHttpUser):
                 return
         self.client.get(f"/api/procedures/{random.choice(codes)}", name="/api/procedures/{code}")
         self.client.get(f"/procedures/{PROCEDURE}/", name="/procedures/{code}/ (HTML)")
-        with self.client.post(
-            "/api/submissions", json=SUBMISSION_BODY, name="/api/submissions",
-            headers={"Authorization": f"Bearer {self.token}",
-                     "Idempotency-Key": uuid.uuid4().hex},
-            catch_response=True,
-        ) as response:
-            if response.status_code != 201:
-                response.failure(f"{response.status_code}: {(response.text or '')[:200]}")
-            elif not response.json().get("receipt_number"):
-                response.failure("201 without a receipt number")
+        submit(self.client, self.token)
+
+
+def submit(client, token: str) -> None:
+    """POST /api/submissions with the scenario's answers; anything but a 201 with a receipt
+    number is a failure."""
+    with client.post(
+        "/api/submissions", json=SUBMISSION_BODY, name="/api/submissions",
+        headers={"Authorization": f"Bearer {token}", "Idempotency-Key": uuid.uuid4().hex},
+        catch_response=True,
+    ) as response:
+        if response.status_code != 201:
+            response.failure(f"{response.status_code}: {(response.text or '')[:200]}")
+        elif not response.json().get("receipt_number"):
+            response.failure("201 without a receipt number")
+
+
+class SubmitterUser(FastHttpUser):
+    wait_time = constant(0)
+
+    def on_start(self):
+        self.token = next_token()
+
+    @task
+    def submit_alone(self):
+        submit(self.client, self.token)
 
 
 class HealthUser(FastHttpUser):

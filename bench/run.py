@@ -7,10 +7,18 @@ Locust runs against that same server:
 
 1. trivial — HealthUser alone: GET /api/health as fast as the server answers;
 2. scenario — ResidentUser (browse the catalogue, submit dog-registration-change) beside
-   HealthProbeUsers that keep measuring GET /api/health under the same load.
+   HealthProbeUsers that keep measuring GET /api/health under the same load;
+3. submissions alone — SubmitterUser: POST /api/submissions only, a fresh Idempotency-Key
+   each, for the server CPU one submission costs (÷ the trivial request's, from run 1).
+   Statements per submission: PostgreSQL's pg_stat_statements counts them on the server when
+   the extension is loaded (shared_preload_libraries); otherwise, and always on SQLite, one
+   submission is sent through Django's whole request path in-process (bench/prepare.py
+   --statements: the test client, the server's environment and database) and its statements
+   are counted with CaptureQueriesContext. The report says which counted.
 
 The figures are written between the markers in docs/benchmarks.md. Tunables (environment):
 BENCH_USERS (6), BENCH_WORKERS (3), BENCH_SECONDS (30), BENCH_TRIVIAL_SECONDS (15),
+BENCH_SUBMIT_SECONDS (20),
 BENCH_PG_HOST (127.0.0.1), BENCH_PG_PORT (5432), BENCH_PG_USER (postgres), BENCH_BACKENDS
 (sqlite,postgresql), BENCH_OUT (the Markdown file, docs/benchmarks.md).
 """
@@ -54,6 +62,9 @@ USERS = int(os.environ.get("BENCH_USERS", "6"))
 WORKERS = int(os.environ.get("BENCH_WORKERS", "3"))
 SECONDS = int(os.environ.get("BENCH_SECONDS", "30"))
 TRIVIAL_SECONDS = int(os.environ.get("BENCH_TRIVIAL_SECONDS", "15"))
+SUBMIT_SECONDS = int(os.environ.get("BENCH_SUBMIT_SECONDS", "20"))
+STATEMENT_TARGET = 8  # issue "Scale": statements per submission
+CPU_TARGET = 3.0  # and server CPU per submission ÷ per /api/health
 PG_HOST = os.environ.get("BENCH_PG_HOST", "127.0.0.1")
 PG_PORT = os.environ.get("BENCH_PG_PORT", "5432")
 PG_USER = os.environ.get("BENCH_PG_USER", "postgres")
@@ -321,6 +332,30 @@ def postgres_version() -> str:
     return result.stdout.strip().split()[0] if result.returncode == 0 and result.stdout else "?"
 
 
+def _psql(sql: str) -> subprocess.CompletedProcess:
+    return subprocess.run(["psql", "-h", PG_HOST, "-p", PG_PORT, "-U", PG_USER, "-d", PG_DB,
+                           "-v", "ON_ERROR_STOP=1", "-Atc", sql], capture_output=True, text=True)
+
+
+def statements_reset() -> bool:
+    """Start pg_stat_statements afresh for the bench database; False when PostgreSQL was not
+    started with it in shared_preload_libraries (then the in-process count stands alone)."""
+    loaded = _psql("show shared_preload_libraries")
+    if loaded.returncode or "pg_stat_statements" not in loaded.stdout:
+        return False
+    reset = _psql("CREATE EXTENSION IF NOT EXISTS pg_stat_statements; "
+                  "SELECT pg_stat_statements_reset()")
+    return reset.returncode == 0
+
+
+def statements_counted() -> int | None:
+    """Statements the bench database ran since statements_reset() (BEGIN and COMMIT included)."""
+    result = _psql("SELECT coalesce(sum(calls), 0) FROM pg_stat_statements s JOIN pg_database d "
+                   "ON d.oid = s.dbid WHERE d.datname = current_database() "
+                   "AND s.query NOT ILIKE '%pg_stat_statements%'")
+    return int(result.stdout.strip()) if result.returncode == 0 and result.stdout.strip() else None
+
+
 def measure(label: str, make_env) -> dict:
     log(f"{label}: preparing")
     with tempfile.TemporaryDirectory(prefix="madoguchi-bench-") as tmp:
@@ -350,6 +385,19 @@ def measure(label: str, make_env) -> dict:
             result["scenario_command"], result["scenario"], result["scenario_cost"] = locust(
                 server, locust_env, ["ResidentUser", "HealthProbeUser"], USERS + PROBE_USERS,
                 SECONDS, tmp / "scenario")
+            log(f"{label}: submissions alone, {USERS} residents, {SUBMIT_SECONDS} s")
+            on_server = database is not None and statements_reset()
+            result["submit_command"], result["submit"], result["submit_cost"] = locust(
+                server, locust_env, ["SubmitterUser"], USERS, SUBMIT_SECONDS, tmp / "submit")
+            if on_server:
+                counted = statements_counted()
+                sent = result["submit_cost"]["counts"].get(SUBMIT, 0)
+                if counted is not None and sent:
+                    result["server_statements"] = counted / sent
+        counted = tmp / "statements.json"
+        run([sys.executable, str(BENCH / "prepare.py"), "--statements", str(counted),
+             json.loads(tokens.read_text())["tokens"][0]], env)
+        result["statements"] = json.loads(counted.read_text())
         if "DATABASE_URL" in env:
             result["version"] = f"PostgreSQL {postgres_version()}"
         else:
@@ -358,6 +406,9 @@ def measure(label: str, make_env) -> dict:
         sub = result["scenario"].get(SUBMIT, {})
         log(f"{label}: {sub.get('rps', 0):.1f} submissions/s, p50 {sub.get('p50')} ms, "
             f"p99 {sub.get('p99')} ms, {sub.get('failures', 0)} failed")
+        alone = submissions_alone(result)
+        log(f"{label}: submissions alone: {len(result['statements']['submission'])} statements "
+            f"each, CPU {_ratio(alone['cpu_ms'], alone['trivial_ms'], 2)} of /api/health")
         return result
 
 
@@ -399,6 +450,44 @@ def figures(r: dict) -> dict:
         "other_cores": max(0.0, (s_cost["machine_cpu"] - s_cost["server_cpu"]
                                  - s_cost["locust_cpu"]) / s_cost["wall"]),
     }
+
+
+def submissions_alone(r: dict) -> dict:
+    """Phase 3's figures: server CPU per submission and per trivial request (phase 1)."""
+    cost, rows = r["submit_cost"], r["submit"]
+    sent = cost["counts"].get(SUBMIT, 0)
+    trivial_n = r["trivial_cost"]["counts"].get(HEALTH, 0)
+    return {
+        "row": rows.get(SUBMIT, {}),
+        "failed": rows.get("Aggregated", {}).get("failures", 0),
+        "cpu_ms": cost["server_cpu"] / sent * 1000 if sent else None,
+        "trivial_ms": r["trivial_cost"]["server_cpu"] / trivial_n * 1000 if trivial_n else None,
+        "statements": len(r["statements"]["submission"]),
+        "health_statements": len(r["statements"]["health"]),
+        "server_statements": r.get("server_statements"),
+    }
+
+
+def alone_table(results: list[dict]) -> list[str]:
+    lines = [
+        "| backend | submissions/s | p50 / p99 | statements per submission (target ≤ "
+        f"{STATEMENT_TARGET}) | statements of /api/health | server CPU per submission ÷ per "
+        f"/api/health (target ≤ {CPU_TARGET:g}×) | failed |",
+        "|---|---:|---:|---:|---:|---:|---:|",
+    ]
+    for r in results:
+        if "skipped" in r:
+            continue
+        a = submissions_alone(r)
+        server = ("" if a["server_statements"] is None
+                  else f" ({a['server_statements']:.2f} by pg_stat_statements)")
+        lines.append(
+            f"| {r['label']} | {_fmt(a['row'].get('rps'), 1)} "
+            f"| {_fmt(a['row'].get('p50'))} / {_fmt(a['row'].get('p99'))} ms "
+            f"| **{a['statements']}**{server} | {a['health_statements']} "
+            f"| **{_ratio(a['cpu_ms'], a['trivial_ms'], 2)}** ({_fmt(a['cpu_ms'], 2)} / "
+            f"{_fmt(a['trivial_ms'], 2)} ms) | {a['failed']} of {a['row'].get('requests', 0)} |")
+    return lines
 
 
 def summary_table(results: list[dict]) -> list[str]:
@@ -479,8 +568,23 @@ def backend_section(r: dict) -> list[str]:
         "",
         *endpoint_table(r["trivial"]),
         "",
+        f"Submissions alone ({SUBMIT_SECONDS} s, {USERS} residents, no catalogue requests):",
+        "",
+        *endpoint_table(r["submit"]),
+        "",
     ]
     return lines
+
+
+def _short_sql(sql: str) -> str:
+    """A statement's verb and table, enough to name it (values are left out)."""
+    words = sql.split()
+    if words[:2] == ["INSERT", "INTO"] or words[:1] == ["UPDATE"]:
+        return " ".join(words[:3] if words[0] == "INSERT" else words[:2]) + " …"
+    if words[:1] == ["SELECT"] and " FROM " in sql:
+        table = sql.split(" FROM ", 1)[1].split()[0]
+        return f"SELECT … FROM {table} …"
+    return sql[:80]
 
 
 def _command(cmd: list[str], tmp: str) -> str:
@@ -501,7 +605,7 @@ def render(results: list[dict], box: dict, started: datetime, elapsed: float) ->
         f"- **Command:** `{command}` (which runs `python bench/run.py`); it took "
         f"{elapsed:.0f} s. Settings: "
         f"BENCH_USERS={USERS}, BENCH_WORKERS={WORKERS}, BENCH_SECONDS={SECONDS}, "
-        f"BENCH_TRIVIAL_SECONDS={TRIVIAL_SECONDS}.",
+        f"BENCH_TRIVIAL_SECONDS={TRIVIAL_SECONDS}, BENCH_SUBMIT_SECONDS={SUBMIT_SECONDS}.",
         f"- **Machine:** {box['cpu']}, {box['cores']} cores, {box['ram']} RAM (from /proc); "
         f"{box['os']}, Python {box['python']}, "
         + ", ".join(f"{k} {v}" for k, v in box["versions"].items()) + ".",
@@ -511,6 +615,15 @@ def render(results: list[dict], box: dict, started: datetime, elapsed: float) ->
         "",
         *summary_table(results),
         "",
+        "Submissions alone: `POST /api/submissions` and nothing else (phase 3). Statements are "
+        "counted in-process through Django's whole request path (bench/prepare.py "
+        "--statements, CaptureQueriesContext, BEGIN and COMMIT included) and, where "
+        "PostgreSQL has pg_stat_statements loaded, on the server as well; CPU is the server's "
+        "(gunicorn, and on PostgreSQL its backends) per request, beside the trivial endpoint's "
+        "from phase 1 of the same run.",
+        "",
+        *alone_table(results),
+        "",
     ]
     for r in results:
         lines += backend_section(r)
@@ -519,9 +632,13 @@ def render(results: list[dict], box: dict, started: datetime, elapsed: float) ->
         lines += ["Exact commands of the first backend (`$TMP` is its temporary directory; the "
                   "server runs with "
                   + " ".join(f"{k}={v}" for k, v in SERVER_ENV.items()) + "):", "", "```"]
-        for key in ("server_command", "trivial_command", "scenario_command"):
+        for key in ("server_command", "trivial_command", "scenario_command", "submit_command"):
             lines.append(_command(r[key], r["tmp"]))
         lines += ["```", ""]
+        for m in measured:
+            lines += [f"The statements of one submission on {m['label']} (in-process count):",
+                      "", "```",
+                      *(_short_sql(sql) for sql in m["statements"]["submission"]), "```", ""]
     lines.append(END)
     return "\n".join(lines) + "\n"
 
