@@ -30,11 +30,11 @@
     });
     source.addEventListener("open", function () { opened = true; onState(true); });
     source.addEventListener("error", function () {
-      if (opened && source.readyState !== EventSource.CLOSED) { opened = false; return; }  // ended: reconnecting
+      onState(false);  // EventSource is reconnecting (or gave up: then poll)
+      if (opened && source.readyState !== EventSource.CLOSED) { opened = false; return; }  // a stream that ended
       opened = false;
       failures += 1;
       if (source.readyState === EventSource.CLOSED || failures >= 3) { source.close(); startPolling(); }
-      else onState(false);
     });
   }
 
