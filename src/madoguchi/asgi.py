@@ -1,4 +1,7 @@
-"""ASGI entry point (uvicorn, daphne); later used by the calling display's server-sent events."""
+"""ASGI entry point (uvicorn): serves the queue's live streams — the waiting-room display's and the
+phone ticket page's server-sent events — without a thread or a database connection per open
+screen (queueing.events). Pages may be served from here too, but gunicorn (WSGI) serves them in
+the production shape; `--lifespan off`, as Django has no lifespan protocol."""
 
 import os
 
