@@ -313,8 +313,11 @@ def render(r: dict, args, started: datetime, box: dict) -> str:
             f"{ver['rows']:,} answer versions in **{t['total'] / 60:.0f} min** ({_utc(g['began'])} to {_utc(g['ended'])}; "
             f"load average {g['load_before']} before, {g['load_after']} after): rows {t['rows'] / 60:.1f} min, "
             f"rebuilding the {len(t.get('indexes', {}))} secondary indexes {t['index_build'] / 60:.1f} min, "
-            f"ANALYZE {t['analyze']:.0f} s, the rest (migrate, the {tables['register_resident']['rows']:,}-resident "
-            f"register, {tables['identity_residentaccount']['rows']:,} accounts) {t['setup'] + t.get('register', 0) + t.get('accounts', 0):.0f} s. "
+            f"{'ANALYZE' if 'vacuum' in t else 'VACUUM (ANALYZE)'} {t['analyze'] / 60:.1f} min, the rest "
+            f"(migrate, the {tables['register_resident']['rows']:,}-resident register, "
+            f"{tables['identity_residentaccount']['rows']:,} accounts) "
+            f"{t['setup'] + t.get('register', 0) + t.get('accounts', 0):.0f} s. "
+            + (f"{t['vacuum_note']} " if "vacuum" in t else "") +
             f"The database is **{g['database_bytes'] / 1e9:.1f} GB**: cases {sub['table_bytes'] / 1e9:.1f} GB + "
             f"{sub['index_bytes'] / 1e9:.1f} GB of indexes, events {ev['table_bytes'] / 1e9:.1f} + "
             f"{ev['index_bytes'] / 1e9:.1f} GB, versions {ver['table_bytes'] / 1e9:.1f} + {ver['index_bytes'] / 1e9:.1f} GB.",
