@@ -326,7 +326,10 @@ def render(r: dict, args, started: datetime, box: dict) -> str:
             f"procedures with a form; statuses {', '.join(f'{k} {v:,}' for k, v in g['statuses'].items())}; "
             f"channels {', '.join(f'{k} {v:,}' for k, v in g['channels'].items())}. Each procedure's answers "
             f"were encrypted once with the project's crypto and that ciphertext reused (so every case page "
-            f"decrypts and renders real answers); see the docstring of bench/scale_generate.py.",
+            f"decrypts and renders real answers); see the docstring of bench/scale_generate.py. Not "
+            f"generated: decisions (決裁), messages, issued PDFs, attachments and the audit log of the past "
+            f"ten years; a case page looks them up and finds none (each view adds its own audit event, as in "
+            f"production).",
             "",
         ]
     migrations = (f"`madoguchi migrate` first applied {', '.join(r['migrations'])} in {r['migrate_s']:.0f} s. "
@@ -348,7 +351,8 @@ def render(r: dict, args, started: datetime, box: dict) -> str:
         f"{p['cases']:,} cases) logged in through the login form; the API with a staff token of the "
         f"same user. One client, sequential, keep-alive (requests.Session); {WARM_UP} warm-up requests "
         f"per URL, then {args.repeat} rounds each fetching every URL once in turn, so a slow moment of "
-        f"the shared machine falls on every URL alike. Time from sending the request to the whole "
+        f"the shared machine falls on every URL alike. `/api/health` runs the middleware stack and no "
+        f"query. Time from sending the request to the whole "
         f"body, at the client. {migrations}Page {DEEP_PAGE:,}'s cursor was minted with "
         f"`casework.selectors.cursor_for` on the row that ends page {DEEP_PAGE - 1:,}, as the 「次へ」 "
         f"link carries it. Target: every queue page at most {TARGET}× `/api/health` at p95.",
