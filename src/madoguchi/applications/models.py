@@ -79,7 +79,8 @@ class Submission(models.Model):
     receipt_number = models.CharField(max_length=16)
     procedure_code = models.CharField(max_length=64, db_index=True)
     form_version = models.PositiveIntegerField()
-    department = models.ForeignKey(Department, on_delete=models.PROTECT, related_name="submissions")
+    department = models.ForeignKey(Department, on_delete=models.PROTECT, related_name="submissions",
+                                   db_index=False)  # led by the queue indexes below
     account = models.ForeignKey(ResidentAccount, null=True, blank=True, on_delete=models.PROTECT,
                                 related_name="submissions", help_text="the applicant's account")
     resident = models.ForeignKey(Resident, null=True, blank=True, on_delete=models.PROTECT,

@@ -72,12 +72,13 @@ class AuditEvent(models.Model):
     The database itself refuses UPDATE and DELETE on this table (see migration 0002).
     """
 
-    municipality = models.ForeignKey(Municipality, on_delete=models.PROTECT, related_name="+")
+    municipality = models.ForeignKey(Municipality, on_delete=models.PROTECT, related_name="+",
+                                     db_index=False)  # led by the indexes below
     at = models.DateTimeField(auto_now_add=True, db_index=True)
     actor_kind = models.CharField(max_length=16, choices=ActorKind.choices)
     actor_ref = models.CharField(max_length=64, help_text="staff:<id>, resident:<id>, system")
     subject_ref = models.CharField(max_length=64, blank=True, help_text="the resident concerned")
-    action = models.CharField(max_length=64, db_index=True)
+    action = models.CharField(max_length=64)  # indexed with the city and alone below
     target_type = models.CharField(max_length=64)
     target_id = models.CharField(max_length=64)
     ip_address = models.GenericIPAddressField(null=True, blank=True)
