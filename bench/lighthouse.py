@@ -235,9 +235,9 @@ def lighthouse_command(url: str, out: Path, cookie: str | None) -> list[str]:
 def lighthouse(url: str, out: Path, cookie: str | None) -> dict:
     """One Lighthouse run. Now and then Chromium's trace lacks the navigation start
     (Lighthouse's NO_NAVSTART, a flaw of the trace, not of the page): that run is made again,
-    at most twice, and the report counts the retries."""
+    at most three times, and the report counts the retries."""
     cmd = lighthouse_command(url, out, cookie)
-    for _attempt in range(3):
+    for _attempt in range(4):
         out.unlink(missing_ok=True)
         result = subprocess.run(cmd, capture_output=True, text=True, timeout=300,
                                 env={**os.environ, "CHROME_PATH": CHROME})
