@@ -490,7 +490,10 @@ def write(report: dict) -> None:
         f"(`/queue/t/<token>/events/`, {report['phones']:,} tickets in one group, so every call "
         f"changes every phone). Then {len(run['calls'])} calls by a clerk logged in through the staff "
         "login (`POST …/call-next/` through nginx); each screen's delay is from the moment that POST "
-        "was sent until the screen holds a frame at least as new as the call.",
+        "was sent until the screen holds a frame at least as new as the call. The client (one asyncio "
+        "process reading every frame), nginx, both servers and PostgreSQL share the machine's cores, so "
+        "the delays include the client's own reading; the peak of connections while screens connect "
+        "comes from requests that each read the database once before their stream waits.",
         "",
         "| figure | value |",
         "| --- | --- |",
