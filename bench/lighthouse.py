@@ -301,10 +301,20 @@ def _display_path(page: dict) -> str:
     return "/" + "/".join(parts) + ("/" if parts != [""] else "")
 
 
+def chrome_version() -> str:
+    """From the browser itself: the user agent says only the major version (156.0.0.0)."""
+    try:
+        out = subprocess.run([CHROME, "--version"], capture_output=True, text=True, timeout=30).stdout
+    except OSError:
+        return "?"
+    words = [w for w in out.split() if w[:1].isdigit()]
+    return words[0] if words else "?"
+
+
 def render(pages: list[dict], probe: dict, where: dict, box: dict, load: str, started: datetime,
            elapsed: float) -> str:
     version = pages[0]["version"] if pages else "?"
-    chrome = pages[0]["user_agent"].split("Chrome/")[-1].split(" ")[0] if pages else "?"
+    chrome = chrome_version()
     lines = [
         BEGIN,
         "",
