@@ -108,6 +108,7 @@ class ProductionShape:
             "MADOGUCHI_DEBUG": "0",
             "MADOGUCHI_SECURE_COOKIES": "0",  # plain http on loopback; TLS is nginx's in production
             "MADOGUCHI_PROXY_SSL_HEADER": "X-Forwarded-Proto",
+            "MADOGUCHI_TRUSTED_PROXIES": "127.0.0.1",  # nginx: its X-Real-IP names the client
             "MADOGUCHI_ALLOWED_HOSTS": "127.0.0.1,localhost",
             "MADOGUCHI_PUBLIC_URL": self.url,
             "MADOGUCHI_OUTBOX_MODE": "worker",

@@ -97,7 +97,8 @@ def _database_from_url(url: str) -> dict:
         "PASSWORD": parsed.password or "",
         "HOST": parsed.hostname or "",
         "PORT": str(parsed.port or ""),
-        "CONN_MAX_AGE": 60,
+        # Connections kept per process; 0 behind pgbouncer in transaction mode (below).
+        "CONN_MAX_AGE": int(os.environ.get("MADOGUCHI_DB_CONN_MAX_AGE", "60")),
     }
 
 
@@ -113,6 +114,17 @@ if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
         "transaction_mode": "IMMEDIATE",
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
     }
+
+# Behind pgbouncer in transaction mode (docs/operations.md §12): no connection kept past a request
+# and no server-side cursor, which would not outlive the transaction pgbouncer ends. The queue
+# streams' LISTEN needs a session of its own: MADOGUCHI_LISTEN_DATABASE_URL, straight to
+# PostgreSQL (or a session-mode pool), when DATABASE_URL is the transaction-mode pool.
+MADOGUCHI_DB_POOLER = os.environ.get("MADOGUCHI_DB_POOLER", "")
+if MADOGUCHI_DB_POOLER == "transaction" and DATABASES["default"]["ENGINE"].endswith("postgresql"):
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
+    DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = True
+MADOGUCHI_LISTEN_DATABASE = (_database_from_url(os.environ["MADOGUCHI_LISTEN_DATABASE_URL"])
+                             if os.environ.get("MADOGUCHI_LISTEN_DATABASE_URL") else None)
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -142,7 +154,11 @@ AXES_LOCKOUT_PARAMETERS = [
 ]
 AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
 AXES_RESET_ON_SUCCESS = True
-AXES_CLIENT_IP_CALLABLE = "madoguchi.core.actors.client_ip"  # REMOTE_ADDR, as everywhere
+AXES_CLIENT_IP_CALLABLE = "madoguchi.core.actors.client_ip"  # as everywhere (below)
+# The proxies (addresses or networks) whose X-Real-IP names the client; empty: the peer is.
+# deploy/madoguchi.env.example sets 127.0.0.1 for nginx on the same machine.
+MADOGUCHI_TRUSTED_PROXIES = [p.strip() for p in os.environ.get("MADOGUCHI_TRUSTED_PROXIES", "").split(",")
+                             if p.strip()]
 AXES_LOCKOUT_CALLABLE = "madoguchi.identity.bruteforce.lockout_response"
 AXES_CLIENT_STR_CALLABLE = "madoguchi.identity.bruteforce.client_str"  # no names in log lines
 AXES_USERNAME_CALLABLE = "madoguchi.identity.bruteforce.username"  # bounded, no NUL
@@ -250,6 +266,8 @@ MADOGUCHI_ENCRYPTION_KEYS = _env_list(
 
 # The municipality served when the request's host names none (one-city deployments).
 MADOGUCHI_DEFAULT_MUNICIPALITY = os.environ.get("MADOGUCHI_DEFAULT_MUNICIPALITY", "demo")
+# Each process keeps the city and its departments at most this long (core/cities.py).
+MADOGUCHI_CITY_CACHE_SECONDS = float(os.environ.get("MADOGUCHI_CITY_CACHE_SECONDS", "5"))
 MADOGUCHI_CATALOG_DIRS = [BASE_DIR / "catalog" / "procedures"] + [
     Path(p) for p in _env_list("MADOGUCHI_CATALOG_EXTRA_DIRS")
 ]
@@ -293,6 +311,7 @@ CACHES = {
                   "LOCATION": "madoguchi_ratelimit_cache"},
 }
 RATELIMIT_USE_CACHE = "ratelimit"
+RATELIMIT_IP_META_KEY = "madoguchi.core.actors.client_ip"  # the client behind a trusted proxy
 MADOGUCHI_OTP_CLIENT_RATE = os.environ.get("MADOGUCHI_OTP_CLIENT_RATE", "20/10m")
 MADOGUCHI_OTP_VERIFY_CLIENT_RATE = os.environ.get("MADOGUCHI_OTP_VERIFY_CLIENT_RATE", "30/10m")
 MADOGUCHI_OTP_RESEND_SECONDS = int(os.environ.get("MADOGUCHI_OTP_RESEND_SECONDS", "60"))

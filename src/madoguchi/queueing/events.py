@@ -38,6 +38,7 @@ from collections.abc import AsyncIterator, Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 
 from asgiref.sync import SyncToAsync, sync_to_async
+from django.conf import settings as django_settings
 from django.db import connections
 from django.db.models import Max
 
@@ -263,8 +264,10 @@ async def _release_request() -> None:
 # --- the hub ---------------------------------------------------------------------------------------
 
 def _listen_params() -> dict | None:
-    """Connection parameters for the listener, from Django's settings; None when not PostgreSQL."""
-    settings = connections["default"].settings_dict
+    """Connection parameters for the listener: MADOGUCHI_LISTEN_DATABASE_URL where DATABASE_URL
+    is a transaction-mode pool (LISTEN needs a session), else Django's own; None when not
+    PostgreSQL."""
+    settings = django_settings.MADOGUCHI_LISTEN_DATABASE or connections["default"].settings_dict
     if not settings["ENGINE"].endswith("postgresql"):
         return None
     params = {"dbname": settings["NAME"], "user": settings["USER"], "password": settings["PASSWORD"],
