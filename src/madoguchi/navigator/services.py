@@ -238,16 +238,15 @@ def answers_of(plan: NavigatorPlan) -> list[Answered]:
 
 class _City:
     """What the city offers, read once per result rather than once per procedure: its
-    procedures (what get_procedure would find, with one query) and their departments."""
+    procedures (what get_procedure would find, with one query) and their departments (kept per
+    process, core/cities.py)."""
 
     def __init__(self, municipality: Municipality):
         self.municipality = municipality
         self.offered = {p.code: p for p in procedures_for(municipality)}
-        self._departments = {d.code: d for d in Department.objects.filter(municipality=municipality)}
 
     def department(self, procedure: Procedure) -> Department:
-        found = self._departments.get(procedure.department)
-        return found if found is not None else department_for(self.municipality, procedure)
+        return department_for(self.municipality, procedure)  # the city's per-process copy
 
 
 def _item(city: _City, code: str, found: dict, day: date, lang: str, order: int) -> Item:
