@@ -80,6 +80,7 @@ def pages(city, client, resident):
         "queue": (client, reverse("queueing:congestion")),
         "phone ticket": (client, reverse("queueing:status", args=[ticket.token])),
         "kiosk": (client, reverse("queueing:kiosk")),
+        "display": (client, reverse("queueing:display")),
         "login": (client, reverse("identity:login")),
         "staff login": (client, reverse("casework:login")),
         "bad request": (client, "/procedures/%00/"),
