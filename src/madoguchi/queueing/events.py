@@ -252,11 +252,15 @@ async def _release_request() -> None:
     end of the request (request_finished) get a fresh executor then, which Django's context
     shuts down as usual. There is no public asgiref call for this, hence the two attributes.
     """
-    context = SyncToAsync.thread_sensitive_context.get(None)
-    if context is None or context not in SyncToAsync.context_to_thread_executor:
+    executors = getattr(SyncToAsync, "context_to_thread_executor", None)
+    marker = getattr(SyncToAsync, "thread_sensitive_context", None)
+    if executors is None or marker is None:  # another asgiref: the stream works, holding a thread
+        return
+    context = marker.get(None)
+    if context is None or context not in executors:
         return
     await sync_to_async(_close_thread_connections)()
-    executor = SyncToAsync.context_to_thread_executor.pop(context, None)
+    executor = executors.pop(context, None)
     if executor is not None:
         executor.shutdown(wait=False)
 
