@@ -1,5 +1,6 @@
 """Helpers for the queue tests: the demo counters and tickets at chosen times."""
 
+import asyncio
 from datetime import datetime, time, timedelta
 
 from django.core.management import call_command
@@ -34,3 +35,12 @@ def issue(p: VisitPurpose, key: str, now: datetime | None = None):
     ticket, created = services.issue_ticket(p, key, now)
     assert created
     return ticket
+
+
+def run_in_own_loop(coroutine):
+    """asyncio.run in a thread of its own: the browser tests' Playwright keeps an event loop
+    running in the main thread for the whole session, where asyncio.run refuses to start."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()

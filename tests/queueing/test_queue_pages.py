@@ -5,19 +5,10 @@ import asyncio
 import json
 
 import pytest
-from queue_support import issue, load_counters, purpose, today_at
+from queue_support import issue, load_counters, purpose, run_in_own_loop, today_at
 
 from madoguchi.queueing import events
 from madoguchi.queueing.models import QueueChange
-
-
-def run_in_own_loop(coroutine):
-    """asyncio.run in a thread of its own: the browser tests' Playwright keeps an event loop
-    running in the main thread for the whole session, where asyncio.run refuses to start."""
-    from concurrent.futures import ThreadPoolExecutor
-
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        return pool.submit(asyncio.run, coroutine).result()
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ import json
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
-from queue_support import issue, load_counters, purpose, today_at, window
+from queue_support import issue, load_counters, purpose, run_in_own_loop, today_at, window
 
 from madoguchi.queueing import events, selectors, services
 from madoguchi.queueing.models import QueueChange
@@ -88,7 +88,6 @@ def test_a_change_builds_each_followed_state_once_however_many_screens(counters,
             await stream.aclose()
         return got
 
-    from test_queue_pages import run_in_own_loop
 
     got = run_in_own_loop(scenario())
     assert asked == [sorted(keys)]  # one build of the four keys for forty screens

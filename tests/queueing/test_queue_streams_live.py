@@ -11,7 +11,7 @@ import pytest
 from asgi_server import in_processes, in_thread
 from django.contrib.auth import get_user_model
 from django.db import connection
-from queue_support import issue, load_counters, purpose, window
+from queue_support import issue, load_counters, purpose, run_in_own_loop, window
 from sse_client import open_stream
 
 from madoguchi.core.actors import Actor
@@ -25,12 +25,6 @@ postgresql_only = pytest.mark.skipif(
            "on SQLite the streams poll the change log, which the other tests here cover")
 
 
-def run_in_own_loop(coroutine):
-    """asyncio.run in a thread of its own (the browser tests may keep a loop in the main thread)."""
-    from concurrent.futures import ThreadPoolExecutor
-
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        return pool.submit(asyncio.run, coroutine).result()
 
 
 @pytest.fixture
