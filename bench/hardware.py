@@ -1,9 +1,43 @@
-"""Shared by bench/run.py and bench/identity.py: what machine a run was on (from /proc), and
-writing a run's section into docs/benchmarks.md between its own markers."""
+"""Shared by every benchmark: what machine a run was on (from /proc), writing a run's section
+into docs/benchmarks.md between its own markers, a free loopback port, a PostgreSQL database of
+the run's own, and stopping a server the run started."""
 
 import os
 import platform
+import signal
+import socket
+import subprocess
 from pathlib import Path
+
+PG_HOST = os.environ.get("PGHOST", "127.0.0.1")
+PG_PORT = os.environ.get("PGPORT", "5432")
+PG_USER = os.environ.get("PGUSER", "postgres")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def postgres_database(name: str) -> str:
+    """Drop and create the database `name` on the local server; return its DATABASE_URL."""
+    where = ["-h", PG_HOST, "-p", PG_PORT, "-U", PG_USER]
+    subprocess.run(["dropdb", *where, "--if-exists", "--force", name], check=True)
+    subprocess.run(["createdb", *where, name], check=True)
+    return f"postgres://{PG_USER}@{PG_HOST}:{PG_PORT}/{name}"
+
+
+def stop(process: subprocess.Popen | None, sig: int = signal.SIGTERM, timeout: float = 15) -> None:
+    """Ask a started server to stop (`sig`), then kill it if it is still there after `timeout`."""
+    if process is None or process.poll() is not None:
+        return
+    process.send_signal(sig)
+    try:
+        process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
 
 
 def machine() -> dict:

@@ -13,7 +13,6 @@ import os
 import random
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -24,36 +23,26 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from hardware import loadavg, machine, write_section  # noqa: E402
+from hardware import free_port, loadavg, machine, write_section  # noqa: E402
+from hardware import postgres_database as _fresh_database  # noqa: E402
 from scenario import ANSWERS, PROCEDURE  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 DOC = ROOT / "docs" / "reliability.md"
 BIN = Path(sys.executable).parent
-PG_HOST = os.environ.get("PGHOST", "127.0.0.1")
-PG_PORT = os.environ.get("PGPORT", "5432")
-PG_USER = os.environ.get("PGUSER", "postgres")
 
 
 def log(text: str) -> None:
     print(f"[{time.strftime('%H:%M:%S', time.gmtime())} UTC] {text}", flush=True)
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
 
 def postgres_database(name: str) -> str:
     """Drop and create `name`; return its DATABASE_URL."""
-    where = ["-h", PG_HOST, "-p", PG_PORT, "-U", PG_USER]
     for tool in ("dropdb", "createdb"):
         if shutil.which(tool) is None:
             sys.exit(f"`{tool}` is not installed (PostgreSQL client tools are needed)")
-    subprocess.run(["dropdb", *where, "--if-exists", "--force", name], check=True)
-    subprocess.run(["createdb", *where, name], check=True)
-    return f"postgres://{PG_USER}@{PG_HOST}:{PG_PORT}/{name}"
+    return _fresh_database(name)
 
 
 def base_env(database_url: str, var_dir: Path, **extra) -> dict:

@@ -31,8 +31,6 @@ import platform
 import resource
 import shlex
 import shutil
-import signal
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -51,7 +49,7 @@ BENCH = ROOT / "bench"
 sys.path.insert(0, str(BENCH))
 
 import hardware  # noqa: E402
-from hardware import loadavg  # noqa: E402
+from hardware import free_port, loadavg  # noqa: E402
 from scenario import ANSWERS, PROBE_RATE, PROBE_USERS, PROCEDURE  # noqa: E402
 
 DOC = Path(os.environ.get("BENCH_OUT", ROOT / "docs" / "benchmarks.md"))
@@ -135,11 +133,6 @@ def run(cmd: list[str], env: dict, **kwargs) -> subprocess.CompletedProcess:
     return result
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
 
 def gunicorn_command(port: int, errlog: Path) -> list[str]:
     cmd = [sys.executable, "-m", "gunicorn", "madoguchi.wsgi:application",
@@ -182,13 +175,7 @@ class Server:
         self.stop()
 
     def stop(self) -> None:
-        if self.process and self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        hardware.stop(self.process)
 
     def cpu(self) -> dict[int, float]:
         """CPU seconds used so far by gunicorn (master and workers) and, on PostgreSQL, by

@@ -21,7 +21,6 @@ import resource
 import shlex
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -34,26 +33,12 @@ ROOT = Path(__file__).resolve().parent.parent
 DEPLOY = ROOT / "deploy"
 BIN = Path(sys.executable).parent
 NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
-PG_HOST = os.environ.get("PGHOST", "127.0.0.1")
-PG_PORT = os.environ.get("PGPORT", "5432")
-PG_USER = os.environ.get("PGUSER", "postgres")
 INSTALLED_BIN = "/srv/madoguchi/venv/bin/"
 INSTALLED_CONF = "/etc/madoguchi/"
 PLACEHOLDER = re.compile(r"\$\{(MADOGUCHI_[A-Z_]+)\}")
 
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def postgres_database(name: str) -> str:
-    """Drop and create the database `name` on the local server; return its DATABASE_URL."""
-    where = ["-h", PG_HOST, "-p", PG_PORT, "-U", PG_USER]
-    subprocess.run(["dropdb", *where, "--if-exists", "--force", name], check=True)
-    subprocess.run(["createdb", *where, name], check=True)
-    return f"postgres://{PG_USER}@{PG_HOST}:{PG_PORT}/{name}"
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from hardware import free_port, postgres_database  # noqa: E402,F401 - the shape's users take them from here
 
 
 def render(template: Path, values: dict) -> str:
