@@ -44,3 +44,8 @@ def run_in_own_loop(coroutine):
 
     with ThreadPoolExecutor(max_workers=1) as pool:
         return pool.submit(asyncio.run, coroutine).result()
+
+
+def frames(chunks):
+    """The event frames of a stream's chunks (not its retry line or keep-alive comments)."""
+    return [c for c in chunks if c.startswith("id: ")]

@@ -5,7 +5,7 @@ import asyncio
 import json
 
 import pytest
-from queue_support import issue, load_counters, purpose, run_in_own_loop, today_at
+from queue_support import frames, issue, load_counters, purpose, run_in_own_loop, today_at
 
 from madoguchi.queueing import events
 from madoguchi.queueing.models import QueueChange
@@ -25,9 +25,6 @@ def counters(city):
     load_counters(city)
     return city
 
-
-def frames(chunks):
-    return [c for c in chunks if c.startswith("id: ")]
 
 
 def test_the_stream_sends_the_board_with_the_change_id(counters, client):

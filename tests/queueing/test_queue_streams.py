@@ -8,7 +8,7 @@ import json
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
-from queue_support import issue, load_counters, purpose, run_in_own_loop, today_at, window
+from queue_support import frames, issue, load_counters, purpose, run_in_own_loop, today_at, window
 
 from madoguchi.queueing import events, selectors, services
 from madoguchi.queueing.models import QueueChange
@@ -19,9 +19,6 @@ def counters(city):
     load_counters(city)
     return city
 
-
-def frames(chunks):
-    return [c for c in chunks if c.startswith("id: ")]
 
 
 def test_all_waits_agree_with_the_estimate_of_each_place_in_line(counters, staff):
