@@ -486,7 +486,8 @@ class CaseOut(Schema):
     visit: str | None = Field(None, description="counter cases: the visit; one visit's cases share it")
 
 
-MAX_PAGE = 10_000  # 500,000 cases; a larger offset is a mistake, not a page
+MAX_PAGE = 200  # 10,000 cases, as far as the queue counts exactly; deeper: follow `after`
+# (an offset reads every case before its page: page 1,000 took 11.7x /api/health at p95 on 10 M)
 STAFF_PAGE_SIZE = 50
 _SINCE = Query(None, description="first day (Asia/Tokyo), YYYY-MM-DD")
 _UNTIL = Query(None, description="last day (Asia/Tokyo), inclusive")
@@ -507,7 +508,7 @@ def staff_cases(request, response: HttpResponse,
     """The cases of the caller's departments, oldest first, 50 at a time. The next 50 are at the
     URL of the `Link` header's `rel="next"` (a signed cursor in `after`; no header on the last
     page). Filters are codes (letters, digits, `-`, `_`) and days: anything else, a page outside
-    1–10,000, a cursor that is not one of ours, or `after` with `page`, is a 422 naming it."""
+    1–200, a cursor that is not one of ours, or `after` with `page`, is a 422 naming it."""
     if after and page != 1:
         raise ValidationError([{"loc": ("query", "page"), "type": "value_error"}])
     position = case_selectors.position_of(after) if after else None

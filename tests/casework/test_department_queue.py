@@ -215,6 +215,11 @@ def test_api_link_header_walks_every_case_and_page_still_works(client, desk, tie
     assert "after=" in second.headers["Link"]
     both = client.get("/api/staff/cases", {"page": 2, "after": "x"}, headers=headers)
     assert both.status_code == 422
+    # Offsets reach the first 10,000 cases only (api.MAX_PAGE); deeper, the client follows `after`.
+    assert client.get("/api/staff/cases", {"page": api.MAX_PAGE}, headers=headers).status_code == 200
+    deeper = client.get("/api/staff/cases", {"page": api.MAX_PAGE + 1}, headers=headers)
+    assert deeper.status_code == 422
+    assert "page" in deeper.json()["detail"]["errors"]
 
 
 def test_a_cursor_shows_nothing_of_other_departments(client, desk, tied, django_user_model):
