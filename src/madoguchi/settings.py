@@ -40,6 +40,7 @@ INSTALLED_APPS = [
     "madoguchi.identity",
     "madoguchi.register",
     "madoguchi.applications",
+    "madoguchi.payments",
     "madoguchi.casework",
     "madoguchi.counter",
     "madoguchi.navigator",

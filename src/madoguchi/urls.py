@@ -27,6 +27,7 @@ urlpatterns = [
     path("staff/register/", include("madoguchi.register.urls")),
     path("staff/counter/", include("madoguchi.counter.urls")),
     path("counter/tablet/", include("madoguchi.counter.tablet_urls")),  # the paired tablet, no login
+    path("payments/", include("madoguchi.payments.urls")),
     path("staff/", include("madoguchi.casework.urls")),
     path("navi/", include("madoguchi.navigator.urls")),
     path("queue/", include("madoguchi.queueing.urls")),
