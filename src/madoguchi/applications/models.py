@@ -53,6 +53,9 @@ class Draft(models.Model):
 
 
 class Status(models.TextChoices):
+    # Online, a fee-bearing submission waits here until it is paid (staff see 入金待ち/未納);
+    # a 事後決済 case comes back here from 審査中 once the department fixes the amount.
+    AWAITING_PAYMENT = "awaiting_payment", "お支払い待ち"
     SUBMITTED = "submitted", "受付待ち"
     ACCEPTED = "accepted", "審査中"
     RETURNED = "returned", "差戻し（修正をお願いしています）"
@@ -95,7 +98,11 @@ class Submission(models.Model):
     draft = models.OneToOneField(Draft, null=True, blank=True, on_delete=models.SET_NULL,
                                  related_name="submission")
     idempotency_key = models.CharField(max_length=64, null=True, blank=True)
-    fee_yen = models.PositiveIntegerField(default=0)
+    fee_yen = models.PositiveIntegerField(default=0, help_text="the total due in yen; 0 when none or deferred")
+    fee_lines = models.JSONField(default=dict, blank=True,
+                                 help_text="the fee quote as stored at submit (catalog.fees.FeeQuote.as_json)")
+    fee_deferred = models.BooleanField(default=False,
+                                       help_text="事後決済: the department fixes the amount after review")
     submitted_at = models.DateTimeField(auto_now_add=True, db_index=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -27,6 +27,7 @@ from madoguchi.applications.models import (
 from madoguchi.applications.prefill import from_register
 from madoguchi.applications.receipts import new_receipt_number
 from madoguchi.applications.workflow import TransitionError, action_for
+from madoguchi.catalog.fees import FeeQuote, quote
 from madoguchi.catalog.schema import Procedure
 from madoguchi.catalog.selectors import department_for, procedure_of_record
 from madoguchi.core import audit
@@ -163,13 +164,15 @@ def _create_submission(procedure: Procedure, form_version: int, answers: dict, s
     own lock and answer for it, and a receipt number collision is drawn again."""
     municipality = (account or resident).municipality
     department = department_for(municipality, procedure)
+    fee = quote(procedure, answers)
     for _ in range(5):
         try:
             with transaction.atomic():
                 submission = _insert_submission(
                     procedure, form_version, actor, municipality=municipality,
                     department=department, account=account, resident=resident, draft=draft,
-                    idempotency_key=idempotency_key, channel=channel, visit_ref=visit_ref)
+                    idempotency_key=idempotency_key, channel=channel, visit_ref=visit_ref,
+                    fee=fee)
             break
         except IntegrityError:
             if draft is not None and Submission.objects.filter(draft=draft).exists():
@@ -190,16 +193,23 @@ _NO_RECEIPT_NUMBER = "受付番号を発行できませんでした。時間を�
 
 def _insert_submission(procedure: Procedure, form_version: int, actor: Actor, *, municipality,
                        department, account, resident, draft, idempotency_key, channel,
-                       visit_ref) -> Submission:
+                       visit_ref, fee: FeeQuote) -> Submission:
     """One INSERT: the receipt number is drawn here (random, so no round trip allocates it);
     the unique constraints refuse a collision, a second submission of one draft and a second
-    use of one idempotency key."""
+    use of one idempotency key.
+
+    The fee quote is stored as it stood at submit. Online, a fee due now makes the case wait
+    お支払い待ち (the payment page opens next); at the counter the clerk takes the fee, so the
+    case is 受付待ち as before and the counter records the payment."""
+    status = (Status.AWAITING_PAYMENT if fee.due and channel == Channel.ONLINE
+              else Status.SUBMITTED)
     return Submission.objects.create(
         municipality=municipality, receipt_number=new_receipt_number(),
         procedure_code=procedure.code, form_version=form_version, department=department,
         account=account, resident=resident, channel=channel, visit_ref=visit_ref,
         actor_kind=actor.kind, actor_ref=actor.ref, draft=draft, idempotency_key=idempotency_key,
-        fee_yen=procedure.fee_yen,
+        status=status, fee_yen=fee.total_yen, fee_lines=fee.as_json() if not fee.empty else {},
+        fee_deferred=fee.deferred,
     )
 
 
@@ -214,11 +224,13 @@ def _record_submitted(submission: Submission, procedure: Procedure, form_version
         answers=encrypt_json(answers), sources=sources, actor_kind=actor.kind, actor_ref=actor.ref,
     )
     _keep_attachments(procedure.form(form_version), answers)
-    SubmissionEvent.objects.create(submission=submission, to_status=Status.SUBMITTED,
+    SubmissionEvent.objects.create(submission=submission, to_status=submission.status,
                                    actor_kind=actor.kind, actor_ref=actor.ref)
     audit.record(submission.municipality, actor, "submit", "submission", submission.public_id,
                  subject_ref=submission.subject_ref, procedure=procedure.code,
-                 form_version=form_version, channel=submission.channel)
+                 form_version=form_version, channel=submission.channel,
+                 **({"fee_yen": submission.fee_yen, "status": submission.status}
+                    if submission.fee_yen or submission.fee_deferred else {}))
     _mail(submission, "submitted", {"submission": submission, "procedure": procedure},
           f"submitted:{submission.pk}", new_key=True)
 
@@ -340,13 +352,14 @@ def submit_answers(account, procedure: Procedure, answers: dict, actor: Actor,
     department = department_for(municipality, procedure)
     form_version = procedure.current_form.version
     sources = {k: SOURCE_RESIDENT for k in answers}
+    fee = quote(procedure, answers)
     for _ in range(5):
         try:
             with transaction.atomic():
                 submission = _insert_submission(
                     procedure, form_version, actor, municipality=municipality,
                     department=department, account=account, resident=None, draft=None,
-                    idempotency_key=key, channel=Channel.ONLINE, visit_ref=None)
+                    idempotency_key=key, channel=Channel.ONLINE, visit_ref=None, fee=fee)
                 _record_submitted(submission, procedure, form_version, answers, sources, actor)
             return submission, True
         except IntegrityError:
@@ -408,6 +421,63 @@ def _resubmit(draft: Draft, answers: dict, actor: Actor) -> Submission:
     return submission
 
 
+def _locked(submission: Submission) -> Submission:
+    locked = Submission.objects.select_for_update().get(pk=submission.pk)
+    submission.status = locked.status
+    return locked
+
+
+def _payment_requested_from(submission: Submission) -> str:
+    """Where the case stood when it began to wait for payment: nowhere (paid at submit) or
+    審査中 (a 事後決済 request), read from the timeline's last arrival at お支払い待ち."""
+    event = (submission.events.filter(to_status=Status.AWAITING_PAYMENT)
+             .order_by("-at", "-id").only("from_status").first())
+    return event.from_status if event is not None else ""
+
+
+@transaction.atomic
+def payment_received(submission: Submission, actor: Actor, **detail) -> Submission:
+    """The fee is paid (payments.services.settle calls this): お支払い待ち → 受付待ち, or back to
+    審査中 when the payment was requested after review. Paid again (a webhook after the
+    return page, a retry) it changes nothing and says so by returning the case as it is."""
+    locked = _locked(submission)
+    if locked.status != Status.AWAITING_PAYMENT:
+        return locked
+    target = (Status.ACCEPTED if _payment_requested_from(locked) == Status.ACCEPTED
+              else Status.SUBMITTED)
+    transition(locked, target, actor, **detail)
+    submission.status = locked.status
+    return locked
+
+
+@transaction.atomic
+def await_payment(submission: Submission, quote_or_amount, actor: Actor, note: str = "") -> Submission:
+    """事後決済: the department fixes the amount while the case is 審査中 and asks the resident
+    to pay it (審査中 → お支払い待ち; the timeline, the audit log and a mail say so).
+
+    `quote_or_amount` is a FeeQuote or a whole number of yen (read as one line 手数料); the
+    amount and its lines are stored on the submission, where the payment page reads them."""
+    if isinstance(quote_or_amount, FeeQuote):
+        fee = quote_or_amount
+    else:
+        procedure = procedure_of_record(submission.municipality, submission.procedure_code)
+        fee = FeeQuote.fixed(quote_or_amount, revenue_code=procedure.payment.revenue_code)
+    if fee.deferred or fee.total_yen <= 0:
+        raise SubmissionRefused("請求する金額を1円以上で指定してください。", {"amount_yen": "1円以上の整数で指定してください"})
+    locked = _locked(submission)
+    try:
+        action_for(locked.status, Status.AWAITING_PAYMENT)
+    except TransitionError:
+        raise SubmissionRefused("審査中の申請にだけ、手数料を請求できます。") from None
+    locked.fee_yen = fee.total_yen
+    locked.fee_lines = fee.as_json()
+    locked.save(update_fields=["fee_yen", "fee_lines", "updated_at"])
+    transition(locked, Status.AWAITING_PAYMENT, actor, note=note, amount_yen=fee.total_yen)
+    for name in ("fee_yen", "fee_lines", "status"):
+        setattr(submission, name, getattr(locked, name))
+    return locked
+
+
 @transaction.atomic
 def withdraw(submission: Submission, actor: Actor) -> None:
     """取下げ by the resident, while the department has not yet proposed a decision."""
@@ -430,7 +500,7 @@ def transition(submission: Submission, target: str, actor: Actor, note: str = ""
     submission.save(update_fields=["status", "updated_at"])
     audit.record(submission.municipality, actor, action, "submission", submission.public_id,
                  subject_ref=submission.subject_ref, **detail)
-    if target in {Status.RETURNED, Status.APPROVED, Status.REJECTED}:
+    if target in {Status.RETURNED, Status.APPROVED, Status.REJECTED, Status.AWAITING_PAYMENT}:
         _mail(submission, f"status_{target}", {"submission": submission, "note": note},
               f"status:{submission.pk}:{submission.events.count()}")
 

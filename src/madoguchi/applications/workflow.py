@@ -15,6 +15,12 @@ TRANSITIONS: dict[tuple[str, str], str] = {
     (Status.SUBMITTED, Status.WITHDRAWN): "withdraw",
     (Status.ACCEPTED, Status.WITHDRAWN): "withdraw",
     (Status.RETURNED, Status.WITHDRAWN): "withdraw",
+    # Fees (payments settles them): paid at submit → 受付待ち; a 事後決済 request made while
+    # 審査中 goes back to 審査中 once paid. Unpaid, the resident may still withdraw.
+    (Status.AWAITING_PAYMENT, Status.SUBMITTED): "payment_received",
+    (Status.AWAITING_PAYMENT, Status.ACCEPTED): "payment_received",
+    (Status.ACCEPTED, Status.AWAITING_PAYMENT): "request_payment",
+    (Status.AWAITING_PAYMENT, Status.WITHDRAWN): "withdraw",
 }
 
 FINAL = {Status.APPROVED, Status.REJECTED, Status.WITHDRAWN}

@@ -157,6 +157,32 @@ def _check_condition(field: FormField, earlier: dict[str, FormField], where: str
         raise ValueError(f"field '{where}': {values} are not all options of '{target.id}'")
 
 
+def _check_condition_values(target: FormField, condition: Condition, where: str) -> None:
+    if condition.checked is not None:
+        if target.type != FieldType.CHECKBOX or target.options:
+            raise ValueError(f"{where}: 'checked' needs a single yes/no checkbox")
+        return
+    values = [condition.equals] if condition.equals is not None else list(condition.in_ or [])
+    if target.options and any(v not in {o.value for o in target.options} for v in values):
+        raise ValueError(f"{where}: {values} are not all options of '{target.id}'")
+
+
+def _check_per(code: str, per: "FeePer", fields: dict[str, FormField]) -> None:
+    where = f"fees.lines.{code}.per"
+    if per.group is not None:
+        group = fields.get(per.group)
+        if group is None or group.type != FieldType.GROUP:
+            raise ValueError(f"{where}: '{per.group}' is not a group of the form")
+        if per.field is not None:
+            inner = {f.id: f for f in group.fields}.get(per.field)
+            if inner is None or inner.type != FieldType.NUMBER:
+                raise ValueError(f"{where}: '{per.field}' is not a number field of group '{per.group}'")
+        return
+    target = fields.get(per.field)
+    if target is None or target.type != FieldType.NUMBER:
+        raise ValueError(f"{where}: '{per.field}' is not a number field of the form")
+
+
 def _ids(step: Step) -> set[str]:
     return {f.id for f in step.fields}
 
@@ -168,6 +194,91 @@ class Document(Strict):
     name_en: str = ""
     note: str = ""
     required: bool = True
+
+
+Yen = Annotated[int, Field(ge=0, strict=True)]  # whole yen: a float or "300" is refused
+
+
+class FeePer(Strict):
+    """What a line's unit is multiplied by: a number answer (`field`: 通数), or the items of a
+    group (`group`), each counting its own number field (`field`) or 1, optionally only the
+    items whose sibling answer matches (`when`)."""
+
+    field: Identifier | None = None
+    group: Identifier | None = None
+    when: Condition | None = None
+
+    @model_validator(mode="after")
+    def something_to_count(self):
+        if self.field is None and self.group is None:
+            raise ValueError("per needs a number field (field) or a group (group)")
+        if self.when is not None and self.group is None:
+            raise ValueError("per.when tests a group item's answer: name the group")
+        return self
+
+
+class FeeLineRule(Strict):
+    """One line of the bill: `unit_yen` once (fixed), per copy or per group item (`per`),
+    charged only when an answer matches (`when`, e.g. delivery == mail for postage)."""
+
+    code: Identifier
+    label: str
+    unit_yen: Yen
+    per: FeePer | None = None
+    when: Condition | None = None
+
+
+class FeeExemption(Strict):
+    """A waiver when an answer matches (e.g. 公的年金の請求に使う証明書), with its legal reason;
+    `lines` names the waived lines (all lines when empty)."""
+
+    label: str
+    legal_reason: Annotated[str, Field(min_length=1)]
+    when: Condition
+    lines: list[Identifier] = []
+
+
+class FeeRules(Strict):
+    """The `fees:` block. `deferred` (事後決済): true, or a condition on the answers, when the
+    department fixes the amount after review; the lines are then shown as a guide only."""
+
+    lines: list[FeeLineRule] = []
+    exemptions: list[FeeExemption] = []
+    deferred: bool | Condition = False
+    deferred_note: str = ""
+
+    @model_validator(mode="after")
+    def known_codes(self):
+        codes = [line.code for line in self.lines]
+        if len(codes) != len(set(codes)):
+            raise ValueError("fee line codes must be unique")
+        for exemption in self.exemptions:
+            unknown = sorted(set(exemption.lines) - set(codes))
+            if unknown:
+                raise ValueError(f"exemption '{exemption.label}' names unknown lines: {', '.join(unknown)}")
+        if not self.lines and self.deferred is False:
+            raise ValueError("a fees block needs lines, or deferred")
+        return self
+
+    def conditions(self):
+        """(where, condition, in_group) of every answer test in the block, for validation."""
+        for line in self.lines:
+            if line.when is not None:
+                yield f"fees.lines.{line.code}.when", line.when, None
+            if line.per is not None and line.per.when is not None:
+                yield f"fees.lines.{line.code}.per.when", line.per.when, line.per.group
+        for exemption in self.exemptions:
+            yield f"fees.exemptions.{exemption.label}.when", exemption.when, None
+        if isinstance(self.deferred, Condition):
+            yield "fees.deferred", self.deferred, None
+
+
+class PaymentSettings(Strict):
+    """How the city takes the fee: the 歳入科目 code its books file it under, and whether the
+    department sees a case before it is paid (marked 未納) or only once paid."""
+
+    revenue_code: Annotated[str, Field(max_length=32)] = ""
+    unpaid_visible: bool = False
 
 
 class Kind(StrEnum):
@@ -217,8 +328,10 @@ class Procedure(Strict):
     window: str = ""  # the counter, when it is not the department's usual one
     url: Annotated[str, Field(pattern=r"^https://")] | None = None
     card_required: bool = False
-    fee_yen: Annotated[int, Field(ge=0)] = 0
+    fee_yen: Yen = 0  # the older form of a plain fixed fee; `fees:` replaces it
     fee_note: str = ""
+    fees: FeeRules | None = None
+    payment: PaymentSettings = PaymentSettings()
     legal_basis: str
     processing_days: Annotated[int, Field(ge=0)] | None = None
     deadline: str = ""
@@ -245,6 +358,37 @@ class Procedure(Strict):
         if self.channel == Channel.MYNAPORTAL and not self.url:
             raise ValueError("a マイナポータル procedure needs its url")
         return self
+
+    @model_validator(mode="after")
+    def fees_fit_the_form(self):
+        """Fee rules may only read answers the current form asks, of a type they can count."""
+        if self.fees is None:
+            return self
+        if self.fee_yen:
+            raise ValueError("give the fee either as fee_yen or as fees, not both")
+        fields = {f.id: f for step in (self.forms[-1].steps if self.forms else []) for f in step.fields}
+        for line in self.fees.lines:
+            if line.per is not None:
+                _check_per(line.code, line.per, fields)
+        for where, condition, group in self.fees.conditions():
+            scope = fields
+            if group is not None:
+                scope = {f.id: f for f in fields[group].fields}
+            target = scope.get(condition.field)
+            if target is None:
+                raise ValueError(f"{where}: '{condition.field}' is not a field of the form"
+                                 + (f" group '{group}'" if group else ""))
+            _check_condition_values(target, condition, where)
+        return self
+
+    @property
+    def fee_rules(self) -> "FeeRules | None":
+        """The fee rules in force: `fees:`, or a plain `fee_yen` read as one fixed line."""
+        if self.fees is not None:
+            return self.fees
+        if self.fee_yen:
+            return FeeRules(lines=[FeeLineRule(code="fee", label="手数料", unit_yen=self.fee_yen)])
+        return None
 
     @field_validator("forms")
     @classmethod
