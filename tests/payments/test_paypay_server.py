@@ -6,16 +6,12 @@ import base64
 import hashlib
 import hmac
 import json
-import sys
 import time
-from pathlib import Path
 
 import paypayopa
 import pytest
 import requests
-
-sys.path.insert(0, str(Path(__file__).parent))
-from paypay_server import LocalPayPay  # noqa: E402
+from paypay_server import LocalPayPay
 
 
 @pytest.fixture

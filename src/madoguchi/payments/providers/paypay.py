@@ -1,0 +1,330 @@
+"""PayPay (ウェブペイメント / Dynamic QR) through PayPay's own Python client, `paypayopa`.
+
+The resident is sent to the code's `url` (PayPay's page; on a phone it opens the PayPay app, on
+a PC it shows the QR to scan) and PayPay sends them back to our return page (redirectType
+WEB_LINK). What this adapter relies on, from PayPay's published reference (Open Payment API,
+Dynamic QR 1.1, and HMAC認証 1.0):
+
+- Create a code (POST /v2/codes): merchantPaymentId is ours, unique per payment. We send the
+  attempt's idempotency key ("mdg-<hex>", within PayPay's [A-Za-z0-9_-]{1,64}), so a retry of
+  the same attempt names the same payment and PayPay refuses a second code with
+  DUPLICATE_DYNAMIC_QR_REQUEST. PayPay has no "get a code" call, so on that answer we poll the
+  payment: paid → the resident goes straight to our return page; otherwise the code's address
+  was lost with the first answer (nobody has seen it, so nobody can pay it) and we refuse with
+  `paypay_code_lost`, which fails this attempt; the next click makes a new attempt and key.
+  (The field's own description also says "the previous result is returned" for a repeated id;
+  a 201 for the retry is handled the same as the first.) The body carries ids only: the amount
+  in whole yen, and an orderDescription of the city's name and the 受付番号 — never a name or
+  an answer, because PayPay shows it in the resident's history.
+- Get payment details (GET /v2/codes/payments/{merchantPaymentId}): the only truth we act on.
+  CREATED → pending; COMPLETED (and REFUNDED, a paid order later refunded) → succeeded;
+  FAILED → failed; EXPIRED → expired; CANCELED → cancelled. DYNAMIC_QR_PAYMENT_NOT_FOUND is
+  documented as "the QR code is no longer available and no payment found" → expired once
+  past the code's expiryDate, cancelled before it (we deleted it).
+- The transaction webhook (notification_type "Transaction", merchant_order_id, order_id,
+  state COMPLETED / FAILED ...) is NOT signed: PayPay's Webhook Setup only recommends
+  allow-listing PayPay's sending IP addresses. So `parse_webhook` trusts nothing in the body:
+  it refuses a body that is not a transaction event of this city's merchant id, then asks
+  PayPay for the payment (an HMAC-authenticated call) and reports the state PayPay answers.
+  The event id is built from that answer, so a forged body can neither settle anything nor
+  take the id of a genuine event. PayPay unreachable → state None: the job polls soon.
+- Refund a payment (POST /v2/refunds) needs PayPay's paymentId, read from the payment details;
+  merchantRefundId is our refund's idempotency key ("the previous result is returned" for the
+  same id). No reason text is sent (it may name a person).
+- Delete a code (DELETE /v2/codes/{codeId}) closes a code nobody should pay any more; the
+  codeId is kept in `attempt.provider_data` where the model has that field. A paid code is not
+  deleted (DYNAMIC_QR_ALREADY_PAID); the poll that follows then settles it.
+- Authentication is the SDK's HMAC `OPA-Auth` header (API key and secret); the merchant id
+  goes in X-ASSUME-MERCHANT. The SDK sets no timeout, so its requests session here does:
+  30 s to create (PayPay's recommended read timeout for creation), 15 s otherwise, 5 s for the
+  webhook's confirming poll.
+
+Configuration (ProviderSetting): config `merchant_id`, `environment` ("sandbox" or
+"production": the SDK's apigw.sandbox.paypay.ne.jp / apigw.paypay.ne.jp) and, for tests and
+the local demo only, `base_url` (a local PayPay stand-in); secrets `api_key`, `api_secret`.
+"""
+
+import hashlib
+import json
+import logging
+import re
+import urllib.parse
+from datetime import UTC, datetime
+
+import paypayopa
+import requests
+from django.utils import timezone
+
+from madoguchi.payments.models import AttemptState, Method
+from madoguchi.payments.providers import register
+from madoguchi.payments.providers.base import (
+    Outcome,
+    PaymentProvider,
+    ProviderError,
+    ProviderRefused,
+    Started,
+    WebhookEvent,
+    WebhookRefused,
+)
+
+log = logging.getLogger(__name__)
+
+ENVIRONMENTS = {"sandbox": "https://apigw.sandbox.paypay.ne.jp", "production": "https://apigw.paypay.ne.jp"}
+# where PayPay's code URLs live (qr.paypay.ne.jp, qr-stg.sandbox.paypay.ne.jp): the pay page's
+# form is redirected there, so the CSP form-action must allow it
+PAYPAY_ORIGINS = ["https://*.paypay.ne.jp"]
+CREATE_TIMEOUT = (5, 30)
+CALL_TIMEOUT = (5, 15)
+WEBHOOK_TIMEOUT = (3, 5)
+_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
+_LOOPBACK = {"127.0.0.1", "localhost", "::1"}
+
+# answers that may pass: try again later (PayPay: "treated as unknown payment status")
+RETRYABLE = frozenset({"INTERNAL_SERVER_ERROR", "SERVICE_ERROR", "MAINTENANCE_MODE", "RATE_LIMIT",
+                       "TRANSACTION_FAILED", "THROTTLED_MULTIPLE_REFUND_REJECTED"})
+STATES = {
+    "CREATED": AttemptState.PENDING,
+    "AUTHORIZED": AttemptState.PENDING,
+    "REAUTHORIZING": AttemptState.PENDING,
+    "COMPLETED": AttemptState.SUCCEEDED,
+    "REFUNDED": AttemptState.SUCCEEDED,
+    "FAILED": AttemptState.FAILED,
+    "CANCELED": AttemptState.CANCELLED,
+    "EXPIRED": AttemptState.EXPIRED,
+}
+
+
+class PayPayAnswer(ProviderRefused):
+    """PayPay answered with an error code (resultInfo.code) that is not one that may pass."""
+
+
+class _Session(requests.Session):
+    """The SDK calls `session.post(url, ...)` without a timeout: give every call one."""
+
+    def __init__(self, timeout):
+        super().__init__()
+        self.timeout = timeout
+
+    def request(self, *args, **kwargs):
+        kwargs.setdefault("timeout", self.timeout)
+        return super().request(*args, **kwargs)
+
+
+def merchant_payment_id(attempt) -> str:
+    """The attempt's idempotency key as PayPay's merchantPaymentId: the same for every retry of
+    the attempt. A key outside PayPay's alphabet is hashed (still the same on every retry)."""
+    key = attempt.idempotency_key
+    return key if _ID.fullmatch(key) else "mdg-" + hashlib.sha256(key.encode()).hexdigest()[:40]
+
+
+def _merchant_refund_id(key: str) -> str:
+    return key if _ID.fullmatch(key) else "mdg-refund-" + hashlib.sha256(key.encode()).hexdigest()[:40]
+
+
+@register
+class PayPayProvider(PaymentProvider):
+    code = "paypay"
+    methods = (str(Method.PAYPAY),)
+
+    # -- configuration ----------------------------------------------------------------------
+    def check_config(self) -> list[str]:
+        problems = []
+        secrets = self.secrets
+        if not str(secrets.get("api_key") or "").strip():
+            problems.append("PayPay の API キー（secrets の api_key）がありません。")
+        if not str(secrets.get("api_secret") or "").strip():
+            problems.append("PayPay の API シークレット（secrets の api_secret）がありません。")
+        if not str(self.config.get("merchant_id") or "").strip():
+            problems.append("PayPay の加盟店 ID（config の merchant_id）がありません。")
+        environment = self.config.get("environment", "sandbox")
+        if environment not in ENVIRONMENTS:
+            problems.append("PayPay の environment は sandbox か production にしてください。")
+        base_url = str(self.config.get("base_url") or "")
+        if base_url:
+            parts = urllib.parse.urlsplit(base_url)
+            if environment == "production":
+                problems.append("本番（production）では base_url を設定しないでください"
+                                "（PayPay の本番 API に接続します）。")
+            elif not (parts.scheme == "https" or (parts.scheme == "http" and parts.hostname in _LOOPBACK)):
+                problems.append("base_url は https:// で始まる URL（試験用のローカルサーバーは "
+                                "http://127.0.0.1 も可）にしてください。")
+        unknown = [m for m in self.setting.methods or [] if m not in self.methods]
+        if unknown:
+            problems.append(f"PayPay で使えない支払方法です: {', '.join(unknown)}")
+        return problems
+
+    @property
+    def base_url(self) -> str:
+        return str(self.config.get("base_url") or "") or ENVIRONMENTS.get(
+            self.config.get("environment", "sandbox"), ENVIRONMENTS["sandbox"])
+
+    def checkout_origins(self) -> list[str]:
+        configured = str(self.config.get("base_url") or "")
+        if configured:  # a local stand-in serves its code pages itself
+            parts = urllib.parse.urlsplit(configured)
+            return [f"{parts.scheme}://{parts.netloc}"]
+        return list(PAYPAY_ORIGINS)
+
+    def _client(self, timeout=CALL_TIMEOUT) -> paypayopa.Client:
+        api_key = str(self.secrets.get("api_key") or "")
+        api_secret = str(self.secrets.get("api_secret") or "")
+        if not (api_key and api_secret and self.config.get("merchant_id")):
+            raise ProviderRefused("PayPay is not configured (API key, secret, merchant id)",
+                                  code="paypay_not_configured")
+        client = paypayopa.Client(session=_Session(timeout), auth=(api_key, api_secret),
+                                  production_mode=self.config.get("environment") == "production",
+                                  base_url=self.base_url)
+        client.set_assume_merchant(str(self.config["merchant_id"]))
+        return client
+
+    @staticmethod
+    def _call(call, *args) -> dict | None:
+        """One SDK call: the answer's `data`, or ProviderError (may pass) / PayPayAnswer (PayPay
+        said no) carrying PayPay's code, never the body."""
+        try:
+            answer = call(*args)
+        except requests.Timeout as exc:
+            raise ProviderError("PayPay did not answer in time", code="paypay_timeout") from exc
+        except requests.RequestException as exc:  # connection refused, reset, TLS ...
+            if isinstance(exc, ValueError):  # requests' JSONDecodeError: a gateway's HTML page
+                raise ProviderError("PayPay answered something that is not JSON",
+                                    code="paypay_bad_answer") from exc
+            raise ProviderError("PayPay could not be reached", code="paypay_unreachable") from exc
+        except (ValueError, KeyError, TypeError) as exc:  # the SDK reading an odd error body
+            raise ProviderError("PayPay answered something unexpected", code="paypay_bad_answer") from exc
+        info = answer.get("resultInfo") if isinstance(answer, dict) else None
+        code = str((info or {}).get("code") or "")
+        if code in ("SUCCESS", "REQUEST_ACCEPTED"):
+            return answer.get("data")
+        if not code or code in RETRYABLE:
+            raise ProviderError(f"PayPay answered {code or 'without a result'}", code=code or "paypay_bad_answer")
+        raise PayPayAnswer(f"PayPay refused the request: {code}", code=code)
+
+    # -- paying ---------------------------------------------------------------------------------
+    def start(self, attempt, *, return_url: str, cancel_url: str) -> Started:
+        mpid = merchant_payment_id(attempt)
+        if attempt.provider_ref == mpid and attempt.redirect_url:
+            return Started(mpid, attempt.redirect_url, attempt.expires_at)
+        client = self._client(CREATE_TIMEOUT)
+        body = {"merchantPaymentId": mpid,
+                "amount": {"amount": int(attempt.amount_yen), "currency": "JPY"},
+                "codeType": "ORDER_QR", "redirectUrl": return_url, "redirectType": "WEB_LINK",
+                "orderDescription": self._description(attempt)}
+        try:
+            data = self._call(client.Code.create_qr_code, body) or {}
+        except PayPayAnswer as exc:
+            if exc.code != "DUPLICATE_DYNAMIC_QR_REQUEST":
+                raise
+            return self._started_before(attempt, client, return_url)
+        if not data.get("url"):
+            raise ProviderError("PayPay's code has no URL", code="paypay_bad_answer")
+        self._keep_code_id(attempt, data.get("codeId"))
+        return Started(mpid, data["url"], _when(data.get("expiryDate")))
+
+    def _started_before(self, attempt, client, return_url: str) -> Started:
+        """The code exists already (the first answer was lost). Paid → to the return page;
+        otherwise this attempt cannot go on (see the module's docstring)."""
+        mpid = merchant_payment_id(attempt)
+        try:
+            details = self._call(client.Code.get_payment_details, mpid) or {}
+        except PayPayAnswer as exc:
+            if exc.code != "DYNAMIC_QR_PAYMENT_NOT_FOUND":
+                raise
+            details = {}
+        if STATES.get(details.get("status")) == AttemptState.SUCCEEDED:
+            return Started(mpid, return_url, None)
+        raise ProviderRefused("the PayPay code exists but its address was lost; start again",
+                              code="paypay_code_lost")
+
+    @staticmethod
+    def _description(attempt) -> str:
+        submission = attempt.charge.submission
+        city = getattr(attempt.charge.municipality, "name", "")
+        return f"{city} 手数料 受付番号 {submission.receipt_number}".strip()[:255]
+
+    @staticmethod
+    def _keep_code_id(attempt, code_id) -> None:
+        """Keep the codeId (needed to delete the code) where the model has room for it."""
+        if not code_id or not hasattr(attempt, "provider_data"):
+            return
+        data = {**(attempt.provider_data or {}), "code_id": str(code_id)}
+        attempt.provider_data = data
+        if attempt.pk:
+            type(attempt).objects.filter(pk=attempt.pk).update(provider_data=data)
+
+    def status(self, attempt) -> Outcome:
+        return self._status(attempt, self._client())
+
+    def _status(self, attempt, client) -> Outcome:
+        mpid = merchant_payment_id(attempt)
+        try:
+            data = self._call(client.Code.get_payment_details, mpid) or {}
+        except PayPayAnswer as exc:
+            if exc.code != "DYNAMIC_QR_PAYMENT_NOT_FOUND":
+                raise
+            lapsed = attempt.expires_at is not None and attempt.expires_at <= timezone.now()
+            return Outcome(state=AttemptState.EXPIRED if lapsed else AttemptState.CANCELLED,
+                           provider_ref=mpid, raw_status=exc.code)
+        raw = str(data.get("status") or "")
+        state = STATES.get(raw, AttemptState.PENDING)
+        amount = (data.get("amount") or {}).get("amount")
+        paid = int(amount) if state == AttemptState.SUCCEEDED and isinstance(amount, int) else None
+        return Outcome(state=state, provider_ref=mpid, paid_amount_yen=paid, raw_status=raw)
+
+    def cancel(self, attempt) -> None:
+        code_id = (getattr(attempt, "provider_data", None) or {}).get("code_id")
+        if not code_id:
+            return  # unknown codeId: the code lapses at its expiryDate (the job expires it)
+        try:
+            self._call(self._client().Code.delete_qr_code, code_id)
+        except PayPayAnswer as exc:  # DYNAMIC_QR_ALREADY_PAID / NOT_FOUND: the poll decides
+            log.info("PayPay code not deleted: %s", exc.code)
+
+    # -- webhooks -------------------------------------------------------------------------------
+    def parse_webhook(self, body: bytes, headers: dict) -> list[WebhookEvent]:
+        try:
+            event = json.loads(body)
+        except ValueError as exc:
+            raise WebhookRefused("not JSON") from exc
+        if not isinstance(event, dict) or event.get("notification_type") != "Transaction":
+            raise WebhookRefused("not a PayPay transaction event")
+        if str(event.get("merchant_id") or "") != str(self.config.get("merchant_id") or "") or \
+                not self.config.get("merchant_id"):
+            raise WebhookRefused("another merchant's event")
+        mpid = str(event.get("merchant_order_id") or "")
+        if not _ID.fullmatch(mpid):
+            raise WebhookRefused("no merchant_order_id")
+        try:
+            data = self._call(self._client(WEBHOOK_TIMEOUT).Code.get_payment_details, mpid) or {}
+        except PayPayAnswer as exc:
+            # the payment PayPay is asked about does not exist: a forged or foreign event
+            raise WebhookRefused(f"PayPay does not confirm it: {exc.code}") from exc
+        except ProviderError as exc:  # cannot confirm now: store it, the job asks soon
+            log.info("PayPay webhook not confirmed now: %s", exc.code)
+            claimed = re.sub(r"[^A-Z_]", "", str(event.get("state") or ""))[:20]
+            return [WebhookEvent(event_id=f"{mpid}:unconfirmed:{claimed}", provider_ref=mpid,
+                                 kind="paypay.transaction.unconfirmed")]
+        raw = str(data.get("status") or "")
+        state = STATES.get(raw, AttemptState.PENDING)
+        amount = (data.get("amount") or {}).get("amount")
+        return [WebhookEvent(
+            event_id=f"{mpid}:{raw}:{data.get('paymentId') or ''}", provider_ref=mpid,
+            kind=f"paypay.transaction.{raw.lower() or 'unknown'}", state=state,
+            paid_amount_yen=int(amount) if state == AttemptState.SUCCEEDED and isinstance(amount, int) else None)]
+
+    # -- refunds --------------------------------------------------------------------------------
+    def refund(self, attempt, amount_yen: int, reason: str, idempotency_key: str) -> str:
+        client = self._client()
+        details = self._call(client.Code.get_payment_details, merchant_payment_id(attempt)) or {}
+        payment_id = details.get("paymentId")
+        if not payment_id:
+            raise ProviderRefused("PayPay has no payment to refund", code="paypay_not_paid")
+        merchant_refund_id = _merchant_refund_id(idempotency_key)
+        self._call(client.Payment.refund_payment, {
+            "merchantRefundId": merchant_refund_id, "paymentId": str(payment_id),
+            "amount": {"amount": int(amount_yen), "currency": "JPY"}})
+        return merchant_refund_id
+
+
+def _when(epoch) -> datetime | None:
+    return datetime.fromtimestamp(int(epoch), tz=UTC) if isinstance(epoch, int) else None
