@@ -166,15 +166,20 @@ class ProcedureOut(Schema):
     channel: str = Field(description="online (here), mynaportal, counter, or elsewhere (`office`)")
     office: str | None
     card_required: bool
-    fee_yen: int
+    fee_yen: int = Field(description="the unit of the first fee line (e.g. 300 for 1通300円), 0 "
+                                     "when free; the whole rules are in the procedure's detail")
+    fee_deferred: bool = Field(description="the amount is fixed after review (事後決済)")
     deadline_days: int | None
     form_version: int | None = Field(description="the current form, for online procedures")
 
 
 def _procedure_out(p) -> dict:
+    rules = p.fee_rules
     return {**p.model_dump(include={"code", "title", "title_en", "summary", "category", "kind",
-                                     "channel", "department", "office", "card_required", "fee_yen",
+                                     "channel", "department", "office", "card_required",
                                      "deadline_days"}),
+            "fee_yen": rules.lines[0].unit_yen if rules and rules.lines else 0,
+            "fee_deferred": bool(rules and rules.deferred is not False),
             "form_version": p.current_form.version if p.forms else None}
 
 
@@ -216,7 +221,9 @@ def procedure_detail(request, code: str):
     if procedure is None:
         raise HttpError(404, "手続が見つかりません")
     form = procedure.current_form.model_dump(mode="json", by_alias=True) if procedure.forms else None
-    return procedure.model_dump(mode="json", by_alias=True, exclude={"forms"}) | {"form": form}
+    rules = procedure.fee_rules  # `fees`, or an older file's fixed `fee_yen` as one line
+    return procedure.model_dump(mode="json", by_alias=True, exclude={"forms", "fees"}) | {
+        "form": form, "fees": rules.model_dump(mode="json", by_alias=True) if rules else None}
 
 
 @api.get("/navigator/events", tags=["navigator"])
@@ -421,17 +428,49 @@ class SubmissionIn(Schema):
                               "old_address": "鹿児島県鹿児島市山下町11番1号"}])
 
 
+class FeeLineOut(Schema):
+    code: str
+    label: str
+    unit_yen: int
+    quantity: int
+    amount_yen: int
+    exempt: bool
+
+
+class FeeExemptionOut(Schema):
+    label: str
+    legal_reason: str
+
+
+class FeeOut(Schema):
+    lines: list[FeeLineOut]
+    exemptions: list[FeeExemptionOut]
+    total_yen: int = Field(description="due now, in whole yen; 0 when free or deferred")
+    deferred: bool = Field(description="金額は審査後に決まります (事後決済)")
+    deferred_note: str
+    revenue_code: str
+
+
 class SubmissionOut(Schema):
     id: str
     receipt_number: str
     status: str
     status_token: str
     submitted_at: datetime
+    fee: FeeOut
+    payment_status: str = Field(description="none, deferred, due (awaiting_payment), paid, or "
+                                            "counter (taken at the counter)")
 
 
-def _submission_out(s) -> dict:
+def _fee_out(s) -> dict:
+    """The fee as stored at submit (or as fixed after review), for the resident's API."""
+    return s.fee_quote.as_json()
+
+
+def _submission_out(s, fresh: bool = False) -> dict:
     return {"id": str(s.public_id), "receipt_number": s.receipt_number, "status": s.status,
-            "status_token": applications.status_token(s), "submitted_at": s.submitted_at}
+            "status_token": applications.status_token(s), "submitted_at": s.submitted_at,
+            "fee": _fee_out(s), "payment_status": app_selectors.payment_status(s, fresh=fresh)}
 
 
 @api.post("/submissions", auth=ResidentBearer(),
@@ -455,7 +494,7 @@ def create_submission(request, body: SubmissionIn,
         return Reply(409, refusal(str(exc), exc.errors))
     except applications.SubmissionRefused as exc:
         return Reply(422, refusal(str(exc), exc.errors))
-    return Reply(201 if created else 200, _submission_out(submission))
+    return Reply(201 if created else 200, _submission_out(submission, fresh=created))
 
 
 @api.get("/submissions/{receipt_number}/status", tags=["residents"],
@@ -472,6 +511,7 @@ def submission_status(request, receipt_number: str,
         "submitted_at": submission.submitted_at, "updated_at": submission.updated_at,
         "events": [{"at": e.at, "status": e.to_status, "label": Status(e.to_status).label}
                    for e in submission.events.all()],
+        "fee": _fee_out(submission), "payment_status": app_selectors.payment_status(submission),
     }
 
 

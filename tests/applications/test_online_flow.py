@@ -11,6 +11,7 @@ from madoguchi.applications.models import Draft, Status, Submission
 from madoguchi.applications.receipts import normalize_receipt_number
 from madoguchi.applications.services import answers_of
 from madoguchi.casework import services as casework
+from madoguchi.catalog.fees import quote
 from madoguchi.catalog.loader import catalog, catalog_for
 from madoguchi.core.actors import Actor
 from madoguchi.core.models import AuditEvent
@@ -86,8 +87,12 @@ def test_every_online_procedure_can_be_filled_and_submitted(resident_client, car
     submission = Submission.objects.get(draft=draft)
     assert submission.form_version == procedure.current_form.version
     assert normalize_receipt_number(submission.receipt_number) == submission.receipt_number
-    page = resident_client.get(response["Location"]).content.decode()
-    assert submission.receipt_number in page
+    done = resident_client.get(response["Location"])
+    if submission.status == Status.AWAITING_PAYMENT:  # a fee due now: on to the payment page
+        assert done["Location"] == reverse("payments:pay", args=[submission.public_id])
+        assert quote(procedure, answers_of(submission.current_version)).total_yen == submission.fee_yen > 0
+    else:
+        assert submission.receipt_number in done.content.decode()
 
 
 def test_double_submit_returns_the_same_receipt(resident_client):

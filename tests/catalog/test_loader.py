@@ -7,6 +7,7 @@ import pytest
 import yaml
 
 import madoguchi.catalog
+from madoguchi.catalog.fees import quote
 from madoguchi.catalog.loader import CatalogError, load_directories, load_file
 from madoguchi.catalog.schema import FieldType, FormField, Procedure
 
@@ -368,10 +369,10 @@ def test_a_later_directory_overrides_a_procedure_by_code(tmp_path):
 
 def test_the_shipped_catalogue_can_be_overridden(tmp_path):
     local = yaml.safe_load((PROCEDURES / "dog-registration.yaml").read_text(encoding="utf-8"))
-    local["fee_yen"] = 2500
+    local["fees"] = {"lines": [{"code": "registration", "label": "登録手数料", "unit_yen": 2500}]}
     _write(tmp_path, local)
     procedures = load_directories([PROCEDURES, tmp_path])
-    assert procedures["dog-registration"].fee_yen == 2500
+    assert quote(procedures["dog-registration"], {}).total_yen == 2500
     assert len(procedures) == len(SHIPPED)
 
 

@@ -8,6 +8,7 @@ import yaml
 from django.urls import reverse
 
 from madoguchi.catalog import loader
+from madoguchi.catalog.fees import quote
 from madoguchi.catalog.loader import CatalogError, apply_overrides, catalog, catalog_for
 from madoguchi.catalog.schema import Channel, Procedure
 from madoguchi.catalog.selectors import get_procedure, procedure_of_record, procedures_for
@@ -35,10 +36,10 @@ def _overrides(directory: Path, data: dict) -> Path:
 def test_an_override_changes_one_city_and_not_the_national_file(city, other_city, city_dir):
     _overrides(city_dir, {"procedures": {"dog-registration": {"fee_yen": 2500,
                                                              "window": "保健所分室"}}})
-    assert get_procedure(city, "dog-registration").fee_yen == 2500
+    assert quote(get_procedure(city, "dog-registration"), {}).total_yen == 2500
     assert get_procedure(city, "dog-registration").window == "保健所分室"
-    assert get_procedure(other_city, "dog-registration").fee_yen == 3000
-    assert catalog()["dog-registration"].fee_yen == 3000
+    assert quote(get_procedure(other_city, "dog-registration"), {}).total_yen == 3000
+    assert quote(catalog()["dog-registration"], {}).total_yen == 3000
     # the form is kept, not copied
     assert get_procedure(city, "dog-registration").forms == catalog()["dog-registration"].forms
 
@@ -47,7 +48,7 @@ def test_the_procedure_page_shows_the_city_window_and_fee(client, city, city_dir
     _overrides(city_dir, {"procedures": {"dog-registration": {"fee_yen": 2500,
                                                              "window": "保健所分室"}}})
     page = client.get(reverse("applications:procedure", args=["dog-registration"])).content.decode()
-    assert "2500円" in page and "保健所分室" in page
+    assert "2,500円" in page and "保健所分室" in page
 
 
 def test_a_city_moves_a_procedure_to_another_department(city, city_dir):
@@ -102,8 +103,8 @@ def test_apply_overrides_leaves_its_input_alone(tmp_path):
     path.write_text("procedures:\n  dog-registration:\n    fee_yen: 1\n", encoding="utf-8")
     base = dict(catalog())
     changed = apply_overrides(base, path)
-    assert changed["dog-registration"].fee_yen == 1
-    assert base["dog-registration"].fee_yen == 3000
+    assert quote(changed["dog-registration"], {}).total_yen == 1
+    assert quote(base["dog-registration"], {}).total_yen == 3000
 
 
 # --- channels ----------------------------------------------------------------------------

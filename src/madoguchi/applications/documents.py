@@ -6,6 +6,7 @@ from madoguchi.applications import engine
 from madoguchi.applications.services import answers_of
 from madoguchi.catalog.selectors import procedure_of_record
 from madoguchi.core.pdf import ReceiptData, render_receipt
+from madoguchi.core.pdf.receipt import FeeRow
 
 
 def public_url(path: str) -> str:
@@ -19,6 +20,7 @@ def receipt_pdf(submission) -> bytes:
     version = submission.versions.order_by("number").first()
     form = procedure.form(version.form_version)
     department = submission.department
+    fee = submission.fee_quote
     return render_receipt(
         ReceiptData(
             municipality_name=submission.municipality.name,
@@ -30,5 +32,10 @@ def receipt_pdf(submission) -> bytes:
             status_url=public_url(reverse("applications:submission", args=[submission.public_id])),
             rows=engine.flat_rows(form, answers_of(version)),
             fee_yen=submission.fee_yen,
+            fee_lines=tuple(FeeRow(x.label, x.unit_yen, x.quantity, x.amount_yen, x.exempt)
+                            for x in fee.lines),
+            fee_exemptions=fee.exemptions,
+            fee_deferred_note=fee.deferred_note if fee.deferred else "",
+            fee_status=submission.get_status_display() if submission.awaiting_payment else "",
         )
     )

@@ -7,6 +7,7 @@ import uuid
 
 from django.db import models
 
+from madoguchi.catalog.fees import FeeQuote
 from madoguchi.core.crypto import EncryptedTextField
 from madoguchi.core.models import ActorKind, Department, Municipality
 from madoguchi.identity.models import ResidentAccount
@@ -137,6 +138,15 @@ class Submission(models.Model):
     def contact_email(self) -> str:
         """Where notices by e-mail go; empty for a counter case without an account."""
         return self.account.email if self.account_id else ""
+
+    @property
+    def fee_quote(self) -> FeeQuote:
+        """The fee as stored at submit (or as the department fixed it, 事後決済)."""
+        return FeeQuote.from_json(self.fee_lines)
+
+    @property
+    def awaiting_payment(self) -> bool:
+        return self.status == Status.AWAITING_PAYMENT
 
     @property
     def current_version(self) -> "SubmissionVersion":

@@ -152,7 +152,8 @@ def status_token(submission: Submission) -> str:
     return hash_secret(f"status:{submission.public_id}")[:32]
 
 
-def _clean_answers(answers: dict) -> dict:
+def clean_answers(answers: dict) -> dict:
+    """A draft's answers without the raw input kept for redisplay."""
     return {k: v for k, v in answers.items() if k != engine.RAW}
 
 
@@ -250,7 +251,7 @@ def file_at_counter(resident, procedure: Procedure, form_version: int, answers: 
     The caller (the counter) holds the transaction and the visit's lock; the idempotency key
     per visit and procedure makes a second filing of the same form impossible."""
     return _create_submission(
-        procedure, form_version, _clean_answers(answers), sources, actor, account=account,
+        procedure, form_version, clean_answers(answers), sources, actor, account=account,
         resident=resident, channel=Channel.COUNTER, visit_ref=visit_ref,
         idempotency_key=f"counter:{visit_ref}:{procedure.code}"[:64],
     )
@@ -275,7 +276,7 @@ def submit_draft(draft: Draft, procedure: Procedure, actor: Actor, evidence=None
                 raise SubmissionRefused("入力されていない項目があります。", {"step": str(incomplete)})
             if procedure.card_required and evidence is None:
                 raise SubmissionRefused("この手続はマイナンバーカードでの署名が必要です。")
-            answers = _clean_answers(answers)
+            answers = clean_answers(answers)
             if locked.correcting_id:
                 submission = _resubmit(locked, answers, actor)
             else:

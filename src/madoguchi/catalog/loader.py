@@ -78,13 +78,28 @@ def apply_overrides(base: dict[str, Procedure], path: Path) -> dict[str, Procedu
         refused = sorted(set(changes) - OVERRIDABLE)
         if refused:
             raise CatalogError(f"{path}: procedures.{code}: cannot override {', '.join(refused)}")
-        merged = result[code].model_dump(by_alias=True, exclude_unset=True) | changes
+        merged = _merge(result[code].model_dump(by_alias=True, exclude_unset=True), changes)
         try:
             result[code] = Procedure.model_validate(merged)
         except ValidationError as exc:
             raise CatalogError(describe(path, exc).replace(
                 "invalid procedure file", f"procedures.{code}: invalid override")) from exc
     return result
+
+
+def _merge(base: dict, changes: dict) -> dict:
+    """A city's changes over a procedure. `fees:` replaces the whole block (a city's fee rules
+    are read as one whole), and so does a plain `fee_yen:` (the older form of a fixed fee: it
+    stands for the whole fee, so the base's `fees:` goes); `payment:` changes only the keys it
+    names, so a city can show unpaid cases without restating its 歳入科目 code."""
+    merged = base | changes
+    if "fee_yen" in changes and "fees" not in changes:
+        merged.pop("fees", None)
+    if "fees" in changes and "fee_yen" not in changes:
+        merged.pop("fee_yen", None)
+    if isinstance(changes.get("payment"), dict) and isinstance(base.get("payment"), dict):
+        merged["payment"] = base["payment"] | changes["payment"]
+    return merged
 
 
 def load_municipal(base: dict[str, Procedure], directory: Path) -> dict[str, Procedure]:

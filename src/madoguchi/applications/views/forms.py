@@ -12,6 +12,7 @@ from django.views.decorators.http import require_POST
 
 from madoguchi.applications import engine, selectors, services, signing
 from madoguchi.applications.formview import step_context
+from madoguchi.catalog.fees import quote
 from madoguchi.catalog.schema import FieldType
 from madoguchi.catalog.selectors import get_procedure
 from madoguchi.core.japanese import JapaneseInputError, lookup_address, normalize_postal_code
@@ -182,6 +183,8 @@ def confirm(request, draft_id):
         "procedure": procedure, "form": form, "draft": draft,
         "sections": engine.summary(form, answers), "steps": form.steps,
         "step_count": len(form.steps) + 1, "step_number": len(form.steps) + 1,
+        # A correction keeps the fee quoted (and perhaps paid) when the case was first sent.
+        "fee": None if draft.correcting_id else quote(procedure, services.clean_answers(answers)),
     })
 
 

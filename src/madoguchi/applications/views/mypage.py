@@ -3,6 +3,7 @@
 from django.contrib import messages
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from madoguchi.applications import engine, selectors, services
@@ -29,7 +30,8 @@ def _title(request, code: str) -> str:
 @resident_required
 def mypage(request):
     submissions = [
-        {"s": s, "title": _title(request, s.procedure_code)} for s in selectors.submissions_of(request.account)
+        {"s": s, "title": _title(request, s.procedure_code), "pay_url": _pay_url(s)}
+        for s in selectors.submissions_of(request.account)
     ]
     drafts = [
         {"d": d, "title": _title(request, d.procedure_code)} for d in services.open_drafts(request.account)
@@ -66,6 +68,7 @@ def submission(request, public_id):
         "submission": sub, "title": _title(request, sub.procedure_code), "events": sub.events.all(),
         "thread": thread, "documents": sub.documents.order_by("created_at"),
         "can_correct": sub.status == Status.RETURNED,
+        "fee": sub.fee_quote, "fee_note": procedure.fee_note, "pay_url": _pay_url(sub),
         "can_withdraw": Status.WITHDRAWN in allowed_targets(sub.status),
         "sections": sections, "version": version,
     })
@@ -84,11 +87,24 @@ def withdraw(request, public_id):
     return redirect("applications:submission", sub.public_id)
 
 
+def _pay_url(sub) -> str:
+    """The payment page of a case waiting for its fee (the payments app, by URL name:
+    applications sits below payments and never imports it); empty otherwise."""
+    if sub.status != Status.AWAITING_PAYMENT:
+        return ""
+    return reverse("payments:pay", args=[sub.public_id])
+
+
 @resident_required
 def submitted(request, public_id):
+    """The done page; a fee due now goes straight on to the payment page."""
     sub = _submission(request, public_id)
+    pay_url = _pay_url(sub)
+    if pay_url:
+        return redirect(pay_url)
     return render(request, "applications/submitted.html",
-                  {"submission": sub, "title": _title(request, sub.procedure_code)})
+                  {"submission": sub, "title": _title(request, sub.procedure_code),
+                   "fee": sub.fee_quote})
 
 
 @resident_required

@@ -35,6 +35,17 @@ FALLBACK_NOTE = "※ 表示できない文字は、標準の字体または「�
 
 
 @dataclass(frozen=True)
+class FeeRow:
+    """One line of the fee as quoted at submit (core sits below the catalogue: plain data)."""
+
+    label: str
+    unit_yen: int
+    quantity: int
+    amount_yen: int
+    exempt: bool = False
+
+
+@dataclass(frozen=True)
 class ReceiptData:
     municipality_name: str
     department_name: str
@@ -44,7 +55,34 @@ class ReceiptData:
     submitted_at: datetime
     status_url: str
     rows: list[tuple[str, str]]
-    fee_yen: int = 0
+    fee_yen: int = 0  # the total due
+    fee_lines: tuple[FeeRow, ...] = ()
+    fee_exemptions: tuple[tuple[str, str], ...] = ()  # (label, legal reason)
+    fee_deferred_note: str = ""  # 事後決済: 「金額は審査後に決まります」
+    fee_status: str = ""  # e.g. お支払い待ち, shown beside the total
+
+
+def _fee_section(data: ReceiptData, width: float) -> list:
+    """The fee line by line with its total, exemptions and legal reasons, or 「金額は審査後に
+    決まります」; nothing when the procedure has no fee."""
+    if not data.fee_lines and not data.fee_deferred_note and not data.fee_exemptions:
+        return []
+    story: list = [Spacer(0, 6 * mm), para("手数料", 12, spaceAfter=4)]
+    if data.fee_lines:
+        rows = [[para("内容"), para("単価"), para("数量"), para("金額")]]
+        for line in data.fee_lines:
+            amount = "免除 0円" if line.exempt else f"{line.amount_yen:,}円"
+            rows.append([para(line.label), para(f"{line.unit_yen:,}円"), para(str(line.quantity)),
+                         para(amount)])
+        if not data.fee_deferred_note:
+            total = f"{data.fee_yen:,}円" + (f"（{data.fee_status}）" if data.fee_status else "")
+            rows.append([para("合計"), para(""), para(""), para(total)])
+        story.append(table(rows, [width - 100 * mm, 30 * mm, 20 * mm, 50 * mm], header=True))
+    for label, reason in data.fee_exemptions:
+        story.append(para(f"免除: {label}（{reason}）", 9, spaceBefore=2))
+    if data.fee_deferred_note:
+        story.append(para(data.fee_deferred_note, 10, spaceBefore=2))
+    return story
 
 
 def render_receipt(data: ReceiptData) -> bytes:
@@ -61,7 +99,7 @@ def render_receipt(data: ReceiptData) -> bytes:
         ["担当課", data.department_name],
         ["お問い合わせ", data.department_contact],
     ]
-    if data.fee_yen > 0:
+    if data.fee_yen > 0 and not data.fee_lines:  # a case from before fee lines were kept
         info.append(["手数料", f"{data.fee_yen:,}円"])
     label_w, qr_w = 28 * mm, 50 * mm
     info_table = table(
@@ -81,6 +119,7 @@ def render_receipt(data: ReceiptData) -> bytes:
         SpacedText(data.receipt_number, 26, 6),
         Spacer(0, 6 * mm),
         top,
+        *_fee_section(data, width),
         Spacer(0, 6 * mm),
         para("申請内容（概要）", 12, spaceAfter=4),
         table(answers, [50 * mm, width - 50 * mm], header=True),
