@@ -14,13 +14,15 @@ from django.views.decorators.http import require_POST
 from madoguchi.applications import engine
 from madoguchi.applications import services as applications
 from madoguchi.applications.models import Attachment, Channel, Status, SubmissionSignature
-from madoguchi.casework import selectors, services
+from madoguchi.casework import fees, selectors, services
+from madoguchi.catalog.fees import FeeQuote
 from madoguchi.catalog.selectors import procedure_of_record, procedures_for
 from madoguchi.core import audit, counting
 from madoguchi.core.crypto import decrypt_bytes
 from madoguchi.core.models import Role
 from madoguchi.core.roles import has_role, staff_required
 from madoguchi.identity.jpki.profile import basic_info_from
+from madoguchi.payments.models import Charge
 
 
 class StaffLoginView(auth_views.LoginView):
@@ -104,6 +106,10 @@ def case_detail(request, public_id):
     case = _case(request, public_id)
     audit.record(request.municipality, request.actor, "view", "submission", case.public_id,
                  subject_ref=case.subject_ref)
+    return _render_case(request, case)
+
+
+def _render_case(request, case, fee_form: dict | None = None, status: int = 200):
     procedure = procedure_of_record(request.municipality, case.procedure_code)
     versions = []
     for version in case.versions.order_by("-number"):
@@ -125,7 +131,33 @@ def case_detail(request, public_id):
         "documents": case.documents.all(), "same_visit": _titled(request, selectors.same_visit(case, request.user)),
         "has_my_number": any(f.type == "my_number" for step in procedure.current_form.steps
                              for field in step.fields for f in [field, *field.fields]),
-    })
+        "fee": _fee_context(request, case, fee_form or {}),
+    }, status=status)
+
+
+def _fee_context(request, case, form: dict) -> dict:
+    """The 手数料 panel: what was charged and paid, and (事後決済) the form fixing the amount."""
+    values, errors = form.get("values", {}), form.get("errors", {})
+    lines = [{"g": g, "value": values.get(g.input_name, str(g.quantity) if g.quantity else ""),
+              "error": errors.get(g.input_name, "")} for g in fees.guide(case)]
+    return {"charges": Charge.objects.filter(submission=case).order_by("created_at"),
+            "can_fix": fees.can_fix(case, request.user), "lines": lines,
+            "values": values, "errors": errors, "message": form.get("message", ""),
+            "quote": FeeQuote.from_json(case.fee_lines)}
+
+
+def _fix_fee(request, case):
+    """「手数料を確定して請求する」: refused input comes back at its fields, nothing lost."""
+    try:
+        fees.fix_fee(case, request.user, request.actor, request.POST, note=request.POST.get("note", "").strip()[:200])
+    except fees.FeeRefused as exc:
+        values = {k: request.POST.get(k, "") for k in request.POST if k != "csrfmiddlewaretoken"}
+        audit.record(request.municipality, request.actor, "view", "submission", case.public_id,
+                     subject_ref=case.subject_ref)
+        return _render_case(request, case, {"values": values, "errors": exc.errors, "message": str(exc)},
+                            status=400)
+    messages.success(request, "手数料を確定し、申請者にお支払いをお願いしました（入金待ち）。")
+    return redirect("casework:case", case.public_id)
 
 
 def _titled(request, rows: list[dict]) -> list[dict]:
@@ -137,6 +169,8 @@ def _titled(request, rows: list[dict]) -> list[dict]:
 @staff_required
 def case_action(request, public_id, action):
     case = _case(request, public_id)
+    if action == "fee":
+        return _fix_fee(request, case)
     if action != "message" and action not in services.ACTIONS:
         raise Http404
     try:
