@@ -25,6 +25,7 @@ class Method(models.TextChoices):
     TERMINAL_QR = "terminal_qr", "QRコード決済（窓口端末）"
 
 
+DUPLICATE_REASON = "二重決済"  # the reason of the automatic refund of a second success
 COUNTER_METHODS = (Method.CASH, Method.TERMINAL_CARD, Method.TERMINAL_EMONEY, Method.TERMINAL_QR)
 
 

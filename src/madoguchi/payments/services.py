@@ -36,6 +36,7 @@ from madoguchi.notify.services import enqueue_email
 from madoguchi.payments import states
 from madoguchi.payments.models import (
     COUNTER_METHODS,
+    DUPLICATE_REASON,
     Attempt,
     AttemptState,
     Charge,
@@ -60,7 +61,6 @@ MAX_BACKOFF = timedelta(hours=1)
 EXPIRY_GRACE = timedelta(minutes=5)    # the provider's clock and its last-second payments
 START_TIMEOUT = timedelta(minutes=30)  # a created attempt the provider never confirmed
 CLAIM_LEASE = timedelta(minutes=2)     # one job runner's hold on an attempt it is polling
-DUPLICATE_REASON = "二重決済"
 
 
 class PaymentRefused(Exception):
