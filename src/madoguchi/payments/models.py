@@ -129,6 +129,8 @@ class Attempt(models.Model):
     idempotency_key = models.CharField(max_length=64, unique=True)
     provider_ref = models.CharField(max_length=255, blank=True,
                                     help_text="Checkout Session id, merchantPaymentId, ...")
+    provider_data = models.JSONField(default=dict, blank=True,
+                                     help_text="the provider's own secondary ids (e.g. PayPay codeId); no personal data")
     state = models.CharField(max_length=12, choices=AttemptState.choices, default=AttemptState.CREATED)
     amount_yen = models.PositiveIntegerField()
     redirect_url = models.URLField(max_length=2000, blank=True)

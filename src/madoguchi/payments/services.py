@@ -269,6 +269,7 @@ def start_attempt(charge: Charge, provider: str, method: str, actor: Actor) -> A
             attempt.provider_ref = started.provider_ref
             attempt.redirect_url = started.redirect_url
             attempt.expires_at = started.expires_at
+            attempt.provider_data = {**(attempt.provider_data or {}), **(started.data or {})}
             states.move(attempt, AttemptState.PENDING, now)
             attempt.next_check_at = now + FIRST_CHECK
             attempt.last_error = ""

@@ -17,6 +17,7 @@ class Started:
     provider_ref: str
     redirect_url: str
     expires_at: datetime | None = None
+    data: dict = field(default_factory=dict)  # secondary ids kept in Attempt.provider_data
 
 
 @dataclass(frozen=True)
