@@ -16,15 +16,20 @@ from django.views.decorators.http import require_POST
 
 from madoguchi.applications.fieldvalues import input_text
 from madoguchi.catalog.schema import FieldType
+from madoguchi.core import audit
 from madoguchi.core.models import Role
 from madoguchi.core.roles import departments_of, staff_required
 from madoguchi.counter import bundle, pdf, services, tablets
+from madoguchi.counter import fees as counter_fees
 from madoguchi.counter.models import CounterTablet, CounterVisit, VisitStatus
 from madoguchi.counter.presenting import receipts, signature_png, summary_rows
 from madoguchi.identity.card.pkcs11 import CardFace
 from madoguchi.navigator import services as navigator
 from madoguchi.navigator.loader import events
 from madoguchi.navigator.rules import QuestionType
+from madoguchi.payments import receipts as payment_receipts
+from madoguchi.payments import services as payments
+from madoguchi.payments.models import Attempt
 from madoguchi.queueing import selectors as queue_selectors
 from madoguchi.queueing.models import Ticket
 from madoguchi.register.selectors import LookupRefused
@@ -137,7 +142,8 @@ class Typed:
     shown: list[str]  # the paths of the inputs the clerk had filled in
 
 
-def _render_visit(request, visit, found=None, typed: Typed | None = None, status: int = 200):
+def _render_visit(request, visit, found=None, typed: Typed | None = None, status: int = 200,
+                  fee_form: dict | None = None):
     entries = bundle.entries(visit)
     shown = [{"e": e, "rows": summary_rows(e), "corrections": _corrections(e), "items": _items(e),
               "blank_fields": _blank_fields(e, typed.shown if typed and typed.form_pk == e.form.pk else ())}
@@ -150,7 +156,35 @@ def _render_visit(request, visit, found=None, typed: Typed | None = None, status
         "blank_total": sum(len(e.blanks) for e in entries),
         "cases": receipts(visit),
         "tablet": tablets.active_tablets(visit.municipality, visit.clerk).first(),
+        "fee": _fee_context(visit, fee_form or {}),
     }, status=status)
+
+
+def _fee_context(visit, form: dict) -> dict:
+    """The visit's 手数料: the total for the whole bundle, and once filed the form recording
+    what was taken, with the 領収書 of cash payments where the city issues one."""
+    fees = counter_fees.visit_fees(visit)
+    return {"fees": fees, "methods": counter_fees.methods(visit.municipality), "form": form,
+            "receipts": [a for a in fees.attempts if payment_receipts.available(a)],
+            "cashless": any(a.method in payment_receipts.TERMINAL_METHODS for a in fees.attempts)}
+
+
+def _fee(request, visit):
+    """「手数料を受け取った」: a wrong amount or slip is refused next to its field, as typed;
+    a double submit records nothing more."""
+    p = request.POST
+    try:
+        recorded = counter_fees.record_payment(visit, p.get("method", ""), p.get("amount", ""),
+                                               p.get("slip", ""), request.actor)
+    except (counter_fees.FeeRefused, payments.PaymentRefused) as exc:
+        form = {"method": p.get("method", ""), "amount": p.get("amount", ""), "slip": p.get("slip", ""),
+                "field": getattr(exc, "field", "") or "amount", "error": str(exc)}
+        return _render_visit(request, visit, status=400, fee_form=form)
+    if recorded:
+        messages.success(request, f"手数料 {sum(a.amount_yen for a in recorded):,}円の受け取りを記録しました。")
+    else:
+        messages.info(request, "この来庁の手数料は、すでに記録されています。")
+    return redirect(reverse("counter:visit", args=[visit.public_id]) + "#fee")
 
 
 
@@ -327,6 +361,8 @@ def search(request, visit_id):
 @require_POST
 def action(request, visit_id, name):
     visit = _visit(request, visit_id)
+    if name == "fee":
+        return _fee(request, visit)
     handler = ACTIONS.get(name)
     if handler is None:
         raise Http404
@@ -401,3 +437,18 @@ def form_pdf(request, visit_id, form_id):
     if entry is None:
         raise Http404
     return _pdf(pdf.render_standard_form(visit, entry), f"{entry.procedure.code}.pdf")
+
+
+@clerk_required
+def fee_receipt(request, visit_id, attempt_id):
+    """The 領収書 of a cash payment of this visit, where the city issues one (a terminal's slip
+    is the receipt of a cashless payment: none is made here)."""
+    visit = _visit(request, visit_id)
+    attempt = Attempt.objects.select_related("charge__submission", "charge__municipality").filter(
+        public_id=attempt_id, charge__municipality=visit.municipality,
+        charge__submission__visit_ref=visit.public_id).first()
+    if attempt is None or not payment_receipts.available(attempt):
+        raise Http404
+    audit.record(visit.municipality, request.actor, "download", "payment_receipt", attempt.public_id,
+                 subject_ref=attempt.charge.submission.subject_ref)
+    return _pdf(payment_receipts.render(attempt), f"ryoshusho-{attempt.charge.submission.receipt_number}.pdf")
