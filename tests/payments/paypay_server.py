@@ -513,6 +513,22 @@ class _Handler(BaseHTTPRequestHandler):
         self.wfile.write(reply.body)
 
 
+def configure_city(city, server: LocalPayPay, **secrets):
+    """Turn PayPay on for `city` (a Municipality), pointed at `server`; `secrets` override the
+    right ones (e.g. a wrong api_secret). Django is imported here only: the server itself runs
+    without it."""
+    from madoguchi.payments.models import ProviderSetting
+
+    setting, _ = ProviderSetting.objects.update_or_create(
+        municipality=city, provider="paypay",
+        defaults={"enabled": True, "methods": ["paypay"], "issues_receipt": ["paypay"],
+                  "config": {"merchant_id": server.merchant_id, "environment": "sandbox",
+                             "base_url": server.base_url}})
+    setting.set_secrets({"api_key": server.api_key, "api_secret": server.api_secret, **secrets})
+    setting.save()
+    return setting
+
+
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description="Local PayPay Open Payment API stand-in.")
     parser.add_argument("--port", type=int, default=0)

@@ -7,10 +7,11 @@ import json
 from datetime import timedelta
 
 import pytest
+from books_support import case
 from django.urls import reverse
 from django.utils import timezone
 from paypay_server import LocalPayPay
-from test_paypay_provider import configure
+from paypay_server import configure_city as configure
 
 from madoguchi.applications.models import Status
 from madoguchi.core.actors import Actor
@@ -34,7 +35,6 @@ def setting(city, paypay):
 
 @pytest.fixture
 def submission(city, resident):
-    from books_support import case
     from test_paypay_provider import LINES
 
     return case(city, resident, status=Status.AWAITING_PAYMENT, fee_yen=600,

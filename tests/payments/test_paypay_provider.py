@@ -8,13 +8,14 @@ import uuid
 from datetime import timedelta
 
 import pytest
-from books_support import case
+from books_support import LINES, case
 from django.utils import timezone
 from paypay_server import LocalPayPay
+from paypay_server import configure_city as configure
 
 from madoguchi.applications.models import Status
 from madoguchi.payments import services
-from madoguchi.payments.models import Attempt, AttemptState, ProviderSetting
+from madoguchi.payments.models import Attempt, AttemptState
 from madoguchi.payments.providers import (
     ProviderError,
     ProviderRefused,
@@ -26,25 +27,12 @@ from madoguchi.payments.providers.paypay import PayPayProvider, merchant_payment
 
 RETURN = "http://testserver/payments/attempts/x/return/"
 CANCEL = "http://testserver/payments/attempts/x/cancel/"
-LINES = [{"code": "copy", "label": "住民票の写し", "unit_yen": 300, "quantity": 2, "amount_yen": 600,
-          "exempt": False}]
 
 
 @pytest.fixture
 def paypay():
     with LocalPayPay() as server:
         yield server
-
-
-def configure(city, server, **secrets):
-    setting, _ = ProviderSetting.objects.update_or_create(
-        municipality=city, provider="paypay",
-        defaults={"enabled": True, "methods": ["paypay"], "issues_receipt": ["paypay"],
-                  "config": {"merchant_id": server.merchant_id, "environment": "sandbox",
-                             "base_url": server.base_url}})
-    setting.set_secrets({"api_key": server.api_key, "api_secret": server.api_secret, **secrets})
-    setting.save()
-    return setting
 
 
 @pytest.fixture
