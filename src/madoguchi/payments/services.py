@@ -51,6 +51,7 @@ from madoguchi.payments.providers import (
     UnknownProvider,
     WebhookEvent,
     WebhookRefused,
+    provider_class,
     provider_for,
 )
 
@@ -438,6 +439,7 @@ def handle_webhook(provider: str, body: bytes, headers: dict, municipality=None)
     """Verify, store once, settle; returns how many events were new. Raises WebhookRefused
     (the view answers 400) when no city's secret verifies it, UnknownProvider for a code
     nothing is registered under. Slow work (refunds) is left to the job."""
+    provider_class(provider)  # UnknownProvider: nothing to verify with
     headers = {k.lower(): v for k, v in headers.items()}
     settings_rows = ProviderSetting.objects.filter(provider=provider).select_related("municipality")
     if municipality is not None:

@@ -190,9 +190,14 @@ class StripeProvider(PaymentProvider):
             raise WebhookRefused("no signature or no secret")
         try:
             stripe.Webhook.construct_event(body, signature, secret)
-            event = json.loads(body)  # verified: read as plain data
-        except (stripe.SignatureVerificationError, ValueError, KeyError, TypeError) as exc:
+        except stripe.SignatureVerificationError as exc:
             raise WebhookRefused("signature does not verify") from exc
+        except Exception as exc:  # noqa: BLE001 - signed but not an event the library can read
+            raise WebhookRefused("not an event") from exc
+        try:
+            event = json.loads(body)  # verified: read as plain data
+        except ValueError as exc:
+            raise WebhookRefused("not JSON") from exc
         if not isinstance(event, dict):
             raise WebhookRefused("not an event")
         kind = str(event.get("type") or "")
