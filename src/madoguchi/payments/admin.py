@@ -1,0 +1,105 @@
+"""Turning payment providers on per city (platform operators, superusers only).
+
+Secrets are write-only here: the form takes a JSON object of new secrets (or leaves the stored
+ones as they are when empty) and the page shows only which secret names are set, never the
+values. Each setting shows its `check_config()` problems. Charges, attempts and refunds are
+listed read-only for support; 会計課 works in its own pages (payments:books)."""
+
+import json
+
+from django import forms
+from django.contrib import admin
+
+from madoguchi.payments.models import Attempt, Charge, ProviderEvent, ProviderSetting, Refund
+from madoguchi.payments.providers import UnknownProvider, provider_for, registry
+
+
+class ProviderSettingForm(forms.ModelForm):
+    new_secrets = forms.CharField(
+        label="secrets (JSON)", required=False, widget=forms.Textarea(attrs={"rows": 3, "autocomplete": "off"}),
+        help_text='e.g. {"secret_key": "sk_live_…", "webhook_secret": "whsec_…"}. Empty keeps the stored '
+                  "secrets; the stored values are never shown. 空欄なら保存済みのまま（表示はしません）。")
+
+    class Meta:
+        model = ProviderSetting
+        fields = ("municipality", "provider", "enabled", "methods", "issues_receipt", "config")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["provider"] = forms.ChoiceField(choices=[(code, code) for code in sorted(registry)])
+
+    def clean_new_secrets(self):
+        text = self.cleaned_data["new_secrets"].strip()
+        if not text:
+            return None
+        try:
+            value = json.loads(text)
+        except ValueError:
+            raise forms.ValidationError("JSON のオブジェクトで入力してください。") from None
+        if not isinstance(value, dict) or not all(isinstance(v, str) for v in value.values()):
+            raise forms.ValidationError('{"名前": "値"} の形で入力してください。')
+        return value
+
+    def save(self, commit=True):
+        setting = super().save(commit=False)
+        if self.cleaned_data.get("new_secrets") is not None:
+            setting.set_secrets(self.cleaned_data["new_secrets"])
+        if commit:
+            setting.save()
+        return setting
+
+
+@admin.register(ProviderSetting)
+class ProviderSettingAdmin(admin.ModelAdmin):
+    form = ProviderSettingForm
+    list_display = ("municipality", "provider", "enabled", "methods", "problems")
+    list_filter = ("provider", "enabled")
+    readonly_fields = ("secret_names", "problems")
+
+    @admin.display(description="secrets set")
+    def secret_names(self, obj):
+        return ", ".join(sorted(obj.secret_values)) or "—"
+
+    @admin.display(description="check_config")
+    def problems(self, obj):
+        try:
+            found = provider_for(obj).check_config()
+        except UnknownProvider:
+            return "unknown provider"
+        return " / ".join(found) or "OK"
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Charge)
+class ChargeAdmin(ReadOnlyAdmin):
+    list_display = ("public_id", "municipality", "kind", "amount_yen", "status", "paid_at")
+    list_filter = ("status", "kind")
+
+
+@admin.register(Attempt)
+class AttemptAdmin(ReadOnlyAdmin):
+    list_display = ("public_id", "provider", "method", "state", "amount_yen", "created_at", "flag_reason")
+    list_filter = ("provider", "state")
+    exclude = ("redirect_url",)
+
+
+@admin.register(Refund)
+class RefundAdmin(ReadOnlyAdmin):
+    list_display = ("public_id", "amount_yen", "state", "automatic", "requested_at", "done_at")
+    list_filter = ("state", "automatic")
+
+
+@admin.register(ProviderEvent)
+class ProviderEventAdmin(ReadOnlyAdmin):
+    list_display = ("provider", "event_id", "kind", "state", "received_at", "processed_at")
+    list_filter = ("provider", "kind")
