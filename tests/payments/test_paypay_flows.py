@@ -117,6 +117,19 @@ def test_a_forged_webhook_pays_nothing(resident_client, setting, submission, pay
     assert resident_client.post(WEBHOOK, data=b"{", content_type="application/json").status_code == 400
 
 
+def test_choosing_another_way_closes_the_code(resident_client, setting, submission, paypay):
+    choose_paypay(resident_client, submission)
+    first = only_attempt(submission)
+    back = resident_client.get(reverse("payments:cancel", args=[first.public_id]))
+    assert back["Location"] == reverse("payments:pay", args=[submission.public_id])
+    first.refresh_from_db()
+    assert first.state == AttemptState.CANCELLED
+    assert paypay.code(first.provider_ref).deleted
+    again = choose_paypay(resident_client, submission)
+    second = Attempt.objects.exclude(pk=first.pk).get(charge__submission=submission)
+    assert again["Location"] == second.redirect_url != first.redirect_url
+
+
 def test_an_expired_code_lets_the_resident_start_again(resident_client, setting, submission, paypay):
     choose_paypay(resident_client, submission)
     first = only_attempt(submission)

@@ -64,8 +64,8 @@ def attempt(charge):
 def started(provider, attempt):
     """start(), and the attempt as services would save it."""
     result = provider.start(attempt, return_url=RETURN, cancel_url=CANCEL)
-    attempt.provider_ref, attempt.redirect_url, attempt.expires_at = (
-        result.provider_ref, result.redirect_url, result.expires_at)
+    attempt.provider_ref, attempt.redirect_url, attempt.expires_at, attempt.provider_data = (
+        result.provider_ref, result.redirect_url, result.expires_at, result.data)
     attempt.state = AttemptState.PENDING
     attempt.save()
     return result
@@ -84,6 +84,7 @@ def test_start_makes_one_code_carrying_ids_only(setting, attempt, paypay, submis
     mpid = attempt.idempotency_key
     assert result.provider_ref == mpid
     assert result.redirect_url == f"{paypay.base_url}/app/{paypay.code(mpid).code_id}"
+    assert result.data == {"code_id": paypay.code(mpid).code_id}  # to delete it later
     assert timedelta(seconds=290) < result.expires_at - timezone.now() <= timedelta(seconds=300)
     [body] = paypay.bodies
     assert set(body) == {"merchantPaymentId", "amount", "codeType", "redirectUrl", "redirectType",
@@ -170,6 +171,31 @@ def test_a_code_gone_before_its_expiry_is_cancelled(setting, attempt, paypay):
     started(provider, attempt)
     paypay.code(attempt.idempotency_key).deleted = True
     assert provider.status(attempt).state == AttemptState.CANCELLED
+
+
+def test_cancel_deletes_the_code_so_nobody_pays_it(setting, attempt, paypay):
+    provider = provider_for(setting)
+    started(provider, attempt)
+    provider.cancel(attempt)
+    assert paypay.count("DELETE", "/v2/codes/", 200) == 1
+    with pytest.raises(ValueError):
+        paypay.pay(attempt.idempotency_key)
+    assert provider.status(attempt).state == AttemptState.CANCELLED
+
+
+def test_cancel_never_undoes_a_payment(setting, attempt, paypay):
+    provider = provider_for(setting)
+    started(provider, attempt)
+    paypay.pay(attempt.idempotency_key)  # paid a moment before the resident chose otherwise
+    provider.cancel(attempt)
+    assert paypay.count("DELETE", "/v2/codes/", 400) == 1  # DYNAMIC_QR_ALREADY_PAID
+    assert paypay.count("DELETE", "/v2/payments/") == 0
+    assert provider.status(attempt).state == AttemptState.SUCCEEDED
+
+
+def test_cancel_without_a_code_asks_nothing(setting, attempt, paypay):
+    provider_for(setting).cancel(attempt)
+    assert paypay.requests == []
 
 
 # -- webhooks -----------------------------------------------------------------------------------

@@ -31,9 +31,12 @@ Dynamic QR 1.1, and HMAC認証 1.0):
 - Refund a payment (POST /v2/refunds) needs PayPay's paymentId, read from the payment details;
   merchantRefundId is our refund's idempotency key ("the previous result is returned" for the
   same id). No reason text is sent (it may name a person).
-- Delete a code (DELETE /v2/codes/{codeId}) closes a code nobody should pay any more; the
-  codeId is kept in `attempt.provider_data` where the model has that field. A paid code is not
-  deleted (DYNAMIC_QR_ALREADY_PAID); the poll that follows then settles it.
+- Delete a code (DELETE /v2/codes/{codeId}) closes a code nobody should pay any more (the
+  resident chose another method, or it ran out); the codeId from the create answer is kept in
+  `attempt.provider_data` (Started.data), while `provider_ref` stays the merchantPaymentId —
+  what PayPay's webhook, payment details and recon file carry. A paid code is not deleted
+  (DYNAMIC_QR_ALREADY_PAID); the poll that follows settles it. We never call "Cancel a
+  payment": on a completed payment it would reverse real money in a race with the resident.
 - Authentication is the SDK's HMAC `OPA-Auth` header (API key and secret); the merchant id
   goes in X-ASSUME-MERCHANT. The SDK sets no timeout, so its requests session here does:
   30 s to create (PayPay's recommended read timeout for creation), 15 s otherwise, 5 s for the
@@ -204,7 +207,7 @@ class PayPayProvider(PaymentProvider):
     def start(self, attempt, *, return_url: str, cancel_url: str) -> Started:
         mpid = merchant_payment_id(attempt)
         if attempt.provider_ref == mpid and attempt.redirect_url:
-            return Started(mpid, attempt.redirect_url, attempt.expires_at)
+            return Started(mpid, attempt.redirect_url, attempt.expires_at, dict(attempt.provider_data or {}))
         client = self._client(CREATE_TIMEOUT)
         body = {"merchantPaymentId": mpid,
                 "amount": {"amount": int(attempt.amount_yen), "currency": "JPY"},
@@ -218,8 +221,8 @@ class PayPayProvider(PaymentProvider):
             return self._started_before(attempt, client, return_url)
         if not data.get("url"):
             raise ProviderError("PayPay's code has no URL", code="paypay_bad_answer")
-        self._keep_code_id(attempt, data.get("codeId"))
-        return Started(mpid, data["url"], _when(data.get("expiryDate")))
+        code_id = {"code_id": str(data["codeId"])} if data.get("codeId") else {}
+        return Started(mpid, data["url"], _when(data.get("expiryDate")), code_id)
 
     def _started_before(self, attempt, client, return_url: str) -> Started:
         """The code exists already (the first answer was lost). Paid → to the return page;
@@ -242,16 +245,6 @@ class PayPayProvider(PaymentProvider):
         city = getattr(attempt.charge.municipality, "name", "")
         return f"{city} 手数料 受付番号 {submission.receipt_number}".strip()[:255]
 
-    @staticmethod
-    def _keep_code_id(attempt, code_id) -> None:
-        """Keep the codeId (needed to delete the code) where the model has room for it."""
-        if not code_id or not hasattr(attempt, "provider_data"):
-            return
-        data = {**(attempt.provider_data or {}), "code_id": str(code_id)}
-        attempt.provider_data = data
-        if attempt.pk:
-            type(attempt).objects.filter(pk=attempt.pk).update(provider_data=data)
-
     def status(self, attempt) -> Outcome:
         return self._status(attempt, self._client())
 
@@ -272,9 +265,9 @@ class PayPayProvider(PaymentProvider):
         return Outcome(state=state, provider_ref=mpid, paid_amount_yen=paid, raw_status=raw)
 
     def cancel(self, attempt) -> None:
-        code_id = (getattr(attempt, "provider_data", None) or {}).get("code_id")
+        code_id = (attempt.provider_data or {}).get("code_id")
         if not code_id:
-            return  # unknown codeId: the code lapses at its expiryDate (the job expires it)
+            return  # no code made (or its answer lost): nothing anyone could pay
         try:
             self._call(self._client().Code.delete_qr_code, code_id)
         except PayPayAnswer as exc:  # DYNAMIC_QR_ALREADY_PAID / NOT_FOUND: the poll decides
