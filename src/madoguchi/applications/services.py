@@ -458,13 +458,17 @@ def await_payment(submission: Submission, quote_or_amount, actor: Actor, note: s
 
     `quote_or_amount` is a FeeQuote or a whole number of yen (read as one line 手数料); the
     amount and its lines are stored on the submission, where the payment page reads them."""
+    amount_refused = SubmissionRefused("請求する金額を1円以上の整数で指定してください。",
+                                       {"amount_yen": "1円以上の整数（円）で指定してください"})
     if isinstance(quote_or_amount, FeeQuote):
         fee = quote_or_amount
-    else:
+    elif type(quote_or_amount) is int and quote_or_amount > 0:  # never a float, never a bool
         procedure = procedure_of_record(submission.municipality, submission.procedure_code)
         fee = FeeQuote.fixed(quote_or_amount, revenue_code=procedure.payment.revenue_code)
+    else:
+        raise amount_refused
     if fee.deferred or fee.total_yen <= 0:
-        raise SubmissionRefused("請求する金額を1円以上で指定してください。", {"amount_yen": "1円以上の整数で指定してください"})
+        raise amount_refused
     locked = _locked(submission)
     try:
         action_for(locked.status, Status.AWAITING_PAYMENT)
@@ -472,9 +476,10 @@ def await_payment(submission: Submission, quote_or_amount, actor: Actor, note: s
         raise SubmissionRefused("審査中の申請にだけ、手数料を請求できます。") from None
     locked.fee_yen = fee.total_yen
     locked.fee_lines = fee.as_json()
-    locked.save(update_fields=["fee_yen", "fee_lines", "updated_at"])
+    locked.fee_deferred = True  # fixed after review: the queue keeps showing it (未納)
+    locked.save(update_fields=["fee_yen", "fee_lines", "fee_deferred", "updated_at"])
     transition(locked, Status.AWAITING_PAYMENT, actor, note=note, amount_yen=fee.total_yen)
-    for name in ("fee_yen", "fee_lines", "status"):
+    for name in ("fee_yen", "fee_lines", "fee_deferred", "status"):
         setattr(submission, name, getattr(locked, name))
     return locked
 

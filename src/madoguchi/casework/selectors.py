@@ -14,7 +14,10 @@ A big city has ten million cases, so the queue is read the way its indexes are l
   timestamp (local_day_range), never a cast of every row's timestamp to a date;
 - pages are keyset pages: a cursor names the last (or first) row's (submitted_at, id), and
   the next page starts right after it, so page 1,000 costs what page 1 costs;
-- the count is exact up to a threshold and estimated past it (core.counting).
+- the count is exact up to a threshold and estimated past it (core.counting);
+- a case waiting for its fee (お支払い待ち) shows only for the procedures whose city file says
+  `payment: {unpaid_visible: true}` (marked 未納); otherwise the department sees it once paid.
+  A fee the department itself asked for after review (事後決済) always shows.
 """
 
 import heapq
@@ -25,7 +28,8 @@ from django.core import signing
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
-from madoguchi.applications.models import Submission
+from madoguchi.applications.models import Status, Submission
+from madoguchi.catalog.loader import catalog_for
 from madoguchi.core import counting
 from madoguchi.core.models import Department
 from madoguchi.core.roles import departments_of
@@ -109,11 +113,32 @@ def position_of(cursor: str) -> Position | None:
 # Reading the queue ---------------------------------------------------------------------------
 
 def departments(user, municipality) -> list[Department]:
-    """The staff member's departments in this city, read once per request."""
-    return list(departments_of(user, municipality).order_by("pk"))
+    """The staff member's departments in this city, read once per request (each carries the
+    city, which says whose unpaid cases show, without another query)."""
+    found = list(departments_of(user, municipality).order_by("pk"))
+    for department in found:
+        department.municipality = municipality
+    return found
 
 
-def _filtered(cases: QuerySet, filters: Filters) -> QuerySet:
+def unpaid_visible(municipality) -> list[str]:
+    """The codes of the city's procedures whose unpaid cases the department sees (未納)."""
+    return sorted(code for code, p in catalog_for(municipality.slug).items()
+                  if p.payment.unpaid_visible)
+
+
+def _paid_or_visible(cases: QuerySet, visible: list[str]) -> QuerySet:
+    """Leave out cases waiting for a fee due at submit, unless their procedure shows unpaid
+    cases. A filter on the rows an index range reads, not a change of index: few cases wait."""
+    hidden = Q(status=Status.AWAITING_PAYMENT, fee_deferred=False)
+    if visible:
+        hidden &= ~Q(procedure_code__in=visible)
+    return cases.exclude(hidden)
+
+
+def _filtered(cases: QuerySet, filters: Filters, visible: list[str] | None = None) -> QuerySet:
+    if visible is not None:
+        cases = _paid_or_visible(cases, visible)
     if filters.status:
         cases = cases.filter(status=filters.status)
     if filters.procedure:
@@ -153,9 +178,10 @@ def _read(departments: list[Department], filters: Filters, limit: int, *,
     backwards = before is not None
     order = ("-submitted_at", "-pk") if backwards else ("submitted_at", "pk")
     by_pk = {d.pk: d for d in departments}
+    visible = unpaid_visible(departments[0].municipality)
     runs = []
     for department in departments:
-        cases = _filtered(Submission.objects.filter(department_id=department.pk), filters)
+        cases = _filtered(Submission.objects.filter(department_id=department.pk), filters, visible)
         if after is not None:
             cases = _after(cases, after)
         if backwards:
@@ -202,8 +228,11 @@ def queue_page(departments: list[Department], filters: Filters = Filters(), *,
 
 def queue_count(departments: list[Department], filters: Filters = Filters()) -> counting.Count:
     """How many cases the filters match: exact up to core.counting.EXACT_UP_TO, estimated past."""
+    if not departments:
+        return counting.count(Submission.objects.none())
     return counting.count(_filtered(
-        Submission.objects.filter(department_id__in=[d.pk for d in departments]), filters))
+        Submission.objects.filter(department_id__in=[d.pk for d in departments]), filters,
+        unpaid_visible(departments[0].municipality)))
 
 
 def queue(user, municipality, status: str = "", procedure: str = "", since: date | None = None,
@@ -212,7 +241,7 @@ def queue(user, municipality, status: str = "", procedure: str = "", since: date
     case or an offset; pages of the list use queue_page)."""
     ids = [d.pk for d in departments(user, municipality)]
     cases = _filtered(Submission.objects.filter(department_id__in=ids),
-                      Filters(status, procedure, channel, since, until))
+                      Filters(status, procedure, channel, since, until), unpaid_visible(municipality))
     return cases.select_related("department").order_by("submitted_at", "pk")
 
 
