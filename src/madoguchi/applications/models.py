@@ -9,6 +9,7 @@ from django.db import models
 
 from madoguchi.catalog.fees import FeeQuote
 from madoguchi.core.crypto import EncryptedTextField
+from madoguchi.core.fastinsert import FastInsertManager
 from madoguchi.core.models import ActorKind, Department, Municipality
 from madoguchi.identity.models import ResidentAccount
 from madoguchi.register.models import Resident
@@ -107,6 +108,8 @@ class Submission(models.Model):
     submitted_at = models.DateTimeField(auto_now_add=True, db_index=True)
     updated_at = models.DateTimeField(auto_now=True)
 
+    objects = FastInsertManager()  # create() is one compiled INSERT (core/fastinsert.py)
+
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["municipality", "receipt_number"], name="receipt_unique_per_city"),
@@ -165,6 +168,8 @@ class SubmissionVersion(models.Model):
     actor_ref = models.CharField(max_length=64)
     created_at = models.DateTimeField(auto_now_add=True)
 
+    objects = FastInsertManager()  # create() is one compiled INSERT (core/fastinsert.py)
+
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["submission", "number"], name="version_number_unique")
@@ -182,6 +187,8 @@ class SubmissionEvent(models.Model):
     actor_ref = models.CharField(max_length=64)
     # Shown to the resident (e.g. why it was returned); may name people or numbers: encrypted.
     note = EncryptedTextField(blank=True, default="", help_text="encrypted text shown to the resident")
+
+    objects = FastInsertManager()  # create() is one compiled INSERT (core/fastinsert.py)
 
     class Meta:
         ordering = ["at", "id"]

@@ -1,0 +1,136 @@
+"""`create()` as one prepared INSERT, for the rows every submission appends.
+
+Why: a submission writes five rows (the case, its first version, its first timeline event, the
+audit event, the mail in the outbox). Through `Model.save()` each costs about a thousand
+Python calls — signals, `save_base`, `_save_table`, a new `InsertQuery` and
+`SQLInsertCompiler` that quotes every column name again — while the INSERT itself is one
+`execute`. Measured with cProfile on the in-process request path, that machinery was the
+largest part of a submission's CPU beside the database's own work.
+
+What it does: the INSERT's SQL is compiled once per model and database connection by Django's
+own `SQLInsertCompiler` (so the columns, the quoting and `RETURNING` are exactly Django's);
+each `create()` then builds the instance as Django does (`Model(**kwargs)`), computes each
+column's value as `SQLInsertCompiler` does (`field.pre_save(obj, add=True)`, so
+`auto_now_add` and encrypting fields work, then `field.get_db_prep_save`), executes the SQL
+through the connection's cursor wrapper (so query capture, execute wrappers and
+`mark_for_rollback_on_error` behave as for Django's insert) and sets the returned primary key.
+
+What it does not do, and when it falls back to Django's own `create()` (always correct, only
+slower): it sends no `pre_save`/`post_save` signal, so any model with a receiver connected
+takes Django's path (checked on every call; tests/core/test_fast_insert.py also fails if one
+is connected to a model that uses this manager, so the fast path is not lost silently); it
+never calls a `save()` override, so a model that overrides `save()` takes Django's path
+unless that override is marked with `insert_only_guard` (it only refuses an update, which a
+create never is); no multi-table inheritance, proxy model, `order_with_respect_to` or
+database-computed column other than the auto primary key, and a field whose placeholder for
+the row's value is not `%s` (BinaryField on MySQL) sends that row Django's way; a value that is an expression (`F()`, `Now()`) or an explicit primary key also takes Django's
+path. `bulk_create`, `get_or_create` and `save()` itself are Django's, unchanged.
+"""
+
+from dataclasses import dataclass
+
+from django.db import connections, models, transaction
+from django.db.models import signals
+from django.db.models.sql.subqueries import InsertQuery
+
+
+def insert_only_guard(save):
+    """Mark a `save()` override that only refuses to update an existing row: `create()`
+    inserts a new row only, so the fast path keeps the override's meaning without calling it."""
+    save.fast_insert_safe = True
+    return save
+
+
+@dataclass(frozen=True)
+class _Plan:
+    sql: str
+    fields: tuple  # the inserted fields, in the SQL's column order
+    returning_params: tuple
+    placeholders: tuple  # (position, field) of fields that choose their own placeholder
+
+
+_plans: dict = {}
+_eligible: dict = {}
+
+
+def eligible(model) -> bool:
+    """Whether rows of this model can be inserted without Django's save machinery at all
+    (signals are checked per call, in `FastInsertQuerySet.create`)."""
+    found = _eligible.get(model)
+    if found is None:
+        found = _eligible[model] = _check(model)
+    return found
+
+
+def _check(model) -> bool:
+    meta = model._meta
+    save = model.save
+    return (
+        not meta.parents and not meta.proxy and not meta.order_with_respect_to
+        and meta.auto_field is not None and meta.pk is meta.auto_field
+        and list(meta.db_returning_fields) == [meta.pk]
+        and (save is models.Model.save or getattr(save, "fast_insert_safe", False))
+    )
+
+
+def _plan(model, connection) -> _Plan:
+    key = (model, connection.alias, connection.vendor)
+    plan = _plans.get(key)
+    if plan is None:
+        meta = model._meta
+        fields = tuple(f for f in meta.local_concrete_fields
+                       if not f.generated and f is not meta.auto_field)
+        query = InsertQuery(model)
+        query.insert_values(fields, [model()])
+        compiler = query.get_compiler(connection=connection)
+        compiler.returning_fields = meta.db_returning_fields
+        if not connection.features.can_return_columns_from_insert:
+            raise NotImplementedError(f"{connection.vendor} cannot return the inserted key")
+        [(sql, _params)] = compiler.as_sql()
+        placeholders = tuple((i, f) for i, f in enumerate(fields) if hasattr(f, "get_placeholder"))
+        plan = _plans[key] = _Plan(sql, fields, tuple(compiler.returning_params), placeholders)
+    return plan
+
+
+def insert(obj, using: str) -> bool:
+    """INSERT a new instance (built with `Model(**kwargs)`, no primary key yet) the fast way
+    and mark it saved, as `save(force_insert=True)` leaves it. False (nothing written) when a
+    field asks for a placeholder other than `%s` for its value (MySQL's `_binary %s`, say):
+    the compiled SQL does not fit that row, and the caller saves it Django's way."""
+    connection = connections[using]
+    plan = _plan(type(obj), connection)
+    obj._prepare_related_fields_for_save(operation_name="save")
+    params = [f.get_db_prep_save(f.pre_save(obj, True), connection) for f in plan.fields]
+    for i, f in plan.placeholders:
+        if f.get_placeholder(params[i], None, connection) != "%s":
+            return False
+    with transaction.mark_for_rollback_on_error(using), connection.cursor() as cursor:
+        cursor.execute(plan.sql, params)
+        row = connection.ops.fetch_returned_insert_columns(cursor, plan.returning_params)
+    obj.pk = row[0]
+    obj._state.db = using
+    obj._state.adding = False
+    return True
+
+
+class FastInsertQuerySet(models.QuerySet):
+    """A queryset whose `create()` is one compiled INSERT (see the module docstring)."""
+
+    def create(self, **kwargs):
+        model = self.model
+        if (
+            not eligible(model)
+            or signals.pre_save.has_listeners(model) or signals.post_save.has_listeners(model)
+            or model._meta.pk.attname in kwargs or model._meta.pk.name in kwargs
+            or not model._meta._reverse_one_to_one_field_names.isdisjoint(kwargs)
+            or any(hasattr(value, "resolve_expression") for value in kwargs.values())
+        ):
+            return super().create(**kwargs)
+        obj = model(**kwargs)
+        self._for_write = True
+        if not insert(obj, self.db):
+            obj.save(force_insert=True, using=self.db)
+        return obj
+
+
+FastInsertManager = models.Manager.from_queryset(FastInsertQuerySet, "FastInsertManager")
