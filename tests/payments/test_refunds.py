@@ -180,3 +180,30 @@ def test_the_staff_receipt_follows_the_citys_setting(client, office, city, cash)
     response = client.get(url)
     assert response.status_code == 200
     assert response.content.startswith(b"%PDF-")
+
+
+def test_an_online_refund_goes_through_the_provider(client, office, city, resident):
+    """A card payment at the local Stripe-protocol server, refunded in part from the 会計課 page:
+    the refund is made at the provider and its id kept; the daily file shows it."""
+    from payment_support import awaiting_submission, stripe_setting
+    from stripe_server import LocalStripe
+
+    with LocalStripe() as server:
+        stripe_setting(city, server)
+        submission = awaiting_submission(resident)
+        charge = services.charge_for(submission)
+        attempt = services.start_attempt(charge, "stripe", "card", Actor.resident(resident.pk))
+        server.state.complete(attempt.provider_ref)
+        attempt = services.handle_return(attempt)
+        assert attempt.state == AttemptState.SUCCEEDED
+
+        ask(as_user(client, office["kaikei-tanto"]), attempt, "110", reason="郵送が不要になったため")
+        approve(as_user(client, office["kaikei-kacho"]), Refund.objects.get(attempt=attempt))
+        refund = Refund.objects.get(attempt=attempt)
+        assert refund.state == Refund.State.DONE and refund.provider_ref.startswith("re_")
+        intent = server.state.intents[server.state.sessions[attempt.provider_ref]["payment_intent"]]
+        assert intent["amount_refunded"] == 110
+    from madoguchi.payments import books
+
+    rows = books.daily_rows(city, books.city_today(refund.done_at), "stripe")
+    assert [(r.kind, r.amount_yen, r.refund_ref) for r in rows][-1] == ("還付", 110, refund.provider_ref)
