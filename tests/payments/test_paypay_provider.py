@@ -240,6 +240,15 @@ def test_a_webhook_that_cannot_be_confirmed_now_is_kept_for_the_job(setting, att
     assert kept.state is None and kept.provider_ref == attempt.idempotency_key
 
 
+def test_a_webhook_our_keys_cannot_confirm_is_kept_not_refused(city, paypay, attempt):
+    provider = provider_for(configure(city, paypay))
+    started(provider, attempt)
+    event = paypay.pay(attempt.idempotency_key)
+    wrong = provider_for(configure(city, paypay, api_secret="rotated-at-paypay"))
+    [kept] = wrong.parse_webhook(json.dumps(event).encode(), {})
+    assert kept.state is None and kept.event_id.startswith(f"{attempt.idempotency_key}:unconfirmed:")
+
+
 # -- refunds --------------------------------------------------------------------------------------
 
 

@@ -85,6 +85,7 @@ _LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 # answers that may pass: try again later (PayPay: "treated as unknown payment status")
 RETRYABLE = frozenset({"INTERNAL_SERVER_ERROR", "SERVICE_ERROR", "MAINTENANCE_MODE", "RATE_LIMIT",
                        "TRANSACTION_FAILED", "THROTTLED_MULTIPLE_REFUND_REJECTED"})
+NO_SUCH_PAYMENT = frozenset({"DYNAMIC_QR_PAYMENT_NOT_FOUND", "DYNAMIC_QR_BAD_REQUEST"})
 STATES = {
     "CREATED": AttemptState.PENDING,
     "AUTHORIZED": AttemptState.PENDING,
@@ -289,10 +290,11 @@ class PayPayProvider(PaymentProvider):
             raise WebhookRefused("no merchant_order_id")
         try:
             data = self._call(self._client(WEBHOOK_TIMEOUT).Code.get_payment_details, mpid) or {}
-        except PayPayAnswer as exc:
-            # the payment PayPay is asked about does not exist: a forged or foreign event
-            raise WebhookRefused(f"PayPay does not confirm it: {exc.code}") from exc
-        except ProviderError as exc:  # cannot confirm now: store it, the job asks soon
+        except ProviderError as exc:
+            if isinstance(exc, PayPayAnswer) and exc.code in NO_SUCH_PAYMENT:
+                # the payment PayPay is asked about does not exist: a forged or foreign event
+                raise WebhookRefused(f"PayPay does not confirm it: {exc.code}") from exc
+            # cannot confirm now (PayPay down, our keys refused): keep it, the job asks again
             log.info("PayPay webhook not confirmed now: %s", exc.code)
             claimed = re.sub(r"[^A-Z_]", "", str(event.get("state") or ""))[:20]
             return [WebhookEvent(event_id=f"{mpid}:unconfirmed:{claimed}", provider_ref=mpid,
