@@ -31,7 +31,9 @@ completes the payment, sends the webhook, then redirects to the code's redirectU
 does for redirectType WEB_LINK. Tests may instead call `pay()` directly (the browser closed on
 PayPay's page), hold webhooks back (`faults.webhook = "hold"`) or lose them ("never").
 
-Run it for a demo: `python tests/payments/paypay_server.py --port 8765 --webhook-url URL`.
+Run it for a demo: `python tests/payments/paypay_server.py --port 8011 --webhook-url URL`
+(`madoguchi load_payments_demo` style settings: merchant_id local-merchant-0001, api_key
+local-api-key, api_secret local-api-secret, base_url this server).
 """
 
 import argparse
@@ -119,11 +121,11 @@ class Code:
 
 
 class LocalPayPay:
-    """`start()` serves on 127.0.0.1 (a free port unless given); `stop()` ends it."""
+    """`start()` serves on 127.0.0.1 (or `host`; a free port unless given); `stop()` ends it."""
 
     def __init__(self, *, api_key: str = "local-api-key", api_secret: str = "local-api-secret",  # noqa: S107
                  merchant_id: str = "local-merchant-0001", code_lifetime: int = 300,
-                 webhook_url: str = "", port: int = 0):
+                 webhook_url: str = "", port: int = 0, host: str = "127.0.0.1"):
         self.api_key = api_key
         self.api_secret = api_secret
         self.merchant_id = merchant_id
@@ -135,6 +137,7 @@ class LocalPayPay:
         self.sent_webhooks: list[dict] = []
         self.held_webhooks: list[dict] = []
         self.offset = 0  # seconds added to the clock of codes (`advance`), not of the HMAC check
+        self._host = host
         self._port = port
         self._lock = threading.RLock()
         self._codes: dict[str, Code] = {}  # by codeId
@@ -146,7 +149,7 @@ class LocalPayPay:
     # -- lifecycle ------------------------------------------------------------------------
     def start(self) -> "LocalPayPay":
         handler = type("Handler", (_Handler,), {"paypay": self})
-        self._server = ThreadingHTTPServer(("127.0.0.1", self._port), handler)
+        self._server = ThreadingHTTPServer((self._host, self._port), handler)
         self._server.daemon_threads = True
         self._thread = threading.Thread(target=self._server.serve_forever,
                                         kwargs={"poll_interval": 0.05}, daemon=True)
@@ -168,7 +171,7 @@ class LocalPayPay:
 
     @property
     def base_url(self) -> str:
-        return f"http://127.0.0.1:{self._server.server_address[1]}"
+        return f"http://{self._host}:{self._server.server_address[1]}"
 
     def now(self) -> int:
         return int(time.time()) + self.offset
@@ -531,6 +534,7 @@ def configure_city(city, server: LocalPayPay, **secrets):
 
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description="Local PayPay Open Payment API stand-in.")
+    parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--webhook-url", default="", help="Madoguchi's /payments/webhooks/paypay/")
     parser.add_argument("--api-key", default="local-api-key")
@@ -539,7 +543,7 @@ def main(argv=None) -> None:
     args = parser.parse_args(argv)
     server = LocalPayPay(api_key=args.api_key, api_secret=args.api_secret,
                          merchant_id=args.merchant_id, webhook_url=args.webhook_url,
-                         port=args.port).start()
+                         port=args.port, host=args.host).start()
     print(f"PayPay base_url={server.base_url} merchant_id={server.merchant_id}", flush=True)
     try:
         threading.Event().wait()
