@@ -91,6 +91,7 @@ class Faults:
     gateway_html: bool = False  # every API call: 502 with an HTML page (not JSON)
     webhook: str = "send"  # "send" at once, "hold" in `held_webhooks`, "never"
     expired_as_status: bool = False  # an expired unpaid code: status EXPIRED, not NOT_FOUND
+    delay: float = 0.0  # seconds every API call waits before answering (a slow PayPay)
 
 
 @dataclass
@@ -274,6 +275,8 @@ class LocalPayPay:
         return None
 
     def _api(self, method: str, path: str, query: dict, headers, raw: bytes):
+        if self.faults.delay:
+            time.sleep(self.faults.delay)
         if self.faults.gateway_html:
             return Reply(502, b"<html><body>502 Bad Gateway</body></html>")
         refused = self._authenticate(method, path, query, headers, raw)

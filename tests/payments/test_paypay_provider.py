@@ -304,6 +304,24 @@ def test_paypay_trouble_may_pass(setting, attempt, paypay, fault, code):
     assert not isinstance(trouble.value, ProviderRefused) and trouble.value.code == code
 
 
+def test_a_slow_paypay_times_out_and_may_pass(setting, attempt, paypay, monkeypatch):
+    from madoguchi.payments.providers import paypay as adapter
+
+    monkeypatch.setattr(adapter, "CALL_TIMEOUT", (1, 0.2))
+    paypay.faults.delay = 0.5
+    with pytest.raises(ProviderError) as slow:
+        provider_for(setting).status(attempt)
+    assert not isinstance(slow.value, ProviderRefused) and slow.value.code == "paypay_timeout"
+
+
+def test_production_always_talks_to_paypays_production_api(city, paypay):
+    setting = configure(city, paypay)
+    setting.config = {**setting.config, "environment": "production"}
+    provider = provider_for(setting)
+    assert provider.base_url == "https://apigw.paypay.ne.jp"  # base_url ignored, and reported
+    assert any("production" in problem for problem in provider.check_config())
+
+
 def test_paypay_unreachable_may_pass(city, attempt):
     server = LocalPayPay().start()
     setting = configure(city, server)

@@ -159,23 +159,27 @@ class PayPayProvider(PaymentProvider):
 
     @property
     def base_url(self) -> str:
-        return str(self.config.get("base_url") or "") or ENVIRONMENTS.get(
-            self.config.get("environment", "sandbox"), ENVIRONMENTS["sandbox"])
+        """PayPay's API for the environment; a configured `base_url` (a local stand-in) only
+        outside production, so a stray setting can never send live payments elsewhere."""
+        environment = self.config.get("environment", "sandbox")
+        if environment == "production":
+            return ENVIRONMENTS["production"]
+        return str(self.config.get("base_url") or "") or ENVIRONMENTS["sandbox"]
 
     def checkout_origins(self) -> list[str]:
-        configured = str(self.config.get("base_url") or "")
+        configured = "" if self.config.get("environment") == "production" else str(self.config.get("base_url") or "")
         if configured:  # a local stand-in serves its code pages itself
             parts = urllib.parse.urlsplit(configured)
             return [f"{parts.scheme}://{parts.netloc}"]
         return list(PAYPAY_ORIGINS)
 
-    def _client(self, timeout=CALL_TIMEOUT) -> paypayopa.Client:
+    def _client(self, timeout=None) -> paypayopa.Client:
         api_key = str(self.secrets.get("api_key") or "")
         api_secret = str(self.secrets.get("api_secret") or "")
         if not (api_key and api_secret and self.config.get("merchant_id")):
             raise ProviderRefused("PayPay is not configured (API key, secret, merchant id)",
                                   code="paypay_not_configured")
-        client = paypayopa.Client(session=_Session(timeout), auth=(api_key, api_secret),
+        client = paypayopa.Client(session=_Session(timeout or CALL_TIMEOUT), auth=(api_key, api_secret),
                                   production_mode=self.config.get("environment") == "production",
                                   base_url=self.base_url)
         client.set_assume_merchant(str(self.config["merchant_id"]))
