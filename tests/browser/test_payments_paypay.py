@@ -1,8 +1,8 @@
 """Paying a fee with PayPay on a phone, in a real browser, axe-core on every page: the 確認画面
 with the total → 送信 → the pay page → PayPay (the local PayPay server's "app" page) → 支払う
 → back to Madoguchi, paid → My Page. PayPay's webhook reaches the live server before the
-resident comes back; a second walk closes the browser on PayPay's page and the job finds the
-payment. The form's steps are filled through the test client (the form's own browser tests
+resident comes back, with and without JavaScript; a second walk closes the browser on
+PayPay's page and the job finds the payment. The form's steps are filled through the test client (the form's own browser tests
 walk them); the browser does everything from the 確認画面 on."""
 
 import pytest
@@ -64,9 +64,11 @@ def to_paypay(page: Page, paypay: LocalPayPay) -> None:
     check_a11y(page)
 
 
-def test_pay_with_paypay_on_a_phone(new_context, client, resident, paypay):
+@pytest.mark.parametrize("javascript", [True, False], ids=["js", "no-js"])
+def test_pay_with_paypay_on_a_phone(new_context, client, resident, paypay, javascript):
     draft = draft_at_confirm(client, resident)
-    page = new_context(viewport=PHONE, is_mobile=True, has_touch=True).new_page()
+    page = new_context(viewport=PHONE, is_mobile=True, has_touch=True,
+                       java_script_enabled=javascript).new_page()
     confirm_and_send(page, draft, resident.email)
     submission = Submission.objects.get(draft=draft)
     assert submission.status == Status.AWAITING_PAYMENT
