@@ -49,8 +49,9 @@ def _counter_takes_cash(city):
 
 def _accounts_office(city, django_user_model):
     kaikei = Department.objects.create(municipality=city, code="kaikei", name="会計課")
-    user = django_user_model.objects.create_user("kaikei-tanto", password=STAFF_PASSWORD)
-    StaffMembership.objects.create(user=user, department=kaikei, role=Role.CLERK)
+    for name, role in (("kaikei-tanto", Role.CLERK), ("kaikei-kacho", Role.APPROVER)):
+        user = django_user_model.objects.create_user(name, password=STAFF_PASSWORD)
+        StaffMembership.objects.create(user=user, department=kaikei, role=role)
 
 
 def test_a_counter_visit_with_a_cash_fee(new_context, city, django_user_model):
@@ -119,6 +120,27 @@ def test_a_counter_visit_with_a_cash_fee(new_context, city, django_user_model):
         rows = list(csv.DictReader(io.StringIO(handle.read())))
     assert [(r["受付番号"], r["支払方法"], r["金額"]) for r in rows] == [
         (attempt.charge.submission.receipt_number, "cash", "300")]
+
+    # a partial 還付: asked by one member (a figure above the payment first), approved by another
+    office.goto(reverse("payments:books_payment", args=[attempt.public_id]))
+    check_a11y(office)
+    office.locator("#refund-amount").fill("1000")
+    office.locator("#refund-reason").fill("登録の取下げ")
+    office.locator("#refund-submit").click()
+    expect(office.locator("#refund-amount")).to_have_attribute("aria-invalid", "true")
+    expect(office.locator("#refund-reason")).to_have_value("登録の取下げ")
+    check_a11y(office)
+    office.locator("#refund-amount").fill("100")
+    office.locator("#refund-submit").click()
+    expect(office.locator("tr.refund")).to_have_attribute("data-state", "requested")
+    expect(office.get_by_role("button", name="承認して返金する")).to_have_count(0)  # not by the asker
+    approver = new_context().new_page()
+    log_in_staff(approver, "kaikei-kacho")
+    approver.goto(reverse("payments:books_payment", args=[attempt.public_id]))
+    approver.get_by_role("button", name="承認して返金する").click()
+    expect(approver.locator("tr.refund")).to_have_attribute("data-state", "done")
+    expect(approver.locator("#refunded-yen")).to_have_text("100円")
+    check_a11y(approver)
 
 
 GUIDE = {"lines": [{"code": "koseki", "label": "戸籍謄本・抄本", "unit_yen": 450, "quantity": 1,
