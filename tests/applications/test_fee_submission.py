@@ -278,3 +278,16 @@ def test_the_api_procedure_detail_carries_the_fee_rules(client, city):
     assert listed["bulky-waste-collection"]["fee_deferred"]
     assert listed["dog-registration-change"]["fee_yen"] == 0
     assert client.get("/api/procedures/dog-registration-change").json()["fees"] is None
+
+
+def test_the_procedure_page_states_the_fee_rules(client, city):
+    page = client.get(reverse("applications:procedure", args=[CERTIFICATE])).content.decode()
+    rules = re.search(r'<dd id="fee-rules">(.*?)</dd>', page, re.S).group(1)
+    items = [re.sub(r"\s+", " ", x).strip() for x in re.findall(r"<li>(.*?)</li>", rules, re.S)]
+    assert items == ["住民票の写し 300円（1通につき）", "郵送料（定形郵便） 110円（該当する場合）",
+                     "速達料 300円（該当する場合）"]
+    assert "免除: 公的年金の請求に使う証明書" in rules
+    deferred = client.get(reverse("applications:procedure", args=["bulky-waste-collection"])).content.decode()
+    assert 'class="fee-deferred"' in deferred and "金額は審査後に決まります" in deferred
+    free = client.get(reverse("applications:procedure", args=["dog-registration-change"])).content.decode()
+    assert re.search(r'<dd id="fee-rules">\s*無料\s*</dd>', free)
