@@ -166,11 +166,25 @@ def test_an_expired_code_is_expired(setting, attempt, paypay, as_status):
     assert outcome.raw_status == ("EXPIRED" if as_status else "DYNAMIC_QR_PAYMENT_NOT_FOUND")
 
 
-def test_a_code_gone_before_its_expiry_is_cancelled(setting, attempt, paypay):
+def test_not_found_before_the_expiry_is_still_pending(setting, attempt, paypay):
+    """Some integrations report DYNAMIC_QR_PAYMENT_NOT_FOUND for a code nobody scanned yet:
+    before its expiry that is not the end (the job asks again), after it the attempt expires."""
+    provider = provider_for(setting)
+    started(provider, attempt)
+    paypay.code(attempt.idempotency_key).deleted = True  # gone, but not by us
+    assert provider.status(attempt).state == AttemptState.PENDING
+    attempt.expires_at = timezone.now() - timedelta(seconds=1)
+    assert provider.status(attempt).state == AttemptState.EXPIRED
+
+
+def test_not_found_without_a_known_expiry_ends_after_an_hour(setting, attempt, paypay):
     provider = provider_for(setting)
     started(provider, attempt)
     paypay.code(attempt.idempotency_key).deleted = True
-    assert provider.status(attempt).state == AttemptState.CANCELLED
+    attempt.expires_at = None
+    assert provider.status(attempt).state == AttemptState.PENDING
+    attempt.created_at = timezone.now() - timedelta(hours=1, seconds=1)
+    assert provider.status(attempt).state == AttemptState.EXPIRED
 
 
 def test_cancel_deletes_the_code_so_nobody_pays_it(setting, attempt, paypay):

@@ -20,7 +20,9 @@ Dynamic QR 1.1, and HMAC認証 1.0):
   CREATED → pending; COMPLETED (and REFUNDED, a paid order later refunded) → succeeded;
   FAILED → failed; EXPIRED → expired; CANCELED → cancelled. DYNAMIC_QR_PAYMENT_NOT_FOUND is
   documented as "the QR code is no longer available and no payment found" → expired once
-  past the code's expiryDate, cancelled before it (we deleted it).
+  past the code's expiryDate, cancelled right after we deleted the code, and pending before
+  the expiry otherwise (some integrations report it for a code not yet scanned; the job asks
+  again and expires it in time).
 - The transaction webhook (notification_type "Transaction", merchant_order_id, order_id,
   state COMPLETED / FAILED ...) is NOT signed: PayPay's Webhook Setup only recommends
   allow-listing PayPay's sending IP addresses. So `parse_webhook` trusts nothing in the body:
@@ -52,7 +54,7 @@ import json
 import logging
 import re
 import urllib.parse
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import paypayopa
 import requests
@@ -79,6 +81,7 @@ PAYPAY_ORIGINS = ["https://*.paypay.ne.jp"]
 CREATE_TIMEOUT = (5, 30)
 CALL_TIMEOUT = (5, 15)
 WEBHOOK_TIMEOUT = (3, 5)
+UNKNOWN_EXPIRY = timedelta(hours=1)  # a code whose expiryDate we never learnt
 _ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
 _LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 
@@ -129,6 +132,10 @@ def _merchant_refund_id(key: str) -> str:
 class PayPayProvider(PaymentProvider):
     code = "paypay"
     methods = (str(Method.PAYPAY),)
+
+    def __init__(self, setting):
+        super().__init__(setting)
+        self._deleted: set[str] = set()  # codes this instance deleted (cancel, then the poll)
 
     # -- configuration ----------------------------------------------------------------------
     def check_config(self) -> list[str]:
@@ -260,9 +267,17 @@ class PayPayProvider(PaymentProvider):
         except PayPayAnswer as exc:
             if exc.code != "DYNAMIC_QR_PAYMENT_NOT_FOUND":
                 raise
-            lapsed = attempt.expires_at is not None and attempt.expires_at <= timezone.now()
-            return Outcome(state=AttemptState.EXPIRED if lapsed else AttemptState.CANCELLED,
-                           provider_ref=mpid, raw_status=exc.code)
+            # "no longer available and no payment found": final once the code's time is over
+            # or when we deleted it; before that, PayPay may simply not show it yet
+            deadline = attempt.expires_at or (
+                attempt.created_at + UNKNOWN_EXPIRY if attempt.created_at else None)
+            if deadline is None or deadline <= timezone.now():
+                state = AttemptState.EXPIRED
+            elif mpid in self._deleted:
+                state = AttemptState.CANCELLED
+            else:
+                state = AttemptState.PENDING
+            return Outcome(state=state, provider_ref=mpid, raw_status=exc.code)
         raw = str(data.get("status") or "")
         state = STATES.get(raw, AttemptState.PENDING)
         amount = (data.get("amount") or {}).get("amount")
@@ -277,6 +292,8 @@ class PayPayProvider(PaymentProvider):
             self._call(self._client().Code.delete_qr_code, code_id)
         except PayPayAnswer as exc:  # DYNAMIC_QR_ALREADY_PAID / NOT_FOUND: the poll decides
             log.info("PayPay code not deleted: %s", exc.code)
+            return
+        self._deleted.add(merchant_payment_id(attempt))
 
     # -- webhooks -------------------------------------------------------------------------------
     def parse_webhook(self, body: bytes, headers: dict) -> list[WebhookEvent]:
