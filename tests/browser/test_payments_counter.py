@@ -141,6 +141,9 @@ def test_a_counter_visit_with_a_cash_fee(new_context, city, django_user_model):
     expect(approver.locator("tr.refund")).to_have_attribute("data-state", "done")
     expect(approver.locator("#refunded-yen")).to_have_text("100円")
     check_a11y(approver)
+    approver.get_by_role("link", name="要確認の決済").first.click()
+    expect(approver.locator("#unreconciled")).to_be_visible()
+    check_a11y(approver)
 
 
 GUIDE = {"lines": [{"code": "koseki", "label": "戸籍謄本・抄本", "unit_yen": 450, "quantity": 1,
