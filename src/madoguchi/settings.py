@@ -280,6 +280,8 @@ MADOGUCHI_MUNICIPAL_CATALOG_DIR = Path(os.environ.get(
     "MADOGUCHI_MUNICIPAL_CATALOG_DIR", BASE_DIR / "catalog" / "municipalities"))
 MADOGUCHI_PDF_FONT = os.environ.get("MADOGUCHI_PDF_FONT", "")
 MADOGUCHI_PUBLIC_URL = os.environ.get("MADOGUCHI_PUBLIC_URL", "http://127.0.0.1:8000")
+# The department whose staff are 会計課 (the daily close, refunds, 領収書): payments/office.py.
+MADOGUCHI_ACCOUNTS_DEPARTMENT = os.environ.get("MADOGUCHI_ACCOUNTS_DEPARTMENT", "kaikei")
 
 # The outbox: "inline" dispatches right after the commit in the same process (one
 # machine); "worker" leaves messages to `madoguchi run_outbox` processes. In both modes a

@@ -8,7 +8,7 @@ from books_support import case, paid, receipts_for, refund
 from django.urls import reverse
 from django.utils import timezone
 
-from madoguchi.core.models import AuditEvent, Department, Role, StaffMembership
+from madoguchi.core.models import AuditEvent
 from madoguchi.identity.models import ResidentAccount
 from madoguchi.payments import books
 from madoguchi.payments.models import Attempt, AttemptState, Refund
@@ -20,9 +20,8 @@ AT = datetime(2026, 3, 31, 3, 0, tzinfo=UTC)
 
 @pytest.fixture
 def kaikei(city, client, django_user_model):
-    department = Department.objects.create(municipality=city, code="kaikei", name="会計課")
-    user = django_user_model.objects.create_user("kaikei-tanto", password="x-pass-2026")
-    StaffMembership.objects.create(user=user, department=department, role=Role.CLERK)
+    """A clerk of the demo city's 会計課, logged in."""
+    user = django_user_model.objects.get(username="kaikei-tanto")
     client.force_login(user)
     return user
 

@@ -17,13 +17,12 @@ PAID_AT = datetime(2026, 3, 31, 1, 0, tzinfo=UTC)
 
 @pytest.fixture
 def office(city, django_user_model):
-    """会計課 with a clerk and two approvers; the demo departments' staff are not in it."""
-    kaikei = Department.objects.create(municipality=city, code="kaikei", name="会計課")
-    users = {}
-    for name, role in (("kaikei-tanto", Role.CLERK), ("kaikei-kacho", Role.APPROVER),
-                       ("kaikei-jicho", Role.APPROVER)):
-        users[name] = django_user_model.objects.create_user(name, password="x-pass-2026")
-        StaffMembership.objects.create(user=users[name], department=kaikei, role=role)
+    """The demo city's 会計課 (a clerk and an approver) and a second approver; the other
+    departments' staff are not in it."""
+    kaikei = Department.objects.get(municipality=city, code="kaikei")
+    users = {name: django_user_model.objects.get(username=name) for name in ("kaikei-tanto", "kaikei-kacho")}
+    users["kaikei-jicho"] = django_user_model.objects.create_user("kaikei-jicho", password="x-pass-2026")
+    StaffMembership.objects.create(user=users["kaikei-jicho"], department=kaikei, role=Role.APPROVER)
     return users
 
 
