@@ -193,14 +193,14 @@ def day_totals(municipality: Municipality, day: date) -> list[dict]:
             .values("attempt__provider").annotate(count=Count("id"), yen=Sum("amount_yen")))
     totals: dict[str, dict] = {}
     for row in paid:
-        totals.setdefault(row["provider"], _zero(row["provider"])).update(paid=row["count"], paid_yen=row["yen"])
+        totals.setdefault(row["provider"], zero_totals(row["provider"])).update(paid=row["count"], paid_yen=row["yen"])
     for row in back:
         code = row["attempt__provider"]
-        totals.setdefault(code, _zero(code)).update(refunds=row["count"], refunded_yen=row["yen"])
+        totals.setdefault(code, zero_totals(code)).update(refunds=row["count"], refunded_yen=row["yen"])
     return [totals[code] for code in sorted(totals)]
 
 
-def _zero(provider: str) -> dict:
+def zero_totals(provider: str) -> dict:
     return {"provider": provider, "paid": 0, "paid_yen": 0, "refunds": 0, "refunded_yen": 0}
 
 

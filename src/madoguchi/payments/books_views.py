@@ -63,7 +63,7 @@ def home(request):
     providers = sorted(set(_providers(request.municipality)) | set(totals))
     audit.record(request.municipality, request.actor, "view", "payments_day", day.isoformat())
     return render(request, "payments/books/home.html", {
-        "day": day, "rows": [totals.get(p, books._zero(p)) for p in providers],
+        "day": day, "rows": [totals.get(p, books.zero_totals(p)) for p in providers],
         "open_count": books.open_items(request.municipality).count,
         "previous": day.fromordinal(day.toordinal() - 1), "next": day.fromordinal(day.toordinal() + 1),
     })
