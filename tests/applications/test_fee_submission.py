@@ -101,6 +101,9 @@ def test_a_signed_fee_submission_waits_for_payment_with_its_quote(resident_clien
     assert (first.from_status, first.to_status) == ("", Status.AWAITING_PAYMENT)
     audit = AuditEvent.objects.filter(action="submit", target_id=str(submission.public_id)).get()
     assert audit.detail["fee_yen"] == 710 and audit.detail["status"] == Status.AWAITING_PAYMENT
+    deliver_pending()
+    assert submission.receipt_number in mail.outbox[-1].subject
+    assert "手数料 710円のお支払いがまだです" in mail.outbox[-1].body
 
 
 def test_the_done_page_goes_straight_on_to_payment(resident_client, card):
@@ -156,7 +159,7 @@ def test_a_deferred_fee_submits_as_usual_and_is_requested_after_review(client, r
     assert payment_status(submission) == "due"
     deliver_pending()
     assert "手数料のお支払いをお願いします" in mail.outbox[-1].subject
-    assert "1500円" in mail.outbox[-1].body and "ソファ" not in mail.outbox[-1].body
+    assert "1,500円" in mail.outbox[-1].body and "ソファ" not in mail.outbox[-1].body
     assert AuditEvent.objects.filter(action="request_payment", target_id=str(submission.public_id)).exists()
 
     services.payment_received(submission, Actor.system())
