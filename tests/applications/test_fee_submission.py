@@ -294,3 +294,23 @@ def test_the_procedure_page_states_the_fee_rules(client, city):
     assert 'class="fee-deferred"' in deferred and "金額は審査後に決まります" in deferred
     free = client.get(reverse("applications:procedure", args=["dog-registration-change"])).content.decode()
     assert re.search(r'<dd id="fee-rules">\s*無料\s*</dd>', free)
+
+
+def _pdf_text(response) -> str:
+    return re.sub(r"\s+", "", "".join(p.extract_text() for p in PdfReader(io.BytesIO(response.content)).pages))
+
+
+def test_the_receipt_pdf_says_when_the_amount_is_fixed_after_review(resident_client):
+    draft = _draft(resident_client, "bulky-waste-collection", {})
+    resident_client.post(reverse("applications:confirm", args=[draft.public_id]))
+    submission = Submission.objects.get(draft=draft)
+    text = _pdf_text(resident_client.get(reverse("applications:receipt", args=[submission.public_id])))
+    assert "金額は審査後に決まります" in text and "合計" not in text
+
+
+def test_the_receipt_pdf_names_an_exemption_and_its_legal_reason(resident_client, card):
+    _, submission = _signed_submission(resident_client, card, BY_POST | {"purpose": "pension"})
+    text = _pdf_text(resident_client.get(reverse("applications:receipt", args=[submission.public_id])))
+    assert "住民票の写し300円2免除0円" in text
+    assert "免除:公的年金の請求に使う証明書（デモ市手数料条例第5条第1号" in text
+    assert "合計110円（お支払い待ち）" in text
