@@ -231,3 +231,35 @@ def test_a_fast_create_is_one_statement_seen_by_query_capture(city):
         AuditEvent.objects.create(municipality=city, actor_kind="system", actor_ref="system",
                                   action="checked", target_type="t", target_id="1")
     assert len(queries) == 1 and queries[0]["sql"].startswith("INSERT INTO")
+
+
+def _prepared(prefix: str) -> list[str]:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT statement FROM pg_prepared_statements WHERE statement LIKE %s",
+                       [prefix + "%"])
+        return [row[0] for row in cursor.fetchall()]
+
+
+@pytest.mark.django_db
+def test_on_postgresql_the_compiled_statements_are_prepared_once_per_connection(city, account):
+    if connection.vendor != "postgresql":
+        pytest.skip("prepared statements are PostgreSQL's (SQLite has no server to prepare on)")
+    from madoguchi.identity.emailcode import api_token, issue_api_token
+
+    token = issue_api_token(city, account=account)
+    for _ in range(3):
+        AuditEvent.objects.create(municipality=city, actor_kind="system", actor_ref="system",
+                                  action="checked", target_type="t", target_id="1")
+        assert api_token(city, token).account == account
+    assert len(_prepared('INSERT INTO "core_auditevent"')) == 1
+    assert len(_prepared('SELECT "identity_apitoken"')) == 1
+
+
+@pytest.mark.django_db
+def test_behind_a_transaction_pooler_nothing_is_prepared(city, settings):
+    settings.MADOGUCHI_DB_POOLER = "transaction"
+    with fastinsert.statement_cursor(connection) as cursor:
+        assert type(cursor.cursor) is type(connection.cursor().cursor)  # Django's own
+    AuditEvent.objects.create(municipality=city, actor_kind="system", actor_ref="system",
+                              action="pooled", target_type="t", target_id="1")
+    assert AuditEvent.objects.filter(action="pooled").count() == 1

@@ -29,6 +29,7 @@ path. `bulk_create`, `get_or_create` and `save()` itself are Django's, unchanged
 
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.db import connections, models, transaction
 from django.db.models import signals
 from django.db.models.sql.subqueries import InsertQuery
@@ -104,13 +105,59 @@ def insert(obj, using: str) -> bool:
     for i, f in plan.placeholders:
         if f.get_placeholder(params[i], None, connection) != "%s":
             return False
-    with transaction.mark_for_rollback_on_error(using), connection.cursor() as cursor:
+    with transaction.mark_for_rollback_on_error(using), statement_cursor(connection) as cursor:
         cursor.execute(plan.sql, params)
         row = connection.ops.fetch_returned_insert_columns(cursor, plan.returning_params)
     obj.pk = row[0]
     obj._state.db = using
     obj._state.adding = False
     return True
+
+
+_preparing_cursor = None
+
+
+def statement_cursor(connection):
+    """`connection.cursor()` for one compiled statement run again and again with new values.
+
+    On PostgreSQL with psycopg 3 it is a cursor that binds the values on the server and
+    prepares the statement the first time each connection runs it, so PostgreSQL parses and
+    plans it once per connection instead of on every request. Measured in-process on a
+    submission (five INSERTs and the token read): the PostgreSQL backend's CPU went from
+    1.27 to 0.73 ms. Everywhere else, and behind a transaction-mode pooler
+    (MADOGUCHI_DB_POOLER=transaction: a prepared statement lives in one server session,
+    which pgbouncer does not keep for us), it is Django's own cursor. Django's own cursors
+    stay client-side binding (its default): only these statements, whose SQL is fixed, are
+    prepared. The cursor is wrapped by Django as its own are (execute wrappers included)."""
+    global _preparing_cursor
+    if (connection.vendor != "postgresql" or connection.queries_logged
+            or getattr(settings, "MADOGUCHI_DB_POOLER", "") == "transaction"):
+        # While queries are logged (DEBUG, CaptureQueriesContext) Django reads each statement
+        # back from its client-binding cursor for the log: run it there, unprepared.
+        return connection.cursor()
+    from django.db.backends.postgresql import base as postgresql
+
+    if not postgresql.is_psycopg3:
+        return connection.cursor()
+    if _preparing_cursor is None:
+        class PreparingCursor(postgresql.ServerBindingCursor):
+            def execute(self, query, params=None, *, prepare=None, binary=None):
+                return super().execute(query, params, prepare=True, binary=binary)
+
+        _preparing_cursor = PreparingCursor
+    connection.close_if_health_check_failed()
+    connection.ensure_connection()
+    raw = connection.connection
+    if raw.prepare_threshold is None:
+        # Django turns psycopg's automatic preparing off (None), which also refuses
+        # prepare=True. Only this cursor asks for it, and Django's own cursors bind on the
+        # client and never prepare, so a threshold no statement reaches changes nothing else.
+        raw.prepare_threshold = 2**31 - 1
+    loader = raw.adapters.get_loader(postgresql.TIMESTAMPTZ_OID, postgresql.Format.TEXT)
+    if connection.timezone != loader.timezone:  # Django would set it on the cursor: let it
+        return connection.cursor()
+    with connection.wrap_database_errors:
+        return connection._prepare_cursor(_preparing_cursor(raw))
 
 
 class FastInsertQuerySet(models.QuerySet):

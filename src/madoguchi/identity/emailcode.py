@@ -24,6 +24,7 @@ from django.utils import timezone
 from madoguchi.core import audit
 from madoguchi.core.actors import Actor
 from madoguchi.core.email_address import normalize_email
+from madoguchi.core.fastinsert import statement_cursor
 from madoguchi.identity.models import ApiToken, LoginCode, ResidentAccount
 from madoguchi.notify.services import enqueue_email
 
@@ -142,7 +143,8 @@ class _TokenQuery:
 
     Why: building that queryset — `filter()`, the join, `as_sql()` — is about 1,500 Python
     calls, more than any other step of a submission, for a statement that never changes but
-    for its two values. The SQL, the columns and their order all come from the compiler."""
+    for its two values. The SQL, the columns and their order all come from the compiler, and
+    on PostgreSQL the statement is prepared once per connection (`statement_cursor`)."""
 
     _CITY, _HASH = -918273645, "\x00token-hash"  # stand-ins, found again among the params
 
@@ -181,7 +183,7 @@ class _TokenQuery:
 
     def fetch(self, city_id: int, token_hash: str) -> ApiToken | None:
         values = (city_id, token_hash)
-        with connections[self.using].cursor() as cursor:
+        with statement_cursor(connections[self.using]) as cursor:
             cursor.execute(self.sql, [values[i] for i in self.order])
             row = cursor.fetchone()
         if row is None:
