@@ -293,3 +293,19 @@ def test_reconcile_survives_an_unreachable_provider(submission, actor, stripe_se
     assert attempt.state == AttemptState.PENDING and attempt.last_error.startswith("stripe_")
     assert attempt.next_check_at > timezone.now() + timedelta(minutes=3)
     assert not ProviderEvent.objects.exists()
+
+
+def test_a_withdrawn_application_owes_nothing_and_a_late_payment_is_refunded(submission, actor, stripe_server):
+    from madoguchi.applications import services as application_services
+
+    attempt = _start(submission, actor)
+    application_services.withdraw(submission, actor)
+    submission.refresh_from_db()
+    assert services.charge_for(submission) is None  # the fee is no longer asked for
+    assert Charge.objects.get(submission=submission).status == Charge.Status.CANCELLED
+    stripe_server.state.complete(attempt.provider_ref)  # the provider's page was still open
+    attempt = services.handle_return(attempt)
+    assert attempt.state == AttemptState.DUPLICATE and attempt.flag_reason == "charge_cancelled"
+    assert Refund.objects.get(attempt=attempt).amount_yen == 710
+    with pytest.raises(services.ChargeClosed):
+        services.start_attempt(Charge.objects.get(submission=submission), "stripe", "card", actor)

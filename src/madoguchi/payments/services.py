@@ -170,6 +170,9 @@ def charge_for(submission: Submission) -> Charge | None:
     submission awaits payment and none is open yet), else the latest paid one, else None."""
     due = Charge.objects.filter(submission=submission, status=Charge.Status.DUE).first()
     if due is not None:
+        if submission.status == SubmissionStatus.WITHDRAWN:
+            cancel_charges_of_withdrawn(submission, Actor.system())
+            return None
         return due
     awaiting = getattr(SubmissionStatus, "AWAITING_PAYMENT", None)
     paid = Charge.objects.filter(submission=submission, status=Charge.Status.PAID).order_by("-paid_at").first()
@@ -241,8 +244,10 @@ def start_attempt(charge: Charge, provider: str, method: str, actor: Actor) -> A
         poll_attempt(stale, now=now)
     with transaction.atomic():
         locked = Charge.objects.select_for_update().get(pk=charge.pk)
+        if locked.status == Charge.Status.DUE and _withdrawn(locked):
+            _cancel_charge(locked, actor)
         if locked.status != Charge.Status.DUE:
-            raise ChargeClosed("この手数料はお支払い済みです。")
+            raise ChargeClosed("この手数料はお支払い済みか、申請が取り下げられています。")
         attempt = Attempt.objects.filter(charge=locked, provider=provider, method=method,
                                          state__in=states.LIVE).first()
         if attempt is None:
@@ -401,6 +406,8 @@ def settle(attempt: Attempt, outcome: Outcome, actor: Actor | None = None) -> At
         if outcome.provider_ref and not locked.provider_ref:
             locked.provider_ref = outcome.provider_ref
         paid = outcome.paid_amount_yen if outcome.paid_amount_yen is not None else locked.amount_yen
+        if charge.status == Charge.Status.DUE and _withdrawn(charge):
+            _cancel_charge(charge, actor)  # paid for an application no longer pursued: refunded below
         if charge.status == Charge.Status.DUE:
             action = states.move(locked, AttemptState.SUCCEEDED, now)
             if paid != charge.amount_yen:
@@ -422,6 +429,26 @@ def settle(attempt: Attempt, outcome: Outcome, actor: Actor | None = None) -> At
                 idempotency_key=f"mdg-refund-{locked.public_id.hex}")
             _record(locked, actor, "duplicate", amount_yen=paid, refund=str(refund.public_id), via=action)
         return locked
+
+
+def _withdrawn(charge: Charge) -> bool:
+    return Submission.objects.filter(pk=charge.submission_id, status=SubmissionStatus.WITHDRAWN).exists()
+
+
+def _cancel_charge(charge: Charge, actor: Actor) -> None:
+    """Close a due charge (the caller holds its lock): its application was withdrawn. Live
+    attempts are left to the job, which finds them expired or paid (then refunded)."""
+    charge.status = Charge.Status.CANCELLED
+    charge.save(update_fields=["status"])
+    audit.record(charge.municipality, actor, "charge_cancelled", "charge", charge.public_id,
+                 subject_ref=charge.submission.subject_ref, submission=str(charge.submission.public_id))
+
+
+def cancel_charges_of_withdrawn(submission: Submission, actor: Actor) -> None:
+    """The application was withdrawn while its fee was due: nothing more is owed."""
+    with transaction.atomic():
+        for charge in Charge.objects.select_for_update().filter(submission=submission, status=Charge.Status.DUE):
+            _cancel_charge(charge, actor)
 
 
 def _submission_paid(charge: Charge, actor: Actor) -> None:

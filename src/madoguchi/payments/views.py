@@ -62,7 +62,7 @@ def pay(request, public_id):
             messages.error(request, str(exc))
             return redirect("payments:pay", submission.public_id)
         return redirect(attempt.redirect_url)
-    if charge is None:
+    if charge is None or charge.status == Charge.Status.CANCELLED:
         return redirect("applications:submission", submission.public_id)
     context = {
         "submission": submission, "title": _title(request, submission.procedure_code),
