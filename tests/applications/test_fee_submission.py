@@ -314,3 +314,20 @@ def test_the_receipt_pdf_names_an_exemption_and_its_legal_reason(resident_client
     assert "住民票の写し300円2免除0円" in text
     assert "免除:公的年金の請求に使う証明書（デモ市手数料条例第5条第1号" in text
     assert "合計110円（お支払い待ち）" in text
+
+
+def test_a_row_inserted_without_the_fee_columns_gets_their_defaults(resident_client, card):
+    """The previous release (during a rolling deploy) and SQL loaders do not name them."""
+    from django.db import connection
+
+    _, first = _signed_submission(resident_client, card)
+    fields = [f for f in Submission._meta.concrete_fields
+              if f.name not in {"id", "fee_lines", "fee_deferred", "public_id", "receipt_number",
+                                "idempotency_key", "draft"}]
+    columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)  # the model's own names
+    sql = (f"INSERT INTO applications_submission (public_id, receipt_number, {columns})"  # noqa: S608
+           f" SELECT %s, %s, {columns} FROM applications_submission WHERE id = %s")
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [uuid.uuid4().hex, "OLDR-0001", first.pk])
+    old = Submission.objects.get(receipt_number="OLDR-0001")
+    assert old.fee_lines == {} and old.fee_deferred is False and old.fee_quote.empty

@@ -101,9 +101,11 @@ class Submission(models.Model):
                                  related_name="submission")
     idempotency_key = models.CharField(max_length=64, null=True, blank=True)
     fee_yen = models.PositiveIntegerField(default=0, help_text="the total due in yen; 0 when none or deferred")
-    fee_lines = models.JSONField(default=dict, blank=True,
+    # Defaults in the database too: a process still running the previous release during a
+    # rolling deploy, and bulk loaders writing SQL, insert rows without these columns.
+    fee_lines = models.JSONField(default=dict, db_default=models.Value({}, models.JSONField()), blank=True,
                                  help_text="the fee quote as stored at submit (catalog.fees.FeeQuote.as_json)")
-    fee_deferred = models.BooleanField(default=False,
+    fee_deferred = models.BooleanField(default=False, db_default=False,
                                        help_text="事後決済: the department fixes the amount after review")
     submitted_at = models.DateTimeField(auto_now_add=True, db_index=True)
     updated_at = models.DateTimeField(auto_now=True)
