@@ -87,7 +87,7 @@ def test_an_other_line_is_added_with_its_label(client, staff, deferred):
     ({"qty-koseki": "-1"}, "fee-koseki-error"),
     ({"qty-koseki": "1.5"}, "fee-koseki-error"),
     ({"qty-koseki": "0", "qty-postage": "0"}, "fee-koseki-error"),
-    ({"qty-koseki": "1", "other_yen": "500"}, "fee-other-label-error"),
+    ({"qty-koseki": "1", "other_label": "あ" * 61, "other_yen": "500"}, "fee-other-label-error"),
     ({"qty-koseki": "1", "other_label": "x", "other_yen": "5百"}, "fee-other-yen-error"),
 ])
 def test_wrong_input_is_refused_next_to_its_field_and_kept(client, staff, deferred, values, field):
@@ -123,3 +123,33 @@ def test_not_before_review_nor_for_a_fee_fixed_at_submit(client, staff, deferred
     Submission.objects.filter(pk=deferred.pk).update(status=Status.ACCEPTED, fee_deferred=False)
     assert fix(client, staff["shimin-tanto"], deferred, **{"qty-koseki": "1"}).status_code == 400
     assert not Charge.objects.exists()
+
+
+def test_a_procedure_without_lines_end_to_end(client, resident_client, resident, staff):
+    """The demo city's 粗大ごみ: submitted online with no fee due (事後決済), accepted, the amount
+    typed as one 手数料 line, paid; the charge carries the procedure's 歳入科目."""
+    from madoguchi.applications.models import Draft
+    from madoguchi.catalog.selectors import get_procedure
+
+    from support import fill_form
+
+    procedure = get_procedure(resident.municipality, "bulky-waste-collection")  # the city's own
+    resident_client.post(reverse("applications:start", args=[procedure.code]))
+    draft = Draft.objects.latest("id")
+    fill_form(resident_client, lambda i: reverse("applications:step", args=[draft.public_id, i]),
+              procedure.current_form)
+    assert resident_client.post(reverse("applications:confirm", args=[draft.public_id])).status_code == 302
+    case = Submission.objects.get(draft=draft)
+    assert (case.status, case.fee_deferred, case.fee_yen) == (Status.SUBMITTED, True, 0)
+    client.force_login(staff["kankyo-tanto"])
+    client.post(reverse("casework:action", args=[case.public_id, "accept"]))
+    page = client.get(reverse("casework:case", args=[case.public_id])).content.decode()
+    assert 'id="fee-form"' in page and 'id="fee-other-yen"' in page
+    assert client.post(reverse("casework:action", args=[case.public_id, "fee"]),
+                       {"other_yen": "1,500"}).status_code == 302
+    charge = Charge.objects.get(submission=case)
+    assert [(x["label"], x["amount_yen"]) for x in charge.lines] == [("手数料", 1500)]
+    assert (charge.amount_yen, charge.revenue_code) == (1500, "1401-04-01")
+    payments.record_counter_payment(charge, "cash", 1500, "", Actor.system())
+    case.refresh_from_db()
+    assert case.status == Status.ACCEPTED

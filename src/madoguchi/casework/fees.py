@@ -3,7 +3,8 @@ request whose pages are unknown until the register is read), and the resident is
 
 The procedure's fee lines come as a guide (label and unit price, as the city's fee ordinance
 sets them); the clerk types how many of each (pages, copies) and, if the ordinance charges
-something the lines do not name, one more line with its amount. The amounts are computed here,
+something the lines do not name (or the procedure has no lines at all), one more line with its
+amount, labelled 手数料 unless the clerk names it. The amounts are computed here,
 in whole yen, never typed as a total, so the lines always add up.
 
 Who: a member of the case's department with the clerk or approver role, as for 受付 on the case
@@ -33,6 +34,7 @@ from madoguchi.payments.models import Charge
 MAX_QUANTITY = 999
 MAX_YEN = 10_000_000
 OTHER = "other"
+DEFAULT_LABEL = "手数料"
 
 
 class FeeRefused(Exception):
@@ -97,9 +99,8 @@ def quote_from(case: Submission, values) -> FeeQuote:
     except ValueError:
         errors["other_yen"] = "金額は円単位の数字で入力してください（例: 450）。"
         other = None
-    if other and not label:
-        errors["other_label"] = "その他の手数料の内容を入力してください。"
-    elif len(label) > 60:
+    label = label or DEFAULT_LABEL  # a procedure without lines is charged as plain 手数料
+    if len(label) > 60:
         errors["other_label"] = "内容は60文字以内で入力してください。"
     elif other:
         lines.append(FeeLine(OTHER, label, other, 1, other))
