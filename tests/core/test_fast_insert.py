@@ -124,6 +124,10 @@ def test_a_submission_row(city, account):
     assert a["receipt_number"] == "F-1001" and a["status"] == Status.SUBMITTED
     assert fast.submitted_at == Submission.objects.get(pk=fast.pk).submitted_at
     assert fast.public_id == Submission.objects.get(pk=fast.pk).public_id
+    # Columns the INSERT returns (a db_default's) are set on the instance as Django sets them.
+    for field in Submission._meta.db_returning_fields:
+        assert getattr(fast, field.attname) == getattr(slow, field.attname) or field.primary_key
+    assert fast.fee_lines == slow.fee_lines == {} and fast.fee_deferred is slow.fee_deferred is False
 
 
 @pytest.mark.django_db

@@ -46,11 +46,14 @@ def insert_only_guard(save):
 class _Plan:
     sql: str
     fields: tuple  # the inserted fields, in the SQL's column order
+    returning: tuple  # the fields the INSERT returns (the key, and any with a db_default)
     returning_params: tuple
+    compiler: object  # for the returned columns' converters
+    converters: dict
     placeholders: tuple  # (position, field) of fields that choose their own placeholder
+    db_defaults: tuple  # fields whose value may be DatabaseDefault (no Python default)
 
 
-_plans: dict = {}
 _eligible: dict = {}
 
 
@@ -69,37 +72,47 @@ def _check(model) -> bool:
     return (
         not meta.parents and not meta.proxy and not meta.order_with_respect_to
         and meta.auto_field is not None and meta.pk is meta.auto_field
-        and list(meta.db_returning_fields) == [meta.pk]
         and (save is models.Model.save or getattr(save, "fast_insert_safe", False))
     )
 
 
 def _plan(model, connection) -> _Plan:
-    key = (model, connection.alias, connection.vendor)
-    plan = _plans.get(key)
+    # Kept on the connection object (one per thread and alias), as the converters are
+    # methods of its `ops`.
+    plans = connection.__dict__.setdefault("madoguchi_insert_plans", {})
+    plan = plans.get(model)
     if plan is None:
         meta = model._meta
         fields = tuple(f for f in meta.local_concrete_fields
                        if not f.generated and f is not meta.auto_field)
-        query = InsertQuery(model)
-        query.insert_values(fields, [model()])
-        compiler = query.get_compiler(connection=connection)
-        compiler.returning_fields = meta.db_returning_fields
+        returning = tuple(meta.db_returning_fields)
         if not connection.features.can_return_columns_from_insert:
             raise NotImplementedError(f"{connection.vendor} cannot return the inserted key")
+        query = InsertQuery(model)
+        query.insert_values(fields, [model(**{f.attname: None for f in fields
+                                              if f.has_db_default() and not f.has_default()})])
+        compiler = query.get_compiler(connection=connection)
+        compiler.returning_fields = list(returning)
         [(sql, _params)] = compiler.as_sql()
-        placeholders = tuple((i, f) for i, f in enumerate(fields) if hasattr(f, "get_placeholder"))
-        plan = _plans[key] = _Plan(sql, fields, tuple(compiler.returning_params), placeholders)
+        plan = plans[model] = _Plan(
+            sql, fields, returning, tuple(compiler.returning_params), compiler,
+            compiler.get_converters([f.get_col(meta.db_table) for f in returning]),
+            tuple((i, f) for i, f in enumerate(fields) if hasattr(f, "get_placeholder")),
+            tuple(f for f in fields if f.has_db_default() and not f.has_default()))
     return plan
 
 
 def insert(obj, using: str) -> bool:
     """INSERT a new instance (built with `Model(**kwargs)`, no primary key yet) the fast way
-    and mark it saved, as `save(force_insert=True)` leaves it. False (nothing written) when a
-    field asks for a placeholder other than `%s` for its value (MySQL's `_binary %s`, say):
-    the compiled SQL does not fit that row, and the caller saves it Django's way."""
+    and mark it saved, as `save(force_insert=True)` leaves it, the returned columns set.
+    False (nothing written) when the compiled SQL does not fit the row: a field left to its
+    database default (DEFAULT in the SQL), or a placeholder other than `%s` for a value
+    (MySQL's `_binary %s`); the caller then saves it Django's way."""
     connection = connections[using]
     plan = _plan(type(obj), connection)
+    for f in plan.db_defaults:
+        if hasattr(getattr(obj, f.attname), "resolve_expression"):
+            return False
     obj._prepare_related_fields_for_save(operation_name="save")
     params = [f.get_db_prep_save(f.pre_save(obj, True), connection) for f in plan.fields]
     for i, f in plan.placeholders:
@@ -108,7 +121,10 @@ def insert(obj, using: str) -> bool:
     with transaction.mark_for_rollback_on_error(using), statement_cursor(connection) as cursor:
         cursor.execute(plan.sql, params)
         row = connection.ops.fetch_returned_insert_columns(cursor, plan.returning_params)
-    obj.pk = row[0]
+    if plan.converters:
+        (row,) = plan.compiler.apply_converters([row], plan.converters)
+    for value, field in zip(row, plan.returning, strict=True):
+        setattr(obj, field.attname, value)
     obj._state.db = using
     obj._state.adding = False
     return True
