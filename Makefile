@@ -109,6 +109,7 @@ bench: install bench-deps lighthouse-deps
 	$(BIN)/python bench/counter_queue.py
 	$(BIN)/python bench/register.py
 	$(BIN)/python bench/streams.py
+	$(BIN)/python bench/payments.py
 	$(BIN)/python bench/lighthouse.py
 
 # The staff queue at ten million cases on PostgreSQL: bench/scale_generate.py fills the database
