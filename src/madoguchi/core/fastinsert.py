@@ -1,4 +1,4 @@
-"""`create()` as one prepared INSERT, for the rows every submission appends.
+"""`create()` as one compiled INSERT, for the rows every submission appends.
 
 Why: a submission writes five rows (the case, its first version, its first timeline event, the
 audit event, the mail in the outbox). Through `Model.save()` each costs about a thousand
@@ -12,8 +12,10 @@ own `SQLInsertCompiler` (so the columns, the quoting and `RETURNING` are exactly
 each `create()` then builds the instance as Django does (`Model(**kwargs)`), computes each
 column's value as `SQLInsertCompiler` does (`field.pre_save(obj, add=True)`, so
 `auto_now_add` and encrypting fields work, then `field.get_db_prep_save`), executes the SQL
-through the connection's cursor wrapper (so query capture, execute wrappers and
-`mark_for_rollback_on_error` behave as for Django's insert) and sets the returned primary key.
+through a cursor wrapped by Django (so query capture, execute wrappers and
+`mark_for_rollback_on_error` behave as for Django's insert; on PostgreSQL the statement is
+prepared once per connection, see `statement_cursor`) and sets the returned columns (the key,
+and any column with a `db_default`, as Django does).
 
 What it does not do, and when it falls back to Django's own `create()` (always correct, only
 slower): it sends no `pre_save`/`post_save` signal, so any model with a receiver connected
@@ -21,10 +23,11 @@ takes Django's path (checked on every call; tests/core/test_fast_insert.py also 
 is connected to a model that uses this manager, so the fast path is not lost silently); it
 never calls a `save()` override, so a model that overrides `save()` takes Django's path
 unless that override is marked with `insert_only_guard` (it only refuses an update, which a
-create never is); no multi-table inheritance, proxy model, `order_with_respect_to` or
-database-computed column other than the auto primary key, and a field whose placeholder for
-the row's value is not `%s` (BinaryField on MySQL) sends that row Django's way; a value that is an expression (`F()`, `Now()`) or an explicit primary key also takes Django's
-path. `bulk_create`, `get_or_create` and `save()` itself are Django's, unchanged.
+create never is); no multi-table inheritance, proxy model, `order_with_respect_to` or key
+other than an auto field. A row with a field left to its `db_default` (DEFAULT in the SQL),
+a field whose placeholder for its value is not `%s` (BinaryField on MySQL), a value that is
+an expression (`F()`, `Now()`) or an explicit primary key is saved Django's way.
+`bulk_create`, `get_or_create` and `save()` itself are Django's, unchanged.
 """
 
 from dataclasses import dataclass
