@@ -21,9 +21,11 @@ install: $(VENV)/.installed
 # One machine: SQLite, the outbox delivered in-process, e-mails printed to this terminal. A
 # `run_outbox` loop runs beside the web server (and stops with it) to retry what was not sent.
 # Card and コンビニ払い go to a local server speaking Stripe's protocol (tests/payments/
-# stripe_server.py, on STRIPE_PORT, its checkout page a test card form), and the payment
-# reconciliation job runs every minute beside them.
+# stripe_server.py, on STRIPE_PORT, its checkout page a test card form), PayPay to one speaking
+# PayPay's (paypay_server.py, on PAYPAY_PORT), and the payment reconciliation job runs every
+# minute beside them.
 STRIPE_PORT ?= 8010
+PAYPAY_PORT ?= 8011
 run: install
 	mkdir -p $(MADOGUCHI_VAR_DIR)
 	$(BIN)/madoguchi migrate --noinput -v0
@@ -31,7 +33,8 @@ run: install
 	$(BIN)/madoguchi load_queue_demo
 	$(BIN)/madoguchi register_generate --residents 2000 --if-empty
 	$(BIN)/madoguchi test_ca
-	$(BIN)/madoguchi load_payments_demo --stripe-url http://$(HOST):$(STRIPE_PORT)
+	$(BIN)/madoguchi load_payments_demo --stripe-url http://$(HOST):$(STRIPE_PORT) \
+	  --paypay-url http://$(HOST):$(PAYPAY_PORT)
 	@echo ""
 	@echo "  Madoguchi デモ市 is at  http://$(HOST):$(PORT)/"
 	@echo "    residents:  http://$(HOST):$(PORT)/            (log in by e-mail code; the code is printed below)"
@@ -40,7 +43,8 @@ run: install
 	@echo "    staff:      http://$(HOST):$(PORT)/staff/       (kodomo-tanto / kodomo-kacho, shimin-tanto …; password demo-pass-2026)"
 	@echo "    register:   http://$(HOST):$(PORT)/staff/register/  (2,000 synthetic residents; 山田 family at 本町2丁目3番4号)"
 	@echo "    counter:    http://$(HOST):$(PORT)/staff/counter/   (書かない窓口, as shimin-tanto; the visitor's tablet at /counter/tablet/)"
-	@echo "    payments:   card / コンビニ払い through a local Stripe-protocol server at http://$(HOST):$(STRIPE_PORT)/ (any card number)"
+	@echo "    payments:   card / コンビニ払い through a local Stripe-protocol server at http://$(HOST):$(STRIPE_PORT)/ (any card number),"
+	@echo "                PayPay through a local PayPay-protocol server at http://$(HOST):$(PAYPAY_PORT)/"
 	@echo "    API docs:   http://$(HOST):$(PORT)/api/docs"
 	@echo "    card:       make a test My Number card with  $(BIN)/madoguchi card issue --help"
 	@echo ""
@@ -49,8 +53,10 @@ run: install
 	sh -c '$(BIN)/madoguchi run_outbox & outbox=$$!; \
 	       $(BIN)/python tests/payments/stripe_server.py --host $(HOST) --port $(STRIPE_PORT) \
 	         --webhook http://$(HOST):$(PORT)/payments/webhooks/stripe/ & stripe=$$!; \
+	       $(BIN)/python tests/payments/paypay_server.py --host $(HOST) --port $(PAYPAY_PORT) \
+	         --webhook-url http://$(HOST):$(PORT)/payments/webhooks/paypay/ & paypay=$$!; \
 	       while sleep 60; do $(BIN)/madoguchi reconcile_payments >/dev/null; done & reconcile=$$!; \
-	       trap "kill $$outbox $$stripe $$reconcile 2>/dev/null" EXIT INT TERM; \
+	       trap "kill $$outbox $$stripe $$paypay $$reconcile 2>/dev/null" EXIT INT TERM; \
 	       $(BIN)/madoguchi runserver $(HOST):$(PORT)'
 
 # Browser tests need Debian's Chromium and a Japanese font (pages and screenshots show real

@@ -129,4 +129,7 @@ def test_load_payments_demo_is_repeatable(city):
     stripe = ProviderSetting.objects.get(municipality=city, provider="stripe")
     assert stripe.enabled and stripe.methods == ["card", "konbini"]
     assert provider_for(stripe).check_config() == []
-    assert ProviderSetting.objects.filter(municipality=city).count() == 2
+    assert ProviderSetting.objects.filter(municipality=city).count() == 2  # PayPay off without its URL
+    call_command("load_payments_demo", "--paypay-url", "http://127.0.0.1:8011", stdout=open("/dev/null", "w"))  # noqa: SIM115
+    paypay = ProviderSetting.objects.get(municipality=city, provider="paypay")
+    assert paypay.enabled and paypay.secret_values["api_key"] == "local-api-key"
