@@ -208,6 +208,14 @@ def generate(kind: str, count: int, seed: int = 2026) -> dict:
                 for i in range(20)]
     fee = quote(procedure, answers("x")).as_json()
     now = timezone.now()
+    redue = 0
+    if kind == "profile":
+        # the profiled pass takes the fresh attempts alone: what earlier passes left live is
+        # counted (due again already: their back-off runs from the start of the pass that set
+        # it) and put off
+        live = Attempt.objects.filter(state__in=[AttemptState.CREATED, AttemptState.PENDING])
+        redue = live.filter(next_check_at__lte=now).count()
+        live.update(next_check_at=now + timedelta(days=1))
     kinds = []
     if kind == "webhook":
         kinds = ["webhook"] * count
@@ -271,7 +279,7 @@ def generate(kind: str, count: int, seed: int = 2026) -> dict:
                 attempts.append({"ref": ref, "attempt": str(public_id), "kind": what})
             Attempt.objects.bulk_create(rows)
         log(f"  {min(start + chunk, count):,}/{count:,} attempts inserted")
-    return {"sessions": sessions, "attempts": attempts}
+    return {"sessions": sessions, "attempts": attempts, "redue": redue}
 
 
 class _Counter:
@@ -693,14 +701,17 @@ def measure(label: str, env: dict, workdir: Path, database: str | None) -> dict:
             f"peak {job['peak_rss_mb']:.0f} MB; {job['output']}")
     if PROFILE_ATTEMPTS:
         log(f"{label}: a profiled pass over {PROFILE_ATTEMPTS:,} fresh attempts")
+        since_pass = time.perf_counter() - clock - wall
         extra = workdir / "profile-attempts.json"
-        _sub(env, "--generate", "reconcile", str(PROFILE_ATTEMPTS), str(extra))
+        _sub(env, "--generate", "profile", str(PROFILE_ATTEMPTS), str(extra))
         with StripeProcess(stripe_port, env, workdir, extra):
             out, stats = workdir / "profile.json", workdir / "reconcile.prof"
             _sub({**env, "BENCH_PAYMENTS_PROFILE": str(stats)}, "--reconcile", str(out))
             profiled = json.loads(out.read_text())
         result["reconcile"].update(profile=profile_rows(stats), steps=profile_steps(stats),
-                                   profile_due=profiled["due_before"])
+                                   profile_due=profiled["due_before"], profile_seconds=profiled["seconds"],
+                                   redue=json.loads(extra.read_text())["redue"],
+                                   redue_after=since_pass)
     if database:
         version = subprocess.run(["psql", "-h", hardware.PG_HOST, "-p", hardware.PG_PORT, "-U", hardware.PG_USER,
                                   "-d", database, "-Atc", "show server_version"], capture_output=True, text=True)
@@ -863,9 +874,13 @@ def backend_lines(r: dict) -> list[str]:
               f"(the measured pass minus its provider time, plus {job['provider_calls']:,} × "
               f"{REMOTE_CALL * 1000:.0f} ms).", ""]
     if job.get("profile"):
-        lines += [f"Where the time goes: cProfile of a second pass over {job['profile_due']:,} fresh due attempts "
-                  "(the profiler's overhead included). The steps, by cumulative time (a step includes those "
-                  "it calls):", "",
+        lines += [f"When the pass had ended, **{job['redue']:,}** of the attempts it had just asked were due "
+                  f"again ({job['redue_after']:.0f} s after its end): each pending attempt's next check is "
+                  "counted from the start of the pass (`reconcile`'s `now`), so when a pass lasts longer than "
+                  "an attempt's back-off (4 min and up here), the next timer run begins with them again.", "",
+                  f"Where the time goes: cProfile of one more pass over {job['profile_due']:,} fresh due attempts "
+                  f"({job['profile_seconds']:.0f} s under the profiler; the others put off). The steps, by "
+                  "cumulative time (a step includes what it calls):", "",
                   "| step (cumulative) | time | share of the pass | calls |", "|---|---:|---:|---:|",
                   *[f"| `{row['name']}` | {row['seconds']:.2f} s | {row['share']:.0%} | {row['calls']:,} |"
                     for row in job["steps"]], "",
