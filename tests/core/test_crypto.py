@@ -26,6 +26,7 @@ from madoguchi.counter import bundle as counter_bundle
 from madoguchi.counter.models import CounterVisit, Signature, VisitForm
 from madoguchi.identity import cardauth
 from madoguchi.identity.models import CardChallenge
+from madoguchi.payments.models import ProviderSetting
 from madoguchi.queueing import reservations
 from madoguchi.queueing import services as queueing
 from madoguchi.queueing.models import Reservation, Ticket, VisitPurpose
@@ -81,6 +82,9 @@ def stored(resident_client, resident):
                                    actor_ref="staff:1", note=MESSAGE)
     Decision.objects.create(submission=submission, outcome="reject", reason=MESSAGE,
                             approver_comment=MESSAGE, proposed_by=visit.clerk)
+    setting = ProviderSetting(municipality=resident.municipality, provider="stripe", enabled=False)
+    setting.set_secrets({"secret_key": "sk_test_crypto", "webhook_secret": "whsec_crypto"})
+    setting.save()
     return submission
 
 
@@ -105,6 +109,7 @@ def _plain():
         "counter_signatures": [crypto.decrypt_bytes(s.image) for s in Signature.objects.order_by("pk")],
         "notes": list(SubmissionEvent.objects.order_by("pk").values_list("note", flat=True)),
         "decisions": list(Decision.objects.order_by("pk").values_list("reason", "approver_comment")),
+        "payment_secrets": [p.secret_values for p in ProviderSetting.objects.order_by("pk")],
     }
 
 

@@ -33,6 +33,7 @@ ENCRYPTED_COLUMNS = [
     ("casework", "Decision", "approver_comment"),
     ("notify", "OutboxMessage", "recipient"),
     ("notify", "OutboxMessage", "body"),
+    ("payments", "ProviderSetting", "secrets"),
 ]
 
 
