@@ -7,8 +7,9 @@ import pytest
 from django.urls import reverse
 from stripe_server import SECRET_KEY, WEBHOOK_SECRET, LocalStripe
 
-from madoguchi.applications.models import Channel, Status, Submission
+from madoguchi.applications.models import Channel, Status, Submission, SubmissionVersion
 from madoguchi.applications.receipts import new_receipt_number
+from madoguchi.core.crypto import encrypt_json
 from madoguchi.core.models import ActorKind, Department
 from madoguchi.payments.models import ProviderSetting
 
@@ -25,12 +26,16 @@ FEE = {
 def awaiting_submission(account, fee: dict = FEE) -> Submission:
     """A submission stored お支払い待ち with its fee, as the online submit leaves it."""
     department = Department.objects.filter(municipality=account.municipality).first()
-    return Submission.objects.create(
+    submission = Submission.objects.create(
         municipality=account.municipality, receipt_number=new_receipt_number(),
         procedure_code="residence-certificate-copy", form_version=1, department=department,
         account=account, channel=Channel.ONLINE, actor_kind=ActorKind.RESIDENT,
         actor_ref=f"resident:{account.pk}", status=Status.AWAITING_PAYMENT,
         fee_yen=fee["total_yen"], fee_lines=fee)
+    SubmissionVersion.objects.create(  # no answers needed: My Page shows an empty summary
+        submission=submission, number=1, form_version=1, answers=encrypt_json({}),
+        actor_kind=ActorKind.RESIDENT, actor_ref=f"resident:{account.pk}")
+    return submission
 
 
 def stripe_setting(city, server: LocalStripe, methods=("card", "konbini")) -> ProviderSetting:

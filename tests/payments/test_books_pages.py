@@ -117,3 +117,19 @@ def test_a_logged_out_visitor_is_sent_to_log_in(client, card_payment):
 def test_today_is_the_citys_day():
     assert books.city_today(datetime(2026, 3, 31, 14, 59, tzinfo=UTC)) == date(2026, 3, 31)
     assert books.city_today(datetime(2026, 3, 31, 15, 0, tzinfo=UTC)) == date(2026, 4, 1)
+
+
+def test_the_pay_page_and_the_return_page_link_the_receipt_where_the_city_issues_one(
+        client, city, resident, card_payment):
+    submission = card_payment.charge.submission
+    login_resident(client, resident)
+    receipt = reverse("payments:receipt", args=[submission.public_id])
+    pages = [reverse("payments:pay", args=[submission.public_id]),
+             reverse("payments:return", args=[card_payment.public_id])]
+    for url in pages:  # the city issues none for card yet: no link to a 404
+        assert 'id="receipt-link"' not in client.get(url).content.decode()
+    receipts_for(city, "stripe", "card")
+    for url in pages:
+        html = client.get(url).content.decode()
+        assert f'id="receipt-link" href="{receipt}"' in html
+    assert client.get(receipt).status_code == 200

@@ -68,6 +68,8 @@ def test_the_return_page_asks_the_provider_not_the_query_string(resident_client,
     url = reverse("payments:return", args=[attempt.public_id])
     response = resident_client.get(url + "?redirect_status=succeeded&payment_status=paid")
     assert 'data-state="pending"' in response.content.decode()
+    mypage = resident_client.get(reverse("applications:submission", args=[submission.public_id]))
+    assert 'id="payment-record"' not in mypage.content.decode()  # not paid yet: nothing to show
     attempt.refresh_from_db()
     assert attempt.state == AttemptState.PENDING
     stripe_server.state.complete(attempt.provider_ref)
@@ -79,6 +81,10 @@ def test_the_return_page_asks_the_provider_not_the_query_string(resident_client,
     # paid: the pay page now says so and offers no method
     page = resident_client.get(reverse("payments:pay", args=[submission.public_id])).content.decode()
     assert 'data-state="paid"' in page and 'name="method"' not in page
+    # My Page leads to the payment's record (and its 領収書 where the city issues one)
+    mypage = resident_client.get(reverse("applications:submission", args=[submission.public_id]))
+    assert f'id="payment-record" href="{reverse("payments:pay", args=[submission.public_id])}"' \
+        in mypage.content.decode()
 
 
 def test_cancel_closes_the_session_and_offers_the_methods_again(resident_client, submission, stripe_server):

@@ -10,13 +10,14 @@ import logging
 from django.contrib import messages
 from django.http import Http404, HttpResponseBadRequest, JsonResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
 from madoguchi.applications import selectors as application_selectors
 from madoguchi.catalog.selectors import procedure_of_record
 from madoguchi.identity.session import resident_actor, resident_required
-from madoguchi.payments import services, states
+from madoguchi.payments import receipts, services, states
 from madoguchi.payments.models import Attempt, AttemptState, Charge
 from madoguchi.payments.providers import UnknownProvider, WebhookRefused
 
@@ -36,6 +37,13 @@ def _own_attempt(request, attempt_id) -> Attempt:
     if attempt is None:
         raise Http404
     return attempt
+
+
+def _receipt_url(submission) -> str:
+    """The 領収書 link, where the city issues one for the method that paid (never for a
+    counter terminal's slip): the pay page and the return page show it once paid."""
+    paid = receipts.paid_attempt(submission)
+    return reverse("payments:receipt", args=[submission.public_id]) if paid and receipts.available(paid) else ""
 
 
 def _title(request, code: str) -> str:
@@ -70,6 +78,7 @@ def pay(request, public_id):
         "methods": services.online_methods(submission.municipality) if charge.status == Charge.Status.DUE else [],
         "waiting": charge.attempts.filter(state=AttemptState.PENDING, method="konbini").first(),
         "paid_attempt": charge.paid_attempt,
+        "receipt_url": _receipt_url(submission) if charge.status == Charge.Status.PAID else "",
     }
     response = render(request, "payments/pay.html", context)
     origins = services.checkout_origins(submission.municipality)
@@ -95,6 +104,7 @@ def attempt_return(request, attempt_id):
         "duplicate": attempt.state == AttemptState.DUPLICATE,
         "pending": attempt.state in states.LIVE,
         "over": attempt.state in (AttemptState.FAILED, AttemptState.EXPIRED, AttemptState.CANCELLED),
+        "receipt_url": _receipt_url(submission) if attempt.state == AttemptState.SUCCEEDED else "",
     })
 
 
