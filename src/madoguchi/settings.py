@@ -373,4 +373,7 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": os.environ.get("MADOGUCHI_LOG_LEVEL", "INFO")},
+    # the `stripe` library logs every request and answer at INFO: two lines per poll of the
+    # reconciliation job; its warnings and errors still come through
+    "loggers": {"stripe": {"level": "WARNING"}},
 }

@@ -22,7 +22,7 @@ import uuid
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Sum
 from django.urls import reverse
 from django.utils import timezone
@@ -54,6 +54,7 @@ from madoguchi.payments.providers import (
     provider_class,
     provider_for,
 )
+from madoguchi.payments.providers.base import PaymentProvider
 
 log = logging.getLogger(__name__)
 
@@ -120,13 +121,37 @@ def checkout_origins(municipality) -> list[str]:
     return list(dict.fromkeys(origins))
 
 
-def _provider_of(attempt: Attempt):
+def _provider_of(attempt: Attempt, providers: "Providers | None" = None) -> PaymentProvider:
     """The provider for an attempt, from its city's setting even when since turned off: what
-    was started there must still be reconciled and refunded."""
-    setting = setting_for(attempt.charge.municipality, attempt.provider, enabled_only=False)
+    was started there must still be reconciled and refunded. With `providers` (one
+    reconciliation pass) the instance built for the same city and provider is reused."""
+    if providers is not None:
+        return providers.of(attempt)
+    setting = setting_for(attempt.charge.municipality_id, attempt.provider, enabled_only=False)
     if setting is None:
         raise ProviderRefused("no setting for this provider", code="no_setting")
     return provider_for(setting)
+
+
+class Providers:
+    """The providers of one reconciliation pass, one per (city, provider code): each city's
+    setting is read (and its secrets decrypted) once, and every attempt of that city is asked
+    through the same provider instance — so through one HTTP client, whose connection to the
+    provider is kept open from call to call instead of a new TCP (and TLS) connection each
+    time. A setting changed during the pass is seen by the next pass (a minute later)."""
+
+    def __init__(self):
+        self._built: dict[tuple[int, str], PaymentProvider | None] = {}
+
+    def of(self, attempt: Attempt) -> PaymentProvider:
+        key = (attempt.charge.municipality_id, attempt.provider)
+        if key not in self._built:
+            setting = setting_for(key[0], key[1], enabled_only=False)
+            self._built[key] = provider_for(setting) if setting is not None else None
+        found = self._built[key]
+        if found is None:
+            raise ProviderRefused("no setting for this provider", code="no_setting")
+        return found
 
 
 # --- charges --------------------------------------------------------------------------------
@@ -211,12 +236,21 @@ def cancel_url(attempt: Attempt) -> str:
 
 
 def _next_check(attempt: Attempt, now: datetime) -> datetime:
-    """Back-off: 2, 4, 8 ... minutes up to an hour, but never later than just after expiry."""
+    """Back-off: 2, 4, 8 ... minutes up to an hour, but never later than just after expiry.
+    `now` is when the attempt was asked (`_asked_at`), not when the job's pass began."""
     delay = min(FIRST_CHECK * (2 ** min(attempt.checks, 10)), MAX_BACKOFF)
     at = now + delay
     if attempt.expires_at and attempt.expires_at + EXPIRY_GRACE > now:
         at = min(at, attempt.expires_at + EXPIRY_GRACE)
     return at
+
+
+def _asked_at(now: datetime) -> datetime:
+    """When an attempt was actually asked: the clock after the provider answered. A pass of
+    the job takes minutes over many attempts; a back-off counted from the pass's start would
+    leave the attempts it asked early due again as soon as it ends. Never before `now` (a
+    caller's `now` later than the clock — a test's, a replayed schedule's — still holds)."""
+    return max(now, timezone.now())
 
 
 def _record(attempt: Attempt, actor: Actor, action: str, **detail) -> None:
@@ -296,10 +330,13 @@ def _finish(attempt: Attempt, target: str, actor: Actor, error: str = "") -> Att
         return locked
 
 
-def poll_attempt(attempt: Attempt, now: datetime | None = None, actor: Actor | None = None) -> Attempt:
+def poll_attempt(attempt: Attempt, now: datetime | None = None, actor: Actor | None = None,
+                 providers: Providers | None = None) -> Attempt:
     """Ask the provider once and apply what it says. A provider that cannot be reached leaves
     the attempt as it was, to be asked again later. Past its expiry an attempt still pending
-    is cancelled at the provider, asked once more (a last-second payment wins), then expired."""
+    is cancelled at the provider, asked once more (a last-second payment wins), then expired.
+    `now` decides what is expired; the next check counts from when the provider answered.
+    `providers`: the pass's providers (see `Providers`), else built for this call."""
     now = now or timezone.now()
     actor = actor or Actor.system()
     if attempt.state not in states.LIVE:
@@ -309,7 +346,7 @@ def poll_attempt(attempt: Attempt, now: datetime | None = None, actor: Actor | N
             return _finish(attempt, AttemptState.EXPIRED, actor, error="never_started")
         return attempt
     try:
-        impl = _provider_of(attempt)
+        impl = _provider_of(attempt, providers)
         outcome = impl.status(attempt)
         if outcome.state == AttemptState.PENDING and _past_expiry(attempt, outcome, now):
             try:
@@ -322,7 +359,7 @@ def poll_attempt(attempt: Attempt, now: datetime | None = None, actor: Actor | N
     except ProviderError as exc:
         Attempt.objects.filter(pk=attempt.pk).update(
             last_error=exc.code[:200], checks=attempt.checks + 1,
-            next_check_at=_next_check(attempt, now))
+            next_check_at=_next_check(attempt, _asked_at(now)))
         log.info("poll failed for attempt %s: %s", attempt.pk, exc.code)
         return Attempt.objects.get(pk=attempt.pk)
     return apply_outcome(attempt, outcome, actor=actor, now=now)
@@ -336,7 +373,8 @@ def _past_expiry(attempt: Attempt, outcome: Outcome, now: datetime) -> bool:
 def apply_outcome(attempt: Attempt, outcome: Outcome, actor: Actor | None = None,
                   now: datetime | None = None) -> Attempt:
     """What a poll or a webhook learnt, applied: success goes through `settle`; failure,
-    expiry and cancellation finish a live attempt; pending schedules the next check."""
+    expiry and cancellation finish a live attempt; pending schedules the next check, counted
+    from now on the clock (when the answer came), not from the caller's `now`."""
     now = now or timezone.now()
     actor = actor or Actor.system()
     if outcome.state == AttemptState.SUCCEEDED:
@@ -352,7 +390,7 @@ def apply_outcome(attempt: Attempt, outcome: Outcome, actor: Actor | None = None
             if expires:
                 locked.expires_at = expires
             locked.checks += 1
-            locked.next_check_at = _next_check(locked, now)
+            locked.next_check_at = _next_check(locked, _asked_at(now))
             locked.save(update_fields=["state", "expires_at", "checks", "next_check_at"])
         return locked
 
@@ -533,7 +571,6 @@ def _claim_due(now: datetime, limit: int) -> list[int]:
     with transaction.atomic():
         rows = (Attempt.objects.filter(state__in=states.LIVE, next_check_at__lte=now)
                 .order_by("next_check_at").values_list("pk", flat=True))
-        from django.db import connection
         if connection.features.has_select_for_update_skip_locked:
             rows = rows.select_for_update(skip_locked=True)
         ids = list(rows[:limit])
@@ -544,14 +581,18 @@ def _claim_due(now: datetime, limit: int) -> list[int]:
 
 def reconcile(now: datetime | None = None, limit: int = 500) -> dict:
     """One pass of the reconciliation job: poll every live attempt whose check is due (back-off
-    after each), expire what ran out, send approved refunds. Returns counts by outcome."""
+    after each), expire what ran out, send approved refunds. Returns counts by outcome.
+    `now` (the pass's start) decides what is due and what ran out; each attempt's next check
+    counts from when it was asked. One provider instance per city and provider serves the
+    whole pass (`Providers`)."""
     now = now or timezone.now()
     counts: dict[str, int] = {}
+    providers = Providers()
     while True:
         ids = _claim_due(now, limit)
         for attempt in Attempt.objects.filter(pk__in=ids).select_related("charge__municipality"):
             try:
-                after = poll_attempt(attempt, now=now)
+                after = poll_attempt(attempt, now=now, providers=providers)
             except Exception:  # noqa: BLE001 - one attempt's surprise must not stop the pass
                 log.exception("reconciling attempt %s failed", attempt.pk)
                 counts["error"] = counts.get("error", 0) + 1
@@ -560,7 +601,7 @@ def reconcile(now: datetime | None = None, limit: int = 500) -> dict:
         if len(ids) < limit:
             break
     for refund in Refund.objects.filter(state=Refund.State.APPROVED).select_related("attempt__charge")[:limit]:
-        done = execute_refund(refund)
+        done = execute_refund(refund, providers=providers)
         key = f"refund_{done.state}"
         counts[key] = counts.get(key, 0) + 1
     return counts
@@ -609,7 +650,7 @@ def approve_refund(refund: Refund, actor: Actor) -> Refund:
     return execute_refund(locked, actor)
 
 
-def execute_refund(refund: Refund, actor: Actor | None = None) -> Refund:
+def execute_refund(refund: Refund, actor: Actor | None = None, providers: Providers | None = None) -> Refund:
     """Send an approved refund to the provider (idempotent on the refund's key). An error that
     may pass leaves it approved for the job to retry; a refusal marks it failed and flags the
     payment for 会計課."""
@@ -618,7 +659,7 @@ def execute_refund(refund: Refund, actor: Actor | None = None) -> Refund:
         return refund
     attempt = refund.attempt
     try:
-        ref = _provider_of(attempt).refund(attempt, refund.amount_yen, refund.reason, refund.idempotency_key)
+        ref = _provider_of(attempt, providers).refund(attempt, refund.amount_yen, refund.reason, refund.idempotency_key)
     except ProviderRefused as exc:
         with transaction.atomic():
             Refund.objects.filter(pk=refund.pk).update(state=Refund.State.FAILED, last_error=exc.code[:200])

@@ -136,6 +136,7 @@ class PayPayProvider(PaymentProvider):
     def __init__(self, setting):
         super().__init__(setting)
         self._deleted: set[str] = set()  # codes this instance deleted (cancel, then the poll)
+        self._clients: dict[tuple, paypayopa.Client] = {}  # by timeout: built once, reused
 
     # -- configuration ----------------------------------------------------------------------
     def check_config(self) -> list[str]:
@@ -181,15 +182,23 @@ class PayPayProvider(PaymentProvider):
         return list(PAYPAY_ORIGINS)
 
     def _client(self, timeout=None) -> paypayopa.Client:
+        """The SDK's client for this city, one per timeout and provider instance, built on
+        first use: its requests session keeps the connection to PayPay open from call to call
+        (the reconciliation job asks a whole city's attempts through one instance)."""
+        timeout = timeout or CALL_TIMEOUT
+        client = self._clients.get(timeout)
+        if client is not None:
+            return client
         api_key = str(self.secrets.get("api_key") or "")
         api_secret = str(self.secrets.get("api_secret") or "")
         if not (api_key and api_secret and self.config.get("merchant_id")):
             raise ProviderRefused("PayPay is not configured (API key, secret, merchant id)",
                                   code="paypay_not_configured")
-        client = paypayopa.Client(session=_Session(timeout or CALL_TIMEOUT), auth=(api_key, api_secret),
+        client = paypayopa.Client(session=_Session(timeout), auth=(api_key, api_secret),
                                   production_mode=self.config.get("environment") == "production",
                                   base_url=self.base_url)
         client.set_assume_merchant(str(self.config["merchant_id"]))
+        self._clients[timeout] = client
         return client
 
     @staticmethod

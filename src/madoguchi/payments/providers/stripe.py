@@ -86,14 +86,24 @@ class StripeProvider(PaymentProvider):
     def api_base(self) -> str:
         return (self.config.get("api_base") or DEFAULT_API_BASE).rstrip("/")
 
+    def __init__(self, setting):
+        super().__init__(setting)
+        self._client: stripe.StripeClient | None = None
+
     def client(self) -> stripe.StripeClient:
-        timeout = float(self.config.get("timeout_seconds") or 10)
-        return stripe.StripeClient(
-            self.secrets.get("secret_key") or "sk_missing",
-            base_addresses={"api": self.api_base},
-            max_network_retries=2,  # retried with the same Idempotency-Key by the library
-            http_client=stripe.RequestsClient(timeout=timeout),
-        )
+        """One client per provider instance, built on first use: its requests session keeps
+        the connection to Stripe open from call to call (the reconciliation job asks a whole
+        city's attempts through one instance), instead of a new TCP and TLS handshake and a
+        new session each time."""
+        if self._client is None:
+            timeout = float(self.config.get("timeout_seconds") or 10)
+            self._client = stripe.StripeClient(
+                self.secrets.get("secret_key") or "sk_missing",
+                base_addresses={"api": self.api_base},
+                max_network_retries=2,  # retried with the same Idempotency-Key by the library
+                http_client=stripe.RequestsClient(timeout=timeout),
+            )
+        return self._client
 
     def check_config(self) -> list[str]:
         problems = []
