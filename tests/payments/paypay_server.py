@@ -50,7 +50,9 @@ import urllib.error
 import urllib.parse
 import urllib.request
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
+
+from madoguchi.core.local_server import LocalServer
 
 CLOCK_SKEW_SECONDS = 120  # "サーバ時刻との差が2分未満である必要があります"
 _ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
@@ -121,7 +123,7 @@ class Code:
     refunds: list = field(default_factory=list)
 
 
-class LocalPayPay:
+class LocalPayPay(LocalServer):
     """`start()` serves on 127.0.0.1 (or `host`; a free port unless given); `stop()` ends it."""
 
     def __init__(self, *, api_key: str = "local-api-key", api_secret: str = "local-api-secret",  # noqa: S107
@@ -144,35 +146,13 @@ class LocalPayPay:
         self._codes: dict[str, Code] = {}  # by codeId
         self._by_payment_id: dict[str, Code] = {}  # by merchantPaymentId
         self._nonces: set[tuple[str, str]] = set()
-        self._server = None
-        self._thread = None
 
-    # -- lifecycle ------------------------------------------------------------------------
-    def start(self) -> "LocalPayPay":
-        handler = type("Handler", (_Handler,), {"paypay": self})
-        self._server = ThreadingHTTPServer((self._host, self._port), handler)
-        self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever,
-                                        kwargs={"poll_interval": 0.05}, daemon=True)
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._thread.join(timeout=5)
-            self._server = None
-
-    def __enter__(self):
-        return self.start()
-
-    def __exit__(self, *exc):
-        self.stop()
+    def handler(self):
+        return type("Handler", (_Handler,), {"paypay": self})
 
     @property
     def base_url(self) -> str:
-        return f"http://{self._host}:{self._server.server_address[1]}"
+        return f"http://{self._host}:{self.bound_port}"
 
     def now(self) -> int:
         return int(time.time()) + self.offset

@@ -24,7 +24,7 @@ import urllib.request
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
@@ -32,6 +32,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from cryptography.hazmat.primitives.asymmetric.utils import Prehashed
 from cryptography.x509.oid import NameOID
 
+from madoguchi.core.local_server import LocalServer
 from madoguchi.identity.oidc import jwt
 from madoguchi.identity.oidc.endpoints import ASSERTION_TYPE
 from madoguchi.identity.oidc.transport import _NoRedirect
@@ -92,7 +93,7 @@ def _new_key(alg: str):
     return rsa.generate_private_key(public_exponent=65537, key_size=2048)
 
 
-class LocalProvider:
+class LocalProvider(LocalServer):
     """`start()` serves on 127.0.0.1 (a random port unless given); `stop()` ends it."""
 
     def __init__(self, *, client_id: str = "madoguchi-test",
@@ -121,38 +122,16 @@ class LocalProvider:
         self._transactions: dict[str, bytes] = {}
         self._jtis: set[str] = set()
         self._card = None
-        self._server = None
-        self._thread = None
         self.rotate_keys()
         if signing_key is not None or signing_certificate is not None:
             self.use_signing_card(signing_key, signing_certificate)
 
-    # -- lifecycle ------------------------------------------------------------------------
-    def start(self) -> "LocalProvider":
-        handler = type("Handler", (_Handler,), {"provider": self})
-        self._server = ThreadingHTTPServer(("127.0.0.1", self._port), handler)
-        self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
-                                        daemon=True)  # a short poll makes stop() quick
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._thread.join(timeout=5)
-            self._server = None
-
-    def __enter__(self):
-        return self.start()
-
-    def __exit__(self, *exc):
-        self.stop()
+    def handler(self):
+        return type("Handler", (_Handler,), {"provider": self})
 
     @property
     def issuer(self) -> str:
-        return f"http://127.0.0.1:{self._server.server_address[1]}"
+        return f"http://127.0.0.1:{self.bound_port}"
 
     @property
     def token_endpoint(self) -> str:
