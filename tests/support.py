@@ -168,3 +168,30 @@ def require_softhsm() -> None:
         message = str(exc)
     if message:  # outside the except: no chained traceback
         pytest.fail(message, pytrace=False)
+
+
+def at_once(*calls) -> list:
+    """Run each call in its own thread (and so its own database connection), all released
+    together by a barrier, for the row-lock races: the results and the exceptions raised."""
+    import threading
+
+    from django.db import connection
+
+    barrier = threading.Barrier(len(calls))
+    outcomes = []
+
+    def run(call):
+        try:
+            barrier.wait(timeout=10)
+            outcomes.append(call())
+        except Exception as exc:  # noqa: BLE001 - returned to the caller, who judges it
+            outcomes.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run, args=(c,)) for c in calls]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    return outcomes

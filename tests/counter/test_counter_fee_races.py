@@ -2,7 +2,6 @@
 fee, and two refunds asked at once that together exceed the payment. (SQLite serialises whole
 writes, so these races only exist on PostgreSQL.)"""
 
-import threading
 
 import pytest
 import test_counter_fees as shared
@@ -13,6 +12,8 @@ from madoguchi.counter import fees
 from madoguchi.payments import services
 from madoguchi.payments.models import Attempt, Charge, ProviderSetting, Refund
 
+from support import at_once
+
 postgresql_only = pytest.mark.skipif(connection.vendor != "postgresql",
                                      reason="a row-lock race: run with DATABASE_URL=postgres://…")
 pytestmark = [pytest.mark.django_db(transaction=True), postgresql_only]
@@ -20,24 +21,7 @@ clerk, actor, family, visit = shared.clerk, shared.actor, shared.family, shared.
 
 
 def _together(*calls) -> list:
-    barrier = threading.Barrier(len(calls))
-    results, errors = [], []
-
-    def run(call):
-        try:
-            barrier.wait(timeout=10)
-            results.append(call())
-        except Exception as exc:  # noqa: BLE001 - counted by the caller
-            errors.append(exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(c,)) for c in calls]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=60)
-    return results + errors
+    return at_once(*calls)
 
 
 def test_a_double_submit_of_the_fee_records_once(visit, actor, family, city):

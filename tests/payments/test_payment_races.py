@@ -5,7 +5,6 @@ each happen once. (SQLite serialises whole writes, so the race only exists on Po
 # ruff: noqa: F811 - the shared fixtures are imported by name
 
 import json
-import threading
 from datetime import timedelta
 
 import pytest
@@ -20,30 +19,16 @@ from madoguchi.notify.models import OutboxMessage
 from madoguchi.payments import services
 from madoguchi.payments.models import Attempt, AttemptState, Charge, ProviderEvent
 
+from support import at_once
+
 postgresql_only = pytest.mark.skipif(connection.vendor != "postgresql",
                                      reason="a row-lock race: run with DATABASE_URL=postgres://…")
 pytestmark = [pytest.mark.django_db(transaction=True), postgresql_only]
 
 
 def _together(*calls):
-    """Run each call in its own thread and connection, all released at once."""
-    barrier = threading.Barrier(len(calls))
-    errors = []
-
-    def run(call):
-        try:
-            barrier.wait(timeout=10)
-            call()
-        except Exception as exc:  # noqa: BLE001 - reported below
-            errors.append(exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(c,)) for c in calls]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=60)
+    """Run each call in its own thread and connection, all released at once; none may fail."""
+    errors = [o for o in at_once(*calls) if isinstance(o, Exception)]
     assert not errors, errors
 
 
