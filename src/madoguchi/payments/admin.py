@@ -10,6 +10,7 @@ import json
 from django import forms
 from django.contrib import admin
 
+from madoguchi.core.admin import ReadOnlyAdmin
 from madoguchi.payments.models import Attempt, Charge, ProviderEvent, ProviderSetting, Refund
 from madoguchi.payments.providers import UnknownProvider, provider_for, registry
 
@@ -67,17 +68,6 @@ class ProviderSettingAdmin(admin.ModelAdmin):
         except UnknownProvider:
             return "unknown provider"
         return " / ".join(found) or "OK"
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(Charge)
