@@ -211,8 +211,8 @@ def generate(kind: str, count: int, seed: int = 2026) -> dict:
     redue = 0
     if kind == "profile":
         # the profiled pass takes the fresh attempts alone: what earlier passes left live is
-        # counted (due again already: their back-off runs from the start of the pass that set
-        # it) and put off
+        # counted (due again already: those asked early in a long pass are due again after
+        # their back-off) and put off
         live = Attempt.objects.filter(state__in=[AttemptState.CREATED, AttemptState.PENDING])
         redue = live.filter(next_check_at__lte=now).count()
         live.update(next_check_at=now + timedelta(days=1))
@@ -866,8 +866,8 @@ def backend_lines(r: dict) -> list[str]:
               f"Attempts left due and unasked after the pass: **{job['due_left']}**. States after: "
               + ", ".join(f"{k} {v:,}" for k, v in sorted(job["states"].items())) + ". "
               f"Its log (stderr, to journald when deployed): {job['log_lines']:,} lines "
-              f"({job['log_lines'] / due:.1f} per attempt: the `stripe` library logs every request and answer "
-              f"at INFO, the level settings.py gives the root logger); {job['log_errors']} attempts failed.", "",
+              f"({job['log_lines'] / due:.1f} per attempt; settings.py keeps the `stripe` library's "
+              f"per-request lines below WARNING out); {job['log_errors']} attempts failed.", "",
               f"The pass asks the provider one attempt at a time. The local server answers in {_ms(call_ms)}; "
               f"were each call to take {REMOTE_CALL * 1000:.0f} ms (an assumed round trip to a remote API, not "
               f"measured here), the same pass would take ≈ {remote / 60:.0f} min "
@@ -876,8 +876,8 @@ def backend_lines(r: dict) -> list[str]:
     if job.get("profile"):
         lines += [f"When the pass had ended, **{job['redue']:,}** of the attempts it had just asked were due "
                   f"again ({job['redue_after']:.0f} s after its end): each pending attempt's next check is "
-                  "counted from the start of the pass (`reconcile`'s `now`), so when a pass lasts longer than "
-                  "an attempt's back-off (4 min and up here), the next timer run begins with them again.", "",
+                  "counted from when it was asked, so those asked in the first minutes of a pass longer than "
+                  "their back-off (4 min and up here) are rightly due when the next timer run begins.", "",
                   f"Where the time goes: cProfile of one more pass over {job['profile_due']:,} fresh due attempts "
                   f"({job['profile_seconds']:.0f} s under the profiler; the others put off). The steps, by "
                   "cumulative time (a step includes what it calls):", "",
