@@ -30,6 +30,7 @@ from django.utils import timezone
 from madoguchi.applications import services as application_services
 from madoguchi.applications.models import Status as SubmissionStatus
 from madoguchi.applications.models import Submission
+from madoguchi.catalog.fees import FeeQuote
 from madoguchi.core import audit
 from madoguchi.core.actors import Actor
 from madoguchi.notify.services import enqueue_email
@@ -158,14 +159,8 @@ class Providers:
 
 def _lines_of(quote) -> tuple[list, int, str]:
     """(lines, total, revenue code) of a FeeQuote or of its stored JSON (Submission.fee_lines)."""
-    if hasattr(quote, "as_json"):
-        quote = quote.as_json()
-    if isinstance(quote, dict):
-        lines = list(quote.get("lines") or [])
-        return lines, int(quote.get("total_yen") or 0), str(quote.get("revenue_code") or "")
-    lines = [dataclasses.asdict(line) if dataclasses.is_dataclass(line) else dict(line)
-             for line in quote.lines]
-    return lines, int(quote.total_yen), str(getattr(quote, "revenue_code", "") or "")
+    data = quote.as_json() if isinstance(quote, FeeQuote) else quote
+    return list(data.get("lines") or []), int(data.get("total_yen") or 0), str(data.get("revenue_code") or "")
 
 
 def open_charge(submission: Submission, kind: str, quote, actor: Actor | None = None) -> Charge:
@@ -199,16 +194,12 @@ def charge_for(submission: Submission) -> Charge | None:
             cancel_charges_of_withdrawn(submission, Actor.system())
             return None
         return due
-    awaiting = getattr(SubmissionStatus, "AWAITING_PAYMENT", None)
     paid = Charge.objects.filter(submission=submission, status=Charge.Status.PAID).order_by("-paid_at").first()
-    if awaiting is not None and submission.status == awaiting and paid is None:
-        stored = getattr(submission, "fee_lines", None) or {}
-        if isinstance(stored, list):
-            stored = {"lines": stored, "total_yen": submission.fee_yen}
-        stored = {**stored, "total_yen": stored.get("total_yen") or submission.fee_yen}
-        if int(stored.get("total_yen") or 0) > 0:
-            kind = Charge.Kind.AFTER_REVIEW if getattr(submission, "fee_deferred", False) else Charge.Kind.AT_SUBMIT
-            return open_charge(submission, kind, stored)
+    if submission.status == SubmissionStatus.AWAITING_PAYMENT and paid is None:
+        quote = submission.fee_quote  # as stored at submit, or as the department fixed it
+        if quote.total_yen > 0:
+            kind = Charge.Kind.AFTER_REVIEW if submission.fee_deferred else Charge.Kind.AT_SUBMIT
+            return open_charge(submission, kind, quote)
     return paid
 
 
@@ -366,7 +357,7 @@ def poll_attempt(attempt: Attempt, now: datetime | None = None, actor: Actor | N
 
 
 def _past_expiry(attempt: Attempt, outcome: Outcome, now: datetime) -> bool:
-    expires = getattr(outcome, "expires_at", None) or attempt.expires_at
+    expires = outcome.expires_at or attempt.expires_at
     return expires is not None and expires + EXPIRY_GRACE < now
 
 
@@ -386,9 +377,8 @@ def apply_outcome(attempt: Attempt, outcome: Outcome, actor: Actor | None = None
         if locked.state in states.LIVE:
             if locked.state == AttemptState.CREATED and locked.provider_ref:
                 states.move(locked, AttemptState.PENDING)
-            expires = getattr(outcome, "expires_at", None)
-            if expires:
-                locked.expires_at = expires
+            if outcome.expires_at:
+                locked.expires_at = outcome.expires_at
             locked.checks += 1
             locked.next_check_at = _next_check(locked, _asked_at(now))
             locked.save(update_fields=["state", "expires_at", "checks", "next_check_at"])
