@@ -5,9 +5,16 @@ This directory is a package (it has __init__.py) so that this file is imported a
 """
 
 import os
+import sys
+from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
+
+# The local payment servers (tests/payments/stripe_server.py, paypay_server.py) are imported by
+# their own names, as the payment tests beside them do: a package path `payments.…` would lose
+# to any module named `payments` on sys.path (bench/payments.py, once a bench test loads it).
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "payments"))
 
 # Playwright's sync API runs an event loop in this thread; Django's ORM refuses to run
 # while one is running unless told it is safe (the test, not the loop, does the queries).

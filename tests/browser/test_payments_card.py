@@ -8,8 +8,8 @@ card's signature included (a SoftHSM2 software card and the real card client, as
 
 import pytest
 from django.urls import reverse
-from payments.stripe_server import SECRET_KEY, WEBHOOK_SECRET, LocalStripe
 from playwright.sync_api import Page, expect
+from stripe_server import SECRET_KEY, WEBHOOK_SECRET, LocalStripe
 
 from madoguchi.applications.models import Draft, Status, Submission
 from madoguchi.catalog.loader import catalog

@@ -16,8 +16,8 @@ import re
 import pytest
 from django.core import mail
 from django.urls import reverse
-from payments.stripe_server import SECRET_KEY, WEBHOOK_SECRET, LocalStripe
 from playwright.sync_api import expect
+from stripe_server import SECRET_KEY, WEBHOOK_SECRET, LocalStripe
 
 from madoguchi.applications.models import Status, Submission, SubmissionVersion
 from madoguchi.applications.receipts import new_receipt_number

@@ -7,8 +7,8 @@ walk them); the browser does everything from the 確認画面 on."""
 
 import pytest
 from django.urls import reverse
-from payments.paypay_server import LocalPayPay
-from payments.paypay_server import configure_city as configure
+from paypay_server import LocalPayPay
+from paypay_server import configure_city as configure
 from playwright.sync_api import Page, expect
 
 from madoguchi.applications.models import Draft, Status, Submission
