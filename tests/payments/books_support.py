@@ -19,6 +19,12 @@ def case(city, account, procedure="residence-certificate-copy", status=Status.SU
         account=account, actor_kind="resident", actor_ref=account.ref, status=status, **fields)
 
 
+def awaiting_case(city, account):
+    """A case stored お支払い待ち for two copies (600円), as the online submit leaves it."""
+    return case(city, account, status=Status.AWAITING_PAYMENT, fee_yen=600,
+                fee_lines={"lines": LINES, "total_yen": 600, "revenue_code": "14-01-01"})
+
+
 def paid(submission, at: datetime, *, provider="stripe", method="card", amount=600, ref=None,
          state=AttemptState.SUCCEEDED, kind=Charge.Kind.AT_SUBMIT, revenue_code="14-01-01", slip=""):
     charge = Charge.objects.filter(submission=submission).first() or Charge.objects.create(

@@ -7,7 +7,7 @@ import json
 from datetime import timedelta
 
 import pytest
-from books_support import case
+from books_support import awaiting_case
 from django.urls import reverse
 from django.utils import timezone
 from paypay_server import LocalPayPay
@@ -35,10 +35,7 @@ def setting(city, paypay):
 
 @pytest.fixture
 def submission(city, resident):
-    from test_paypay_provider import LINES
-
-    return case(city, resident, status=Status.AWAITING_PAYMENT, fee_yen=600,
-                fee_lines={"lines": LINES, "total_yen": 600, "revenue_code": "14-01-01"})
+    return awaiting_case(city, resident)
 
 
 def choose_paypay(client, submission):

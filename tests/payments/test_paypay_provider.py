@@ -8,12 +8,11 @@ import uuid
 from datetime import timedelta
 
 import pytest
-from books_support import LINES, case
+from books_support import awaiting_case
 from django.utils import timezone
 from paypay_server import LocalPayPay
 from paypay_server import configure_city as configure
 
-from madoguchi.applications.models import Status
 from madoguchi.payments import services
 from madoguchi.payments.models import Attempt, AttemptState
 from madoguchi.payments.providers import (
@@ -42,8 +41,7 @@ def setting(city, paypay):
 
 @pytest.fixture
 def submission(city, resident):
-    return case(city, resident, status=Status.AWAITING_PAYMENT, fee_yen=600,
-                fee_lines={"lines": LINES, "total_yen": 600, "revenue_code": "14-01-01"})
+    return awaiting_case(city, resident)
 
 
 @pytest.fixture
