@@ -89,8 +89,6 @@ def _plan(model, connection) -> _Plan:
         fields = tuple(f for f in meta.local_concrete_fields
                        if not f.generated and f is not meta.auto_field)
         returning = tuple(meta.db_returning_fields)
-        if not connection.features.can_return_columns_from_insert:
-            raise NotImplementedError(f"{connection.vendor} cannot return the inserted key")
         query = InsertQuery(model)
         query.insert_values(fields, [model(**{f.attname: None for f in fields
                                               if f.has_db_default() and not f.has_default()})])
@@ -108,10 +106,13 @@ def _plan(model, connection) -> _Plan:
 def insert(obj, using: str) -> bool:
     """INSERT a new instance (built with `Model(**kwargs)`, no primary key yet) the fast way
     and mark it saved, as `save(force_insert=True)` leaves it, the returned columns set.
-    False (nothing written) when the compiled SQL does not fit the row: a field left to its
-    database default (DEFAULT in the SQL), or a placeholder other than `%s` for a value
-    (MySQL's `_binary %s`); the caller then saves it Django's way."""
+    False (nothing written) when the compiled SQL does not fit the row — a backend that cannot
+    return the inserted key, a field left to its database default (DEFAULT in the SQL), or a
+    placeholder other than `%s` for a value (MySQL's `_binary %s`); the caller then saves it
+    Django's way."""
     connection = connections[using]
+    if not connection.features.can_return_columns_from_insert:
+        return False  # the key could not be read back from the one INSERT: Django's way
     plan = _plan(type(obj), connection)
     for f in plan.db_defaults:
         if hasattr(getattr(obj, f.attname), "resolve_expression"):
