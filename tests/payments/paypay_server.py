@@ -50,9 +50,8 @@ import urllib.error
 import urllib.parse
 import urllib.request
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler
 
-from madoguchi.core.local_server import LocalServer
+from madoguchi.core.local_server import LocalHandler, LocalServer
 
 CLOCK_SKEW_SECONDS = 120  # "サーバ時刻との差が2分未満である必要があります"
 _ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
@@ -433,17 +432,8 @@ def _page(title: str, body: str) -> bytes:
             f"{body}</main></body></html>").encode()
 
 
-class _Handler(BaseHTTPRequestHandler):
+class _Handler(LocalHandler):
     paypay: LocalPayPay
-
-    def log_message(self, format, *args):  # quiet in tests
-        pass
-
-    def do_GET(self):
-        self._serve("GET")
-
-    def do_POST(self):
-        self._serve("POST")
 
     def do_DELETE(self):
         self._serve("DELETE")

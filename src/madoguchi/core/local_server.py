@@ -10,6 +10,19 @@ import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 
+class LocalHandler(BaseHTTPRequestHandler):
+    """Quiet (no line per request in the tests' output); GET and POST go to the subclass's
+    `_serve(method)`, where each stand-in answers its own protocol."""
+
+    def log_message(self, format, *args):
+        pass
+
+    def do_GET(self):
+        self._serve("GET")
+
+    def do_POST(self):
+        self._serve("POST")
+
 class LocalServer(abc.ABC):
     """`start()` serves on `self._host` (a free port unless `self._port` is set); `stop()` ends
     it; `with server:` does both. Subclasses say which handler serves them."""

@@ -24,7 +24,6 @@ import urllib.request
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from http.server import BaseHTTPRequestHandler
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
@@ -32,7 +31,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from cryptography.hazmat.primitives.asymmetric.utils import Prehashed
 from cryptography.x509.oid import NameOID
 
-from madoguchi.core.local_server import LocalServer
+from madoguchi.core.local_server import LocalHandler, LocalServer
 from madoguchi.identity.oidc import jwt
 from madoguchi.identity.oidc.endpoints import ASSERTION_TYPE
 from madoguchi.identity.oidc.transport import _NoRedirect
@@ -384,17 +383,8 @@ class LocalProvider(LocalServer):
         return None
 
 
-class _Handler(BaseHTTPRequestHandler):
+class _Handler(LocalHandler):
     provider: LocalProvider
-
-    def log_message(self, format, *args):  # quiet in tests
-        pass
-
-    def do_GET(self):
-        self._serve("GET")
-
-    def do_POST(self):
-        self._serve("POST")
 
     def _serve(self, method: str) -> None:
         url = urllib.parse.urlsplit(self.path)
