@@ -49,6 +49,14 @@ class Draft(models.Model):
         "identity.CardChallenge", null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
         help_text="the card signature being made over these answers",
     )
+    navigator_plan = models.ForeignKey(
+        "navigator.NavigatorPlan", null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+        help_text="the 手続ナビ plan the draft was started from; My Page lists that plan's other steps",
+    )
+    due_on = models.DateField(
+        null=True, blank=True, db_index=True,
+        help_text="the procedure's last day (届出期限) when known, e.g. from the plan's event day",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     submitted_at = models.DateTimeField(null=True, blank=True)
