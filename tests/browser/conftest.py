@@ -22,6 +22,9 @@ os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
 
 CHROMIUM = "/usr/bin/chromium"
 VIEWPORT = {"width": 1280, "height": 900}
+PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True,
+         "device_scale_factor": 2}
+NARROW_PHONE = {**PHONE, "viewport": {"width": 320, "height": 640}}
 expect.set_options(timeout=10_000)
 
 
@@ -69,6 +72,16 @@ def new_context(browser, site):
     yield make
     for context in contexts:
         context.close()
+
+
+@pytest.fixture
+def phone(new_context):
+    """A resident's phone: 390×844, touch, a mobile user agent as Chromium sends on Android."""
+    return new_context(**PHONE, user_agent=ANDROID_CHROME).new_page()
+
+
+ANDROID_CHROME = ("Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) "
+                  "Chrome/156.0.0.0 Mobile Safari/537.36")
 
 
 # --- the My Number card: SoftHSM2 software cards issued by the test CA (fixture `ca`) ----------

@@ -65,6 +65,26 @@ def check_a11y(page: Page) -> None:
     )
 
 
+def assert_no_sideways_scroll(page: Page, width: int = 320) -> None:
+    """At `width` CSS pixels the page (as it is now) must not scroll sideways: the document is no
+    wider than the viewport. Names the widest elements that stick out, so a failure says where."""
+    page.set_viewport_size({"width": width, "height": page.viewport_size["height"] if page.viewport_size else 640})
+    page.wait_for_timeout(50)
+    found = page.evaluate("""(width) => {
+        const over = [];
+        for (const el of document.body.querySelectorAll('*')) {
+            const r = el.getBoundingClientRect();
+            if (r.right > width + 1 && getComputedStyle(el).position !== 'fixed')
+                over.push(`${el.tagName.toLowerCase()}${el.id ? '#' + el.id : ''}`
+                          + `${el.className && typeof el.className === 'string' ? '.' + el.className.split(' ').join('.') : ''}`
+                          + ` right=${Math.round(r.right)}`);
+        }
+        return {scroll: document.documentElement.scrollWidth, over: over.slice(0, 8)};
+    }""", width)
+    assert found["scroll"] <= width, (
+        f"{page.url} scrolls sideways at {width}px (document {found['scroll']}px wide): {found['over']}")
+
+
 def screenshot(page: Page, name: str) -> None:
     """Save a full-page screenshot to docs/screenshots/ when MADOGUCHI_SCREENSHOTS=1."""
     if os.environ.get("MADOGUCHI_SCREENSHOTS") != "1":
