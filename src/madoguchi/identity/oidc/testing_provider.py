@@ -2,10 +2,11 @@
 
 It is strict where the real provider is strict (registered redirect URI, PKCE S256, single-use
 codes, client authentication, bearer tokens), so tests prove the client does the right thing;
-and `faults` makes it misbehave on purpose, so tests prove the client notices. It approves every
-login as `user` without asking anyone: run it only in tests and on a developer's machine.
-
-    python -m madoguchi.identity.oidc.testing_provider --redirect-uri http://127.0.0.1:8000/…
+and `faults` makes it misbehave on purpose, so tests prove the client notices. By default it
+approves every login as `user` without asking anyone (unit tests); `interactive=True` (the
+demo, browser tests) shows instead a small page standing in for the app's hand-off, where the
+resident types a PIN of the right form and presses 「許可する」 (#approve) or 「キャンセル」
+(#cancel). Run it only in tests and on a developer's machine: `--help` shows the command line.
 """
 
 import argparse
@@ -24,6 +25,7 @@ import urllib.request
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
@@ -37,6 +39,8 @@ from madoguchi.identity.oidc.endpoints import ASSERTION_TYPE
 from madoguchi.identity.oidc.transport import _NoRedirect
 
 CLAIM_SCOPES = ("name", "address", "birthdate", "gender")
+_LOGIN_PIN = re.compile(r"[0-9]{4}")  # 利用者証明用電子証明書の暗証番号
+_SIGNING_PIN = re.compile(r"[0-9A-Z]{6,16}")  # 署名用電子証明書の暗証番号 (英大文字と数字)
 _CHALLENGE = re.compile(r"[A-Za-z0-9_-]{43,128}")
 _VERIFIER = re.compile(r"[A-Za-z0-9._~-]{43,128}")  # RFC 7636 4.1
 
@@ -99,7 +103,7 @@ class LocalProvider(LocalServer):
                  redirect_uris=("http://testserver/identity/digital-auth/callback",),
                  client_secret: str = "", client_public_key=None, id_token_alg: str = "RS256",  # noqa: S107 (an algorithm)
                  user: Resident | None = None, port: int = 0, signing_key=None,
-                 signing_certificate=None):
+                 signing_certificate=None, interactive: bool = False, host: str = "127.0.0.1"):
         if isinstance(client_public_key, str):
             client_public_key = serialization.load_pem_public_key(client_public_key.encode("ascii"))
         if not client_secret and client_public_key is None:
@@ -114,6 +118,9 @@ class LocalProvider(LocalServer):
         self.requests: list[tuple[str, str]] = []  # (method, path) of every request served
         self.authorize_params: list[dict] = []
         self._port = port
+        self._host = host
+        self.interactive = interactive
+        self._pending: dict[str, dict] = {}  # interactive hand-offs waiting for 許可する
         self._lock = threading.Lock()
         self._keys: list[tuple[str, object]] = []
         self._codes: dict[str, dict] = {}
@@ -130,7 +137,7 @@ class LocalProvider(LocalServer):
 
     @property
     def issuer(self) -> str:
-        return f"http://127.0.0.1:{self.bound_port}"
+        return f"http://{self._host}:{self.bound_port}"
 
     @property
     def token_endpoint(self) -> str:
@@ -212,15 +219,38 @@ class LocalProvider(LocalServer):
         )
         if problem:
             return back(error="invalid_request", error_description=problem)
-        if self.faults.deny:
-            return back(error="access_denied", error_description="the resident cancelled")
-        code = secrets.token_urlsafe(24)
-        self._codes[code] = {
+        grant = {
             "redirect_uri": redirect_uri, "challenge": q("code_challenge"), "nonce": q("nonce"),
             "scopes": scopes, "used": False, "tokens": [],
             "sign_transaction_id": q("sign_transaction_id") if "sign" in scopes else None,
         }
+        if self.interactive:
+            handoff = secrets.token_urlsafe(24)
+            self._pending[handoff] = {"grant": grant, "back": back}
+            return 200, _handoff_page(handoff, signing="sign" in scopes)
+        return self._decide(grant, back, approve=not self.faults.deny)
+
+    def _decide(self, grant: dict, back, *, approve: bool):
+        if not approve:
+            return back(error="access_denied", error_description="the resident cancelled")
+        code = secrets.token_urlsafe(24)
+        self._codes[code] = grant
         return back(code=code)
+
+    def _handoff(self, req):
+        """The resident's answer on the interactive page: 許可する with a PIN, or キャンセル."""
+        pending = self._pending.get(_one(req.form, "handoff") or "")
+        if pending is None:
+            return 400, _page("このお手続きは終了しました", "<p>最初からもう一度お試しください。</p>")
+        signing = "sign" in pending["grant"]["scopes"]
+        if _one(req.form, "decision") != "approve":
+            del self._pending[_one(req.form, "handoff")]
+            return self._decide(pending["grant"], pending["back"], approve=False)
+        pin = _one(req.form, "pin") or ""
+        if not (_SIGNING_PIN if signing else _LOGIN_PIN).fullmatch(pin):
+            return 200, _handoff_page(_one(req.form, "handoff"), signing=signing, error=True)
+        del self._pending[_one(req.form, "handoff")]
+        return self._decide(pending["grant"], pending["back"], approve=not self.faults.deny)
 
     def _client_problem(self, req) -> str | None:
         if _one(req.form, "client_id") not in (None, self.client_id):
@@ -370,6 +400,7 @@ class LocalProvider(LocalServer):
             ("GET", "/.well-known/openid-configuration"): self._discovery,
             ("GET", "/.well-known/oauth-authorization-server"): self._discovery,  # RFC 8414
             ("GET", "/authorize"): self._authorize,
+            ("POST", "/authorize/decision"): self._handoff,
             ("POST", "/token"): self._token,
             ("GET", "/jwks"): self._jwks,
             ("GET", "/userinfo"): self._userinfo,
@@ -406,6 +437,8 @@ class _Handler(LocalHandler):
             except Exception as exc:  # a bug here must show as a 500, not as a dropped connection
                 reply = (500, {"error": "server_error", "error_description": repr(exc)})
         status, payload, headers = (*reply, {}) if len(reply) == 2 else reply
+        if isinstance(payload, str):  # an interactive page
+            payload, headers = payload.encode("utf-8"), {"Content-Type": "text/html; charset=utf-8", **headers}
         data = payload if isinstance(payload, bytes) else json.dumps(payload, ensure_ascii=False).encode()
         self.send_response(status)
         if not isinstance(payload, bytes):
@@ -416,6 +449,50 @@ class _Handler(LocalHandler):
             self.send_header(name, value)
         self.end_headers()
         self.wfile.write(data)
+
+
+_STYLE = """
+body{font-family:sans-serif;margin:0;background:#f4f6f8;color:#1a1a1a;line-height:1.6}
+header{background:#00418c;color:#fff;padding:.75rem 1rem;font-weight:bold}
+main{max-width:30rem;margin:0 auto;padding:1rem}
+label{display:block;font-weight:bold;margin-top:1rem}
+input{font-size:1.5rem;width:100%;box-sizing:border-box;padding:.5rem;letter-spacing:.3em}
+.error{color:#b00020;font-weight:bold}
+.actions{display:flex;flex-wrap:wrap;gap:.75rem;margin-top:1.5rem}
+button{font-size:1.1rem;padding:.75rem 1.5rem;border-radius:.4rem;border:2px solid #00418c}
+#approve{background:#00418c;color:#fff}#cancel{background:#fff;color:#00418c}
+"""
+
+
+def _page(title: str, body: str) -> str:
+    return ("<!doctype html><html lang=\"ja\"><head><meta charset=\"utf-8\">"
+            "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
+            f"<title>{title} - デジタル認証アプリ（テスト用）</title><style>{_STYLE}</style></head>"
+            "<body><header>デジタル認証アプリ（テスト用）</header>"
+            f"<main><h1>{title}</h1>{body}</main></body></html>")
+
+
+def _handoff_page(handoff: str, *, signing: bool, error: bool = False) -> str:
+    """The stand-in for the app: which card PIN it asks for depends on login or signing."""
+    if signing:
+        title, what = "電子署名", "署名用電子証明書の暗証番号（英数字6〜16文字）"
+        rule, pattern, mode = "英大文字と数字で6〜16文字です。", "[0-9A-Z]{6,16}", "text"
+    else:
+        title, what = "ログイン", "利用者証明用電子証明書の暗証番号（数字4桁）"
+        rule, pattern, mode = "数字4桁です。", "[0-9]{4}", "numeric"
+    message = (f'<p class="error" id="pin-error">暗証番号の形が違います。{rule}</p>' if error else "")
+    described = ' aria-describedby="pin-error" aria-invalid="true"' if error else ""
+    return _page(title, (
+        "<p>テスト用の画面です。本物のアプリでは、マイナンバーカードをスマートフォンにかざします。</p>"
+        '<form method="post" action="/authorize/decision">'
+        f'<input type="hidden" name="handoff" value="{handoff}">'
+        f'<label for="pin">{what}</label>{message}'
+        f'<input id="pin" name="pin" type="password" inputmode="{mode}" autocomplete="off" '
+        f'pattern="{pattern}"{described}>'
+        '<div class="actions">'
+        '<button type="submit" id="approve" name="decision" value="approve">許可する</button>'
+        '<button type="submit" id="cancel" name="decision" value="cancel" formnovalidate>キャンセル</button>'
+        "</div></form>"))
 
 
 def follow_authorization(url: str, timeout: float = 5.0) -> dict[str, str]:
@@ -449,29 +526,116 @@ def card_from_test_ca(directory, user: Resident | None = None):
     return key, TestCA.load(directory).issue_signing_certificate(key.public_key(), person)
 
 
+DEMO_CLIENT_ID = "madoguchidemo"  # the reference's client_id form: [0-9a-zA-Z]{1,255}
+DEMO_SIGNING_KID, DEMO_ENCRYPTION_KID = "madoguchi-demo-sig", "madoguchi-demo-enc"
+
+
+def demo_client_keys(directory) -> dict[str, str]:
+    """The relying party's two demo key files in `directory` (signing.pem for private_key_jwt,
+    encryption.pem for the signing result's JWE), created when missing; returns the settings
+    that point Madoguchi at them. Separate keys: one key never both signs and decrypts."""
+    from madoguchi.identity.oidc.keys import generate_private_key_pem
+
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    for name in ("signing.pem", "encryption.pem"):
+        path = directory / name
+        if not path.exists():
+            path.write_text(generate_private_key_pem(), encoding="ascii")
+            path.chmod(0o600)
+    return {"PRIVATE_KEY_FILE": str((directory / "signing.pem").resolve()), "KEY_ID": DEMO_SIGNING_KID,
+            "ENCRYPTION_KEY_FILE": str((directory / "encryption.pem").resolve()),
+            "ENCRYPTION_KEY_ID": DEMO_ENCRYPTION_KID}
+
+
+_USAGE = """\
+How `make run` starts it (the demo: Madoguchi on 8000, this provider on 8012):
+
+  python -m madoguchi.identity.oidc.testing_provider --host 127.0.0.1 --port 8012 \\
+    --client-id madoguchidemo \\
+    --redirect-uri http://127.0.0.1:8000/login/digital-auth/callback/ \\
+    --client-keys var/digital-auth --jpki-dir var/jpki --interactive
+
+It prints the MADOGUCHI_DIGITAL_AUTH_* settings Madoguchi needs (the same every time for the
+same arguments, so a Makefile can also write them down itself); with --settings-only it creates
+the relying party's key files, prints the settings and exits, so they can be exported before the
+web server starts. --client-jwks FILE_OR_URL takes the relying party's published public JWKS
+instead of --client-keys (as the real provider does); --client-secret uses client_secret_basic.
+"""
+
+
 def main(argv=None) -> None:
-    parser = argparse.ArgumentParser(description="Local デジタル認証アプリ stand-in (auto-approves).")
-    parser.add_argument("--redirect-uri", required=True, help="the relying party's callback URL")
-    parser.add_argument("--client-secret", default="local-demo-secret")
-    parser.add_argument("--port", type=int, default=0)
+    parser = argparse.ArgumentParser(
+        description="Local デジタル認証アプリ provider for tests and the demo (never in production).",
+        epilog=_USAGE, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    parser.add_argument("--port", type=int, default=0, help="port (default: any free port)")
+    parser.add_argument("--client-id", default=DEMO_CLIENT_ID, help="the relying party's client_id "
+                        f"([0-9a-zA-Z]; default {DEMO_CLIENT_ID})")
+    parser.add_argument("--redirect-uri", required=True, help="the relying party's callback URL, "
+                        "e.g. http://127.0.0.1:8000/login/digital-auth/callback/")
+    keys = parser.add_mutually_exclusive_group(required=True)
+    keys.add_argument("--client-keys", metavar="DIR", help="the relying party's key files "
+                      "(DIR/signing.pem, DIR/encryption.pem), created when missing")
+    keys.add_argument("--client-jwks", metavar="FILE_OR_URL",
+                      help="the relying party's public JWKS (its signing key for private_key_jwt)")
+    keys.add_argument("--client-secret", help="use client_secret_basic with this secret")
     parser.add_argument("--jpki-dir", help="sign with a certificate from the test CA in this "
                         "directory (the server's MADOGUCHI_JPKI_DIR), so signatures verify")
+    parser.add_argument("--interactive", action="store_true", help="show the app's hand-off page "
+                        "(PIN, 「許可する」 #approve, 「キャンセル」 #cancel) instead of approving at once")
+    parser.add_argument("--settings-only", action="store_true",
+                        help="create the key files, print the settings and exit")
     args = parser.parse_args(argv)
-    provider = LocalProvider(redirect_uris=[args.redirect_uri], client_secret=args.client_secret,
-                             port=args.port)
+    settings = {"CLIENT_ID": args.client_id, "REDIRECT_URI": args.redirect_uri}
+    public_key = None
+    if args.client_keys:
+        settings |= {"CLIENT_AUTH_METHOD": "private_key_jwt", **demo_client_keys(args.client_keys)}
+        pem = Path(settings["PRIVATE_KEY_FILE"]).read_text(encoding="ascii")
+        public_key = serialization.load_pem_private_key(pem.encode("ascii"), None).public_key()
+    elif args.client_jwks:
+        public_key = _client_signing_key(args.client_jwks)
+        settings["CLIENT_AUTH_METHOD"] = "private_key_jwt"
+    else:
+        settings |= {"CLIENT_AUTH_METHOD": "client_secret_basic", "CLIENT_SECRET": args.client_secret}
+    issuer = f"http://{args.host}:{args.port}"
+    if args.settings_only:
+        if not args.port:
+            parser.error("--settings-only needs --port (the issuer URL names it)")
+        _print_settings(settings, issuer)
+        return
+    provider = LocalProvider(client_id=args.client_id, redirect_uris=[args.redirect_uri],
+                             client_secret=args.client_secret or "", client_public_key=public_key,
+                             port=args.port, host=args.host, interactive=args.interactive)
     if args.jpki_dir:
         provider.use_signing_card(*card_from_test_ca(args.jpki_dir, provider.user))
     provider.start()
-    print(f"MADOGUCHI_DIGITAL_AUTH_ISSUER={provider.issuer}")
-    print(f"MADOGUCHI_DIGITAL_AUTH_CLIENT_ID={provider.client_id}")
-    print("MADOGUCHI_DIGITAL_AUTH_CLIENT_AUTH_METHOD=client_secret_basic")
-    print(f"MADOGUCHI_DIGITAL_AUTH_CLIENT_SECRET={args.client_secret}")
-    print(f"MADOGUCHI_DIGITAL_AUTH_REDIRECT_URI={args.redirect_uri}")
-    print(f"MADOGUCHI_DIGITAL_AUTH_SIGN_ENDPOINT={provider.sign_endpoint}", flush=True)
+    _print_settings(settings, provider.issuer)
     try:
         threading.Event().wait()
     except KeyboardInterrupt:
         provider.stop()
+
+
+def _print_settings(settings: dict, issuer: str) -> None:
+    settings = {"ISSUER": issuer, **settings, "SIGN_ENDPOINT": f"{issuer}/sign-transactions"}
+    for name, value in settings.items():
+        print(f"MADOGUCHI_DIGITAL_AUTH_{name}={value}")
+    print(flush=True)
+
+
+def _client_signing_key(source: str):
+    """The relying party's signing key from its public JWKS (a file or an http(s) URL)."""
+    if source.startswith(("http://", "https://")):
+        with urllib.request.urlopen(source, timeout=10) as resp:  # noqa: S310 (scheme checked)
+            jwks = json.load(resp)
+    else:
+        with open(source, encoding="utf-8") as handle:  # noqa: PTH123
+            jwks = json.load(handle)
+    for key in jwks.get("keys", []):
+        if key.get("use", "sig") == "sig":
+            return jwt.public_key_from_jwk(key)
+    raise SystemExit(f"no signing key in {source}")
 
 
 if __name__ == "__main__":
