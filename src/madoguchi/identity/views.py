@@ -11,6 +11,7 @@ from django.views.decorators.http import require_POST
 from madoguchi.core.actors import client_ip
 from madoguchi.core.email_address import MAX_LENGTH, InvalidEmailAddress, normalize_email
 from madoguchi.identity import digital_auth, limits
+from madoguchi.identity.device import is_phone, vary_by_device
 from madoguchi.identity.emailcode import LoginError, request_login_code, verify_login_code
 from madoguchi.identity.session import safe_next, start_session
 
@@ -42,9 +43,12 @@ def login(request):
                 messages.info(request, ALREADY_SENT)
             request.session[PENDING_EMAIL] = email
             return redirect(f"{reverse('identity:login_code')}?next={next_url}")
-    return render(request, "identity/login.html",
-                  {"email": email, "error": error, "next": next_url,
-                   "digital_auth": digital_auth.enabled()}, status=status)
+    # A phone is offered デジタル認証アプリ first (it reads the card itself); a PC the card page
+    # first, whose QR code a phone beside it reads, or a card reader.
+    return vary_by_device(render(request, "identity/login.html",
+                                 {"email": email, "error": error, "next": next_url,
+                                  "digital_auth": digital_auth.enabled(),
+                                  "is_phone": is_phone(request)}, status=status))
 
 
 def login_code(request):

@@ -1,8 +1,9 @@
 """Logging in with the My Number card (利用者証明).
 
-The page shows a challenge as a QR code (for a phone app) and as a command for the card client
-(`madoguchi-card login URL`); it checks by itself every few seconds, or with a button when
-JavaScript is off. The first time, the certificate is linked to the account through a confirmed
+The page shows a challenge as a QR code (for a phone beside a PC) and, on a PC, as a command for
+the card client (`madoguchi-card login URL`); on a phone it first offers デジタル認証アプリ, when
+the city has it, since a phone cannot scan its own screen. It checks by itself every few seconds,
+or with a button when JavaScript is off. The first time, the certificate is linked to the account through a confirmed
 e-mail address (until the resident register can match the 基本4情報).
 """
 
@@ -14,9 +15,10 @@ from django.utils import timezone
 
 from madoguchi.core import audit
 from madoguchi.core.actors import Actor, client_ip
-from madoguchi.identity import cardauth
+from madoguchi.identity import cardauth, digital_auth
 from madoguchi.identity.card.messages import PIN_NAMES
 from madoguchi.identity.card_display import challenge_display, session_key
+from madoguchi.identity.device import is_phone, vary_by_device
 from madoguchi.identity.models import CardChallenge, CardCredential
 from madoguchi.identity.session import current_account, safe_next, start_session
 
@@ -24,11 +26,13 @@ PENDING_LINK = "card_pending_link"
 
 
 def _login_page(request, challenge):
-    return render(request, "identity/card_login.html", {
+    return vary_by_device(render(request, "identity/card_login.html", {
         **challenge_display(request, challenge),
         "next": safe_next(request, reverse("applications:mypage")),
         "pin_name": PIN_NAMES["authentication"],
-    })
+        "digital_auth": digital_auth.enabled(),
+        "is_phone": is_phone(request),
+    }))
 
 
 def login(request):

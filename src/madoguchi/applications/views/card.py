@@ -12,6 +12,7 @@ from madoguchi.core.actors import client_ip
 from madoguchi.identity import cardauth, digital_auth
 from madoguchi.identity.card.messages import PIN_NAMES
 from madoguchi.identity.card_display import challenge_display, session_key
+from madoguchi.identity.device import is_phone, vary_by_device
 from madoguchi.identity.session import resident_actor, resident_required
 
 
@@ -27,14 +28,18 @@ def open_draft(request, draft_id):
 
 
 def _wait_page(request, draft, procedure, mode: str):
+    """The ways to use the card, in the order the device can use them: a phone first switches to
+    デジタル認証アプリ (it cannot scan its own screen nor run `madoguchi-card`), and sees the QR
+    code only for a PC beside it; a PC first shows the QR code, then the command for a reader."""
     challenge = draft.signing_challenge
     if challenge is None:
         return redirect("applications:confirm", draft.public_id)
-    return render(request, "applications/card_sign.html", {
+    return vary_by_device(render(request, "applications/card_sign.html", {
         **challenge_display(request, challenge),
         "draft": draft, "procedure": procedure, "mode": mode, "pin_name": PIN_NAMES["signing"],
         "digital_auth": mode == "sign" and digital_auth.signing_enabled(),
-    })
+        "is_phone": is_phone(request),
+    }))
 
 
 @resident_required
