@@ -1,7 +1,9 @@
-"""The visit's PDFs: the A4 summary the visitor signs when there is no tablet, and the
-standard form (様式) of one procedure with the data printed in, for departments on paper.
+"""The visit's PDFs: the A4 summary the visitor signs when there is no tablet, the standard
+form (様式) of one procedure with the data printed in, for departments on paper, and the
+take-away sheet of what is still to do elsewhere (counter/takeaway.py).
 
-Both print through engine.summary, so the 個人番号 appears masked as on every screen.
+The first two print through engine.summary, so the 個人番号 appears masked as on every screen;
+the take-away sheet prints no personal data at all (procedures, places, documents, dates).
 """
 
 import io
@@ -15,11 +17,13 @@ from madoguchi.applications import engine
 from madoguchi.core.pdf.common import CENTER, MARGIN, RIGHT, build_pdf, para, table, wareki_date
 from madoguchi.counter.bundle import Entry, for_display
 from madoguchi.counter.models import CounterVisit
+from madoguchi.counter.takeaway import Takeaway, last_day
 
 WIDTH = 210 * mm - 2 * MARGIN
 LABEL_WIDTH = 62 * mm
 SIGNATURE_HEIGHT = 22 * mm
 SIGNATURE_WIDTH = 80 * mm
+TAKEAWAY_LABEL_WIDTH = 28 * mm
 
 
 def _rows(entry: Entry) -> list:
@@ -84,3 +88,33 @@ def render_standard_form(visit: CounterVisit, entry: Entry, signature: bytes | N
     return build_pdf(story, title=procedure.title, author=city, subject=procedure.code,
                      footer=f"{city} {procedure.title}")
 
+
+
+def render_takeaway(visit: CounterVisit, sheet: Takeaway) -> bytes:
+    """The take-away sheet on A4: per procedure left, where, what to bring and by when. It
+    names no one, so a sheet left on the counter tells a stranger nothing about the family."""
+    city = visit.municipality.name
+    story = [para(city, 12, **CENTER),
+             para("これからの手続（ほかの窓口で）", 18, **CENTER, spaceBefore=4, spaceAfter=4),
+             para(f"{wareki_date(timezone.localdate())}　窓口受付", 10, **RIGHT)]
+    if sheet.event_title:
+        story.append(para(f"できごと: {sheet.event_title}（{sheet.day_label}）", 10.5, spaceBefore=4))
+    if not sheet.items:
+        story.append(para("本日の窓口で、必要な手続はすべて受け付けました。", 11, spaceBefore=8))
+    else:
+        story.append(para("本日の窓口で受け付けた手続のほかに、次の手続が必要です。期限にご注意ください。",
+                          10.5, spaceBefore=4, spaceAfter=4))
+    for number, item in enumerate(sheet.items, start=1):
+        rows = [[para("場所", 9), para(item.place or "市役所にお問い合わせください", 10)]]
+        if item.documents:
+            rows.append([para("持ち物", 9), para("\n".join(f"・{d}" for d in item.documents), 10)])
+        if last_day(item):
+            rows.append([para("期限", 9), para(last_day(item), 10)])
+        if item.notes:
+            rows.append([para("ご注意", 9), para("\n".join(item.notes), 9.5)])
+        if item.mynaportal_url:
+            rows.append([para("オンライン", 9), para(item.mynaportal_url, 9.5)])
+        story.append(para(f"{number}. {item.title}", 13, spaceBefore=8, spaceAfter=2))
+        story.append(table(rows, [TAKEAWAY_LABEL_WIDTH, WIDTH - TAKEAWAY_LABEL_WIDTH]))
+    return build_pdf(story, title="これからの手続", author=city, subject="窓口受付",
+                     footer=f"{city} 窓口受付 これからの手続")

@@ -1,0 +1,67 @@
+"""The take-away sheet: what the visit's family still has to do elsewhere once the counter has
+filed its forms — 転入学 at the school, 運転免許 at the police, the マイナンバーカード's 継続利用
+at its own window — with the place, what to bring and the last day.
+
+It reads the same navigator result the visit's bundle was built from (navigator.result_for on
+the visit's plan), so the sheet and the filed forms never disagree about what the answers call
+for; what the counter filed is left out. The plan is disposed of after a month while the visit
+keeps the event and answers it copied, so an old visit reads its list from that copy.
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass, field
+
+from madoguchi.counter.models import CounterVisit
+from madoguchi.navigator import services as navigator
+from madoguchi.navigator.models import NavigatorPlan
+from madoguchi.navigator.texts import TEXTS
+
+LANGS = ("ja", "easy")  # the tablet's and the printed sheet's languages
+
+
+@dataclass
+class Takeaway:
+    """The sheet's content: the life event, its day, and the procedures left."""
+
+    event_title: str
+    day_label: str
+    items: list[navigator.Item] = field(default_factory=list)
+
+    def __bool__(self) -> bool:
+        return bool(self.items)
+
+
+def _plan(visit: CounterVisit, lang: str) -> NavigatorPlan | None:
+    """The visit's plan in `lang` (an unsaved copy: the resident's own choice of language on
+    the plan stays as it was), or one rebuilt from the visit's copy of the answers."""
+    if visit.plan_id is not None:
+        plan = copy.copy(visit.plan)
+    elif visit.event:
+        plan = NavigatorPlan(municipality=visit.municipality, event=visit.event, answers=dict(visit.answers))
+    else:
+        return None
+    plan.lang = lang if lang in TEXTS else "ja"
+    return plan
+
+
+def takeaway_for(visit: CounterVisit, lang: str = "ja") -> Takeaway:
+    """What the navigator's answers call for that this visit did not file, soonest last day
+    first (the navigator's own order). Empty when the visit has no event yet."""
+    plan = _plan(visit, lang if lang in LANGS else "ja")
+    if plan is None:
+        return Takeaway(event_title="", day_label="")
+    try:
+        result = navigator.result_for(plan, visit.municipality)
+    except KeyError:  # an event retired from the navigator since the visit
+        return Takeaway(event_title="", day_label="")
+    filed = set(visit.forms.values_list("procedure_code", flat=True))
+    return Takeaway(event_title=result.title, day_label=result.day_label,
+                    items=[item for item in result.items if item.code not in filed])
+
+
+def last_day(item: navigator.Item) -> str:
+    """The last day as the sheet prints it: the date when the procedure counts one from the
+    event's day, else the procedure's own words (「すみやかに」), else nothing."""
+    return item.deadline_label or item.deadline_text
