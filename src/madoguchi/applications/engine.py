@@ -15,6 +15,7 @@ from madoguchi.applications.fieldvalues import (
     display,
     from_json,
     input_text,
+    named,
     required_message,
 )
 from madoguchi.catalog.schema import Condition, FieldType, FormDefinition, FormField, Step
@@ -78,7 +79,7 @@ def _read_field(field, data, name, previous, scope, raw, errors, files, account)
                 stored = attachments.store(account, upload.name, attachments.read_upload(upload),
                                            field.accept)
             except attachments.AttachmentRejected as exc:
-                errors[name] = str(exc)
+                errors[name] = named(field, str(exc))
                 return
             scope[field.id] = {"id": str(stored.public_id), "filename": stored.filename,
                                "size": stored.size}
@@ -156,6 +157,11 @@ def _drop_hidden(step: Step, answers: dict, raw: dict, errors: dict) -> None:
                         errors.pop(name, None)
 
 
+def unchecked_message(field: FormField) -> str:
+    """A value typed earlier that did not pass (kept as typed): named, like every message."""
+    return f"{field.label}の入力内容を確認してください"
+
+
 def required_errors(step: Step, answers: dict) -> dict[str, str]:
     errors: dict[str, str] = {}
     raw = answers.get(RAW, {})
@@ -170,12 +176,12 @@ def required_errors(step: Step, answers: dict) -> dict[str, str]:
                 for sub in field.fields:
                     name = f"{field.id}-{index}-{sub.id}"
                     if name in raw:
-                        errors[name] = "入力内容を確認してください"
+                        errors[name] = unchecked_message(sub)
                     elif sub.required and visible(sub, answers, item) and unanswered(item.get(sub.id)):
                         errors[name] = required_message(sub)
             continue
         if field.id in raw:
-            errors[field.id] = "入力内容を確認してください"
+            errors[field.id] = unchecked_message(field)
         elif field.required and unanswered(answers.get(field.id)):
             errors[field.id] = required_message(field)
     return errors
@@ -270,9 +276,19 @@ def _clean_file(value, find_attachment) -> dict:
     return found
 
 
+def _named_errors(field: FormField, call):
+    """Run a cleaner; its refusal is re-raised naming the field (the API's details read as the
+    pages' messages do)."""
+    try:
+        return call()
+    except FieldError as exc:
+        raise FieldError(named(field, str(exc))) from None
+
+
 def _clean_value(field: FormField, value, find_attachment):
     if field.type == FieldType.FILE:
-        return None if unanswered(value) else _clean_file(value, find_attachment)
+        return None if unanswered(value) else _named_errors(
+            field, lambda: _clean_file(value, find_attachment))
     return None if value is None else from_json(field, value)
 
 

@@ -1,5 +1,10 @@
 """Turn what a resident typed into a clean value, or a plain Japanese message for the field.
 
+Every message names its field (「口座番号は7文字で入力してください」, never a bare 「7文字以上で…」):
+the error summary at the top of a step lists messages away from their fields, and the API
+returns them as they are, so each must read on its own. `named` is the one place that makes
+sure of it, for the messages written here and for those of the shared Japanese cleaners.
+
 These are the one set of rules for every way answers arrive: the form pages (`engine.read_step`)
 and the API (`engine.validate_answers`, through `from_json`) call the same cleaner per field, so
 what either accepts is a value `display` can show.
@@ -19,6 +24,23 @@ from madoguchi.identity.card import mynumber
 
 class FieldError(Exception):
     """A value the field cannot take; str() is the message shown next to the field."""
+
+
+# The generic nouns the shared cleaners (core.japanese, core.email_address) begin their messages
+# with; on a form, the field's own label takes their place (「氏名を…」 → 「届出人の氏名を…」).
+_GENERIC_SUBJECTS = ("メールアドレス", "電話番号", "郵便番号", "フリガナ", "個人番号", "氏名", "日付")
+
+
+def named(field: FormField, message: str) -> str:
+    """The message with the field's label as its subject: kept when it already starts with the
+    label, the shared cleaners' generic noun replaced by the label, otherwise the label first."""
+    label = field.label
+    if message.startswith(label):
+        return message
+    for noun in _GENERIC_SUBJECTS:
+        if message.startswith(noun):
+            return label + message[len(noun):]
+    return f"{label}：{message}"
 
 
 def required_message(field: FormField) -> str:
@@ -46,14 +68,14 @@ def _integer(text: str, field: FormField) -> int:
     and `int()` would refuse or misread them."""
     cleaned = ja.normalize_kana(text).replace(",", "").replace("，", "").replace("円", "").replace(" ", "").replace("\u3000", "")
     if not _INTEGER.fullmatch(cleaned):
-        return _fail("半角または全角の数字で入力してください")
+        return _fail(f"{field.label}は数字で入力してください")
     if len(cleaned.lstrip("-")) > MAX_DIGITS and field.max_value is None:
-        return _fail(f"{MAX_DIGITS}桁以内の数を入力してください")
+        return _fail(f"{field.label}は{MAX_DIGITS}桁以内の数で入力してください")
     value = int(cleaned)
     if field.min_value is not None and value < field.min_value:
-        _fail(f"{field.min_value}以上の数を入力してください")
+        _fail(f"{field.label}は{field.min_value}以上の数で入力してください")
     if field.max_value is not None and value > field.max_value:
-        _fail(f"{field.max_value}以下の数を入力してください")
+        _fail(f"{field.label}は{field.max_value}以下の数で入力してください")
     return value
 
 
@@ -64,10 +86,12 @@ def _fail(message: str):
 def _text(text: str, field: FormField, default_max: int) -> str:
     value = text.strip()
     limit = field.max_length or default_max
+    if field.min_length == limit and len(value) != limit:
+        _fail(f"{field.label}は{limit}文字で入力してください（いま{len(value)}文字）")
     if len(value) > limit:
-        _fail(f"{limit}文字以内で入力してください（いま{len(value)}文字）")
+        _fail(f"{field.label}は{limit}文字以内で入力してください（いま{len(value)}文字）")
     if field.min_length and len(value) < field.min_length:
-        _fail(f"{field.min_length}文字以上で入力してください")
+        _fail(f"{field.label}は{field.min_length}文字以上で入力してください（いま{len(value)}文字）")
     return value
 
 
@@ -82,11 +106,11 @@ def _date(text: str, field: FormField) -> str:
         raise FieldError(str(exc)) from None
     today = timezone.localdate()
     if value.year > today.year + LATEST_YEAR_AHEAD:
-        _fail(f"{today.year + LATEST_YEAR_AHEAD}年より後の日付は入力できません")
+        _fail(f"{field.label}に{today.year + LATEST_YEAR_AHEAD}年より後の日付は入力できません")
     if field.date_min == "past" and value > today:
-        _fail("今日より後の日付は入力できません")
+        _fail(f"{field.label}に今日より後の日付は入力できません")
     if field.date_min in {"future", "today"} and value < today:
-        _fail("今日以降の日付を入力してください")
+        _fail(f"{field.label}は今日以降の日付を入力してください")
     return value.isoformat()
 
 
@@ -165,7 +189,10 @@ def clean_scalar(field: FormField, raw):
         FieldType.NUMBER: lambda: _integer(text, field),
         FieldType.YEN: lambda: _integer(text, field),
     }
-    return cleaners[t]()
+    try:
+        return cleaners[t]()
+    except FieldError as exc:
+        raise FieldError(named(field, str(exc))) from None
 
 
 _JSON_KINDS = {FieldType.NUMBER: (int, str), FieldType.YEN: (int, str)}

@@ -32,6 +32,26 @@
     form.addEventListener("change", function () { refresh(form); });
   });
 
+  // A refused step: the error summary takes the focus (autofocus does it without this file;
+  // this covers browsers that ignore autofocus on a non-control), and each entry's link moves
+  // the focus into its field — for a group of choices, the first choice — not just the view.
+  var summary = document.querySelector("[data-error-summary]");
+  if (summary) {
+    if (document.activeElement !== summary) summary.focus();
+    summary.querySelectorAll("a[href^='#']").forEach(function (link) {
+      link.addEventListener("click", function (event) {
+        var target = document.getElementById(decodeURIComponent(link.getAttribute("href").slice(1)));
+        if (!target) return;
+        var control = target.matches("input, select, textarea") ? target
+          : target.querySelector("input:not([type=hidden]), select, textarea");
+        if (!control) return;
+        event.preventDefault();
+        control.focus();
+        (target.closest(".field") || target).scrollIntoView({ block: "start" });
+      });
+    });
+  }
+
   // 「印刷する」 buttons: a data-print attribute instead of an inline onclick, which the
   // Content-Security-Policy (script-src 'self') would block.
   document.querySelectorAll("[data-print]").forEach(function (button) {
