@@ -14,7 +14,9 @@ For a top-level field, the first of these that knows a value wins:
 2. its applicant `prefill` (FROM_REGISTER), from whoever signs: the subject, or in an おくやみ
    visit the family member who came (Household.applicant);
 3. the navigator: the event's day for the date fields that ask it (EVENT_DAY_FIELDS) and the
-   choices an event settles (event_choices, e.g. 転入 → 加入の理由 = 転入).
+   choices an event settles (event_choices, e.g. 転入 → 加入の理由 = 転入). Online, a draft
+   started from a plan gets only these (`from_navigator`), and after a birth the newborn's
+   birth date as the first child of the claim (EVENT_DAY_ITEMS).
 A group with a well-known id gets one item per person (PEOPLE_OF_GROUP); its sub-fields are
 filled by id from the person's record (BY_MEMBER_FIELD). Every value goes through the form
 engine's cleaning, so a value the field would refuse is left blank instead.
@@ -195,6 +197,11 @@ PEOPLE_OF_GROUP: dict[str, Callable[[Household], list[Resident]]] = {
 
 EVENT_DAY_FIELDS = ("moved_date", "start_date", "reason_date", "change_date", "death_date")
 
+# A group whose newest item the event's day describes: after a birth, the newborn is a child of
+# the claim (児童手当, 子ども医療費助成) born on that day. Online from a plan only (`from_navigator`):
+# at the counter the register's children fill the group and the clerk adds the newborn.
+EVENT_DAY_ITEMS: dict[str, dict[str, str]] = {"birth": {"children": "birth_date"}}
+
 
 def event_choices(event: str, answers: dict) -> dict[str, dict[str, str]]:
     """procedure code → {field id: option value} that the navigator's event answers settle."""
@@ -246,6 +253,8 @@ def fill(form: FormDefinition, procedure_code: str, household: Household | None,
                 if household is not None and field.id in PEOPLE_OF_GROUP:
                     _fill_group(filled, field, _people(field.id, household, event, answers),
                                 with_my_number=at_counter)
+                elif household is None and not at_counter and day is not None:
+                    _fill_event_item(filled, field, event, day)
                 continue
             value, source = _top_level(field, household, choices, day, at_counter)
             value = _first_clean(field, value)
@@ -291,6 +300,48 @@ def _fill_group(filled: Filled, group: FormField, people: list[Resident], with_m
         items.append(item)
     if items:
         filled.answers[group.id] = items
+
+
+def _fill_event_item(filled: Filled, group: FormField, event: str, day: date) -> None:
+    """One item holding the event's day (the newborn's birth date), when the event names one."""
+    sub_id = EVENT_DAY_ITEMS.get(event, {}).get(group.id)
+    sub = next((f for f in group.fields if f.id == sub_id), None)
+    value = _clean(sub, day.isoformat()) if sub is not None else None
+    if value is not None:
+        filled.answers[group.id] = [{sub.id: value}]
+        filled.sources[f"{group.id}-0-{sub.id}"] = NAVIGATOR
+
+
+def from_navigator(form: FormDefinition, procedure_code: str, event: str, answers: dict,
+                   day: date | None) -> Filled:
+    """What a 手続ナビ plan knows for one online form: the event's day in the date fields that
+    ask for it (and the newborn's birth date), the options the answers settle; source
+    "navigator" on each. The plan names nobody, so nothing here is personal."""
+    return fill(form, procedure_code, None, event, answers, day, at_counter=False)
+
+
+def event_day_in(answers: dict, event: str = "") -> date | None:
+    """The event's day as the form's answers give it (the resident may have typed or changed it):
+    the first of EVENT_DAY_FIELDS that holds a date, else, for a draft started from an event
+    that names a group item (EVENT_DAY_ITEMS), the latest date among those items. None when the
+    form does not say."""
+    for field_id in EVENT_DAY_FIELDS:
+        found = _as_date(answers.get(field_id))
+        if found is not None:
+            return found
+    days = [_as_date(item.get(sub_id)) for group_id, sub_id in EVENT_DAY_ITEMS.get(event, {}).items()
+            for item in answers.get(group_id) or [] if isinstance(item, dict)]
+    days = [d for d in days if d is not None]
+    return max(days) if days else None
+
+
+def _as_date(value) -> date | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        return None
 
 
 def from_register(account, form: FormDefinition) -> Filled:

@@ -24,7 +24,7 @@ from madoguchi.applications.models import (
     SubmissionSignature,
     SubmissionVersion,
 )
-from madoguchi.applications.prefill import from_register
+from madoguchi.applications.prefill import NAVIGATOR, event_day_in, from_navigator, from_register
 from madoguchi.applications.receipts import new_receipt_number
 from madoguchi.applications.workflow import TransitionError, action_for
 from madoguchi.catalog.fees import FeeQuote, quote
@@ -35,6 +35,8 @@ from madoguchi.core.actors import Actor
 from madoguchi.core.crypto import decrypt_bytes, decrypt_json, encrypt_bytes, encrypt_json
 from madoguchi.identity.emailcode import hash_secret
 from madoguchi.identity.jpki.profile import basic_info_from
+from madoguchi.navigator import services as navigator_services
+from madoguchi.navigator.models import NavigatorPlan
 from madoguchi.notify.services import enqueue_email
 from madoguchi.register import services as register_services
 
@@ -82,6 +84,54 @@ def start_draft(account, procedure: Procedure) -> Draft:
     )
 
 
+SOURCE_NAVIGATOR = NAVIGATOR  # the answers given to 手続ナビ
+
+
+def plan_event_day(plan: NavigatorPlan):
+    """The event's day the plan was given, or None when its event asks no day or it was not
+    answered (navigator.services.event_day would say today)."""
+    if not plan.answers.get(navigator_services.event_of(plan).day):
+        return None
+    return navigator_services.event_day(plan)
+
+
+@transaction.atomic
+def start_from_plan(account, procedure: Procedure, plan: NavigatorPlan) -> Draft:
+    """「オンラインで申請をはじめる」 from a 手続ナビ result: the resident's open draft of this
+    procedure if there is one (a second press, or a second plan, resumes rather than piling up
+    drafts), else a new one; then what the plan knows goes into the fields still blank (source
+    "navigator"), the draft remembers the plan and its last day (届出期限) from the event's day."""
+    if not procedure.online:
+        raise SubmissionRefused(_NOT_ONLINE)
+    draft = (open_drafts(account).select_for_update()
+             .filter(procedure_code=procedure.code, correcting__isnull=True).first())
+    if draft is None:
+        draft = start_draft(account, procedure)
+    form = procedure.form(draft.form_version)
+    day = plan_event_day(plan)
+    known = from_navigator(form, procedure.code, plan.event, plan.answers, day)
+    answers = answers_of(draft)
+    blank = {k: v for k, v in known.answers.items() if not _holds(answers.get(k))}
+    answers.update(blank)
+    draft.answers = encrypt_json(answers)
+    draft.sources = {**draft.sources,
+                     **{path: source for path, source in known.sources.items()
+                        if path.split("-", 1)[0] in blank}}
+    draft.navigator_plan = plan
+    if day is not None:
+        draft.due_on = navigator_services.deadline_for(procedure, day) or draft.due_on
+    draft.save(update_fields=["answers", "sources", "navigator_plan", "due_on", "updated_at"])
+    return draft
+
+
+def _holds(value) -> bool:
+    """A field holds an answer; a group only once one of its items holds something (`[{}]` is
+    still empty)."""
+    if isinstance(value, list):
+        return any(value)
+    return value not in (None, "")
+
+
 def link_register(account, certificate, ip_address: str | None = None) -> bool:
     """Link the account to its register record by the verified signing certificate's 基本4情報;
     False when the register has no single match (then nothing is pre-filled from it)."""
@@ -113,9 +163,13 @@ def open_drafts(account):
 
 
 @transaction.atomic
-def save_draft(draft: Draft, answers: dict, step: int, typed_fields: list[str]) -> None:
+def save_draft(draft: Draft, answers: dict, step: int, typed_fields: list[str],
+               procedure: Procedure | None = None) -> None:
     """Store answers. A field on this step becomes the resident's own when it had no origin
-    yet or the resident changed a pre-filled value."""
+    yet or the resident changed a pre-filled value. With the procedure, a step that holds the
+    event's day (prefill.event_day_in: 異動日, 死亡日, after a birth the newborn's birth date)
+    refreshes the draft's last day (`due_on`), so My Page and the reminders follow what the
+    resident typed."""
     before = answers_of(draft)
     sources = dict(draft.sources)
     for name in typed_fields:
@@ -131,7 +185,26 @@ def save_draft(draft: Draft, answers: dict, step: int, typed_fields: list[str]) 
     draft.answers = encrypt_json(answers)
     draft.sources = {k: v for k, v in sources.items() if k.split("-", 1)[0] in answers}
     draft.step = step
-    draft.save(update_fields=["answers", "sources", "step", "updated_at"])
+    fields = ["answers", "sources", "step", "updated_at"]
+    if procedure is not None and _refresh_due_on(draft, procedure, answers, typed_fields):
+        fields.append("due_on")
+    draft.save(update_fields=fields)
+
+
+def _refresh_due_on(draft: Draft, procedure: Procedure, answers: dict, typed_fields) -> bool:
+    """Recompute `due_on` when this step holds the event's day; True when it changed."""
+    event = ""
+    if draft.navigator_plan_id is not None and draft.navigator_plan is not None:
+        event = draft.navigator_plan.event
+    on_step = {name: answers[name] for name in typed_fields if name in answers}
+    day = event_day_in(on_step, event)
+    if day is None:
+        return False
+    due_on = navigator_services.deadline_for(procedure, day)
+    if due_on is None or due_on == draft.due_on:
+        return False
+    draft.due_on = due_on
+    return True
 
 
 def _keep_unchanged_items(sources: dict, group_id: str, before: list, after: list) -> None:

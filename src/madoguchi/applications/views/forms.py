@@ -8,9 +8,10 @@ from django.contrib import messages
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.http import urlencode
 from django.views.decorators.http import require_POST
 
-from madoguchi.applications import engine, selectors, services, signing
+from madoguchi.applications import engine, prefill, selectors, services, signing
 from madoguchi.applications.formview import step_context
 from madoguchi.catalog.fees import quote
 from madoguchi.catalog.schema import FieldType
@@ -22,6 +23,16 @@ from madoguchi.identity.session import (
     resident_actor,
     resident_required,
 )
+from madoguchi.navigator.selectors import plan_by_token
+
+# Where a pre-filled value came from, as the step page marks it (counter.models.Source says the
+# same at the counter); the resident's own typing is not marked.
+SOURCE_LABELS = {
+    prefill.NAVIGATOR: "手続ナビ",
+    prefill.REGISTER: "住民記録",
+    signing.CERTIFICATE: "マイナンバーカード",
+    services.SOURCE_ACCOUNT: "登録メールアドレス",
+}
 
 
 def _load(request, draft_id):
@@ -36,17 +47,32 @@ def _load(request, draft_id):
     return draft, procedure, procedure.form(draft.form_version)
 
 
+def _posted_plan(request):
+    """The 手続ナビ plan the start button carries (its token: the plan's only key, naming
+    nobody), when it is this city's."""
+    token = request.POST.get("plan", "")
+    return plan_by_token(request.municipality, token) if token else None
+
+
 @require_POST
 def start(request, code):
+    """Start (or, from a plan, resume) a draft. POST only: a GET, a prefetch or a link never
+    creates one."""
     request.account = current_account(request)
+    plan = _posted_plan(request)
     if request.account is None:
         # Not @resident_required: after logging in the browser GETs `next`, and this URL is
-        # POST only (405), so come back to the procedure's page and press the button there.
-        back = reverse("applications:procedure", args=[code])
-        return redirect(f"{reverse('identity:login')}?next={back}")
+        # POST only (405). From a plan, come back to the navigator's page for this procedure
+        # (the plan's answers kept, one button); otherwise to the procedure's page.
+        back = (f"{reverse('navigator:result', args=[plan.token])}?{urlencode({'apply': code})}"
+                if plan is not None else reverse("applications:procedure", args=[code]))
+        return redirect(f"{reverse('identity:login')}?{urlencode({'next': back})}")
     procedure = get_procedure(request.municipality, code)
     if procedure is None or not procedure.online:
         raise Http404
+    if plan is not None:
+        draft = services.start_from_plan(request.account, procedure, plan)
+        return redirect("applications:resume", draft.public_id)
     draft = services.start_draft(request.account, procedure)
     return redirect("applications:step", draft.public_id, 0)
 
@@ -141,9 +167,9 @@ def step(request, draft_id, index):
             return render(request, "applications/step.html", context, status=400)
         typed = [f.id for f in current.fields]
         if action == "next" and result.ok:
-            services.save_draft(draft, answers, index + 1, typed)
+            services.save_draft(draft, answers, index + 1, typed, procedure)
             return redirect("applications:step", draft.public_id, index + 1)
-        services.save_draft(draft, answers, index, typed)
+        services.save_draft(draft, answers, index, typed, procedure)
         if action == "back":
             return redirect("applications:step", draft.public_id, max(index - 1, 0))
         if action == "save":
@@ -155,7 +181,18 @@ def step(request, draft_id, index):
         if not errors and action != "next":
             return redirect(f"{reverse('applications:step', args=[draft.public_id, index])}#main")
     context = step_context(procedure, form, current, index, answers, errors, draft)
+    _mark_sources(context["fields"], draft.sources)
     return render(request, "applications/step.html", context, status=400 if errors else 200)
+
+
+def _mark_sources(fields: list[dict], sources: dict) -> None:
+    """Give each field (and each group item's field) `source` and `source_label` from the
+    draft's sources by path, so the page can say 「手続ナビから入力」 beside a carried-over value."""
+    for field in fields:
+        for entry in [field, *(sub for item in field.get("items", ()) for sub in item["fields"])]:
+            source = sources.get(entry["name"], "")
+            entry["source"] = source if source in SOURCE_LABELS else ""
+            entry["source_label"] = SOURCE_LABELS.get(source, "")
 
 
 @resident_required
