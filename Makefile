@@ -23,9 +23,18 @@ install: $(VENV)/.installed
 # Card and コンビニ払い go to a local server speaking Stripe's protocol (tests/payments/
 # stripe_server.py, on STRIPE_PORT, its checkout page a test card form), PayPay to one speaking
 # PayPay's (paypay_server.py, on PAYPAY_PORT), and the payment reconciliation job runs every
-# minute beside them.
+# minute beside them. デジタル認証アプリ goes to the local OpenID provider (identity/oidc/
+# testing_provider.py, on DIGITAL_AUTH_PORT) in its interactive mode: the demo shows the app's
+# hand-off page (the card's PIN, 「許可する」) for login and for signing 住民票の写し, which it signs
+# with a certificate from the demo's test CA. Its settings (issuer, client id, redirect URI, the
+# relying party's key files under $(MADOGUCHI_VAR_DIR)/digital-auth, sign endpoint) are what the
+# provider prints with --settings-only, kept in $(MADOGUCHI_VAR_DIR)/digital-auth.env.
 STRIPE_PORT ?= 8010
 PAYPAY_PORT ?= 8011
+DIGITAL_AUTH_PORT ?= 8012
+DIGITAL_AUTH_ARGS = --host $(HOST) --port $(DIGITAL_AUTH_PORT) \
+  --redirect-uri http://$(HOST):$(PORT)/login/digital-auth/callback/ \
+  --client-keys $(MADOGUCHI_VAR_DIR)/digital-auth
 run: install
 	mkdir -p $(MADOGUCHI_VAR_DIR)
 	$(BIN)/madoguchi migrate --noinput -v0
@@ -35,6 +44,8 @@ run: install
 	$(BIN)/madoguchi test_ca
 	$(BIN)/madoguchi load_payments_demo --stripe-url http://$(HOST):$(STRIPE_PORT) \
 	  --paypay-url http://$(HOST):$(PAYPAY_PORT)
+	$(BIN)/python -m madoguchi.identity.oidc.testing_provider $(DIGITAL_AUTH_ARGS) --settings-only \
+	  > $(MADOGUCHI_VAR_DIR)/digital-auth.env
 	@echo ""
 	@echo "  Madoguchi デモ市 is at  http://$(HOST):$(PORT)/"
 	@echo "    residents:  http://$(HOST):$(PORT)/            (log in by e-mail code; the code is printed below)"
@@ -47,16 +58,21 @@ run: install
 	@echo "                PayPay through a local PayPay-protocol server at http://$(HOST):$(PAYPAY_PORT)/"
 	@echo "    API docs:   http://$(HOST):$(PORT)/api/docs"
 	@echo "    card:       make a test My Number card with  $(BIN)/madoguchi card issue --help"
+	@echo "    デジタル認証アプリ: a local stand-in at http://$(HOST):$(DIGITAL_AUTH_PORT)/ (interactive: PIN 4 digits to log in,"
+	@echo "                6–16 capitals/digits e.g. ABC123 to sign); log in at /login/ or sign 住民票の写し on a phone"
 	@echo ""
 	MADOGUCHI_DEBUG=1 MADOGUCHI_PUBLIC_URL=http://$(HOST):$(PORT) \
 	MADOGUCHI_EMAIL_BACKEND=django.core.mail.backends.console.EmailBackend \
-	sh -c '$(BIN)/madoguchi run_outbox & outbox=$$!; \
+	sh -c 'set -a; . "$(MADOGUCHI_VAR_DIR)/digital-auth.env"; set +a; \
+	       $(BIN)/madoguchi run_outbox & outbox=$$!; \
 	       $(BIN)/python tests/payments/stripe_server.py --host $(HOST) --port $(STRIPE_PORT) \
 	         --webhook http://$(HOST):$(PORT)/payments/webhooks/stripe/ & stripe=$$!; \
 	       $(BIN)/python tests/payments/paypay_server.py --host $(HOST) --port $(PAYPAY_PORT) \
 	         --webhook-url http://$(HOST):$(PORT)/payments/webhooks/paypay/ & paypay=$$!; \
+	       $(BIN)/python -m madoguchi.identity.oidc.testing_provider $(DIGITAL_AUTH_ARGS) \
+	         --jpki-dir "$${MADOGUCHI_JPKI_DIR:-$(MADOGUCHI_VAR_DIR)/jpki-ca}" --interactive >/dev/null & digitalauth=$$!; \
 	       while sleep 60; do $(BIN)/madoguchi reconcile_payments >/dev/null; done & reconcile=$$!; \
-	       trap "kill $$outbox $$stripe $$paypay $$reconcile 2>/dev/null" EXIT INT TERM; \
+	       trap "kill $$outbox $$stripe $$paypay $$digitalauth $$reconcile 2>/dev/null" EXIT INT TERM; \
 	       $(BIN)/madoguchi runserver $(HOST):$(PORT)'
 
 # Browser tests need Debian's Chromium and a Japanese font (pages and screenshots show real
