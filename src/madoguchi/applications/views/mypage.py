@@ -1,4 +1,5 @@
-"""My Page: the resident's applications, their timeline, messages and documents."""
+"""My Page: what is due by when, the resident's applications, their timeline, messages and
+documents."""
 
 from django.contrib import messages
 from django.http import Http404, HttpResponse
@@ -6,7 +7,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from madoguchi.applications import engine, selectors, services
+from madoguchi.applications import deadlines, engine, selectors, services
 from madoguchi.applications.documents import receipt_pdf
 from madoguchi.applications.models import Status
 from madoguchi.applications.workflow import allowed_targets
@@ -37,7 +38,9 @@ def mypage(request):
         {"d": d, "title": _title(request, d.procedure_code)} for d in services.open_drafts(request.account)
     ]
     return render(request, "applications/mypage.html",
-                  {"submissions": submissions, "drafts": drafts, "account": request.account})
+                  {"submissions": submissions, "drafts": drafts, "account": request.account,
+                   "deadlines": deadlines.due_for(request.account),
+                   "reminder_text": deadlines.reminder_text()})
 
 
 def _submission(request, public_id):
