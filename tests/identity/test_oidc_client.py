@@ -4,10 +4,12 @@ Each rule is shown both ways: the provider behaves and the login succeeds, or th
 an attacker in its place) breaks the rule and the client refuses with a plain Japanese message.
 """
 
+import base64
 import hashlib
 import json
 import time
 import unicodedata
+import uuid
 from datetime import date
 
 import pytest
@@ -26,10 +28,13 @@ from madoguchi.identity.oidc.client import (
     start_signing,
 )
 from madoguchi.identity.oidc.errors import OidcError
-from madoguchi.identity.oidc.jwt import b64url_encode
 from madoguchi.identity.oidc.testing_provider import LocalProvider, Resident, follow_authorization
 
-REDIRECT_URI = "https://madoguchi.example.lg.jp/identity/digital-auth/callback"
+
+def b64url_encode(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+
+REDIRECT_URI = "https://madoguchi.example.lg.jp/login/digital-auth/callback/"
 STATE_MESSAGE = "ログインの手続きが途中で切れました。もう一度お試しください。"
 
 
@@ -43,6 +48,11 @@ def rp_key():
     return ec.generate_private_key(ec.SECP256R1())
 
 
+@pytest.fixture(scope="module")
+def enc_key():
+    return ec.generate_private_key(ec.SECP256R1())
+
+
 @pytest.fixture(autouse=True)
 def _fresh_caches():
     client.clear_caches()
@@ -51,16 +61,18 @@ def _fresh_caches():
 
 
 @pytest.fixture
-def provider(rp_key):
-    with LocalProvider(redirect_uris=[REDIRECT_URI], client_public_key=rp_key.public_key()) as local:
+def provider(rp_key, enc_key):
+    with LocalProvider(redirect_uris=[REDIRECT_URI], client_public_key=rp_key.public_key(),
+                       client_encryption_key=enc_key.public_key()) as local:
         yield local
 
 
 @pytest.fixture
-def config(provider, rp_key):
+def config(provider, rp_key, enc_key):
     return ProviderConfig(issuer=provider.issuer, client_id=provider.client_id,
                           redirect_uri=REDIRECT_URI, private_key_pem=_pem(rp_key),
-                          key_id="madoguchi-rp-1", sign_endpoint=provider.sign_endpoint)
+                          key_id="madoguchi-rp-1", sign_endpoint=provider.sign_endpoint,
+                          encryption_key_pem=_pem(enc_key))
 
 
 def _login(config, **kwargs):
@@ -93,6 +105,7 @@ def test_login_returns_the_verified_resident(provider, config):
     assert sent["code_challenge_method"] == "S256"
     assert sent["code_challenge"] == b64url_encode(hashlib.sha256(login.code_verifier.encode()).digest())
     assert (sent["state"], sent["nonce"]) == (login.state, login.nonce)
+    assert sent["acr_values"] == "aal3 crl"  # the Agency's documented value, by default
     assert [path for _, path in provider.requests] == [
         "/.well-known/openid-configuration", "/authorize", "/token", "/jwks", "/userinfo"]
 
@@ -199,7 +212,7 @@ def _resolve(claims: dict) -> dict:
     ({"nonce": "nonce-of-another-login"}, "nonce"),
     ({"nonce": None}, "nonce"),
     ({"aud": "another-municipality"}, "aud"),
-    ({"aud": ["madoguchi-test", "another-rp"], "azp": None}, "azp"),
+    ({"aud": ["madoguchitest", "another-rp"], "azp": None}, "azp"),
     ({"azp": "another-rp"}, "azp"),
     ({"iss": "https://issuer.example.invalid"}, "iss"),
     ({"exp": _Now(-3600)}, "exp"),
@@ -217,7 +230,7 @@ def test_id_token_claims_are_checked(provider, config, claims, reason):
 @pytest.mark.parametrize("claims", [
     {"exp": _Now(-10)},  # a clock a few seconds apart is tolerated
     {"iat": _Now(10)},
-    {"aud": ["madoguchi-test", "another-rp"], "azp": "madoguchi-test"},
+    {"aud": ["madoguchitest", "another-rp"], "azp": "madoguchitest"},
 ])
 def test_id_token_leeway_and_multiple_audiences(provider, config, claims):
     provider.faults.id_token_claims = _resolve(claims)
@@ -394,3 +407,117 @@ def test_config_from_settings(settings, tmp_path, rp_key):
     assert config.scopes == ("openid", "name", "address", "birthdate", "gender")
     settings.MADOGUCHI_DIGITAL_AUTH_ISSUER = ""
     assert client.config_from_settings() is None
+
+
+def test_client_id_must_have_the_issued_form(config):
+    with pytest.raises(ValueError):
+        ProviderConfig(**{**config.__dict__, "client_id": "madoguchi-test"})
+
+
+def test_signing_needs_an_encryption_key(config):
+    assert config.can_sign
+    without = ProviderConfig(**{**config.__dict__, "encryption_key_pem": ""})
+    assert not without.can_sign
+    with pytest.raises(OidcError) as caught:
+        sign_document(without, "token", hashlib.sha256(b"x").digest(),
+                      transaction_id="65a04b4e-af8b-45a2-8713-5ec2631bab64")
+    assert caught.value.code == "signing_failed"
+
+
+# -- acr: the card's AAL3 with the CRL checked ----------------------------------------------
+
+def test_acr_values_are_sent_and_the_acr_returned_is_accepted(provider, config):
+    identity = finish_login(config, *_login(config))
+    assert provider.authorize_params[-1]["acr_values"] == "aal3 crl"
+    assert identity.subject
+
+
+@pytest.mark.parametrize("fault", [{"low_acr": True}, {"id_token_claims": {"acr": None}}])
+def test_id_token_with_a_low_or_missing_acr_is_refused(provider, config, fault):
+    for name, value in fault.items():
+        setattr(provider.faults, name, value)
+    error = _refused(config, *_login(config))
+    assert error.code == "id_token_invalid" and "acr" in error.detail
+    assert provider.count("/userinfo") == 0
+
+
+def test_the_city_may_ask_for_another_acr(provider, config):
+    asked = ProviderConfig(**{**config.__dict__, "acr_values": "crl"})
+    assert finish_login(asked, *_login(asked)).subject
+    assert provider.authorize_params[-1]["acr_values"] == "crl"
+
+
+# -- iss on the callback (RFC 9207) -----------------------------------------------------------
+
+def test_callback_from_another_issuer_is_refused_before_the_code_is_spent(provider, config):
+    provider.faults.wrong_iss = True
+    error = _refused(config, *_login(config))
+    assert error.code == "state_mismatch" and "iss" in error.detail
+    assert provider.count("/token") == 0
+
+
+def test_callback_without_iss_is_refused_when_the_provider_promises_it(provider, config):
+    provider.faults.no_iss = True
+    error = _refused(config, *_login(config))
+    assert error.code == "state_mismatch" and "iss" in error.detail
+
+
+def test_callback_without_iss_is_accepted_from_a_provider_that_does_not_send_it(provider, config):
+    provider.iss_parameter_supported = False
+    provider.faults.no_iss = True
+    assert finish_login(config, *_login(config)).subject
+
+
+def test_a_cancelled_login_from_another_issuer_is_still_refused_as_such(provider, config):
+    provider.faults.wrong_iss = True
+    provider.faults.deny = True
+    assert _refused(config, *_login(config)).code == "state_mismatch"
+
+
+# -- the signing result: DigestInfo, UUID, JWE ------------------------------------------------------
+
+def test_signing_sends_the_digestinfo_and_gets_a_uuid(provider, config):
+    digest = hashlib.sha256(b"our document").digest()
+    transaction_id = start_signing(config, digest)
+    assert str(uuid.UUID(transaction_id)) == transaction_id
+    sent = provider._transactions[transaction_id]
+    assert sent == bytes.fromhex("3031300d060960864801650304020105000420") + digest
+
+
+@pytest.mark.parametrize("fault, reason", [
+    ({"plain_result": True}, "plain JSON"),
+    ({"wrong_encryption_key": True}, "JWE"),
+    ({"jwe_alg": "ECDH-ES+A128KW"}, "JWE"),
+])
+def test_signing_result_not_encrypted_to_us_is_refused(provider, config, fault, reason):
+    for name, value in fault.items():
+        setattr(provider.faults, name, value)
+    with pytest.raises(OidcError) as caught:
+        _sign(config, hashlib.sha256(b"our document").digest())
+    assert caught.value.code == "signing_failed" and reason in caught.value.detail
+
+
+def test_signature_over_the_bare_digest_is_refused(provider, config):
+    provider.faults.bare_digest = True
+    with pytest.raises(OidcError) as caught:
+        _sign(config, hashlib.sha256(b"our document").digest())
+    assert caught.value.code == "signature_invalid"
+
+
+def test_rsa_encryption_key_uses_rsa_oaep(rp_key):
+    enc = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    with LocalProvider(redirect_uris=[REDIRECT_URI], client_public_key=rp_key.public_key(),
+                       client_encryption_key=enc.public_key()) as provider:
+        config = ProviderConfig(issuer=provider.issuer, client_id=provider.client_id,
+                                redirect_uri=REDIRECT_URI, private_key_pem=_pem(rp_key),
+                                sign_endpoint=provider.sign_endpoint, encryption_key_pem=_pem(enc))
+        assert config.jwe_algorithm() == "RSA-OAEP-256"
+        assert _sign(config, hashlib.sha256(b"our document").digest()).signature
+
+
+def test_published_jwks_has_a_signing_and_an_encryption_key(config):
+    from madoguchi.identity.oidc.keys import jwks_of
+
+    keys = jwks_of(config)["keys"]
+    assert [(key["use"], key["alg"]) for key in keys] == [("sig", "ES256"), ("enc", "ECDH-ES+A256KW")]
+    assert all("d" not in key for key in keys)

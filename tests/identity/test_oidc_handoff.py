@@ -13,8 +13,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from madoguchi.identity.oidc import client
 from madoguchi.identity.oidc.client import ProviderConfig, begin_login, finish_login
 from madoguchi.identity.oidc.errors import OidcError
-from madoguchi.identity.oidc.testing_provider import LocalProvider, main
-from madoguchi.identity.oidc.transport import _NoRedirect
+from madoguchi.identity.oidc.testing_provider import LocalProvider, NoRedirect, main
 
 REDIRECT_URI = "https://madoguchi.example.lg.jp/login/digital-auth/callback/"
 
@@ -39,7 +38,7 @@ def _get(url):
 
 def _decide(provider, handoff, **fields):
     data = urllib.parse.urlencode({"handoff": handoff, **fields}).encode()
-    opener = urllib.request.build_opener(_NoRedirect)
+    opener = urllib.request.build_opener(NoRedirect)
     try:
         with opener.open(f"{provider.issuer}/authorize/decision", data=data, timeout=5) as resp:
             return resp.status, resp.read().decode("utf-8"), {}

@@ -41,9 +41,12 @@ def enabled() -> bool:
 
 
 def signing_config():
-    """The provider config when signing with デジタル認証アプリ is possible, else None."""
+    """The provider config when signing with デジタル認証アプリ is possible (the signing API and
+    the key its JWE result is encrypted to are both set), else None."""
     found = config()
-    return found if found is not None and found.sign_endpoint else None
+    if found is not None and found.sign_endpoint and not found.can_sign:
+        log.error("digital auth: SIGN_ENDPOINT is set but ENCRYPTION_KEY_FILE is not; signing is off")
+    return found if found is not None and found.can_sign else None
 
 
 def signing_enabled() -> bool:

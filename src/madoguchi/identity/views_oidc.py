@@ -14,7 +14,7 @@ from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.db import IntegrityError, transaction
-from django.http import Http404
+from django.http import Http404, JsonResponse
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils import timezone
@@ -31,6 +31,19 @@ log = logging.getLogger(__name__)
 # Kept here too: the login views and their tests read them from this module.
 LOGIN_STATE, SIGN_STATE, PENDING_LINK, METHOD = (
     digital_auth.LOGIN_STATE, digital_auth.SIGN_STATE, digital_auth.PENDING_LINK, digital_auth.METHOD)
+
+
+def jwks(request):
+    """The relying party's public keys (signing and encryption) as the Agency registers them;
+    public by nature, so cacheable. 404 when デジタル認証アプリ is off."""
+    from madoguchi.identity.oidc.keys import jwks_of
+
+    config = digital_auth.config()
+    if config is None:
+        raise Http404
+    response = JsonResponse(jwks_of(config))
+    response["Cache-Control"] = "public, max-age=3600"
+    return response
 
 
 def _to_login(request, next_url: str):

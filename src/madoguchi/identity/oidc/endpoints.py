@@ -3,21 +3,29 @@
 Discovery and keys are cached per URL for an hour so a login costs two requests to the provider
 (token, userinfo), not four. Keys are looked up again once when an ID token names a key we do
 not know: that is how a provider's key rotation reaches us without waiting for the cache.
+Token requests go through Authlib's OAuth 2.0 client (client authentication by private_key_jwt
+or client_secret_basic, the grant's form); what is ours is the rule set around it: no
+redirects, a time limit, and every failure an `OidcError` with a plain message.
 """
 
 import base64
-import secrets
 import threading
 import time
 import urllib.parse
 
-from madoguchi.identity.oidc import jwt, transport
-from madoguchi.identity.oidc.config import ProviderConfig, check_url, private_key
+import requests
+from authlib.integrations.base_client.errors import OAuthError
+from authlib.integrations.requests_client import OAuth2Session
+from authlib.oauth2.rfc7523 import PrivateKeyJWT
+from joserfc.errors import JoseError
+from joserfc.jwk import KeySet
+
+from madoguchi.identity.oidc import transport
+from madoguchi.identity.oidc.config import ProviderConfig, algorithm_for, check_url
 from madoguchi.identity.oidc.errors import OidcError
 
 CACHE_SECONDS = 3600
 ASSERTION_SECONDS = 60
-ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
 _REQUIRED = ("authorization_endpoint", "token_endpoint", "userinfo_endpoint", "jwks_uri")
 
 _cache: dict[str, tuple[float, object]] = {}
@@ -61,7 +69,7 @@ def discover(config: ProviderConfig) -> dict:
     return meta
 
 
-def _jwks(config: ProviderConfig, meta: dict, *, refresh: bool) -> list:
+def _jwks(config: ProviderConfig, meta: dict, *, refresh: bool) -> list[dict]:
     url = meta["jwks_uri"]
     keys = None if refresh else _cached(url)
     if keys is None:
@@ -73,59 +81,75 @@ def _jwks(config: ProviderConfig, meta: dict, *, refresh: bool) -> list:
     return keys
 
 
-def _matching(keys: list, parsed: jwt.Jws) -> dict | None:
-    kty = "RSA" if parsed.alg == "RS256" else "EC"
+def _matching(keys: list[dict], alg: str, kid: str | None) -> dict | None:
+    kty = "RSA" if alg == "RS256" else "EC"
     found = [key for key in keys
              if key.get("kty") == kty and key.get("use", "sig") == "sig"
-             and key.get("alg", parsed.alg) == parsed.alg
-             and (parsed.kid is None or key.get("kid") == parsed.kid)]
-    if parsed.kid is None and len(found) != 1:
+             and key.get("alg", alg) == alg and (kid is None or key.get("kid") == kid)]
+    if kid is None and len(found) != 1:
         return None  # without a kid only an unambiguous key will do
     return found[0] if found else None
 
 
-def signing_key(config: ProviderConfig, meta: dict, parsed: jwt.Jws):
-    """The provider's public key for this token; the JWKS is fetched again once if unknown."""
-    jwk = _matching(_jwks(config, meta, refresh=False), parsed)
+def signing_key(config: ProviderConfig, meta: dict, alg: str, kid: str | None):
+    """The provider's public key (joserfc JWK) for a token; the JWKS is fetched again once if
+    the key is unknown."""
+    jwk = _matching(_jwks(config, meta, refresh=False), alg, kid)
     if jwk is None:
-        jwk = _matching(_jwks(config, meta, refresh=True), parsed)
+        jwk = _matching(_jwks(config, meta, refresh=True), alg, kid)
     if jwk is None:
-        raise OidcError("id_token_invalid", f"no {parsed.alg} key {parsed.kid!r} in the provider's JWKS")
+        raise OidcError("id_token_invalid", f"no {alg} key {kid!r} in the provider's JWKS")
     try:
-        return jwt.public_key_from_jwk(jwk)
-    except jwt.JwtError as exc:
-        raise OidcError("id_token_invalid", f"JWK {parsed.kid!r}: {exc}") from exc
+        key = KeySet.import_key_set({"keys": [jwk]}).keys[0]
+        if algorithm_for(key) != alg:
+            raise ValueError(f"key does not fit {alg}")
+    except (JoseError, ValueError, TypeError) as exc:
+        raise OidcError("id_token_invalid", f"JWK {kid!r}: {exc}") from exc
+    return key
 
 
-def _client_auth(config: ProviderConfig, token_endpoint: str) -> tuple[dict, dict]:
-    """Form fields and headers that authenticate us (RFC 6749 2.3.1, or RFC 7523 private_key_jwt)."""
+def _form_encoded_basic(client, method, uri, headers, body):
+    """client_secret_basic as RFC 6749 2.3.1 has it: id and secret form-encoded before base64.
+    Authlib sends them raw, which a secret with ':' '+' or '%' does not survive."""
+    pair = f"{urllib.parse.quote_plus(client.client_id)}:{urllib.parse.quote_plus(client.client_secret)}"
+    headers["Authorization"] = "Basic " + base64.b64encode(pair.encode()).decode("ascii")
+    return uri, headers, body
+
+
+def _session(config: ProviderConfig, token_endpoint: str) -> OAuth2Session:
+    """Authlib's client for one token request, authenticating as the registration says."""
     if config.auth_method == "client_secret_basic":
-        pair = f"{urllib.parse.quote_plus(config.client_id)}:{urllib.parse.quote_plus(config.client_secret)}"
-        return {}, {"Authorization": "Basic " + base64.b64encode(pair.encode()).decode("ascii")}
-    now = int(time.time())
-    assertion = jwt.sign(
-        {"iss": config.client_id, "sub": config.client_id, "aud": token_endpoint,
-         "jti": secrets.token_urlsafe(24), "iat": now, "exp": now + ASSERTION_SECONDS},
-        private_key(config.private_key_pem), kid=config.key_id or None,
-    )
-    return ({"client_id": config.client_id, "client_assertion_type": ASSERTION_TYPE,
-             "client_assertion": assertion}, {})
+        session = OAuth2Session(config.client_id, config.client_secret,
+                                token_endpoint_auth_method="client_secret_basic")  # noqa: S106 (a method name)
+        session.register_client_auth_method(("client_secret_basic", _form_encoded_basic))
+        return session
+    key = config.signing_key()
+    session = OAuth2Session(config.client_id, key, token_endpoint_auth_method="private_key_jwt")  # noqa: S106
+    session.register_client_auth_method(PrivateKeyJWT(
+        token_endpoint, alg=algorithm_for(key),
+        headers={"kid": config.key_id} if config.key_id else None,
+        claims={"exp": int(time.time()) + ASSERTION_SECONDS}))
+    return session
 
 
-def token_request(config: ProviderConfig, meta: dict, form: dict) -> dict:
+def token_request(config: ProviderConfig, meta: dict, grant_type: str, **params) -> dict:
     """POST to the token endpoint; a refusal is `token_rejected`, an outage `provider_error`."""
     endpoint = meta["token_endpoint"]
-    auth_form, headers = _client_auth(config, endpoint)
-    resp = transport.request(endpoint, method="POST", form={**form, **auth_form},
-                             headers=headers, timeout=config.timeout)
-    body = resp.body if isinstance(resp.body, dict) else {}
-    if resp.status != 200:
-        error = str(body.get("error", ""))
-        detail = f"token endpoint HTTP {resp.status} {error}: {body.get('error_description', '')}"
-        if resp.status >= 500 or error in ("server_error", "temporarily_unavailable"):
-            raise OidcError("provider_error", detail)
-        raise OidcError("token_rejected", detail)
+    with _session(config, endpoint) as session:
+        session.headers["User-Agent"] = transport.USER_AGENT
+        try:
+            body = session.fetch_token(endpoint, grant_type=grant_type, timeout=config.timeout,
+                                       allow_redirects=False, **params)
+        except OAuthError as exc:
+            detail = f"token endpoint refused: {exc.error}: {exc.description or ''}"[:300]
+            if exc.error in ("server_error", "temporarily_unavailable"):
+                raise OidcError("provider_error", detail) from exc
+            raise OidcError("token_rejected", detail) from exc
+        except transport.NETWORK_ERRORS as exc:
+            raise OidcError("provider_unreachable", f"token endpoint: {type(exc).__name__}") from exc
+        except (requests.HTTPError, requests.RequestException, ValueError) as exc:
+            raise OidcError("provider_error", f"token endpoint: {exc}"[:300]) from exc
     token = body.get("access_token")
     if str(body.get("token_type", "")).lower() != "bearer" or not isinstance(token, str) or not token:
         raise OidcError("provider_error", "token response has no bearer access_token")
-    return body
+    return dict(body)

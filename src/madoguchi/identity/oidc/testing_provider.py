@@ -29,14 +29,19 @@ from pathlib import Path
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
-from cryptography.hazmat.primitives.asymmetric.utils import Prehashed
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509.oid import NameOID
+from joserfc import jwe, jwt
+from joserfc.errors import JoseError
+from joserfc.jwk import ECKey, KeySet, RSAKey
+from joserfc.util import urlsafe_b64decode, urlsafe_b64encode
 
 from madoguchi.core.local_server import LocalHandler, LocalServer
-from madoguchi.identity.oidc import jwt
-from madoguchi.identity.oidc.endpoints import ASSERTION_TYPE
-from madoguchi.identity.oidc.transport import _NoRedirect
+from madoguchi.identity.oidc.config import JWE_ALGORITHMS, JWE_ENCRYPTION
+
+ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"  # RFC 7523
+ACR_SUPPORTED = ("aal3", "crl")  # the reference's acr_values
+_DIGEST_INFO_SHA256 = bytes.fromhex("3031300d060960864801650304020105000420")  # RFC 8017 9.2 note 1
 
 CLAIM_SCOPES = ("name", "address", "birthdate", "gender")
 _LOGIN_PIN = re.compile(r"[0-9]{4}")  # 利用者証明用電子証明書の暗証番号
@@ -67,6 +72,13 @@ class Faults:
     unpublished_key: bool = False  # the ID token is signed with a key absent from the JWKS
     userinfo_sub: str | None = None  # userinfo speaks of another subject
     sign_other_digest: bool = False  # the signature covers another digest
+    low_acr: bool = False  # the ID token says acr=aal2 whatever was asked
+    wrong_iss: bool = False  # the callback's iss (RFC 9207) names another issuer
+    no_iss: bool = False  # the callback has no iss though the metadata promises it
+    plain_result: bool = False  # the signing result as plain JSON, not a JWE
+    wrong_encryption_key: bool = False  # the JWE is encrypted to a key that is not the RP's
+    jwe_alg: str | None = None  # the JWE with another key-management algorithm
+    bare_digest: bool = False  # the card signs the bare SHA-256, not the DigestInfo sent
 
 
 @dataclass
@@ -87,25 +99,63 @@ def _one(values: dict, name: str) -> str | None:
 
 
 def _s256(verifier: str) -> str:
-    return jwt.b64url_encode(hashlib.sha256(verifier.encode("ascii")).digest())
+    return urlsafe_b64encode(hashlib.sha256(verifier.encode("ascii")).digest()).decode("ascii")
 
 
 def _new_key(alg: str):
     if alg == "ES256":
-        return ec.generate_private_key(ec.SECP256R1())
-    return rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        return ECKey.generate_key("P-256", private=True)
+    return RSAKey.generate_key(2048, private=True)
+
+
+def _jwk(key):
+    """A joserfc public key from a cryptography key, a PEM string or a JWK dict."""
+    if key is None or isinstance(key, (ECKey, RSAKey)):
+        return key
+    if isinstance(key, dict):
+        return KeySet.import_key_set({"keys": [key]}).keys[0]
+    if not isinstance(key, str):
+        key = key.public_bytes(serialization.Encoding.PEM,
+                               serialization.PublicFormat.SubjectPublicKeyInfo).decode("ascii")
+    if "PRIVATE KEY" in key:  # a relying party's key file, as tests and the demo have it
+        key = serialization.load_pem_private_key(key.encode("ascii"), None).public_key().public_bytes(
+            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo).decode("ascii")
+    loaded = serialization.load_pem_public_key(key.encode("ascii"))
+    return (ECKey if isinstance(loaded, ec.EllipticCurvePublicKey) else RSAKey).import_key(key)
+
+
+def _raw_pkcs1_sign(key: rsa.RSAPrivateKey, data: bytes) -> bytes:
+    """What the card's signing key does: PKCS#1 v1.5 block type 1 padding around the bytes it
+    is given, then the RSA private-key operation. Written out because no library signs bytes
+    that are not a DigestInfo this way, and that is exactly the bare-digest fault to show."""
+    size = (key.key_size + 7) // 8
+    block = b"\x00\x01" + b"\xff" * (size - 3 - len(data)) + b"\x00" + data
+    numbers = key.private_numbers()
+    value = pow(int.from_bytes(block, "big"), numbers.d, numbers.public_numbers.n)
+    return value.to_bytes(size, "big")
 
 
 class LocalProvider(LocalServer):
     """`start()` serves on 127.0.0.1 (a random port unless given); `stop()` ends it."""
 
-    def __init__(self, *, client_id: str = "madoguchi-test",
-                 redirect_uris=("http://testserver/identity/digital-auth/callback",),
+    def __init__(self, *, client_id: str = "madoguchitest",
+                 redirect_uris=("http://testserver/login/digital-auth/callback/",),
                  client_secret: str = "", client_public_key=None, id_token_alg: str = "RS256",  # noqa: S107 (an algorithm)
                  user: Resident | None = None, port: int = 0, signing_key=None,
-                 signing_certificate=None, interactive: bool = False, host: str = "127.0.0.1"):
-        if isinstance(client_public_key, str):
-            client_public_key = serialization.load_pem_public_key(client_public_key.encode("ascii"))
+                 signing_certificate=None, interactive: bool = False, host: str = "127.0.0.1",
+                 client_jwks: dict | None = None, client_encryption_key=None):
+        """`client_jwks` is the relying party's public JWKS as registered (its `use: sig` key
+        for private_key_jwt, its `use: enc` key for the signing result); `client_public_key`
+        and `client_encryption_key` give the two keys one by one instead."""
+        for jwk in (client_jwks or {}).get("keys", []):
+            if jwk.get("use") == "enc":
+                client_encryption_key = client_encryption_key or jwk
+            else:
+                client_public_key = client_public_key or jwk
+        client_public_key = _jwk(client_public_key)
+        self.client_encryption_key = _jwk(client_encryption_key)
+        self.client_encryption_kid = (client_encryption_key.get("kid")
+                                      if isinstance(client_encryption_key, dict) else None)
         if not client_secret and client_public_key is None:
             raise ValueError("give client_secret (client_secret_basic) or client_public_key (private_key_jwt)")
         self.client_id = client_id
@@ -115,6 +165,7 @@ class LocalProvider(LocalServer):
         self.id_token_alg = id_token_alg
         self.user = user or Resident()
         self.faults = Faults()
+        self.iss_parameter_supported = True  # RFC 9207; False: as a provider that predates it
         self.requests: list[tuple[str, str]] = []  # (method, path) of every request served
         self.authorize_params: list[dict] = []
         self._port = port
@@ -188,6 +239,9 @@ class LocalProvider(LocalServer):
             "token_endpoint_auth_methods_supported": [
                 "client_secret_basic" if self.client_secret else "private_key_jwt"],
             "code_challenge_methods_supported": ["S256"],
+            "token_endpoint_auth_signing_alg_values_supported": ["RS256", "ES256"],
+            "acr_values_supported": list(ACR_SUPPORTED),
+            "authorization_response_iss_parameter_supported": self.iss_parameter_supported,
         }
 
     def _authorize(self, req):
@@ -203,6 +257,8 @@ class LocalProvider(LocalServer):
         def back(**params):
             if state is not None:
                 params["state"] = f"{state}x" if self.faults.wrong_state else state
+            if not self.faults.no_iss:
+                params["iss"] = "https://another-idp.example" if self.faults.wrong_iss else self.issuer
             separator = "&" if "?" in redirect_uri else "?"
             return 302, b"", {"Location": redirect_uri + separator + urllib.parse.urlencode(params)}
 
@@ -223,6 +279,7 @@ class LocalProvider(LocalServer):
             "redirect_uri": redirect_uri, "challenge": q("code_challenge"), "nonce": q("nonce"),
             "scopes": scopes, "used": False, "tokens": [],
             "sign_transaction_id": q("sign_transaction_id") if "sign" in scopes else None,
+            "acr_values": (q("acr_values") or "").split(),
         }
         if self.interactive:
             handoff = secrets.token_urlsafe(24)
@@ -267,9 +324,9 @@ class LocalProvider(LocalServer):
         if _one(req.form, "client_assertion_type") != ASSERTION_TYPE:
             return "private_key_jwt expected"
         try:
-            assertion = jwt.parse(_one(req.form, "client_assertion") or "")
-            jwt.verify(assertion, self.client_public_key)
-        except jwt.JwtError as exc:
+            assertion = jwt.decode(_one(req.form, "client_assertion") or "", self.client_public_key,
+                                   algorithms=["RS256", "ES256"])
+        except (JoseError, ValueError) as exc:
             return f"client assertion: {exc}"
         claims = assertion.claims
         aud = claims.get("aud")
@@ -313,13 +370,20 @@ class LocalProvider(LocalServer):
                                       "sign_transaction_id": record["sign_transaction_id"]}
         record["tokens"].append(access_token)
         return 200, {"access_token": access_token, "token_type": "Bearer", "expires_in": 300,
-                     "scope": " ".join(record["scopes"]), "id_token": self._id_token(record["nonce"])}
+                     "scope": " ".join(record["scopes"]),
+                     "id_token": self._id_token(record["nonce"], record["acr_values"])}
 
-    def _id_token(self, nonce: str) -> str:
+    def _id_token(self, nonce: str, acr_values=()) -> str:
         now = int(time.time())
         claims = {"iss": self.issuer, "sub": self.user.sub, "aud": self.client_id,
                   "azp": self.client_id, "exp": now + 300, "iat": now, "auth_time": now,
                   "nonce": nonce}
+        # The card login is AAL3 with the CRL checked: the first class asked for that it does.
+        acr = next((value for value in acr_values if value in ACR_SUPPORTED), None)
+        if self.faults.low_acr:
+            acr = "aal2"
+        if acr:
+            claims["acr"] = acr
         for name, value in self.faults.id_token_claims.items():
             if value is None:
                 claims.pop(name, None)
@@ -328,16 +392,17 @@ class LocalProvider(LocalServer):
         kid, key = self._keys[-1]
         if self.faults.unpublished_key:
             kid, key = "unpublished", _new_key(self.id_token_alg)
-        token = jwt.sign(claims, key, kid=kid)
+        token = jwt.encode({"alg": self.id_token_alg, "typ": "JWT", "kid": kid}, claims, key)
         if self.faults.bad_signature:
             head, body, signature = token.split(".")
-            damaged = bytearray(jwt.b64url_decode(signature))
+            damaged = bytearray(urlsafe_b64decode(signature.encode("ascii")))
             damaged[len(damaged) // 2] ^= 0x01
-            token = f"{head}.{body}.{jwt.b64url_encode(bytes(damaged))}"
+            token = f"{head}.{body}.{urlsafe_b64encode(bytes(damaged)).decode('ascii')}"
         return token
 
     def _jwks(self, req):
-        return 200, {"keys": [jwt.jwk_from_public_key(key.public_key(), kid) for kid, key in self._keys]}
+        return 200, {"keys": [{**key.as_dict(private=False), "kid": kid, "use": "sig", "alg": self.id_token_alg}
+                              for kid, key in self._keys]}
 
     def _resident_token(self, req) -> dict | None:
         info = self._tokens.get(req.bearer())
@@ -352,18 +417,22 @@ class LocalProvider(LocalServer):
         return 200, claims
 
     def _start_signing(self, req):
+        """Register what the card is to sign: the base64 of a DER DigestInfo (or, which the
+        card signs just the same, a bare SHA-256), for this client; answers a UUID."""
         info = self._tokens.get(req.bearer())
         if not info or not info.get("client_only"):
             return 401, {"error": "invalid_token"}
         body = req.json if isinstance(req.json, dict) else {}
         try:
-            digest = base64.b64decode(body.get("digest") or "", validate=True)
+            to_sign = base64.b64decode(body.get("digest") or "", validate=True)
         except (binascii.Error, TypeError):
-            digest = b""
-        if body.get("hash_algorithm") != "SHA-256" or len(digest) != 32:
-            return 400, {"error": "invalid_request", "error_description": "a SHA-256 digest is required"}
+            to_sign = b""
+        if body.get("client_id") != self.client_id:
+            return 400, {"error": "invalid_request", "error_description": "client_id differs"}
+        if len(to_sign) not in (32, 51):
+            return 400, {"error": "invalid_request", "error_description": "digest must be a SHA-256 or its DigestInfo"}
         transaction_id = str(uuid.uuid4())
-        self._transactions[transaction_id] = digest
+        self._transactions[transaction_id] = to_sign
         return 201, {"sign_transaction_id": transaction_id}
 
     def _sign_result(self, req, transaction_id: str):
@@ -372,13 +441,30 @@ class LocalProvider(LocalServer):
             return 401, {"error": "invalid_token"}
         if info.get("sign_transaction_id") != transaction_id or transaction_id not in self._transactions:
             return 403, {"error": "access_denied"}
-        digest = self._transactions[transaction_id]
+        to_sign = self._transactions[transaction_id]
         if self.faults.sign_other_digest:
-            digest = hashlib.sha256(b"another document").digest()
+            to_sign = _DIGEST_INFO_SHA256 + hashlib.sha256(b"another document").digest()
+        if self.faults.bare_digest:
+            to_sign = to_sign.removeprefix(_DIGEST_INFO_SHA256)
         key, certificate = self._card_key()
-        signature = key.sign(digest, padding.PKCS1v15(), Prehashed(hashes.SHA256()))
-        return 200, {"signature": base64.b64encode(signature).decode("ascii"),
-                     "certificate": certificate.public_bytes(serialization.Encoding.PEM).decode("ascii")}
+        result = {"signature": base64.b64encode(_raw_pkcs1_sign(key, to_sign)).decode("ascii"),
+                  "certificate": base64.b64encode(certificate.public_bytes(serialization.Encoding.DER)).decode("ascii")}
+        if self.faults.plain_result:
+            return 200, result
+        return 200, self._encrypt(json.dumps(result).encode("utf-8")), {"Content-Type": "application/jose"}
+
+    def _encrypt(self, plaintext: bytes) -> bytes:
+        """The result as a compact JWE to the relying party's registered encryption key."""
+        key = self.client_encryption_key
+        if key is None:
+            raise ValueError("the relying party registered no encryption key")
+        kid = self.client_encryption_kid
+        if self.faults.wrong_encryption_key:
+            key = _new_key("ES256" if key.key_type == "EC" else "RS256")
+            kid = "not-the-relying-partys"
+        alg = self.faults.jwe_alg or JWE_ALGORITHMS[key.key_type]
+        header = {"alg": alg, "enc": JWE_ENCRYPTION, **({"kid": kid} if kid else {})}
+        return jwe.encrypt_compact(header, plaintext, key, algorithms=[alg, JWE_ENCRYPTION]).encode("ascii")
 
     def _card_key(self):
         """The test user's 署名用 key and certificate: as given to `use_signing_card`, else a
@@ -495,12 +581,20 @@ def _handoff_page(handoff: str, *, signing: bool, error: bool = False) -> str:
         "</div></form>"))
 
 
+class NoRedirect(urllib.request.HTTPRedirectHandler):
+    """urllib that stops at a redirect (raising HTTPError with the 3xx), as a phone's browser
+    would hand the redirect back to the relying party."""
+
+    def redirect_request(self, req, fp, code, msg, headers, newurl):
+        return None
+
+
 def follow_authorization(url: str, timeout: float = 5.0) -> dict[str, str]:
     """What a phone's browser does: GET the authorization URL, stop at the redirect back to the
     relying party, and return that redirect's query parameters (code and state, or error)."""
     if urllib.parse.urlsplit(url).scheme not in ("http", "https"):
         raise ValueError(f"not an HTTP URL: {url!r}")
-    opener = urllib.request.build_opener(_NoRedirect)
+    opener = urllib.request.build_opener(NoRedirect)
     try:
         with opener.open(url, timeout=timeout) as resp:
             raise RuntimeError(f"authorization answered HTTP {resp.status}, not a redirect")
@@ -588,13 +682,17 @@ def main(argv=None) -> None:
                         help="create the key files, print the settings and exit")
     args = parser.parse_args(argv)
     settings = {"CLIENT_ID": args.client_id, "REDIRECT_URI": args.redirect_uri}
-    public_key = None
+    client_jwks = None
     if args.client_keys:
+        from madoguchi.identity.oidc.keys import public_jwks
+
         settings |= {"CLIENT_AUTH_METHOD": "private_key_jwt", **demo_client_keys(args.client_keys)}
-        pem = Path(settings["PRIVATE_KEY_FILE"]).read_text(encoding="ascii")
-        public_key = serialization.load_pem_private_key(pem.encode("ascii"), None).public_key()
+        client_jwks = public_jwks(
+            Path(settings["PRIVATE_KEY_FILE"]).read_text(encoding="ascii"), settings["KEY_ID"],
+            encryption_key_pem=Path(settings["ENCRYPTION_KEY_FILE"]).read_text(encoding="ascii"),
+            encryption_kid=settings["ENCRYPTION_KEY_ID"])
     elif args.client_jwks:
-        public_key = _client_signing_key(args.client_jwks)
+        client_jwks = _load_jwks(args.client_jwks)
         settings["CLIENT_AUTH_METHOD"] = "private_key_jwt"
     else:
         settings |= {"CLIENT_AUTH_METHOD": "client_secret_basic", "CLIENT_SECRET": args.client_secret}
@@ -605,7 +703,7 @@ def main(argv=None) -> None:
         _print_settings(settings, issuer)
         return
     provider = LocalProvider(client_id=args.client_id, redirect_uris=[args.redirect_uri],
-                             client_secret=args.client_secret or "", client_public_key=public_key,
+                             client_secret=args.client_secret or "", client_jwks=client_jwks,
                              port=args.port, host=args.host, interactive=args.interactive)
     if args.jpki_dir:
         provider.use_signing_card(*card_from_test_ca(args.jpki_dir, provider.user))
@@ -624,18 +722,17 @@ def _print_settings(settings: dict, issuer: str) -> None:
     print(flush=True)
 
 
-def _client_signing_key(source: str):
-    """The relying party's signing key from its public JWKS (a file or an http(s) URL)."""
+def _load_jwks(source: str) -> dict:
+    """The relying party's public JWKS (a file or an http(s) URL)."""
     if source.startswith(("http://", "https://")):
         with urllib.request.urlopen(source, timeout=10) as resp:  # noqa: S310 (scheme checked)
             jwks = json.load(resp)
     else:
         with open(source, encoding="utf-8") as handle:  # noqa: PTH123
             jwks = json.load(handle)
-    for key in jwks.get("keys", []):
-        if key.get("use", "sig") == "sig":
-            return jwt.public_key_from_jwk(key)
-    raise SystemExit(f"no signing key in {source}")
+    if not any(key.get("use", "sig") == "sig" for key in jwks.get("keys", [])):
+        raise SystemExit(f"no signing key in {source}")
+    return jwks
 
 
 if __name__ == "__main__":
