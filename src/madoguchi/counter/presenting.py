@@ -1,15 +1,21 @@
 """What the clerk's page and the visitor's tablet both show or read: a form's rows as the
-online 確認画面 shows them, the filed cases' receipt numbers, and the signature from the POST.
+online 確認画面 shows them, the visitor's short summary of each form, the filed cases' receipt
+numbers, the take-away list, and the signature from the POST.
 
 Its own module so that the two sets of views share it without one importing the other (the
 tablet's views must not depend on the clerk's: an import-linter contract says so).
 """
 
 import base64
+import re
+from dataclasses import dataclass, field
 
 from madoguchi.applications import engine
+from madoguchi.applications.fieldvalues import display
+from madoguchi.catalog.fees import quote
+from madoguchi.catalog.schema import FieldType, FormDefinition
 from madoguchi.catalog.selectors import procedure_of_record
-from madoguchi.counter import bundle, services
+from madoguchi.counter import bundle, services, takeaway
 from madoguchi.counter.models import VisitStatus
 
 DATA_URL = "data:image/png;base64,"
@@ -24,6 +30,107 @@ def summary_rows(entry: bundle.Entry):
         for label, value in section["rows"]:
             rows.append({"label": label, "value": value})
     return rows
+
+
+# --- the visitor's short summary ------------------------------------------------------------------
+
+MAX_ADDRESSES = 2  # the new and the previous address; a third is a detail
+MAX_DATES = 2
+FIRST_SENTENCE = re.compile(r"^.+?[。！？]")
+
+
+@dataclass
+class Brief:
+    """One form as the visitor reads it before the details: what it asks for, and the facts
+    that make it theirs — who, which address, which day, what it costs."""
+
+    purpose: str
+    facts: list[tuple[str, str]] = field(default_factory=list)
+
+
+def _purpose(summary: str) -> str:
+    """The catalogue's summary opens with what the procedure is for; the rest (documents,
+    conditions) the visitor has at the counter already."""
+    found = FIRST_SENTENCE.match(summary.strip())
+    return found.group(0) if found else summary.strip()
+
+
+def _filled(value) -> bool:
+    return value not in (None, "", [])
+
+
+def _people(form: FormDefinition, answers: dict) -> list[tuple[str, str]]:
+    """Who: the first name the form gives (届出人, 請求者, 飼い主…), then every person a group
+    lists (異動者, 加入する人, 児童), as one line per group."""
+    facts, named = [], False
+    for step in form.steps:
+        for f in step.fields:
+            if not engine.visible(f, answers):
+                continue
+            if f.type == FieldType.NAME and not named and _filled(answers.get(f.id)):
+                facts.append((step.title if f.label == "氏名" else f.label, display(f, answers[f.id])))
+                named = True
+            elif f.type == FieldType.GROUP:
+                name = next((sub for sub in f.fields if sub.type == FieldType.NAME), None)
+                items = answers.get(f.id) or []
+                names = [display(name, item.get(name.id)) for item in items
+                         if name is not None and _filled(item.get(name.id))]
+                if names:
+                    facts.append((f.label, "、".join(names)))
+    return facts
+
+
+def _of_type(form: FormDefinition, answers: dict, kind: FieldType, most: int) -> list[tuple[str, str]]:
+    """The form's own (top-level, shown, answered) fields of one type, in the form's order; a
+    date of birth is who someone is, not when something happens, so it is left to the details."""
+    facts = []
+    for step in form.steps:
+        for f in step.fields:
+            if (f.type == kind and f.prefill != "applicant_birth_date" and engine.visible(f, answers)
+                    and _filled(answers.get(f.id))):
+                facts.append((f.label, display(f, answers[f.id])))
+    return facts[:most]
+
+
+def _fee(entry: bundle.Entry, easy: bool) -> tuple[str, str]:
+    fee = quote(entry.procedure, entry.answers)
+    label = "おかね" if easy else "手数料"
+    if fee.deferred:
+        return label, "あとで しらせます" if easy else (fee.deferred_note or "審査の後にお知らせします")
+    if fee.total_yen:
+        return label, f"{fee.total_yen:,}円"
+    return label, "かかりません" if easy else "なし"
+
+
+def brief(entry: bundle.Entry, easy: bool = False) -> Brief:
+    """The short summary of one form (the full rows stay one tap away)."""
+    form = entry.procedure.form(entry.form.form_version)
+    answers = entry.answers
+    facts = (_people(form, answers) + _of_type(form, answers, FieldType.ADDRESS, MAX_ADDRESSES)
+             + _of_type(form, answers, FieldType.DATE, MAX_DATES) + [_fee(entry, easy)])
+    return Brief(purpose="" if easy else _purpose(entry.procedure.summary), facts=facts)
+
+
+def visitor_entries(visit, easy: bool = False) -> list[dict]:
+    """The visit's forms as the visitor's page shows them: title, short summary, full rows."""
+    shown = []
+    for e in bundle.entries(visit):
+        rows = summary_rows(e)
+        shown.append({"e": e, "title": e.procedure.title_easy if easy and e.procedure.title_easy
+                      else e.procedure.title, "brief": brief(e, easy), "rows": rows,
+                      "count": sum(1 for r in rows if "label" in r)})
+    return shown
+
+
+def visitor_context(visit, easy: bool = False) -> dict:
+    """Everything the visitor's page (the paired tablet, the clerk's preview) shows of a visit:
+    the forms until the signature; then the thanks, and once filed the receipt numbers and what
+    is still to do elsewhere (the forms again would put them out of reach below)."""
+    filed = visit.status == VisitStatus.FILED
+    waiting = visit.status in (VisitStatus.OPEN, VisitStatus.CHECKED)
+    return {"entries": visitor_entries(visit, easy) if waiting else [], "easy": easy,
+            "cases": receipts(visit),
+            "takeaway": takeaway.takeaway_for(visit, "easy" if easy else "ja") if filed else None}
 
 
 def receipts(visit) -> list[dict]:

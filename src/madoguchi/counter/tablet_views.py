@@ -18,8 +18,8 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from madoguchi.core.actors import client_ip
-from madoguchi.counter import bundle, services, tablets
-from madoguchi.counter.presenting import receipts, signature_png, summary_rows
+from madoguchi.counter import services, tablets
+from madoguchi.counter.presenting import signature_png, visitor_context
 
 COOKIE = "madoguchi_counter_tablet"
 SALT = "madoguchi.counter.tablet"
@@ -48,7 +48,9 @@ def _pair_page(request, error: str = "", status: int = 200):
 @never_cache
 @require_GET
 def home(request):
-    """Unpaired: the code page. Paired: the clerk's current visit, or 「次の方をお待ちください」."""
+    """Unpaired: the code page. Paired: the clerk's current visit (its short summaries and the
+    signature; after the filing, the receipt numbers and what is still to do elsewhere), or
+    「次の方をお待ちください」."""
     tablet = _device(request)
     if tablet is None:
         return _pair_page(request)
@@ -56,15 +58,13 @@ def home(request):
     state = tablets.state_of(screen, visit)
     easy = visit is not None and request.GET.get("lang") == "easy"
     context = {"screen": screen, "visit": visit, "easy": easy, "state": state["state"],
-               "visit_tag": state["visit"], "entries": [], "cases": [],
+               "visit_tag": state["visit"], "entries": [], "cases": [], "takeaway": None,
                "refresh": tablets.NO_SCRIPT_REFRESH_SECONDS}
     if screen == tablets.SIGN:
-        context["entries"] = [
-            {"e": e, "title": e.procedure.title_easy if easy and e.procedure.title_easy else e.procedure.title,
-             "rows": summary_rows(e)} for e in bundle.entries(visit)]
+        context.update(visitor_context(visit, easy))
         context["shown_visit"] = str(visit.public_id)
     elif screen == tablets.THANKS:
-        context["cases"] = receipts(visit)
+        context.update(visitor_context(visit, easy))
         # without JavaScript, reload when the thanks end rather than up to 15 s later
         context["refresh"] = max(1, min(context["refresh"], math.ceil(tablets.thanks_left(visit))))
     return render(request, "counter/device.html", context)
