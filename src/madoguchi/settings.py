@@ -379,3 +379,7 @@ LOGGING = {
     # reconciliation job; its warnings and errors still come through
     "loggers": {"stripe": {"level": "WARNING"}},
 }
+
+# Days before a procedure's last day on which My Page's deadline reminder is mailed.
+MADOGUCHI_DEADLINE_REMINDER_DAYS = tuple(int(d) for d in os.environ.get(
+    "MADOGUCHI_DEADLINE_REMINDER_DAYS", "3,1").split(",") if d.strip())

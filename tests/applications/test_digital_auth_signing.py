@@ -25,6 +25,7 @@ from madoguchi.identity.oidc.testing_provider import (
     LocalProvider,
     Resident,
     card_from_test_ca,
+    demo_client_keys,
     follow_authorization,
 )
 from madoguchi.identity.session import SESSION_KEY
@@ -40,6 +41,12 @@ BUTTON = "デジタル認証アプリで署名する"
 CHANGED = "署名のあとで入力内容が変わりました。もう一度確認して署名してください。"
 
 
+@pytest.fixture(autouse=True)
+def rp_keys(tmp_path):
+    """The relying party's key files; the signing result is a JWE to its encryption key."""
+    return demo_client_keys(tmp_path / "rp-keys")
+
+
 def _configure(settings, local: LocalProvider, *, sign_endpoint: bool = True) -> None:
     settings.MADOGUCHI_DIGITAL_AUTH_ISSUER = local.issuer
     settings.MADOGUCHI_DIGITAL_AUTH_CLIENT_ID = local.client_id
@@ -47,17 +54,25 @@ def _configure(settings, local: LocalProvider, *, sign_endpoint: bool = True) ->
     settings.MADOGUCHI_DIGITAL_AUTH_CLIENT_AUTH_METHOD = "client_secret_basic"
     settings.MADOGUCHI_DIGITAL_AUTH_CLIENT_SECRET = "test-secret"
     settings.MADOGUCHI_DIGITAL_AUTH_SIGN_ENDPOINT = local.sign_endpoint if sign_endpoint else ""
+    settings.MADOGUCHI_DIGITAL_AUTH_ENCRYPTION_KEY_FILE = local.rp_encryption_key_file
 
 
 @pytest.fixture
-def provider(settings, card):
+def provider(settings, card, rp_keys):
     """The app signs with the card's 署名用 key and the certificate the test CA issued."""
     oidc_client.clear_caches()
     with LocalProvider(redirect_uris=[CALLBACK], client_secret="test-secret",
+                       client_encryption_key=_encryption_key(rp_keys),
                        signing_key=card.signing_key, signing_certificate=card.signing_cert) as local:
+        local.rp_encryption_key_file = rp_keys["ENCRYPTION_KEY_FILE"]
         _configure(settings, local)
         yield local
     oidc_client.clear_caches()
+
+
+def _encryption_key(rp_keys) -> str:
+    with open(rp_keys["ENCRYPTION_KEY_FILE"], encoding="ascii") as handle:
+        return handle.read()
 
 
 def _confirmed_draft(client) -> Draft:
@@ -160,7 +175,7 @@ def test_cancelling_in_the_app_says_so_on_the_confirm_page(resident_client, prov
     assert not Submission.objects.exists() and SIGN_STATE not in resident_client.session
 
 
-def test_the_button_is_absent_when_not_configured(resident_client, settings):
+def test_the_button_is_absent_when_not_configured(resident_client, settings, rp_keys):
     settings.MADOGUCHI_DIGITAL_AUTH_ISSUER = ""
     draft = _confirmed_draft(resident_client)
     assert BUTTON not in _sign_page(resident_client, draft)
@@ -168,7 +183,9 @@ def test_the_button_is_absent_when_not_configured(resident_client, settings):
     assert resident_client.post(start).status_code == 404
 
     oidc_client.clear_caches()
-    with LocalProvider(redirect_uris=[CALLBACK], client_secret="test-secret") as local:
+    with LocalProvider(redirect_uris=[CALLBACK], client_secret="test-secret",
+                       client_encryption_key=_encryption_key(rp_keys)) as local:
+        local.rp_encryption_key_file = rp_keys["ENCRYPTION_KEY_FILE"]
         _configure(settings, local, sign_endpoint=False)  # login only: no signing API
         assert BUTTON not in _sign_page(resident_client, draft)
         assert resident_client.post(start).status_code == 404

@@ -15,4 +15,5 @@ urlpatterns = [
     path("login/digital-auth/", views_oidc.begin, name="digital_auth_login"),
     path("login/digital-auth/callback/", views_oidc.callback, name="digital_auth_callback"),
     path("login/digital-auth/link/", views_oidc.link_after_email, name="digital_auth_link"),
+    path("login/digital-auth/jwks.json", views_oidc.jwks, name="digital_auth_jwks"),
 ]
