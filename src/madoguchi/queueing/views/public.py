@@ -34,6 +34,9 @@ def _status_page(request, ticket, state, lang: str, status: int = 200, **extra):
         "ticket": ticket, "state": state, "lang": lang, "html_lang": texts.HTML_LANG[lang],
         "t": texts.STATUS[lang], "title": texts.STATUS[lang]["title"].format(label=state["ticket"]),
         "choices": [(n, texts.STATUS[lang]["remaining_option"].format(n=n)) for n in NOTICE_CHOICES],
+        # The language switch keeps the visitor on this ticket (the kiosk's choice is only
+        # where it starts): each link is this page's own address with another ?lang=.
+        "languages": texts.LANGUAGES, "language_label": texts.KIOSK[lang]["language"],
         "waiting": ticket.status == TicketStatus.ISSUED, **extra}, status=status)
 
 
