@@ -6,7 +6,7 @@ PORT ?= 8000
 HOST ?= 127.0.0.1
 export MADOGUCHI_VAR_DIR ?= $(CURDIR)/var
 
-.PHONY: run test install lint bench reliability clean demo-data browser-deps card-deps bench-deps bench-scale lighthouse-deps
+.PHONY: run test install lint bench reliability clean demo-data browser-deps card-deps bench-deps bench-scale lighthouse-deps interop
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -116,6 +116,12 @@ test: install browser-deps card-deps bench-deps
 	$(BIN)/ruff check src tests bench
 	$(BIN)/lint-imports
 	$(BIN)/pytest -q $(PYTEST_ARGS)
+
+# The デジタル認証アプリ client against oidc-provider (npm, pinned in tests/interop/package-lock.json),
+# an independently written, OpenID-certified provider set up as the Digital Agency documents it.
+interop: install
+	cd tests/interop && npm ci --no-audit --no-fund --loglevel=error
+	$(BIN)/pytest -q -p no:cacheprovider tests/interop/interop_oidc_provider.py
 
 lint: install
 	$(BIN)/ruff check src tests bench
