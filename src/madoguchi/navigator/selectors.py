@@ -11,3 +11,9 @@ def plan_by_token(municipality: Municipality, token: str) -> NavigatorPlan | Non
     if plan is None or plan.event not in events():
         return None
     return plan
+
+
+def life_events(lang: str = "ja") -> list[tuple[str, str]]:
+    """(event id, title in `lang`) of the shipped life events in display order: what other
+    pages (the home page) offer as a way into 手続ナビ without reading the event files."""
+    return [(event.id, event.title.get(lang)) for event in events().values()]

@@ -4,20 +4,38 @@ from django.http import Http404
 from django.shortcuts import render
 
 from madoguchi.catalog.selectors import department_for, get_procedure, procedures_for, search
+from madoguchi.navigator.selectors import life_events
+
+# The home page's categories, the everyday ones first (証明書, 引越し, 子育て); おくやみ is there,
+# but not what a phone shows first. A category not named here follows, in the catalogue's order.
+CATEGORY_ORDER = ("証明書", "引越し", "子育て", "届出", "戸籍", "国保・年金", "介護", "仕事",
+                  "自動車", "学校", "福祉", "くらし", "被災者支援", "おくやみ")
+
+
+def _by_category(procedures) -> dict[str, list]:
+    categories: dict[str, list] = {}
+    for procedure in procedures:
+        categories.setdefault(procedure.category, []).append(procedure)
+    rank = {name: n for n, name in enumerate(CATEGORY_ORDER)}
+    return dict(sorted(categories.items(), key=lambda kv: rank.get(kv[0], len(rank))))
 
 
 def catalogue(request):
-    """With a query: one list, best match first. Without: every procedure by category."""
+    """The home page, short on a phone: the search first (GET ?q=, no script needed), then the
+    life events into 手続ナビ, then the categories, each opened on demand, and the full list
+    one tap away (?all=1). With a query: one list, best match first."""
     query = request.GET.get("q", "").strip()[:100]
-    procedures = search(procedures_for(request.municipality), query)
-    categories: dict[str, list] = {}
-    if query:
-        categories = {"": procedures} if procedures else {}
-    else:
-        for procedure in procedures:
-            categories.setdefault(procedure.category, []).append(procedure)
-    return render(request, "applications/catalogue.html",
-                  {"categories": categories, "query": query, "count": len(procedures)})
+    offered = procedures_for(request.municipality)
+    show_all = request.GET.get("all") == "1" and not query
+    results = search(offered, query) if query else []
+    categories = _by_category(offered)
+    # The procedures shown in full (cards): the matches, or every procedure under its category.
+    lists = [("", results)] if results else list(categories.items()) if show_all else []
+    return render(request, "applications/catalogue.html", {
+        "query": query, "results": results, "count": len(results), "show_all": show_all,
+        "lists": lists, "categories": categories, "total": len(offered),
+        "events": life_events("ja"),
+    })
 
 
 def procedure_detail(request, code):
