@@ -23,8 +23,9 @@ install: $(VENV)/.installed
 # Card and コンビニ払い go to a local server speaking Stripe's protocol (tests/payments/
 # stripe_server.py, on STRIPE_PORT, its checkout page a test card form), PayPay to one speaking
 # PayPay's (paypay_server.py, on PAYPAY_PORT), and the payment reconciliation job runs every
-# minute beside them. デジタル認証アプリ goes to the local OpenID provider (identity/oidc/
-# testing_provider.py, on DIGITAL_AUTH_PORT) in its interactive mode: the demo shows the app's
+# minute beside them (the deadline reminders every hour; in production a daily timer).
+# デジタル認証アプリ goes to the local OpenID provider (identity/oidc/testing_provider.py, on
+# DIGITAL_AUTH_PORT) in its interactive mode: the demo shows the app's
 # hand-off page (the card's PIN, 「許可する」) for login and for signing 住民票の写し, which it signs
 # with a certificate from the demo's test CA. Its settings (issuer, client id, redirect URI, the
 # relying party's key files under $(MADOGUCHI_VAR_DIR)/digital-auth, sign endpoint) are what the
@@ -72,7 +73,8 @@ run: install
 	       $(BIN)/python -m madoguchi.identity.oidc.testing_provider $(DIGITAL_AUTH_ARGS) \
 	         --jpki-dir "$${MADOGUCHI_JPKI_DIR:-$(MADOGUCHI_VAR_DIR)/jpki-ca}" --interactive >/dev/null & digitalauth=$$!; \
 	       while sleep 60; do $(BIN)/madoguchi reconcile_payments >/dev/null; done & reconcile=$$!; \
-	       trap "kill $$outbox $$stripe $$paypay $$digitalauth $$reconcile 2>/dev/null" EXIT INT TERM; \
+	       while sleep 3600; do $(BIN)/madoguchi send_deadline_reminders >/dev/null; done & deadlines=$$!; \
+	       trap "kill $$outbox $$stripe $$paypay $$digitalauth $$reconcile $$deadlines 2>/dev/null" EXIT INT TERM; \
 	       $(BIN)/madoguchi runserver $(HOST):$(PORT)'
 
 # Browser tests need Debian's Chromium and a Japanese font (pages and screenshots show real
