@@ -54,7 +54,14 @@ def test_the_sheet_lists_what_the_answers_call_for_and_the_counter_did_not_file(
     assert "学校教育課" in school.place and "在学証明書" in school.documents
     assert licence.place == "警察署" and "運転免許証" in licence.documents
     assert "市民課" in card.place
-    assert all(takeaway.last_day(item) for item in (school, licence, card))
+    assert all(item.last_day for item in (school, licence, card))
+    # The screen has room for the first sentence; the printed sheet keeps the card's 90 days.
+    assert card.last_day.endswith("。") and "90日" not in card.last_day and "90日" in card.last_day_in_full
+    # A last day counted from the move reads as its date, on the screen and on paper alike.
+    dated = takeaway.Leftover(navigator.Item(code="x", title="x", group="counter", procedure=None,
+                                             deadline=timezone.localdate(), deadline_label="12月18日まで",
+                                             deadline_text="14日以内。過料があります。"))
+    assert dated.last_day == dated.last_day_in_full == "12月18日まで"
     assert sheet.event_title and sheet.day_label
 
 
@@ -110,6 +117,7 @@ def test_the_pdf_prints_place_documents_and_last_day_in_an_embedded_japanese_fon
     for item in sheet.items:
         assert item.title.replace(" ", "") in text
         assert item.place.replace(" ", "") in text
+        assert item.last_day_in_full.replace(" ", "") in text
     assert "在学証明書" in text and "警察署" in text
     for filed in ("国民健康保険の加入届", "犬の登録事項変更届"):  # filed here: not on the sheet
         assert filed not in text

@@ -17,7 +17,7 @@ from madoguchi.applications import engine
 from madoguchi.core.pdf.common import CENTER, MARGIN, RIGHT, build_pdf, para, table, wareki_date
 from madoguchi.counter.bundle import Entry, for_display
 from madoguchi.counter.models import CounterVisit
-from madoguchi.counter.takeaway import Takeaway, last_day
+from madoguchi.counter.takeaway import Takeaway
 
 WIDTH = 210 * mm - 2 * MARGIN
 LABEL_WIDTH = 62 * mm
@@ -108,8 +108,8 @@ def render_takeaway(visit: CounterVisit, sheet: Takeaway) -> bytes:
         rows = [[para("場所", 9), para(item.place or "市役所にお問い合わせください", 10)]]
         if item.documents:
             rows.append([para("持ち物", 9), para("\n".join(f"・{d}" for d in item.documents), 10)])
-        if last_day(item):
-            rows.append([para("期限", 9), para(last_day(item), 10)])
+        if item.last_day_in_full:
+            rows.append([para("期限", 9), para(item.last_day_in_full, 10)])
         if item.notes:
             rows.append([para("ご注意", 9), para("\n".join(item.notes), 9.5)])
         if item.mynaportal_url:

@@ -11,6 +11,7 @@ keeps the event and answers it copied, so an old visit reads its list from that 
 from __future__ import annotations
 
 import copy
+import re
 from dataclasses import dataclass, field
 
 from madoguchi.counter.models import CounterVisit
@@ -19,6 +20,34 @@ from madoguchi.navigator.models import NavigatorPlan
 from madoguchi.navigator.texts import TEXTS
 
 LANGS = ("ja", "easy")  # the tablet's and the printed sheet's languages
+FIRST_SENTENCE = re.compile(r"^.+?。")
+
+
+@dataclass
+class Leftover:
+    """One procedure left: the navigator's item (title, place, documents, notes — read through
+    as attributes) and its last day, short for the screen and in full for the printed sheet."""
+
+    item: navigator.Item
+
+    def __getattr__(self, name):
+        if name == "item":  # not set yet (copy, pickle): no recursion
+            raise AttributeError(name)
+        return getattr(self.item, name)
+
+    @property
+    def last_day_in_full(self) -> str:
+        """The date when the procedure counts from the event's day, else the procedure's own
+        words (「すみやかに」, the card's 90 days), else nothing."""
+        return self.item.deadline_label or self.item.deadline_text
+
+    @property
+    def last_day(self) -> str:
+        """The same, to its first sentence: what the screen has room for."""
+        if self.item.deadline_label:
+            return self.item.deadline_label
+        found = FIRST_SENTENCE.match(self.item.deadline_text.strip())
+        return found.group(0) if found else self.item.deadline_text.strip()
 
 
 @dataclass
@@ -27,7 +56,7 @@ class Takeaway:
 
     event_title: str
     day_label: str
-    items: list[navigator.Item] = field(default_factory=list)
+    items: list[Leftover] = field(default_factory=list)
 
     def __bool__(self) -> bool:
         return bool(self.items)
@@ -58,10 +87,4 @@ def takeaway_for(visit: CounterVisit, lang: str = "ja") -> Takeaway:
         return Takeaway(event_title="", day_label="")
     filed = set(visit.forms.values_list("procedure_code", flat=True))
     return Takeaway(event_title=result.title, day_label=result.day_label,
-                    items=[item for item in result.items if item.code not in filed])
-
-
-def last_day(item: navigator.Item) -> str:
-    """The last day as the sheet prints it: the date when the procedure counts one from the
-    event's day, else the procedure's own words (「すみやかに」), else nothing."""
-    return item.deadline_label or item.deadline_text
+                    items=[Leftover(item) for item in result.items if item.code not in filed])
