@@ -11,6 +11,7 @@ from django.urls import reverse
 from madoguchi.core.models import AuditEvent
 from madoguchi.identity.models import DigitalAuthLink, ResidentAccount
 from madoguchi.identity.oidc import client as oidc_client
+from madoguchi.identity.oidc.errors import MESSAGES
 from madoguchi.identity.oidc.testing_provider import LocalProvider, Resident, follow_authorization
 from madoguchi.identity.session import SESSION_KEY
 from madoguchi.notify.services import deliver_pending
@@ -146,3 +147,14 @@ def test_the_button_appears_only_when_configured(client, city, settings):
     settings.MADOGUCHI_DIGITAL_AUTH_CLIENT_AUTH_METHOD = "client_secret_basic"
     settings.MADOGUCHI_DIGITAL_AUTH_CLIENT_SECRET = "test-secret"
     assert BUTTON in client.get(reverse("identity:login")).content.decode()
+
+
+@pytest.mark.parametrize("fault, code", [("wrong_iss", "state_mismatch"), ("low_acr", "id_token_invalid")])
+def test_a_callback_from_another_issuer_or_with_a_low_acr_gives_a_plain_message(client, provider, fault, code):
+    """No 500 and no login: back to the login page with the client's sentence, nothing linked."""
+    setattr(provider.faults, fault, True)
+    response = _callback(client, _authorize(client))
+    assert response.status_code == 302
+    assert urlsplit(response["Location"]).path == reverse("identity:login")
+    assert MESSAGES[code] in _page(client, response)
+    assert SESSION_KEY not in client.session and not DigitalAuthLink.objects.exists()
