@@ -1,0 +1,97 @@
+"""My Page on a phone: what is due by when (a draft's last day, the 手続ナビ plan's other
+procedures), overdue marked, a plan's online procedure one tap from its start, and the
+受付番号 on one line at 320 px."""
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+from playwright.sync_api import expect
+
+from madoguchi.applications import services
+from madoguchi.applications.models import Status, Submission
+from madoguchi.catalog.selectors import get_procedure
+from madoguchi.core.models import Department
+from madoguchi.identity.models import ResidentAccount
+from madoguchi.navigator import services as navigator_services
+from madoguchi.navigator.rules import NO, QuestionType
+
+from .helpers import assert_no_sideways_scroll, check_a11y, log_in_resident
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+EMAIL = "deadlines.phone@example.jp"
+
+
+def birth_plan(city, day):
+    plan = navigator_services.start_plan(city, "birth")
+    while (question := navigator_services.next_question(plan)) is not None:
+        value = (day.isoformat() if question.type == QuestionType.DATE
+                 else NO if question.type == QuestionType.YESNO else question.options[0].value)
+        navigator_services.answer(plan, question.id, [value])
+    return plan
+
+
+@pytest.fixture
+def resident_with_plan(city):
+    """Born three days ago: 児童手当 started from the plan (its last day known); a dog form
+    whose last day passed yesterday; one submission with its 受付番号."""
+    account = ResidentAccount.objects.create(municipality=city, email=EMAIL)
+    today = timezone.localdate()
+    plan = birth_plan(city, today - timedelta(days=3))
+    items = {i.code: i for i in navigator_services.result_for(plan, city).items}
+    allowance = services.start_draft(account, get_procedure(city, "child-allowance-claim"))
+    allowance.navigator_plan, allowance.due_on = plan, items["child-allowance-claim"].deadline
+    allowance.save()
+    dog = services.start_draft(account, get_procedure(city, "dog-registration-change"))
+    dog.due_on = today - timedelta(days=1)
+    dog.save()
+    Submission.objects.create(
+        municipality=city, receipt_number="ABCD-EFGH", procedure_code="dog-registration-change",
+        form_version=1, department=Department.objects.filter(municipality=city).first(),
+        account=account, actor_kind="resident", actor_ref=account.ref, status=Status.SUBMITTED)
+    return {"allowance": allowance, "dog": dog, "items": items}
+
+
+def test_my_page_shows_what_is_due_by_when(phone, resident_with_plan):
+    phone.goto("/mypage/")
+    log_in_resident(phone, EMAIL)
+    if not phone.url.endswith("/mypage/"):
+        phone.goto("/mypage/")
+    section = phone.locator("#deadlines")
+    expect(section).to_be_visible()
+    cards = section.locator("li[data-code]")
+    dates = [d for d in cards.evaluate_all("els => els.map(e => e.dataset.dueOn)") if d]
+    assert dates == sorted(dates) and len(dates) >= 3
+
+    allowance = section.locator("li[data-code='child-allowance-claim']")
+    expect(allowance).to_have_attribute("data-due-on", resident_with_plan["allowance"].due_on.isoformat())
+    expect(allowance).to_have_attribute("data-state", "open")
+    resume = f"/drafts/{resident_with_plan['allowance'].public_id}/"
+    expect(allowance.locator(f"a[href='{resume}']")).to_have_count(1)
+
+    overdue = section.locator("li[data-code='dog-registration-change']")
+    expect(overdue).to_have_attribute("data-state", "overdue")
+    assert cards.first.get_attribute("data-code") == "dog-registration-change"  # soonest first
+
+    registration = section.locator("li[data-code='birth-registration']")
+    expect(registration).to_have_attribute(
+        "data-due-on", resident_with_plan["items"]["birth-registration"].deadline.isoformat())
+    start = section.locator("a[data-start]").first
+    expect(start).to_have_attribute("href", lambda_free_start_pattern())
+    check_a11y(phone)
+
+    assert_no_sideways_scroll(phone, 320)
+    receipt = phone.locator("[data-receipt-number]").first
+    expect(receipt).to_have_text("ABCD-EFGH")
+    assert receipt.evaluate("e => e.getClientRects().length") == 1, "the 受付番号 broke across lines"
+
+    start.click()
+    expect(phone).to_have_url(lambda_free_start_pattern())
+    check_a11y(phone)
+
+
+def lambda_free_start_pattern():
+    import re
+
+    return re.compile(r"/navi/p/[^/]+/result/\?apply=[a-z0-9-]+$")
