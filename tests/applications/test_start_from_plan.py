@@ -9,7 +9,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from madoguchi.applications import services
+from madoguchi.applications import prefill, services
 from madoguchi.applications.models import Draft
 from madoguchi.catalog.selectors import get_procedure
 from madoguchi.navigator import services as navigator_services
@@ -172,3 +172,20 @@ def test_another_citys_plan_is_not_used(resident_client, birth_plan, other_city)
     draft = Draft.objects.get()
     assert draft.navigator_plan is None
     assert "children" not in services.answers_of(draft)
+
+
+def test_the_newborn_item_is_for_the_online_form_only(city):
+    form = get_procedure(city, "child-allowance-claim").current_form
+    online = prefill.from_navigator(form, "child-allowance-claim", "birth", {}, BIRTH_DAY)
+    assert online.answers["children"] == [{"birth_date": BIRTH_DAY.isoformat()}]
+    at_counter = prefill.fill(form, "child-allowance-claim", None, "birth", {}, BIRTH_DAY)
+    assert "children" not in at_counter.answers  # the counter's children come from the register
+    assert prefill.from_navigator(form, "child-allowance-claim", "moving", {}, BIRTH_DAY).answers == {}
+
+
+def test_the_event_day_is_read_from_the_fields_that_ask_it():
+    assert prefill.event_day_in({"moved_date": "2026-04-01"}) == date(2026, 4, 1)
+    assert prefill.event_day_in({"moved_date": "not a day"}) is None
+    children = {"children": [{"birth_date": "2019-05-01"}, {"birth_date": "2026-04-03"}, {}]}
+    assert prefill.event_day_in(children, "birth") == date(2026, 4, 3)
+    assert prefill.event_day_in(children) is None  # without a birth plan, a child's birthday is no event
