@@ -96,10 +96,10 @@ def begin_login(config: ProviderConfig, *, sign_transaction_id: str | None = Non
     if sign_transaction_id:
         scopes += [] if "sign" in scopes else ["sign"]
         extra["sign_transaction_id"] = sign_transaction_id
-    session = OAuth2Session(config.client_id, redirect_uri=config.redirect_uri,
-                            scope=" ".join(scopes), code_challenge_method="S256")
-    url, _state = session.create_authorization_url(
-        meta["authorization_endpoint"], state=login.state, code_verifier=login.code_verifier, **extra)
+    with OAuth2Session(config.client_id, redirect_uri=config.redirect_uri,
+                       scope=" ".join(scopes), code_challenge_method="S256") as session:
+        url, _state = session.create_authorization_url(
+            meta["authorization_endpoint"], state=login.state, code_verifier=login.code_verifier, **extra)
     return url, login
 
 

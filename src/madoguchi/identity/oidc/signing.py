@@ -112,10 +112,11 @@ def decrypt_result(config: ProviderConfig, text: str) -> dict:
         raise OidcError("signing_failed", "MADOGUCHI_DIGITAL_AUTH_ENCRYPTION_KEY_FILE is not set")
     key = config.encryption_key()
     try:
-        header = jwe.decrypt_compact(text.strip(), key, algorithms=[config.jwe_algorithm(), JWE_ENCRYPTION])
-        if config.encryption_key_id and header.headers().get("kid") not in (None, config.encryption_key_id):
-            raise ValueError(f"encrypted to key {header.headers().get('kid')!r}, not ours")
-        result = json.loads(header.plaintext.decode("utf-8"))
+        decrypted = jwe.decrypt_compact(text.strip(), key, algorithms=[config.jwe_algorithm(), JWE_ENCRYPTION])
+        kid = decrypted.headers().get("kid")
+        if config.encryption_key_id and kid not in (None, config.encryption_key_id):
+            raise ValueError(f"encrypted to key {kid!r}, not ours")
+        result = json.loads(decrypted.plaintext.decode("utf-8"))
     except (JoseError, ValueError, TypeError, UnicodeDecodeError, binascii.Error) as exc:
         raise OidcError("signing_failed", f"sign result is not a JWE to our key: {type(exc).__name__}: {exc}"[:300]) from exc
     if not isinstance(result, dict):

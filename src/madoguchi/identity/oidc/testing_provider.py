@@ -1,8 +1,15 @@
 """A local OpenID provider speaking the デジタル認証アプリ protocol, for tests and demos.
 
-It is strict where the real provider is strict (registered redirect URI, PKCE S256, single-use
-codes, client authentication, bearer tokens), so tests prove the client does the right thing;
-and `faults` makes it misbehave on purpose, so tests prove the client notices. By default it
+It behaves as the Digital Agency's published reference does (docs/identity.md): discovery with
+`acr_values_supported` and `authorization_response_iss_parameter_supported`; `iss` on every
+callback (RFC 9207); an ID token whose `acr` is the first of `aal3`/`crl` asked for; signing
+transactions with UUID ids, where the "card" signs exactly the bytes it is given (a DER
+DigestInfo, as sent for J-LIS, or a bare hash) and the result is a compact JWE to the relying
+party's registered `use: enc` key. It is strict where the real provider is strict (registered
+redirect URI, PKCE S256, single-use codes, client authentication, bearer tokens), so tests
+prove the client does the right thing; and `faults` makes it misbehave on purpose (a low acr,
+a wrong or missing iss, a plain-JSON or wrongly encrypted result, a bare-digest signature …),
+so tests prove the client notices. By default it
 approves every login as `user` without asking anyone (unit tests); `interactive=True` (the
 demo, browser tests) shows instead a small page standing in for the app's hand-off, where the
 resident types a PIN of the right form and presses 「許可する」 (#approve) or 「キャンセル」
