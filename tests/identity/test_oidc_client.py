@@ -521,3 +521,21 @@ def test_published_jwks_has_a_signing_and_an_encryption_key(config):
     keys = jwks_of(config)["keys"]
     assert [(key["use"], key["alg"]) for key in keys] == [("sig", "ES256"), ("enc", "ECDH-ES+A256KW")]
     assert all("d" not in key for key in keys)
+
+
+@pytest.mark.parametrize("alg", ["none", "HS256", "RS512", "ES384"])
+def test_an_id_token_algorithm_other_than_rs256_or_es256_is_refused(provider, config, alg):
+    """Whatever the token's header says: `none`, or HS256 keyed with something public."""
+    header = b64url_encode(json.dumps({"alg": alg, "typ": "JWT"}).encode())
+    body = b64url_encode(json.dumps({"iss": provider.issuer, "aud": config.client_id, "sub": "x"}).encode())
+    with pytest.raises(OidcError) as caught:
+        client.validate_id_token(config, client.discover(config), f"{header}.{body}.", "nonce")
+    assert caught.value.code == "id_token_invalid" and "algorithm" in caught.value.detail
+    assert provider.count("/jwks") == 0
+
+
+@pytest.mark.parametrize("token", ["", "a.b", "not base64.!!.x", "ünïcode.x.y"])
+def test_a_malformed_id_token_is_refused_plainly(provider, config, token):
+    with pytest.raises(OidcError) as caught:
+        client.validate_id_token(config, client.discover(config), token, "nonce")
+    assert caught.value.code == "id_token_invalid"
