@@ -2,6 +2,8 @@
 report no violation, and the signing form still goes on to the デジタル認証アプリ — Chrome applies
 form-action to the redirects that follow a form, so the policy must name the app's origin."""
 
+from pathlib import Path
+
 import pytest
 from django.test import Client
 from django.urls import reverse
@@ -10,7 +12,7 @@ from playwright.sync_api import expect
 from madoguchi.applications.models import Draft, Submission
 from madoguchi.catalog.loader import catalog
 from madoguchi.identity.oidc import client as oidc_client
-from madoguchi.identity.oidc.testing_provider import LocalProvider
+from madoguchi.identity.oidc.testing_provider import LocalProvider, demo_client_keys
 
 from .helpers import log_in_resident, log_in_staff
 from conftest import login_resident
@@ -66,10 +68,13 @@ def test_no_page_reports_a_violation(new_context):
     assert found == [] and blocked == [] and staff_blocked == []
 
 
-def test_the_signing_form_goes_on_to_the_digital_auth_app(new_context, site, settings, card, resident):
+def test_the_signing_form_goes_on_to_the_digital_auth_app(new_context, site, settings, card, resident,
+                                                          tmp_path):
     code = "residence-certificate-copy"
     oidc_client.clear_caches()
+    rp_keys = demo_client_keys(tmp_path)  # the signing result is a JWE to the encryption key
     with LocalProvider(redirect_uris=[f"{site}/login/digital-auth/callback/"], client_secret="s",
+                       client_encryption_key=Path(rp_keys["ENCRYPTION_KEY_FILE"]).read_text(),
                        signing_key=card.signing_key, signing_certificate=card.signing_cert) as local:
         settings.MADOGUCHI_DIGITAL_AUTH_ISSUER = local.issuer
         settings.MADOGUCHI_DIGITAL_AUTH_CLIENT_ID = local.client_id
@@ -77,6 +82,7 @@ def test_the_signing_form_goes_on_to_the_digital_auth_app(new_context, site, set
         settings.MADOGUCHI_DIGITAL_AUTH_CLIENT_AUTH_METHOD = "client_secret_basic"
         settings.MADOGUCHI_DIGITAL_AUTH_CLIENT_SECRET = "s"
         settings.MADOGUCHI_DIGITAL_AUTH_SIGN_ENDPOINT = local.sign_endpoint
+        settings.MADOGUCHI_DIGITAL_AUTH_ENCRYPTION_KEY_FILE = rp_keys["ENCRYPTION_KEY_FILE"]
 
         # The draft is made through the test client (same database), then the browser takes over
         # the resident's session.
