@@ -62,3 +62,13 @@ def test_on_a_pc_the_qr_then_the_command_then_the_app(resident_client, sign_url,
     assert _order(html, "way-qr", "way-reader", "digital-auth-sign") == \
         ["way-qr", "way-reader", "digital-auth-sign"]
     assert "madoguchi-card sign http://testserver/api/identity/challenges/" in html
+
+
+def test_filling_from_the_card_on_a_phone_offers_to_go_on_without_it(resident_client, ca):
+    resident_client.post(reverse("applications:start", args=[CODE]))
+    draft = Draft.objects.latest("id")
+    response = resident_client.post(reverse("applications:prefill_start", args=[draft.public_id]))
+    html = resident_client.get(response["Location"], HTTP_USER_AGENT=ANDROID).content.decode()
+    assert "madoguchi-card" not in html
+    assert _order(html, "way-app", "way-qr") == ["way-app", "way-qr"]
+    assert f'class="button primary big" href="{reverse("applications:step", args=[draft.public_id, 0])}"' in html
