@@ -24,7 +24,7 @@ from madoguchi.applications.models import (
     SubmissionSignature,
     SubmissionVersion,
 )
-from madoguchi.applications.prefill import NAVIGATOR, event_day_in, from_navigator, from_register
+from madoguchi.applications.prefill import event_day_in, from_navigator, from_register
 from madoguchi.applications.receipts import new_receipt_number
 from madoguchi.applications.workflow import TransitionError, action_for
 from madoguchi.catalog.fees import FeeQuote, quote
@@ -82,9 +82,6 @@ def start_draft(account, procedure: Procedure) -> Draft:
         municipality=account.municipality, account=account, procedure_code=procedure.code,
         form_version=procedure.current_form.version, answers=encrypt_json(answers), sources=sources,
     )
-
-
-SOURCE_NAVIGATOR = NAVIGATOR  # the answers given to 手続ナビ
 
 
 def plan_event_day(plan: NavigatorPlan):

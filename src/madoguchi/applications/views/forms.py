@@ -26,12 +26,10 @@ from madoguchi.identity.session import (
 from madoguchi.navigator.selectors import plan_by_token
 
 # Where a pre-filled value came from, as the step page marks it (counter.models.Source says the
-# same at the counter); the resident's own typing is not marked.
+# same at the counter). Only what 手続ナビ carried over is marked for now: the register's and the
+# card's values are the resident's own facts, already announced on the page that fills them.
 SOURCE_LABELS = {
     prefill.NAVIGATOR: "手続ナビ",
-    prefill.REGISTER: "住民記録",
-    signing.CERTIFICATE: "マイナンバーカード",
-    services.SOURCE_ACCOUNT: "登録メールアドレス",
 }
 
 
