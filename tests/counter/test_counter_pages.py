@@ -65,6 +65,7 @@ def _urls(visit_id, tablet_id=1):
         ("sign", "post", reverse("counter:sign", args=[visit_id])),
         ("action", "post", reverse("counter:action", args=[visit_id, "build"])),
         ("summary_pdf", "get", reverse("counter:summary_pdf", args=[visit_id])),
+        ("takeaway_pdf", "get", reverse("counter:takeaway_pdf", args=[visit_id])),
         ("form_pdf", "get", reverse("counter:form_pdf", args=[visit_id, 1])),
         ("fee_receipt", "get", reverse("counter:fee_receipt", args=[visit_id, uuid.uuid4()])),
     ]

@@ -10,8 +10,10 @@ form's stored answers, as an online draft keeps it: one wrong value loses none o
 and the page shows it back at its field until it is put right.
 """
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from dataclasses import field as dc_field
+from datetime import date
 
 from django.db import transaction
 from django.utils import timezone
@@ -188,6 +190,7 @@ def build(visit: CounterVisit, actor: Actor) -> list[Entry]:
         procedure = item.procedure
         form = procedure.current_form
         filled = prefill.fill(form, procedure.code, household, visit.event, visit.answers, result.day)
+        _settle(form, procedure.code, filled, household, visit.answers)
         for path, value in typed.get((procedure.code, form.version), {}).items():
             field = field_at(form, path)
             if field is not None:
@@ -282,12 +285,13 @@ def _changeable(visit_form: VisitForm) -> tuple[CounterVisit, VisitForm]:
 
 @transaction.atomic
 def fill_blanks(visit_form: VisitForm, procedure: Procedure, values: dict[str, str],
-                actor: Actor) -> dict[str, str]:
+                actor: Actor, uncounted: Collection[str] = ()) -> dict[str, str]:
     """The clerk types what nobody knew (or corrects what the register had wrong); each value
     is checked as the online form checks it. Returns path → error. Every value that passes is
     stored; one that does not is kept as typed (RAW) in place of the field's value, so one
     mistake never costs the clerk the rest of the form. A value typed again unchanged is not
-    counted again; an emptied input drops what was kept as typed there."""
+    counted again; an emptied input drops what was kept as typed there. `uncounted` paths are
+    copies of one value typed once (a family's 国籍 for each mover): stored, not counted."""
     visit, visit_form = _changeable(visit_form)
     form = procedure.form(visit_form.form_version)
     answers = answers_of(visit_form)
@@ -318,7 +322,7 @@ def fill_blanks(visit_form: VisitForm, procedure: Procedure, values: dict[str, s
             continue
         _put(answers, path, field, value)
         sources[path] = Source.CLERK
-        changed += 1
+        changed += path not in uncounted
     if raw:
         answers[RAW] = raw
     visit_form.answers = encrypt_json(answers)
@@ -326,8 +330,8 @@ def fill_blanks(visit_form: VisitForm, procedure: Procedure, values: dict[str, s
     visit_form.save(update_fields=["answers", "sources"])
     visit.fields_typed_by_clerk += changed
     visit.save(update_fields=["fields_typed_by_clerk"])
-    facts = {_fact(field): value for path, (field, value) in cleaned.items()
-             if "-" not in path and _fact(field)}
+    facts = {fact_of(field): value for path, (field, value) in cleaned.items()
+             if "-" not in path and fact_of(field)}
     if facts:
         _share(visit, visit_form, facts)
     return errors
@@ -339,7 +343,8 @@ SHARED_PREFILLS = ("applicant_phone", "applicant_email")
 SHARED_FIELD_IDS = ("bank_name", "branch_name", "account_type", "account_number", "account_holder_kana")
 
 
-def _fact(field: FormField) -> str | None:
+def fact_of(field: FormField) -> str | None:
+    """The key under which a field's value is shared by the visit's forms (None: not shared)."""
     if field.prefill in SHARED_PREFILLS:
         return f"prefill:{field.prefill}"
     return f"id:{field.id}" if field.id in SHARED_FIELD_IDS else None
@@ -357,7 +362,7 @@ def _share(visit: CounterVisit, typed_in: VisitForm, facts: dict[str, object]) -
         for path in blanks(form, answers):
             field = field_at(form, path)
             typed_there = path in (answers.get(RAW) or {})  # the clerk's own typing stays
-            fact = _fact(field) if field is not None and "-" not in path and not typed_there else None
+            fact = fact_of(field) if field is not None and "-" not in path and not typed_there else None
             if fact in facts:
                 try:
                     answers[path] = clean_scalar(field, facts[fact])
@@ -414,3 +419,147 @@ def drop_item(visit_form: VisitForm, group_id: str, index: int, actor: Actor) ->
     visit.save(update_fields=["fields_typed_by_clerk"])
     audit.record(visit.municipality, actor, "counter_drop_item", "counter_visit", visit.public_id,
                  procedure=visit_form.procedure_code, group=group_id, index=index)
+
+
+# --- what the navigator's answers and the register settle beyond the prefill -----------------
+
+ADULT_PENSION_AGES = range(20, 60)  # 国民年金法第7条: 20 to 59 years old, the 第1号被保険者
+
+
+def _age(born: date, on: date) -> int:
+    return on.year - born.year - ((on.month, on.day) < (born.month, born.day))
+
+
+# Forms whose payments go only to an account in the applicant's own name (児童手当: 「請求者ご
+# 本人の名義の口座に限ります」; 子ども医療費助成: 「保護者名義の口座です」, the 保護者 who applies).
+OWN_ACCOUNT_FORMS = ("child-allowance-claim", "child-medical-subsidy")
+
+
+def _settle(form: FormDefinition, procedure_code: str, filled, household, answers: dict) -> None:
+    """Fill what the visitor already said once at this counter, so the clerk is not made to ask
+    it again form by form:
+    - 「マイナンバーカードを持っていますか」 answered yes (the people moving have one): each
+      mover's マイナンバーカード is 「持っている（引き続き使う）」 (source: the navigator);
+    - the whole household moving in (its head among the movers) makes a new household at the
+      new address; part of it moving in joins the household already there (source: register);
+    - 国民健康保険 after the move: a child's insurance is 国民健康保険 and its 被保険者 is the
+      世帯主 (as the form's own help says), and a claimant aged 20 to 59 in 国民健康保険 is in
+      国民年金 (国民年金法第7条第1項第1号) (source: the navigator);
+    - the 口座名義 of a form paid only into the applicant's own account (OWN_ACCOUNT_FORMS) is
+      the applicant's フリガナ (source: register).
+    Only empty fields are filled, only with a value the field accepts; the clerk can correct
+    any of them at the visitor's word."""
+    fields = {f.id: f for step in form.steps for f in step.fields}
+    set_values: list[tuple[str, FormField, object, str]] = []
+    movers = fields.get("movers")
+    if movers is not None and movers.type == FieldType.GROUP:
+        has_card = next((f for f in movers.fields if f.id == "has_card"), None)
+        if has_card is not None and answers.get("card") == "yes":
+            for index, _ in enumerate(filled.answers.get("movers") or []):
+                set_values.append((f"movers-{index}-has_card", has_card, "continue", Source.NAVIGATOR))
+        kind = fields.get("household_kind")
+        if kind is not None and household is not None and filled.answers.get("movers"):
+            moving = len(filled.answers["movers"])
+            whole = moving >= len(household.members)
+            set_values.append(("household_kind", kind, "new" if whole else "join", Source.REGISTER))
+    if answers.get("insurance") == "nhi":
+        children = fields.get("children")
+        if children is not None and children.type == FieldType.GROUP and household is not None:
+            subs = {f.id: f for f in children.fields}
+            for index, _ in enumerate(filled.answers.get("children") or []):
+                if "insurance_kind" in subs:
+                    set_values.append((f"children-{index}-insurance_kind", subs["insurance_kind"], "nhi",
+                                       Source.NAVIGATOR))
+                if "insurance_holder" in subs:
+                    set_values.append((f"children-{index}-insurance_holder", subs["insurance_holder"],
+                                       household.head.name, Source.REGISTER))
+        pension = fields.get("claimant_pension")
+        if pension is not None and household is not None and \
+                _age(household.signer.birth_date, household.on) in ADULT_PENSION_AGES:
+            set_values.append(("claimant_pension", pension, "kokumin", Source.NAVIGATOR))
+    holder = fields.get("account_holder_kana")
+    if holder is not None and procedure_code in OWN_ACCOUNT_FORMS and household is not None:
+        set_values.append(("account_holder_kana", holder, household.signer.kana, Source.REGISTER))
+    for path, field, value, source in set_values:
+        if value_at(filled.answers, path) not in (None, ""):
+            continue
+        try:
+            clean = clean_scalar(field, value)
+        except FieldError:
+            continue
+        _put(filled.answers, path, field, clean)
+        filled.sources[path] = source
+
+
+# --- asked once per family ----------------------------------------------------------------------
+
+
+@dataclass
+class FamilyField:
+    """One input for a sub-field every item of a group is missing (each mover's 国籍): typed
+    once, it fills them all. `when` names the sibling it depends on (本籍 only for 国籍 日本):
+    such a field is filled only for the items where that sibling's value shows it."""
+
+    form_pk: int
+    group: FormField
+    sub: FormField
+    paths: list[str]
+    when: FormField | None = None
+    when_label: str = ""
+
+    @property
+    def name(self) -> str:
+        return f"family-{self.form_pk}-{self.group.id}-{self.sub.id}"
+
+    @property
+    def label(self) -> str:
+        who = self.group.item_label or self.group.label
+        condition = f"（{self.when.label}が「{self.when_label}」のとき）" if self.when is not None else ""
+        return f"{self.sub.label}（{who}全員 {len(self.paths)}人）{condition}"
+
+
+def family_fields(visit_form: VisitForm, form: FormDefinition, answers: dict,
+                  missing: dict[str, str]) -> list[FamilyField]:
+    """The group sub-fields blank in two or more items, and the required sub-fields that only
+    they make appear (so 国籍 and then 本籍 need one save, not two)."""
+    by_sub: dict[tuple[str, str], list[str]] = {}
+    for path in missing:
+        group_id, _, rest = path.partition("-")
+        index, _, sub_id = rest.partition("-")
+        if index.isdigit() and sub_id:
+            by_sub.setdefault((group_id, sub_id), []).append(path)
+    found = []
+    for (group_id, sub_id), paths in by_sub.items():
+        if len(paths) < 2:
+            continue
+        group = field_at(form, group_id)
+        sub = field_at(form, paths[0])
+        if group is None or sub is None or not sub.options and sub.type in NOT_CORRECTED_HERE:
+            continue
+        found.append(FamilyField(visit_form.pk, group, sub, paths))
+        for other in group.fields:
+            condition = other.show_if
+            if condition is None or condition.field != sub_id or not other.required or \
+                    other.type in (FieldType.FILE, FieldType.GROUP):
+                continue
+            shown = condition.equals or (condition.in_ or [""])[0]
+            label = next((o.label for o in sub.options if o.value == shown), shown)
+            found.append(FamilyField(visit_form.pk, group, other,
+                                     [f"{group_id}-{p.split('-')[1]}-{other.id}" for p in paths], sub, label))
+    return found
+
+
+def family_values(family: FamilyField, text, given: dict[str, object], answers: dict) -> dict[str, object]:
+    """path → the one typed value, for each item it applies to (a dependent field only where
+    its sibling, as typed now or as stored, shows it)."""
+    if text in (None, "", []):
+        return {}
+    values = {}
+    for path in family.paths:
+        if family.when is not None:
+            sibling = f"{family.group.id}-{path.split('-')[1]}-{family.when.id}"
+            value = given.get(sibling, value_at(answers, sibling))
+            if not engine.matches(family.sub.show_if, value):
+                continue
+        values[path] = text
+    return values

@@ -58,6 +58,8 @@ class CounterVisit(models.Model):
                                   help_text="the queue ticket called to this counter; its call starts the visit")
     event = models.CharField(max_length=64, blank=True)
     answers = models.JSONField(default=dict, blank=True, help_text="the navigator's answers, copied")
+    known_from_register = models.JSONField(
+        default=list, blank=True, help_text="ids of the navigator's questions the register answered (not asked)")
     status = models.CharField(max_length=8, choices=VisitStatus.choices, default=VisitStatus.OPEN)
     called_at = models.DateTimeField(auto_now_add=True)
     signed_at = models.DateTimeField(null=True, blank=True)

@@ -26,7 +26,7 @@ from madoguchi.queueing import services as queue
 from madoguchi.queueing.models import Ticket, TicketStatus
 from madoguchi.register.codes import Status
 from madoguchi.register.models import Resident
-from madoguchi.register.selectors import find_by_card_face, find_by_kana
+from madoguchi.register.selectors import find_by_card_face, find_by_kana, household_members
 from madoguchi.register.services import linked_account
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
@@ -138,16 +138,35 @@ def load_plan(visit: CounterVisit, token: str) -> NavigatorPlan:
     return plan
 
 
-def start_event(visit: CounterVisit, event_id: str) -> NavigatorPlan:
-    """The clerk goes through the navigator's questions with the visitor: a new plan."""
+def start_event(visit: CounterVisit, event_id: str, actor: Actor | None = None) -> NavigatorPlan:
+    """The clerk goes through the navigator's questions with the visitor: a new plan. With the
+    visitor chosen (and `actor` to audit the look-up), what the register knows of the household
+    answers its questions at once (who moves, the children's ages), and is never asked."""
     _open(visit)
     try:
         plan = navigator.start_plan(visit.municipality, event_id)
     except LookupError:
         raise VisitRefused("このできごとは選べません。") from None
     visit.plan, visit.event = plan, plan.event
-    visit.save(update_fields=["plan", "event"])
+    visit.known_from_register = _answer_from_register(visit, plan, actor) if actor else []
+    visit.save(update_fields=["plan", "event", "known_from_register"])
     return plan
+
+
+def _answer_from_register(visit: CounterVisit, plan: NavigatorPlan, actor: Actor) -> list[str]:
+    subject = visit.subject
+    if subject is None:
+        return []
+    members = household_members(visit.municipality, actor, visit.ref, subject)
+    return navigator.fill_known(plan, [navigator.Member(m.relationship, m.birth_date) for m in members],
+                                timezone.localdate())
+
+
+def household(visit: CounterVisit, actor: Actor) -> list[Resident]:
+    """The members of the household of the resident the visit is about, for the clerk's page
+    (the look-up is audited with the visit)."""
+    subject = visit.subject
+    return household_members(visit.municipality, actor, visit.ref, subject) if subject else []
 
 
 @transaction.atomic

@@ -11,6 +11,7 @@ urlpatterns = [
     path("<uuid:visit_id>/search/", views.search, name="search"),
     path("<uuid:visit_id>/tablet/", views.tablet, name="tablet"),
     path("<uuid:visit_id>/sign/", views.sign, name="sign"),
+    path("<uuid:visit_id>/takeaway.pdf", views.takeaway_pdf, name="takeaway_pdf"),
     path("<uuid:visit_id>/summary.pdf", views.summary_pdf, name="summary_pdf"),
     path("<uuid:visit_id>/forms/<int:form_id>.pdf", views.form_pdf, name="form_pdf"),
     path("<uuid:visit_id>/receipts/<uuid:attempt_id>.pdf", views.fee_receipt, name="fee_receipt"),

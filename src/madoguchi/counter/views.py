@@ -19,7 +19,7 @@ from madoguchi.catalog.schema import FieldType
 from madoguchi.core import audit
 from madoguchi.core.models import Role
 from madoguchi.core.roles import departments_of, staff_required
-from madoguchi.counter import bundle, pdf, services, tablets
+from madoguchi.counter import bundle, pdf, services, tablets, takeaway
 from madoguchi.counter import fees as counter_fees
 from madoguchi.counter.models import CounterTablet, CounterVisit, VisitStatus
 from madoguchi.counter.presenting import receipts, signature_png, summary_rows
@@ -117,19 +117,43 @@ def tablet_unpair(request, tablet_id):
     return redirect("counter:start")
 
 
-def _question_context(visit):
+def _question_context(visit, asked: "Asked | None" = None):
+    """The questions to ask on this page: every one the answers so far allow (see
+    navigator.rules.askable_now), each with its inputs, the value just given and its error."""
     if visit.plan is None or visit.status != VisitStatus.OPEN:
         return None
-    question = navigator.next_question(visit.plan)
-    if question is None:
+    questions = navigator.questions_now(visit.plan)
+    if not questions:
         return None
-    kind = {QuestionType.MULTI: "checkbox", QuestionType.DATE: "date"}.get(question.type, "radio")
-    options = ([(v, "はい" if v == "yes" else "いいえ") for v in question.values()]
-               if question.type == QuestionType.YESNO
-               else [(o.value, o.label.get("ja")) for o in question.options])
-    return {"q": question, "kind": kind, "options": options}
+    shown = []
+    for question in questions:
+        kind = {QuestionType.MULTI: "checkbox", QuestionType.DATE: "date"}.get(question.type, "radio")
+        options = ([(v, "はい" if v == "yes" else "いいえ") for v in question.values()]
+                   if question.type == QuestionType.YESNO
+                   else [(o.value, o.label.get("ja")) for o in question.options])
+        given = asked.given.get(question.id, []) if asked else []
+        shown.append({"q": question, "kind": kind, "options": options, "given": given,
+                      "text": given[0] if given and kind == "date" else "",
+                      "error": " ".join(asked.errors.get(question.id, [])) if asked else ""})
+    return shown
 
 
+def _known(visit) -> list[dict]:
+    """The navigator's questions the register answered for this visit, with the answers."""
+    if visit.plan is None or not visit.known_from_register:
+        return []
+    answered = {a.question.id: a for a in navigator.answers_of(visit.plan)}
+    return [{"text": answered[q].text, "answer": answered[q].answer}
+            for q in visit.known_from_register if q in answered]
+
+
+@dataclass
+class Asked:
+    """Answers from the question page that did not all pass: shown again at once with what
+    was chosen and the reason next to each refused question."""
+
+    given: dict[str, list[str]]
+    errors: dict[str, list[str]]
 
 
 @dataclass
@@ -138,26 +162,56 @@ class Typed:
     shown again at once (not redirected) with the inputs the clerk had in front of them, the
     values in them, and the cursor on the first wrong one."""
 
-    form_pk: int
-    shown: list[str]  # the paths of the inputs the clerk had filled in
+    shown: dict[int, list[str]]  # form pk → the paths of the inputs the clerk had filled in
 
 
 def _render_visit(request, visit, found=None, typed: Typed | None = None, status: int = 200,
-                  fee_form: dict | None = None):
+                  fee_form: dict | None = None, asked: Asked | None = None):
     entries = bundle.entries(visit)
-    shown = [{"e": e, "rows": summary_rows(e), "corrections": _corrections(e), "items": _items(e),
-              "blank_fields": _blank_fields(e, typed.shown if typed and typed.form_pk == e.form.pk else ())}
-             for e in entries]
+    shown, facts = [], set()
+    for e in entries:
+        blank_fields = _blank_fields(e, typed.shown.get(e.form.pk, ()) if typed else ())
+        family = _family_fields(e, blank_fields)
+        covered = {path for f in family for path in f["paths"]}
+        own = []
+        for b in blank_fields:
+            fact = bundle.fact_of(b["field"]) if "-" not in b["path"] else None
+            if b["path"] in covered or (fact and fact in facts and not b["error"]):
+                continue  # typed once: the family's input, or the same fact on an earlier form
+            facts.add(fact)
+            own.append(b)
+        shown.append({"e": e, "rows": summary_rows(e), "corrections": _corrections(e), "items": _items(e),
+                      "blank_fields": own, "family": family})
     wrong = [{"title": item["e"].procedure.title, **b} for item in shown for b in item["blank_fields"] if b["error"]]
-    focus = next((b["id"] for b in wrong if typed and b["form_pk"] == typed.form_pk), "")
+    focus = next((b["id"] for b in wrong if typed and b["form_pk"] in typed.shown), "")
+    listed = [{"title": item["e"].procedure.title, "id": b["id"], "label": b["label"]}
+              for item in shown for b in [*item["family"], *item["blank_fields"]]]
+    question = _question_context(visit, asked)
     return render(request, "counter/visit.html", {
         "visit": visit, "found": found, "events": sorted(events().values(), key=lambda e: e.order),
-        "question": _question_context(visit), "entries": shown, "wrong": wrong, "focus": focus,
+        "event_title": events()[visit.event].title.get("ja") if visit.event in events() else visit.event,
+        "household": services.household(visit, request.actor) if visit.subject else [],
+        "known": _known(visit), "question": question,
+        "question_focus": next((q["q"].id for q in question or [] if q["error"]), ""),
+        "entries": shown, "wrong": wrong, "focus": focus, "listed": listed,
         "blank_total": sum(len(e.blanks) for e in entries),
         "cases": receipts(visit),
         "tablet": tablets.active_tablets(visit.municipality, visit.clerk).first(),
         "fee": _fee_context(visit, fee_form or {}),
+        "takeaway": takeaway.takeaway_for(visit) if visit.status == VisitStatus.FILED else None,
     }, status=status)
+
+
+def _family_fields(entry: bundle.Entry, blank_fields: list[dict]) -> list[dict]:
+    """The inputs asked once for every item of a group (see bundle.family_fields); none for a
+    path the clerk typed wrong, which stays at its own input."""
+    form = entry.procedure.form(entry.form.form_version)
+    missing = {b["path"]: "" for b in blank_fields if not b["error"]}
+    found = bundle.family_fields(entry.form, form, entry.answers, missing)
+    names = {(f.group.id, f.sub.id): f.name for f in found}
+    return [{"name": f.name, "id": f.name, "label": f.label, "field": f.sub, "paths": f.paths,
+             "form_pk": entry.form.pk, "when": names.get((f.group.id, f.when.id)) if f.when else "",
+             "when_value": f.sub.show_if.equals or "" if f.when else ""} for f in found]
 
 
 def _fee_context(visit, form: dict) -> dict:
@@ -249,19 +303,24 @@ def _proxy(request, visit):
 
 
 def _event(request, visit):
-    services.start_event(visit, request.POST.get("event", ""))
+    services.start_event(visit, request.POST.get("event", ""), request.actor)
 
 
 def _qr(request, visit):
     services.load_plan(visit, request.POST.get("token", ""))
 
 
-def _answer(request, visit):
+def _answer(request, visit) -> Asked | None:
+    """The answers to every question of the page (`value-<question>`), or one (`value`)."""
     if visit.plan is None:
         raise services.VisitRefused("できごとを先に選んでください。")
-    errors = navigator.answer(visit.plan, request.POST.get("question", ""), request.POST.getlist("value"))
-    for error in errors:
-        messages.error(request, error)
+    asked = request.POST.getlist("question")
+    if len(asked) == 1 and "value" in request.POST:
+        given = {asked[0]: request.POST.getlist("value")}
+    else:
+        given = {q: request.POST.getlist(f"value-{q}") for q in asked}
+    errors = navigator.answer_many(visit.plan, given)
+    return Asked(given, errors) if errors else None
 
 
 def _build(request, visit):
@@ -292,7 +351,42 @@ def _fill(request, visit) -> Typed | None:
     for path, error in errors.items():
         if not isinstance(values.get(path), str):  # not kept as typed: say it here
             messages.error(request, f"{bundle.label_of(form, path)}：{error}")
-    return Typed(entry.form.pk, paths) if errors else None
+    return Typed({entry.form.pk: paths}) if errors else None
+
+
+def _fill_all(request, visit) -> Typed | None:
+    """「まとめて保存」: the blanks of every form of the visit in one post (`f<form>-<path>`),
+    and the inputs asked once for a whole group (`family-<form>-<group>-<sub>`). Each form is
+    stored as `_fill` stores one; a family's value counts as one field typed."""
+    shown: dict[int, list[str]] = {}
+    refused = False
+    for entry in bundle.entries(visit):
+        form = entry.procedure.form(entry.form.form_version)
+        prefix = f"f{entry.form.pk}-"
+        paths = [path for path in [*entry.blanks, *(p for p, _, _ in bundle.correctable(form, entry.answers))]
+                 if prefix + path in request.POST]
+        values = {}
+        for path in paths:
+            field = bundle.field_at(form, path)
+            several = field is not None and field.type == FieldType.CHECKBOX and field.options
+            values[path] = request.POST.getlist(prefix + path) if several else request.POST.get(prefix + path, "")
+        uncounted: set[str] = set()
+        for family in bundle.family_fields(entry.form, form, entry.answers,
+                                          {p: m for p, m in entry.blanks.items() if p not in entry.raw}):
+            copies = bundle.family_values(family, request.POST.get(family.name, "").strip(), values, entry.answers)
+            values.update(copies)
+            uncounted.update(list(copies)[1:])
+        if not values:
+            continue
+        errors = bundle.fill_blanks(entry.form, entry.procedure, values, request.actor, uncounted=uncounted)
+        for path, error in errors.items():
+            if not isinstance(values.get(path), str):
+                messages.error(request, f"{bundle.label_of(form, path)}：{error}")
+        shown[entry.form.pk] = [p for p in values if p not in uncounted]
+        refused |= bool(errors)
+    if not shown:
+        messages.info(request, "入力された項目はありませんでした。")
+    return Typed(shown) if refused else None
 
 
 def _correct(request, visit) -> Typed | None:
@@ -309,7 +403,7 @@ def _correct(request, visit) -> Typed | None:
     errors = bundle.fill_blanks(entry.form, entry.procedure, changed, request.actor)
     if len(changed) > len(errors):
         messages.success(request, f"{len(changed) - len(errors)}項目を直しました。")
-    return Typed(entry.form.pk, []) if errors else None
+    return Typed({entry.form.pk: []}) if errors else None
 
 
 def _drop(request, visit):
@@ -338,7 +432,7 @@ def _file(request, visit):
 
 
 ACTIONS = {"card": _card, "choose": _choose, "proxy": _proxy, "event": _event, "qr": _qr,
-           "answer": _answer, "build": _build, "fill": _fill, "correct": _correct, "drop": _drop, "confirm": _confirm,
+           "answer": _answer, "build": _build, "fill": _fill, "fill_all": _fill_all, "correct": _correct, "drop": _drop, "confirm": _confirm,
            "paper": _paper, "file": _file}
 
 
@@ -374,6 +468,8 @@ def action(request, visit_id, name):
     visit.refresh_from_db()
     if isinstance(typed, Typed):  # shown at once: the values stay in the inputs, the cursor on the error
         return _render_visit(request, visit, typed=typed, status=400)
+    if isinstance(typed, Asked):  # the answers given stay chosen; each refusal at its question
+        return _render_visit(request, visit, asked=typed, status=400)
     checked = name == "confirm" and visit.status == VisitStatus.CHECKED
     if checked and tablets.active_tablets(visit.municipality, visit.clerk).exists():
         messages.success(request, "来庁者用タブレットに確認画面を表示しました。")
@@ -437,6 +533,17 @@ def form_pdf(request, visit_id, form_id):
     if entry is None:
         raise Http404
     return _pdf(pdf.render_standard_form(visit, entry), f"{entry.procedure.code}.pdf")
+
+
+@clerk_required
+def takeaway_pdf(request, visit_id):
+    """The take-away sheet: what the visitor still does elsewhere (転入学, 運転免許, …), from the
+    same navigator result; it names no one."""
+    visit = _visit(request, visit_id)
+    sheet = takeaway.takeaway_for(visit)
+    if not sheet:
+        raise Http404
+    return _pdf(pdf.render_takeaway(visit, sheet), "takeaway.pdf")
 
 
 @clerk_required

@@ -293,3 +293,11 @@ def matching_rules(event: Event, answers: dict) -> list[Rule]:
     """The rules that apply once every needed question is answered."""
     decider = Decider(event, answers)
     return [rule for rule in event.rules if decider.applies(rule)]
+
+
+def askable_now(event: Event, answers: dict) -> list[Question]:
+    """The questions that can be asked together now, in order: still pending, and whose ask_if
+    is already decided true (none of them waits for the answer to another unanswered question).
+    The counter asks these on one page; the next page asks what their answers open up."""
+    decider = Decider(event, answers)
+    return [q for q in pending(event, answers) if decider.asks(q) is True]

@@ -86,6 +86,80 @@ def answer(plan: NavigatorPlan, question_id: str, values: list[str]) -> list[str
     return []
 
 
+def questions_now(plan: NavigatorPlan) -> list[Question]:
+    """What can be asked on one page now (rules.askable_now); empty when every rule is decided."""
+    return rules.askable_now(event_of(plan), plan.answers)
+
+
+def answer_many(plan: NavigatorPlan, given: dict[str, list[str]]) -> dict[str, list[str]]:
+    """Several answers from one page, checked one by one as `answer` checks each (in the
+    event's order, so a question that an earlier answer makes apply is checked after it).
+    Returns question id → plain error messages; what passes is stored even when another fails."""
+    order = [q.id for q in event_of(plan).questions]
+    errors = {}
+    for question_id in sorted(given, key=lambda q: order.index(q) if q in order else len(order)):
+        found = answer(plan, question_id, given[question_id])
+        if found:
+            errors[question_id] = found
+    return errors
+
+
+@dataclass(frozen=True)
+class Member:
+    """One person of the household as the register has them, named by nobody: what the
+    navigator may read to answer its own questions (it does not read the register itself)."""
+
+    relationship: str  # 続柄 to the head (世帯主, 妻, 子, …)
+    birth_date: date
+
+
+# A moving child's school stage, as the 引越し event's `children` options name them.
+SCHOOL_STAGES = ((0, "elementary"), (6, "junior_high"), (9, "high_school"))
+
+
+def school_stage(born: date, on: date) -> str | None:
+    """The `children` option a child born on `born` falls under on `on`, or None for an adult.
+    Japanese school years start in April; a child born from 2 April to 1 April of the next year
+    enters primary school in the April after turning six (学校教育法第17条, and 年齢計算ニ関スル
+    法律: a birthday on 1 April counts as reached on 31 March)."""
+    school_year = on.year if on.month >= 4 else on.year - 1
+    enters = born.year + (7 if (born.month, born.day) >= (4, 2) else 6)
+    grade = school_year - enters  # 0: the first year of primary school
+    if grade < 0:
+        age = on.year - born.year - ((on.month, on.day) < (born.month, born.day))
+        return "age_0_2" if age < 3 else "age_3_5"
+    stage = next((name for start, name in reversed(SCHOOL_STAGES) if grade >= start))
+    return stage if grade < 12 else None
+
+
+def known_answers(event: Event, members: list[Member], on: date) -> dict[str, object]:
+    """The answers the register gives for the household of the visitor: who moves (the
+    household of more than one is the family) and the ages of the children (続柄 子 under 18 by
+    school stage). Only questions of the event with exactly these options are answered."""
+    known: dict[str, object] = {}
+    questions = {q.id: q for q in event.questions}
+    household = questions.get("household")
+    if household is not None and set(household.values()) == {"alone", "family"} and members:
+        known["household"] = "family" if len(members) > 1 else "alone"
+    children = questions.get("children")
+    if children is not None and members and known.get("household") != "alone":
+        stages = {school_stage(m.birth_date, on) for m in members if m.relationship == "子"} - {None}
+        chosen = [v for v in children.values() if v in stages] or ["none"]
+        if set(chosen) <= set(children.values()):
+            known["children"] = chosen
+    return known
+
+
+def fill_known(plan: NavigatorPlan, members: list[Member], on: date) -> list[str]:
+    """Store the register's answers (known_answers) in a plan not yet answered there; returns
+    the ids answered, for the page to mark as known from the register."""
+    known = {k: v for k, v in known_answers(event_of(plan), members, on).items() if k not in plan.answers}
+    if known:
+        plan.answers = {**plan.answers, **known}
+        plan.save(update_fields=["answers", "updated_at"])
+    return list(known)
+
+
 def _clean(question: Question, values: list[str], lang: str):
     t = texts(lang)
     if question.type == QuestionType.DATE:
