@@ -6,6 +6,7 @@ import json
 import pytest
 from django.http import Http404
 from django.test import RequestFactory
+from django.urls import reverse
 
 from madoguchi.identity import views_oidc
 from madoguchi.identity.oidc.testing_provider import demo_client_keys
@@ -17,7 +18,7 @@ def test_jwks_lists_the_signing_and_the_encryption_key(settings, tmp_path):
     settings.MADOGUCHI_DIGITAL_AUTH_ISSUER = "https://sb-auth-and-sign.go.jp/api/realms/main"
     settings.MADOGUCHI_DIGITAL_AUTH_CLIENT_ID = "RP00000001"
     settings.MADOGUCHI_DIGITAL_AUTH_REDIRECT_URI = "https://city.example.lg.jp/login/digital-auth/callback/"
-    response = views_oidc.jwks(RequestFactory().get("/login/digital-auth/jwks.json"))
+    response = views_oidc.jwks(RequestFactory().get(reverse("identity:digital_auth_jwks")))
     keys = json.loads(response.content)["keys"]
     assert [(key["use"], key["kid"]) for key in keys] == [
         ("sig", "madoguchi-demo-sig"), ("enc", "madoguchi-demo-enc")]
@@ -28,3 +29,15 @@ def test_jwks_is_absent_when_digital_auth_is_off(settings):
     settings.MADOGUCHI_DIGITAL_AUTH_ISSUER = ""
     with pytest.raises(Http404):
         views_oidc.jwks(RequestFactory().get("/login/digital-auth/jwks.json"))
+
+
+@pytest.mark.django_db
+def test_jwks_is_served_at_its_route(client, city, settings, tmp_path):
+    for name, value in demo_client_keys(tmp_path).items():
+        setattr(settings, f"MADOGUCHI_DIGITAL_AUTH_{name}", value)
+    settings.MADOGUCHI_DIGITAL_AUTH_ISSUER = "https://sb-auth-and-sign.go.jp/api/realms/main"
+    settings.MADOGUCHI_DIGITAL_AUTH_CLIENT_ID = "RP00000001"
+    settings.MADOGUCHI_DIGITAL_AUTH_REDIRECT_URI = "https://city.example.lg.jp/login/digital-auth/callback/"
+    response = client.get("/login/digital-auth/jwks.json")
+    assert response.status_code == 200 and response["Content-Type"] == "application/json"
+    assert {key["use"] for key in response.json()["keys"]} == {"sig", "enc"}
