@@ -13,7 +13,7 @@ from madoguchi.identity.oidc import client as oidc_client
 from madoguchi.identity.oidc.keys import public_jwks
 from madoguchi.identity.oidc.testing_provider import LocalProvider, demo_client_keys
 
-from .conftest import PHONE
+from .conftest import ANDROID_CHROME, PHONE
 from .helpers import assert_no_sideways_scroll, check_a11y, login_code_for
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -119,3 +119,18 @@ def test_a_pc_sees_the_qr_code_then_the_command_that_wraps(new_context, digital_
     check_a11y(page)
     # A narrow PC window: the long command wraps instead of widening the page.
     assert_no_sideways_scroll(page, 320)
+
+
+def test_the_app_login_on_a_phone_works_without_javascript(new_context, digital_auth_app):
+    page = new_context(**PHONE, user_agent=ANDROID_CHROME, java_script_enabled=False).new_page()
+    page.goto("/login/card/")
+    # The folded QR code opens without script (<details>), and the app's button is a plain link.
+    page.locator("details#way-qr > summary").click()
+    expect(page.locator("#way-qr .qr")).to_be_visible()
+    look(page)
+    page.locator("#digital-auth-login").click()
+    approve_in_app(page, LOGIN_PIN)
+    expect(page.get_by_role("heading", name="ログイン", exact=True)).to_be_visible()
+    confirm_email(page, "jiro.nojs.phone@example.jp")
+    expect(page.get_by_role("heading", name="マイページ")).to_be_visible()
+    look(page)
