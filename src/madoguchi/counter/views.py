@@ -22,7 +22,7 @@ from madoguchi.core.roles import departments_of, staff_required
 from madoguchi.counter import bundle, pdf, services, tablets, takeaway
 from madoguchi.counter import fees as counter_fees
 from madoguchi.counter.models import CounterTablet, CounterVisit, VisitStatus
-from madoguchi.counter.presenting import receipts, signature_png, summary_rows
+from madoguchi.counter.presenting import receipts, signature_png, summary_rows, visitor_context
 from madoguchi.identity.card.pkcs11 import CardFace
 from madoguchi.navigator import services as navigator
 from madoguchi.navigator.loader import events
@@ -482,12 +482,7 @@ def tablet(request, visit_id):
     """The visitor's page: large text, やさしい日本語 on request, one signature."""
     visit = _visit(request, visit_id)
     easy = request.GET.get("lang") == "easy"
-    entries = [{"e": e, "title": e.procedure.title_easy if easy and e.procedure.title_easy
-                else e.procedure.title, "rows": summary_rows(e)} for e in bundle.entries(visit)]
-    return render(request, "counter/tablet.html", {"visit": visit, "entries": entries, "easy": easy,
-                                                   "cases": receipts(visit)})
-
-
+    return render(request, "counter/tablet.html", {"visit": visit, **visitor_context(visit, easy)})
 
 
 @clerk_required
