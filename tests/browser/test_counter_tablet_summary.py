@@ -18,7 +18,7 @@ from madoguchi.navigator import services as navigator
 from madoguchi.register.keys import kana_keys, my_number_hash
 from madoguchi.register.models import Household, Resident
 
-from .helpers import check_a11y
+from .helpers import assert_no_sideways_scroll, check_a11y
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -170,6 +170,9 @@ def test_in_easy_japanese_the_summary_and_the_signature_read_plainly(new_context
     expect(tablet.get_by_role("heading", name="ないようを みて ください")).to_be_visible()
     expect(tablet.locator("p.tablet-purpose")).to_have_count(0)
     check_a11y(tablet)
+    tablet.evaluate("document.querySelectorAll('details').forEach(d => d.open = true)")
+    assert_no_sideways_scroll(tablet, 320)
+    tablet.set_viewport_size(TABLET["viewport"])
     tablet.locator("#to-sign").click()
     expect(tablet.locator("canvas.signature-pad")).to_be_in_viewport()
     _sign_on_the_pad(tablet)
@@ -177,3 +180,4 @@ def test_in_easy_japanese_the_summary_and_the_signature_read_plainly(new_context
     expect(tablet.get_by_role("heading", name="うけつけ ばんごう")).to_be_visible()
     expect(tablet.locator("#takeaway li.takeaway-item").first).to_be_visible()
     check_a11y(tablet)
+    assert_no_sideways_scroll(tablet, 320)  # a small tablet held upright, zoomed text
