@@ -11,7 +11,7 @@ from playwright.sync_api import expect
 
 from madoguchi.applications.models import Submission, SubmissionSignature
 
-from .helpers import click_and_check, login_code_for
+from .helpers import click_and_check, login_code_for, screenshot
 from .test_online_application import field
 from .test_phone_login import approve_in_app, digital_auth_app, look  # noqa: F401 (a fixture)
 from support import png_bytes
@@ -36,6 +36,7 @@ def test_residence_certificate_signed_with_the_app_on_a_phone(phone, digital_aut
     for section in ("#req-online", "#req-counter", "#req-post"):
         expect(phone.locator(section)).to_be_visible()
     look(phone)
+    screenshot(phone, "procedure-requirements-phone")
 
     phone.get_by_role("button", name="申請をはじめる").click()
     expect(phone.get_by_role("heading", name="ログイン", exact=True)).to_be_visible()
@@ -82,6 +83,7 @@ def test_residence_certificate_signed_with_the_app_on_a_phone(phone, digital_aut
     expect(phone.locator("details#way-qr")).not_to_have_attribute("open", "")
     expect(phone.get_by_text("カード読み取りアプリ")).to_have_count(0)
     look(phone)
+    screenshot(phone, "sign-page-phone")
     phone.locator("#digital-auth-sign").click()
     approve_in_app(phone, SIGNING_PIN)
 
