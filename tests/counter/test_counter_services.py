@@ -395,8 +395,12 @@ def test_the_phone_and_the_bank_account_are_typed_once_for_the_whole_visit(visit
     assert bundle.fill_blanks(moving_in.form, moving_in.procedure, {"notifier_phone": "0992241111"},
                               actor) == {}
     account = {"bank_name": "デモ銀行", "branch_name": "本店", "account_type": "ordinary",
-               "account_number": "1234567", "account_holder_kana": "ヤマダ　タロウ"}
+               "account_number": "1234567"}
     claim = entries["child-allowance-claim"]
+    # Both pay only into the applicant's own account: its 名義 is the applicant's フリガナ.
+    for code in ("child-allowance-claim", "child-medical-subsidy"):
+        assert entries[code].answers["account_holder_kana"] == family["head"].kana
+        assert entries[code].form.sources["account_holder_kana"] == Source.REGISTER
     assert bundle.fill_blanks(claim.form, claim.procedure, account, actor) == {}
 
     after = {e.procedure.code: e for e in bundle.entries(visit)}
