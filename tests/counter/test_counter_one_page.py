@@ -178,3 +178,23 @@ def test_after_filing_the_take_away_sheet_lists_what_is_done_elsewhere(clerk_cli
     response = clerk_client.get(url)
     assert response.status_code == 200 and response.content.startswith(b"%PDF")
     assert decrypt_bytes(visit.signature.image).startswith(b"\x89PNG")
+
+
+def test_the_registers_answers_are_asked_instead_when_the_visitor_says_so(clerk_client, city, staff, yamada):
+    actor = Actor.staff(staff["shimin-tanto"])
+    visit = services.start_visit(city, staff["shimin-tanto"], actor)
+    _post(clerk_client, visit, "event", {"event": "moving"})  # the event before the visitor
+    visit.refresh_from_db()
+    assert visit.known_from_register == [] and visit.plan.answers == {}
+    _post(clerk_client, visit, "choose", {"resident": yamada[1].pk})  # 花子 comes
+    visit.refresh_from_db()
+    assert visit.known_from_register == ["household", "children"]
+    assert 'id="ask-known"' in _page(clerk_client, visit)
+
+    # Only 花子 and the children move (太郎 stays): the register's answers are not theirs.
+    assert _post(clerk_client, visit, "ask_known").status_code == 302
+    visit.refresh_from_db()
+    visit.plan.refresh_from_db()
+    assert visit.known_from_register == [] and visit.plan.answers == {}
+    page = _page(clerk_client, visit)
+    assert 'data-question="household"' in page and 'id="known-answers"' not in page

@@ -75,6 +75,9 @@ def _set_person(visit: CounterVisit, actor: Actor, resident: Resident, how: str,
     else:
         visit.visitor, visit.identified_by = resident, how
         fields = ["visitor", "identified_by"]
+    if visit.plan_id and not visit.plan.answers:  # the event was chosen before the visitor
+        visit.known_from_register = _answer_from_register(visit, visit.plan, actor)
+        fields.append("known_from_register")
     visit.save(update_fields=fields)
     audit.record(visit.municipality, actor, "counter_identify", "counter_visit", visit.public_id,
                  subject_ref=resident.ref, method=how, represented=represented)
@@ -160,6 +163,19 @@ def _answer_from_register(visit: CounterVisit, plan: NavigatorPlan, actor: Actor
     members = household_members(visit.municipality, actor, visit.ref, subject)
     return navigator.fill_known(plan, [navigator.Member(m.relationship, m.birth_date) for m in members],
                                 timezone.localdate())
+
+
+def ask_known(visit: CounterVisit) -> None:
+    """「住民記録の回答を使わずに質問する」: the visitor says the register's answer is not theirs
+    (one of the household stays behind): those questions are asked like the others."""
+    _open(visit)
+    if visit.plan is None or not visit.known_from_register:
+        return
+    plan = visit.plan
+    plan.answers = {k: v for k, v in plan.answers.items() if k not in visit.known_from_register}
+    plan.save(update_fields=["answers", "updated_at"])
+    visit.known_from_register = []
+    visit.save(update_fields=["known_from_register"])
 
 
 def household(visit: CounterVisit, actor: Actor) -> list[Resident]:

@@ -323,6 +323,10 @@ def _answer(request, visit) -> Asked | None:
     return Asked(given, errors) if errors else None
 
 
+def _ask_known(request, visit):
+    services.ask_known(visit)
+
+
 def _build(request, visit):
     bundle.build(visit, request.actor)
 
@@ -432,7 +436,7 @@ def _file(request, visit):
 
 
 ACTIONS = {"card": _card, "choose": _choose, "proxy": _proxy, "event": _event, "qr": _qr,
-           "answer": _answer, "build": _build, "fill": _fill, "fill_all": _fill_all, "correct": _correct, "drop": _drop, "confirm": _confirm,
+           "answer": _answer, "ask_known": _ask_known, "build": _build, "fill": _fill, "fill_all": _fill_all, "correct": _correct, "drop": _drop, "confirm": _confirm,
            "paper": _paper, "file": _file}
 
 
