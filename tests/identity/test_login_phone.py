@@ -82,3 +82,11 @@ def test_card_login_on_a_pc_shows_the_qr_then_the_command(client, city, app_on):
     html = client.get(reverse("identity:card_login"), HTTP_USER_AGENT=DESKTOP).content.decode()
     assert _order(html, "way-qr", "way-reader", "way-app") == ["way-qr", "way-reader", "way-app"]
     assert re.search(r"madoguchi-card login http://testserver/api/identity/challenges/", html)
+
+
+def test_card_login_on_a_phone_without_the_app_points_to_email(client, city):
+    html = client.get(reverse("identity:card_login"), HTTP_USER_AGENT=ANDROID).content.decode()
+    assert "madoguchi-card" not in html
+    assert _order(html, "way-app", "way-qr") == ["way-app", "way-qr"]
+    assert 'id="digital-auth-login"' not in html
+    assert f'href="{reverse("identity:login")}?next=' in html.split('id="way-qr"')[0]
