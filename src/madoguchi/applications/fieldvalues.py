@@ -33,13 +33,15 @@ _GENERIC_SUBJECTS = ("メールアドレス", "電話番号", "郵便番号", "�
 
 def named(field: FormField, message: str) -> str:
     """The message with the field's label as its subject: kept when it already starts with the
-    label, the shared cleaners' generic noun replaced by the label, otherwise the label first."""
+    label (or with the noun the label starts with), the shared cleaners' generic noun replaced
+    by the label, otherwise the label first."""
     label = field.label
     if message.startswith(label):
         return message
     for noun in _GENERIC_SUBJECTS:
         if message.startswith(noun):
-            return label + message[len(noun):]
+            # 「個人番号（マイナンバー）」 is named by 「個人番号が…」 already; 「お子さんの個人番号」 is not.
+            return message if label.startswith(noun) else label + message[len(noun):]
     return f"{label}：{message}"
 
 
