@@ -278,6 +278,13 @@ def test_the_yamada_family_moves_in_at_the_counter_measured(new_context, city, t
     if os.environ.get("MADOGUCHI_MEASURE_OUT"):
         with open(os.environ["MADOGUCHI_MEASURE_OUT"], "w", encoding="utf-8") as out:
             json.dump(figures, out, ensure_ascii=False, indent=1)
+    # After the filing the clerk's page lists what is still done elsewhere, with its A4 sheet.
+    page.goto(f"/staff/counter/{visit.public_id}/")
+    expect(page.locator('#takeaway [data-procedure="driving-licence-change"]')).to_be_visible()
+    check_a11y(page)
+    sheet = page.request.get(page.locator("#takeaway-pdf").get_attribute("href"))
+    assert sheet.ok and sheet.body().startswith(b"%PDF")
+
     assert counter.loads <= BEFORE_PAGE_LOADS // 2, figures
     assert counter.typed <= BEFORE_FIELDS_TYPED // 2, figures
     assert visit.fields_typed_by_clerk <= BEFORE_FIELDS_TYPED // 2, figures
