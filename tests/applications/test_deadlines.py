@@ -138,6 +138,8 @@ def test_reminders_go_once_per_threshold_and_not_after_the_last_day(resident, se
     mails = OutboxMessage.objects.filter(dedupe_key__startswith="deadline:")
     assert mails.count() == 2
     assert all(m.recipient == resident.email for m in mails)
+    assert all("/mypage/" in m.body and "児童手当" in m.subject for m in mails)
+    assert all(last_day.isoformat() not in m.body for m in mails)  # the day as a person reads it
 
 
 def test_the_command_is_safe_to_run_again(resident):

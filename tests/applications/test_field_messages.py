@@ -100,3 +100,12 @@ def test_the_page_and_the_api_give_the_same_message(resident_client, resident, c
                                              "Idempotency-Key": "field-messages-1"})
     assert response.status_code == 422
     assert response.json()["detail"]["errors"]["change_date"] == on_page
+
+
+@pytest.mark.django_db
+def test_the_logout_note_gives_minutes(resident_client, settings):
+    settings.SESSION_COOKIE_AGE = 1800
+    resident_client.post(reverse("applications:start", args=[CODE]))
+    draft = Draft.objects.latest("id")
+    page = resident_client.get(reverse("applications:step", args=[draft.public_id, 0])).content.decode()
+    assert "30分間" in page and "1800秒" not in page
