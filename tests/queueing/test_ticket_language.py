@@ -62,8 +62,9 @@ def test_the_switch_after_a_refused_notice_still_points_at_the_ticket(client, ti
     response = client.post(f"/queue/t/{ticket.token}/notice/?lang=en",
                            {"lang": "en", "email": "not-an-address", "remaining": "3"})
     assert response.status_code == 400
-    for href in switch_of(parsed(response)).values():
-        assert urlsplit(href).path == f"/queue/t/{ticket.token}/"
+    switch = switch_of(parsed(response))
+    assert set(switch) == {"ja", "en", "easy"}
+    assert {urlsplit(href).path for href in switch.values()} == {f"/queue/t/{ticket.token}/"}
 
 
 def leaves_the_kiosk(href: str) -> bool:
