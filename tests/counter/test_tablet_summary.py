@@ -120,12 +120,16 @@ def test_after_the_filing_the_tablet_shows_what_is_left_elsewhere_not_the_forms(
     assert 'id="takeaway"' in easy and "いつまで" in easy
 
 
-def test_the_clerk_s_preview_still_shows_every_row(client, clerk, visit, actor, family):
-    """The preview's own view builds the older context (no short summary): the rows stay."""
+def test_the_clerk_s_preview_shows_the_visitor_the_same_page(client, clerk, tablet, visit, actor, family):
+    """The clerk's own screen, when no tablet is paired, is the visitor's page too: the same
+    short summaries, every row behind them, the way to the signature."""
     _checked(visit, actor, family)
     client.force_login(clerk)
     page = client.get(reverse("counter:tablet", args=[visit.public_id])).content.decode()
-    entry = bundle.entries(visit)[0]
-    rows = [r["label"] for r in presenting.summary_rows(entry) if "label" in r]
-    assert all(label in _text(page) for label in rows)
-    assert 'id="sign"' in page
+    on_tablet = tablet.get(HOME).content.decode()
+    forms = bundle.entries(visit)
+    assert page.count("<details") == on_tablet.count("<details") == len(forms)
+    assert 'href="#sign"' in page and 'id="sign"' in page
+    for entry in forms:
+        rows = [r["label"] for r in presenting.summary_rows(entry) if "label" in r]
+        assert all(label in _text(page) for label in rows)
