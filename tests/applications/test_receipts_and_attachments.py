@@ -186,7 +186,7 @@ def test_the_step_shows_the_refusal_at_the_field(resident_client, at_attachment_
     response = resident_client.post(url, {"_action": "next", "account_proof": upload, "consent": "on"})
     assert response.status_code == 400
     page = response.content.decode()
-    assert f'<p class="error" id="account_proof-error">{message}</p>' in page
+    assert f'<p class="error" id="account_proof-error">請求者名義の口座が確認できるもの：{message}</p>' in page
     assert re.search(r'<input type="file" id="account_proof"[^>]*aria-invalid="true"', page)
     assert Attachment.objects.count() == before
     draft.refresh_from_db()

@@ -70,7 +70,7 @@ def test_take_a_ticket_on_the_kiosk_and_follow_it_on_the_phone(counters, new_con
     kiosk.get_by_role("button", name="転入届").click()
     expect(kiosk.get_by_test_id("ticket-number")).to_have_text("A-001")
     assert Ticket.objects.count() == 1
-    status_url = kiosk.locator("figcaption a").get_attribute("href")
+    status_url = kiosk.get_by_test_id("status-url").inner_text()
 
     phone = new_context(viewport=PHONE).new_page()
     phone.goto(status_url)
