@@ -27,6 +27,7 @@ CHOICES = [Option(value="a", label="あ")]
 REFUSALS = [
     (dict(type=FieldType.TEXT, label="口座番号", min_length=7, max_length=7), "12345"),
     (dict(type=FieldType.TEXT, label="口座番号", min_length=7, max_length=7), "123456789"),
+    (dict(type=FieldType.TEXT, label="口座番号", min_length=7, max_length=7, digits=True), "12345a7"),
     (dict(type=FieldType.TEXT, label="備考", min_length=3), "あ"),
     (dict(type=FieldType.TEXT, label="備考", max_length=3), "あいうえ"),
     (dict(type=FieldType.NUMBER, label="世帯の人数"), "三人"),
@@ -62,6 +63,33 @@ def test_a_fixed_length_says_the_length_and_how_many_were_typed():
     message = str(refused.value)
     assert message.startswith("口座番号は7文字") and "5文字" in message
     assert "以上" not in message
+
+
+def test_a_digits_field_says_digits_and_takes_full_width_ones():
+    field = FormField(id="account_number", type=FieldType.TEXT, label="口座番号",
+                      min_length=7, max_length=7, digits=True)
+    with pytest.raises(FieldError) as short:
+        clean_scalar(field, "12345")
+    assert str(short.value).startswith("口座番号は7桁の数字で") and "5桁" in str(short.value)
+    with pytest.raises(FieldError) as letters:
+        clean_scalar(field, "12E4567")
+    assert str(letters.value).startswith("口座番号は数字だけで")
+    with pytest.raises(FieldError):
+        clean_scalar(field, "１２３４５６")  # six full-width digits: still one short
+    assert clean_scalar(field, "０１２３４５６") == "0123456"  # leading zero kept
+
+
+def test_every_shipped_account_number_is_digits_only():
+    found = [f for procedure in catalog().values() if procedure.forms
+             for form in [procedure.current_form]
+             for step in form.steps for field in step.fields
+             for f in [field, *field.fields] if f.id == "account_number"]
+    assert found and all(f.digits for f in found)
+
+
+def test_digits_belongs_to_a_text_field():
+    with pytest.raises(ValueError, match="digits"):
+        FormField(id="x", type=FieldType.NUMBER, label="人数", digits=True)
 
 
 def test_the_shared_cleaners_generic_noun_becomes_the_label():

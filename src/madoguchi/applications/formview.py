@@ -32,6 +32,8 @@ def _condition_text(field: FormField, step: Step, answers: dict) -> str:
 
 def _field(field: FormField, name: str, value, raw: dict, errors: dict, step: Step, answers: dict):
     kind, inputmode, autocomplete = INPUT_MODES.get(field.type, ("text", "", ""))
+    if field.digits:
+        inputmode = "numeric"
     text = raw.get(name, input_text(field, value) if field.type not in {
         FieldType.CHECKBOX, FieldType.FILE} else "")
     return {

@@ -70,6 +70,7 @@ class FormField(Strict):
     show_if: Condition | None = None
     min_length: int | None = None
     max_length: int | None = None
+    digits: bool = False  # a text field of ASCII digits only (口座番号): refused and counted as 桁
     min_value: int | None = None
     max_value: int | None = None
     date_min: Literal["today", "past", "future"] | None = None
@@ -99,6 +100,8 @@ class FormField(Strict):
                 raise ValueError("min_items is larger than max_items")
         elif self.fields:
             raise ValueError("only a group has fields")
+        if self.digits and self.type != FieldType.TEXT:
+            raise ValueError("digits belongs to a text field")
         if self.address_field and self.type != FieldType.POSTAL_CODE:
             raise ValueError("address_field belongs to a postal_code field")
         return self
