@@ -61,6 +61,7 @@ def _urls(visit_id, tablet_id=1):
         ("tablet_unpair", "post", reverse("counter:tablet_unpair", args=[tablet_id])),
         ("visit", "get", reverse("counter:visit", args=[visit_id])),
         ("search", "post", reverse("counter:search", args=[visit_id])),
+        ("visit_state", "get", reverse("counter:visit_state", args=[visit_id])),
         ("tablet", "get", reverse("counter:tablet", args=[visit_id])),
         ("sign", "post", reverse("counter:sign", args=[visit_id])),
         ("action", "post", reverse("counter:action", args=[visit_id, "build"])),
@@ -80,6 +81,12 @@ def test_every_counter_route_is_walked():
 @pytest.fixture
 def visit(city, staff):
     return services.start_visit(city, staff["shimin-tanto"], Actor.staff(staff["shimin-tanto"]))
+
+
+def test_the_visit_state_is_the_status_alone_for_its_own_clerk(clerk_client, visit, staff, client):
+    answer = clerk_client.get(reverse("counter:visit_state", args=[visit.public_id]))
+    assert answer.status_code == 200 and answer.json() == {"status": visit.status}
+    assert "no-cache" in answer["Cache-Control"] or "max-age=0" in answer["Cache-Control"]
 
 
 def test_anonymous_and_residents_are_sent_to_the_staff_login(client, visit, resident):

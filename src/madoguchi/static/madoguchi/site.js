@@ -54,6 +54,19 @@
 
   // 「印刷する」 buttons: a data-print attribute instead of an inline onclick, which the
   // Content-Security-Policy (script-src 'self') would block.
+  // A page waiting on something done elsewhere (the visitor signing on the counter's tablet) asks
+  // for its state every 3 seconds and reloads once it has changed, never while nothing happened.
+  document.querySelectorAll("[data-follow-state]").forEach(function (el) {
+    var timer = setInterval(function () {
+      fetch(el.dataset.followState, {credentials: "same-origin", headers: {"Accept": "application/json"}})
+        .then(function (r) { return r.ok ? r.json() : null; })
+        .then(function (state) {
+          if (state && state.status !== el.dataset.status) { clearInterval(timer); location.reload(); }
+        })
+        .catch(function () {});
+    }, 3000);
+  });
+
   document.querySelectorAll("[data-print]").forEach(function (button) {
     button.addEventListener("click", function () { window.print(); });
   });
