@@ -67,8 +67,10 @@ def check_a11y(page: Page) -> None:
 
 def assert_no_sideways_scroll(page: Page, width: int = 320) -> None:
     """At `width` CSS pixels the page (as it is now) must not scroll sideways: the document is no
-    wider than the viewport. Names the widest elements that stick out, so a failure says where."""
-    page.set_viewport_size({"width": width, "height": page.viewport_size["height"] if page.viewport_size else 640})
+    wider than the viewport. Names the widest elements that stick out, so a failure says where.
+    The viewport is put back as it was afterwards."""
+    before = page.viewport_size
+    page.set_viewport_size({"width": width, "height": before["height"] if before else 640})
     page.wait_for_timeout(50)
     found = page.evaluate("""(width) => {
         const over = [];
@@ -81,8 +83,16 @@ def assert_no_sideways_scroll(page: Page, width: int = 320) -> None:
         }
         return {scroll: document.documentElement.scrollWidth, over: over.slice(0, 8)};
     }""", width)
+    if before:
+        page.set_viewport_size(before)
     assert found["scroll"] <= width, (
         f"{page.url} scrolls sideways at {width}px (document {found['scroll']}px wide): {found['over']}")
+
+
+def check_phone_page(page: Page) -> None:
+    """Each page of a resident's way on a phone: axe-core, then no sideways scroll at 320 px."""
+    check_a11y(page)
+    assert_no_sideways_scroll(page, 320)
 
 
 def screenshot(page: Page, name: str) -> None:
@@ -106,14 +116,16 @@ def login_code_for(email: str) -> str:
     raise AssertionError(f"no login code was mailed to {email}: {[m.to for m in mail.outbox]}")
 
 
-def log_in_resident(page: Page, email: str) -> None:
-    """On the login page: type the address, read the code from the mail, enter it."""
+def log_in_resident(page: Page, email: str, check=None) -> None:
+    """On the login page: type the address, read the code from the mail, enter it; `check`
+    (check_a11y unless given, e.g. check_phone_page) runs on both pages."""
+    check = check or check_a11y
     expect(page.get_by_role("heading", name="ログイン", exact=True)).to_be_visible()
-    check_a11y(page)
+    check(page)
     page.get_by_label("メールアドレス").fill(email)
     page.get_by_role("button", name="確認コードを送る").click()
     expect(page.get_by_role("heading", name="確認コードの入力")).to_be_visible()
-    check_a11y(page)
+    check(page)
     page.get_by_label("確認コード").fill(login_code_for(email))
     page.get_by_role("button", name="ログインする").click()
     expect(page.get_by_text("ログインしました。")).to_be_visible()

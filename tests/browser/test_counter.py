@@ -40,8 +40,9 @@ def _years_ago(years: int) -> date:
     return today.replace(year=today.year - years, day=min(today.day, 28))
 
 
-def _family(city) -> Resident:
-    household = Household.objects.create(municipality=city, number="700001")
+def _family(city, number: str = "700001", address: str = ADDRESS) -> Resident:
+    """The 山田 family of four (41, 39, 7 and 1 years old) in household `number` at `address`."""
+    household = Household.objects.create(municipality=city, number=number)
     people = [("世帯主", "山田\u3000太郎", "ヤマダ　タロウ", 41, "1"), ("妻", "山田\u3000花子", "ヤマダ　ハナコ", 39, "2"),
               ("子", "山田\u3000一郎", "ヤマダ　イチロウ", 7, "1"), ("子", "山田\u3000桜", "ヤマダ　サクラ", 1, "2")]
     stored = []
@@ -49,8 +50,8 @@ def _family(city) -> Resident:
         whole, surname, given = kana_keys(kana)
         number = new_my_number()
         stored.append(Resident.objects.create(
-            municipality=city, code=f"7000000000{n}", household=household, relationship=relationship,
-            name=name, kana=kana, birth_date=_years_ago(age), gender=gender, address=ADDRESS,
+            municipality=city, code=f"{number[:2]}00000000{n}", household=household, relationship=relationship,
+            name=name, kana=kana, birth_date=_years_ago(age), gender=gender, address=address,
             postal_code="8920816", settled_on=timezone.localdate(), became_resident_on=timezone.localdate(),
             latest_reason="転入", previous_address="熊本県熊本市中央区手取本町1番1号",
             my_number=encrypt_bytes(number.encode()), my_number_hash=my_number_hash(number),
@@ -300,7 +301,7 @@ def test_an_okuyami_visit_by_the_wife_as_the_family_member(new_context, city):
     _department_sees_the_case(new_context, "kokuho-tanto", cases, "山田\u3000花子")
 
 
-def _bundled_visit(city, head):
+def _bundled_visit(city, head, answers=ANSWERS):
     """A visit the clerk has prepared up to its forms, through the services: (visit, actor)."""
     from django.contrib.auth import get_user_model
 
@@ -314,16 +315,16 @@ def _bundled_visit(city, head):
     services.choose(visit, actor, head.pk)
     plan = services.start_event(visit, "moving")
     while (question := navigator.next_question(plan)) is not None:
-        value = timezone.localdate().isoformat() if question.type == "date" else ANSWERS.get(question.id, "no")
+        value = timezone.localdate().isoformat() if question.type == "date" else answers.get(question.id, "no")
         assert navigator.answer(plan, question.id, value if isinstance(value, list) else [value]) == []
     visit.refresh_from_db()
     bundle.build(visit, actor)
     return visit, actor
 
 
-def _checked_visit(city, head) -> CounterVisit:
+def _checked_visit(city, head, answers=ANSWERS) -> CounterVisit:
     """A visit the clerk has prepared up to the visitor's check, through the services."""
-    visit, actor = _bundled_visit(city, head)
+    visit, actor = _bundled_visit(city, head, answers)
     for _ in range(15):
         entries = [e for e in bundle.entries(visit) if e.blanks]
         if not entries:

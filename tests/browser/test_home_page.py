@@ -8,7 +8,7 @@ from playwright.sync_api import Page, expect
 
 from madoguchi.catalog.selectors import procedures_for
 
-from .helpers import assert_no_sideways_scroll, check_a11y
+from .helpers import check_phone_page
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -20,11 +20,6 @@ def height(page: Page) -> int:
     return page.evaluate("document.documentElement.scrollHeight")
 
 
-def checked(page: Page) -> None:
-    """axe-core, then no sideways scroll at 320 px, then back to the phone's width."""
-    check_a11y(page)
-    assert_no_sideways_scroll(page, 320)
-    page.set_viewport_size({"width": PHONE_WIDTH, "height": 844})
 
 
 def test_home_page_is_short_and_finds_what_a_resident_needs(phone: Page, city):
@@ -37,7 +32,7 @@ def test_home_page_is_short_and_finds_what_a_resident_needs(phone: Page, city):
     # Search comes first: the search box is the first field on the page.
     expect(page.locator("main input").first).to_have_attribute("id", "q")
     expect(page.locator("details.home-category").first).not_to_have_attribute("open", "")
-    checked(page)
+    check_phone_page(page)
 
     # A category opens in place; おくやみ is not the first one.
     first = page.locator("details.home-category").first
@@ -48,7 +43,7 @@ def test_home_page_is_short_and_finds_what_a_resident_needs(phone: Page, city):
     expect(certificates).to_have_attribute("open", "")
     link = certificates.get_by_role("link", name="住民票の写し")
     expect(link).to_be_visible()
-    checked(page)
+    check_phone_page(page)
 
     # The search finds 住民票, without script (a plain GET).
     page.get_by_label("ことばでさがす").fill("住民票")
@@ -56,7 +51,7 @@ def test_home_page_is_short_and_finds_what_a_resident_needs(phone: Page, city):
     expect(page).to_have_url(re.compile(r"\?q="))
     expect(page.get_by_role("status")).to_contain_text("「住民票」の検索結果")
     expect(page.locator("#search-results").get_by_role("link", name="住民票の写し")).to_be_visible()
-    checked(page)
+    check_phone_page(page)
 
     # The full list is one tap away from the home page.
     page.goto("/")
@@ -64,10 +59,10 @@ def test_home_page_is_short_and_finds_what_a_resident_needs(phone: Page, city):
     expect(page.locator("#all-heading")).to_be_visible()
     expect(page.locator("li.card")).to_have_count(len(procedures_for(city)))
     print(f"full list (?all=1) at {PHONE_WIDTH}px: {height(page)}px tall")
-    checked(page)
+    check_phone_page(page)
 
     # A life event starts 手続ナビ's first question in one tap.
     page.goto("/")
     page.locator("#event-birth").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("お子さんが生まれた日はいつですか")
-    checked(page)
+    check_phone_page(page)

@@ -15,7 +15,8 @@ from madoguchi.catalog.selectors import get_procedure
 from madoguchi.core.japanese import format_wareki
 from madoguchi.navigator import services as navigator_services
 
-from .helpers import assert_no_sideways_scroll, check_a11y, log_in_resident
+from .helpers import check_phone_page, log_in_resident
+from .test_online_application import field, fill_account
 from support import png_bytes
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -23,16 +24,6 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 CLAIM = "児童手当 認定請求"
 
 
-def checked(page: Page) -> None:
-    """axe-core, then no sideways scroll at 320 px, then back to the phone's width."""
-    check_a11y(page)
-    assert_no_sideways_scroll(page, 320)
-    page.set_viewport_size({"width": 390, "height": 844})
-
-
-def field(scope, label: str):
-    """The input whose label is exactly `label` (the 必須 badge aside)."""
-    return scope.get_by_label(re.compile(rf"^{re.escape(label)}(\s*必須)?$"))
 
 
 def answer(page: Page, labels: list[str], then: str | None) -> None:
@@ -43,13 +34,13 @@ def answer(page: Page, labels: list[str], then: str | None) -> None:
         expect(page.get_by_role("heading", level=1)).to_contain_text("必要な手続")
     else:
         expect(page.get_by_role("heading", level=1)).to_have_text(then)
-    checked(page)
+    check_phone_page(page)
 
 
 def next_step(page: Page, heading: str) -> None:
     page.get_by_role("button", name="次へ進む").click()
     expect(page.get_by_role("heading", level=1)).to_have_text(heading)
-    checked(page)
+    check_phone_page(page)
 
 
 def test_child_allowance_from_the_navigator_carries_the_birth_date(phone: Page, city):
@@ -59,11 +50,11 @@ def test_child_allowance_from_the_navigator_carries_the_birth_date(phone: Page, 
     page.goto("/")
     page.locator("#event-birth").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("お子さんが生まれた日はいつですか")
-    checked(page)
+    check_phone_page(page)
     page.locator("input[type=date]").fill(born.isoformat())
     page.get_by_role("button", name="次へ").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("お子さんが入る健康保険はどれですか")
-    checked(page)
+    check_phone_page(page)
     answer(page, ["国民健康保険（親が自営業など）"], "児童手当を、すでに上のお子さんの分で受け取っていますか")
     answer(page, ["受け取っていない（はじめてのお子さんなど）"], "ひとり親の家庭ですか")
     answer(page, ["いいえ"], "育児休業のあとなどに、保育所・認定こども園などを利用したいですか")
@@ -77,10 +68,10 @@ def test_child_allowance_from_the_navigator_carries_the_birth_date(phone: Page, 
     expect(page.get_by_role("heading", level=1)).to_have_text(CLAIM)
     expect(page).to_have_url(re.compile(r"/navi/p/[^/]+/result/\?apply=child-allowance-claim$"))
     assert not Draft.objects.exists()  # the page after login is a GET: it starts nothing
-    checked(page)
+    check_phone_page(page)
     page.locator("#apply-start").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("請求者")
-    checked(page)
+    check_phone_page(page)
 
     draft = Draft.objects.get()
     procedure = get_procedure(city, "child-allowance-claim")
@@ -99,12 +90,7 @@ def test_child_allowance_from_the_navigator_carries_the_birth_date(phone: Page, 
     page.get_by_label("配偶者はいない").check()
     next_step(page, "振込先口座")
 
-    field(page, "金融機関名").fill("デモ銀行")
-    field(page, "支店名").fill("本店")
-    page.get_by_label("普通", exact=True).check()
-    field(page, "口座番号").fill("1234567")
-    field(page, "口座名義（カナ）").fill("タカハシ ハナコ")
-    next_step(page, "児童")
+    fill_account(page, go_on=next_step)
 
     # The newborn's birth date is already there, marked as coming from 手続ナビ.
     birth_date = page.locator("#children-0-birth_date")

@@ -34,6 +34,17 @@ def field(scope, label: str):
     return scope.get_by_label(re.compile(rf"^{re.escape(label)}(\s*必須)?$"))
 
 
+def fill_account(page: Page, go_on=None) -> None:
+    """児童手当's 振込先口座 step, the claimant's own account, then on to 児童 (through `go_on`, a
+    next_step that checks each page as its test wants)."""
+    field(page, "金融機関名").fill("デモ銀行")
+    field(page, "支店名").fill("本店")
+    page.get_by_label("普通", exact=True).check()
+    field(page, "口座番号").fill("1234567")
+    field(page, "口座名義（カナ）").fill("タカハシ ハナコ")
+    (go_on or next_step)(page, "児童")
+
+
 def next_step(page: Page, heading: str) -> None:
     page.get_by_role("button", name="次へ進む").click()
     expect(page.get_by_role("heading", level=1)).to_have_text(heading)
@@ -135,12 +146,7 @@ def apply_for_child_allowance(page: Page) -> str:
     expect(field(page, "配偶者の氏名")).to_be_hidden()
     next_step(page, "振込先口座")
 
-    field(page, "金融機関名").fill("デモ銀行")
-    field(page, "支店名").fill("本店")
-    page.get_by_label("普通", exact=True).check()
-    field(page, "口座番号").fill("1234567")
-    field(page, "口座名義（カナ）").fill("タカハシ ハナコ")
-    next_step(page, "児童")
+    fill_account(page)
 
     def fill_child(number: int, name: str, kana: str, born: str) -> None:
         item = page.get_by_role("group", name=f"お子さん {number}", exact=True)

@@ -14,18 +14,13 @@ from madoguchi.identity.oidc.keys import public_jwks
 from madoguchi.identity.oidc.testing_provider import LocalProvider, demo_client_keys
 
 from .conftest import ANDROID_CHROME, PHONE
-from .helpers import assert_no_sideways_scroll, check_a11y, login_code_for
+from .helpers import assert_no_sideways_scroll, check_a11y, check_phone_page, login_code_for
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 LOGIN_PIN = "1234"  # the stand-in checks the form (4 digits); the real app checks the card
 
 
-def look(page: Page) -> None:
-    """Each Madoguchi page of a phone's way: axe-core, then no sideways scroll at 320 px."""
-    check_a11y(page)
-    assert_no_sideways_scroll(page, 320)
-    page.set_viewport_size(PHONE["viewport"])
 
 
 @pytest.fixture
@@ -60,7 +55,7 @@ def confirm_email(page: Page, email: str) -> None:
     page.get_by_label("メールアドレス").fill(email)
     page.get_by_role("button", name="確認コードを送る").click()
     expect(page.get_by_role("heading", name="確認コードの入力")).to_be_visible()
-    look(page)
+    check_phone_page(page)
     page.get_by_label("確認コード").fill(login_code_for(email))
     page.get_by_role("button", name="ログインする").click()
 
@@ -68,7 +63,7 @@ def confirm_email(page: Page, email: str) -> None:
 def test_the_login_page_on_a_phone_offers_the_app_first(phone, digital_auth_app):
     phone.goto("/login/")
     expect(phone.get_by_role("heading", name="ログイン", exact=True)).to_be_visible()
-    look(phone)
+    check_phone_page(phone)
     # The first way on the page is the app's big button; the card's QR way and e-mail follow.
     ways = phone.locator("#way-app, #way-card, #email")
     expect(ways).to_have_count(3)
@@ -83,20 +78,20 @@ def test_the_login_page_on_a_phone_offers_the_app_first(phone, digital_auth_app)
     expect(phone.locator("#way-app")).to_be_visible()
     expect(phone.locator("details#way-qr")).not_to_have_attribute("open", "")
     expect(phone.locator("pre.command")).to_have_count(0)
-    look(phone)
+    check_phone_page(phone)
     phone.locator("details#way-qr > summary").click()
     expect(phone.locator("#way-qr .qr")).to_be_visible()
-    look(phone)
+    check_phone_page(phone)
     phone.go_back()
 
     # Through the app: the first time links the account with a confirmed e-mail address.
     phone.locator("#digital-auth-login").click()
     approve_in_app(phone, LOGIN_PIN)
     expect(phone.get_by_role("heading", name="ログイン", exact=True)).to_be_visible()
-    look(phone)
+    check_phone_page(phone)
     confirm_email(phone, "hanako.phone@example.jp")
     expect(phone.get_by_role("heading", name="マイページ")).to_be_visible()
-    look(phone)
+    check_phone_page(phone)
     assert digital_auth_app.authorize_params, "the phone went through the app"
 
     # From then on the app alone logs in.
@@ -106,7 +101,7 @@ def test_the_login_page_on_a_phone_offers_the_app_first(phone, digital_auth_app)
     approve_in_app(phone, LOGIN_PIN)
     expect(phone.get_by_role("heading", name="マイページ")).to_be_visible()
     expect(phone.get_by_role("button", name="ログアウト")).to_be_visible()
-    look(phone)
+    check_phone_page(phone)
 
 
 def test_a_pc_sees_the_qr_code_then_the_command_that_wraps(new_context, digital_auth_app):
@@ -127,10 +122,10 @@ def test_the_app_login_on_a_phone_works_without_javascript(new_context, digital_
     # The folded QR code opens without script (<details>), and the app's button is a plain link.
     page.locator("details#way-qr > summary").click()
     expect(page.locator("#way-qr .qr")).to_be_visible()
-    look(page)
+    check_phone_page(page)
     page.locator("#digital-auth-login").click()
     approve_in_app(page, LOGIN_PIN)
     expect(page.get_by_role("heading", name="ログイン", exact=True)).to_be_visible()
     confirm_email(page, "jiro.nojs.phone@example.jp")
     expect(page.get_by_role("heading", name="マイページ")).to_be_visible()
-    look(page)
+    check_phone_page(page)

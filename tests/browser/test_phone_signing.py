@@ -11,9 +11,9 @@ from playwright.sync_api import expect
 
 from madoguchi.applications.models import Submission, SubmissionSignature
 
-from .helpers import click_and_check, login_code_for, screenshot
+from .helpers import check_phone_page, click_and_check, log_in_resident, screenshot
 from .test_online_application import field
-from .test_phone_login import approve_in_app, digital_auth_app, look  # noqa: F401 (a fixture)
+from .test_phone_login import approve_in_app, digital_auth_app  # noqa: F401 (a fixture)
 from support import png_bytes
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -26,7 +26,7 @@ SIGNING_PIN = "ABC123"  # the stand-in checks the form (6–16 of A–Z, 0–9);
 def next_step(page, heading: str) -> None:
     page.get_by_role("button", name="次へ進む").click()
     expect(page.get_by_role("heading", level=1)).to_have_text(heading)
-    look(page)
+    check_phone_page(page)
 
 
 def test_residence_certificate_signed_with_the_app_on_a_phone(phone, digital_auth_app, card):  # noqa: F811
@@ -35,28 +35,22 @@ def test_residence_certificate_signed_with_the_app_on_a_phone(phone, digital_aut
     # Before step 1: the card and which PIN online; the counter and the post without it.
     for section in ("#req-online", "#req-counter", "#req-post"):
         expect(phone.locator(section)).to_be_visible()
-    look(phone)
+    check_phone_page(phone)
     screenshot(phone, "procedure-requirements-phone")
 
     phone.get_by_role("button", name="申請をはじめる").click()
     expect(phone.get_by_role("heading", name="ログイン", exact=True)).to_be_visible()
     expect(phone.locator("#digital-auth-login")).to_be_visible()
-    look(phone)
-    phone.get_by_label("メールアドレス").fill(EMAIL)
-    phone.get_by_role("button", name="確認コードを送る").click()
-    expect(phone.get_by_role("heading", name="確認コードの入力")).to_be_visible()
-    look(phone)
-    phone.get_by_label("確認コード").fill(login_code_for(EMAIL))
-    phone.get_by_role("button", name="ログインする").click()
+    log_in_resident(phone, EMAIL, check=check_phone_page)
     expect(phone.get_by_role("heading", level=1)).to_have_text(PROCEDURE)
-    look(phone)
+    check_phone_page(phone)
 
     click_and_check(phone, "button", "申請をはじめる", "請求する人")
     requirements = phone.locator("#requirements")
     expect(requirements).to_be_visible()
     expect(requirements.get_by_role("link")).to_have_attribute(
         "href", re.compile(r"/procedures/residence-certificate-copy/#requirements$"))
-    look(phone)
+    check_phone_page(phone)
     field(phone, "氏名").fill("山田 太郎")
     field(phone, "フリガナ").fill("ヤマダ タロウ")
     field(phone, "生年月日").fill("昭和60年4月2日")
@@ -82,14 +76,14 @@ def test_residence_certificate_signed_with_the_app_on_a_phone(phone, digital_aut
     expect(phone.locator("pre.command")).to_have_count(0)
     expect(phone.locator("details#way-qr")).not_to_have_attribute("open", "")
     expect(phone.get_by_text("カード読み取りアプリ")).to_have_count(0)
-    look(phone)
+    check_phone_page(phone)
     screenshot(phone, "sign-page-phone")
     phone.locator("#digital-auth-sign").click()
     approve_in_app(phone, SIGNING_PIN)
 
     expect(phone.get_by_role("heading", name="送信しました")).to_be_visible()
     number = phone.locator(".receipt-number").inner_text().strip()
-    look(phone)
+    check_phone_page(phone)
     submission = Submission.objects.get()
     assert number == submission.receipt_number
     signature = SubmissionSignature.objects.get(version__submission=submission)

@@ -88,32 +88,26 @@ def _fail(message: str):
 _WIDE_DIGITS = str.maketrans("０１２３４５６７８９", "0123456789")
 
 
-def _digits(value: str, field: FormField, limit: int) -> str:
+def _digits(value: str, field: FormField) -> str:
     """A number written as text (口座番号: leading zeros matter, so not a number field): full-width
-    digits are taken as typed on a Japanese keyboard, and the limits are said in 桁."""
+    digits are taken as typed on a Japanese keyboard."""
     value = value.translate(_WIDE_DIGITS)
     if not (value.isascii() and value.isdigit()):
         _fail(f"{field.label}は数字だけで入力してください")
-    if field.min_length == limit and len(value) != limit:
-        _fail(f"{field.label}は{limit}桁の数字で入力してください（いま{len(value)}桁）")
-    if len(value) > limit:
-        _fail(f"{field.label}は{limit}桁以内の数字で入力してください（いま{len(value)}桁）")
-    if field.min_length and len(value) < field.min_length:
-        _fail(f"{field.label}は{field.min_length}桁以上の数字で入力してください（いま{len(value)}桁）")
     return value
 
 
 def _text(text: str, field: FormField, default_max: int) -> str:
-    value = text.strip()
-    limit = field.max_length or default_max
-    if field.digits:
-        return _digits(value, field, limit)
+    """A text's length rules, said in 文字, or in 桁 of digits for a digits field."""
+    value = _digits(text.strip(), field) if field.digits else text.strip()
+    unit, what = ("桁", "の数字") if field.digits else ("文字", "")
+    limit, typed = field.max_length or default_max, f"（いま{len(value)}{unit}）"
     if field.min_length == limit and len(value) != limit:
-        _fail(f"{field.label}は{limit}文字で入力してください（いま{len(value)}文字）")
+        _fail(f"{field.label}は{limit}{unit}{what}で入力してください{typed}")
     if len(value) > limit:
-        _fail(f"{field.label}は{limit}文字以内で入力してください（いま{len(value)}文字）")
+        _fail(f"{field.label}は{limit}{unit}以内{what}で入力してください{typed}")
     if field.min_length and len(value) < field.min_length:
-        _fail(f"{field.label}は{field.min_length}文字以上で入力してください（いま{len(value)}文字）")
+        _fail(f"{field.label}は{field.min_length}{unit}以上{what}で入力してください{typed}")
     return value
 
 
