@@ -348,23 +348,38 @@ def _entry(request, visit) -> bundle.Entry:
     return entry
 
 
+def _posted(request, entry: bundle.Entry, form, prefix: str = "") -> dict:
+    """path → the value posted (as `prefix + path`) for the form's blanks and for stored values
+    shown again after a refusal; a checkbox with options posts a list. One form's own post
+    (no prefix) answers every blank of it, an input left out as emptied; 「まとめて保存」 (a
+    prefix per form) only what it posted."""
+    candidates = [*entry.blanks, *(path for path, _, _ in bundle.correctable(form, entry.answers))]
+    paths = [path for path in candidates
+             if prefix + path in request.POST or (not prefix and path in entry.blanks)]
+    values = {}
+    for path in paths:
+        field = bundle.field_at(form, path)
+        several = field is not None and field.type == FieldType.CHECKBOX and field.options
+        values[path] = request.POST.getlist(prefix + path) if several else request.POST.get(prefix + path, "")
+    return values
+
+
+def _say_refused(request, form, values: dict, errors: dict) -> None:
+    """A refused value not kept as typed in its input (a list, a file) is said as a message."""
+    for path, error in errors.items():
+        if not isinstance(values.get(path), str):
+            messages.error(request, f"{bundle.label_of(form, path)}：{error}")
+
+
 def _fill(request, visit) -> Typed | None:
     """The blanks as typed. The inputs shown again after a refusal may hold values already
     stored; those come back too (unchanged ones are not counted twice)."""
     entry = _entry(request, visit)
     form = entry.procedure.form(entry.form.form_version)
-    paths = [*entry.blanks, *(path for path, _, _ in bundle.correctable(form, entry.answers)
-                              if path in request.POST)]
-    values = {}
-    for path in paths:
-        field = bundle.field_at(form, path)
-        several = field is not None and field.type == FieldType.CHECKBOX and field.options
-        values[path] = request.POST.getlist(path) if several else request.POST.get(path, "")
+    values = _posted(request, entry, form)
     errors = bundle.fill_blanks(entry.form, entry.procedure, values, request.actor)
-    for path, error in errors.items():
-        if not isinstance(values.get(path), str):  # not kept as typed: say it here
-            messages.error(request, f"{bundle.label_of(form, path)}：{error}")
-    return Typed({entry.form.pk: paths}) if errors else None
+    _say_refused(request, form, values, errors)
+    return Typed({entry.form.pk: list(values)}) if errors else None
 
 
 def _fill_all(request, visit) -> Typed | None:
@@ -375,14 +390,7 @@ def _fill_all(request, visit) -> Typed | None:
     refused = False
     for entry in bundle.entries(visit):
         form = entry.procedure.form(entry.form.form_version)
-        prefix = f"f{entry.form.pk}-"
-        paths = [path for path in [*entry.blanks, *(p for p, _, _ in bundle.correctable(form, entry.answers))]
-                 if prefix + path in request.POST]
-        values = {}
-        for path in paths:
-            field = bundle.field_at(form, path)
-            several = field is not None and field.type == FieldType.CHECKBOX and field.options
-            values[path] = request.POST.getlist(prefix + path) if several else request.POST.get(prefix + path, "")
+        values = _posted(request, entry, form, prefix=f"f{entry.form.pk}-")
         uncounted: set[str] = set()
         for family in bundle.family_fields(entry.form, form, entry.answers,
                                           {p: m for p, m in entry.blanks.items() if p not in entry.raw}):
@@ -392,9 +400,7 @@ def _fill_all(request, visit) -> Typed | None:
         if not values:
             continue
         errors = bundle.fill_blanks(entry.form, entry.procedure, values, request.actor, uncounted=uncounted)
-        for path, error in errors.items():
-            if not isinstance(values.get(path), str):
-                messages.error(request, f"{bundle.label_of(form, path)}：{error}")
+        _say_refused(request, form, values, errors)
         shown[entry.form.pk] = [p for p in values if p not in uncounted]
         refused |= bool(errors)
     if not shown:
