@@ -4,6 +4,7 @@ import importlib
 import socket
 
 import pytest
+from django.core.cache import caches
 from django.core.management import call_command
 from django.db import connection
 from django.urls import reverse
@@ -43,8 +44,12 @@ def audit_log_flushable(transactional_db):
     """For tests that commit for real (live server, threads, migrations). The flush after them
     DELETEs every row, and on SQLite a trigger refuses DELETE on the append-only audit log
     (PostgreSQL's TRUNCATE does not fire it): empty that table with the trigger dropped for a
-    moment, then put the trigger back so later tests still see an append-only log."""
+    moment, then put the trigger back so later tests still see an append-only log.
+
+    The rate limits' counts live in a cache table that the flush does not empty (no model owns
+    it): cleared here, or a run of browser logins from 127.0.0.1 makes a later test's login 429."""
     yield
+    caches["ratelimit"].clear()
     if connection.vendor != "sqlite":
         return
     migration = importlib.import_module("madoguchi.core.migrations.0002_audit_append_only")

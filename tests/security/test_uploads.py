@@ -74,7 +74,7 @@ def test_a_30mb_upload_is_refused_at_the_field_without_being_read_into_memory(
     assert peak < size / 4, f"the request held {peak / MB:.1f} MB of a {size / MB:.0f} MB file"
     assert response.status_code == 400
     page = response.content.decode()
-    assert '<p class="error" id="account_proof-error">ファイルが大きすぎます' in page
+    assert '<p class="error" id="account_proof-error">請求者名義の口座が確認できるもの：ファイルが大きすぎます' in page
     assert Attachment.objects.count() == before
     draft.refresh_from_db()
     answers = answers_of(draft)
@@ -93,7 +93,7 @@ def test_a_body_over_the_request_cap_refuses_its_files_and_keeps_the_text(
         {"account_proof": 2 * MB - 100, "older_children_confirmation": 2 * MB - 100})
     response = _post_streamed(resident_client, url, path, content_type)
     assert response.status_code == 400
-    assert 'id="account_proof-error">ファイルが大きすぎます' in response.content.decode()
+    assert 'id="account_proof-error">請求者名義の口座が確認できるもの：ファイルが大きすぎます' in response.content.decode()
     draft.refresh_from_db()
     assert answers_of(draft).get("consent") is True
     assert not Attachment.objects.filter(account=draft.account).exists()
