@@ -84,14 +84,6 @@ def start_draft(account, procedure: Procedure) -> Draft:
     )
 
 
-def plan_event_day(plan: NavigatorPlan):
-    """The event's day the plan was given, or None when its event asks no day or it was not
-    answered (navigator.services.event_day would say today)."""
-    if not plan.answers.get(navigator_services.event_of(plan).day):
-        return None
-    return navigator_services.event_day(plan)
-
-
 @transaction.atomic
 def start_from_plan(account, procedure: Procedure, plan: NavigatorPlan) -> Draft:
     """「オンラインで申請をはじめる」 from a 手続ナビ result: the resident's open draft of this
@@ -105,7 +97,7 @@ def start_from_plan(account, procedure: Procedure, plan: NavigatorPlan) -> Draft
     if draft is None:
         draft = start_draft(account, procedure)
     form = procedure.form(draft.form_version)
-    day = plan_event_day(plan)
+    day = navigator_services.given_event_day(plan)
     known = from_navigator(form, procedure.code, plan.event, plan.answers, day)
     answers = answers_of(draft)
     blank = {k: v for k, v in known.answers.items() if not _holds(answers.get(k))}
@@ -190,9 +182,7 @@ def save_draft(draft: Draft, answers: dict, step: int, typed_fields: list[str],
 
 def _refresh_due_on(draft: Draft, procedure: Procedure, answers: dict, typed_fields) -> bool:
     """Recompute `due_on` when this step holds the event's day; True when it changed."""
-    event = ""
-    if draft.navigator_plan_id is not None and draft.navigator_plan is not None:
-        event = draft.navigator_plan.event
+    event = draft.navigator_plan.event if draft.navigator_plan is not None else ""
     on_step = {name: answers[name] for name in typed_fields if name in answers}
     day = event_day_in(on_step, event)
     if day is None:

@@ -197,9 +197,15 @@ def is_complete(plan: NavigatorPlan) -> bool:
     return next_question(plan) is None
 
 
-def event_day(plan: NavigatorPlan) -> date:
+def given_event_day(plan: NavigatorPlan) -> date | None:
+    """The event's day as the plan was told it; None when the event asks none or it is unanswered."""
     value = plan.answers.get(event_of(plan).day)
-    return date.fromisoformat(value) if value else timezone.localdate()
+    return date.fromisoformat(value) if value else None
+
+
+def event_day(plan: NavigatorPlan) -> date:
+    """The event's day, today when the plan was not told one (the result's deadlines count from it)."""
+    return given_event_day(plan) or timezone.localdate()
 
 
 def counter_url(plan: NavigatorPlan, request) -> str:
