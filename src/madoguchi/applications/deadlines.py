@@ -88,11 +88,6 @@ def _title(municipality, code: str) -> str:
     return procedure.title if procedure else code
 
 
-def _day_given(plan: NavigatorPlan) -> bool:
-    """Only a plan whose event's day was answered has last days (event_day would say today)."""
-    return bool(plan.answers.get(navigator_services.event_of(plan).day))
-
-
 def _applied(submissions: list[tuple[str, object]], code: str, plan: NavigatorPlan) -> bool:
     return any(c == code and at >= plan.created_at for c, at in submissions)
 
@@ -116,7 +111,7 @@ def due_for(account, today: date | None = None) -> list[Due]:
         seen = {d.code for d in found}  # one line per procedure, the draft's or the first plan's
         for plan in plans:
             event = navigator_services.event_of(plan).title.get("ja")
-            dated = _day_given(plan)
+            dated = navigator_services.given_event_day(plan) is not None  # else no last days
             for item in navigator_services.result_for(plan, plan.municipality).items:
                 deadline = item.deadline if dated else None
                 if item.code in seen or (deadline is None and not item.offered):
