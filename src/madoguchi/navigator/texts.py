@@ -45,6 +45,9 @@ TEXTS: dict[str, dict[str, str]] = {
         "change": "変更する",
         "result_title": "必要な手続",
         "result_lead": "{event}（{day}）にあわせて必要な手続は {n} 件です。期限の近い順に並べています。",
+        "apply_lead": "手続ナビの答え（{event}: {day}）を入力した状態で、申請をはじめます。"
+                      "入力された内容は、申請の画面で確かめて直せます。",
+        "apply_back": "必要な手続の一覧にもどる",
         "result_none": "答えから、必要な手続は見つかりませんでした。わからないことは市役所にお問い合わせください。",
         "count": "{n}件",
         "group_online": "オンラインで今すぐ",
@@ -114,6 +117,9 @@ TEXTS: dict[str, dict[str, str]] = {
         "change": "かえる",
         "result_title": "ひつような てつづき",
         "result_lead": "{event}（{day}）の ひつような てつづきは {n} こ です。きげんが ちかい じゅんに ならべて います。",
+        "apply_lead": "てつづきナビの こたえ（{event}: {day}）を いれた じょうたいで はじめます。"
+                      "あとで なおせます。",
+        "apply_back": "てつづきの いちらんに もどる",
         "result_none": "ひつような てつづきは みつかりませんでした。わからない ことは しやくしょに きいて ください。",
         "count": "{n}こ",
         "group_online": "インターネットで いま すぐ",
@@ -184,6 +190,9 @@ TEXTS: dict[str, dict[str, str]] = {
         "change": "Change",
         "result_title": "Procedures you need",
         "result_lead": "{event}, {day}: you need {n} procedures, soonest deadline first.",
+        "apply_lead": "The form starts with what you told the navigator ({event}: {day}) already "
+                      "filled in; you can check and change it there.",
+        "apply_back": "Back to the list of procedures",
         "result_none": "Your answers need no procedure. If in doubt, please ask the city office.",
         "count": "{n}",
         "group_online": "Online, right now",

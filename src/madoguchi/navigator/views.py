@@ -156,33 +156,17 @@ def result(request, token):
     })
 
 
-# The page between a result's 「オンラインで申請をはじめる」 and the form, for a resident who had to
-# log in first (login's `next` is a GET, and only a POST starts a draft). Kept here rather than
-# in texts.py with the other navigator strings because no other page uses them.
-APPLY_TEXTS = {
-    "ja": {"lead": "手続ナビの答え（{event}: {day}）を入力した状態で、申請をはじめます。"
-                   "入力された内容は、申請の画面で確かめて直せます。",
-           "back": "必要な手続の一覧にもどる"},
-    "easy": {"lead": "てつづきナビの こたえ（{event}: {day}）を いれた じょうたいで はじめます。"
-                     "あとで なおせます。",
-             "back": "てつづきの いちらんに もどる"},
-    "en": {"lead": "The form starts with what you told the navigator ({event}: {day}) already "
-                   "filled in; you can check and change it there.",
-           "back": "Back to the list of procedures"},
-}
-
-
 def _apply_page(request, plan, found, code: str) -> HttpResponse:
     """One procedure of the result (`?apply=<code>`), with the button that starts it from the
-    plan: where the start button sends a resident who logs in first, so the plan's answers are
-    not lost on the way."""
+    plan: where the start button sends a resident who logs in first (login's `next` is a GET,
+    and only a POST starts a draft), so the plan's answers are not lost on the way."""
     item = next((i for i in found.items if i.code == code and i.startable), None)
     if item is None:
         return redirect("navigator:result", plan.token)
-    words = APPLY_TEXTS.get(plan.lang, APPLY_TEXTS[DEFAULT_LANG])
+    words = texts(plan.lang)
     return _page(request, "navigator/apply.html", plan.lang, {
-        "plan": plan, "result": found, "item": item, "back_text": words["back"],
-        "lead": words["lead"].format(event=found.title, day=found.day_label),
+        "plan": plan, "result": found, "item": item, "back_text": words["apply_back"],
+        "lead": words["apply_lead"].format(event=found.title, day=found.day_label),
     })
 
 
