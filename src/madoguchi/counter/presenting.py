@@ -7,7 +7,6 @@ tablet's views must not depend on the clerk's: an import-linter contract says so
 """
 
 import base64
-import re
 from dataclasses import dataclass, field
 
 from madoguchi.applications import engine
@@ -36,7 +35,6 @@ def summary_rows(entry: bundle.Entry):
 
 MAX_ADDRESSES = 2  # the new and the previous address; a third is a detail
 MAX_DATES = 2
-FIRST_SENTENCE = re.compile(r"^.+?[。！？]")
 
 
 @dataclass
@@ -51,8 +49,7 @@ class Brief:
 def _purpose(summary: str) -> str:
     """The catalogue's summary opens with what the procedure is for; the rest (documents,
     conditions) the visitor has at the counter already."""
-    found = FIRST_SENTENCE.match(summary.strip())
-    return found.group(0) if found else summary.strip()
+    return takeaway.first_sentence(summary)
 
 
 def _filled(value) -> bool:

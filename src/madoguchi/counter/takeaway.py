@@ -20,7 +20,14 @@ from madoguchi.navigator.models import NavigatorPlan
 from madoguchi.navigator.texts import TEXTS
 
 LANGS = ("ja", "easy")  # the tablet's and the printed sheet's languages
-FIRST_SENTENCE = re.compile(r"^.+?。")
+FIRST_SENTENCE = re.compile(r"^.+?[。！？]")
+
+
+def first_sentence(text: str) -> str:
+    """A catalogue or navigator text up to its first full stop: what a screen has room for (the
+    tablet's purpose of a form, a last day's rule); the whole text when it has no stop."""
+    found = FIRST_SENTENCE.match(text.strip())
+    return found.group(0) if found else text.strip()
 
 
 @dataclass
@@ -46,8 +53,7 @@ class Leftover:
         """The same, to its first sentence: what the screen has room for."""
         if self.item.deadline_label:
             return self.item.deadline_label
-        found = FIRST_SENTENCE.match(self.item.deadline_text.strip())
-        return found.group(0) if found else self.item.deadline_text.strip()
+        return first_sentence(self.item.deadline_text)
 
 
 @dataclass
