@@ -8,7 +8,7 @@ import pytest
 from django.urls import reverse
 
 from madoguchi.applications.models import Draft
-from madoguchi.applications.templatetags.requirements import by_post, requirements_of
+from madoguchi.applications.requirements import by_post, requirements_of
 from madoguchi.catalog.loader import catalog
 
 pytestmark = pytest.mark.django_db
