@@ -36,6 +36,7 @@ from madoguchi.core import audit
 from madoguchi.core.actors import Actor
 from madoguchi.core.crypto import decrypt_bytes
 from madoguchi.core.japanese import municipality_of
+from madoguchi.core.japanese.calendar import age_on
 from madoguchi.register.codes import HEAD, SPOUSES, Gender
 from madoguchi.register.models import Resident
 from madoguchi.register.selectors import members_of
@@ -77,7 +78,7 @@ class Household:
     def children(self) -> list[Resident]:
         """The household's children (続柄 子) under 18."""
         return [m for m in self.members
-                if m.relationship == "子" and _age(m.birth_date, self.on) < ADULT_AGE]
+                if m.relationship == "子" and age_on(m.birth_date, self.on) < ADULT_AGE]
 
 
 # 続柄 of household members who are not family: 同居者, not 同居の親族.
@@ -99,9 +100,6 @@ def who_applies(h: Household) -> tuple[str, ...]:
         return (kin, "household", "self")
     return ()
 
-
-def _age(born: date, on: date) -> int:
-    return on.year - born.year - ((on.month, on.day) < (born.month, born.day))
 
 
 def my_number_of(resident: Resident | None) -> str:

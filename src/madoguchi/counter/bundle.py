@@ -13,7 +13,6 @@ and the page shows it back at its field until it is put right.
 from collections.abc import Collection
 from dataclasses import dataclass
 from dataclasses import field as dc_field
-from datetime import date
 
 from django.db import transaction
 from django.utils import timezone
@@ -26,6 +25,7 @@ from madoguchi.catalog.selectors import get_procedure, procedures_for
 from madoguchi.core import audit
 from madoguchi.core.actors import Actor
 from madoguchi.core.crypto import decrypt_json, encrypt_json
+from madoguchi.core.japanese.calendar import age_on
 from madoguchi.counter.models import CounterVisit, Source, VisitForm, VisitStatus
 from madoguchi.navigator import services as navigator
 from madoguchi.register.selectors import household_members
@@ -426,9 +426,6 @@ def drop_item(visit_form: VisitForm, group_id: str, index: int, actor: Actor) ->
 ADULT_PENSION_AGES = range(20, 60)  # 国民年金法第7条: 20 to 59 years old, the 第1号被保険者
 
 
-def _age(born: date, on: date) -> int:
-    return on.year - born.year - ((on.month, on.day) < (born.month, born.day))
-
 
 # Forms whose payments go only to an account in the applicant's own name (児童手当: 「請求者ご
 # 本人の名義の口座に限ります」; 子ども医療費助成: 「保護者名義の口座です」, the 保護者 who applies).
@@ -475,7 +472,7 @@ def _settle(form: FormDefinition, procedure_code: str, filled, household, answer
                                        household.head.name, Source.REGISTER))
         pension = fields.get("claimant_pension")
         if pension is not None and household is not None and \
-                _age(household.signer.birth_date, household.on) in ADULT_PENSION_AGES:
+                age_on(household.signer.birth_date, household.on) in ADULT_PENSION_AGES:
             set_values.append(("claimant_pension", pension, "kokumin", Source.NAVIGATOR))
     holder = fields.get("account_holder_kana")
     if holder is not None and procedure_code in OWN_ACCOUNT_FORMS and household is not None:

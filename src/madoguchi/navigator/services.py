@@ -12,7 +12,7 @@ from madoguchi.catalog.loader import catalog
 from madoguchi.catalog.schema import Channel, Procedure
 from madoguchi.catalog.selectors import department_for, procedures_for
 from madoguchi.core.japanese import JapaneseInputError, parse_date
-from madoguchi.core.japanese.calendar import next_open_day
+from madoguchi.core.japanese.calendar import age_on, next_open_day
 from madoguchi.core.models import Department, Municipality
 from madoguchi.navigator import rules
 from madoguchi.navigator.loader import events
@@ -126,7 +126,7 @@ def school_stage(born: date, on: date) -> str | None:
     enters = born.year + (7 if (born.month, born.day) >= (4, 2) else 6)
     grade = school_year - enters  # 0: the first year of primary school
     if grade < 0:
-        age = on.year - born.year - ((on.month, on.day) < (born.month, born.day))
+        age = age_on(born, on)
         return "age_0_2" if age < 3 else "age_3_5"
     stage = next((name for start, name in reversed(SCHOOL_STAGES) if grade >= start))
     return stage if grade < 12 else None

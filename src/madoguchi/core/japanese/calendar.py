@@ -1,4 +1,4 @@
-"""The days a city office is closed, and the deadline rule that follows from them.
+"""The days a city office is closed, the deadline rule that follows from them, and a person's age.
 
 A period that ends on a day the office is closed ends on the next open day instead
 (民法第142条; 地方自治法第4条の2第4項 for the 休日 of a municipality: Saturdays, Sundays,
@@ -21,3 +21,9 @@ def next_open_day(day: date) -> date:
     while is_closed(day):
         day += timedelta(days=1)
     return day
+
+
+def age_on(born: date, on: date) -> int:
+    """Full years on `on` (年齢計算ニ関スル法律: a year is reached on the day before the birthday,
+    which counts the same for a whole-year age as reaching it on the birthday)."""
+    return on.year - born.year - ((on.month, on.day) < (born.month, born.day))
