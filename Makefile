@@ -6,7 +6,7 @@ PORT ?= 8000
 HOST ?= 127.0.0.1
 export MADOGUCHI_VAR_DIR ?= $(CURDIR)/var
 
-.PHONY: run test install lint bench reliability clean demo-data browser-deps card-deps bench-deps bench-scale lighthouse-deps interop
+.PHONY: run test install messages lint bench reliability clean demo-data browser-deps card-deps bench-deps bench-scale lighthouse-deps interop
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -16,7 +16,18 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 	$(BIN)/pip install -q -e ".[dev]"
 	touch $@
 
-install: $(VENV)/.installed
+install: $(VENV)/.installed messages
+
+# The pages' translations: locale/*/LC_MESSAGES/django.po compiled to .mo (not kept in git) with
+# GNU gettext's msgfmt, installed from Debian when missing and we may (root + apt).
+PO_FILES := $(wildcard src/madoguchi/locale/*/LC_MESSAGES/django.po)
+MO_FILES := $(PO_FILES:.po=.mo)
+messages: $(MO_FILES)
+%.mo: %.po | $(BIN)/python
+	@command -v msgfmt >/dev/null || { if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq gettext >/dev/null; \
+	  else echo "msgfmt is missing: install Debian's 'gettext' package" >&2; exit 1; fi; }
+	msgfmt --check-format -o $@ $<
 
 # One machine: SQLite, the outbox delivered in-process, e-mails printed to this terminal. A
 # `run_outbox` loop runs beside the web server (and stops with it) to retry what was not sent.

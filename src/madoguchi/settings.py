@@ -54,7 +54,6 @@ MIDDLEWARE = [
     "madoguchi.core.security.PermissionsPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
-    "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -62,6 +61,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "madoguchi.core.middleware.MunicipalityMiddleware",
+    # Language, 文字サイズ, contrast: after the city is known (a choice is saved on the account).
+    "madoguchi.core.i18n.middleware.PreferencesMiddleware",
 ]
 
 ROOT_URLCONF = "madoguchi.urls"
@@ -79,6 +80,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "madoguchi.core.context_processors.municipality",
+                "madoguchi.core.context_processors.preferences",
             ],
         },
     }
@@ -169,7 +171,20 @@ AXES_USERNAME_CALLABLE = "madoguchi.identity.bruteforce.username"  # bounded, no
 AXES_DISABLE_ACCESS_LOG = True  # successful logins are in the audit log
 
 LANGUAGE_CODE = "ja"
-LANGUAGES = [("ja", "日本語"), ("en", "English")]
+# Every page a resident or visitor sees speaks these (docs/i18n.md); each name is written in its
+# own language, as the switch shows it. やさしい日本語 is a language of its own here (ja-easy,
+# locale ja_Easy): its own .po file, and ルビ on its kanji.
+LANGUAGES = [
+    ("ja", "日本語"),  # ja-only: a language's own name
+    ("ja-easy", "やさしい日本語"),  # ja-only: a language's own name
+    ("en", "English"),
+    ("zh-hans", "中文（简体）"),
+    ("ko", "한국어"),
+    ("vi", "Tiếng Việt"),
+    ("pt-br", "Português (Brasil)"),
+]
+# Staff pages (department queue, counter, register, 会計課) need only these two.
+MADOGUCHI_STAFF_LANGUAGES = ["ja", "en"]
 LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = "Asia/Tokyo"
 USE_I18N = True

@@ -35,3 +35,25 @@ def security_headers(app_configs, **kwargs):
         errors.append(Warning("cookies are sent over plain http", id="madoguchi.W001",
                               hint="serve over https and leave MADOGUCHI_SECURE_COOKIES on"))
     return errors
+
+
+@register("i18n")
+def untranslated_content(app_configs, **kwargs):
+    """Lists, per language, the content shown in Japanese for want of a translation."""
+    from django.core.checks import Info
+
+    from madoguchi.core import i18n
+    from madoguchi.core.i18n import content
+
+    notes = []
+    for source in content.sources():
+        for language in i18n.codes():
+            if language == i18n.DEFAULT:
+                continue
+            gaps = content.missing(source, language)
+            if gaps:
+                count = sum(len(v) for v in gaps.values())
+                notes.append(Info(
+                    f"{source.name}: {count} texts in {len(gaps)} files are shown in Japanese in {language}",
+                    hint="untranslated: " + ", ".join(sorted(gaps)), id="madoguchi.I001"))
+    return notes

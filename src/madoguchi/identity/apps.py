@@ -4,7 +4,7 @@ from django.apps import AppConfig
 class IdentityConfig(AppConfig):
     name = "madoguchi.identity"
     label = "identity"
-    verbose_name = "Identity (JPKI, デジタル認証アプリ)"
+    verbose_name = "Identity (JPKI, Digital Authentication App)"
 
     def ready(self):
         # Audit events for failed staff logins and django-axes lockouts.
@@ -13,3 +13,5 @@ class IdentityConfig(AppConfig):
         from madoguchi.identity import bruteforce
 
         user_locked_out.connect(bruteforce.locked_out, dispatch_uid="madoguchi.identity.locked_out")
+
+        from madoguchi.identity import session  # noqa: F401 - saves display preferences on the account

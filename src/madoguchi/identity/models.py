@@ -17,6 +17,10 @@ class ResidentAccount(models.Model):
     email = models.EmailField()
     created_at = models.DateTimeField(auto_now_add=True)
     last_login_at = models.DateTimeField(null=True, blank=True)
+    # Display preferences, kept like the session's (core.i18n.preferences); "" = not chosen.
+    language = models.CharField(max_length=16, blank=True, default="")
+    text_size = models.CharField(max_length=8, blank=True, default="")
+    contrast = models.CharField(max_length=8, blank=True, default="")
 
     class Meta:
         constraints = [

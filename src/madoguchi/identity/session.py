@@ -7,6 +7,7 @@ from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 
 from madoguchi.core.actors import Actor, client_ip
+from madoguchi.core.i18n import preferences
 from madoguchi.identity.models import ResidentAccount
 
 SESSION_KEY = "resident_account_id"
@@ -48,3 +49,37 @@ def start_session(request, account: ResidentAccount, method: str) -> None:
     request.session.cycle_key()
     request.session[SESSION_KEY] = account.pk
     request.session["login_method"] = method
+    _keep_preferences(request, account)
+
+
+PREFERENCE_FIELDS = ("language", "text_size", "contrast")
+
+
+def _keep_preferences(request, account: ResidentAccount) -> None:
+    """At login the account's choices come back; a choice made before logging in, where the
+    account has none, is kept on the account."""
+    saved = {f: getattr(account, f) for f in PREFERENCE_FIELDS if getattr(account, f)}
+    chosen = {f: v for f, v in (request.session.get(preferences.SESSION_KEY) or {}).items()
+              if f in PREFERENCE_FIELDS and f not in saved}
+    if chosen:
+        save_preferences(account, chosen)
+    preferences.remember(request, saved, announce=False)
+
+
+def save_preferences(account: ResidentAccount, changes: dict) -> None:
+    fields = [f for f in PREFERENCE_FIELDS if f in changes]
+    for field in fields:
+        setattr(account, field, changes[field])
+    if fields:
+        account.save(update_fields=fields)
+
+
+def _preferences_changed(sender, request, changes, **kwargs) -> None:
+    if getattr(request, "municipality", None) is None:
+        return
+    account = current_account(request)
+    if account is not None:
+        save_preferences(account, changes)
+
+
+preferences.preferences_changed.connect(_preferences_changed, dispatch_uid="identity-preferences")

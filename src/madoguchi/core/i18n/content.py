@@ -1,0 +1,122 @@
+"""Translations of content (procedures, life events, counter purposes) in overlay files.
+
+The Japanese files stay the source. Beside them, `i18n/<language>/<name>.po` holds, for the
+file `<name>`, each Japanese text (msgid) and its translation (msgstr); `i18n/<language>/
+_common.po` holds texts shared by many files (氏名, 住所). The `.po` format is gettext's, so a
+city's staff correct a translation in the editor they use for the pages' own strings (Poedit;
+docs/i18n.md), and `madoguchi content_messages` adds new texts to every file.
+
+A text with no translation is shown in Japanese as a `Fallback`, which templates mark with
+`lang="ja"` (`{% langattr %}`) and `madoguchi check` lists: a fallback is never silent."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+import polib
+
+from madoguchi.core import i18n
+
+COMMON = "_common"
+OVERLAY_DIR = "i18n"
+
+
+class Fallback(str):
+    """A Japanese text shown in another language's page because it has no translation yet."""
+
+    __slots__ = ()
+
+
+@dataclass(frozen=True)
+class Source:
+    """A kind of content that has overlays: `texts()` yields (file name, Japanese text)."""
+
+    name: str
+    directory: Path
+    texts: Callable[[], Iterable[tuple[str, str]]]
+
+    @property
+    def overlay_dir(self) -> Path:
+        return self.directory / OVERLAY_DIR
+
+
+_SOURCES: dict[str, Source] = {}
+
+
+def register(source: Source) -> None:
+    """Called from an app's ready(): its content is then translated, checked and extracted."""
+    _SOURCES[source.name] = source
+
+
+def sources() -> list[Source]:
+    return list(_SOURCES.values())
+
+
+def _read(path: Path) -> dict[str, str]:
+    if not path.is_file():
+        return {}
+    return {e.msgid: e.msgstr for e in polib.pofile(str(path))
+            if e.msgstr and not e.obsolete and "fuzzy" not in e.flags}
+
+
+@functools.cache
+def _catalogue(directory: Path, language: str, name: str) -> dict[str, str]:
+    return _read(directory / OVERLAY_DIR / language / f"{name}.po")
+
+
+def clear_cache() -> None:
+    _catalogue.cache_clear()
+
+
+def translate(directory: Path, name: str, text: str, language: str) -> str:
+    """`text` (Japanese, from the file `name` under `directory`) in `language`.
+
+    Japanese comes back unchanged; an untranslated text comes back as a `Fallback`."""
+    if not text or language == i18n.DEFAULT or language is None:
+        return text
+    found = (_catalogue(directory, language, name).get(text)
+             or _catalogue(directory, language, COMMON).get(text))
+    if found:
+        return found
+    return text if language == i18n.DEFAULT else Fallback(text)
+
+
+def missing(source: Source, language: str) -> dict[str, list[str]]:
+    """The texts of `source` with no translation in `language`, by file name."""
+    gaps: dict[str, list[str]] = {}
+    for name, text in source.texts():
+        if text and isinstance(translate(source.directory, name, text, language), Fallback):
+            gaps.setdefault(name, []).append(text)
+    return gaps
+
+
+def update_files(source: Source, languages: Iterable[str], header: dict[str, str]) -> list[Path]:
+    """Add every text of `source` to each language's file (empty msgstr), keep what is
+    translated, and mark texts no longer in the source obsolete. Returns the files written."""
+    by_name: dict[str, list[str]] = {}
+    for name, text in source.texts():
+        if text and text not in by_name.setdefault(name, []):
+            by_name[name].append(text)
+    written = []
+    for language in languages:
+        folder = source.overlay_dir / language
+        common = _read(folder / f"{COMMON}.po")
+        for name, texts in sorted(by_name.items()):
+            path = folder / f"{name}.po"
+            po = polib.pofile(str(path)) if path.is_file() else polib.POFile(wrapwidth=0)
+            if not path.is_file():
+                po.metadata = {"Content-Type": "text/plain; charset=UTF-8", "Language": language, **header}
+            known = {e.msgid: e for e in po}
+            for text in texts:
+                if text not in known and text not in common:
+                    po.append(polib.POEntry(msgid=text, msgstr=""))
+            for entry in po:
+                entry.obsolete = entry.msgid not in texts
+            folder.mkdir(parents=True, exist_ok=True)
+            po.save(str(path))
+            written.append(path)
+    clear_cache()
+    return written
