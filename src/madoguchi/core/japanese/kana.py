@@ -9,6 +9,8 @@ full-width spaces) and explain in plain Japanese when the input is not kana.
 import re
 import unicodedata
 
+from django.utils.translation import gettext as _
+
 from .errors import JapaneseInputError
 
 # ぁ (U+3041) .. ゖ (U+3096) line up with ァ (U+30A1) .. ヶ (U+30F6); plus ゝゞ <-> ヽヾ.
@@ -28,8 +30,8 @@ _FULLWIDTH_ALNUM = {
 _FURIGANA = re.compile(r"[\u30a1-\u30fa\u30fb\u30fc\u30fd\u30fe\u31f0-\u31ff\u3000]+")
 
 _SMALL_TO_LARGE = str.maketrans(
-    "ァィゥェォッャュョヮヵヶㇰㇱㇲㇳㇴㇵㇶㇷㇸㇹㇺㇻㇼㇽㇾㇿ",
-    "アイウエオツヤユヨワカケクシストヌハヒフヘホムラリルレロ",
+    "ァィゥェォッャュョヮヵヶㇰㇱㇲㇳㇴㇵㇶㇷㇸㇹㇺㇻㇼㇽㇾㇿ",  # ja-only: kana table
+    "アイウエオツヤユヨワカケクシストヌハヒフヘホムラリルレロ",  # ja-only: kana table
 )
 
 
@@ -67,7 +69,7 @@ def normalize_kana(s: str) -> str:
     Idempotent, so it is safe to apply on every save.
     """
     s = to_katakana(s).translate(_FULLWIDTH_ALNUM)
-    return _SPACES.sub("\u3000", s).strip()
+    return _SPACES.sub("\u3000", s).strip()  # ja-only: the ideographic space stored in kana
 
 
 def validate_furigana(s: str) -> str:
@@ -78,9 +80,9 @@ def validate_furigana(s: str) -> str:
     """
     kana = normalize_kana(s or "")
     if not kana:
-        raise JapaneseInputError("フリガナを入力してください")
+        raise JapaneseInputError(_("フリガナを入力してください"))
     if not _FURIGANA.fullmatch(kana):
-        raise JapaneseInputError("フリガナはカタカナで入力してください")
+        raise JapaneseInputError(_("フリガナはカタカナで入力してください"))
     return kana
 
 
@@ -91,5 +93,5 @@ def kana_search_key(s: str) -> str:
     separate foreign names with either a space or ・, so both are folded away.
     ヴ and ー are kept because they distinguish names.
     """
-    key = normalize_kana(s).translate(_SMALL_TO_LARGE).replace("\u3000", "").replace("・", "")
+    key = normalize_kana(s).translate(_SMALL_TO_LARGE).replace("\u3000", "").replace("・", "")  # ja-only: kana separators
     return _compose(key)  # a mark freed by the above (ッ+゛ → ツ+゛) now composes: ヅ

@@ -11,6 +11,8 @@ U+795E 神, silently changing a registered name. Variant folding happens only in
 import re
 import unicodedata
 
+from django.utils.translation import gettext as _
+
 from .errors import JapaneseInputError
 
 MAX_NAME_LENGTH = 50
@@ -24,40 +26,40 @@ _REJECTED_CATEGORIES = frozenset({"Cc", "Cf", "Cs"})
 # Variant (異体字/旧字) → common form, for look-up only. Escapes mark characters
 # that look identical to their target in most fonts.
 _VARIANTS = {
-    "\u9ad9": "高",  # 髙 はしごだか
-    "\ufa11": "崎",  # 﨑 たつさき (a unified ideograph in the compatibility block)
-    "嵜": "崎",
-    "\u9089": "辺",  # 邉
-    "\u908a": "辺",  # 邊
-    "\u9f4b": "斉",  # 齋 (old form of 斎)
-    "\u9f4a": "斉",  # 齊 (old form of 斉)
-    "斎": "斉",  # 斎藤/斉藤 are routinely confused, so look-up folds the whole family
-    "\u6ff5": "浜",  # 濵
-    "\u6ff1": "浜",  # 濱
-    "\u5fb7": "徳",  # 德
-    "\U00020bb7": "吉",  # 𠮷 つちよし
-    "\ufa10": "塚",  # 塚 (compatibility ideograph)
-    "澤": "沢",
-    "櫻": "桜",
-    "國": "国",
-    "廣": "広",
-    "嶋": "島",
-    "嶌": "島",
-    "藏": "蔵",
-    "眞": "真",
-    "惠": "恵",
-    "榮": "栄",
-    "壽": "寿",
-    "實": "実",
-    "與": "与",
-    "禮": "礼",
-    "冨": "富",
-    "槇": "槙",
-    "瀨": "瀬",
-    "黑": "黒",
-    "淺": "浅",
-    "條": "条",
-    "桒": "桑",
+    "\u9ad9": "高",  # ja-only: variant table; 髙 はしごだか
+    "\ufa11": "崎",  # ja-only: variant table; 﨑 たつさき (a unified ideograph in the compatibility block)
+    "嵜": "崎",  # ja-only: variant table
+    "\u9089": "辺",  # ja-only: variant table; 邉
+    "\u908a": "辺",  # ja-only: variant table; 邊
+    "\u9f4b": "斉",  # ja-only: variant table; 齋 (old form of 斎)
+    "\u9f4a": "斉",  # ja-only: variant table; 齊 (old form of 斉)
+    "斎": "斉",  # ja-only: variant table; 斎藤/斉藤 are routinely confused, so look-up folds the whole family
+    "\u6ff5": "浜",  # ja-only: variant table; 濵
+    "\u6ff1": "浜",  # ja-only: variant table; 濱
+    "\u5fb7": "徳",  # ja-only: variant table; 德
+    "\U00020bb7": "吉",  # ja-only: variant table; 𠮷 つちよし
+    "\ufa10": "塚",  # ja-only: variant table; 塚 (compatibility ideograph)
+    "澤": "沢",  # ja-only: variant table
+    "櫻": "桜",  # ja-only: variant table
+    "國": "国",  # ja-only: variant table
+    "廣": "広",  # ja-only: variant table
+    "嶋": "島",  # ja-only: variant table
+    "嶌": "島",  # ja-only: variant table
+    "藏": "蔵",  # ja-only: variant table
+    "眞": "真",  # ja-only: variant table
+    "惠": "恵",  # ja-only: variant table
+    "榮": "栄",  # ja-only: variant table
+    "壽": "寿",  # ja-only: variant table
+    "實": "実",  # ja-only: variant table
+    "與": "与",  # ja-only: variant table
+    "禮": "礼",  # ja-only: variant table
+    "冨": "富",  # ja-only: variant table
+    "槇": "槙",  # ja-only: variant table
+    "瀨": "瀬",  # ja-only: variant table
+    "黑": "黒",  # ja-only: variant table
+    "淺": "浅",  # ja-only: variant table
+    "條": "条",  # ja-only: variant table
+    "桒": "桑",  # ja-only: variant table
 }
 # Ideographic variation selectors pick a glyph, not a different character.
 _VARIATION_SELECTORS = re.compile(r"[\ufe00-\ufe0f\U000e0100-\U000e01ef]")
@@ -67,13 +69,13 @@ _WHITESPACE = re.compile(r"\s+")
 
 def clean_name(s: str) -> str:
     """Trim and single-space a name, keeping every other code point exactly as typed."""
-    name = _SPACE_RUN.sub("\u3000", (s or "").strip())
+    name = _SPACE_RUN.sub("\u3000", (s or "").strip())  # ja-only: the ideographic space stored in names
     if not name:
-        raise JapaneseInputError("氏名を入力してください")
+        raise JapaneseInputError(_("氏名を入力してください"))
     if any(unicodedata.category(c) in _REJECTED_CATEGORIES for c in name):
-        raise JapaneseInputError("氏名に使えない文字が含まれています")
+        raise JapaneseInputError(_("氏名に使えない文字が含まれています"))
     if len(name) > MAX_NAME_LENGTH:
-        raise JapaneseInputError(f"氏名は{MAX_NAME_LENGTH}文字以内で入力してください")
+        raise JapaneseInputError(_("氏名は%(n)s文字以内で入力してください") % {"n": MAX_NAME_LENGTH})
     return name
 
 
