@@ -6,6 +6,8 @@ from datetime import date, datetime
 
 from django.db import DatabaseError, connection
 from django.http import HttpRequest, HttpResponse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from ninja import Field, Header, NinjaAPI, Query, Schema
 from ninja import Status as Reply
 from ninja.errors import HttpError, ValidationError
@@ -48,11 +50,11 @@ class MadoguchiAPI(NinjaAPI):
                 # 422 and "422" would both be written: one key per status, as strings.
                 responses = operation["responses"] = {
                     str(status): answer for status, answer in operation["responses"].items()}
-                _add(responses, "400", "BadRequest", "URL に制御文字がある、または本文が JSON でない")
+                _add(responses, "400", "BadRequest", "URL に制御文字がある、または本文が JSON でない")  # ja-only: the API document is in Japanese
                 if operation.get("parameters") or operation.get("requestBody"):
-                    _add(responses, "422", "Refusal", "入力内容に誤りがある")
+                    _add(responses, "422", "Refusal", "入力内容に誤りがある")  # ja-only: the API document is in Japanese
                 if operation.get("security"):
-                    _add(responses, "401", "BadRequest", "トークンがない、または無効")
+                    _add(responses, "401", "BadRequest", "トークンがない、または無効")  # ja-only: the API document is in Japanese
         return document
 
 
@@ -85,11 +87,11 @@ SHARED_SCHEMAS = {
 }
 
 api = MadoguchiAPI(title="Madoguchi API", version="1", urls_namespace="api",
-                   description="手続カタログ・電子申請・担当課事務の API")
+                   description="手続カタログ・電子申請・担当課事務の API")  # ja-only: the API document is in Japanese
 
 
 class ErrorOut(Schema):
-    detail: str = Field(description="a plain Japanese message")
+    detail: str = Field(description="a plain message in the language of Accept-Language")
 
 
 class RefusalDetail(Schema):
@@ -107,9 +109,11 @@ def refusal(message: str, errors: dict[str, str]) -> dict:
     return {"detail": {"message": message, "errors": errors}}
 
 
-_INPUT_MESSAGES = {"missing": "必須です", "string_too_long": "長すぎます",
-                   "string_too_short": "空にできません", "greater_than_equal": "小さすぎます",
-                   "less_than_equal": "大きすぎます", "string_pattern_mismatch": "使えない文字が含まれています"}
+_INPUT_MESSAGES = {"missing": gettext_lazy("必須です"), "string_too_long": gettext_lazy("長すぎます"),
+                   "string_too_short": gettext_lazy("空にできません"),
+                   "greater_than_equal": gettext_lazy("小さすぎます"),
+                   "less_than_equal": gettext_lazy("大きすぎます"),
+                   "string_pattern_mismatch": gettext_lazy("使えない文字が含まれています")}
 
 
 @api.exception_handler(ValidationError)
@@ -123,17 +127,17 @@ def refused_input(request, exc: ValidationError):
         if loc[:1] == ["body"] and len(loc) > 1:
             loc = loc[1:]  # ninja names the body parameter itself
         name = ".".join(loc) or "body"
-        errors.setdefault(name, _INPUT_MESSAGES.get(error.get("type", ""), "形式が正しくありません"))
-    return api.create_response(request, refusal("送信内容に誤りがあります。", errors), status=422)
+        errors.setdefault(name, str(_INPUT_MESSAGES.get(error.get("type", ""), _("形式が正しくありません"))))
+    return api.create_response(request, refusal(_("送信内容に誤りがあります。"), errors), status=422)
 
 
 @api.exception_handler(HttpError)
 def http_error(request, exc: HttpError):
     """As django-ninja answers, with its one English message (a body that is not JSON) in plain
-    Japanese like every other."""
+    words of the request's language like every other."""
     message = str(exc)
     if exc.status_code == 400 and message.startswith("Cannot parse request body"):
-        message = "本文を JSON として読み取れません。Content-Type: application/json で送ってください。"
+        message = _("本文を JSON として読み取れません。Content-Type: application/json で送ってください。")
     return api.create_response(request, {"detail": message}, status=exc.status_code)
 
 
@@ -166,9 +170,9 @@ class ProcedureOut(Schema):
     channel: str = Field(description="online (here), mynaportal, counter, or elsewhere (`office`)")
     office: str | None
     card_required: bool
-    fee_yen: int = Field(description="the unit of the first fee line (e.g. 300 for 1通300円), 0 "
+    fee_yen: int = Field(description="the unit of the first fee line (e.g. 300 for 1通300円), 0 "  # ja-only: a term in the API document
                                      "when free; the whole rules are in the procedure's detail")
-    fee_deferred: bool = Field(description="the amount is fixed after review (事後決済)")
+    fee_deferred: bool = Field(description="the amount is fixed after review (事後決済)")  # ja-only: a term in the API document
     deadline_days: int | None
     form_version: int | None = Field(description="the current form, for online procedures")
 
@@ -219,7 +223,7 @@ def list_procedures(request, q: str = ""):
 def procedure_detail(request, code: str):
     procedure = get_procedure(request.municipality, code)
     if procedure is None:
-        raise HttpError(404, "手続が見つかりません")
+        raise HttpError(404, _("手続が見つかりません"))
     form = procedure.current_form.model_dump(mode="json", by_alias=True) if procedure.forms else None
     rules = procedure.fee_rules  # `fees`, or an older file's fixed `fee_yen` as one line
     return procedure.model_dump(mode="json", by_alias=True, exclude={"forms", "fees"}) | {
@@ -238,7 +242,7 @@ def navigator_plan(request, token: str, lang: str = "ja"):
     rule is decided, the procedures with their group, place and due date."""
     plan = None if "\x00" in token else plan_by_token(request.municipality, token)
     if plan is None:  # a NUL cannot be in a token, and PostgreSQL refuses it in a query
-        raise HttpError(404, "手続ナビの記録が見つかりません")
+        raise HttpError(404, _("手続ナビの記録が見つかりません"))
     complete = navigator.is_complete(plan)
     items = []
     if complete:
@@ -276,7 +280,7 @@ def _readable_challenge(request, challenge_id, key: str = ""):
     challenge = cardauth.readable(request.municipality, challenge_id, key,
                                   request.session.session_key)
     if challenge is None:
-        raise HttpError(404, "確認の情報が見つかりません")
+        raise HttpError(404, _("確認の情報が見つかりません"))
     if not cardauth.is_live(challenge):
         raise HttpError(410, cardauth.GONE)
     return challenge
@@ -322,11 +326,11 @@ def _answered(request, challenge_id, body, key: str = ""):
     except cardauth.CardRefused as exc:
         raise HttpError(410, exc.message) from None
     if challenge is None:
-        raise HttpError(404, "確認の情報が見つかりません")
+        raise HttpError(404, _("確認の情報が見つかりません"))
     if challenge.state != CardChallenge.State.VERIFIED:
         return Reply(422, {"state": challenge.state, "reason": challenge.reason,
                            "message": challenge.message})
-    return Reply(200, {"state": challenge.state, "message": "確認できました。画面に戻ってください。"})
+    return Reply(200, {"state": challenge.state, "message": _("確認できました。画面に戻ってください。")})
 
 
 @api.post("/identity/challenges/{challenge_id}/key/{key}/response", tags=["identity"],
@@ -419,13 +423,13 @@ class SubmissionIn(Schema):
     answers: dict = Field(description="field id → value; a group is a list of objects, a file "
                                       "the id of an attachment of the caller's (docs/api.md)",
                           examples=[{
-                              "owner_name": "髙橋 﨑子", "owner_kana": "タカハシ サキコ",
+                              "owner_name": "髙橋 﨑子", "owner_kana": "タカハシ サキコ",  # ja-only: example answers
                               "owner_postal_code": "892-0816",
-                              "owner_address": "鹿児島県鹿児島市山下町11番1号",
+                              "owner_address": "鹿児島県鹿児島市山下町11番1号",  # ja-only: example answers
                               "owner_phone": "099-224-1111", "owner_email": "hanako@example.jp",
-                              "registration_number": "第1234号", "dog_name": "ポチ",
-                              "change_kind": "owner_address", "change_date": "令和5年4月1日",
-                              "old_address": "鹿児島県鹿児島市山下町11番1号"}])
+                              "registration_number": "第1234号", "dog_name": "ポチ",  # ja-only: example answers
+                              "change_kind": "owner_address", "change_date": "令和5年4月1日",  # ja-only: example answers
+                              "old_address": "鹿児島県鹿児島市山下町11番1号"}])  # ja-only: example answers
 
 
 class FeeLineOut(Schema):
@@ -446,7 +450,7 @@ class FeeOut(Schema):
     lines: list[FeeLineOut]
     exemptions: list[FeeExemptionOut]
     total_yen: int = Field(description="due now, in whole yen; 0 when free or deferred")
-    deferred: bool = Field(description="金額は審査後に決まります (事後決済)")
+    deferred: bool = Field(description="金額は審査後に決まります (事後決済)")  # ja-only: the API document is in Japanese
     deferred_note: str
     revenue_code: str
 
@@ -485,7 +489,7 @@ def create_submission(request, body: SubmissionIn,
     answers is refused (409). Keys belong to the account: another account's key is its own."""
     procedure = get_procedure(request.municipality, body.procedure)
     if procedure is None:
-        raise HttpError(404, "手続が見つかりません")
+        raise HttpError(404, _("手続が見つかりません"))
     try:
         submission, created = applications.submit_answers(
             request.account, procedure, body.answers,
@@ -504,12 +508,12 @@ def submission_status(request, receipt_number: str,
     canonical = normalize_receipt_number(receipt_number)
     submission = canonical and app_selectors.submission_by_receipt(request.municipality, canonical)
     if not submission or not hmac.compare_digest(applications.status_token(submission), x_status_token):
-        raise HttpError(404, "受付番号か確認用トークンが違います")
+        raise HttpError(404, _("受付番号か確認用トークンが違います"))
     return {
         "receipt_number": submission.receipt_number, "procedure": submission.procedure_code,
-        "status": submission.status, "status_label": Status(submission.status).label,
+        "status": submission.status, "status_label": str(Status(submission.status).label),
         "submitted_at": submission.submitted_at, "updated_at": submission.updated_at,
-        "events": [{"at": e.at, "status": e.to_status, "label": Status(e.to_status).label}
+        "events": [{"at": e.at, "status": e.to_status, "label": str(Status(e.to_status).label)}
                    for e in submission.events.all()],
         "fee": _fee_out(submission), "payment_status": app_selectors.payment_status(submission),
     }
@@ -599,12 +603,12 @@ def staff_action(request, case_id: str, action: str, body: ActionIn):
     try:
         public_id = uuid.UUID(case_id)
     except ValueError:
-        raise HttpError(404, "案件が見つかりません") from None
+        raise HttpError(404, _("案件が見つかりません")) from None
     case = case_selectors.case_for(request.staff, request.municipality, public_id)
     if case is None:
-        raise HttpError(404, "案件が見つかりません")
+        raise HttpError(404, _("案件が見つかりません"))
     if action not in casework.ACTIONS:
-        raise HttpError(404, "その操作はありません")
+        raise HttpError(404, _("その操作はありません"))
     try:
         casework.perform(action, case, request.staff, Actor.staff(request.staff, client_ip(request)),
                          body.model_dump())

@@ -14,10 +14,14 @@ import re
 from datetime import date
 
 from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import get_language, gettext_lazy, pgettext
+from django.utils.translation import gettext as _
 
 from madoguchi.catalog.schema import FieldType, FormField
 from madoguchi.core import japanese as ja
 from madoguchi.core.email_address import InvalidEmailAddress, normalize_email
+from madoguchi.core.i18n import is_japanese
 from madoguchi.core.text import LINE_BREAKS, has_unreadable_characters
 from madoguchi.identity.card import mynumber
 
@@ -28,31 +32,35 @@ class FieldError(Exception):
 
 # The generic nouns the shared cleaners (core.japanese, core.email_address) begin their messages
 # with; on a form, the field's own label takes their place (「氏名を…」 → 「届出人の氏名を…」).
-_GENERIC_SUBJECTS = ("メールアドレス", "電話番号", "郵便番号", "フリガナ", "個人番号", "氏名", "日付")
+_GENERIC_SUBJECTS = (gettext_lazy("メールアドレス"), gettext_lazy("電話番号"), gettext_lazy("郵便番号"),
+                     gettext_lazy("フリガナ"), gettext_lazy("個人番号"), gettext_lazy("氏名"), gettext_lazy("日付"))
 
 
 def named(field: FormField, message: str) -> str:
     """The message with the field's label as its subject: kept when it already starts with the
     label (or with the noun the label starts with), the shared cleaners' generic noun replaced
     by the label, otherwise the label first."""
-    label = field.label
+    label = str(field.label)
     if message.startswith(label):
         return message
-    for noun in _GENERIC_SUBJECTS:
+    for noun in map(str, _GENERIC_SUBJECTS):
         if message.startswith(noun):
             # 「個人番号（マイナンバー）」 is named by 「個人番号が…」 already; 「お子さんの個人番号」 is not.
             return message if label.startswith(noun) else label + message[len(noun):]
-    return f"{label}：{message}"
+    # Translators: a field label, then a message about its value.
+    return _("%(label)s：%(message)s") % {"label": label, "message": message}
 
 
 def required_message(field: FormField) -> str:
     if field.type in {FieldType.SELECT, FieldType.RADIO}:
-        return f"{field.label}を選んでください"
+        return _("%(label)sを選んでください") % {"label": field.label}
     if field.type == FieldType.CHECKBOX:
-        return f"{field.label}を確認してチェックを入れてください" if not field.options else f"{field.label}を1つ以上選んでください"
+        if not field.options:
+            return _("%(label)sを確認してチェックを入れてください") % {"label": field.label}
+        return _("%(label)sを1つ以上選んでください") % {"label": field.label}
     if field.type == FieldType.FILE:
-        return f"{field.label}を添付してください"
-    return f"{field.label}を入力してください"
+        return _("%(label)sを添付してください") % {"label": field.label}
+    return _("%(label)sを入力してください") % {"label": field.label}
 
 
 # Limits for fields whose definition sets none (docs/api.md lists them).
@@ -68,16 +76,16 @@ def _integer(text: str, field: FormField) -> int:
     """Digits as a person types them: half or full width, with 円 and thousands commas. Only
     0-9 after folding the full-width digits: 「²」 and 「①」 are not amounts a person means,
     and `int()` would refuse or misread them."""
-    cleaned = ja.normalize_kana(text).replace(",", "").replace("，", "").replace("円", "").replace(" ", "").replace("\u3000", "")
+    cleaned = ja.normalize_kana(text).replace(",", "").replace("，", "").replace("円", "").replace(" ", "").replace("\u3000", "")  # ja-only: input characters
     if not _INTEGER.fullmatch(cleaned):
-        return _fail(f"{field.label}は数字で入力してください")
+        return _fail(_("%(label)sは数字で入力してください") % {"label": field.label})
     if len(cleaned.lstrip("-")) > MAX_DIGITS and field.max_value is None:
-        return _fail(f"{field.label}は{MAX_DIGITS}桁以内の数で入力してください")
+        return _fail(_("%(label)sは%(n)s桁以内の数で入力してください") % {"label": field.label, "n": MAX_DIGITS})
     value = int(cleaned)
     if field.min_value is not None and value < field.min_value:
-        _fail(f"{field.label}は{field.min_value}以上の数で入力してください")
+        _fail(_("%(label)sは%(n)s以上の数で入力してください") % {"label": field.label, "n": field.min_value})
     if field.max_value is not None and value > field.max_value:
-        _fail(f"{field.label}は{field.max_value}以下の数で入力してください")
+        _fail(_("%(label)sは%(n)s以下の数で入力してください") % {"label": field.label, "n": field.max_value})
     return value
 
 
@@ -85,7 +93,7 @@ def _fail(message: str):
     raise FieldError(message)
 
 
-_WIDE_DIGITS = str.maketrans("０１２３４５６７８９", "0123456789")
+_WIDE_DIGITS = str.maketrans("０１２３４５６７８９", "0123456789")  # ja-only: full-width digits
 
 
 def _digits(value: str, field: FormField) -> str:
@@ -93,21 +101,28 @@ def _digits(value: str, field: FormField) -> str:
     digits are taken as typed on a Japanese keyboard."""
     value = value.translate(_WIDE_DIGITS)
     if not (value.isascii() and value.isdigit()):
-        _fail(f"{field.label}は数字だけで入力してください")
+        _fail(_("%(label)sは数字だけで入力してください") % {"label": field.label})
     return value
 
 
 def _text(text: str, field: FormField, default_max: int) -> str:
     """A text's length rules, said in 文字, or in 桁 of digits for a digits field."""
     value = _digits(text.strip(), field) if field.digits else text.strip()
-    unit, what = ("桁", "の数字") if field.digits else ("文字", "")
-    limit, typed = field.max_length or default_max, f"（いま{len(value)}{unit}）"
-    if field.min_length == limit and len(value) != limit:
-        _fail(f"{field.label}は{limit}{unit}{what}で入力してください{typed}")
-    if len(value) > limit:
-        _fail(f"{field.label}は{limit}{unit}以内{what}で入力してください{typed}")
-    if field.min_length and len(value) < field.min_length:
-        _fail(f"{field.label}は{field.min_length}{unit}以上{what}で入力してください{typed}")
+    limit, now = field.max_length or default_max, len(value)
+    if field.digits:
+        exact = _("%(label)sは%(n)s桁の数字で入力してください（いま%(now)s桁）")
+        longest = _("%(label)sは%(n)s桁以内の数字で入力してください（いま%(now)s桁）")
+        shortest = _("%(label)sは%(n)s桁以上の数字で入力してください（いま%(now)s桁）")
+    else:
+        exact = _("%(label)sは%(n)s文字で入力してください（いま%(now)s文字）")
+        longest = _("%(label)sは%(n)s文字以内で入力してください（いま%(now)s文字）")
+        shortest = _("%(label)sは%(n)s文字以上で入力してください（いま%(now)s文字）")
+    if field.min_length == limit and now != limit:
+        _fail(exact % {"label": field.label, "n": limit, "now": now})
+    if now > limit:
+        _fail(longest % {"label": field.label, "n": limit, "now": now})
+    if field.min_length and now < field.min_length:
+        _fail(shortest % {"label": field.label, "n": field.min_length, "now": now})
     return value
 
 
@@ -122,17 +137,18 @@ def _date(text: str, field: FormField) -> str:
         raise FieldError(str(exc)) from None
     today = timezone.localdate()
     if value.year > today.year + LATEST_YEAR_AHEAD:
-        _fail(f"{field.label}に{today.year + LATEST_YEAR_AHEAD}年より後の日付は入力できません")
+        _fail(_("%(label)sに%(year)s年より後の日付は入力できません")
+              % {"label": field.label, "year": today.year + LATEST_YEAR_AHEAD})
     if field.date_min == "past" and value > today:
-        _fail(f"{field.label}に今日より後の日付は入力できません")
+        _fail(_("%(label)sに今日より後の日付は入力できません") % {"label": field.label})
     if field.date_min in {"future", "today"} and value < today:
-        _fail(f"{field.label}は今日以降の日付を入力してください")
+        _fail(_("%(label)sは今日以降の日付を入力してください") % {"label": field.label})
     return value.isoformat()
 
 
 def _choice(value: str, field: FormField) -> str:
     if value not in {o.value for o in field.options}:
-        _fail(f"{field.label}を一覧から選んでください")
+        _fail(_("%(label)sを一覧から選んでください") % {"label": field.label})
     return value
 
 
@@ -144,17 +160,17 @@ def _japanese(func, text: str):
 
 
 def _my_number(text: str) -> str:
-    digits = ja.normalize_kana(text).replace("-", "").replace(" ", "").replace("\u3000", "")
+    digits = ja.normalize_kana(text).replace("-", "").replace(" ", "").replace("\u3000", "")  # ja-only: input
     if len(digits) != 12 or not digits.isdigit():
-        _fail("個人番号は12桁の数字で入力してください（通知カード・マイナンバーカードの裏面に記載）")
+        _fail(_("個人番号は12桁の数字で入力してください（通知カード・マイナンバーカードの裏面に記載）"))
     if not mynumber.is_valid(digits):
-        _fail("個人番号が正しくありません。12桁をもう一度確認してください")
+        _fail(_("個人番号が正しくありません。12桁をもう一度確認してください"))
     return digits
 
 
 def mask_my_number(value: str) -> str:
     """Only the last four digits show: enough to check, not enough to misuse."""
-    return "＊＊＊＊ ＊＊＊＊ " + value[-4:]
+    return "＊＊＊＊ ＊＊＊＊ " + value[-4:]  # ja-only: mask characters, not words
 
 
 def _email(text: str) -> str:
@@ -162,7 +178,7 @@ def _email(text: str) -> str:
     try:
         return normalize_email(text)
     except InvalidEmailAddress as exc:
-        _fail(str(exc).rstrip("。"))
+        _fail(str(exc).rstrip("。."))  # ja-only: a sentence's full stop
 
 
 def _readable(text: str, field: FormField) -> str:
@@ -170,10 +186,10 @@ def _readable(text: str, field: FormField) -> str:
     cannot be encoded), NUL and other control characters (a textarea keeps its line breaks),
     and input far beyond any field's limit (refused before the heavier cleaners run)."""
     if len(text) > MAX_INPUT:
-        _fail(f"{field.label}が長すぎます（{MAX_INPUT}文字を超えています）")
+        _fail(_("%(label)sが長すぎます（%(n)s文字を超えています）") % {"label": field.label, "n": MAX_INPUT})
     allowed = LINE_BREAKS if field.type == FieldType.TEXTAREA else ""
     if has_unreadable_characters(text, allowed):
-        _fail(f"{field.label}に使えない文字（制御文字など）が含まれています")
+        _fail(_("%(label)sに使えない文字（制御文字など）が含まれています") % {"label": field.label})
     return text
 
 
@@ -184,7 +200,7 @@ def clean_scalar(field: FormField, raw):
         if field.options:
             allowed = {o.value for o in field.options}
             if any(v not in allowed for v in raw):
-                _fail(f"{field.label}を一覧から選んでください")
+                _fail(_("%(label)sを一覧から選んでください") % {"label": field.label})
             return [o.value for o in field.options if o.value in raw]
         return True
     text = _readable(str(raw), field)
@@ -221,15 +237,17 @@ def from_json(field: FormField, value):
     form pages. Returns None for a value that means "not answered"."""
     if field.type == FieldType.CHECKBOX and not field.options:
         if not isinstance(value, bool):
-            _fail(f"{field.label}は true か false で送ってください")
+            _fail(_("%(label)sは true か false で送ってください") % {"label": field.label})
         return True if value else None
     if field.type == FieldType.CHECKBOX:
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-            _fail(f"{field.label}は選んだ選択肢の値のリストで送ってください")
+            _fail(_("%(label)sは選んだ選択肢の値のリストで送ってください") % {"label": field.label})
         return clean_scalar(field, value) if value else None
     kinds = _JSON_KINDS.get(field.type, (str,))
     if isinstance(value, bool) or not isinstance(value, kinds):
-        _fail(f"{field.label}は{'整数か数字の文字列' if int in kinds else '文字列'}で送ってください")
+        if int in kinds:
+            _fail(_("%(label)sは整数か数字の文字列で送ってください") % {"label": field.label})
+        _fail(_("%(label)sは文字列で送ってください") % {"label": field.label})
     if isinstance(value, str) and not value.strip():
         return None
     return clean_scalar(field, value)
@@ -240,7 +258,7 @@ def display(field: FormField, value) -> str:
     not have its field's shape (stored before the API shared these rules) reads as stored
     rather than breaking the page."""
     if value is None or value == "" or value == []:
-        return "（未入力）"
+        return _("（未入力）")
     try:
         return _display(field, value)
     except (ValueError, TypeError, AttributeError, ja.JapaneseInputError):
@@ -251,23 +269,25 @@ def _display(field: FormField, value) -> str:
     t = field.type
     if t == FieldType.DATE:
         d = date.fromisoformat(value)
-        return f"{ja.format_wareki(d)}（{d.year}年）"
+        if not is_japanese(get_language() or "ja"):
+            return date_format(d, "DATE_FORMAT")
+        return f"{ja.format_wareki(d)}（{d.year}年）"  # ja-only: 和暦 is shown in Japanese only
     if t == FieldType.POSTAL_CODE:
-        return "〒" + ja.format_postal_code(value)
+        return "〒" + ja.format_postal_code(value)  # ja-only: the postal mark, as on an envelope
     if t == FieldType.PHONE:
         return ja.format_phone(value)
     if t in {FieldType.SELECT, FieldType.RADIO}:
         return next((o.label for o in field.options if o.value == value), value)
     if t == FieldType.CHECKBOX:
         if not field.options:
-            return "はい" if value else "いいえ"
-        return "、".join(o.label for o in field.options if o.value in value)
+            return pgettext("checkbox answer", "はい") if value else pgettext("checkbox answer", "いいえ")
+        return _("、").join(str(o.label) for o in field.options if o.value in value)
     if t == FieldType.YEN:
-        return f"{value:,}円"
+        return _("%(amount)s円") % {"amount": f"{value:,}"}
     if t == FieldType.MY_NUMBER:
         return mask_my_number(value)
     if t == FieldType.FILE:
-        return value.get("filename", "添付ファイル") if isinstance(value, dict) else "添付ファイル"
+        return value.get("filename", _("添付ファイル")) if isinstance(value, dict) else _("添付ファイル")
     return str(value)
 
 

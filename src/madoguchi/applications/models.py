@@ -6,6 +6,7 @@ Answers, attachments and messages are encrypted at rest (madoguchi.core.crypto).
 import uuid
 
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from madoguchi.catalog.fees import FeeQuote
 from madoguchi.core.crypto import EncryptedTextField
@@ -51,11 +52,11 @@ class Draft(models.Model):
     )
     navigator_plan = models.ForeignKey(
         "navigator.NavigatorPlan", null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
-        help_text="the 手続ナビ plan the draft was started from; My Page lists that plan's other steps",
+        help_text="the 手続ナビ plan the draft was started from; My Page lists that plan's other steps",  # ja-only: a term in a developer note
     )
     due_on = models.DateField(
         null=True, blank=True, db_index=True,
-        help_text="the procedure's last day (届出期限) when known, e.g. from the plan's event day",
+        help_text="the procedure's last day (届出期限) when known, e.g. from the plan's event day",  # ja-only: a term in a developer note
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -65,19 +66,19 @@ class Draft(models.Model):
 class Status(models.TextChoices):
     # Online, a fee-bearing submission waits here until it is paid (staff see 入金待ち/未納);
     # a 事後決済 case comes back here from 審査中 once the department fixes the amount.
-    AWAITING_PAYMENT = "awaiting_payment", "お支払い待ち"
-    SUBMITTED = "submitted", "受付待ち"
-    ACCEPTED = "accepted", "審査中"
-    RETURNED = "returned", "差戻し（修正をお願いしています）"
-    PENDING_APPROVAL = "pending_approval", "決裁中"
-    APPROVED = "approved", "承認"
-    REJECTED = "rejected", "却下"
-    WITHDRAWN = "withdrawn", "取下げ"
+    AWAITING_PAYMENT = "awaiting_payment", _("お支払い待ち")
+    SUBMITTED = "submitted", _("受付待ち")
+    ACCEPTED = "accepted", _("審査中")
+    RETURNED = "returned", _("差戻し（修正をお願いしています）")
+    PENDING_APPROVAL = "pending_approval", _("決裁中")
+    APPROVED = "approved", _("承認")
+    REJECTED = "rejected", _("却下")
+    WITHDRAWN = "withdrawn", _("取下げ")
 
 
 class Channel(models.TextChoices):
-    ONLINE = "online", "オンライン"
-    COUNTER = "counter", "窓口"
+    ONLINE = "online", _("オンライン")
+    COUNTER = "counter", _("窓口")
 
 
 class Submission(models.Model):
@@ -114,7 +115,7 @@ class Submission(models.Model):
     fee_lines = models.JSONField(default=dict, db_default=models.Value({}, models.JSONField()), blank=True,
                                  help_text="the fee quote as stored at submit (catalog.fees.FeeQuote.as_json)")
     fee_deferred = models.BooleanField(default=False, db_default=False,
-                                       help_text="事後決済: the department fixes the amount after review")
+                                       help_text="事後決済: the department fixes the amount after review")  # ja-only: a term in a developer note
     submitted_at = models.DateTimeField(auto_now_add=True, db_index=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -208,8 +209,8 @@ class Message(models.Model):
     """The two-way thread between the resident and the department about one submission."""
 
     class Sender(models.TextChoices):
-        RESIDENT = "resident", "申請者"
-        DEPARTMENT = "department", "担当課"
+        RESIDENT = "resident", _("申請者")
+        DEPARTMENT = "department", _("担当課")
 
     submission = models.ForeignKey(Submission, on_delete=models.CASCADE, related_name="messages")
     sender = models.CharField(max_length=16, choices=Sender.choices)
@@ -226,9 +227,9 @@ class IssuedDocument(models.Model):
     """A PDF issued to the resident: the receipt (受付票) or the decision notice (決定通知書)."""
 
     class Kind(models.TextChoices):
-        RECEIPT = "receipt", "受付票"
-        NOTICE = "notice", "決定通知書"
-        FORM = "form", "届書・申請書（様式）"
+        RECEIPT = "receipt", _("受付票")
+        NOTICE = "notice", _("決定通知書")
+        FORM = "form", _("届書・申請書（様式）")
 
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     submission = models.ForeignKey(Submission, on_delete=models.CASCADE, related_name="documents")
@@ -244,7 +245,7 @@ class SubmissionSignature(models.Model):
     receipt: the certificate (encrypted, it carries the 基本4情報), the signature, the digest."""
 
     version = models.OneToOneField(SubmissionVersion, on_delete=models.CASCADE, related_name="signature")
-    certificate = models.BinaryField(help_text="encrypted DER of the 署名用電子証明書")
+    certificate = models.BinaryField(help_text="encrypted DER of the 署名用電子証明書")  # ja-only: a term in a developer note
     signature = models.TextField(help_text="base64 RSASSA-PKCS1-v1_5 SHA-256")
     digest = models.CharField(max_length=64, help_text="SHA-256 of the signed bytes")
     serial = models.CharField(max_length=64)

@@ -21,25 +21,26 @@ import unicodedata
 
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
+from django.utils.translation import gettext as _
 
 MAX_LENGTH = 254
 
 
 class InvalidEmailAddress(ValueError):
-    """The message is plain Japanese, for the resident, next to the field."""
+    """The message is plain words in the active language, for the resident, next to the field."""
 
 
 def normalize_email(text) -> str:
     """The address as stored and compared; InvalidEmailAddress when it cannot be one."""
     if not isinstance(text, str) or not text.strip():
-        raise InvalidEmailAddress("メールアドレスを入力してください。")
+        raise InvalidEmailAddress(_("メールアドレスを入力してください。"))
     address = unicodedata.normalize("NFKC", text).strip().lower()
     if len(address) > MAX_LENGTH:
-        raise InvalidEmailAddress(f"メールアドレスが長すぎます（{MAX_LENGTH}文字まで）。")
+        raise InvalidEmailAddress(_("メールアドレスが長すぎます（%(n)s文字まで）。") % {"n": MAX_LENGTH})
     if any(unicodedata.category(ch).startswith("C") for ch in address):
-        raise InvalidEmailAddress("メールアドレスに使えない文字が含まれています。")
+        raise InvalidEmailAddress(_("メールアドレスに使えない文字が含まれています。"))
     try:
         validate_email(address)
     except ValidationError:
-        raise InvalidEmailAddress("メールアドレスの形式が正しくありません（例: taro@example.jp）。") from None
+        raise InvalidEmailAddress(_("メールアドレスの形式が正しくありません（例: taro@example.jp）。")) from None
     return address
