@@ -14,10 +14,7 @@ import unicodedata
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
-
-from .errors import JapaneseInputError
+from .errors import JapaneseInputError, gettext_noop
 
 
 @dataclass(frozen=True)
@@ -30,16 +27,16 @@ class Era:
 
 
 ERAS: tuple[Era, ...] = (
-    Era("明治", "M", date(1868, 1, 25)),  # ja-only: era names are data (和暦 is written only in Japanese)
-    Era("大正", "T", date(1912, 7, 30)),  # ja-only: era names are data (和暦 is written only in Japanese)
-    Era("昭和", "S", date(1926, 12, 25)),  # ja-only: era names are data (和暦 is written only in Japanese)
-    Era("平成", "H", date(1989, 1, 8)),  # ja-only: era names are data (和暦 is written only in Japanese)
-    Era("令和", "R", date(2019, 5, 1)),  # ja-only: era names are data (和暦 is written only in Japanese)
+    Era("明治", "M", date(1868, 1, 25)),  # ja-only: era names are data
+    Era("大正", "T", date(1912, 7, 30)),  # ja-only: era names are data
+    Era("昭和", "S", date(1926, 12, 25)),  # ja-only: era names are data
+    Era("平成", "H", date(1989, 1, 8)),  # ja-only: era names are data
+    Era("令和", "R", date(2019, 5, 1)),  # ja-only: era names are data
 )
 # The modern eras, oldest first (see the module docstring for 明治's first day).
 
-_FORMAT_HINT = _lazy("日付は 令和6年4月1日 や 2024-04-01 のように入力してください")
-_NO_SUCH_DATE = _lazy("存在しない日付です")
+_FORMAT_HINT = gettext_noop("日付は 令和6年4月1日 や 2024-04-01 のように入力してください")
+_NO_SUCH_DATE = gettext_noop("存在しない日付です")
 
 
 @dataclass(frozen=True)
@@ -56,8 +53,8 @@ class Wareki:
 
     def format(self, gannen: bool = True) -> str:
         """「令和元年5月1日」, or 「令和1年5月1日」 with ``gannen=False``."""
-        year = "元" if gannen and self.year == 1 else str(self.year)  # ja-only: 和暦 is Japanese writing
-        return f"{self.era}{year}年{self.month}月{self.day}日"  # ja-only: 和暦 is Japanese writing
+        year = "元" if gannen and self.year == 1 else str(self.year)  # ja-only: 和暦 writing
+        return f"{self.era}{year}年{self.month}月{self.day}日"  # ja-only: 和暦 writing
 
     def __str__(self) -> str:
         return self.format()
@@ -77,7 +74,9 @@ def _find_era(era: str) -> int:
         if key in (e.name, e.letter):
             return i
     names = "・".join(e.name for e in ERAS)  # ja-only: list separator of era names
-    raise JapaneseInputError(_("元号は %(names)s のいずれかで入力してください") % {"names": names})
+    raise JapaneseInputError(
+        gettext_noop("元号は %(names)s のいずれかで入力してください"), names=names
+    )
 
 
 def to_wareki(d: date) -> Wareki:
@@ -85,7 +84,7 @@ def to_wareki(d: date) -> Wareki:
     for era in reversed(ERAS):
         if d >= era.start:
             return Wareki(era.name, d.year - era.start.year + 1, d.month, d.day)
-    raise JapaneseInputError(_("明治より前の日付は入力できません"))
+    raise JapaneseInputError(gettext_noop("明治より前の日付は入力できません"))
 
 
 def format_wareki(d: date, gannen: bool = True) -> str:
@@ -111,7 +110,7 @@ def from_wareki(era: str, year: int, month: int, day: int) -> date:
     index = _find_era(era)
     current = ERAS[index]
     if year < 1:
-        raise JapaneseInputError(_("年は元年（1年）以降で入力してください"))
+        raise JapaneseInputError(gettext_noop("年は元年（1年）以降で入力してください"))
     try:
         d = date(current.start.year + year - 1, month, day)
     except (ValueError, OverflowError):
@@ -120,43 +119,51 @@ def from_wareki(era: str, year: int, month: int, day: int) -> date:
         first = _wareki_text(current, current.start)
         if index == 0:
             raise JapaneseInputError(
-                _("%(era)sは%(first)sからです。それより前の日付は入力できません")
-                % {"era": current.name, "first": first}
+                gettext_noop("%(era)sは%(first)sからです。それより前の日付は入力できません"),
+                era=current.name,
+                first=first,
             )
         previous = ERAS[index - 1].name
         raise JapaneseInputError(
-            _("%(era)sは%(first)sからです。それより前は%(previous)sで入力してください")
-            % {"era": current.name, "first": first, "previous": previous}
+            gettext_noop("%(era)sは%(first)sからです。それより前は%(previous)sで入力してください"),
+            era=current.name,
+            first=first,
+            previous=previous,
         )
     end = _era_end(index)
     if end is not None and d > end:
         nxt = ERAS[index + 1]
         raise JapaneseInputError(
-            _("%(era)sは%(last)sまでです。%(next)s%(first)s以降は%(next)sで入力してください")
-            % {"era": current.name, "last": _wareki_text(current, end), "next": nxt.name,
-               "first": _wareki_text(nxt, nxt.start)}
+            gettext_noop(
+                "%(era)sは%(last)sまでです。%(next)s%(first)s以降は%(next)sで入力してください"
+            ),
+            era=current.name,
+            last=_wareki_text(current, end),
+            next=nxt.name,
+            first=_wareki_text(nxt, nxt.start),
         )
     return d
 
 
 # --- parsing ---------------------------------------------------------------
 
-_KANJI_DIGITS = {c: i for i, c in enumerate("〇一二三四五六七八九")} | {"零": 0}  # ja-only: parsing pattern for Japanese input
-_KANJI_UNITS = {"十": 10, "百": 100, "千": 1000}  # ja-only: parsing pattern for Japanese input
-_KANJI_NUMBER = re.compile(r"[〇零一二三四五六七八九十百千]+")  # ja-only: parsing pattern for Japanese input
-_DASHES = re.compile(r"[‐‑‒–—―−ー－ｰ]")  # ja-only: parsing pattern for Japanese input
+_NUMERALS = "〇一二三四五六七八九"  # ja-only: numerals
+_KANJI_DIGITS = {c: i for i, c in enumerate(_NUMERALS)} | {"零": 0}  # ja-only: numerals
+_KANJI_UNITS = {"十": 10, "百": 100, "千": 1000}  # ja-only: input pattern
+_KANJI_NUMBER = re.compile(r"[〇零一二三四五六七八九十百千]+")  # ja-only: input pattern
+_DASHES = re.compile(r"[‐‑‒–—―−ー－ｰ]")  # ja-only: input pattern
 _WHITESPACE = re.compile(r"\s+")
 
 _ERA_NAMES = "|".join(e.name for e in ERAS)
 _ERA_LETTERS = "".join(e.letter for e in ERAS)
 _WESTERN = (
     re.compile(r"(?P<y>\d{4})(?P<sep>[-/.])(?P<m>\d{1,2})(?P=sep)(?P<d>\d{1,2})"),
-    re.compile(r"(?P<y>\d{4})年(?P<m>\d{1,2})月(?P<d>\d{1,2})日?"),  # ja-only: parsing pattern for Japanese input
+    re.compile(r"(?P<y>\d{4})年(?P<m>\d{1,2})月(?P<d>\d{1,2})日?"),  # ja-only: input pattern
     re.compile(r"(?P<y>\d{4})(?P<m>\d{2})(?P<d>\d{2})"),
 )
 _WAREKI = re.compile(
     rf"(?P<era>{_ERA_NAMES}|[{_ERA_LETTERS}])(?P<y>\d{{1,2}}|元)"
-    r"(?:年(?P<m>\d{1,2})月(?P<d>\d{1,2})日?"  # ja-only: parsing pattern for Japanese input
+    r"(?:年(?P<m>\d{1,2})月(?P<d>\d{1,2})日?"  # ja-only: input pattern
     r"|(?P<sep>[-/.])(?P<m2>\d{1,2})(?P=sep)(?P<d2>\d{1,2}))",
     re.IGNORECASE,
 )
@@ -203,7 +210,7 @@ def _wareki(s: str) -> date | None:
     m = _WAREKI.fullmatch(s)
     if m is None:
         return None
-    year = 1 if m["y"] == "元" else int(m["y"])  # ja-only: parsing pattern for Japanese input
+    year = 1 if m["y"] == "元" else int(m["y"])  # ja-only: input pattern
     month, day = m["m"] or m["m2"], m["d"] or m["d2"]
     return from_wareki(m["era"], year, int(month), int(day))
 
@@ -217,7 +224,7 @@ def parse_date(text: str) -> date:
     """
     s = _prepare(text)
     if not s:
-        raise JapaneseInputError(_("日付を入力してください"))
+        raise JapaneseInputError(gettext_noop("日付を入力してください"))
     d = _western(s) or _wareki(s)
     if d is None:
         raise JapaneseInputError(_FORMAT_HINT)

@@ -9,9 +9,7 @@ full-width spaces) and explain in plain Japanese when the input is not kana.
 import re
 import unicodedata
 
-from django.utils.translation import gettext as _
-
-from .errors import JapaneseInputError
+from .errors import JapaneseInputError, gettext_noop
 
 # ぁ (U+3041) .. ゖ (U+3096) line up with ァ (U+30A1) .. ヶ (U+30F6); plus ゝゞ <-> ヽヾ.
 _KANA_OFFSET = 0x60
@@ -80,9 +78,9 @@ def validate_furigana(s: str) -> str:
     """
     kana = normalize_kana(s or "")
     if not kana:
-        raise JapaneseInputError(_("フリガナを入力してください"))
+        raise JapaneseInputError(gettext_noop("フリガナを入力してください"))
     if not _FURIGANA.fullmatch(kana):
-        raise JapaneseInputError(_("フリガナはカタカナで入力してください"))
+        raise JapaneseInputError(gettext_noop("フリガナはカタカナで入力してください"))
     return kana
 
 
@@ -93,5 +91,6 @@ def kana_search_key(s: str) -> str:
     separate foreign names with either a space or ・, so both are folded away.
     ヴ and ー are kept because they distinguish names.
     """
-    key = normalize_kana(s).translate(_SMALL_TO_LARGE).replace("\u3000", "").replace("・", "")  # ja-only: kana separators
+    key = normalize_kana(s).translate(_SMALL_TO_LARGE).replace("\u3000", "")
+    key = key.replace("・", "")  # ja-only: kana separator
     return _compose(key)  # a mark freed by the above (ッ+゛ → ツ+゛) now composes: ヅ

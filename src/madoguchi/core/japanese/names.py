@@ -11,9 +11,7 @@ U+795E 神, silently changing a registered name. Variant folding happens only in
 import re
 import unicodedata
 
-from django.utils.translation import gettext as _
-
-from .errors import JapaneseInputError
+from .errors import JapaneseInputError, gettext_noop
 
 MAX_NAME_LENGTH = 50
 
@@ -69,13 +67,15 @@ _WHITESPACE = re.compile(r"\s+")
 
 def clean_name(s: str) -> str:
     """Trim and single-space a name, keeping every other code point exactly as typed."""
-    name = _SPACE_RUN.sub("\u3000", (s or "").strip())  # ja-only: the ideographic space stored in names
+    name = _SPACE_RUN.sub("\u3000", (s or "").strip())  # ja-only: stored space
     if not name:
-        raise JapaneseInputError(_("氏名を入力してください"))
+        raise JapaneseInputError(gettext_noop("氏名を入力してください"))
     if any(unicodedata.category(c) in _REJECTED_CATEGORIES for c in name):
-        raise JapaneseInputError(_("氏名に使えない文字が含まれています"))
+        raise JapaneseInputError(gettext_noop("氏名に使えない文字が含まれています"))
     if len(name) > MAX_NAME_LENGTH:
-        raise JapaneseInputError(_("氏名は%(n)s文字以内で入力してください") % {"n": MAX_NAME_LENGTH})
+        raise JapaneseInputError(
+            gettext_noop("氏名は%(n)s文字以内で入力してください"), n=MAX_NAME_LENGTH
+        )
     return name
 
 

@@ -3,11 +3,9 @@
 import re
 import unicodedata
 
-from django.utils.translation import gettext, gettext_lazy
+from .errors import JapaneseInputError, gettext_noop
 
-from .errors import JapaneseInputError
-
-_INVALID = gettext_lazy("電話番号は市外局番から入力してください（例: 099-224-1111）")
+_INVALID = gettext_noop("電話番号は市外局番から入力してください（例: 099-224-1111）")
 _SEPARATORS = re.compile(r"[\s()\-‐‑‒–—―−ー－ｰ.]")  # ja-only: separator pattern
 
 _MOBILE_OR_IP = re.compile(r"0[5789]0[0-9]{8}")  # 050 IP phone, 070/080/090 mobile
@@ -54,7 +52,7 @@ def normalize_phone(s: str) -> str:
     """Digits only: drops hyphens, spaces and brackets, narrows full-width digits, +81 → 0."""
     text = _SEPARATORS.sub("", unicodedata.normalize("NFKC", s or ""))
     if not text:
-        raise JapaneseInputError(gettext("電話番号を入力してください"))
+        raise JapaneseInputError(gettext_noop("電話番号を入力してください"))
     if text.startswith("+81"):
         rest = text[3:]
         text = rest if rest.startswith("0") else "0" + rest  # +81(0)90... is common

@@ -6,11 +6,9 @@ import sqlite3
 import unicodedata
 from contextlib import closing
 
-from django.utils.translation import gettext_lazy
+from .errors import JapaneseInputError, gettext_noop
 
-from .errors import JapaneseInputError
-
-_INVALID = gettext_lazy("郵便番号は7桁の数字で入力してください（例: 892-0816）")
+_INVALID = gettext_noop("郵便番号は7桁の数字で入力してください（例: 892-0816）")
 _DASHES = re.compile(r"[‐‑‒–—―−ー－ｰ]")  # ja-only: dash pattern
 _POSTAL = re.compile(r"〒?([0-9]{3})-?([0-9]{4})")  # ja-only: postal pattern
 _SPACES = re.compile(r"\s+")
