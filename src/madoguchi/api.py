@@ -179,9 +179,10 @@ class ProcedureOut(Schema):
 
 def _procedure_out(p) -> dict:
     rules = p.fee_rules
-    return {**p.model_dump(include={"code", "title", "title_en", "summary", "category", "kind",
+    return {**p.model_dump(include={"code", "title", "summary", "category", "kind",
                                      "channel", "department", "office", "card_required",
                                      "deadline_days"}),
+            "title_en": p.title_en,
             "fee_yen": rules.lines[0].unit_yen if rules and rules.lines else 0,
             "fee_deferred": bool(rules and rules.deferred is not False),
             "form_version": p.current_form.version if p.forms else None}

@@ -15,6 +15,8 @@ import hashlib
 import io
 
 from django.conf import settings
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, pgettext
 from PIL import Image, ImageOps, UnidentifiedImageError
 from pypdf import PdfReader
 from pypdf.errors import PyPdfError
@@ -27,7 +29,7 @@ _SIGNATURES = {
     "jpeg": (b"\xff\xd8\xff", "image/jpeg"),
     "png": (b"\x89PNG\r\n\x1a\n", "image/png"),
 }
-LABELS = {"pdf": "PDF", "jpeg": "JPEG（写真）", "png": "PNG"}
+LABELS = {"pdf": "PDF", "jpeg": gettext_lazy("JPEG（写真）"), "png": "PNG"}
 
 # PDF keys that only active content uses, and action types that do more than move in the file.
 _ACTIVE_KEYS = frozenset({"/JS", "/JavaScript", "/Launch", "/EmbeddedFile", "/EmbeddedFiles",
@@ -35,9 +37,9 @@ _ACTIVE_KEYS = frozenset({"/JS", "/JavaScript", "/Launch", "/EmbeddedFile", "/Em
 _ACTIVE_ACTIONS = frozenset({"/JavaScript", "/Launch", "/SubmitForm", "/ImportData", "/GoToE",
                              "/GoToR", "/RichMediaExecute", "/Rendition", "/Sound", "/Movie"})
 _MAX_PDF_OBJECTS = 200_000
-_ACTIVE_PDF = ("このPDFには実行される内容（スクリプト・開いたときの自動動作・埋め込みファイルなど）が含まれているため"
-               "添付できません。印刷してスキャンしたPDFか、写真を添付してください。")
-_BROKEN_PDF = "PDFファイルが壊れているため読み込めません。"
+_ACTIVE_PDF = (gettext_lazy("このPDFには実行される内容（スクリプト・開いたときの自動動作・埋め込みファイルなど）が含まれているため"
+               "添付できません。印刷してスキャンしたPDFか、写真を添付してください。"))
+_BROKEN_PDF = gettext_lazy("PDFファイルが壊れているため読み込めません。")
 
 
 class AttachmentRejected(Exception):
@@ -54,7 +56,7 @@ def sniff(data: bytes) -> str | None:
 def _too_large() -> AttachmentRejected:
     limit = settings.MADOGUCHI_ATTACHMENT_MAX_BYTES
     return AttachmentRejected(
-        f"ファイルが大きすぎます（上限 {_size(limit)}）。小さくしてから添付してください。")
+        _("ファイルが大きすぎます（上限 %(size)s）。小さくしてから添付してください。") % {"size": _size(limit)})
 
 
 def read_upload(upload) -> bytes:
@@ -71,13 +73,15 @@ def read_upload(upload) -> bytes:
 def check(data: bytes, accept: list[str]) -> tuple[str, str]:
     """Return (kind, content type) or raise AttachmentRejected."""
     if not data:
-        raise AttachmentRejected("ファイルが空です。もう一度選んでください。")
+        raise AttachmentRejected(_("ファイルが空です。もう一度選んでください。"))
     if len(data) > settings.MADOGUCHI_ATTACHMENT_MAX_BYTES:
         raise _too_large()
     kind = sniff(data)
     if kind is None or kind not in accept:
-        allowed = "・".join(LABELS[k] for k in accept)
-        raise AttachmentRejected(f"このファイルの形式は添付できません。{allowed} のファイルを選んでください。")
+        # Translators: between the names of file formats (PDF・JPEG・PNG).
+        allowed = pgettext("list of file formats", "・").join(str(LABELS[k]) for k in accept)
+        raise AttachmentRejected(_("このファイルの形式は添付できません。%(formats)s のファイルを選んでください。")
+                                 % {"formats": allowed})
     if kind == "pdf":
         _check_pdf(data)
     else:
@@ -110,7 +114,7 @@ def _check_pdf(data: bytes) -> None:
     try:
         reader = PdfReader(io.BytesIO(data), strict=False)
         if reader.is_encrypted and not reader.decrypt(""):
-            raise AttachmentRejected("パスワード付きのPDFは添付できません。パスワードを外してから添付してください。")
+            raise AttachmentRejected(_("パスワード付きのPDFは添付できません。パスワードを外してから添付してください。"))
         if _has_active_content(reader.trailer):
             raise AttachmentRejected(_ACTIVE_PDF)
         if len(reader.pages) < 1:
@@ -159,19 +163,19 @@ def _open_image(data: bytes) -> Image.Image:
     except Image.DecompressionBombError as exc:
         raise AttachmentRejected(_too_many_pixels()) from exc
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
-        raise AttachmentRejected("画像ファイルが壊れているため読み込めません。") from exc
+        raise AttachmentRejected(_("画像ファイルが壊れているため読み込めません。")) from exc
     if image.width * image.height > settings.MADOGUCHI_IMAGE_MAX_PIXELS:
         image.close()
         raise AttachmentRejected(_too_many_pixels())
     try:
         image.verify()
     except (OSError, SyntaxError, ValueError) as exc:
-        raise AttachmentRejected("画像ファイルが壊れているため読み込めません。") from exc
+        raise AttachmentRejected(_("画像ファイルが壊れているため読み込めません。")) from exc
     return image
 
 
 def _too_many_pixels() -> str:
-    return "画像が大きすぎます（画素数が多すぎます）。写真の大きさを小さくしてから添付してください。"
+    return _("画像が大きすぎます（画素数が多すぎます）。写真の大きさを小さくしてから添付してください。")
 
 
 def _reencode(data: bytes, kind: str) -> bytes:
@@ -193,7 +197,7 @@ def _reencode(data: bytes, kind: str) -> bytes:
     except Image.DecompressionBombError as exc:
         raise AttachmentRejected(_too_many_pixels()) from exc
     except (OSError, SyntaxError, ValueError) as exc:
-        raise AttachmentRejected("画像ファイルが壊れているため読み込めません。") from exc
+        raise AttachmentRejected(_("画像ファイルが壊れているため読み込めません。")) from exc
     return out.getvalue()
 
 

@@ -25,9 +25,13 @@ from django.db import transaction
 from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import get_language, ngettext, pgettext
+from django.utils.translation import gettext as _
 
 from madoguchi.applications.models import Draft, Status, Submission
 from madoguchi.catalog.selectors import procedure_of_record
+from madoguchi.core.i18n import is_japanese
 from madoguchi.core.japanese import format_wareki
 from madoguchi.identity.models import ResidentAccount
 from madoguchi.navigator import services as navigator_services
@@ -36,7 +40,7 @@ from madoguchi.notify.models import OutboxMessage
 from madoguchi.notify.services import enqueue_email
 
 DEFAULT_REMINDER_DAYS = (3, 1)
-_WEEKDAYS = "月火水木金土日"
+_WEEKDAYS = "月火水木金土日"  # ja-only: weekday marks of the Japanese date
 
 
 @dataclass
@@ -66,16 +70,22 @@ class Due:
         """「2026年12月7日（月）まで（令和8年12月7日）」"""
         d = self.due_on
         if d is None:
-            return "期限の定めはありません"
-        return f"{d.year}年{d.month}月{d.day}日（{_WEEKDAYS[d.weekday()]}）まで（{format_wareki(d)}）"
+            return _("期限の定めはありません")
+        if not is_japanese(get_language() or "ja"):
+            # Translators: the last day of a procedure, e.g. "by December 7, 2026".
+            return _("%(date)sまで") % {"date": date_format(d, "DATE_FORMAT")}
+        return f"{d.year}年{d.month}月{d.day}日（{_WEEKDAYS[d.weekday()]}）まで（{format_wareki(d)}）"  # ja-only: 和暦
 
     @property
     def left_text(self) -> str:
         if self.due_on is None:
             return ""
         if self.overdue:
-            return f"期限を{-self.days_left}日過ぎています"
-        return "今日が期限です" if self.days_left == 0 else f"あと{self.days_left}日"
+            late = -self.days_left
+            return ngettext("期限を%(n)s日過ぎています", "期限を%(n)s日過ぎています", late) % {"n": late}
+        if self.days_left == 0:
+            return _("今日が期限です")
+        return ngettext("あと%(n)s日", "あと%(n)s日", self.days_left) % {"n": self.days_left}
 
     @property
     def key(self) -> str:
@@ -139,7 +149,12 @@ def reminder_days() -> tuple[int, ...]:
 
 def reminder_text() -> str:
     """「3日前と1日前」: when My Page says the mails come."""
-    return "と".join("当日" if n == 0 else f"{n}日前" for n in sorted(reminder_days(), reverse=True))
+    pieces = [pgettext("reminder", "当日") if n == 0 else ngettext("%(n)s日前", "%(n)s日前", n) % {"n": n}
+              for n in sorted(reminder_days(), reverse=True)]
+    if len(pieces) < 2:
+        return "".join(pieces)
+    # Translators: the last two of a list of reminder days, e.g. "3 days before and 1 day before".
+    return _("%(first)sと%(last)s") % {"first": _("、").join(pieces[:-1]), "last": pieces[-1]}
 
 
 def threshold_for(days_left: int, days: Iterable[int]) -> int | None:

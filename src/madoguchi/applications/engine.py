@@ -8,6 +8,9 @@ draft never loses it. Input names: `field`, and `group-<n>-field` inside a group
 from dataclasses import dataclass
 from dataclasses import field as dc_field
 
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
+
 from madoguchi.applications import attachments
 from madoguchi.applications.fieldvalues import (
     FieldError,
@@ -159,7 +162,7 @@ def _drop_hidden(step: Step, answers: dict, raw: dict, errors: dict) -> None:
 
 def unchecked_message(field: FormField) -> str:
     """A value typed earlier that did not pass (kept as typed): named, like every message."""
-    return f"{field.label}の入力内容を確認してください"
+    return _("%(label)sの入力内容を確認してください") % {"label": field.label}
 
 
 def required_errors(step: Step, answers: dict) -> dict[str, str]:
@@ -171,7 +174,8 @@ def required_errors(step: Step, answers: dict) -> dict[str, str]:
         if field.type == FieldType.GROUP:
             items = answers.get(field.id) or []
             if len(items) < field.min_items:
-                errors[field.id] = f"{field.label}を{field.min_items}件以上入力してください"
+                errors[field.id] = ngettext("%(label)sを%(n)s件以上入力してください", "%(label)sを%(n)s件以上入力してください",
+                                           field.min_items) % {"label": field.label, "n": field.min_items}
             for index, item in enumerate(items):
                 for sub in field.fields:
                     name = f"{field.id}-{index}-{sub.id}"
@@ -256,8 +260,8 @@ def my_numbers(form: FormDefinition, answers: dict) -> list[tuple[str, str]]:
     return list(_answered_fields(form, answers, FieldType.MY_NUMBER))
 
 
-UNKNOWN_FIELD = "この手続にない項目です"
-FILE_NOT_FOUND = "添付ファイルが見つかりません。画面から添付したファイルの id を送ってください"
+UNKNOWN_FIELD = gettext_lazy("この手続にない項目です")
+FILE_NOT_FOUND = gettext_lazy("添付ファイルが見つかりません。画面から添付したファイルの id を送ってください")
 
 
 def _path(name: str) -> str:
@@ -272,7 +276,7 @@ def _clean_file(value, find_attachment) -> dict:
     ident = value.get("id") if isinstance(value, dict) else value
     found = find_attachment(ident) if isinstance(ident, str) and len(ident) <= 64 else None
     if found is None:
-        raise FieldError(FILE_NOT_FOUND)
+        raise FieldError(str(FILE_NOT_FOUND))
     return found
 
 
@@ -294,16 +298,17 @@ def _clean_value(field: FormField, value, find_attachment):
 
 def _clean_group(field: FormField, value, clean: dict, errors: dict, find_attachment) -> None:
     if not isinstance(value, list) or not all(isinstance(item, dict) for item in value):
-        errors[field.id] = f"{field.label}は項目のリスト（オブジェクトの配列）で送ってください"
+        errors[field.id] = _("%(label)sは項目のリスト（オブジェクトの配列）で送ってください") % {"label": field.label}
         return
     if len(value) > field.max_items:
-        errors[field.id] = f"{field.label}は{field.max_items}件までです"
+        errors[field.id] = ngettext("%(label)sは%(n)s件までです", "%(label)sは%(n)s件までです", field.max_items) % {
+            "label": field.label, "n": field.max_items}
         return
     items = []
     for index, given in enumerate(value):
         item: dict = {}
         known = {sub.id for sub in field.fields}
-        errors.update({f"{field.id}.{index}.{key}": UNKNOWN_FIELD
+        errors.update({f"{field.id}.{index}.{key}": str(UNKNOWN_FIELD)
                        for key in given if key not in known})
         for sub in field.fields:
             if not visible(sub, clean, item):
@@ -326,7 +331,7 @@ def validate_answers(form: FormDefinition, answers: dict,
     files must name an attachment `find_attachment` returns (the caller's own), conditions
     and required fields as on the pages. Returns (clean answers, path → message); the paths
     are dotted (`children.0.birth_date`), and the answers can be submitted when it is empty."""
-    errors = {key: UNKNOWN_FIELD for key in answers if key not in form.field_ids()}
+    errors = {key: str(UNKNOWN_FIELD) for key in answers if key not in form.field_ids()}
     clean: dict = {}
     for step in form.steps:
         for field in step.fields:

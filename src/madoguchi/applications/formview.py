@@ -1,5 +1,8 @@
 """What a step page needs to draw each field: names, values as typed, errors, conditions."""
 
+from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
+
 from madoguchi.applications import engine
 from madoguchi.applications.fieldvalues import input_text
 from madoguchi.catalog.schema import FieldType, FormField, Step
@@ -25,9 +28,12 @@ def _condition_text(field: FormField, step: Step, answers: dict) -> str:
         return ""
     labels = {o.value: o.label for o in source.options}
     if condition.checked is not None:
-        return f"「{source.label}」に{'チェックを入れた' if condition.checked else 'チェックを入れていない'}方のみ"
+        if condition.checked:
+            return _("「%(label)s」にチェックを入れた方のみ") % {"label": source.label}
+        return _("「%(label)s」にチェックを入れていない方のみ") % {"label": source.label}
     wanted = [condition.equals] if condition.equals is not None else (condition.in_ or [])
-    return f"「{source.label}」で「{'・'.join(labels.get(w, w) for w in wanted)}」を選んだ方のみ"
+    chosen = pgettext("list of options", "・").join(str(labels.get(w, w)) for w in wanted)
+    return _("「%(label)s」で「%(options)s」を選んだ方のみ") % {"label": source.label, "options": chosen}
 
 
 def _field(field: FormField, name: str, value, raw: dict, errors: dict, step: Step, answers: dict):

@@ -78,11 +78,11 @@ class Household:
     def children(self) -> list[Resident]:
         """The household's children (続柄 子) under 18."""
         return [m for m in self.members
-                if m.relationship == "子" and age_on(m.birth_date, self.on) < ADULT_AGE]
+                if m.relationship == "子" and age_on(m.birth_date, self.on) < ADULT_AGE]  # ja-only: 続柄 as the register writes it
 
 
 # 続柄 of household members who are not family: 同居者, not 同居の親族.
-NOT_RELATIVES = ("同居人", "縁故者")
+NOT_RELATIVES = ("同居人", "縁故者")  # ja-only: 続柄 as the register writes it
 
 
 def who_applies(h: Household) -> tuple[str, ...]:
@@ -163,9 +163,9 @@ ONLINE_TOO = ("household_head_name", "household_head_kana", "head_name", "head_k
               "head_birth_date", "has_spouse", "spouse_name", "spouse_kana")
 
 # 続柄 on the register → the option values the forms use for a relationship.
-RELATIONSHIP_OPTIONS = {HEAD: "head", "妻": "spouse", "夫": "spouse", "妻（未届）": "spouse",
-                        "夫（未届）": "spouse", "子": "child", "父": "parent", "母": "parent",
-                        "孫": "grandchild"}
+RELATIONSHIP_OPTIONS = {HEAD: "head", "妻": "spouse", "夫": "spouse", "妻（未届）": "spouse",  # ja-only: 続柄
+                        "夫（未届）": "spouse", "子": "child", "父": "parent", "母": "parent",  # ja-only: 続柄
+                        "孫": "grandchild"}  # ja-only: 続柄 as the register writes it
 
 
 def _relationship(field: FormField, person: Resident) -> str:

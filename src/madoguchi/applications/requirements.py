@@ -13,6 +13,8 @@ procedure page and on the form's first step, so both say the same thing.
 
 from dataclasses import dataclass, field
 
+from django.utils.translation import gettext as _
+
 from madoguchi.catalog.schema import Channel, Procedure
 from madoguchi.catalog.selectors import department_for
 from madoguchi.identity.card.messages import PIN_NAMES, PIN_RULES
@@ -20,7 +22,7 @@ from madoguchi.identity.card.messages import PIN_NAMES, PIN_RULES
 # Certificates whose law provides for a request by post (郵送請求): the 住民票の写し
 # (住民基本台帳法第12条 and its 省令) and the 戸籍証明 (戸籍法第10条, 戸籍法施行規則). Keyed by the
 # catalogue's `legal_basis`, as a city's own certificate procedure cites the same article.
-POSTAL_REQUEST_LAWS = ("住民基本台帳法第12条", "戸籍法第10条")
+POSTAL_REQUEST_LAWS = ("住民基本台帳法第12条", "戸籍法第10条")  # ja-only: matched against legal_basis
 
 
 @dataclass(frozen=True)
@@ -60,22 +62,22 @@ def requirements_of(procedure: Procedure, municipality) -> Requirements:
     window = procedure.window or (department.counter if department else "")
     counter = department.name if department else ""
     if counter and window:
-        counter = f"{counter}（{window}）"
+        counter = _("%(department)s（%(window)s）") % {"department": counter, "window": window}
     pins = [
-        Pin(PIN_NAMES["signing"], PIN_RULES["signing"], "申請内容に電子署名をして送信するとき"),
+        Pin(PIN_NAMES["signing"], PIN_RULES["signing"], _("申請内容に電子署名をして送信するとき")),
         Pin(PIN_NAMES["authentication"], PIN_RULES["authentication"],
-            "マイナンバーカードでログインするとき（メールアドレスでもログインできます）"),
+            _("マイナンバーカードでログインするとき（メールアドレスでもログインできます）")),
     ]
     enclose: list[str] = []
     post = by_post(procedure)
     if post:
         enclose = [
-            "請求書（請求する人の氏名・住所・生年月日・電話番号、必要な証明書と通数、使い道を書いたもの。便せんでもかまいません）",
-            "請求する人の本人確認書類のコピー（運転免許証、マイナンバーカードの表面など）",
-            "手数料分の定額小為替（郵便局で買えます。金額は「手数料」のとおりです）",
-            "返信用封筒（切手を貼り、請求する人の住所と氏名を書いたもの）",
+            _("請求書（請求する人の氏名・住所・生年月日・電話番号、必要な証明書と通数、使い道を書いたもの。便せんでもかまいません）"),
+            _("請求する人の本人確認書類のコピー（運転免許証、マイナンバーカードの表面など）"),
+            _("手数料分の定額小為替（郵便局で買えます。金額は「手数料」のとおりです）"),
+            _("返信用封筒（切手を貼り、請求する人の住所と氏名を書いたもの）"),
         ]
-        enclose += [f"{d.name}（該当する方のみ）" for d in procedure.documents if not d.required]
+        enclose += [_("%(document)s（該当する方のみ）") % {"document": d.name} for d in procedure.documents if not d.required]
     address = getattr(municipality, "address", "") or ""
     post_to = " ".join(part for part in (address, municipality.name,
                                          department.name if department else "") if part)

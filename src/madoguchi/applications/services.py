@@ -10,6 +10,8 @@ import uuid
 from cryptography.hazmat.primitives.serialization import Encoding
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from madoguchi.applications import engine
 from madoguchi.applications.models import (
@@ -53,7 +55,7 @@ class SubmissionRefused(Exception):
         self.errors = errors or {}
 
 
-_NOT_ONLINE = "この手続はオンラインでは受け付けていません。手続の案内にある窓口・方法でお手続きください。"
+_NOT_ONLINE = gettext_lazy("この手続はオンラインでは受け付けていません。手続の案内にある窓口・方法でお手続きください。")
 
 
 def answers_of(obj) -> dict:
@@ -198,7 +200,7 @@ def _keep_unchanged_items(sources: dict, group_id: str, before: list, after: lis
     """A group item's value keeps its origin (`children-0-name` → register) while the resident
     leaves it as it was; an edited, moved or removed value loses it."""
     for path in [p for p in sources if p.startswith(f"{group_id}-")]:
-        _, index, sub_id = path.split("-", 2)
+        _prefix, index, sub_id = path.split("-", 2)
         i = int(index)
         old = before[i].get(sub_id) if i < len(before) else None
         new = after[i].get(sub_id) if i < len(after) else None
@@ -226,7 +228,7 @@ def _create_submission(procedure: Procedure, form_version: int, answers: dict, s
     municipality = (account or resident).municipality
     department = department_for(municipality, procedure)
     fee = quote(procedure, answers)
-    for _ in range(5):
+    for _attempt in range(5):
         try:
             with transaction.atomic():
                 submission = _insert_submission(
@@ -249,7 +251,7 @@ def _create_submission(procedure: Procedure, form_version: int, answers: dict, s
     return submission
 
 
-_NO_RECEIPT_NUMBER = "受付番号を発行できませんでした。時間をおいてもう一度送信してください。"
+_NO_RECEIPT_NUMBER = gettext_lazy("受付番号を発行できませんでした。時間をおいてもう一度送信してください。")
 
 
 def _insert_submission(procedure: Procedure, form_version: int, actor: Actor, *, municipality,
@@ -333,9 +335,9 @@ def submit_draft(draft: Draft, procedure: Procedure, actor: Actor, evidence=None
             form = procedure.form(locked.form_version)
             incomplete = engine.first_incomplete_step(form, answers)
             if incomplete is not None:
-                raise SubmissionRefused("入力されていない項目があります。", {"step": str(incomplete)})
+                raise SubmissionRefused(_("入力されていない項目があります。"), {"step": str(incomplete)})
             if procedure.card_required and evidence is None:
-                raise SubmissionRefused("この手続はマイナンバーカードでの署名が必要です。")
+                raise SubmissionRefused(_("この手続はマイナンバーカードでの署名が必要です。"))
             answers = clean_answers(answers)
             if locked.correcting_id:
                 submission = _resubmit(locked, answers, actor)
@@ -383,8 +385,8 @@ def _same_request(submission: Submission, procedure: Procedure, answers: dict) -
     first = submission.versions.order_by("number").first()
     if submission.procedure_code != procedure.code or answers_of(first) != answers:
         raise IdempotencyConflict(
-            "この Idempotency-Key は別の内容の申請で使われています。新しいキーで送信してください。",
-            {"Idempotency-Key": "別の内容の申請で使われています"})
+            _("この Idempotency-Key は別の内容の申請で使われています。新しいキーで送信してください。"),
+            {"Idempotency-Key": _("別の内容の申請で使われています")})
     return submission
 
 
@@ -400,21 +402,21 @@ def submit_answers(account, procedure: Procedure, answers: dict, actor: Actor,
     (the second waits on the first's row and fails once it commits). Everything a submission
     writes is one transaction; a receipt number collision rolls it back and draws again."""
     if not procedure.online:
-        raise SubmissionRefused(_NOT_ONLINE, {"procedure": _NOT_ONLINE})
+        raise SubmissionRefused(_NOT_ONLINE, {"procedure": str(_NOT_ONLINE)})
     if procedure.card_required:
-        message = "この手続はマイナンバーカードでの署名が必要です。画面から申請してください。"
+        message = _("この手続はマイナンバーカードでの署名が必要です。画面から申請してください。")
         raise SubmissionRefused(message, {"procedure": message})
     answers, errors = engine.validate_answers(procedure.current_form, answers,
                                               own_attachment(account))
     if errors:
-        raise SubmissionRefused("入力内容に誤りがあります。", errors)
+        raise SubmissionRefused(_("入力内容に誤りがあります。"), errors)
     key = scoped_idempotency_key(account, idempotency_key)
     municipality = account.municipality
     department = department_for(municipality, procedure)
     form_version = procedure.current_form.version
     sources = {k: SOURCE_RESIDENT for k in answers}
     fee = quote(procedure, answers)
-    for _ in range(5):
+    for _attempt in range(5):
         try:
             with transaction.atomic():
                 submission = _insert_submission(
@@ -436,7 +438,7 @@ def submit_answers(account, procedure: Procedure, answers: dict, actor: Actor,
 def start_correction(submission: Submission, account) -> Draft:
     """After 差戻し the resident edits a copy of the last version; the original is kept."""
     if submission.status != Status.RETURNED:
-        raise SubmissionRefused("この申請はいま修正できません。")
+        raise SubmissionRefused(_("この申請はいま修正できません。"))
     existing = Draft.objects.filter(correcting=submission, submitted_at__isnull=True).first()
     if existing:
         return existing
@@ -518,8 +520,8 @@ def await_payment(submission: Submission, quote_or_amount, actor: Actor, note: s
 
     `quote_or_amount` is a FeeQuote or a whole number of yen (read as one line 手数料); the
     amount and its lines are stored on the submission, where the payment page reads them."""
-    amount_refused = SubmissionRefused("請求する金額を1円以上の整数で指定してください。",
-                                       {"amount_yen": "1円以上の整数（円）で指定してください"})
+    amount_refused = SubmissionRefused(_("請求する金額を1円以上の整数で指定してください。"),
+                                       {"amount_yen": _("1円以上の整数（円）で指定してください")})
     if isinstance(quote_or_amount, FeeQuote):
         fee = quote_or_amount
     elif type(quote_or_amount) is int and quote_or_amount > 0:  # never a float, never a bool
@@ -533,7 +535,7 @@ def await_payment(submission: Submission, quote_or_amount, actor: Actor, note: s
     try:
         action_for(locked.status, Status.AWAITING_PAYMENT)
     except TransitionError:
-        raise SubmissionRefused("審査中の申請にだけ、手数料を請求できます。") from None
+        raise SubmissionRefused(_("審査中の申請にだけ、手数料を請求できます。")) from None
     locked.fee_yen = fee.total_yen
     locked.fee_lines = fee.as_json()
     locked.fee_deferred = True  # fixed after review: the queue keeps showing it (未納)
@@ -551,7 +553,7 @@ def withdraw(submission: Submission, actor: Actor) -> None:
     try:
         transition(locked, Status.WITHDRAWN, actor)
     except TransitionError:
-        raise SubmissionRefused("決裁に進んでいるため、取り下げできません。担当課にお問い合わせください。") from None
+        raise SubmissionRefused(_("決裁に進んでいるため、取り下げできません。担当課にお問い合わせください。")) from None
     Draft.objects.filter(correcting=locked, submitted_at__isnull=True).delete()
 
 
@@ -575,9 +577,9 @@ def transition(submission: Submission, target: str, actor: Actor, note: str = ""
 def post_message(submission: Submission, body: str, actor: Actor, staff_user=None) -> Message:
     text = body.strip()
     if not text:
-        raise SubmissionRefused("メッセージを入力してください。")
+        raise SubmissionRefused(_("メッセージを入力してください。"))
     if len(text) > 2000:
-        raise SubmissionRefused("メッセージは2000文字以内で入力してください。")
+        raise SubmissionRefused(_("メッセージは2000文字以内で入力してください。"))
     sender = Message.Sender.DEPARTMENT if staff_user else Message.Sender.RESIDENT
     message = Message.objects.create(submission=submission, sender=sender, staff_user=staff_user,
                                      body=encrypt_bytes(text.encode()))

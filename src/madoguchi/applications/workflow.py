@@ -1,5 +1,7 @@
 """The submission state machine: one table of allowed transitions, one function applying it."""
 
+from django.utils.translation import gettext as _
+
 from madoguchi.applications.models import Status
 
 # (from, to) → the action's name, used in the audit log.
@@ -35,7 +37,8 @@ def action_for(current: str, target: str) -> str:
         return TRANSITIONS[(current, target)]
     except KeyError:
         raise TransitionError(
-            f"{Status(current).label} から {Status(target).label} には進めません"
+            _("%(current)s から %(target)s には進めません")
+            % {"current": Status(current).label, "target": Status(target).label}
         ) from None
 
 

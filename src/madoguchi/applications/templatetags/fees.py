@@ -1,6 +1,7 @@
 """Yen amounts as residents read them (「1,650円」): whole yen only, never a float."""
 
 from django import template
+from django.utils.translation import gettext as _
 
 register = template.Library()
 
@@ -10,4 +11,4 @@ def yen(value) -> str:
     """An integer amount with thousands separators and 円; anything else is shown as it is."""
     if isinstance(value, bool) or not isinstance(value, int):
         return str(value)
-    return f"{value:,}円"
+    return _("%(amount)s円") % {"amount": f"{value:,}"}

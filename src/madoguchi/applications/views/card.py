@@ -4,6 +4,7 @@ the signing certificate. Both wait for the card client like the card login page 
 from django.contrib import messages
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from madoguchi.applications import selectors, services, signing
@@ -57,7 +58,7 @@ def sign(request, draft_id):
             return redirect("applications:sign", draft.public_id)
         return redirect("applications:confirm", draft.public_id)
     except signing.SignatureMismatch:
-        messages.error(request, "署名のあとで入力内容が変わりました。もう一度確認して署名してください。")
+        messages.error(request, _("署名のあとで入力内容が変わりました。もう一度確認して署名してください。"))
         return redirect("applications:confirm", draft.public_id)
     except services.SubmissionRefused as exc:
         messages.error(request, str(exc))
@@ -68,7 +69,7 @@ def sign(request, draft_id):
 @require_POST
 @resident_required
 def prefill_start(request, draft_id):
-    draft, _ = open_draft(request, draft_id)
+    draft, _found = open_draft(request, draft_id)
     signing.request_prefill(draft, session_key(request))
     return redirect("applications:prefill", draft.public_id)
 
@@ -93,5 +94,5 @@ def prefill(request, draft_id):
     if services.link_register(request.account, certificate, client_ip(request)):
         from_register = services.register_values(request.account, form, draft)
         services.prefill_draft(draft, from_register, services.SOURCE_REGISTER)
-    messages.success(request, "マイナンバーカードの署名用電子証明書から、氏名・住所・生年月日を入力しました。")
+    messages.success(request, _("マイナンバーカードの署名用電子証明書から、氏名・住所・生年月日を入力しました。"))
     return redirect("applications:step", draft.public_id, draft.step)

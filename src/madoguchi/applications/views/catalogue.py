@@ -2,14 +2,16 @@
 
 from django.http import Http404
 from django.shortcuts import render
+from django.utils.translation import get_language
 
 from madoguchi.catalog.selectors import department_for, get_procedure, procedures_for, search
 from madoguchi.navigator.selectors import life_events
 
 # The home page's categories, the everyday ones first (証明書, 引越し, 子育て); おくやみ is there,
 # but not what a phone shows first. A category not named here follows, in the catalogue's order.
-CATEGORY_ORDER = ("証明書", "引越し", "子育て", "届出", "戸籍", "国保・年金", "介護", "仕事",
-                  "自動車", "学校", "福祉", "くらし", "被災者支援", "おくやみ")
+# ja-only: the catalogue's own category keys, matched against procedure.category as written there.
+CATEGORY_ORDER = ("証明書", "引越し", "子育て", "届出", "戸籍", "国保・年金", "介護", "仕事",  # ja-only: keys
+                  "自動車", "学校", "福祉", "くらし", "被災者支援", "おくやみ")  # ja-only: keys
 
 
 def _by_category(procedures) -> dict[str, list]:
@@ -18,6 +20,17 @@ def _by_category(procedures) -> dict[str, list]:
         categories.setdefault(procedure.category, []).append(procedure)
     rank = {name: n for n, name in enumerate(CATEGORY_ORDER)}
     return dict(sorted(categories.items(), key=lambda kv: rank.get(kv[0], len(rank))))
+
+
+def _life_events() -> list[tuple[str, str]]:
+    """The life events into 手続ナビ with their titles in the page's language where the
+    navigator has them, in Japanese otherwise."""
+    language = get_language() or "ja"
+    japanese = dict(life_events("ja"))
+    if language == "ja":
+        return list(japanese.items())
+    key = "easy" if language == "ja-easy" else language
+    return [(event, title or japanese.get(event, "")) for event, title in life_events(key)]
 
 
 def catalogue(request):
@@ -34,7 +47,7 @@ def catalogue(request):
     return render(request, "applications/catalogue.html", {
         "query": query, "results": results, "count": len(results), "show_all": show_all,
         "lists": lists, "categories": categories, "total": len(offered),
-        "events": life_events("ja"),
+        "events": _life_events(),
     })
 
 

@@ -14,6 +14,8 @@ import uuid
 from django.contrib import messages
 from django.http import Http404
 from django.shortcuts import redirect
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from madoguchi.applications import selectors, services, signing
@@ -36,10 +38,10 @@ log = logging.getLogger(__name__)
 METHOD = "digital_auth"
 # The client's messages speak of logging in; these two happen while signing.
 _SIGNING_MESSAGES = {
-    "login_cancelled": "デジタル認証アプリでの署名が取り消されました。送信するには、もう一度署名してください。",
-    "state_mismatch": "署名の手続きが途中で切れました。もう一度お試しください。",
+    "login_cancelled": gettext_lazy("デジタル認証アプリでの署名が取り消されました。送信するには、もう一度署名してください。"),
+    "state_mismatch": gettext_lazy("署名の手続きが途中で切れました。もう一度お試しください。"),
 }
-_CHANGED = "署名のあとで入力内容が変わりました。もう一度確認して署名してください。"
+_CHANGED = gettext_lazy("署名のあとで入力内容が変わりました。もう一度確認して署名してください。")
 
 
 def _message(exc: OidcError) -> str:
@@ -84,7 +86,7 @@ def finish_signing(request, config, data):
     """The OIDC callback of a signing (registered with `identity.digital_auth`; the login callback calls it with the popped state)."""
     request.account = current_account(request)
     if request.account is None:
-        messages.error(request, "ログインの有効期限が切れました。ログインしてから、もう一度署名してください。")
+        messages.error(request, _("ログインの有効期限が切れました。ログインしてから、もう一度署名してください。"))
         return redirect("identity:login")
     login, draft_id, digest, transaction_id = _pending(data)
     draft = selectors.draft_of(request.account, draft_id) if draft_id else None

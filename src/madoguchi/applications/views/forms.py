@@ -9,6 +9,8 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import urlencode
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext, pgettext_lazy
 from django.views.decorators.http import require_POST
 
 from madoguchi.applications import engine, prefill, selectors, services, signing
@@ -29,7 +31,7 @@ from madoguchi.navigator.selectors import plan_by_token
 # same at the counter). Only what 手続ナビ carried over is marked for now: the register's and the
 # card's values are the resident's own facts, already announced on the page that fills them.
 SOURCE_LABELS = {
-    prefill.NAVIGATOR: "手続ナビ",
+    prefill.NAVIGATOR: pgettext_lazy("source of a value", "手続ナビ"),
 }
 
 
@@ -92,7 +94,7 @@ class BadAction(Exception):
         self.name = name
 
 
-_NO_SUCH_ACTION = "この操作はできません。画面のボタンからやり直してください。"
+_NO_SUCH_ACTION = gettext_lazy("この操作はできません。画面のボタンからやり直してください。")
 
 
 def _group(step, group_id: str):
@@ -104,7 +106,7 @@ def _group(step, group_id: str):
 
 def _apply_action(action: str, step, data, answers: dict) -> str:
     """Structural actions on the step: add or remove a group item, look up an address."""
-    verb, _, target = action.partition(":")
+    verb, _sep, target = action.partition(":")
     if action in {"next", "back", "save"}:
         return ""
     if verb == "add":
@@ -112,19 +114,20 @@ def _apply_action(action: str, step, data, answers: dict) -> str:
         items = answers.setdefault(group.id, [])
         if len(items) < group.max_items:
             items.append({})
-            return f"{group.item_label or group.label}を追加しました"
-        return f"{group.label}は{group.max_items}件までです"
+            return _("%(item)sを追加しました") % {"item": group.item_label or group.label}
+        return ngettext("%(label)sは%(n)s件までです", "%(label)sは%(n)s件までです", group.max_items) % {
+            "label": group.label, "n": group.max_items}
     if verb == "remove":
-        group_id, _, index = target.partition(":")
+        group_id, _sep, index = target.partition(":")
         group = _group(step, group_id)
         items = answers.get(group.id) or []
         if not (index.isascii() and index.isdigit() and int(index) < len(items)):
-            raise BadAction(group.id, "削除する項目が見つかりません。画面を読み込み直してください。")
+            raise BadAction(group.id, _("削除する項目が見つかりません。画面を読み込み直してください。"))
         items.pop(int(index))
         raw = answers.get(engine.RAW, {})
         for key in [k for k in raw if k.startswith(f"{group_id}-")]:
             raw.pop(key)
-        return "削除しました"
+        return _("削除しました")
     if verb == "lookup":
         field = next((f for f in step.fields if f.id == target and f.address_field), None)
         if field is None:
@@ -137,8 +140,8 @@ def _apply_action(action: str, step, data, answers: dict) -> str:
         if found:
             answers[field.id] = code
             answers[field.address_field] = found[0]
-            return "住所を入力しました。番地・建物名を続けて入力してください。"
-        return "この郵便番号の住所が見つかりませんでした。住所を直接入力してください。"
+            return _("住所を入力しました。番地・建物名を続けて入力してください。")
+        return _("この郵便番号の住所が見つかりませんでした。住所を直接入力してください。")
     raise BadAction("_action", _NO_SUCH_ACTION)
 
 
@@ -171,7 +174,7 @@ def step(request, draft_id, index):
         if action == "back":
             return redirect("applications:step", draft.public_id, max(index - 1, 0))
         if action == "save":
-            messages.success(request, "一時保存しました。マイページからいつでも続きを入力できます。")
+            messages.success(request, _("一時保存しました。マイページからいつでも続きを入力できます。"))
             return redirect("applications:step", draft.public_id, index)
         if notice:
             messages.info(request, notice)
@@ -202,7 +205,7 @@ def confirm(request, draft_id):
     answers = services.answers_of(draft)
     incomplete = engine.first_incomplete_step(form, answers)
     if incomplete is not None:
-        messages.error(request, "入力されていない項目があります。")
+        messages.error(request, _("入力されていない項目があります。"))
         return redirect("applications:step", draft.public_id, incomplete)
     if request.method == "POST" and procedure.card_required:
         signing.request_signature(draft, procedure, answers, session_key(request))
@@ -230,5 +233,5 @@ def discard(request, draft_id):
     if draft is None or draft.submitted_at is not None:
         raise Http404
     draft.delete()
-    messages.info(request, "下書きを削除しました。")
+    messages.info(request, _("下書きを削除しました。"))
     return redirect("applications:mypage")

@@ -5,6 +5,7 @@ from django.contrib import messages
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from madoguchi.applications import deadlines, engine, selectors, services
@@ -59,7 +60,7 @@ def submission(request, public_id):
         except services.SubmissionRefused as exc:
             messages.error(request, str(exc))
         else:
-            messages.success(request, "メッセージを送りました。")
+            messages.success(request, _("メッセージを送りました。"))
         return redirect("applications:submission", sub.public_id)
     audit.record(request.municipality, resident_actor(request), "view", "submission", sub.public_id,
                  subject_ref=request.account.ref)
@@ -86,7 +87,7 @@ def withdraw(request, public_id):
     except services.SubmissionRefused as exc:
         messages.error(request, str(exc))
     else:
-        messages.success(request, "申請を取り下げました。")
+        messages.success(request, _("申請を取り下げました。"))
     return redirect("applications:submission", sub.public_id)
 
 
