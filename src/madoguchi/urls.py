@@ -31,6 +31,7 @@ urlpatterns = [
     path("staff/", include("madoguchi.casework.urls")),
     path("navi/", include("madoguchi.navigator.urls")),
     path("queue/", include("madoguchi.queueing.urls")),
+    path("", include("madoguchi.core.urls")),  # 表示の設定, アクセシビリティ方針, 試験結果
     path("", include("madoguchi.identity.urls")),
     path("", include("madoguchi.applications.urls")),
 ]

@@ -52,7 +52,7 @@
     });
   }
 
-  // 「印刷する」 buttons: a data-print attribute instead of an inline onclick, which the
+  // Print buttons: a data-print attribute instead of an inline onclick, which the
   // Content-Security-Policy (script-src 'self') would block.
   // A page waiting on something done elsewhere (the visitor signing on the counter's tablet) asks
   // for its state every 3 seconds and reloads once it has changed, never while nothing happened.
@@ -85,7 +85,7 @@
       var target = document.getElementById(button.dataset.target);
       if (!input || !target || !window.fetch) return;
       event.preventDefault();
-      fetch("/api/postal-codes/" + encodeURIComponent(input.value.replace(/[^0-9０-９]/g, "")))
+      fetch("/api/postal-codes/" + encodeURIComponent(input.value.replace(/[^0-9\uFF10-\uFF19]/g, "")))
         .then(function (r) { return r.ok ? r.json() : null; })
         .then(function (data) {
           if (data && data.addresses.length) { target.value = data.addresses[0]; target.focus(); }
@@ -109,8 +109,37 @@
     setTimeout(poll, 1000);
   });
 
+  // Read aloud: the browser's own speech synthesis reads the main content in the page's
+  // language; pressed again, it stops. Nothing is sent anywhere. The button's words come from
+  // the template (data-label-start, data-label-stop); without speech synthesis it stays hidden.
+  var reader = document.querySelector("[data-read-aloud]");
+  var main = document.getElementById("main");
+  if (reader && main && window.speechSynthesis && window.SpeechSynthesisUtterance) {
+    var speech = window.speechSynthesis;
+    var label = function (speaking) {
+      reader.textContent = speaking ? reader.dataset.labelStop : reader.dataset.labelStart;
+    };
+    var mainText = function () {
+      var copy = main.cloneNode(true);
+      // Not read: ruby readings (the base text is), hidden parts, scripts.
+      copy.querySelectorAll("rt, rp, script, style, template, [hidden], [aria-hidden='true']")
+        .forEach(function (el) { el.remove(); });
+      return copy.textContent.replace(/\s+/g, " ").trim();
+    };
+    reader.hidden = false;
+    reader.addEventListener("click", function () {
+      if (speech.speaking || speech.pending) { speech.cancel(); label(false); return; }
+      var utterance = new window.SpeechSynthesisUtterance(mainText());
+      utterance.lang = document.documentElement.lang || "ja";
+      utterance.onend = utterance.onerror = function () { label(false); };
+      speech.speak(utterance);
+      label(true);
+    });
+    window.addEventListener("pagehide", function () { speech.cancel(); });
+  }
+
   // Warn before the session ends (two minutes ahead, or halfway for short sessions);
-  // "続ける" touches the server, which renews the session.
+  // its "continue" button touches the server, which renews the session.
   var seconds = parseInt(document.body.dataset.sessionSeconds || "0", 10);
   var warning = document.getElementById("timeout-warning");
   if (seconds > 0 && warning && document.querySelector("form[data-form], form[data-once]")) {
