@@ -8,3 +8,6 @@ class CatalogConfig(AppConfig):
 
     def ready(self):
         from madoguchi.catalog import checks  # noqa: F401 - registers the catalogue check
+        from madoguchi.catalog.i18n import register_sources
+
+        register_sources()  # the catalogue's texts: translated, checked, extracted

@@ -7,7 +7,9 @@ import yaml
 from django.conf import settings
 from pydantic import ValidationError
 
+from madoguchi.catalog.i18n import clear_cache, language_of, localized
 from madoguchi.catalog.schema import Procedure
+from madoguchi.core import i18n
 
 
 class CatalogError(Exception):
@@ -122,13 +124,33 @@ def catalog() -> dict[str, Procedure]:
 
 
 @lru_cache(maxsize=64)
-def catalog_for(slug: str) -> dict[str, Procedure]:
-    """The catalogue one city offers: the base with its own files and overrides."""
+def _city(slug: str) -> dict[str, Procedure]:
     directory = Path(settings.MADOGUCHI_MUNICIPAL_CATALOG_DIR) / slug
     return load_municipal(catalog(), directory) if directory.is_dir() else catalog()
 
 
+@lru_cache(maxsize=256)
+def _city_in(slug: str, language: str) -> dict[str, Procedure]:
+    return {code: localized(p, language, slug) for code, p in _city(slug).items()}
+
+
+def catalog_for(slug: str, language: str | None = None) -> dict[str, Procedure]:
+    """The catalogue one city offers (the base with its own files and overrides), its texts in
+    `language`: the active language by default; "ja" for what is stored, staff-facing or legal.
+    Translated copies are made once per (city, language)."""
+    language = language_of(language)
+    if language == i18n.DEFAULT:
+        return _city(slug)
+    return _city_in(slug, language)
+
+
 def reload() -> None:
-    """Forget the cached catalogues (tests, and after a deployment changes the files)."""
+    """Forget the cached catalogues and their translations (tests, and after a deployment
+    changes the files)."""
     catalog.cache_clear()
-    catalog_for.cache_clear()
+    _city.cache_clear()
+    _city_in.cache_clear()
+    clear_cache()
+
+
+catalog_for.cache_clear = reload  # type: ignore[attr-defined] - as when it was an lru_cache

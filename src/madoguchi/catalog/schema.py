@@ -7,7 +7,7 @@ per version. A draft pins the version it started with; a submission records it.
 from enum import StrEnum
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
 
 Identifier = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$", max_length=64)]
 
@@ -194,9 +194,15 @@ class Document(Strict):
     """Something the resident must attach or bring."""
 
     name: str
-    name_en: str = ""
     note: str = ""
     required: bool = True
+
+    @property
+    def name_en(self) -> str:
+        """Deprecated: the English name, "" when untranslated; take the procedure in English."""
+        from madoguchi.catalog.i18n import anywhere
+
+        return anywhere(self.name, "en")
 
 
 Yen = Annotated[int, Field(ge=0, strict=True)]  # whole yen: a float or "300" is refused
@@ -298,20 +304,18 @@ class Channel(StrEnum):
     ELSEWHERE = "elsewhere"  # at another office the city does not run (`office`)
 
 
-# Offices the city does not run, with the English name the navigator shows.
-OFFICES = {
-    "年金事務所": "Japan Pension Service office",
-    "警察署": "police station",
-    "税務署": "tax office",
-    "法務局": "Legal Affairs Bureau",
-    "運輸支局": "District Transport Bureau",
-    "ハローワーク": "Hello Work (public employment office)",
-    "家庭裁判所": "family court",
-    "旅券窓口": "prefectural passport office",
-    "勤務先": "your employer",
-    "健康保険の保険者": "your health insurer (協会けんぽ or health insurance society)",
-    "学校": "the school",
-}
+# Offices the city does not run (their names in other languages are in the overlays).
+OFFICES = (
+    "年金事務所", "警察署", "税務署", "法務局", "運輸支局", "ハローワーク",  # ja-only: the values `office:` may take
+    "家庭裁判所", "旅券窓口", "勤務先", "健康保険の保険者", "学校",  # ja-only: the values `office:` may take
+)
+
+# The label of a plain `fee_yen` fee's one line; translated with the procedure's texts.
+FEE_LABEL = "手数料"  # ja-only: content msgid, translated by the catalogue overlays (catalog/i18n.py)
+
+# The categories a procedure may name; their names in other languages are in the overlays.
+CATEGORIES = ("子育て", "介護", "証明書", "届出", "引越し", "おくやみ", "国保・年金",  # ja-only: the values `category:` may take
+              "税", "被災者支援", "自動車", "福祉", "くらし", "戸籍", "学校", "仕事")  # ja-only: the values `category:` may take
 
 CodeStr = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]*$", max_length=64)]
 
@@ -319,11 +323,8 @@ CodeStr = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9-]*$", max_length=64)]
 class Procedure(Strict):
     code: CodeStr
     title: str
-    title_en: str = ""
-    title_easy: str = ""  # やさしい日本語
     summary: str
-    category: Literal["子育て", "介護", "証明書", "届出", "引越し", "おくやみ", "国保・年金",
-                      "税", "被災者支援", "自動車", "福祉", "くらし", "戸籍", "学校", "仕事"]
+    category: Literal[CATEGORIES]  # type: ignore[valid-type]
     kind: Kind
     channel: Channel = Channel.ONLINE
     department: Identifier | Annotated[str, Field(pattern=r"^[a-z][a-z0-9-]*$")] | None = None
@@ -343,6 +344,12 @@ class Procedure(Strict):
     documents: list[Document] = []
     keywords: list[str] = []
     forms: list[FormDefinition] = []  # counter procedures may carry their 様式 for the counter
+
+    # Set on a translated copy (catalog/i18n.py): its Japanese original, its language, and the
+    # translated label of a plain fee_yen line.
+    _original: "Procedure | None" = PrivateAttr(default=None)
+    _language: str = PrivateAttr(default="ja")
+    _fee_label: str = PrivateAttr(default=FEE_LABEL)
 
     @model_validator(mode="after")
     def channel_consistent(self):
@@ -390,7 +397,7 @@ class Procedure(Strict):
         if self.fees is not None:
             return self.fees
         if self.fee_yen:
-            return FeeRules(lines=[FeeLineRule(code="fee", label="手数料", unit_yen=self.fee_yen)])
+            return FeeRules(lines=[FeeLineRule(code="fee", label=self._fee_label, unit_yen=self.fee_yen)])
         return None
 
     @field_validator("forms")
@@ -413,8 +420,30 @@ class Procedure(Strict):
         return self.channel == Channel.ONLINE
 
     @property
+    def language(self) -> str:
+        """The language of this copy's texts (ja for the files themselves)."""
+        return self._language
+
+    @property
     def office_en(self) -> str:
-        return OFFICES.get(self.office or "", "")
+        """The office's English name ("" when it has none yet); prefer a copy in the language."""
+        from madoguchi.catalog.i18n import in_language
+
+        return _given(in_language(self, "en").office) if self.office else ""
+
+    @property
+    def title_en(self) -> str:
+        """Deprecated: the English title, "" when untranslated. Take `catalog_for(slug, language=…)`."""
+        from madoguchi.catalog.i18n import title_in
+
+        return title_in(self, "en")
+
+    @property
+    def title_easy(self) -> str:
+        """Deprecated: the やさしい日本語 title, "" when untranslated (as title_en)."""
+        from madoguchi.catalog.i18n import title_in
+
+        return title_in(self, "ja-easy")
 
     def form(self, version: int) -> FormDefinition:
         for form in self.forms:
@@ -425,3 +454,11 @@ class Procedure(Strict):
     @property
     def needs_decision(self) -> bool:
         return self.kind == Kind.APPLICATION
+
+
+def _given(text: str | None) -> str:
+    """A translated text, or "" for a fallback (the older *_en properties said "" then)."""
+    from madoguchi.core.i18n import content
+
+    return "" if not text or isinstance(text, content.Fallback) else str(text)
+

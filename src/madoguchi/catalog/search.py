@@ -29,7 +29,10 @@ from pathlib import Path
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from madoguchi.catalog.i18n import japanese, title_in
 from madoguchi.catalog.schema import Procedure
+from madoguchi.core.i18n import DEFAULT, EASY
+from madoguchi.core.i18n.content import Fallback
 from madoguchi.core.japanese import to_katakana
 
 logger = logging.getLogger(__name__)
@@ -44,7 +47,8 @@ FIELDS = {
     "keywords": (2.0, 0.5),
     "category": (1.5, 0.0),
     "summary": (1.0, 0.75),
-    "title_en": (1.0, 0.5),
+    "title_translated": (1.0, 0.5),
+    "summary_translated": (0.5, 0.75),
 }
 K1 = 2.0
 
@@ -312,14 +316,25 @@ class Index:
     averages: dict[str, float]  # average field lengths, for spellings scored at query time
 
 
+def _translated(text: str) -> str:
+    """A translated text, or "" for a fallback (its Japanese is indexed already)."""
+    return "" if isinstance(text, Fallback) else text
+
+
 def _field_texts(procedure: Procedure) -> dict[str, list[str]]:
+    """The Japanese texts, the やさしい日本語 and English titles (residents type them on any
+    page), and the title and summary in the language of the list (a translated copy)."""
+    ja = japanese(procedure)
+    translated = [] if procedure.language in (DEFAULT, EASY) else [procedure.title]
+    titles = dict.fromkeys(t for t in [title_in(ja, "en"), *map(_translated, translated)] if t)
     return {
-        "title": [procedure.title],
-        "title_easy": [procedure.title_easy],
-        "keywords": list(procedure.keywords),
-        "category": [procedure.category],
-        "summary": [procedure.summary],
-        "title_en": [procedure.title_en],
+        "title": [ja.title],
+        "title_easy": [title_in(ja, EASY)],
+        "keywords": list(ja.keywords),
+        "category": [ja.category],
+        "summary": [ja.summary],
+        "title_translated": list(titles),
+        "summary_translated": [] if not translated else [_translated(procedure.summary)],
     }
 
 
@@ -383,8 +398,9 @@ INDEXES_KEPT = 32  # one per distinct catalogue (cities differ); a changed catal
 
 
 def _key(procedures: list[Procedure]) -> tuple:
-    return tuple((p.code, p.title, p.title_easy, p.title_en, p.category, p.summary,
-                  tuple(p.keywords)) for p in procedures)
+    return tuple((p.code, p.language, p.title, title_in(p, EASY), title_in(p, "en"), p.category,
+                  p.summary, tuple(p.keywords), japanese(p).title, japanese(p).summary)
+                 for p in procedures)
 
 
 def index_for(procedures: list[Procedure]) -> Index:
@@ -502,7 +518,8 @@ def search(procedures: list[Procedure], query: str) -> list[Procedure]:
 def _substring(procedures: list[Procedure], query: str) -> list[Procedure]:
     words = [w for w in prepare(query).split() if w]
     return [p for p in procedures
-            if all(w in prepare(" ".join([p.title, p.summary, *p.keywords])) for w in words)]
+            if all(w in prepare(" ".join([p.title, p.summary, japanese(p).title, japanese(p).summary,
+                                          *p.keywords])) for w in words)]
 
 
 def warm_up() -> None:

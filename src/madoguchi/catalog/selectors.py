@@ -1,5 +1,6 @@
 """Read queries over the catalogue, scoped to a municipality."""
 
+from madoguchi.catalog.i18n import localized
 from madoguchi.catalog.loader import catalog, catalog_for
 from madoguchi.catalog.schema import Channel, Procedure
 from madoguchi.catalog.search import search as search_procedures
@@ -18,26 +19,32 @@ def _departments(municipality: Municipality) -> set[str]:
     return set(cities.departments_of(municipality))
 
 
-def procedures_for(municipality: Municipality) -> list[Procedure]:
-    """The procedures a city offers, with its own overrides and local procedures."""
+def procedures_for(municipality: Municipality, language: str | None = None) -> list[Procedure]:
+    """The procedures a city offers, with its own overrides and local procedures, in
+    `language` (the active one by default; "ja" for what is stored or staff-facing)."""
     codes = _departments(municipality)
     return sorted(
-        (p for p in catalog_for(municipality.slug).values() if _offered(p, codes)),
+        (p for p in catalog_for(municipality.slug, language).values() if _offered(p, codes)),
         key=lambda p: (p.category, p.title),
     )
 
 
-def get_procedure(municipality: Municipality, code: str) -> Procedure | None:
-    procedure = catalog_for(municipality.slug).get(code)
+def get_procedure(municipality: Municipality, code: str, language: str | None = None) -> Procedure | None:
+    procedure = catalog_for(municipality.slug, language).get(code)
     if procedure is None or not _offered(procedure, _departments(municipality)):
         return None
     return procedure
 
 
-def procedure_of_record(municipality: Municipality, code: str) -> Procedure | None:
+def procedure_of_record(municipality: Municipality, code: str,
+                        language: str | None = None) -> Procedure | None:
     """The definition a stored draft or submission was made with, even when the city has
-    since withdrawn the procedure or closed its department (old records stay readable)."""
-    return catalog_for(municipality.slug).get(code) or catalog().get(code)
+    since withdrawn the procedure or closed its department (old records stay readable).
+    In `language` (the active one by default): pass "ja" for what is stored or legal."""
+    found = catalog_for(municipality.slug, language).get(code)
+    if found is None and (base := catalog().get(code)) is not None:
+        found = localized(base, language)
+    return found
 
 
 def department_for(municipality: Municipality, procedure: Procedure) -> Department:

@@ -55,16 +55,20 @@ def sources() -> list[Source]:
     return list(_SOURCES.values())
 
 
-def _read(path: Path) -> dict[str, str]:
+def read(path: Path) -> dict[str, str]:
+    """The translated entries of one overlay file (not fuzzy, not obsolete, not empty)."""
     if not path.is_file():
         return {}
     return {e.msgid: e.msgstr for e in polib.pofile(str(path))
             if e.msgstr and not e.obsolete and "fuzzy" not in e.flags}
 
 
+_read = read  # the older name
+
+
 @functools.cache
 def _catalogue(directory: Path, language: str, name: str) -> dict[str, str]:
-    return _read(directory / OVERLAY_DIR / language / f"{name}.po")
+    return read(directory / OVERLAY_DIR / language / f"{name}.po")
 
 
 def clear_cache() -> None:
@@ -75,8 +79,10 @@ def translate(directory: Path, name: str, text: str, language: str) -> str:
     """`text` (Japanese, from the file `name` under `directory`) in `language`.
 
     Japanese comes back unchanged; an untranslated text comes back as a `Fallback`."""
-    if not text or language == i18n.DEFAULT or language is None:
+    if not text or language is None or language == i18n.DEFAULT:
         return text
+    if isinstance(text, Fallback):  # translating a fallback again looks up its Japanese
+        text = str.__str__(text)
     found = (_catalogue(directory, language, name).get(text)
              or _catalogue(directory, language, COMMON).get(text))
     if found:
@@ -95,7 +101,9 @@ def missing(source: Source, language: str) -> dict[str, list[str]]:
 
 def update_files(source: Source, languages: Iterable[str], header: dict[str, str]) -> list[Path]:
     """Add every text of `source` to each language's file (empty msgstr), keep what is
-    translated, and mark texts no longer in the source obsolete. Returns the files written."""
+    translated, and mark texts no longer in the source obsolete (kept, so a translation comes
+    back with its text); a file whose content is gone has all its entries marked obsolete.
+    Returns the files written."""
     by_name: dict[str, list[str]] = {}
     for name, text in source.texts():
         if text and text not in by_name.setdefault(name, []):
@@ -103,20 +111,32 @@ def update_files(source: Source, languages: Iterable[str], header: dict[str, str
     written = []
     for language in languages:
         folder = source.overlay_dir / language
-        common = _read(folder / f"{COMMON}.po")
-        for name, texts in sorted(by_name.items()):
+        common = set(by_name.get(COMMON, [])) | set(read(folder / f"{COMMON}.po"))
+        names = set(by_name) | {p.stem for p in folder.glob("*.po")}
+        for name in sorted(names):
+            texts = by_name.get(name, [])
             path = folder / f"{name}.po"
-            po = polib.pofile(str(path)) if path.is_file() else polib.POFile(wrapwidth=0)
-            if not path.is_file():
-                po.metadata = {"Content-Type": "text/plain; charset=UTF-8", "Language": language, **header}
+            po = polib.pofile(str(path), wrapwidth=0) if path.is_file() else polib.POFile(wrapwidth=0)
+            po.metadata = {**_metadata(language), **header, **po.metadata}
             known = {e.msgid: e for e in po}
-            for text in texts:
-                if text not in known and text not in common:
+            wanted = [t for t in texts if name == COMMON or t not in common or t in known]
+            for text in wanted:
+                if text not in known:
                     po.append(polib.POEntry(msgid=text, msgstr=""))
+            shared = set(by_name.get(COMMON, ())) if name != COMMON else set()
             for entry in po:
-                entry.obsolete = entry.msgid not in texts
+                # a translated entry of a shared text is this file's own wording: it stays
+                entry.obsolete = entry.msgid not in wanted and not (entry.msgstr and entry.msgid in shared)
+            if not len(po) and not path.is_file():
+                continue
             folder.mkdir(parents=True, exist_ok=True)
             po.save(str(path))
             written.append(path)
     clear_cache()
     return written
+
+
+def _metadata(language: str) -> dict[str, str]:
+    return {"Project-Id-Version": "Madoguchi content", "Language": language,
+            "MIME-Version": "1.0", "Content-Type": "text/plain; charset=UTF-8",
+            "Content-Transfer-Encoding": "8bit"}
