@@ -68,4 +68,4 @@ def test_a_real_cards_tries_come_from_the_token_flags(key, flags, remaining):
 def test_lock_messages_send_the_resident_to_the_counter():
     for key in applications.APPLICATIONS:
         assert "お住まいの市区町村の窓口" in PinLocked(applications.get(key)).message
-        assert messages.PIN_NAMES[key] in messages.locked(key)
+        assert str(messages.PIN_NAMES[key]) in messages.locked(key)

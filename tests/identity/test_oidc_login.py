@@ -156,5 +156,5 @@ def test_a_callback_from_another_issuer_or_with_a_low_acr_gives_a_plain_message(
     response = _callback(client, _authorize(client))
     assert response.status_code == 302
     assert urlsplit(response["Location"]).path == reverse("identity:login")
-    assert MESSAGES[code] in _page(client, response)
+    assert str(MESSAGES[code]) in _page(client, response)
     assert SESSION_KEY not in client.session and not DigitalAuthLink.objects.exists()

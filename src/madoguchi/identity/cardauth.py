@@ -21,7 +21,9 @@ from cryptography.hazmat.primitives.serialization import Encoding
 from django.conf import settings
 from django.core import signing
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from madoguchi.core import audit
 from madoguchi.core.actors import Actor
@@ -33,9 +35,10 @@ from madoguchi.identity.jpki.verify import Verified, verify_certificate, verify_
 from madoguchi.identity.models import CardChallenge, CardCredential, ResidentAccount
 from madoguchi.identity.trust import trust
 
+# Marked for translation, kept as Japanese msgids: shown through gettext where raised.
 KIND_FOR = {CardChallenge.Purpose.LOGIN: "authentication", CardChallenge.Purpose.SIGN: "signing"}
-UNKNOWN = "確認の情報が見つかりません。最初からやり直してください。"
-GONE = "この確認は終わったか、有効期限が切れています。画面を読み込み直してやり直してください。"
+UNKNOWN = gettext_noop("確認の情報が見つかりません。最初からやり直してください。")
+GONE = gettext_noop("この確認は終わったか、有効期限が切れています。画面を読み込み直してやり直してください。")
 
 # The key a challenge's URL carries to the card client: Django's signature of its id, so it
 # can be shown again on every page of the wait without being stored, and no one without the
@@ -45,6 +48,7 @@ _KEYS = signing.Signer(salt="madoguchi.identity.card-challenge")
 
 class CardRefused(Exception):
     def __init__(self, reason: str, message: str):
+        message = str(message)  # a lazy text, in the language of the request that raised it
         super().__init__(message)
         self.reason = reason
         self.message = message
@@ -149,12 +153,14 @@ def answer(municipality, public_id, certificate_pem: str, signature_b64: str, ip
         if challenge is None:
             return None
         if not is_live(challenge):
-            raise CardRefused("expired_challenge", GONE)
+            raise CardRefused("expired_challenge", _(GONE))
         try:
             verified = _verify(challenge, certificate_pem, signature_b64)
         except CardRefused as exc:
-            challenge.state, challenge.reason, challenge.message = (
-                CardChallenge.State.REJECTED, exc.reason, exc.message)
+            # Kept as the Japanese msgid, shown later in the language of whoever reads it.
+            with translation.override("ja"):
+                challenge.state, challenge.reason, challenge.message = (
+                    CardChallenge.State.REJECTED, exc.reason, str(exc.message))
             challenge.save(update_fields=["state", "reason", "message"])
             audit.record(municipality, Actor("system", "card-client", ip_address), "card_refused",
                          "card_challenge", challenge.public_id, reason=exc.reason,
@@ -184,11 +190,11 @@ def claim(municipality, public_id, session_key: str) -> CardChallenge:
         municipality=municipality, public_id=public_id, session_key_hash=_session_hash(session_key)
     ).first()
     if challenge is None:
-        raise CardRefused("unknown_challenge", UNKNOWN)
+        raise CardRefused("unknown_challenge", _(UNKNOWN))
     if challenge.state == CardChallenge.State.REJECTED:
-        raise CardRefused(challenge.reason, challenge.message)
+        raise CardRefused(challenge.reason, challenge.message_shown)
     if challenge.state != CardChallenge.State.VERIFIED:
-        raise CardRefused("pending", "まだマイナンバーカードでの確認が終わっていません。")
+        raise CardRefused("pending", _("まだマイナンバーカードでの確認が終わっていません。"))
     challenge.state = CardChallenge.State.USED
     challenge.save(update_fields=["state"])
     return challenge
@@ -211,8 +217,8 @@ def link(account: ResidentAccount, cert: x509.Certificate, kind: str, linked_by:
                                              fingerprint=fingerprint).first()
     if existing is not None:
         if existing.account_id != account.pk:
-            raise CardRefused("linked_elsewhere",
-                              "このマイナンバーカードは別のアカウントに登録されています。市役所にお問い合わせください。")
+            raise CardRefused("linked_elsewhere", _(
+                "このマイナンバーカードは別のアカウントに登録されています。市役所にお問い合わせください。"))
         return existing
     CardCredential.objects.filter(account=account, kind=kind, replaced_at__isnull=True).update(
         replaced_at=timezone.now())

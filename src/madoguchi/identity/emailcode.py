@@ -20,6 +20,8 @@ from datetime import timedelta
 from django.conf import settings
 from django.db import connections, router, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from madoguchi.core import audit
 from madoguchi.core.actors import Actor
@@ -95,9 +97,9 @@ def verify_login_code(municipality, email: str, code: str, ip_address=None) -> R
 def _check(login_code: LoginCode | None, code: str) -> str | None:
     """Return why the code is refused, or None; counts the attempt."""
     if login_code is None or login_code.expires_at < timezone.now():
-        return "確認コードの有効期限が切れています。もう一度コードを送ってください。"
+        return _("確認コードの有効期限が切れています。もう一度コードを送ってください。")
     if login_code.attempts >= settings.MADOGUCHI_OTP_MAX_ATTEMPTS:
-        return "確認コードを何度も間違えたため使えなくなりました。もう一度コードを送ってください。"
+        return _("確認コードを何度も間違えたため使えなくなりました。もう一度コードを送ってください。")
     login_code.attempts += 1
     # Full-width digits from a Japanese input method count; anything else typed is ignored.
     cleaned = "".join(ch for ch in unicodedata.normalize("NFKC", code[:64]) if ch in "0123456789")
@@ -105,7 +107,8 @@ def _check(login_code: LoginCode | None, code: str) -> str | None:
         return None
     login_code.save(update_fields=["attempts"])
     left = settings.MADOGUCHI_OTP_MAX_ATTEMPTS - login_code.attempts
-    return f"確認コードが違います。メールに書かれた6桁の数字を入力してください（あと{left}回）。"
+    return ngettext("確認コードが違います。メールに書かれた6桁の数字を入力してください（あと%(n)s回）。",
+                    "確認コードが違います。メールに書かれた6桁の数字を入力してください（あと%(n)s回）。", left) % {"n": left}
 
 
 def issue_api_token(municipality, *, account=None, staff_user=None, label="", days=None) -> str:

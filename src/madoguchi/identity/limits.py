@@ -18,6 +18,7 @@
 from urllib.parse import urlsplit
 
 from django.conf import settings
+from django.utils.translation import gettext_lazy as _
 from django_ratelimit.core import get_usage
 
 
@@ -25,14 +26,15 @@ class Refused(Exception):
     """A request refused before it reached the service: status, plain message, Retry-After."""
 
     def __init__(self, status: int, message: str, retry_after: int | None = None):
+        message = str(message)  # a lazy text, in the language of the request that raised it
         super().__init__(message)
         self.status = status
         self.message = message
         self.retry_after = retry_after
 
 
-TOO_MANY = "短い時間に多くの確認コードが求められました。しばらくたってから、もう一度お試しください。"
-TOO_MANY_TRIES = "短い時間に多くの確認コードが入力されました。しばらくたってから、もう一度お試しください。"
+TOO_MANY = _("短い時間に多くの確認コードが求められました。しばらくたってから、もう一度お試しください。")
+TOO_MANY_TRIES = _("短い時間に多くの確認コードが入力されました。しばらくたってから、もう一度お試しください。")
 
 
 def _limit(request, group: str, rate: str, message: str) -> None:
@@ -60,11 +62,11 @@ def _origin(url: str) -> str:
 def json_from_same_origin(request) -> None:
     """Refused (415) unless the body is JSON; Refused (403) when a browser names another origin."""
     if request.content_type != "application/json":
-        raise Refused(415, "JSON（Content-Type: application/json）で送ってください。")
+        raise Refused(415, _("JSON（Content-Type: application/json）で送ってください。"))
     claimed = request.headers.get("Origin") or request.headers.get("Referer")
     if claimed is None:
         return
     allowed = {f"{request.scheme}://{request.get_host()}".lower(),
                *(origin.lower() for origin in settings.CSRF_TRUSTED_ORIGINS)}
     if _origin(claimed) not in allowed:
-        raise Refused(403, "このサイトの画面からの送信ではないため、受け付けられません。")
+        raise Refused(403, _("このサイトの画面からの送信ではないため、受け付けられません。"))

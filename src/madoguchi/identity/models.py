@@ -3,6 +3,8 @@ My Number card and デジタル認証アプリ link here too)."""
 
 from django.db import models
 from django.db.models.functions import Lower
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from madoguchi.core.models import Municipality
 
@@ -62,8 +64,8 @@ class CardCredential(models.Model):
     old one is marked replaced."""
 
     class Kind(models.TextChoices):
-        AUTHENTICATION = "authentication", "利用者証明用電子証明書"
-        SIGNING = "signing", "署名用電子証明書"
+        AUTHENTICATION = "authentication", _("利用者証明用電子証明書")
+        SIGNING = "signing", _("署名用電子証明書")
 
     municipality = models.ForeignKey(Municipality, on_delete=models.PROTECT, related_name="+")
     account = models.ForeignKey(ResidentAccount, on_delete=models.CASCADE, related_name="cards")
@@ -87,14 +89,14 @@ class CardChallenge(models.Model):
     (signing key). The browser that asked polls it; the card client answers it."""
 
     class Purpose(models.TextChoices):
-        LOGIN = "login", "ログイン"
-        SIGN = "sign", "署名"
+        LOGIN = "login", _("ログイン")
+        SIGN = "sign", _("署名")
 
     class State(models.TextChoices):
-        PENDING = "pending", "待機中"
-        VERIFIED = "verified", "確認済"
-        REJECTED = "rejected", "拒否"
-        USED = "used", "使用済"
+        PENDING = "pending", _("待機中")
+        VERIFIED = "verified", _("確認済")
+        REJECTED = "rejected", _("拒否")
+        USED = "used", _("使用済")
 
     public_id = models.UUIDField(unique=True)
     municipality = models.ForeignKey(Municipality, on_delete=models.CASCADE, related_name="+")
@@ -109,6 +111,11 @@ class CardChallenge(models.Model):
     signature = models.TextField(blank=True, help_text="base64; a signature is not secret")
     created_at = models.DateTimeField(auto_now_add=True)
     expires_at = models.DateTimeField()
+
+    @property
+    def message_shown(self) -> str:
+        """`message` (stored as its Japanese msgid) in the active language."""
+        return gettext(self.message) if self.message else ""
 
 
 class DigitalAuthLink(models.Model):

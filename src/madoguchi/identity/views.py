@@ -6,6 +6,8 @@ per client address are the API's (`limits.py`)."""
 from django.contrib import messages
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
 from madoguchi.core.actors import client_ip
@@ -16,7 +18,7 @@ from madoguchi.identity.emailcode import LoginError, request_login_code, verify_
 from madoguchi.identity.session import safe_next, start_session
 
 PENDING_EMAIL = "login_email"
-ALREADY_SENT = "確認コードは少し前にお送りしました。届いている最新のメールのコードを入力してください。"
+ALREADY_SENT = _("確認コードは少し前にお送りしました。届いている最新のメールのコードを入力してください。")
 
 
 def _shown(typed: str) -> str:
@@ -69,7 +71,7 @@ def login_code(request):
         else:
             request.session.pop(PENDING_EMAIL, None)
             start_session(request, account, "email")
-            messages.success(request, "ログインしました。")
+            messages.success(request, gettext("ログインしました。"))
             return redirect(next_url)
     return render(request, "identity/login_code.html",
                   {"email": email, "error": error, "next": next_url}, status=status)
@@ -78,5 +80,5 @@ def login_code(request):
 @require_POST
 def logout(request):
     request.session.flush()
-    messages.info(request, "ログアウトしました。")
+    messages.info(request, gettext("ログアウトしました。"))
     return redirect("applications:catalogue")

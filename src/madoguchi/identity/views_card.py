@@ -12,6 +12,7 @@ from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from madoguchi.core import audit
 from madoguchi.core.actors import Actor, client_ip
@@ -45,7 +46,7 @@ def status(request, public_id):
     challenge = cardauth.status_for(request.municipality, public_id, session_key(request))
     if challenge is None:
         raise Http404
-    return JsonResponse({"state": challenge.state, "message": challenge.message})
+    return JsonResponse({"state": challenge.state, "message": challenge.message_shown})
 
 
 def finish(request, public_id):
@@ -66,7 +67,7 @@ def finish(request, public_id):
         signed_in = current_account(request)
         if signed_in is None:
             request.session[PENDING_LINK] = str(challenge.public_id)
-            messages.info(request, "はじめてマイナンバーカードでログインする方は、メールアドレスを確認してカードを登録します。")
+            messages.info(request, _("はじめてマイナンバーカードでログインする方は、メールアドレスを確認してカードを登録します。"))
             return redirect(f"{reverse('identity:login')}?next={reverse('identity:card_link')}")
         cardauth.link(signed_in, cert, CardCredential.Kind.AUTHENTICATION, "email",
                       client_ip(request))
@@ -76,7 +77,7 @@ def finish(request, public_id):
     audit.record(request.municipality, Actor.resident(account.pk, client_ip(request)), "login",
                  "account", account.pk, subject_ref=account.ref, method="card")
     start_session(request, account, "card")
-    messages.success(request, "マイナンバーカードでログインしました。")
+    messages.success(request, _("マイナンバーカードでログインしました。"))
     return redirect(next_url)
 
 
@@ -104,5 +105,5 @@ def link_after_email(request):
     except cardauth.CardRefused as exc:
         messages.error(request, exc.message)
     else:
-        messages.success(request, "マイナンバーカードを登録しました。次回からカードでログインできます。")
+        messages.success(request, _("マイナンバーカードを登録しました。次回からカードでログインできます。"))
     return redirect("applications:mypage")

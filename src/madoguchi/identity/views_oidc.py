@@ -18,6 +18,7 @@ from django.http import Http404, JsonResponse
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from madoguchi.core import audit
 from madoguchi.core.actors import Actor, client_ip
@@ -92,7 +93,7 @@ def callback(request):
     if signed_in is None or request.session.get("login_method") == METHOD:
         request.session[PENDING_LINK] = {"issuer": config.issuer, "subject": identity.subject,
                                          "next": next_url}
-        messages.info(request, "はじめてデジタル認証アプリでログインする方は、メールアドレスを確認して登録します。")
+        messages.info(request, _("はじめてデジタル認証アプリでログインする方は、メールアドレスを確認して登録します。"))
         return _to_login(request, reverse("identity:digital_auth_link"))
     return _link_and_log_in(request, signed_in, config.issuer, identity.subject, next_url)
 
@@ -129,13 +130,13 @@ def _link_and_log_in(request, account, issuer: str, subject: str, next_url: str)
         link, created = DigitalAuthLink.objects.get(
             municipality=account.municipality, issuer=issuer, subject=subject), False
     if link.account_id != account.pk:
-        messages.error(request, "このデジタル認証アプリの利用者は別のアカウントに登録されています。市役所にお問い合わせください。")
+        messages.error(request, _("このデジタル認証アプリの利用者は別のアカウントに登録されています。市役所にお問い合わせください。"))
         return redirect("applications:mypage")
     if created:
         audit.record(account.municipality, Actor.resident(account.pk, client_ip(request)),
                      "digital_auth_linked", "account", account.pk, subject_ref=account.ref,
                      link_id=link.pk, via=link.linked_by)
-        messages.success(request, "デジタル認証アプリを登録しました。次回からデジタル認証アプリでログインできます。")
+        messages.success(request, _("デジタル認証アプリを登録しました。次回からデジタル認証アプリでログインできます。"))
     return _log_in(request, account, next_url)
 
 
@@ -145,5 +146,5 @@ def _log_in(request, account, next_url: str):
     audit.record(account.municipality, Actor.resident(account.pk, client_ip(request)), "login",
                  "account", account.pk, subject_ref=account.ref, method=METHOD)
     start_session(request, account, METHOD)
-    messages.success(request, "デジタル認証アプリでログインしました。")
+    messages.success(request, _("デジタル認証アプリでログインしました。"))
     return redirect(next_url)

@@ -4,6 +4,7 @@ that causes it, so it is never lost on commit and never sent for a change rolled
 import uuid
 
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from madoguchi.core.crypto import EncryptedTextField
 from madoguchi.core.fastinsert import FastInsertManager
@@ -11,9 +12,9 @@ from madoguchi.core.models import Municipality
 
 
 class OutboxStatus(models.TextChoices):
-    PENDING = "pending", "未送信"
-    SENT = "sent", "送信済"
-    FAILED = "failed", "送信失敗"
+    PENDING = "pending", _("未送信")
+    SENT = "sent", _("送信済")
+    FAILED = "failed", _("送信失敗")
 
 
 class OutboxMessage(models.Model):

@@ -20,16 +20,23 @@ from django.core.mail import EmailMessage
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Q
 from django.template.loader import render_to_string
-from django.utils import timezone
+from django.utils import timezone, translation
 
+from madoguchi.core import i18n
 from madoguchi.notify.models import OutboxMessage, OutboxStatus
 
 log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 8
 
 
+def mail_language(language: str | None) -> str:
+    """The language a mail is written in: `language` when Madoguchi speaks it ("" or None, a
+    resident who never chose: Japanese). Staff languages do not matter here: mails go to residents."""
+    return i18n.supported(language) or i18n.DEFAULT
+
+
 def enqueue_email(municipality, recipient: str, template: str, context: dict, dedupe_key: str,
-                  template_dir: str = "notify", new_key: bool = False):
+                  template_dir: str = "notify", new_key: bool = False, language: str | None = None):
     """Write the message in the caller's transaction; the same dedupe_key is queued only once.
 
     `template` names <template_dir>/<template>.txt whose first line is the subject (an app may
@@ -40,11 +47,19 @@ def enqueue_email(municipality, recipient: str, template: str, context: dict, de
     message can hold it yet; the insert then runs without the savepoint that otherwise catches
     a duplicate (two statements fewer). Were it a duplicate after all, the unique constraint
     still refuses it and the caller's transaction fails as a whole.
+
+    `language`: the recipient's (their account's choice; for a code asked from a page, that
+    page's). None: the language active now (the resident's own request). The text is rendered
+    in it when queued, and its links (`mypage_url`, `with_language`) carry `?lang=`.
     """
-    text = render_to_string(f"{template_dir}/{template}.txt", {
-        "municipality": municipality, "public_url": settings.MADOGUCHI_PUBLIC_URL.rstrip("/"),
-        **context,
-    })
+    language = mail_language(translation.get_language() if language is None else language)
+    public_url = settings.MADOGUCHI_PUBLIC_URL.rstrip("/")
+    with translation.override(language):
+        text = render_to_string(f"{template_dir}/{template}.txt", {
+            "municipality": municipality, "public_url": public_url, "language": language,
+            "mypage_url": i18n.with_language(f"{public_url}/mypage/", language),
+            **context,
+        })
     subject, _, body = text.strip().partition("\n")
     fields = {"municipality": municipality, "recipient": recipient, "subject": subject.strip(),
               "body": body.strip() + "\n", "dedupe_key": dedupe_key}

@@ -9,6 +9,7 @@ import uuid
 
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 from madoguchi.applications.models import Submission
 from madoguchi.core.crypto import EncryptedTextField
@@ -16,16 +17,16 @@ from madoguchi.core.models import Municipality
 
 
 class Method(models.TextChoices):
-    CARD = "card", "クレジットカード"
-    KONBINI = "konbini", "コンビニ払い"
+    CARD = "card", _("クレジットカード")
+    KONBINI = "konbini", _("コンビニ払い")
     PAYPAY = "paypay", "PayPay"
-    CASH = "cash", "現金（窓口）"
-    TERMINAL_CARD = "terminal_card", "クレジットカード（窓口端末）"
-    TERMINAL_EMONEY = "terminal_emoney", "電子マネー（窓口端末）"
-    TERMINAL_QR = "terminal_qr", "QRコード決済（窓口端末）"
+    CASH = "cash", _("現金（窓口）")
+    TERMINAL_CARD = "terminal_card", _("クレジットカード（窓口端末）")
+    TERMINAL_EMONEY = "terminal_emoney", _("電子マネー（窓口端末）")
+    TERMINAL_QR = "terminal_qr", _("QRコード決済（窓口端末）")
 
 
-DUPLICATE_REASON = "二重決済"  # the reason of the automatic refund of a second success
+DUPLICATE_REASON = "二重決済"  # ja-only: stored as the reason of the automatic refund of a second success
 COUNTER_METHODS = (Method.CASH, Method.TERMINAL_CARD, Method.TERMINAL_EMONEY, Method.TERMINAL_QR)
 
 
@@ -39,7 +40,7 @@ class ProviderSetting(models.Model):
     enabled = models.BooleanField(default=False)
     methods = models.JSONField(default=list, blank=True, help_text="methods offered, in order")
     issues_receipt = models.JSONField(default=list, blank=True,
-                                      help_text="methods whose payments get a 領収書")
+                                      help_text="methods whose payments get a 領収書")  # ja-only: the books' term
     config = models.JSONField(default=dict, blank=True, help_text="public, non-secret settings")
     secrets = EncryptedTextField(help_text="JSON object of secrets, encrypted")
     created_at = models.DateTimeField(auto_now_add=True)
@@ -70,14 +71,14 @@ class Charge(models.Model):
     counter. At most one charge is open (due) per submission."""
 
     class Kind(models.TextChoices):
-        AT_SUBMIT = "at_submit", "申請時"
-        AFTER_REVIEW = "after_review", "審査後（事後決済）"
-        COUNTER = "counter", "窓口"
+        AT_SUBMIT = "at_submit", _("申請時")
+        AFTER_REVIEW = "after_review", _("審査後（事後決済）")
+        COUNTER = "counter", _("窓口")
 
     class Status(models.TextChoices):
-        DUE = "due", "お支払い待ち"
-        PAID = "paid", "支払済み"
-        CANCELLED = "cancelled", "取消"
+        DUE = "due", _("お支払い待ち")
+        PAID = "paid", _("支払済み")
+        CANCELLED = "cancelled", _("取消")
 
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     municipality = models.ForeignKey(Municipality, on_delete=models.PROTECT, related_name="+")
@@ -85,7 +86,7 @@ class Charge(models.Model):
     kind = models.CharField(max_length=16, choices=Kind.choices)
     amount_yen = models.PositiveIntegerField()
     lines = models.JSONField(default=list, blank=True, help_text="the fee quote's lines (FeeQuote.as_json)")
-    revenue_code = models.CharField(max_length=32, blank=True, help_text="歳入科目")
+    revenue_code = models.CharField(max_length=32, blank=True, help_text="歳入科目")  # ja-only: the books' term
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.DUE)
     paid_attempt = models.ForeignKey("Attempt", null=True, blank=True, on_delete=models.PROTECT,
                                      related_name="+", help_text="the attempt that paid it")
@@ -101,13 +102,13 @@ class Charge(models.Model):
 
 
 class AttemptState(models.TextChoices):
-    CREATED = "created", "開始前"
-    PENDING = "pending", "お支払い手続中"
-    SUCCEEDED = "succeeded", "支払済み"
-    FAILED = "failed", "失敗"
-    EXPIRED = "expired", "期限切れ"
-    CANCELLED = "cancelled", "取消"
-    DUPLICATE = "duplicate", "二重決済（返金）"
+    CREATED = "created", _("開始前")
+    PENDING = "pending", _("お支払い手続中")
+    SUCCEEDED = "succeeded", _("支払済み")
+    FAILED = "failed", _("失敗")
+    EXPIRED = "expired", _("期限切れ")
+    CANCELLED = "cancelled", _("取消")
+    DUPLICATE = "duplicate", _("二重決済（返金）")
 
 
 LIVE_STATES = (AttemptState.CREATED, AttemptState.PENDING)
@@ -141,7 +142,7 @@ class Attempt(models.Model):
     actor_ref = models.CharField(max_length=64, blank=True, help_text="who started it")
     last_error = models.CharField(max_length=200, blank=True, help_text="an error code, no personal data")
     flag_reason = models.CharField(max_length=64, blank=True,
-                                   help_text="why 会計課 should look at it (duplicate, amount_mismatch ...)")
+                                   help_text="why 会計課 should look at it (duplicate, amount_mismatch ...)")  # ja-only: the books' term
     flagged_at = models.DateTimeField(null=True, blank=True)
     reviewed_at = models.DateTimeField(null=True, blank=True)
     reviewed_by = models.CharField(max_length=64, blank=True)
@@ -200,10 +201,10 @@ class Refund(models.Model):
     "system", and the attempt is flagged for 会計課."""
 
     class State(models.TextChoices):
-        REQUESTED = "requested", "申請中"
-        APPROVED = "approved", "承認済み"
-        DONE = "done", "返金済み"
-        FAILED = "failed", "失敗"
+        REQUESTED = "requested", _("申請中")
+        APPROVED = "approved", _("承認済み")
+        DONE = "done", _("返金済み")
+        FAILED = "failed", _("失敗")
 
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     attempt = models.ForeignKey(Attempt, on_delete=models.PROTECT, related_name="refunds")

@@ -26,6 +26,7 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import Sum
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from madoguchi.applications import services as application_services
 from madoguchi.applications.models import Status as SubmissionStatus
@@ -168,7 +169,7 @@ def open_charge(submission: Submission, kind: str, quote, actor: Actor | None = 
     same one (the conditional unique constraint refuses a second open charge)."""
     lines, total, revenue_code = _lines_of(quote)
     if total <= 0:
-        raise PaymentRefused("お支払いいただく手数料はありません。")
+        raise PaymentRefused(_("お支払いいただく手数料はありません。"))
     existing = Charge.objects.filter(submission=submission, status=Charge.Status.DUE).first()
     if existing is not None:
         return existing
@@ -259,10 +260,10 @@ def start_attempt(charge: Charge, provider: str, method: str, actor: Actor) -> A
     now = timezone.now()
     setting = setting_for(charge.municipality, provider)
     if setting is None or method not in (setting.methods or []):
-        raise PaymentRefused("この支払方法はいま使えません。別の方法をお選びください。")
+        raise PaymentRefused(_("この支払方法はいま使えません。別の方法をお選びください。"))
     impl = provider_for(setting)
     if not impl.redirects or method not in impl.methods:
-        raise PaymentRefused("この支払方法はいま使えません。別の方法をお選びください。")
+        raise PaymentRefused(_("この支払方法はいま使えません。別の方法をお選びください。"))
     # an earlier live try past its expiry is settled first (the job may not have come yet)
     for stale in Attempt.objects.filter(charge=charge, provider=provider, method=method,
                                         state__in=states.LIVE, expires_at__lt=now):
@@ -272,7 +273,7 @@ def start_attempt(charge: Charge, provider: str, method: str, actor: Actor) -> A
         if locked.status == Charge.Status.DUE and _withdrawn(locked):
             _cancel_charge(locked, actor)
         if locked.status != Charge.Status.DUE:
-            raise ChargeClosed("この手数料はお支払い済みか、申請が取り下げられています。")
+            raise ChargeClosed(_("この手数料はお支払い済みか、申請が取り下げられています。"))
         attempt = Attempt.objects.filter(charge=locked, provider=provider, method=method,
                                          state__in=states.LIVE).first()
         if attempt is None:
@@ -288,12 +289,12 @@ def start_attempt(charge: Charge, provider: str, method: str, actor: Actor) -> A
         started = impl.start(attempt, return_url=return_url(attempt), cancel_url=cancel_url(attempt))
     except ProviderRefused as exc:
         _finish(attempt, AttemptState.FAILED, actor, error=exc.code)
-        raise PaymentRefused("お支払いを始められませんでした。別の方法をお選びいただくか、"
-                             "時間をおいてもう一度お試しください。") from exc
+        raise PaymentRefused(_("お支払いを始められませんでした。別の方法をお選びいただくか、"
+                               "時間をおいてもう一度お試しください。")) from exc
     except ProviderError as exc:
         Attempt.objects.filter(pk=attempt.pk).update(last_error=exc.code[:200])
-        raise PaymentRefused("決済事業者につながりませんでした。時間をおいてもう一度お試しください"
-                             "（二重に請求されることはありません）。") from exc
+        raise PaymentRefused(_("決済事業者につながりませんでした。時間をおいてもう一度お試しください"
+                               "（二重に請求されることはありません）。")) from exc
     with transaction.atomic():
         attempt = Attempt.objects.select_for_update().select_related("charge").get(pk=attempt.pk)
         if attempt.state == AttemptState.CREATED:
@@ -485,7 +486,8 @@ def _submission_paid(charge: Charge, actor: Actor) -> None:
     if submission.contact_email:
         enqueue_email(submission.municipality, submission.contact_email, "paid",
                       {"submission": submission, "charge": charge},
-                      dedupe_key=f"paid:{charge.pk}", template_dir="payments/mail")
+                      dedupe_key=f"paid:{charge.pk}", template_dir="payments/mail",
+                      language=submission.account.language if submission.account_id else "")
 
 
 # --- webhooks -------------------------------------------------------------------------------
@@ -609,16 +611,16 @@ def request_refund(attempt: Attempt, amount_yen: int, reason: str, actor: Actor)
     """A refund asked for by staff: partial allowed; all refunds together never exceed what
     was paid. It waits for another person's approval (approve_refund)."""
     if not isinstance(amount_yen, int) or amount_yen <= 0:
-        raise RefundRefused("返金額は1円以上の整数で入力してください。")
+        raise RefundRefused(_("返金額は1円以上の整数で入力してください。"))
     reason = (reason or "").strip()
     if not reason:
-        raise RefundRefused("返金の理由を入力してください。")
+        raise RefundRefused(_("返金の理由を入力してください。"))
     with transaction.atomic():
         locked = Attempt.objects.select_for_update().select_related("charge").get(pk=attempt.pk)
         if locked.state not in states.PAID:
-            raise RefundRefused("支払済みでない決済は返金できません。")
+            raise RefundRefused(_("支払済みでない決済は返金できません。"))
         if amount_yen > refundable_yen(locked):
-            raise RefundRefused(f"返金できるのは{refundable_yen(locked):,}円までです。")
+            raise RefundRefused(_("返金できるのは%(amount)s円までです。") % {"amount": f"{refundable_yen(locked):,}"})
         refund = Refund.objects.create(
             attempt=locked, amount_yen=amount_yen, reason=reason[:200], requested_by=actor.ref,
             idempotency_key=f"mdg-refund-{uuid.uuid4().hex}")
@@ -633,7 +635,7 @@ def approve_refund(refund: Refund, actor: Actor) -> Refund:
         if locked.state != Refund.State.REQUESTED:
             return locked
         if locked.requested_by == actor.ref:
-            raise RefundRefused("返金の承認は、申請した職員とは別の職員が行ってください。")
+            raise RefundRefused(_("返金の承認は、申請した職員とは別の職員が行ってください。"))
         locked.state, locked.approved_by, locked.approved_at = Refund.State.APPROVED, actor.ref, timezone.now()
         locked.save(update_fields=["state", "approved_by", "approved_at"])
         _record(locked.attempt, actor, "refund_approved", refund=str(locked.public_id))
@@ -675,15 +677,15 @@ def record_counter_payment(charge: Charge, method: str, amount_yen: int, slip_nu
     same Attempt record as online, settled at once. The whole amount, once: a charge no
     longer due is refused (the clerk sees it paid)."""
     if method not in [str(m) for m in COUNTER_METHODS]:
-        raise PaymentRefused("窓口で使えない支払方法です。")
+        raise PaymentRefused(_("窓口で使えない支払方法です。"))
     if method != "cash" and not (slip_number or "").strip():
-        raise PaymentRefused("端末の伝票番号を入力してください。")
+        raise PaymentRefused(_("端末の伝票番号を入力してください。"))
     with transaction.atomic():
         locked = Charge.objects.select_for_update().get(pk=charge.pk)
         if locked.status != Charge.Status.DUE:
-            raise ChargeClosed("この手数料はお支払い済みです。")
+            raise ChargeClosed(_("この手数料はお支払い済みです。"))
         if amount_yen != locked.amount_yen:
-            raise PaymentRefused(f"金額が請求額（{locked.amount_yen:,}円）と一致しません。")
+            raise PaymentRefused(_("金額が請求額（%(amount)s円）と一致しません。") % {"amount": f"{locked.amount_yen:,}"})
         attempt = Attempt.objects.create(
             charge=locked, provider="counter", method=method, amount_yen=amount_yen,
             idempotency_key=f"mdg-{uuid.uuid4().hex}", slip_number=(slip_number or "").strip()[:64],

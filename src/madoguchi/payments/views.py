@@ -11,6 +11,7 @@ from django.contrib import messages
 from django.http import Http404, HttpResponseBadRequest, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -115,7 +116,7 @@ def attempt_cancel(request, attempt_id):
     attempt = _own_attempt(request, attempt_id)
     attempt = services.cancel_attempt(attempt, resident_actor(request))
     if attempt.state == AttemptState.CANCELLED:
-        messages.info(request, "お支払いを中止しました。別の方法でもお支払いいただけます。")
+        messages.info(request, _("お支払いを中止しました。別の方法でもお支払いいただけます。"))
     return redirect("payments:pay", attempt.charge.submission.public_id)
 
 

@@ -23,6 +23,7 @@ import urllib.request
 from pathlib import Path
 
 from cryptography.hazmat.primitives.serialization import Encoding
+from django.utils.translation import gettext as _
 
 from madoguchi.identity.card import applications, messages
 from madoguchi.identity.card.pkcs11 import CardError, CardReader, PinError
@@ -54,7 +55,7 @@ def _error_text(text: str) -> str:
 
 def _http(url: str, body: dict | None = None) -> dict | str:
     if urllib.parse.urlsplit(url).scheme not in ("http", "https"):
-        raise ClientError(f"http(s) の URL を指定してください: {url}")
+        raise ClientError(_("http(s) の URL を指定してください: %(url)s") % {"url": url})
     data = json.dumps(body).encode() if body is not None else None
     request = urllib.request.Request(url, data=data, method="POST" if body is not None else "GET",  # noqa: S310
                                      headers={"Accept": "application/json",
@@ -63,10 +64,10 @@ def _http(url: str, body: dict | None = None) -> dict | str:
         with urllib.request.urlopen(request, timeout=TIMEOUT) as response:  # noqa: S310
             text = response.read().decode("utf-8")
     except urllib.error.HTTPError as exc:
-        raise ClientError(f"サーバーがエラーを返しました（HTTP {exc.code}）: "
-                          f"{_error_text(exc.read().decode('utf-8', 'replace'))}") from None
+        raise ClientError(_("サーバーがエラーを返しました（HTTP %(code)s）: %(text)s") % {
+            "code": exc.code, "text": _error_text(exc.read().decode("utf-8", "replace"))}) from None
     except urllib.error.URLError as exc:
-        raise ClientError(f"サーバーに接続できません: {exc.reason}") from None
+        raise ClientError(_("サーバーに接続できません: %(reason)s") % {"reason": exc.reason}) from None
     try:
         return json.loads(text)
     except ValueError:
@@ -116,7 +117,8 @@ def _respond(card, args, data: bytes, response_url: str, out):
 def login(args, out) -> object:
     request = _http(args.url)
     challenge = _b64decode(request["challenge"])
-    print(f"ログイン（{request.get('id', '')}、有効期限 {request.get('expires_at', '-')}）", file=out)
+    print(_("ログイン（%(id)s、有効期限 %(expires)s）") % {
+        "id": request.get("id", ""), "expires": request.get("expires_at", "-")}, file=out)
     with _reader(args).open("authentication") as card:
         return _respond(card, args, challenge, request["response_url"], out)
 
@@ -125,8 +127,8 @@ def sign(args, out) -> object:
     request = _http(args.url)
     payload = _b64decode(request["payload"])
     if hashlib.sha256(payload).hexdigest() != request.get("digest", "").lower():
-        raise ClientError("署名する内容のハッシュ値が一致しません。署名を中止しました。")
-    print("次の内容に電子署名します:", file=out)
+        raise ClientError(_("署名する内容のハッシュ値が一致しません。署名を中止しました。"))
+    print(_("次の内容に電子署名します:"), file=out)
     print(payload.decode("utf-8", "replace"), file=out)
     print(f"SHA-256: {request['digest']}", file=out)
     with _reader(args).open("signing") as card:
@@ -137,7 +139,7 @@ def status(args, out) -> None:
     reader = _reader(args)
     tokens = reader.tokens()
     if not tokens:
-        raise CardError("カードが見つかりません。カードリーダーにマイナンバーカードを置いてください。")
+        raise CardError(_("カードが見つかりません。カードリーダーにマイナンバーカードを置いてください。"))
     for token in tokens:
         line = f"{token.label}  [{token.manufacturer} {token.model}]"
         if token.application:
@@ -147,8 +149,26 @@ def status(args, out) -> None:
         print(line, file=out)
 
 
+def _use_translations() -> None:
+    """Outside the server (a resident's own computer) Django is not set up: configure just
+    enough for gettext, in the language of the terminal ($LANGUAGE, $LC_ALL, $LANG)."""
+    import django
+    from django.conf import settings
+    from django.utils import translation
+
+    if settings.configured:
+        return
+    settings.configure(USE_I18N=True, LANGUAGE_CODE="ja",
+                       LOCALE_PATHS=[str(Path(__file__).resolve().parents[2] / "locale")])
+    django.setup()  # no apps: only the translation machinery
+    wanted = next((os.environ[name] for name in ("LANGUAGE", "LC_ALL", "LANG") if os.environ.get(name)), "ja")
+    code = wanted.split(":")[0].split(".")[0].replace("_", "-").lower()
+    translation.activate(code if code not in ("c", "posix") else "ja")
+
+
 def main(argv=None, out=None) -> int:
     out = out or sys.stdout
+    _use_translations()
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--module", help="PKCS#11 module (default: $MADOGUCHI_PKCS11_MODULE or SoftHSM2)")
     common.add_argument("--card-dir", help="a software card's directory (sets SOFTHSM2_CONF)")

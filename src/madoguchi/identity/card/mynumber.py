@@ -2,11 +2,13 @@
 
 import secrets
 
+from django.utils.translation import gettext as _
+
 
 def check_digit(first11: str) -> int:
     """The 12th digit for 11 digits: weights n+1 (n ≤ 6) or n−5 over digits counted from the right."""
     if len(first11) != 11 or not first11.isascii() or not first11.isdigit():
-        raise ValueError("個人番号の先頭11桁は数字11桁です。")
+        raise ValueError(_("個人番号の先頭11桁は数字11桁です。"))
     total = sum(int(d) * (n + 1 if n <= 6 else n - 5)
                 for n, d in enumerate(reversed(first11), start=1))
     remainder = total % 11

@@ -14,6 +14,7 @@ from typing import Protocol
 
 import pkcs11
 from cryptography import x509
+from django.utils.translation import gettext as _
 from pkcs11 import Attribute, CertificateType, KeyType, Mechanism, ObjectClass, TokenFlag
 from pkcs11 import exceptions as p11
 
@@ -110,7 +111,7 @@ def load_module(module_path: str, environment: dict[str, str] | None = None):
     """
     environment = dict(environment or {})
     if not os.path.exists(module_path):
-        raise CardError(f"PKCS#11 モジュールが見つかりません: {module_path}")
+        raise CardError(_("PKCS#11 モジュールが見つかりません: %(path)s") % {"path": module_path})
     previous = _initialised_with.get(module_path)
     os.environ.update(environment)
     lib = pkcs11.lib(module_path)
@@ -162,11 +163,15 @@ class CardReader:
         found = [t for t in self._tokens() if application.matches(t.label)
                  and (self.card_id is None or t.label.strip().startswith(self.card_id))]
         if not found:
-            note = "（OpenSC ではこのアプリケーションは使えません）" if application.key == "card_face" else ""
-            raise ApplicationNotFound(
-                f"カードに{application.name}が見つかりません{note}。カードがリーダーに置かれているか確認してください。")
+            if application.key == "card_face":
+                raise ApplicationNotFound(_(
+                    "カードに%(app)sが見つかりません（OpenSC ではこのアプリケーションは使えません）。"
+                    "カードがリーダーに置かれているか確認してください。") % {"app": application.name})
+            raise ApplicationNotFound(_(
+                "カードに%(app)sが見つかりません。カードがリーダーに置かれているか確認してください。")
+                % {"app": application.name})
         if len(found) > 1:
-            raise CardError("カードが複数見つかりました。1枚だけリーダーに置いてください。")
+            raise CardError(_("カードが複数見つかりました。1枚だけリーダーに置いてください。"))
         return found[0]
 
     def open(self, application: str) -> "CardApplication":
@@ -245,8 +250,9 @@ class CardApplication:
                 certs.append((obj[Attribute.ID], cert))
         if not certs:
             if not self.logged_in:
-                raise NotLoggedIn(f"{self.application.name}を読み出すには{self.application.pin_name}を入力してください。")
-            raise ApplicationNotFound(f"カードに{self.application.name}がありません。")
+                raise NotLoggedIn(_("%(app)sを読み出すには%(pin)sを入力してください。") % {
+                    "app": self.application.name, "pin": self.application.pin_name})
+            raise ApplicationNotFound(_("カードに%(app)sがありません。") % {"app": self.application.name})
         key_ids = {k[Attribute.ID] for k in self._session.get_objects(
             {Attribute.CLASS: ObjectClass.PUBLIC_KEY})}
         certs.sort(key=lambda c: c[0] not in key_ids)
@@ -258,7 +264,7 @@ class CardApplication:
         keys = list(self._session.get_objects({Attribute.CLASS: ObjectClass.PRIVATE_KEY,
                                                Attribute.KEY_TYPE: KeyType.RSA}))
         if not keys:
-            raise ApplicationNotFound(f"カードに{self.application.name}の秘密鍵がありません。")
+            raise ApplicationNotFound(_("カードに%(app)sの秘密鍵がありません。") % {"app": self.application.name})
         key = keys[0]
         try:
             return key.sign(data, mechanism=Mechanism.SHA256_RSA_PKCS)
@@ -269,14 +275,14 @@ class CardApplication:
     def card_face(self) -> CardFace:
         """基本4情報 and 個人番号 from the card-face data object (needs the card-face PIN)."""
         if self.application.key != "card_face":
-            raise CardError("券面事項は券面事項入力補助アプリケーションからのみ読み出せます。")
+            raise CardError(_("券面事項は券面事項入力補助アプリケーションからのみ読み出せます。"))
         self._require_login()
         for obj in self._session.get_objects({Attribute.CLASS: ObjectClass.DATA,
                                               Attribute.LABEL: CARD_FACE_LABEL}):
             data = json.loads(bytes(obj[Attribute.VALUE]).decode("utf-8"))
             return CardFace(**{k: str(data[k]) for k in CardFace.__dataclass_fields__})
-        raise ApplicationNotFound("カードに券面事項がありません。")
+        raise ApplicationNotFound(_("カードに券面事項がありません。"))
 
     def _require_login(self) -> None:
         if not self.logged_in:
-            raise NotLoggedIn(f"{self.application.pin_name}を入力してください。")
+            raise NotLoggedIn(_("%(pin)sを入力してください。") % {"pin": self.application.pin_name})

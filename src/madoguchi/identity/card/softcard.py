@@ -19,6 +19,7 @@ from pathlib import Path
 
 from cryptography.hazmat.primitives.asymmetric.rsa import RSAPublicNumbers
 from cryptography.hazmat.primitives.serialization import Encoding
+from django.utils.translation import gettext as _
 from pkcs11 import Attribute, CertificateType, KeyType, ObjectClass
 
 from madoguchi.identity.card import mynumber
@@ -199,7 +200,7 @@ def issue_software_card(ca, person, pins: Pins, token_dir, *, my_number: str | N
         app.check_pin(getattr(pins, key))
     my_number = my_number or mynumber.generate()
     if not mynumber.is_valid(my_number):
-        raise ValueError("個人番号が正しくありません（12桁・検査用数字を確認してください）。")
+        raise ValueError(_("個人番号が正しくありません（12桁・検査用数字を確認してください）。"))
     card_id = card_id or new_card_id()
     labels = {key: app.token_label(card_id) for key, app in APPLICATIONS.items()}  # fits 32?
     module, util = require_softhsm2()

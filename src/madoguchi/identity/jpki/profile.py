@@ -20,7 +20,7 @@ JST = timezone(timedelta(hours=9), "JST")
 GENDER_MALE = "1"  # 男
 GENDER_FEMALE = "2"  # 女
 GENDER_UNKNOWN = "3"  # 不明 (住民基本台帳 code; not confirmed in the public profile)
-GENDERS = {GENDER_MALE: "男", GENDER_FEMALE: "女", GENDER_UNKNOWN: "不明"}
+GENDERS = {GENDER_MALE: "男", GENDER_FEMALE: "女", GENDER_UNKNOWN: "不明"}  # ja-only: codes as on the card
 
 _UTF8_STRING = 0x0C
 _PRINTABLE_STRING = 0x13

@@ -3,6 +3,8 @@
 No PKCS#11 and no card reader: the login and signing flows are tested end to end against
 `TestCA`, and the card-reading client is tested separately. RSA-2048 generation takes tens of
 milliseconds, so tests should make keys once per module and pass them in.
+
+ja-only file: an invented resident, named and addressed as a card would hold them.
 """
 
 from dataclasses import dataclass

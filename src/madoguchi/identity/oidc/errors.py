@@ -1,24 +1,27 @@
 """The one error of the デジタル認証アプリ client, carrying the sentence shown to the resident.
 
-`code` is for logs and tests. `message_ja` is plain Japanese the resident can act on; it never
+`code` is for logs and tests. `message_ja` (lazy: shown in the page's language) is plain text the resident can act on; it never
 names the cause in technical terms. `detail` says exactly what failed (the provider's error code,
 which claim was wrong) and belongs in logs only: it can name internal URLs.
 """
 
-_AGAIN = "もう一度お試しください。"
-_LATER = "しばらくしてからもう一度お試しください。"
-_RESTART = "お手数ですが、最初からもう一度お試しください。"
+from django.utils.translation import gettext_lazy
 
+# Whole sentences per message (one msgid each), so every language can word them its own way.
 MESSAGES = {
-    "login_cancelled": f"デジタル認証アプリでのログインが取り消されました。ログインするには、{_AGAIN}",
-    "state_mismatch": f"ログインの手続きが途中で切れました。{_AGAIN}",
-    "provider_unreachable": f"デジタル認証アプリのサービスにつながりませんでした。{_LATER}",
-    "provider_error": f"デジタル認証アプリのサービスで問題が起きています。{_LATER}",
-    "token_rejected": f"ログインを確認できませんでした。{_RESTART}",
-    "id_token_invalid": f"ログインを確認できませんでした。{_RESTART}",
-    "userinfo_failed": f"本人確認の情報を受け取れませんでした。{_RESTART}",
-    "signing_failed": f"電子署名を受け取れませんでした。{_RESTART}",
-    "signature_invalid": f"電子署名を確認できませんでした。{_RESTART}",
+    "login_cancelled": gettext_lazy(
+        "デジタル認証アプリでのログインが取り消されました。ログインするには、もう一度お試しください。"),
+    "state_mismatch": gettext_lazy("ログインの手続きが途中で切れました。もう一度お試しください。"),
+    "provider_unreachable": gettext_lazy(
+        "デジタル認証アプリのサービスにつながりませんでした。しばらくしてからもう一度お試しください。"),
+    "provider_error": gettext_lazy(
+        "デジタル認証アプリのサービスで問題が起きています。しばらくしてからもう一度お試しください。"),
+    "token_rejected": gettext_lazy("ログインを確認できませんでした。お手数ですが、最初からもう一度お試しください。"),
+    "id_token_invalid": gettext_lazy("ログインを確認できませんでした。お手数ですが、最初からもう一度お試しください。"),
+    "userinfo_failed": gettext_lazy(
+        "本人確認の情報を受け取れませんでした。お手数ですが、最初からもう一度お試しください。"),
+    "signing_failed": gettext_lazy("電子署名を受け取れませんでした。お手数ですが、最初からもう一度お試しください。"),
+    "signature_invalid": gettext_lazy("電子署名を確認できませんでした。お手数ですが、最初からもう一度お試しください。"),
 }
 
 

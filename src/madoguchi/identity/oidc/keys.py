@@ -56,7 +56,8 @@ def jwks_of(config: ProviderConfig) -> dict:
 
 
 def main(argv=None) -> None:
-    parser = argparse.ArgumentParser(description="Keys for デジタル認証アプリ (private_key_jwt and the signing result's JWE).")
+    parser = argparse.ArgumentParser(  # ja-only: the app's name
+        description="Keys for デジタル認証アプリ (private_key_jwt and the signing result's JWE).")  # ja-only: the app's name
     parser.add_argument("command", choices=["new", "jwks"])
     parser.add_argument("path", type=Path, help="the private key PEM file (new: created)")
     parser.add_argument("--kid", default="madoguchi", help="key ID of the signing key")

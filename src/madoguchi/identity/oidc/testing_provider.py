@@ -1,5 +1,8 @@
 """A local OpenID provider speaking the デジタル認証アプリ protocol, for tests and demos.
 
+ja-only file: it stands in for the national app, whose screens are Japanese only, and its
+invented resident is named as a card would name them.
+
 It behaves as the Digital Agency's published reference does (docs/identity.md): discovery with
 `acr_values_supported` and `authorization_response_iss_parameter_supported`; `iss` on every
 callback (RFC 9207); an ID token whose `acr` is the first of `aal3`/`crl` asked for; signing

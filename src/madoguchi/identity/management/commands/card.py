@@ -10,6 +10,7 @@ from pathlib import Path
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
+from django.utils.translation import gettext as _
 
 from madoguchi.identity.card import mynumber
 from madoguchi.identity.card.applications import APPLICATIONS, PinRuleError
@@ -31,14 +32,14 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         sub = parser.add_subparsers(dest="action", required=True)
         issue = sub.add_parser("issue", help="issue a software card")
-        issue.add_argument("--name", required=True, help="氏名")
-        issue.add_argument("--address", required=True, help="住所")
+        issue.add_argument("--name", required=True, help="氏名")  # ja-only: the card's field names
+        issue.add_argument("--address", required=True, help="住所")  # ja-only: the card's field names
         issue.add_argument("--birth-date", required=True, type=date.fromisoformat, help="YYYY-MM-DD")
-        issue.add_argument("--gender", required=True, choices=["1", "2", "3"], help="1 男, 2 女, 3 不明")
-        issue.add_argument("--my-number", help="個人番号 (12 digits, check digit verified); random if omitted")
-        issue.add_argument("--signing-pin", help="署名用パスワード: 6–16 of A–Z and 0–9, both (asked if omitted)")
-        issue.add_argument("--auth-pin", help="利用者証明用暗証番号: 4 digits (asked if omitted)")
-        issue.add_argument("--face-pin", help="券面事項入力補助用暗証番号: 4 digits (asked if omitted)")
+        issue.add_argument("--gender", required=True, choices=["1", "2", "3"], help="1 男, 2 女, 3 不明")  # ja-only: the card's field names
+        issue.add_argument("--my-number", help="個人番号 (12 digits, check digit verified); random if omitted")  # ja-only: the card's field names
+        issue.add_argument("--signing-pin", help="署名用パスワード: 6–16 of A–Z and 0–9, both (asked if omitted)")  # ja-only: the card's field names
+        issue.add_argument("--auth-pin", help="利用者証明用暗証番号: 4 digits (asked if omitted)")  # ja-only: the card's field names
+        issue.add_argument("--face-pin", help="券面事項入力補助用暗証番号: 4 digits (asked if omitted)")  # ja-only: the card's field names
         issue.add_argument("--dir", help="card directory (default var/cards/<card id>)")
         issue.add_argument("--ca-dir", help="test CA directory (default var/jpki-ca; created if missing)")
         show = sub.add_parser("show", help="tries left and certificates of a software card")
@@ -58,7 +59,7 @@ class Command(BaseCommand):
         from madoguchi.identity.jpki.profile import BasicInfo
 
         if options["my_number"] and not mynumber.is_valid(options["my_number"]):
-            raise CommandError("個人番号が正しくありません（12桁の数字で、検査用数字（12桁目）を確認してください）。")
+            raise CommandError(_("個人番号が正しくありません（12桁の数字で、検査用数字（12桁目）を確認してください）。"))
         try:
             person = BasicInfo(name=options["name"], address=options["address"],
                                birth_date=options["birth_date"], gender=options["gender"])
