@@ -1,12 +1,12 @@
 """Life-event files and their logic: broken files are named with the item and the reason,
 conditions use three-valued logic, and a question is asked only while it can change the list."""
 
-import re
 from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
 import yaml
+from django.utils import formats, translation
 
 from madoguchi.catalog.loader import catalog
 from madoguchi.navigator import services
@@ -18,7 +18,7 @@ KNOWN = {"moving-in", "nhi-enrollment", "dog-registration-change", "school-trans
 
 
 def text(ja: str) -> dict:
-    return {"ja": ja, "easy": ja, "en": ja}
+    return {"ja": ja}  # other languages are in the overlay files (events/i18n/)
 
 
 def minimal() -> dict:
@@ -140,9 +140,9 @@ def test_the_id_must_match_the_file_name(tmp_path):
 
 def test_schema_errors_name_the_path_of_the_item(tmp_path):
     data = minimal()
-    data["questions"][1]["options"][0]["label"] = {"ja": "国保"}  # easy and en missing
+    data["questions"][1]["options"][0]["label"] = {"ja": "国保", "en": "NHI"}  # not inline any more
     message = refused(tmp_path, data)
-    assert "questions.1.options.0.label.easy: Field required" in message
+    assert "questions.1.options.0.label.en: Extra inputs are not permitted" in message
     data = minimal()
     data["rules"][1]["when"] = {"q": "insurance", "is": "nhi", "in": ["nhi"]}
     assert "exactly one of: is, in, includes" in refused(tmp_path, data)
@@ -268,9 +268,13 @@ def test_a_procedure_without_a_fixed_period_has_no_deadline_date():
 def test_deadlines_are_written_in_each_language():
     last = date(2026, 12, 7)
     assert deadline_text(last, "ja") == "2026年12月7日（月）まで（令和8年12月7日）"
-    assert deadline_text(last, "easy").startswith("2026年12月7日（月）まで")
-    assert deadline_text(last, "en") == "by 7 December 2026"
+    assert deadline_text(last, "ja-easy").startswith("2026年12月7日（月）まで")
     assert deadline_text(date(2019, 5, 1), "ja").endswith("（令和元年5月1日）")
+    for lang in ("en", "vi", "pt-br"):  # Django's date format of the language, and no 和暦
+        with translation.override(lang):
+            written = deadline_text(last, lang)
+            assert formats.date_format(last, "DATE_FORMAT") in written
+            assert "令和" not in written and "（月）" not in written
 
 
 def test_the_year_boundary_and_weekday_are_right():
@@ -282,15 +286,17 @@ def test_the_year_boundary_and_weekday_are_right():
 # --- words --------------------------------------------------------------------------------------
 
 
-def test_every_language_has_every_ui_text_the_templates_use():
-    from madoguchi.navigator.texts import TEXTS
+def test_every_event_text_has_an_overlay_entry_in_easy_japanese_and_english():
+    """The texts that were inline (ja/easy/en) live in events/i18n/<language>/<event>.po."""
+    from madoguchi.core.i18n import content
+    from madoguchi.navigator.loader import events
 
-    templates = Path(__file__).resolve().parents[2] / "src/madoguchi/templates/navigator"
-    used = {m for path in templates.glob("*.html")
-            for m in re.findall(r"\bt\.([a-z_]+)", path.read_text())}
-    assert used and used <= set(TEXTS["ja"])
-    assert set(TEXTS["ja"]) == set(TEXTS["easy"]) == set(TEXTS["en"])
-    assert all(value for lang in TEXTS.values() for value in lang.values())
+    for event in events().values():
+        for item in event.texts():
+            for lang in ("ja-easy", "en"):
+                assert not isinstance(item.get(lang), content.Fallback), (event.id, lang, item.ja)
+            assert item.get("ja") == item.ja
+            assert isinstance(item.get("ko"), content.Fallback)  # not translated yet: marked
 
 
 @pytest.mark.parametrize(("code", "day", "last"), [

@@ -1,6 +1,7 @@
 """The printable checklist: every procedure with a tick box, its place, what to bring and the
 deadline, and the QR code the counter reads to load the same answers."""
 
+from django.utils.translation import pgettext
 from reportlab.lib.units import mm
 from reportlab.platypus import Spacer
 
@@ -19,6 +20,8 @@ def _deadline(item, t) -> str:
 def render_checklist(result: Result, municipality_name: str, counter_url: str) -> bytes:
     """A4 PDF bytes in the plan's language."""
     t = texts(result.lang)
+    # Translators: one thing to bring, in the checklist's list
+    bullet = pgettext("checklist", "・%(item)s")
     width = 210 * mm - 2 * MARGIN
     widths = [12 * mm, 50 * mm, 36 * mm, 38 * mm]
     widths.append(width - sum(widths))
@@ -27,12 +30,12 @@ def render_checklist(result: Result, municipality_name: str, counter_url: str) -
     for item in result.items:
         title = "\n".join([item.title, *(f"※ {note}" for note in item.notes)])
         rows.append([para(BOX, 14, **CENTER), para(title, 9), para(item.place, 9),
-                     para("\n".join(f"・{d}" for d in item.documents), 8.5),
+                     para("\n".join(bullet % {"item": d} for d in item.documents), 8.5),
                      para(_deadline(item, t), 8.5)])
     story = [
         para(municipality_name, 12, **CENTER),
         para(t["pdf_title"], 20, **CENTER, spaceBefore=4, spaceAfter=6),
-        para(t["pdf_intro"].format(event=result.title, day=result.day_label), 11, **CENTER),
+        para(t["pdf_intro"] % {"event": result.title, "day": result.day_label}, 11, **CENTER),
         Spacer(0, 5 * mm),
     ]
     if result.items:

@@ -38,6 +38,8 @@ def load_file(path: Path, known_procedures: Iterable[str] | dict) -> Event:
     problems += event.problems()
     if problems:
         raise EventFileError("\n  ".join([f"{path}: invalid life-event file", *problems]))
+    for text in event.texts():
+        text.bind(path.parent, event.id)  # its translations: <directory>/i18n/<language>/<id>.po
     return event
 
 
@@ -51,3 +53,10 @@ def load_directory(directory: Path, known_procedures: Iterable[str] | dict) -> d
 def events() -> dict[str, Event]:
     """The shipped life events in display order, checked against the national catalogue."""
     return load_directory(EVENTS_DIR, catalog())
+
+
+def event_texts() -> Iterable[tuple[str, str]]:
+    """(event id, Japanese text) of every shipped event: the overlays' source (apps.py)."""
+    for event in events().values():
+        for text in event.texts():
+            yield event.id, text.ja

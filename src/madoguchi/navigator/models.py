@@ -16,16 +16,11 @@ class NavigatorPlan(models.Model):
     """Answers to one event's questions: option values and the event's day only, nothing that
     names a person. Disposed of a month after its last change (retention.py)."""
 
-    class Lang(models.TextChoices):
-        JA = "ja", "日本語"
-        EASY = "easy", "やさしい日本語"
-        EN = "en", "English"
-
     token = models.CharField(max_length=32, unique=True, default=new_token, editable=False)
     municipality = models.ForeignKey(Municipality, on_delete=models.CASCADE, related_name="+")
     event = models.CharField(max_length=64)
     answers = models.JSONField(default=dict, blank=True)
-    lang = models.CharField(max_length=8, choices=Lang.choices, default=Lang.JA)
+    lang = models.CharField(max_length=16, default="ja")  # a site code (settings.LANGUAGES): ja, ja-easy, en, …
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True, db_index=True)
 

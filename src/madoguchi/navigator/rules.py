@@ -8,15 +8,17 @@ never asked about a car when no remaining procedure turns on the car.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from enum import StrEnum
-from typing import Annotated, Literal
+from pathlib import Path
+from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, model_validator
+
+from madoguchi.core.i18n import content
 
 Identifier = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$", max_length=64)]
 Value = Annotated[str, Field(pattern=r"^[a-z0-9_]+$", max_length=64)]
-Lang = Literal["ja", "easy", "en"]
-LANGS: tuple[Lang, ...] = ("ja", "easy", "en")
 
 YES, NO = "yes", "no"
 
@@ -26,14 +28,22 @@ class Strict(BaseModel):
 
 
 class Text(Strict):
-    """One text in 日本語, やさしい日本語 and English."""
+    """One text of an event file, in Japanese; its other languages are in the overlay files
+    beside the event files (events/i18n/<language>/<event>.po, core/i18n/content.py)."""
 
     ja: Annotated[str, Field(min_length=1)]
-    easy: Annotated[str, Field(min_length=1)]
-    en: Annotated[str, Field(min_length=1)]
+    _directory: Path | None = PrivateAttr(default=None)
+    _name: str = PrivateAttr(default=content.COMMON)
 
-    def get(self, lang: str) -> str:
-        return getattr(self, lang, "") or self.ja
+    def bind(self, directory: Path, name: str) -> None:
+        """Where the translations of this text are: set by the loader for each event file."""
+        self._directory, self._name = directory, name
+
+    def get(self, lang: str | None) -> str:
+        """The text in `lang`: the Japanese itself, a translation, or a content.Fallback."""
+        if self._directory is None:
+            return content.translate(Path("."), content.COMMON, self.ja, lang) if lang else self.ja
+        return content.translate(self._directory, self._name, self.ja, lang)
 
 
 class QuestionType(StrEnum):
@@ -132,6 +142,20 @@ class Event(Strict):
 
     def question(self, question_id: str) -> Question:
         return next(q for q in self.questions if q.id == question_id)
+
+    def texts(self) -> Iterator[Text]:
+        """Every text shown to a resident: title, summary, questions, help, options, notes."""
+        yield self.title
+        yield self.summary
+        for question in self.questions:
+            yield question.text
+            if question.help:
+                yield question.help
+            for option in question.options:
+                yield option.label
+        for rule in self.rules:
+            if rule.note:
+                yield rule.note
 
     def problems(self) -> list[str]:
         """What is wrong between the questions and the rules, each with where it is.

@@ -7,10 +7,13 @@ from datetime import date, timedelta
 
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext, pgettext
 
+from madoguchi.catalog.i18n import in_language
 from madoguchi.catalog.loader import catalog
 from madoguchi.catalog.schema import Channel, Procedure
 from madoguchi.catalog.selectors import department_for, procedures_for
+from madoguchi.core import i18n
 from madoguchi.core.japanese import JapaneseInputError, parse_date
 from madoguchi.core.japanese.calendar import age_on, next_open_day
 from madoguchi.core.models import Department, Municipality
@@ -18,7 +21,7 @@ from madoguchi.navigator import rules
 from madoguchi.navigator.loader import events
 from madoguchi.navigator.models import NavigatorPlan
 from madoguchi.navigator.rules import Event, Question, QuestionType
-from madoguchi.navigator.texts import DEFAULT_LANG, TEXTS, day_text, deadline_text, texts
+from madoguchi.navigator.texts import DEFAULT_LANG, count_text, day_text, deadline_text, texts
 
 ONLINE, COUNTER, ELSEWHERE = "online", "counter", "elsewhere"
 GROUPS = (ONLINE, COUNTER, ELSEWHERE)
@@ -34,11 +37,13 @@ def start_plan(municipality: Municipality, event_id: str, lang: str = DEFAULT_LA
     if event_id not in events():
         raise LookupError(event_id)
     return NavigatorPlan.objects.create(
-        municipality=municipality, event=event_id, lang=lang if lang in TEXTS else DEFAULT_LANG)
+        municipality=municipality, event=event_id, lang=i18n.supported(lang) or DEFAULT_LANG)
 
 
 def set_lang(plan: NavigatorPlan, lang: str) -> None:
-    if lang in TEXTS and plan.lang != lang:
+    """The plan follows the page's language (a plan opened with ?lang= on another device)."""
+    lang = i18n.supported(lang)
+    if lang and plan.lang != lang:
         plan.lang = lang
         plan.save(update_fields=["lang", "updated_at"])
 
@@ -143,7 +148,7 @@ def known_answers(event: Event, members: list[Member], on: date) -> dict[str, ob
         known["household"] = "family" if len(members) > 1 else "alone"
     children = questions.get("children")
     if children is not None and members and known.get("household") != "alone":
-        stages = {school_stage(m.birth_date, on) for m in members if m.relationship == "子"} - {None}
+        stages = {school_stage(m.birth_date, on) for m in members if m.relationship == "子"} - {None}  # ja-only: the register's relationship value
         chosen = [v for v in children.values() if v in stages] or ["none"]
         if set(chosen) <= set(children.values()):
             known["children"] = chosen
@@ -171,7 +176,7 @@ def _clean(question: Question, values: list[str], lang: str):
             return None, [t["err_choose_some"]]
         alone = [o for o in question.options if o.exclusive and o.value in chosen]
         if alone and len(chosen) > 1:
-            return None, [t["err_exclusive"].format(label=alone[0].label.get(lang))]
+            return None, [t["err_exclusive"] % {"label": alone[0].label.get(lang)}]
         return chosen, []
     if len(values) != 1 or values[0] not in allowed:
         return None, [t["err_choose"]]
@@ -225,7 +230,8 @@ def counts_event_day(procedure: Procedure) -> bool:
     """Periods under the 戸籍法 count the event's day as the first day (戸籍法第43条第1項: a
     birth on the 1st is due by the 14th); other periods start the next day (民法第140条: a
     move on the 1st is due by the 15th)."""
-    return procedure.legal_basis.startswith("戸籍法") or procedure.code in WITH_FAMILY_REGISTER
+    family_register = procedure.legal_basis.startswith("戸籍法")  # ja-only: the catalogue's law name
+    return family_register or procedure.code in WITH_FAMILY_REGISTER
 
 
 def deadline_for(procedure: Procedure, day: date) -> date | None:
@@ -292,11 +298,8 @@ class Result:
 
 
 def title_of(procedure: Procedure, lang: str) -> str:
-    if lang == "en":
-        return procedure.title_en or procedure.title
-    if lang == "easy":
-        return procedure.title_easy or procedure.title
-    return procedure.title
+    """The title in `lang` (a content.Fallback in Japanese while untranslated)."""
+    return procedure.title if procedure.language == lang else in_language(procedure, lang).title
 
 
 def answer_label(question: Question, value, lang: str) -> str:
@@ -307,7 +310,9 @@ def answer_label(question: Question, value, lang: str) -> str:
         return t["yes"] if value == rules.YES else t["no"]
     labels = {o.value: o.label.get(lang) for o in question.options}
     chosen = value if isinstance(value, list) else [value]
-    return (", " if lang == "en" else "、").join(labels.get(v, v) for v in chosen)
+    # Translators: between the options chosen in one answer (、 in Japanese, a comma in English)
+    separator = pgettext("list separator", "、")
+    return separator.join(labels.get(v, v) for v in chosen)
 
 
 def answers_of(plan: NavigatorPlan) -> list[Answered]:
@@ -321,12 +326,17 @@ class _City:
     procedures (what get_procedure would find, with one query) and their departments (kept per
     process, core/cities.py)."""
 
-    def __init__(self, municipality: Municipality):
+    def __init__(self, municipality: Municipality, lang: str):
         self.municipality = municipality
-        self.offered = {p.code: p for p in procedures_for(municipality)}
+        self.offered = {p.code: p for p in procedures_for(municipality, lang)}
 
     def department(self, procedure: Procedure) -> Department:
         return department_for(self.municipality, procedure)  # the city's per-process copy
+
+
+def _document(d, lang: str) -> str:
+    name = d.name
+    return name if d.required else gettext("%(document)s（該当する方のみ）") % {"document": name}
 
 
 def _item(city: _City, code: str, found: dict, day: date, lang: str, order: int) -> Item:
@@ -338,11 +348,11 @@ def _item(city: _City, code: str, found: dict, day: date, lang: str, order: int)
         known = catalog().get(code)
         return Item(code=code, title=title_of(known, lang) if known else code, group=ELSEWHERE,
                     procedure=None, place=t["ask_city"], order=order,
-                    notes=[*notes, t["not_offered"].format(city=municipality.name)])
+                    notes=[*notes, t["not_offered"] % {"city": municipality.name}])
     item = Item(code=code, title=title_of(procedure, lang), group=COUNTER, procedure=procedure,
                 notes=notes, order=order, deadline_text=procedure.deadline)
     item.documents = [
-        ((d.name_en or d.name) if lang == "en" else d.name) + ("" if d.required else t["optional"])
+        _document(d, lang)
         for d in procedure.documents
     ]
     item.deadline = deadline_for(procedure, day)
@@ -350,14 +360,15 @@ def _item(city: _City, code: str, found: dict, day: date, lang: str, order: int)
         item.deadline_label = deadline_text(item.deadline, lang)
     if procedure.channel == Channel.ELSEWHERE:
         item.group = ELSEWHERE
-        item.place = procedure.office_en if lang == "en" and procedure.office_en else procedure.office
+        item.place = procedure.office
     elif procedure.channel == Channel.MYNAPORTAL and not found["at_counter"]:
         item.group, item.mynaportal_url = ONLINE, procedure.url or ""
         item.place = t["mynaportal_place"]
     else:
         department = city.department(procedure)
         window = procedure.window or department.counter
-        item.place = f"{department.name}（{window}）" if window else department.name
+        item.place = (pgettext("department and window", "%(department)s（%(window)s）")
+                      % {"department": department.name, "window": window}) if window else department.name
         if procedure.channel == Channel.ONLINE and not found["at_counter"]:
             item.group, item.startable = ONLINE, True
     return item
@@ -378,13 +389,13 @@ def result_for(plan: NavigatorPlan, municipality: Municipality) -> Result:
         if rule.note and rule.note.get(lang) not in found["notes"]:
             found["notes"].append(rule.note.get(lang))
         found["at_counter"] |= rule.at_counter
-    city = _City(municipality)
+    city = _City(municipality, lang)
     items = sorted((_item(city, code, found, day, lang, order)
                     for order, (code, found) in enumerate(needed.items())), key=_sort_key)
     t = texts(lang)
     groups = [Group(key, t[f"group_{key}"], t[f"group_{key}_lead"],
                     [i for i in items if i.group == key]) for key in GROUPS]
     for group in groups:
-        group.count = t["count"].format(n=len(group.items))
+        group.count = count_text(len(group.items))
     return Result(event=event, lang=lang, day=day, day_label=day_text(day, lang), items=items,
                   groups=[g for g in groups if g.items], answers=answers_of(plan))

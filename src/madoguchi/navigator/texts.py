@@ -1,254 +1,114 @@
-"""The navigator's own words in 日本語, やさしい日本語 and English (event and question texts come
-from the event files, procedure texts from the catalogue), and dates written for each."""
+"""The navigator's own words, through gettext (the Japanese text is the msgid; translations
+live in the locale .po files), and dates written for the page's language. Event and question
+texts come from the event files and their overlays (rules.Text), procedure texts from the
+catalogue."""
 
 from datetime import date
 
+from django.utils import formats
+from django.utils.translation import get_language, gettext, ngettext
+from django.utils.translation import gettext_lazy as _
+
+from madoguchi.core import i18n
 from madoguchi.core.japanese import format_wareki
 
-DEFAULT_LANG = "ja"
-HTML_LANG = {"ja": "ja", "easy": "ja", "en": "en"}
-LANG_NAMES = {"ja": "日本語", "easy": "やさしい日本語", "en": "English"}
+DEFAULT_LANG = i18n.DEFAULT
 
-TEXTS: dict[str, dict[str, str]] = {
-    "ja": {
-        "brand": "オンライン窓口",
-        "skip": "本文へ移動",
-        "nav_label": "メインメニュー",
-        "nav_catalogue": "手続をさがす",
-        "nav_mypage": "マイページ",
-        "lang_label": "ことば・Language",
-        "navi": "手続ナビ",
-        "events_lead": "暮らしの出来事を選んで、いくつかの質問に答えてください。"
-                       "必要な手続と、手続をする場所・持ち物・期限をお知らせします。"
-                       "名前やマイナンバーなど、個人を特定する情報はうかがいません。",
-        "events_heading": "どんなことがありましたか",
-        "start": "はじめる",
-        "question_count": "質問 {n}",
-        "questions_left": "あと最大 {n} 問",
-        "questions_last": "最後の質問です",
-        "progress": "{count}（{more}）",
-        "next": "次へ",
-        "back": "前の質問にもどる",
-        "yes": "はい",
-        "no": "いいえ",
-        "date_hint": "例: 2026-04-01、令和8年4月1日",
-        "errors_title": "入力内容を確認してください",
-        "err_choose": "選択肢から1つ選んでください",
-        "err_choose_some": "あてはまるものを選んでください",
-        "err_exclusive": "「{label}」は、ほかの選択肢と一緒には選べません",
-        "err_date": "日付を入力してください（例: 2026-04-01）",
-        "err_future": "今日より後の日は入力できません",
-        "err_too_far": "1年より先の日は入力できません",
-        "err_too_old": "5年より前の日は入力できません",
-        "err_not_asked": "この質問はいまの答えでは必要ありません",
-        "answers_heading": "あなたの答え",
-        "change": "変更する",
-        "result_title": "必要な手続",
-        "result_lead": "{event}（{day}）にあわせて必要な手続は {n} 件です。期限の近い順に並べています。",
-        "apply_lead": "手続ナビの答え（{event}: {day}）を入力した状態で、申請をはじめます。"
-                      "入力された内容は、申請の画面で確かめて直せます。",
-        "apply_back": "必要な手続の一覧にもどる",
-        "result_none": "答えから、必要な手続は見つかりませんでした。わからないことは市役所にお問い合わせください。",
-        "count": "{n}件",
-        "group_online": "オンラインで今すぐ",
-        "group_online_lead": "この窓口サイトやマイナポータルで、今すぐ手続できます。",
-        "group_counter": "窓口で",
-        "group_counter_lead": "市役所の窓口で手続します。",
-        "group_elsewhere": "市役所以外で",
-        "group_elsewhere_lead": "市役所ではなく、それぞれの機関で手続します。",
-        "place": "場所",
-        "bring": "持ち物",
-        "deadline": "期限",
-        "note": "ご注意",
-        "no_deadline": "期限の定めはありません",
-        "start_online": "オンラインで申請をはじめる",
-        "mynaportal": "マイナポータルで手続する（外部サイト）",
-        "mynaportal_place": "マイナポータル（オンライン）",
-        "details": "手続の詳しい説明",
-        "not_offered": "この手続は{city}の窓口サイトに載っていません。扱う窓口を市役所にお問い合わせください。",
-        "ask_city": "市役所にお問い合わせください",
-        "qr_heading": "窓口でお使いください",
-        "qr_text": "窓口でこのQRコードを見せると、同じ答えで手続を始められます。",
-        "qr_label": "この答えを窓口で読み込むためのQRコード",
-        "checklist": "チェックリスト（PDF）を印刷する",
-        "restart": "別の出来事を調べる",
-        "by": "{date}まで",
-        "deadline_from": "{day}から数えています",
-        "pdf_title": "手続チェックリスト",
-        "pdf_intro": "{event}（{day}）",
-        "pdf_done": "済",
-        "pdf_procedure": "手続",
-        "pdf_qr": "窓口でこのQRコードを見せると、同じ答えで手続を始められます",
-        "pdf_footer": "このチェックリストは答えをもとにした目安です。詳しくは各窓口にお問い合わせください。",
-        "optional": "（該当する方のみ）",
-    },
-    "easy": {
-        "brand": "オンライン窓口",
-        "skip": "ほんぶんへ いどう",
-        "nav_label": "メインメニュー",
-        "nav_catalogue": "てつづきを さがす",
-        "nav_mypage": "マイページ",
-        "lang_label": "ことば・Language",
-        "navi": "てつづきナビ",
-        "events_lead": "あなたに あったことを えらんで、しつもんに こたえてください。"
-                       "ひつような てつづきと、どこで するか、もっていく もの、いつまでに するかが わかります。"
-                       "なまえや マイナンバーは ききません。",
-        "events_heading": "なにが ありましたか",
-        "start": "はじめる",
-        "question_count": "しつもん {n}",
-        "questions_left": "あと {n} こ いかの しつもん",
-        "questions_last": "さいごの しつもん です",
-        "progress": "{count}（{more}）",
-        "next": "つぎへ",
-        "back": "まえの しつもんに もどる",
-        "yes": "はい",
-        "no": "いいえ",
-        "date_hint": "れい: 2026-04-01",
-        "errors_title": "こたえを たしかめて ください",
-        "err_choose": "ひとつ えらんで ください",
-        "err_choose_some": "あてはまる ものを えらんで ください",
-        "err_exclusive": "「{label}」は ほかの ものと いっしょに えらべません",
-        "err_date": "ひづけを いれて ください（れい: 2026-04-01）",
-        "err_future": "きょうより あとの ひは いれられません",
-        "err_too_far": "1ねんより さきの ひは いれられません",
-        "err_too_old": "5ねんより まえの ひは いれられません",
-        "err_not_asked": "この しつもんに こたえる ひつようは ありません",
-        "answers_heading": "あなたの こたえ",
-        "change": "かえる",
-        "result_title": "ひつような てつづき",
-        "result_lead": "{event}（{day}）の ひつような てつづきは {n} こ です。きげんが ちかい じゅんに ならべて います。",
-        "apply_lead": "てつづきナビの こたえ（{event}: {day}）を いれた じょうたいで はじめます。"
-                      "あとで なおせます。",
-        "apply_back": "てつづきの いちらんに もどる",
-        "result_none": "ひつような てつづきは みつかりませんでした。わからない ことは しやくしょに きいて ください。",
-        "count": "{n}こ",
-        "group_online": "インターネットで いま すぐ",
-        "group_online_lead": "この サイトや マイナポータルで、いま すぐ できます。",
-        "group_counter": "まどぐちで",
-        "group_counter_lead": "しやくしょの まどぐちに いって ください。",
-        "group_elsewhere": "しやくしょ いがいで",
-        "group_elsewhere_lead": "しやくしょでは なく、ほかの ところで します。",
-        "place": "ばしょ",
-        "bring": "もっていく もの",
-        "deadline": "いつまで",
-        "note": "ちゅうい",
-        "no_deadline": "きめられた きげんは ありません",
-        "start_online": "インターネットで はじめる",
-        "mynaportal": "マイナポータルで する（ほかの サイト）",
-        "mynaportal_place": "マイナポータル（インターネット）",
-        "details": "くわしい せつめい",
-        "not_offered": "この てつづきは {city}の サイトに ありません。しやくしょに きいて ください。",
-        "ask_city": "しやくしょに きいて ください",
-        "qr_heading": "まどぐちで つかって ください",
-        "qr_text": "窓口でこのQRコードを見せると、同じ答えで手続を始められます。"
-                   "（まどぐちで この QRコードを みせると、おなじ こたえで てつづきを はじめられます。）",
-        "qr_label": "まどぐちで よみこむ ための QRコード",
-        "checklist": "チェックリスト（PDF）を いんさつする",
-        "restart": "ほかの ことを しらべる",
-        "by": "{date}まで",
-        "deadline_from": "{day}から かぞえて います",
-        "pdf_title": "てつづき チェックリスト",
-        "pdf_intro": "{event}（{day}）",
-        "pdf_done": "すみ",
-        "pdf_procedure": "てつづき",
-        "pdf_qr": "まどぐちで この QRコードを みせて ください",
-        "pdf_footer": "この チェックリストは めやす です。くわしい ことは まどぐちに きいて ください。",
-        "optional": "（ひつような ひと だけ）",
-    },
-    "en": {
-        "brand": "Online counter",
-        "skip": "Skip to main content",
-        "nav_label": "Main menu",
-        "nav_catalogue": "Find a procedure",
-        "nav_mypage": "My page",
-        "lang_label": "ことば・Language",
-        "navi": "Procedure navigator",
-        "events_lead": "Choose what has happened and answer a few questions. You will get the "
-                       "procedures you need, where to do each one, what to bring and by when. "
-                       "We never ask for names or numbers that identify you.",
-        "events_heading": "What has happened?",
-        "start": "Start",
-        "question_count": "Question {n}",
-        "questions_left": "at most {n} more",
-        "questions_last": "this is the last question",
-        "progress": "{count} ({more})",
-        "next": "Next",
-        "back": "Back to the previous question",
-        "yes": "Yes",
-        "no": "No",
-        "date_hint": "For example 2026-04-01",
-        "errors_title": "Please check your answer",
-        "err_choose": "Choose one of the options",
-        "err_choose_some": "Choose the options that apply",
-        "err_exclusive": "“{label}” cannot be chosen together with other options",
-        "err_date": "Enter a date (for example 2026-04-01)",
-        "err_future": "The date cannot be after today",
-        "err_too_far": "The date cannot be more than a year ahead",
-        "err_too_old": "The date cannot be more than five years ago",
-        "err_not_asked": "This question does not apply to your answers",
-        "answers_heading": "Your answers",
-        "change": "Change",
-        "result_title": "Procedures you need",
-        "result_lead": "{event}, {day}: you need {n} procedures, soonest deadline first.",
-        "apply_lead": "The form starts with what you told the navigator ({event}: {day}) already "
-                      "filled in; you can check and change it there.",
-        "apply_back": "Back to the list of procedures",
-        "result_none": "Your answers need no procedure. If in doubt, please ask the city office.",
-        "count": "{n}",
-        "group_online": "Online, right now",
-        "group_online_lead": "Do these now on this site or on Mynaportal.",
-        "group_counter": "At the city office counter",
-        "group_counter_lead": "Do these at the city office.",
-        "group_elsewhere": "Outside the city office",
-        "group_elsewhere_lead": "Other offices handle these.",
-        "place": "Where",
-        "bring": "What to bring",
-        "deadline": "Deadline",
-        "note": "Note",
-        "no_deadline": "No fixed deadline",
-        "start_online": "Start online",
-        "mynaportal": "Do it on Mynaportal (external site)",
-        "mynaportal_place": "Mynaportal (online)",
-        "details": "Details",
-        "not_offered": "{city}'s online counter does not list this procedure. Please ask the city "
-                       "office where to do it.",
-        "ask_city": "Ask the city office",
-        "qr_heading": "At the counter",
-        "qr_text": "Show this QR code at the counter to start your procedures with the same "
-                   "answers.",
-        "qr_label": "QR code for loading these answers at the counter",
-        "checklist": "Print the checklist (PDF)",
-        "restart": "Look up another event",
-        "by": "by {date}",
-        "deadline_from": "counted from {day}",
-        "pdf_title": "Checklist of procedures",
-        "pdf_intro": "{event} ({day})",
-        "pdf_done": "Done",
-        "pdf_procedure": "Procedure",
-        "pdf_qr": "Show this QR code at the counter",
-        "pdf_footer": "This checklist is a guide based on your answers; please ask each office "
-                      "for details.",
-        "optional": " (if it applies)",
-    },
+TEXTS = {
+    'brand': _('オンライン窓口'),
+    'skip': _('本文へ移動'),
+    'nav_label': _('メインメニュー'),
+    'nav_catalogue': _('手続をさがす'),
+    'nav_mypage': _('マイページ'),
+    'navi': _('手続ナビ'),
+    'events_lead': _('暮らしの出来事を選んで、いくつかの質問に答えてください。必要な手続と、手続をする場所・持ち物・期限をお知らせします。名前やマイナンバーなど、個人を特定する情報はうかがいません。'),
+    'events_heading': _('どんなことがありましたか'),
+    'start': _('はじめる'),
+    'question_count': _('質問 %(n)s'),
+    'questions_left': _('あと最大 %(n)s 問'),
+    'questions_last': _('最後の質問です'),
+    # Translators: the question number, then how many may follow, e.g. 質問 2（あと最大 3 問）
+    'progress': _('%(count)s（%(more)s）'),
+    'next': _('次へ'),
+    'back': _('前の質問にもどる'),
+    'yes': _('はい'),
+    'no': _('いいえ'),
+    'date_hint': _('例: 2026-04-01、令和8年4月1日'),
+    'errors_title': _('入力内容を確認してください'),
+    'err_choose': _('選択肢から1つ選んでください'),
+    'err_choose_some': _('あてはまるものを選んでください'),
+    'err_exclusive': _('「%(label)s」は、ほかの選択肢と一緒には選べません'),
+    'err_date': _('日付を入力してください（例: 2026-04-01）'),
+    'err_future': _('今日より後の日は入力できません'),
+    'err_too_far': _('1年より先の日は入力できません'),
+    'err_too_old': _('5年より前の日は入力できません'),
+    'err_not_asked': _('この質問はいまの答えでは必要ありません'),
+    'answers_heading': _('あなたの答え'),
+    'change': _('変更する'),
+    'result_title': _('必要な手続'),
+    'apply_lead': _('手続ナビの答え（%(event)s: %(day)s）を入力した状態で、申請をはじめます。入力された内容は、申請の画面で確かめて直せます。'),
+    'apply_back': _('必要な手続の一覧にもどる'),
+    'result_none': _('答えから、必要な手続は見つかりませんでした。わからないことは市役所にお問い合わせください。'),
+    'group_online': _('オンラインで今すぐ'),
+    'group_online_lead': _('この窓口サイトやマイナポータルで、今すぐ手続できます。'),
+    'group_counter': _('窓口で'),
+    'group_counter_lead': _('市役所の窓口で手続します。'),
+    'group_elsewhere': _('市役所以外で'),
+    'group_elsewhere_lead': _('市役所ではなく、それぞれの機関で手続します。'),
+    'place': _('場所'),
+    'bring': _('持ち物'),
+    'deadline': _('期限'),
+    'note': _('ご注意'),
+    'no_deadline': _('期限の定めはありません'),
+    'start_online': _('オンラインで申請をはじめる'),
+    'mynaportal': _('マイナポータルで手続する（外部サイト）'),
+    'mynaportal_place': _('マイナポータル（オンライン）'),
+    'details': _('手続の詳しい説明'),
+    'not_offered': _('この手続は%(city)sの窓口サイトに載っていません。扱う窓口を市役所にお問い合わせください。'),
+    'ask_city': _('市役所にお問い合わせください'),
+    'qr_heading': _('窓口でお使いください'),
+    'qr_text': _('窓口でこのQRコードを見せると、同じ答えで手続を始められます。'),
+    'qr_label': _('この答えを窓口で読み込むためのQRコード'),
+    'checklist': _('チェックリスト（PDF）を印刷する'),
+    'restart': _('別の出来事を調べる'),
+    'by': _('%(date)sまで'),
+    'deadline_from': _('%(day)sから数えています'),
+    'pdf_title': _('手続チェックリスト'),
+    'pdf_intro': _('%(event)s（%(day)s）'),
+    'pdf_done': _('済'),
+    'pdf_procedure': _('手続'),
+    'pdf_qr': _('窓口でこのQRコードを見せると、同じ答えで手続を始められます'),
+    'pdf_footer': _('このチェックリストは答えをもとにした目安です。詳しくは各窓口にお問い合わせください。'),
 }
 
-_WEEKDAYS_JA = "月火水木金土日"
-_MONTHS_EN = ["January", "February", "March", "April", "May", "June", "July", "August",
-              "September", "October", "November", "December"]
+
+def texts(lang: str | None = None) -> dict:
+    """The navigator's words; lazy, so they come out in the language active when shown."""
+    return TEXTS
 
 
-def texts(lang: str) -> dict[str, str]:
-    return TEXTS.get(lang, TEXTS[DEFAULT_LANG])
+def current_language() -> str:
+    """The site code of the page's language (ja, ja-easy, en, zh-hans, ko, vi, pt-br)."""
+    return i18n.supported(get_language()) or DEFAULT_LANG
 
 
-def day_text(d: date, lang: str) -> str:
-    """2026年12月7日（月） with 令和 beside it in Japanese; 7 December 2026 in English."""
-    if lang == "en":
-        return f"{d.day} {_MONTHS_EN[d.month - 1]} {d.year}"
-    return f"{d.year}年{d.month}月{d.day}日（{_WEEKDAYS_JA[d.weekday()]}）"
+def count_text(n: int) -> str:
+    return ngettext("%(n)s件", "%(n)s件", n) % {"n": n}
 
 
-def deadline_text(d: date, lang: str) -> str:
-    """「2026年12月7日（月）まで（令和8年12月7日）」 / "by 7 December 2026"."""
-    by = texts(lang)["by"].format(date=day_text(d, lang))
-    return by if lang == "en" else f"{by}（{format_wareki(d)}）"
+def day_text(d: date, lang: str | None = None) -> str:
+    """2026年12月7日（月） in Japanese; Django's DATE_FORMAT of the language otherwise."""
+    lang = lang or current_language()
+    if i18n.is_japanese(lang):
+        weekday = "月火水木金土日"[d.weekday()]  # ja-only: Japanese weekday letters, Japanese pages only
+        return f"{d.year}年{d.month}月{d.day}日（{weekday}）"  # ja-only: Japanese date, Japanese pages only
+    return formats.date_format(d, "DATE_FORMAT")
+
+
+def deadline_text(d: date, lang: str | None = None) -> str:
+    """「2026年12月7日（月）まで（令和8年12月7日）」; 令和 only in Japanese."""
+    lang = lang or current_language()
+    by = gettext("%(date)sまで") % {"date": day_text(d, lang)}
+    if not i18n.is_japanese(lang):
+        return by
+    return f"{by}（{format_wareki(d)}）"  # ja-only: 和暦 beside the date, Japanese pages only

@@ -5,7 +5,6 @@ from madoguchi.navigator import views
 app_name = "navigator"
 urlpatterns = [
     path("", views.event_list, name="events"),
-    path("lang/", views.set_language, name="lang"),
     path("<slug:event>/start/", views.start, name="start"),
     path("p/<str:token>/", views.plan, name="plan"),
     path("p/<str:token>/q/<slug:question>/", views.change, name="change"),

@@ -5,9 +5,8 @@ from functools import lru_cache
 import segno
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import reverse
 from django.utils import timezone
-from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from madoguchi.navigator import services
@@ -15,57 +14,35 @@ from madoguchi.navigator.checklist import render_checklist
 from madoguchi.navigator.loader import events
 from madoguchi.navigator.rules import NO, YES, QuestionType
 from madoguchi.navigator.selectors import plan_by_token
-from madoguchi.navigator.texts import DEFAULT_LANG, HTML_LANG, LANG_NAMES, TEXTS, texts
-
-LANG_SESSION_KEY = "navigator_lang"
+from madoguchi.navigator.texts import current_language, texts
 
 
 def _page(request, template: str, lang: str, context: dict) -> HttpResponse:
-    return render(request, template, {
-        "lang": lang, "html_lang": HTML_LANG[lang], "t": texts(lang),
-        "languages": list(LANG_NAMES.items()), "here": request.get_full_path(), **context,
-    })
-
-
-def _session_lang(request) -> str:
-    lang = request.session.get(LANG_SESSION_KEY, DEFAULT_LANG)
-    return lang if lang in TEXTS else DEFAULT_LANG
+    """The page in the site's language (the preference of the session, base.html's switch)."""
+    return render(request, template, {"lang": lang, "t": texts(lang), **context})
 
 
 def _plan(request, token):
+    """The plan, following the page's language: a plan opened from its QR code on another
+    device with ?lang= shows (and prints) in that language."""
     plan = plan_by_token(request.municipality, token)
     if plan is None:
         raise Http404
+    services.set_lang(plan, current_language())
     return plan
 
 
 def event_list(request):
-    lang = _session_lang(request)
+    lang = current_language()
     return _page(request, "navigator/events.html", lang, {
         "events": [(e, e.title.get(lang), e.summary.get(lang)) for e in events().values()],
     })
 
 
 @require_POST
-def set_language(request):
-    """The language switch: saved in the session (the event list follows it) and on the plan."""
-    lang = request.POST.get("lang", "")
-    if lang in TEXTS:
-        request.session[LANG_SESSION_KEY] = lang
-        token = request.POST.get("token", "")
-        plan = plan_by_token(request.municipality, token) if token else None
-        if plan is not None:
-            services.set_lang(plan, lang)
-    back = request.POST.get("next", "")
-    if not url_has_allowed_host_and_scheme(back, {request.get_host()}, request.is_secure()):
-        back = reverse("navigator:events")
-    return redirect(back)
-
-
-@require_POST
 def start(request, event):
     try:
-        plan = services.start_plan(request.municipality, event, _session_lang(request))
+        plan = services.start_plan(request.municipality, event, current_language())
     except LookupError:
         raise Http404 from None
     return redirect("navigator:plan", plan.token)
@@ -84,8 +61,8 @@ def _question_page(request, plan, question, *, errors=(), posted=None):
     progress = ""
     if question.id not in plan.answers:  # a new question, not a change to an earlier answer
         answered, left = services.progress(plan)
-        more = t["questions_left"].format(n=left - 1) if left > 1 else t["questions_last"]
-        progress = t["progress"].format(count=t["question_count"].format(n=answered + 1), more=more)
+        more = t["questions_left"] % {"n": left - 1} if left > 1 else t["questions_last"]
+        progress = t["progress"] % {"count": t["question_count"] % {"n": answered + 1}, "more": more}
     previous = services.previous_question(plan, question)
     return _page(request, "navigator/question.html", lang, {
         "plan": plan, "event_title": services.event_of(plan).title.get(lang),
@@ -148,8 +125,10 @@ def result(request, token):
     if request.GET.get("apply"):
         return _apply_page(request, plan, found, request.GET["apply"])
     url = services.counter_url(plan, request)
-    lead = texts(plan.lang)["result_lead"].format(event=found.title, day=found.day_label,
-                                                  n=len(found.items))
+    lead = ngettext(
+        "%(event)s（%(day)s）にあわせて必要な手続は %(n)s 件です。期限の近い順に並べています。",
+        "%(event)s（%(day)s）にあわせて必要な手続は %(n)s 件です。期限の近い順に並べています。",
+        len(found.items)) % {"event": found.title, "day": found.day_label, "n": len(found.items)}
     return _page(request, "navigator/result.html", plan.lang, {
         "plan": plan, "result": found, "counter_url": url, "lead": lead,
         "qr": qr_svg(url),
@@ -166,7 +145,7 @@ def _apply_page(request, plan, found, code: str) -> HttpResponse:
     words = texts(plan.lang)
     return _page(request, "navigator/apply.html", plan.lang, {
         "plan": plan, "result": found, "item": item, "back_text": words["apply_back"],
-        "lead": words["apply_lead"].format(event=found.title, day=found.day_label),
+        "lead": words["apply_lead"] % {"event": found.title, "day": found.day_label},
     })
 
 
