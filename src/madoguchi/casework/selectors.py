@@ -123,7 +123,7 @@ def departments(user, municipality) -> list[Department]:
 
 def unpaid_visible(municipality) -> list[str]:
     """The codes of the city's procedures whose unpaid cases the department sees (未納)."""
-    return sorted(code for code, p in catalog_for(municipality.slug).items()
+    return sorted(code for code, p in catalog_for(municipality.slug, language="ja").items()
                   if p.payment.unpaid_visible)
 
 

@@ -152,7 +152,7 @@ def _display_name(user) -> str:
 
 
 def _issue_notice(submission: Submission, decision: Decision) -> IssuedDocument:
-    procedure = procedure_of_record(submission.municipality, submission.procedure_code)
+    procedure = procedure_of_record(submission.municipality, submission.procedure_code, language="ja")
     version = submission.current_version
     answers = applications.answers_of(version)
     name, address = _applicant(procedure.form(version.form_version), answers)

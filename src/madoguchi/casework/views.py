@@ -58,7 +58,7 @@ def queue(request):
     after = selectors.position_of(request.GET.get("after", ""))
     before = None if after else selectors.position_of(request.GET.get("before", ""))
     page = selectors.queue_page(departments, filters, after=after, before=before)
-    procedures = {p.code: p.title for p in procedures_for(request.municipality)}
+    procedures = {p.code: p.title for p in procedures_for(request.municipality, language="ja")}
     kept = request.GET.copy()
     for name in ("after", "before", "page"):
         kept.pop(name, None)
@@ -110,7 +110,7 @@ def case_detail(request, public_id):
 
 
 def _render_case(request, case, fee_form: dict | None = None, status: int = 200):
-    procedure = procedure_of_record(request.municipality, case.procedure_code)
+    procedure = procedure_of_record(request.municipality, case.procedure_code, language="ja")
     versions = []
     for version in case.versions.order_by("-number"):
         form = procedure.form(version.form_version)
@@ -161,7 +161,7 @@ def _fix_fee(request, case):
 
 
 def _titled(request, rows: list[dict]) -> list[dict]:
-    titles = {p.code: p.title for p in procedures_for(request.municipality)}
+    titles = {p.code: p.title for p in procedures_for(request.municipality, language="ja")}
     return [{**row, "title": titles.get(row["s"].procedure_code, row["s"].procedure_code)} for row in rows]
 
 

@@ -10,11 +10,17 @@ docs/catalogue.md. A file that still says `fee_yen: 300` is read as one fixed li
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
-from madoguchi.catalog.schema import Condition, FeeLineRule, Procedure
+from django.utils.translation import gettext, gettext_noop
 
-DEFERRED_NOTE = "金額は審査後に決まります"
+from madoguchi.catalog.i18n import japanese, language_of, text_in
+from madoguchi.catalog.schema import FEE_LABEL, Condition, FeeLineRule, Procedure
+from madoguchi.core import i18n
+from madoguchi.core.i18n.content import Fallback
+
+# Stored in Japanese with the quote; shown translated (FeeQuote.localized).
+DEFERRED_NOTE = gettext_noop("金額は審査後に決まります")
 
 
 @dataclass(frozen=True)
@@ -83,7 +89,7 @@ class FeeQuote:
         )
 
     @classmethod
-    def fixed(cls, amount_yen: int, label: str = "手数料", code: str = "fee",
+    def fixed(cls, amount_yen: int, label: str = FEE_LABEL, code: str = "fee",
               revenue_code: str = "") -> FeeQuote:
         """One fixed line, e.g. the amount a department fixes after review (事後決済)."""
         if not isinstance(amount_yen, int) or isinstance(amount_yen, bool) or amount_yen < 0:
@@ -92,8 +98,33 @@ class FeeQuote:
         return cls(lines=(line,), total_yen=amount_yen, revenue_code=revenue_code)
 
 
+    def localized(self, procedure: Procedure, language: str | None = None) -> FeeQuote:
+        """The quote with its labels in `language` (the active one by default) for a page:
+        the procedure's overlays, then the pages' own strings; a Fallback when neither has
+        it. Amounts and codes are the same; what is stored stays the Japanese quote."""
+        language = language_of(language)
+        if language == i18n.DEFAULT:
+            return self
+
+        def shown(text: str) -> str:
+            if not text:
+                return text
+            found = text_in(procedure, text, language)
+            if isinstance(found, Fallback) and gettext(text) != text:
+                return gettext(text)
+            return found
+
+        return replace(
+            self, lines=tuple(replace(x, label=shown(x.label)) for x in self.lines),
+            exemptions=tuple((shown(label), shown(reason)) for label, reason in self.exemptions),
+            deferred_note=shown(self.deferred_note))
+
+
 def quote(procedure: Procedure, answers: dict) -> FeeQuote:
-    """Apply the procedure's fee rules to the answers (as stored: hidden fields absent)."""
+    """Apply the procedure's fee rules to the answers (as stored: hidden fields absent).
+    The quote is in Japanese whatever the language of `procedure` (it is stored with the
+    submission and read by the department): `.localized(procedure)` shows it translated."""
+    procedure = japanese(procedure)
     rules = procedure.fee_rules
     revenue_code = procedure.payment.revenue_code
     if rules is None:

@@ -209,7 +209,7 @@ def clear_cache() -> None:
 
 def japanese(procedure: Procedure) -> Procedure:
     """The Japanese procedure a translated copy was made from (itself when it is one)."""
-    return procedure._original or procedure
+    return procedure.__pydantic_private__.get("_original") or procedure  # faster than the attribute
 
 
 def in_language(procedure: Procedure, language: str) -> Procedure:

@@ -151,6 +151,9 @@ def reload() -> None:
     _city.cache_clear()
     _city_in.cache_clear()
     clear_cache()
+    from madoguchi.catalog.search import forget_indexes
+
+    forget_indexes()
 
 
 catalog_for.cache_clear = reload  # type: ignore[attr-defined] - as when it was an lru_cache

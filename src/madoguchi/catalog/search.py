@@ -398,9 +398,15 @@ INDEXES_KEPT = 32  # one per distinct catalogue (cities differ); a changed catal
 
 
 def _key(procedures: list[Procedure]) -> tuple:
-    return tuple((p.code, p.language, p.title, title_in(p, EASY), title_in(p, "en"), p.category,
-                  p.summary, tuple(p.keywords), japanese(p).title, japanese(p).summary)
-                 for p in procedures)
+    """What tells the lists' indexes apart: the texts of a copy in one language differ from
+    another's, and a fallback is its Japanese (the overlays change only with a reload, which
+    forgets the indexes)."""
+    return tuple((p.code, p.title, p.category, p.summary, tuple(p.keywords)) for p in procedures)
+
+
+def forget_indexes() -> None:
+    with _indexes_lock:
+        _indexes.clear()
 
 
 def index_for(procedures: list[Procedure]) -> Index:

@@ -111,7 +111,7 @@ def visit_fees(visit: CounterVisit) -> VisitFees:
 
 
 def _title(visit: CounterVisit, case: Submission) -> str:
-    procedure = procedure_of_record(visit.municipality, case.procedure_code)
+    procedure = procedure_of_record(visit.municipality, case.procedure_code, language="ja")
     return procedure.title if procedure is not None else case.procedure_code
 
 

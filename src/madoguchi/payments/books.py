@@ -144,7 +144,7 @@ def _refund_totals(attempt_ids: list[int]) -> dict[int, int]:
 
 def _title(municipality: Municipality, titles: dict[str, str], code: str) -> str:
     if code not in titles:
-        procedure = procedure_of_record(municipality, code)
+        procedure = procedure_of_record(municipality, code, language="ja")
         titles[code] = procedure.title if procedure is not None else ""
     return titles[code]
 

@@ -102,7 +102,7 @@ def _attempt(request, attempt_id) -> Attempt:
 
 def _render_payment(request, attempt, form: dict | None = None, status: int = 200):
     submission = attempt.charge.submission
-    procedure = procedure_of_record(request.municipality, submission.procedure_code)
+    procedure = procedure_of_record(request.municipality, submission.procedure_code, language="ja")
     refunds = list(attempt.refunds.order_by("requested_at"))
     return render(request, "payments/books/payment.html", {
         "a": attempt, "charge": attempt.charge, "submission": submission,
