@@ -1,4 +1,8 @@
-"""Shared layout pieces: styles, 和暦 dates, glyph fallback, QR codes, page numbers."""
+"""Shared layout pieces: styles, 和暦 dates, glyph fallback, QR codes, page numbers.
+
+A PDF is laid out in the language active when it is built (translation.override around the
+render call, or the resident's request): its fonts (`fonts.font_chain`), line breaking, dates
+(和暦 only in Japanese) and the document's /Lang follow it."""
 
 from __future__ import annotations
 
@@ -17,32 +21,32 @@ from reportlab.lib.units import mm
 from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import Flowable, Image, Paragraph, SimpleDocTemplate, Table, TableStyle
 
-from .fonts import has_glyph, register_japanese_font
+from .fonts import CJK_WRAP, font_chain, font_for
 
 JST = ZoneInfo("Asia/Tokyo")
 MARGIN = 20 * mm
-GETA = "〓"  # the customary placeholder for a character that cannot be printed
+GETA = "〓"  # ja-only: the customary placeholder for a character that cannot be printed
 
 # Variant (外字-like) characters outside common fonts → the standard form used in
 # official correspondence when the variant cannot be printed.
-_VARIANT_FALLBACK = {"𠮷": "吉", "𡈽": "土", "𣘺": "橋", "𥔎": "碕"}
+_VARIANT_FALLBACK = {"𠮷": "吉", "𡈽": "土", "𣘺": "橋", "𥔎": "碕"}  # ja-only: character table
 
 
 def wareki_year(d: date) -> str:
     """Era year such as 令和7年 (元年 for year 1); 西暦 before 平成 (not expected here)."""
-    for era, start, first in (("令和", 2019, date(2019, 5, 1)), ("平成", 1989, date(1989, 1, 8))):
+    for era, start, first in (("令和", 2019, date(2019, 5, 1)), ("平成", 1989, date(1989, 1, 8))):  # ja-only: era names
         if d >= first:
             n = d.year - start + 1
-            return f"{era}{'元' if n == 1 else n}年"
-    return f"{d.year}年"
+            return f"{era}{'元' if n == 1 else n}年"  # ja-only: 和暦 is Japanese only
+    return f"{d.year}年"  # ja-only: 和暦 is Japanese only
 
 
 def wareki_date(d: date) -> str:
-    return f"{wareki_year(d)}{d.month}月{d.day}日"
+    return f"{wareki_year(d)}{d.month}月{d.day}日"  # ja-only: 和暦 is Japanese only
 
 
 def western_date(d: date) -> str:
-    return f"{d.year}年{d.month}月{d.day}日"
+    return f"{d.year}年{d.month}月{d.day}日"  # ja-only: the Japanese form of a Gregorian date
 
 
 def to_jst(dt: datetime) -> datetime:
@@ -52,7 +56,58 @@ def to_jst(dt: datetime) -> datetime:
 
 def wareki_datetime(dt: datetime) -> str:
     t = to_jst(dt)
-    return f"{wareki_date(t.date())} {t.hour}時{t.minute:02d}分"
+    return f"{wareki_date(t.date())} {t.hour}時{t.minute:02d}分"  # ja-only: 和暦 is Japanese only
+
+
+def gettext_noop(text: str) -> str:
+    """Marks a module constant for translation (makemessages knows the name) without importing
+    Django here: the fonts and layout stay usable without it. Translate it where it is shown."""
+    return text
+
+
+def language() -> str:
+    """The language the PDF being built speaks (the active one; Japanese by default)."""
+    from django.utils import translation
+
+    from madoguchi.core import i18n
+
+    return i18n.supported(translation.get_language()) or i18n.DEFAULT
+
+
+def japanese() -> bool:
+    from madoguchi.core import i18n
+
+    return i18n.is_japanese(language())
+
+
+def _date_format(d: date) -> str:
+    from django.utils import formats
+
+    return formats.date_format(d, "DATE_FORMAT")
+
+
+def shown_date(d: date) -> str:
+    """和暦 in Japanese (as the city's documents are dated); the language's own format otherwise."""
+    return wareki_date(d) if japanese() else _date_format(d)
+
+
+def shown_datetime(dt: datetime, new_line: bool = False) -> str:
+    """和暦 with the 西暦 beside it (or under it) in Japanese; the language's own date and time
+    otherwise (JST)."""
+    t = to_jst(dt)
+    if japanese():
+        gap = "\n" if new_line else ""
+        return f"{wareki_datetime(t)}{gap}（西暦{western_date(t)} {t:%H:%M}）"  # ja-only: 和暦 is Japanese only
+    return f"{_date_format(t.date())} {t:%H:%M} (JST)"
+
+
+def chain() -> tuple[str, ...]:
+    return font_chain(language())
+
+
+def base_font() -> str:
+    """The font a PDF in the active language is set in (others fill in per run of text)."""
+    return chain()[0]
 
 
 def printable(text: str) -> str:
@@ -60,14 +115,29 @@ def printable(text: str) -> str:
 
     Known variants fall back to their standard form (𠮷 → 吉), anything else to 〓.
     """
+    fonts = chain()
     out = []
     for ch in text:
-        if ch in "\n\t" or has_glyph(ch):
+        if ch in "\n\t" or font_for(ch, fonts):
             out.append(ch)
         else:
             alt = _VARIANT_FALLBACK.get(ch, GETA)
-            out.append(alt if has_glyph(alt) else GETA)
+            out.append(alt if font_for(alt, fonts) else GETA)
     return "".join(out)
+
+
+def runs(text: str) -> list[tuple[str, str]]:
+    """`text` (printable already) cut into (font, run) pieces: each in the first font of the
+    chain that has its characters (a Japanese name in a Vietnamese PDF is set in IPAexGothic)."""
+    fonts = chain()
+    pieces: list[tuple[str, str]] = []
+    for ch in text:
+        font = fonts[0] if ch in "\n\t " else (font_for(ch, fonts) or fonts[0])
+        if pieces and pieces[-1][0] == font:
+            pieces[-1] = (font, pieces[-1][1] + ch)
+        else:
+            pieces.append((font, ch))
+    return pieces
 
 
 def needs_fallback(texts: Iterable[str]) -> bool:
@@ -75,15 +145,22 @@ def needs_fallback(texts: Iterable[str]) -> bool:
 
 
 def markup(text: str) -> str:
-    """Plain user text → Paragraph markup (escaped, glyph-safe, newlines kept)."""
-    return escape(printable(text)).replace("\n", "<br/>")
+    """Plain user text → Paragraph markup (escaped, glyph-safe, newlines kept, a font per run)."""
+    base = base_font()
+    out = []
+    for font, run in runs(printable(str(text))):
+        shown = escape(run).replace("\n", "<br/>")
+        out.append(shown if font == base else f'<font name="{font}">{shown}</font>')
+    return "".join(out)
 
 
 def style(size: float = 10.5, **kw) -> ParagraphStyle:
     """Paragraph style in the embedded font, with CJK line breaking for long values."""
     kw.setdefault("leading", size * 1.55)
+    font = base_font()
     return ParagraphStyle(
-        f"jp{size}", fontName=register_japanese_font(), fontSize=size, wordWrap="CJK", **kw
+        f"{font}{size}", fontName=font, fontSize=size,
+        wordWrap="CJK" if language() in CJK_WRAP else None, **kw
     )
 
 
@@ -109,7 +186,7 @@ def table(
     """
     t = Table(rows, colWidths=widths, repeatRows=1 if header else 0, splitInRow=int(grid))
     commands = [
-        ("FONTNAME", (0, 0), (-1, -1), register_japanese_font()),
+        ("FONTNAME", (0, 0), (-1, -1), base_font()),
         ("VALIGN", (0, 0), (-1, -1), "TOP"),
     ]
     if grid:
@@ -144,13 +221,25 @@ class SpacedText(Flowable):
         return avail_width, self.size * 1.4
 
     def draw(self):
-        font = register_japanese_font()
         c = self.canv
-        width = c.stringWidth(self.text, font, self.size) + self.char_space * len(self.text)
-        c.setFont(font, self.size)
-        c.drawString(
-            (self.width - width) / 2, self.size * 0.3, self.text, charSpace=self.char_space
-        )
+        pieces = runs(self.text)
+        width = sum(c.stringWidth(run, font, self.size) + self.char_space * len(run)
+                    for font, run in pieces)
+        x = (self.width - width) / 2
+        for font, run in pieces:
+            c.setFont(font, self.size)
+            c.drawString(x, self.size * 0.3, run, charSpace=self.char_space)
+            x += c.stringWidth(run, font, self.size) + self.char_space * len(run)
+
+
+def draw_centred(canvas: Canvas, x: float, y: float, text: str, size: float) -> None:
+    """One line centred on x, a font per run of text."""
+    pieces = runs(printable(text))
+    x -= sum(canvas.stringWidth(run, font, size) for font, run in pieces) / 2
+    for font, run in pieces:
+        canvas.setFont(font, size)
+        canvas.drawString(x, y, run)
+        x += canvas.stringWidth(run, font, size)
 
 
 def _numbered_canvas(footer: str) -> type[Canvas]:
@@ -169,17 +258,21 @@ def _numbered_canvas(footer: str) -> type[Canvas]:
             total = len(self._pages)
             for n, state in enumerate(self._pages, start=1):
                 self.__dict__.update(state)
-                font = register_japanese_font()
                 width = A4[0]
                 if footer:
-                    self.setFont(font, 8)
-                    self.drawCentredString(width / 2, 14 * mm, printable(footer))
-                self.setFont(font, 9)
+                    draw_centred(self, width / 2, 14 * mm, footer, 8)
+                self.setFont(base_font(), 9)
                 self.drawCentredString(width / 2, 9 * mm, f"{n} / {total}")
                 super().showPage()
             super().save()
 
     return NumberedCanvas
+
+
+def _pdf_lang() -> str:
+    from madoguchi.core import i18n
+
+    return "ja-JP" if japanese() else i18n.html_lang(language())
 
 
 def build_pdf(story: list, *, title: str, author: str, subject: str, footer: str = "") -> bytes:
@@ -196,8 +289,8 @@ def build_pdf(story: list, *, title: str, author: str, subject: str, footer: str
         author=author,
         subject=subject,
         creator="Madoguchi",
-        lang="ja-JP",
-        initialFontName=register_japanese_font(),  # else pages reference a non-embedded Helvetica
+        lang=_pdf_lang(),
+        initialFontName=base_font(),  # else pages reference a non-embedded Helvetica
     )
     canvasmaker: Callable[..., Canvas] = _numbered_canvas(footer)
     doc.build(story, canvasmaker=canvasmaker)

@@ -3,6 +3,10 @@
 Rejections must state the reason (行政手続法第8条) and carry the 教示 on how to
 contest the decision (行政不服審査法第82条, 行政事件訴訟法第46条); without the
 教示 the appeal deadlines are not properly notified.
+
+ja-only file: the notice is a legal document and is issued in Japanese only, whatever the
+resident's language (My Page shows a translated explanation beside it); it is laid out in
+Japanese even when built during a request in another language.
 """
 
 from __future__ import annotations
@@ -76,7 +80,14 @@ def _validate(data: NoticeData) -> None:
 
 
 def render_notice(data: NoticeData) -> bytes:
-    """Return the 決定通知書 as A4 PDF bytes."""
+    """Return the 決定通知書 as A4 PDF bytes, in Japanese whatever language is active."""
+    from django.utils import translation
+
+    with translation.override("ja"):
+        return _render_notice(data)
+
+
+def _render_notice(data: NoticeData) -> bytes:
     _validate(data)
     register_japanese_font()
     width = 210 * mm - 2 * MARGIN

@@ -25,22 +25,22 @@ from .common import (
     RIGHT,
     SpacedText,
     build_pdf,
+    gettext_noop,
     needs_fallback,
     para,
+    shown_date,
+    shown_datetime,
     table,
     to_jst,
-    wareki_date,
-    wareki_datetime,
-    western_date,
 )
 from .fonts import register_japanese_font
 
-TITLE = "領収書"
-ACKNOWLEDGEMENT = "上記の金額を領収しました。"
-FOOTER = (
+TITLE = gettext_noop("領収書")
+ACKNOWLEDGEMENT = gettext_noop("上記の金額を領収しました。")
+FOOTER = gettext_noop(
     "この領収書は手数料の納付を証明するものであり、申請の審査・決定を示すものではありません。"
 )
-FALLBACK_NOTE = "※ 表示できない文字は、標準の字体または「〓」に置き換えて印字しています。"
+FALLBACK_NOTE = gettext_noop("※ 表示できない文字は、標準の字体または「〓」に置き換えて印字しています。")
 
 
 @dataclass(frozen=True)
@@ -83,7 +83,7 @@ def _yen(value, what: str) -> int:
 def _validate(data: PaymentReceiptData) -> None:
     total = _yen(data.total_yen, "total_yen")
     if total == 0:
-        raise ValueError("a 領収書 is issued only for an amount received")
+        raise ValueError("a receipt is issued only for an amount received")
     for line in data.lines:
         _yen(line.unit_yen, "unit_yen")
         _yen(line.quantity, "quantity")
@@ -91,11 +91,12 @@ def _validate(data: PaymentReceiptData) -> None:
     if data.lines and sum(line.amount_yen for line in data.lines) != total:
         raise ValueError("the lines do not add up to the total")
     if not data.receipt_number.strip() or not data.receipt_id.strip():
-        raise ValueError("a 領収書 names the 受付番号 and its own number")
+        raise ValueError("a receipt names the receipt number of the submission and its own number")
 
 
 def yen(amount: int) -> str:
-    return f"{amount:,}円"
+    from django.utils.translation import gettext as _
+    return _("%(amount)s円") % {"amount": f"{amount:,}"}
 
 
 def _line_text(line: ReceiptLine) -> str:
@@ -105,65 +106,69 @@ def _line_text(line: ReceiptLine) -> str:
 
 
 def render_payment_receipt(data: PaymentReceiptData) -> bytes:
-    """Return the 領収書 as A4 PDF bytes."""
+    """Return the 領収書 as A4 PDF bytes, in the active language (the caller's override)."""
+    from django.utils.translation import gettext as _
     _validate(data)
     register_japanese_font()
     width = 210 * mm - 2 * MARGIN
     paid = to_jst(data.paid_at)
     issued = to_jst(data.issued_at or data.paid_at)
-    note = data.note.strip() or f"{data.procedure_title}の手数料として"
+    note = data.note.strip() or _("%(title)sの手数料として") % {"title": data.procedure_title}
     receiver = data.receiver_title.strip() or data.municipality_name
 
-    head = [para(f"領収書番号 {data.receipt_id}", 9, **RIGHT),
-            para(f"発行日 {wareki_date(issued.date())}", 9, **RIGHT)]
-    story = [*head, para(TITLE, 24, **CENTER, spaceBefore=4, spaceAfter=8)]
+    head = [para(_("領収書番号 %(id)s") % {"id": data.receipt_id}, 9, **RIGHT),
+            para(_("発行日 %(date)s") % {"date": shown_date(issued.date())}, 9, **RIGHT)]
+    story = [*head, para(_(TITLE), 24, **CENTER, spaceBefore=4, spaceAfter=8)]
     if data.payer_name.strip():
-        story.append(para(f"{data.payer_name}　様", 13, spaceAfter=4))
+        story.append(para(_("%(name)s　様") % {"name": data.payer_name}, 13, spaceAfter=4))
     amount_w = 110 * mm
-    amount = table([[SpacedText(f"金 {data.total_yen:,} 円", 22, 2)]], [amount_w])
+    # Translators: the amount in large figures, as written on a receipt (金 1,000 円).
+    amount = table([[SpacedText(_("金 %(amount)s 円") % {"amount": f"{data.total_yen:,}"}, 22, 2)]],
+                   [amount_w])
     amount.hAlign = "CENTER"
     story += [
         amount,
         Spacer(0, 3 * mm),
-        para(f"但し　{note}", 11, **CENTER),
-        para(ACKNOWLEDGEMENT, 11, **CENTER, spaceBefore=2 * mm, spaceAfter=6 * mm),
+        # Translators: 但し書き, what the money was for ("For: ...").
+        para(_("但し　%(note)s") % {"note": note}, 11, **CENTER),
+        para(_(ACKNOWLEDGEMENT), 11, **CENTER, spaceBefore=2 * mm, spaceAfter=6 * mm),
     ]
 
     label_w = 32 * mm
     info = [
-        ["受付番号", data.receipt_number],
-        ["手続名", data.procedure_title],
-        ["支払方法", data.method_label],
-        ["支払日時", f"{wareki_datetime(paid)}（西暦{western_date(paid)} {paid:%H:%M}）"],
+        [_("受付番号"), data.receipt_number],
+        [_("手続名"), data.procedure_title],
+        [_("支払方法"), data.method_label],
+        [_("支払日時"), shown_datetime(paid)],
     ]
     if data.provider_label:
-        info.append(["決済事業者", data.provider_label])
+        info.append([_("決済事業者"), data.provider_label])
     if data.provider_reference:
-        info.append(["決済番号", data.provider_reference])
+        info.append([_("決済番号"), data.provider_reference])
     story.append(table([[para(k), para(v)] for k, v in info], [label_w, width - label_w]))
 
     if data.lines:
-        rows = [[para("内訳"), para("単価・数量"), para("金額", **RIGHT)]]
+        rows = [[para(_("内訳")), para(_("単価・数量")), para(_("金額"), **RIGHT)]]
         rows += [[para(line.label), para(_line_text(line)), para(yen(line.amount_yen), **RIGHT)]
                  for line in data.lines]
-        rows.append([para("合計"), para(""), para(yen(data.total_yen), **RIGHT)])
+        rows.append([para(_("合計")), para(""), para(yen(data.total_yen), **RIGHT)])
         story += [Spacer(0, 5 * mm), table(rows, [width - 80 * mm, 45 * mm, 35 * mm], header=True)]
     for text in data.lines_note:
         story.append(para(text, 9, spaceBefore=1 * mm))
 
     story += [
         Spacer(0, 8 * mm),
-        para("収納者", 10, **RIGHT),
+        para(_("収納者"), 10, **RIGHT),
         para(receiver, 14, **RIGHT),
     ]
     texts = [data.payer_name, data.procedure_title, note, receiver,
              *(line.label for line in data.lines)]
     if needs_fallback(texts):
-        story += [Spacer(0, 3 * mm), para(FALLBACK_NOTE, 8)]
+        story += [Spacer(0, 3 * mm), para(_(FALLBACK_NOTE), 8)]
     return build_pdf(
         story,
-        title=f"{TITLE} {data.receipt_number}",
+        title=_("領収書 %(number)s") % {"number": data.receipt_number},
         author=data.municipality_name,
         subject=f"{data.procedure_title} {yen(data.total_yen)}",
-        footer=FOOTER,
+        footer=_(FOOTER),
     )

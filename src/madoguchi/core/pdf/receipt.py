@@ -17,21 +17,26 @@ from .common import (
     MARGIN,
     SpacedText,
     build_pdf,
+    gettext_noop,
     needs_fallback,
     para,
     qr_block,
+    shown_datetime,
     table,
     to_jst,
-    wareki_datetime,
-    western_date,
 )
 from .fonts import register_japanese_font
 
-FOOTER = (
+FOOTER = gettext_noop(
     "この受付票は申請を受け付けたことを示すものであり、内容を審査・決定したものではありません。"
 )
-QR_CAPTION = "申請状況はこちらから確認できます"
-FALLBACK_NOTE = "※ 表示できない文字は、標準の字体または「〓」に置き換えて印字しています。"
+QR_CAPTION = gettext_noop("申請状況はこちらから確認できます")
+FALLBACK_NOTE = gettext_noop("※ 表示できない文字は、標準の字体または「〓」に置き換えて印字しています。")
+
+
+def yen(amount: int) -> str:
+    from django.utils.translation import gettext as _
+    return _("%(amount)s円") % {"amount": f"{amount:,}"}
 
 
 @dataclass(frozen=True)
@@ -65,72 +70,74 @@ class ReceiptData:
 def _fee_section(data: ReceiptData, width: float) -> list:
     """The fee line by line with its total, exemptions and legal reasons, or 「金額は審査後に
     決まります」; nothing when the procedure has no fee."""
+    from django.utils.translation import gettext as _
     if not data.fee_lines and not data.fee_deferred_note and not data.fee_exemptions:
         return []
-    story: list = [Spacer(0, 6 * mm), para("手数料", 12, spaceAfter=4)]
+    story: list = [Spacer(0, 6 * mm), para(_("手数料"), 12, spaceAfter=4)]
     if data.fee_lines:
-        rows = [[para("内容"), para("単価"), para("数量"), para("金額")]]
+        rows = [[para(_("内容")), para(_("単価")), para(_("数量")), para(_("金額"))]]
         for line in data.fee_lines:
-            amount = "免除 0円" if line.exempt else f"{line.amount_yen:,}円"
-            rows.append([para(line.label), para(f"{line.unit_yen:,}円"), para(str(line.quantity)),
+            amount = _("免除 0円") if line.exempt else yen(line.amount_yen)
+            rows.append([para(line.label), para(yen(line.unit_yen)), para(str(line.quantity)),
                          para(amount)])
         if not data.fee_deferred_note:
-            total = f"{data.fee_yen:,}円" + (f"（{data.fee_status}）" if data.fee_status else "")
-            rows.append([para("合計"), para(""), para(""), para(total)])
+            total = yen(data.fee_yen)
+            if data.fee_status:
+                total = _("%(total)s（%(status)s）") % {"total": total, "status": data.fee_status}
+            rows.append([para(_("合計")), para(""), para(""), para(total)])
         story.append(table(rows, [width - 100 * mm, 30 * mm, 20 * mm, 50 * mm], header=True))
     for label, reason in data.fee_exemptions:
-        story.append(para(f"免除: {label}（{reason}）", 9, spaceBefore=2))
+        story.append(para(_("免除: %(label)s（%(reason)s）") % {"label": label, "reason": reason}, 9,
+                          spaceBefore=2))
     if data.fee_deferred_note:
         story.append(para(data.fee_deferred_note, 10, spaceBefore=2))
     return story
 
 
 def render_receipt(data: ReceiptData) -> bytes:
-    """Return the 受付票 as A4 PDF bytes."""
+    """Return the 受付票 as A4 PDF bytes, in the active language (the caller's override)."""
+    from django.utils.translation import gettext as _
     register_japanese_font()
     width = 210 * mm - 2 * MARGIN
     submitted = to_jst(data.submitted_at)
     info = [
-        [
-            "受付日時",
-            f"{wareki_datetime(submitted)}\n（西暦{western_date(submitted)} {submitted:%H:%M}）",
-        ],
-        ["手続名", data.procedure_title],
-        ["担当課", data.department_name],
-        ["お問い合わせ", data.department_contact],
+        [_("受付日時"), shown_datetime(submitted, new_line=True)],
+        [_("手続名"), data.procedure_title],
+        [_("担当課"), data.department_name],
+        [_("お問い合わせ"), data.department_contact],
     ]
     if data.fee_yen > 0 and not data.fee_lines:  # a case from before fee lines were kept
-        info.append(["手数料", f"{data.fee_yen:,}円"])
+        info.append([_("手数料"), yen(data.fee_yen)])
     label_w, qr_w = 28 * mm, 50 * mm
     info_table = table(
         [[para(k), para(v)] for k, v in info], [label_w, width - qr_w - label_w - 4 * mm]
     )
     top = table(
-        [[info_table, qr_block(data.status_url, QR_CAPTION)]], [width - qr_w, qr_w], grid=False
+        [[info_table, qr_block(data.status_url, _(QR_CAPTION))]], [width - qr_w, qr_w], grid=False
     )
 
-    answers = [[para("項目"), para("内容")]]
+    answers = [[para(_("項目")), para(_("内容"))]]
     answers += [[para(label), para(value)] for label, value in data.rows]
 
     story = [
         para(data.municipality_name, 12, **CENTER),
-        para("受付票", 22, **CENTER, spaceBefore=4, spaceAfter=10),
-        para("受付番号（お問い合わせの際にお伝えください）", 10, **CENTER),
+        para(_("受付票"), 22, **CENTER, spaceBefore=4, spaceAfter=10),
+        para(_("受付番号（お問い合わせの際にお伝えください）"), 10, **CENTER),
         SpacedText(data.receipt_number, 26, 6),
         Spacer(0, 6 * mm),
         top,
         *_fee_section(data, width),
         Spacer(0, 6 * mm),
-        para("申請内容（概要）", 12, spaceAfter=4),
+        para(_("申請内容（概要）"), 12, spaceAfter=4),
         table(answers, [50 * mm, width - 50 * mm], header=True),
     ]
     texts = [data.procedure_title, data.department_name, data.department_contact]
     if needs_fallback(texts + [s for row in data.rows for s in row]):
-        story += [Spacer(0, 3 * mm), para(FALLBACK_NOTE, 8)]
+        story += [Spacer(0, 3 * mm), para(_(FALLBACK_NOTE), 8)]
     return build_pdf(
         story,
-        title=f"受付票 {data.receipt_number}",
+        title=_("受付票 %(number)s") % {"number": data.receipt_number},
         author=data.municipality_name,
         subject=data.procedure_title,
-        footer=FOOTER,
+        footer=_(FOOTER),
     )
