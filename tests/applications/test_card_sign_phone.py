@@ -71,4 +71,4 @@ def test_filling_from_the_card_on_a_phone_offers_to_go_on_without_it(resident_cl
     html = resident_client.get(response["Location"], HTTP_USER_AGENT=ANDROID).content.decode()
     assert "madoguchi-card" not in html
     assert _order(html, "way-app", "way-qr") == ["way-app", "way-qr"]
-    assert f'class="button primary big" href="{reverse("applications:step", args=[draft.public_id, 0])}"' in html
+    assert f'id="without-card" href="{reverse("applications:step", args=[draft.public_id, 0])}"' in html

@@ -139,7 +139,7 @@ def test_a_certificate_from_another_ca_is_refused(resident_client, provider, car
     response = _callback(resident_client, _approve_in_app(resident_client, provider, draft))
 
     assert response["Location"] == reverse("applications:confirm", args=[draft.public_id])
-    assert errors.MESSAGES_JA[errors.UNTRUSTED] in _followed(resident_client, response)
+    assert str(errors.MESSAGES_JA[errors.UNTRUSTED]) in _followed(resident_client, response)
     assert not Submission.objects.exists()
     refused = AuditEvent.objects.get(action="card_refused")
     assert (refused.target_type, refused.target_id) == ("draft", str(draft.public_id))

@@ -47,7 +47,8 @@ def test_okuyami_is_not_the_first_category(client, city):
     categories = list(response.context["categories"])
     assert "おくやみ" in categories
     assert categories[0] != "おくやみ"
-    summaries = re.findall(r'<summary>([^<]+?) <span', response.content.decode())
+    summaries = re.findall(r'<details class="home-category" id="category-[0-9]+" data-category="([^"]+)">',
+                           response.content.decode())
     assert summaries == categories
     assert categories.index("おくやみ") > categories.index("証明書")
 
