@@ -52,8 +52,6 @@ def untranslated_content(app_configs, **kwargs):
                 continue
             gaps = content.missing(source, language)
             if gaps:
-                count = sum(len(v) for v in gaps.values())
-                notes.append(Info(
-                    f"{source.name}: {count} texts in {len(gaps)} files are shown in Japanese in {language}",
-                    hint="untranslated: " + ", ".join(sorted(gaps)), id="madoguchi.I001"))
+                message, hint = content.describe(source, language, gaps)
+                notes.append(Info(message, hint=hint, id="madoguchi.I001"))
     return notes

@@ -93,10 +93,34 @@ def translate(directory: Path, name: str, text: str, language: str) -> str:
 def missing(source: Source, language: str) -> dict[str, list[str]]:
     """The texts of `source` with no translation in `language`, by file name."""
     gaps: dict[str, list[str]] = {}
+    seen: set[tuple[str, str]] = set()
     for name, text in source.texts():
-        if text and isinstance(translate(source.directory, name, text, language), Fallback):
+        if not text or (name, text) in seen:
+            continue
+        seen.add((name, text))
+        if isinstance(translate(source.directory, name, text, language), Fallback):
             gaps.setdefault(name, []).append(text)
     return gaps
+
+
+def describe(source: Source, language: str, gaps: dict[str, list[str]], shown: int = 8) -> tuple[str, str]:
+    """A check's message and hint for `gaps` (missing(source, language)): how many texts in
+    how many files, and the files with the most first, each with its path and count."""
+    count = sum(len(texts) for texts in gaps.values())
+    folder = source.overlay_dir / language
+    try:
+        folder = folder.relative_to(Path.cwd())
+    except ValueError:
+        pass
+    ranked = sorted(gaps.items(), key=lambda item: (-len(item[1]), item[0]))
+    listed = [f"{name}.po ({len(texts)})" for name, texts in ranked[:shown]]
+    if len(ranked) > shown:
+        listed.append(f"and {len(ranked) - shown} more")
+    message = (f"{source.name}: {count} texts in {len(gaps)} files are shown in Japanese "
+               f"in {language} for want of a translation")
+    hint = (f"translate the empty msgstr in {folder}/: " + ", ".join(listed)
+            + "; `madoguchi content_messages` adds new texts to the files")
+    return message, hint
 
 
 def update_files(source: Source, languages: Iterable[str], header: dict[str, str]) -> list[Path]:
