@@ -6,7 +6,7 @@ PORT ?= 8000
 HOST ?= 127.0.0.1
 export MADOGUCHI_VAR_DIR ?= $(CURDIR)/var
 
-.PHONY: run test install messages lint bench reliability clean demo-data browser-deps card-deps bench-deps bench-scale lighthouse-deps interop
+.PHONY: run test install messages translations lint bench reliability clean demo-data browser-deps card-deps bench-deps bench-scale lighthouse-deps interop
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -23,6 +23,14 @@ install: $(VENV)/.installed messages
 PO_FILES := $(wildcard src/madoguchi/locale/*/LC_MESSAGES/django.po)
 MO_FILES := $(PO_FILES:.po=.mo)
 messages: $(MO_FILES)
+
+# After changing strings in the code: add new messages to every language's .po file (and the
+# content's new texts to the overlay files). Translators then fill the empty msgstr (docs/i18n.md).
+TRANSLATED := ja_Easy en zh_Hans ko vi pt_BR
+translations: install
+	cd src/madoguchi && ../../$(BIN)/madoguchi makemessages $(addprefix -l ,$(TRANSLATED)) \
+	  -e html,txt,py --ignore 'locale/*' --ignore 'i18n/*' --no-wrap
+	$(BIN)/madoguchi content_messages
 %.mo: %.po | $(BIN)/python
 	@command -v msgfmt >/dev/null || { if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq gettext >/dev/null; \

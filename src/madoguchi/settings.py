@@ -63,6 +63,8 @@ MIDDLEWARE = [
     "madoguchi.core.middleware.MunicipalityMiddleware",
     # Language, 文字サイズ, contrast: after the city is known (a choice is saved on the account).
     "madoguchi.core.i18n.middleware.PreferencesMiddleware",
+    # ルビ on やさしい日本語 pages: the last step of the page (it needs the language set above).
+    "madoguchi.core.i18n.ruby.RubyMiddleware",
 ]
 
 ROOT_URLCONF = "madoguchi.urls"

@@ -68,7 +68,7 @@ def template_gaps(path: Path, comment: str = "{#") -> list[tuple[int, str]]:
     text = path.read_text(encoding="utf-8")
     if _file_exempt(text):
         return []
-    if path.suffix == ".html":
+    if path.suffix in (".html", ".txt"):
         # Blank out the translated parts, keeping line numbers.
         text = TEMPLATE_I18N.sub(lambda m: re.sub(r"[^\n]", " ", m.group(0)) if "ja-only" not in m.group(0)
                                  else m.group(0), text)

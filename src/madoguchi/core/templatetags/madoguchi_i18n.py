@@ -4,6 +4,7 @@ from urllib.parse import parse_qsl, urlencode
 
 from django import template
 from django.utils import translation
+from django.utils.safestring import mark_safe
 
 from madoguchi.core import i18n
 from madoguchi.core.i18n.content import Fallback
@@ -16,7 +17,7 @@ def langattr(value) -> str:
     """` lang="ja"` on the element holding `value` when it is Japanese shown for want of a
     translation (a screen reader then reads it as Japanese)."""
     if isinstance(value, Fallback) and not i18n.is_japanese(translation.get_language() or ""):
-        return ' lang="ja"'
+        return mark_safe(' lang="ja"')
     return ""
 
 
