@@ -6,7 +6,7 @@ PORT ?= 8000
 HOST ?= 127.0.0.1
 export MADOGUCHI_VAR_DIR ?= $(CURDIR)/var
 
-.PHONY: run test install messages translations lint bench reliability clean demo-data browser-deps card-deps bench-deps bench-scale lighthouse-deps interop
+.PHONY: run test install messages translations pdf-fonts lint bench reliability clean demo-data browser-deps card-deps bench-deps bench-scale lighthouse-deps interop
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -55,7 +55,7 @@ DIGITAL_AUTH_PORT ?= 8012
 DIGITAL_AUTH_ARGS = --host $(HOST) --port $(DIGITAL_AUTH_PORT) \
   --redirect-uri http://$(HOST):$(PORT)/login/digital-auth/callback/ \
   --client-keys $(MADOGUCHI_VAR_DIR)/digital-auth
-run: install
+run: install pdf-fonts
 	mkdir -p $(MADOGUCHI_VAR_DIR)
 	$(BIN)/madoguchi migrate --noinput -v0
 	$(BIN)/madoguchi load_demo
@@ -105,6 +105,18 @@ browser-deps:
 	  else echo "Chromium or a Japanese font is missing: install Debian's 'chromium' and 'fonts-ipafont-gothic' packages for the browser tests" >&2; exit 1; fi; \
 	fi
 
+# PDFs in Korean, Chinese, Vietnamese and other Latin-script languages need fonts beyond
+# IPAexGothic (core/pdf/fonts.py: TrueType, since ReportLab cannot embed Noto Sans CJK's CFF
+# outlines); same rule as above.
+PDF_FONT_FILES := /usr/share/fonts/truetype/noto/NotoSans-Regular.ttf \
+	/usr/share/fonts/truetype/nanum/NanumGothic.ttf /usr/share/fonts/truetype/wqy/wqy-microhei.ttc
+pdf-fonts:
+	@if ! ls $(PDF_FONT_FILES) >/dev/null 2>&1; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-noto-core fonts-nanum fonts-wqy-microhei >/dev/null; \
+	  else echo "Fonts for PDFs in other languages are missing: install Debian's 'fonts-noto-core', 'fonts-nanum' and 'fonts-wqy-microhei' packages" >&2; exit 1; fi; \
+	fi
+
 # Card tests need SoftHSM2 (software cards) and OpenSC (real readers); same rule as above.
 card-deps:
 	@if [ ! -e /usr/lib/softhsm/libsofthsm2.so ] || ! command -v softhsm2-util >/dev/null \
@@ -133,7 +145,7 @@ lighthouse-deps: browser-deps
 	@cd bench/lighthouse && if [ ! -x node_modules/.bin/lighthouse ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then \
 	  npm ci --no-audit --no-fund --loglevel=error; fi
 
-test: install browser-deps card-deps bench-deps
+test: install pdf-fonts browser-deps card-deps bench-deps
 	$(BIN)/ruff check src tests bench
 	$(BIN)/lint-imports
 	$(BIN)/pytest -q $(PYTEST_ARGS)

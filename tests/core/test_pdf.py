@@ -343,3 +343,31 @@ def test_many_approvals_paginate():
 )
 def test_wareki_year(day, expected):
     assert common.wareki_year(day) == expected
+
+
+def test_a_korean_receipt_has_hangul_that_extracts_back_in_embedded_fonts():
+    from django.utils import translation
+
+    from madoguchi.core.pdf import fonts
+
+    assert not fonts.missing_fonts(), "install the PDF fonts: make pdf-fonts"
+    with translation.override("ko"):
+        pdf = render_receipt(make_receipt(procedure_title="아동수당 인정 청구",
+                                          rows=[("신청자 이름", "髙橋 﨑子")]))
+    text = text_of(pdf)
+    for expected in ("아동수당 인정 청구", "신청자 이름", "髙橋", "﨑子"):
+        assert expected in text, expected
+    assert "〓" not in text and "令和" not in text
+    reader = read(pdf)
+    assert reader.trailer["/Root"]["/Lang"] == "ko"
+    names = [str(f["/BaseFont"]) for f in fonts_of(reader)]
+    assert any("NanumGothic" in name for name in names), names
+
+
+def test_the_decision_notice_stays_japanese_in_any_language():
+    from django.utils import translation
+
+    with translation.override("en"):
+        pdf = render_notice(make_notice())
+    assert read(pdf).trailer["/Root"]["/Lang"] == "ja-JP"
+    assert "令和" in text_of(pdf)

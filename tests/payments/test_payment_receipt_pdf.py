@@ -105,3 +105,64 @@ def test_the_japanese_font_is_embedded():
     assert fonts
     for font in fonts:
         assert "/FontFile2" in font["/FontDescriptor"].get_object(), font["/BaseFont"]
+
+
+def _embedded_fonts(pdf: bytes) -> set[str]:
+    """BaseFont names of the fonts embedded in the PDF (a subset carries a FontFile2)."""
+    found = set()
+    for page in PdfReader(io.BytesIO(pdf)).pages:
+        for font in page["/Resources"]["/Font"].values():
+            font = font.get_object()
+            for descendant in font.get("/DescendantFonts", [font]):
+                descriptor = descendant.get_object().get("/FontDescriptor")
+                if descriptor is not None and "/FontFile2" in descriptor.get_object():
+                    found.add(str(font["/BaseFont"]))
+    return found
+
+
+@pytest.fixture
+def other_language_fonts():
+    from madoguchi.core.pdf import fonts
+
+    missing = fonts.missing_fonts()
+    assert not missing, f"install the PDF fonts (make pdf-fonts): {missing}"
+
+
+def test_a_korean_receipt_is_set_in_a_korean_font_and_reads_back(other_language_fonts):
+    from django.utils import translation
+
+    with translation.override("ko"):
+        pdf = render_payment_receipt(make(procedure_title="주민등록표 등본 발급 신청",
+                                          method_label="신용카드", payer_name="김민준"))
+    text = text_of(pdf)
+    for expected in ("주민등록표 등본 발급 신청", "신용카드", "김민준", "K7M3-9PXR"):
+        assert expected in text, expected
+    assert "〓" not in text
+    assert any("NanumGothic" in name for name in _embedded_fonts(pdf))
+    assert "令和" not in text  # the era calendar is for Japanese only
+    assert PdfReader(io.BytesIO(pdf)).trailer["/Root"]["/Lang"] == "ko"
+
+
+def test_a_vietnamese_receipt_keeps_a_japanese_name_printable(other_language_fonts):
+    from django.utils import translation
+
+    with translation.override("vi"):
+        pdf = render_payment_receipt(make(procedure_title="Cấp bản sao phiếu cư trú",
+                                          payer_name="髙橋 﨑子 (Nguyễn Thị Hạnh)"))
+    text = text_of(pdf)
+    for expected in ("Cấp bản sao phiếu cư trú", "Nguyễn Thị Hạnh", "髙橋", "﨑子"):
+        assert expected in text, expected
+    assert "〓" not in text
+    embedded = _embedded_fonts(pdf)
+    assert any("NotoSans" in name for name in embedded)
+    assert any("IPA" in name for name in embedded)  # the Japanese run
+
+
+def test_a_chinese_receipt_prints_simplified_characters(other_language_fonts):
+    from django.utils import translation
+
+    with translation.override("zh-hans"):
+        pdf = render_payment_receipt(make(procedure_title="住民票副本的发放申请", method_label="信用卡"))
+    text = text_of(pdf)
+    assert "住民票副本的发放申请" in text and "信用卡" in text and "〓" not in text
+    assert any("WenQuanYi" in name for name in _embedded_fonts(pdf))
