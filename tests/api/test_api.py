@@ -146,6 +146,34 @@ def test_invalid_answers_are_refused_in_japanese(client, resident_token, answers
     assert not SubmissionVersion.objects.exists()
 
 
+@pytest.mark.parametrize("language", ["en", "zh-Hans", "ja-JP"])
+def test_invalid_answers_are_refused_in_any_language(client, resident_token, answers, language):
+    """The API follows Accept-Language: whatever language (translated or not yet), a refusal
+    names the same fields with a message for each."""
+    answers["owner_kana"] = "Takahashi"
+    del answers["dog_name"]
+    response = client.post("/api/submissions", {"procedure": CODE, "answers": answers},
+                           content_type="application/json",
+                           headers=bearer(resident_token) | {"Idempotency-Key": "key-lang",
+                                                             "Accept-Language": language})
+    assert response.status_code == 422
+    detail = response.json()["detail"]
+    assert detail["message"]
+    assert set(detail["errors"]) == {"owner_kana", "dog_name"}
+    assert all(isinstance(m, str) and m for m in detail["errors"].values())
+    assert not Submission.objects.exists()
+
+
+def test_a_request_the_schema_refuses_names_the_value_in_english_too(client, resident_token, answers):
+    response = client.post("/api/submissions", {"procedure": CODE, "answers": answers},
+                           content_type="application/json",
+                           headers=bearer(resident_token) | {"Accept-Language": "en"})
+    assert response.status_code == 422
+    assert set(response.json()["detail"]["errors"]) == {"Idempotency-Key"}
+    missing = client.get("/api/procedures/no-such", headers={"Accept-Language": "en"})
+    assert missing.status_code == 404 and missing.json()["detail"]
+
+
 def test_unknown_procedure_and_no_token(client, resident_token, answers):
     assert submit(client, resident_token, answers, procedure="no-such").status_code == 404
     response = client.post("/api/submissions", {"procedure": CODE, "answers": answers},
