@@ -37,3 +37,26 @@ def test_the_checklist_scrolls_in_its_own_box_and_takes_the_focus(phone: Page, c
     box.focus()
     expect(box).to_be_focused()
     assert page.evaluate("document.documentElement.scrollWidth") <= 320
+
+
+def test_easy_japanese_with_ruby_passes_axe(new_context, city):
+    """The pages as RubyMiddleware sends them in やさしい日本語 (applied here to each document,
+    whether or not the server already did: the pass is idempotent)."""
+    from madoguchi.core.i18n.ruby import add_ruby
+
+    context = new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
+
+    def with_ruby(route):
+        if route.request.resource_type != "document":
+            route.continue_()
+            return
+        response = route.fetch()
+        route.fulfill(response=response, body=add_ruby(response.text()))
+
+    context.route("**/*", with_ruby)
+    page = context.new_page()
+    for url in ("/settings/display/?lang=ja-easy", "/accessibility/", "/accessibility/results/", "/?all=1"):
+        page.goto(url)
+        expect(page.locator("main ruby").first).to_be_attached()
+        assert page.locator("main rt").first.inner_text()
+        check_phone_page(page)
