@@ -62,6 +62,7 @@ def _urls(visit_id, tablet_id=1):
         ("visit", "get", reverse("counter:visit", args=[visit_id])),
         ("search", "post", reverse("counter:search", args=[visit_id])),
         ("visit_state", "get", reverse("counter:visit_state", args=[visit_id])),
+        ("visit_language", "post", reverse("counter:visit_language", args=[visit_id])),
         ("tablet", "get", reverse("counter:tablet", args=[visit_id])),
         ("sign", "post", reverse("counter:sign", args=[visit_id])),
         ("action", "post", reverse("counter:action", args=[visit_id, "build"])),
@@ -237,9 +238,9 @@ def test_a_visit_from_card_to_signature_through_the_pages(clerk_client, visit, h
 
     tablet = reverse("counter:tablet", args=[visit.public_id])
     page = clerk_client.get(tablet).content.decode()
-    assert "<canvas" in page and "印刷した確認票にご署名ください" in page and "やさしい日本語" in page
+    assert "<canvas" in page and "data-paper" in page and 'id="tablet-easy"' in page
     easy = clerk_client.get(tablet, {"lang": "easy"}).content.decode()
-    assert "ふつうの 日本語" in easy
+    assert 'id="tablet-plain"' in easy and 'data-language="ja-easy"' in easy
     data_url = "data:image/png;base64," + base64.b64encode(PNG).decode()
     assert clerk_client.post(reverse("counter:sign", args=[visit.public_id]),
                              {"signature": data_url}).status_code == 302

@@ -156,7 +156,7 @@ def test_the_tablet_shows_only_its_clerks_current_visit(clerk_client, tablet, vi
     theirs = services.start_visit(city, staff["kodomo-tanto"], Actor.staff(staff["kodomo-tanto"]))
     _checked(theirs, head)
     page = tablet.get(HOME).content.decode()
-    assert "次の方をお待ちください" in page and "佐藤" not in page and "<canvas" not in page
+    assert 'class="tablet-wait"' in page and "佐藤" not in page and "<canvas" not in page
     assert tablet.get(reverse("counter_tablet:state")).json() == state
     # The own clerk's visit: shown while it waits for the check, the pad and nothing to type.
     assert "佐藤" not in tablet.get(HOME).content.decode()
@@ -164,8 +164,10 @@ def test_the_tablet_shows_only_its_clerks_current_visit(clerk_client, tablet, vi
     response = tablet.get(HOME)
     page = response.content.decode()
     assert response.status_code == 200 and "no-store" in response["Cache-Control"]
-    assert "申請内容のご確認" in page and "佐藤\u3000美紀" in page and "<canvas" in page
-    assert "やさしい日本語" in page and "ふつうの 日本語" in tablet.get(HOME, {"lang": "easy"}).content.decode()
+    assert 'id="to-sign"' in page and "佐藤\u3000美紀" in page and "<canvas" in page
+    assert 'data-language="ja"' in page and 'id="tablet-easy"' in page
+    easy = tablet.get(HOME, {"lang": "easy"}).content.decode()
+    assert 'data-language="ja-easy"' in easy and 'id="tablet-plain"' in easy
     assert str(theirs.public_id) not in page
     assert all('type="hidden"' in tag for tag in (m.group(0) for m in INPUT.finditer(page)))
     assert INPUT.search(page)  # the hidden fields of the signature form are there
@@ -176,7 +178,7 @@ def test_the_tablet_shows_only_its_clerks_current_visit(clerk_client, tablet, vi
     # The clerk starts the next visit: the tablet goes back to waiting.
     services.start_visit(city, visit.clerk, Actor.staff(visit.clerk))
     page = tablet.get(HOME).content.decode()
-    assert "次の方をお待ちください" in page and "佐藤" not in page
+    assert 'class="tablet-wait"' in page and "佐藤" not in page
 
 
 def test_signing_through_the_tablet_files_the_visit(clerk_client, tablet, visit, head, clerk):
@@ -202,7 +204,8 @@ def test_signing_through_the_tablet_files_the_visit(clerk_client, tablet, visit,
     assert event.target_id == str(visit.public_id) and event.detail == {"tablet": device.pk}
     assert AuditEvent.objects.filter(action="counter_sign", target_id=str(visit.public_id)).count() == 1
     page = tablet.get(HOME, {"lang": "easy"}).content.decode()
-    assert "ありがとう ございました。" in page and all(c.receipt_number in page for c in cases)
+    assert 'role="status"' in page and 'data-language="ja-easy"' in page
+    assert all(c.receipt_number in page for c in cases)
     assert "<canvas" not in page and "佐藤" not in page  # the forms are not left on the screen
     # A minute later the tablet waits for the next visitor.
     earlier = timezone.now() - timedelta(seconds=tablets.thanks_seconds() + 1)
@@ -352,3 +355,22 @@ def test_the_tablets_pages_and_poll_reach_the_waiting_screen_in_time(clerk_clien
     page = tablet.get(HOME).content.decode()
     assert "次の方をお待ちください" in page
     assert all(c.receipt_number not in page for c in cases) and "佐藤" not in page
+
+
+def test_the_clerk_chooses_the_visitor_s_language_and_the_tablet_speaks_it(clerk_client, tablet, visit, head):
+    _pair(clerk_client, tablet)
+    _checked(visit, head)
+    url = reverse("counter:visit_language", args=[visit.public_id])
+    assert clerk_client.post(url, {"language": "xx"}).status_code == 302  # refused, said on the page
+    visit.refresh_from_db()
+    assert visit.language == "ja"
+    assert clerk_client.post(url, {"language": "en"}).status_code == 302
+    visit.refresh_from_db()
+    assert visit.language == "en"
+    page = tablet.get(HOME).content.decode()
+    assert '<html lang="en">' in page and 'data-language="en"' in page and "<canvas" in page
+    assert 'id="tablet-easy"' not in page  # the やさしい日本語 switch is for a Japanese page
+    assert 'id="language-switch"' not in page  # the clerk sets the language, not the shared device
+    clerk_page = clerk_client.get(reverse("counter:visit", args=[visit.public_id])).content.decode()
+    assert '<option value="en" lang="en" selected>' in clerk_page
+    assert '<html lang="ja">' in clerk_page  # the clerk's own page keeps the clerk's language

@@ -57,6 +57,9 @@ class CounterVisit(models.Model):
                                   related_name="counter_visit",
                                   help_text="the queue ticket called to this counter; its call starts the visit")
     event = models.CharField(max_length=64, blank=True)
+    language = models.CharField(
+        max_length=10, choices=settings.LANGUAGES, default="ja",
+        help_text="the visitor's language: the tablet and the take-away sheet are shown in it")
     answers = models.JSONField(default=dict, blank=True, help_text="the navigator's answers, copied")
     known_from_register = models.JSONField(
         default=list, blank=True, help_text="ids of the navigator's questions the register answered (not asked)")

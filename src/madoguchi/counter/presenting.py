@@ -9,11 +9,16 @@ tablet's views must not depend on the clerk's: an import-linter contract says so
 import base64
 from dataclasses import dataclass, field
 
+from django.utils import translation
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext, pgettext
+
 from madoguchi.applications import engine
 from madoguchi.applications.fieldvalues import display
 from madoguchi.catalog.fees import quote
 from madoguchi.catalog.schema import FieldType, FormDefinition
 from madoguchi.catalog.selectors import procedure_of_record
+from madoguchi.core import i18n
 from madoguchi.counter import bundle, services, takeaway
 from madoguchi.counter.models import VisitStatus
 
@@ -65,7 +70,8 @@ def _people(form: FormDefinition, answers: dict) -> list[tuple[str, str]]:
             if not engine.visible(f, answers):
                 continue
             if f.type == FieldType.NAME and not named and _filled(answers.get(f.id)):
-                facts.append((step.title if f.label == "氏名" else f.label, display(f, answers[f.id])))
+                generic = f.label in ("氏名", _("氏名"))  # ja-only: the catalogue's generic label
+                facts.append((step.title if generic else f.label, display(f, answers[f.id])))
                 named = True
             elif f.type == FieldType.GROUP:
                 name = next((sub for sub in f.fields if sub.type == FieldType.NAME), None)
@@ -73,7 +79,7 @@ def _people(form: FormDefinition, answers: dict) -> list[tuple[str, str]]:
                 names = [display(name, item.get(name.id)) for item in items
                          if name is not None and _filled(item.get(name.id))]
                 if names:
-                    facts.append((f.label, "、".join(names)))
+                    facts.append((f.label, _("、").join(names)))
     return facts
 
 
@@ -90,13 +96,14 @@ def _of_type(form: FormDefinition, answers: dict, kind: FieldType, most: int) ->
 
 
 def _fee(entry: bundle.Entry, easy: bool) -> tuple[str, str]:
+    """The fee's line; in やさしい日本語 the catalogue's note on a deferred fee is left out."""
     fee = quote(entry.procedure, entry.answers)
-    label = "おかね" if easy else "手数料"
+    label = _("手数料")
     if fee.deferred:
-        return label, "あとで しらせます" if easy else (fee.deferred_note or "審査の後にお知らせします")
+        return label, (not easy and fee.deferred_note) or _("審査の後にお知らせします")
     if fee.total_yen:
-        return label, f"{fee.total_yen:,}円"
-    return label, "かかりません" if easy else "なし"
+        return label, ngettext("%(yen)s円", "%(yen)s円", fee.total_yen) % {"yen": f"{fee.total_yen:,}"}
+    return label, pgettext("fee", "なし")
 
 
 def brief(entry: bundle.Entry, easy: bool = False) -> Brief:
@@ -113,21 +120,35 @@ def visitor_entries(visit, easy: bool = False) -> list[dict]:
     shown = []
     for e in bundle.entries(visit):
         rows = summary_rows(e)
-        shown.append({"e": e, "title": e.procedure.title_easy if easy and e.procedure.title_easy
-                      else e.procedure.title, "brief": brief(e, easy), "rows": rows,
+        shown.append({"e": e, "title": e.procedure.title, "brief": brief(e, easy), "rows": rows,
                       "count": sum(1 for r in rows if "label" in r)})
     return shown
 
 
-def visitor_context(visit, easy: bool = False) -> dict:
-    """Everything the visitor's page (the paired tablet, the clerk's preview) shows of a visit:
-    the forms until the signature; then the thanks, and once filed the receipt numbers and what
-    is still to do elsewhere (the forms again would put them out of reach below)."""
+def visitor_language(visit, toggle: str | None = None) -> str:
+    """The language the visitor reads: the visit's, or やさしい日本語 / 日本語 when the visitor
+    switches between the two on the tablet (`?lang=easy` / `?lang=ja`)."""
+    language = getattr(visit, "language", "") or "ja"
+    if toggle == "easy" and i18n.is_japanese(language):
+        return i18n.EASY
+    if toggle == "ja" and language == i18n.EASY:
+        return "ja"
+    return language
+
+
+def visitor_context(visit, language: str = "ja") -> dict:
+    """Everything the visitor's page (the paired tablet, the clerk's preview) shows of a visit,
+    in the visitor's language: the forms until the signature; then the thanks, and once filed
+    the receipt numbers and what is still to do elsewhere (the forms again would put them out
+    of reach below). The catalogue's texts come in that language (a Japanese fallback is marked
+    by the template's langattr); the visitor's own answers are shown as they were typed."""
+    easy = language == i18n.EASY
     filed = visit.status == VisitStatus.FILED
     waiting = visit.status in (VisitStatus.OPEN, VisitStatus.CHECKED)
-    return {"entries": visitor_entries(visit, easy) if waiting else [], "easy": easy,
-            "cases": receipts(visit),
-            "takeaway": takeaway.takeaway_for(visit, "easy" if easy else "ja") if filed else None}
+    with translation.override(language):
+        return {"entries": visitor_entries(visit, easy) if waiting else [], "easy": easy,
+                "cases": receipts(visit), "html_lang": i18n.html_lang(language), "language_code": language,
+                "takeaway": takeaway.takeaway_for(visit, language) if filed else None}
 
 
 def receipts(visit) -> list[dict]:

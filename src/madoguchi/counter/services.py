@@ -9,10 +9,11 @@ import struct
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from madoguchi.applications import services as applications
 from madoguchi.applications.models import IssuedDocument, Submission
-from madoguchi.core import audit
+from madoguchi.core import audit, i18n
 from madoguchi.core.actors import Actor
 from madoguchi.core.crypto import decrypt_bytes, encrypt_bytes
 from madoguchi.core.roles import departments_of
@@ -128,6 +129,15 @@ def set_proxy(visit: CounterVisit, name: str, relationship: str) -> None:
         raise VisitRefused("代理人の氏名と、本人との関係を入力してください。")
     visit.proxy_name, visit.proxy_relationship = name[:50], relationship[:30]
     visit.save(update_fields=["proxy_name", "proxy_relationship"])
+
+
+def set_language(visit: CounterVisit, code: str) -> None:
+    """The language the visitor reads on the tablet and the take-away sheet (the clerk asks)."""
+    language = i18n.supported(code)
+    if language is None:
+        raise VisitRefused(_("この言語は選べません。"))
+    visit.language = language
+    visit.save(update_fields=["language"])
 
 
 def load_plan(visit: CounterVisit, token: str) -> NavigatorPlan:

@@ -13,13 +13,14 @@ from django.contrib.auth import logout
 from django.http import HttpResponseForbidden, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
+from madoguchi.core import i18n
 from madoguchi.core.actors import client_ip
 from madoguchi.counter import services, tablets
-from madoguchi.counter.presenting import signature_png, visitor_context
+from madoguchi.counter.presenting import signature_png, visitor_context, visitor_language
 
 COOKIE = "madoguchi_counter_tablet"
 SALT = "madoguchi.counter.tablet"
@@ -56,18 +57,21 @@ def home(request):
         return _pair_page(request)
     screen, visit = tablets.current(tablet)
     state = tablets.state_of(screen, visit)
-    easy = visit is not None and request.GET.get("lang") == "easy"
+    language = visitor_language(visit, request.GET.get("lang")) if visit is not None else "ja"
+    easy = language == i18n.EASY
     context = {"screen": screen, "visit": visit, "easy": easy, "state": state["state"],
+               "html_lang": i18n.html_lang(language), "language_code": language,
                "visit_tag": state["visit"], "entries": [], "cases": [], "takeaway": None,
                "refresh": tablets.NO_SCRIPT_REFRESH_SECONDS}
     if screen == tablets.SIGN:
-        context.update(visitor_context(visit, easy))
+        context.update(visitor_context(visit, language))
         context["shown_visit"] = str(visit.public_id)
     elif screen == tablets.THANKS:
-        context.update(visitor_context(visit, easy))
+        context.update(visitor_context(visit, language))
         # without JavaScript, reload when the thanks end rather than up to 15 s later
         context["refresh"] = max(1, min(context["refresh"], math.ceil(tablets.thanks_left(visit))))
-    return render(request, "counter/device.html", context)
+    with translation.override(language):
+        return render(request, "counter/device.html", context)
 
 
 @never_cache

@@ -14,12 +14,15 @@ import copy
 import re
 from dataclasses import dataclass, field
 
+from django.utils import translation
+
+from madoguchi.core import i18n
 from madoguchi.counter.models import CounterVisit
 from madoguchi.navigator import services as navigator
 from madoguchi.navigator.models import NavigatorPlan
 from madoguchi.navigator.texts import TEXTS
 
-LANGS = ("ja", "easy")  # the tablet's and the printed sheet's languages
+LEGACY = {"easy": i18n.EASY}  # the tablet's old name for やさしい日本語
 FIRST_SENTENCE = re.compile(r"^.+?[。！？]")
 
 
@@ -63,9 +66,19 @@ class Takeaway:
     event_title: str
     day_label: str
     items: list[Leftover] = field(default_factory=list)
+    language: str = "ja"
 
     def __bool__(self) -> bool:
         return bool(self.items)
+
+
+def language_of(visit: CounterVisit, lang: str | None = None) -> str:
+    """The sheet's language: `lang` when Madoguchi speaks it ("easy" is やさしい日本語), else the
+    visitor's language chosen on the visit, else 日本語."""
+    asked = i18n.supported(LEGACY.get(lang or "", lang))
+    if lang is not None:
+        return asked or "ja"
+    return i18n.supported(getattr(visit, "language", "")) or "ja"
 
 
 def _plan(visit: CounterVisit, lang: str) -> NavigatorPlan | None:
@@ -77,20 +90,24 @@ def _plan(visit: CounterVisit, lang: str) -> NavigatorPlan | None:
         plan = NavigatorPlan(municipality=visit.municipality, event=visit.event, answers=dict(visit.answers))
     else:
         return None
-    plan.lang = lang if lang in TEXTS else "ja"
+    legacy = {i18n.EASY: "easy"}.get(lang, lang)  # the navigator's plans name やさしい日本語 "easy"
+    plan.lang = legacy if legacy in TEXTS else "ja"
     return plan
 
 
-def takeaway_for(visit: CounterVisit, lang: str = "ja") -> Takeaway:
+def takeaway_for(visit: CounterVisit, lang: str | None = None) -> Takeaway:
     """What the navigator's answers call for that this visit did not file, soonest last day
-    first (the navigator's own order). Empty when the visit has no event yet."""
-    plan = _plan(visit, lang if lang in LANGS else "ja")
+    first (the navigator's own order), in `lang` or the visitor's language (language_of).
+    Empty when the visit has no event yet."""
+    language = language_of(visit, lang)
+    plan = _plan(visit, language)
     if plan is None:
-        return Takeaway(event_title="", day_label="")
+        return Takeaway(event_title="", day_label="", language=language)
     try:
-        result = navigator.result_for(plan, visit.municipality)
+        with translation.override(language):
+            result = navigator.result_for(plan, visit.municipality)
     except KeyError:  # an event retired from the navigator since the visit
-        return Takeaway(event_title="", day_label="")
+        return Takeaway(event_title="", day_label="", language=language)
     filed = set(visit.forms.values_list("procedure_code", flat=True))
-    return Takeaway(event_title=result.title, day_label=result.day_label,
+    return Takeaway(event_title=result.title, day_label=result.day_label, language=language,
                     items=[Leftover(item) for item in result.items if item.code not in filed])

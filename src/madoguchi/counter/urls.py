@@ -10,6 +10,7 @@ urlpatterns = [
     path("<uuid:visit_id>/", views.visit_page, name="visit"),
     path("<uuid:visit_id>/search/", views.search, name="search"),
     path("<uuid:visit_id>/state/", views.visit_state, name="visit_state"),
+    path("<uuid:visit_id>/language/", views.visit_language, name="visit_language"),
     path("<uuid:visit_id>/tablet/", views.tablet, name="tablet"),
     path("<uuid:visit_id>/sign/", views.sign, name="sign"),
     path("<uuid:visit_id>/takeaway.pdf", views.takeaway_pdf, name="takeaway_pdf"),

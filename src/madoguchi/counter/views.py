@@ -11,6 +11,7 @@ from django.contrib import messages
 from django.http import Http404, HttpResponse, HttpResponseForbidden, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import translation
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
@@ -22,7 +23,13 @@ from madoguchi.core.roles import departments_of, staff_required
 from madoguchi.counter import bundle, pdf, services, tablets, takeaway
 from madoguchi.counter import fees as counter_fees
 from madoguchi.counter.models import CounterTablet, CounterVisit, VisitStatus
-from madoguchi.counter.presenting import receipts, signature_png, summary_rows, visitor_context
+from madoguchi.counter.presenting import (
+    receipts,
+    signature_png,
+    summary_rows,
+    visitor_context,
+    visitor_language,
+)
 from madoguchi.identity.card.pkcs11 import CardFace
 from madoguchi.navigator import services as navigator
 from madoguchi.navigator.loader import events
@@ -134,7 +141,7 @@ def _question_context(visit, asked: "Asked | None" = None):
         given = asked.given.get(question.id, []) if asked else []
         shown.append({"q": question, "kind": kind, "options": options, "given": given,
                       "text": given[0] if given and kind == "date" else "",
-                      "error": " ".join(asked.errors.get(question.id, [])) if asked else ""})
+                      "error": " ".join(str(e) for e in asked.errors.get(question.id, [])) if asked else ""})
     return shown
 
 
@@ -198,7 +205,7 @@ def _render_visit(request, visit, found=None, typed: Typed | None = None, status
         "cases": receipts(visit),
         "tablet": tablets.active_tablets(visit.municipality, visit.clerk).first(),
         "fee": _fee_context(visit, fee_form or {}),
-        "takeaway": takeaway.takeaway_for(visit) if visit.status == VisitStatus.FILED else None,
+        "takeaway": takeaway.takeaway_for(visit, translation.get_language()) if visit.status == VisitStatus.FILED else None,
     }, status=status)
 
 
@@ -497,11 +504,25 @@ def action(request, visit_id, name):
 
 
 @clerk_required
-def tablet(request, visit_id):
-    """The visitor's page: large text, やさしい日本語 on request, one signature."""
+@require_POST
+def visit_language(request, visit_id):
+    """The visitor's language, chosen by the clerk: the tablet and the take-away sheet use it."""
     visit = _visit(request, visit_id)
-    easy = request.GET.get("lang") == "easy"
-    return render(request, "counter/tablet.html", {"visit": visit, **visitor_context(visit, easy)})
+    try:
+        services.set_language(visit, request.POST.get("language", ""))
+    except services.VisitRefused as exc:
+        messages.error(request, str(exc))
+    return redirect("counter:visit", visit.public_id)
+
+
+@clerk_required
+def tablet(request, visit_id):
+    """The visitor's page in the visitor's language: large text, one signature."""
+    visit = _visit(request, visit_id)
+    language = visitor_language(visit, request.GET.get("lang"))
+    context = {"visit": visit, **visitor_context(visit, language)}
+    with translation.override(language):
+        return render(request, "counter/tablet.html", context)
 
 
 @clerk_required
