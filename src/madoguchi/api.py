@@ -233,7 +233,8 @@ def procedure_detail(request, code: str):
 
 @api.get("/navigator/events", tags=["navigator"])
 def navigator_events(request):
-    """The 手続ナビ's life events with their questions, options and rules (texts in ja, easy, en)."""
+    """The 手続ナビ's life events with their questions, options and rules, as written (in Japanese;
+    their translations are the events' overlay files)."""
     return [e.model_dump(mode="json", by_alias=True, exclude_none=True) for e in events().values()]
 
 

@@ -15,10 +15,11 @@ def _answered(city, event: str, answers: dict):
     return plan
 
 
-def test_events_list_questions_and_rules_in_three_languages(client, city):
+def test_events_list_questions_and_rules(client, city):
+    """The events as written, in Japanese (their translations are the overlay files)."""
     rows = client.get("/api/navigator/events").json()
     birth = next(e for e in rows if e["id"] == "birth")
-    assert {"ja", "easy", "en"} <= set(birth["title"])
+    assert birth["title"]["ja"]
     assert any(r["procedure"] == "birth-registration" for r in birth["rules"])
 
 

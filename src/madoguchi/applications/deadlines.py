@@ -120,7 +120,7 @@ def due_for(account, today: date | None = None) -> list[Due]:
                            .values_list("procedure_code", "submitted_at"))
         seen = {d.code for d in found}  # one line per procedure, the draft's or the first plan's
         for plan in plans:
-            event = navigator_services.event_of(plan).title.get("ja")
+            event = navigator_services.event_of(plan).title.get(get_language() or "ja")
             dated = navigator_services.given_event_day(plan) is not None  # else no last days
             for item in navigator_services.result_for(plan, plan.municipality).items:
                 deadline = item.deadline if dated else None

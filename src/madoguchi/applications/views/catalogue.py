@@ -23,14 +23,9 @@ def _by_category(procedures) -> dict[str, list]:
 
 
 def _life_events() -> list[tuple[str, str]]:
-    """The life events into 手続ナビ with their titles in the page's language where the
-    navigator has them, in Japanese otherwise."""
-    language = get_language() or "ja"
-    japanese = dict(life_events("ja"))
-    if language == "ja":
-        return list(japanese.items())
-    key = "easy" if language == "ja-easy" else language
-    return [(event, title or japanese.get(event, "")) for event, title in life_events(key)]
+    """The life events into 手続ナビ with their titles in the page's language (a Fallback, in
+    Japanese, where the navigator has no translation)."""
+    return life_events(get_language() or "ja")
 
 
 def catalogue(request):
