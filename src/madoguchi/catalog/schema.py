@@ -366,7 +366,7 @@ class Procedure(Strict):
         if self.channel == Channel.ONLINE and not self.forms:
             raise ValueError("an online procedure needs a form")
         if self.channel == Channel.MYNAPORTAL and not self.url:
-            raise ValueError("a マイナポータル procedure needs its url")
+            raise ValueError("a マイナポータル procedure needs its url")  # ja-only: for the file's reviewer
         return self
 
     @model_validator(mode="after")

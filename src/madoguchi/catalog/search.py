@@ -63,18 +63,18 @@ MIN_SHARE = 0.25  # a result scoring below this share of the best one is noise, 
 MAX_QUERY = 200  # characters; enough for any real question, and keeps the analysis cheap
 
 # Parts of speech that carry meaning for a search.
-CONTENT = {"名詞", "動詞", "形容詞", "形状詞", "接頭辞", "接尾辞"}
+CONTENT = {"名詞", "動詞", "形容詞", "形状詞", "接頭辞", "接尾辞"}  # ja-only: Sudachi's part-of-speech names (data)
 # Normalised forms too common or too light to tell procedures apart.
 STOP = frozenset({
-    "為る", "居る", "有る", "成る", "出来る", "言う", "思う", "御", "事", "物", "所", "為", "様",
-    "方", "時", "中", "際", "場合", "等", "的", "さん", "ちゃん", "達", "くださる", "下さる",
-    "頂く", "致す", "貰う", "呉れる", "遣る", "置く", "仕舞う", "見る", "良い", "無い", "欲しい",
-    "ます", "です", "どう", "何", "いつ", "どこ", "此れ", "其れ",
+    "為る", "居る", "有る", "成る", "出来る", "言う", "思う", "御", "事", "物", "所", "為", "様",  # ja-only: Sudachi's normalised forms (data)
+    "方", "時", "中", "際", "場合", "等", "的", "さん", "ちゃん", "達", "くださる", "下さる",  # ja-only: Sudachi's normalised forms (data)
+    "頂く", "致す", "貰う", "呉れる", "遣る", "置く", "仕舞う", "見る", "良い", "無い", "欲しい",  # ja-only: Sudachi's normalised forms (data)
+    "ます", "です", "どう", "何", "いつ", "どこ", "此れ", "其れ",  # ja-only: Sudachi's normalised forms (data)
     "a", "an", "the", "of", "or", "and", "to", "for", "in", "on", "at", "by", "with", "from",
     "your", "you", "is", "are", "be", "it", "as",
 })
 
-_SMALL_TO_LARGE = str.maketrans("ァィゥェォッャュョヮヵヶ", "アイウエオツヤユヨワカケ")
+_SMALL_TO_LARGE = str.maketrans("ァィゥェォッャュョヮヵヶ", "アイウエオツヤユヨワカケ")  # ja-only: kana folding table (data)
 _KANA_ONLY = re.compile(r"^[\u3041-\u3096\u309d\u309e\u30a1-\u30fa\u30fc\u30fd\u30fe]+$")
 _CHUNKS = re.compile(r"[^\w\u3005\u30fc]+")  # whitespace and punctuation split chunks
 _CONTROL = re.compile(r"[\x00-\x1f\x7f\ud800-\udfff]")  # and lone surrogates
@@ -110,7 +110,7 @@ def prepare(text: str) -> str:
 def fold(kana: str) -> str:
     """A reading key that forgives how kana are typed: katakana, large kana, no long marks
     (ひっこし, ひつこし and ﾋｯｺｼ agree; パスポート and ぱすぽと too)."""
-    return to_katakana(kana).translate(_SMALL_TO_LARGE).replace("ー", "")
+    return to_katakana(kana).translate(_SMALL_TO_LARGE).replace("ー", "")  # ja-only: the long vowel mark (data)
 
 
 @dataclass(frozen=True)
@@ -149,18 +149,18 @@ def analyse(text: str) -> Analysis:
     words, particles, reading = [], set(), []
     for morpheme in tokenizer.tokenize(prepare(text)):
         pos = morpheme.part_of_speech()[0]
-        if pos in {"補助記号", "空白"}:
+        if pos in {"補助記号", "空白"}:  # ja-only: Sudachi's part-of-speech names (data)
             reading.append("|")
             continue
         reading.append(fold(morpheme.reading_form()))
-        if pos == "助詞":
+        if pos == "助詞":  # ja-only: Sudachi's part-of-speech name (data)
             particles.add(morpheme.normalized_form())
         if pos not in CONTENT:
             continue
         form = morpheme.normalized_form()
         parts = {m.normalized_form() for mode in _local.modes for m in morpheme.split(mode)}
         parts = {p for p in parts if len(p) > 1 and p != form}
-        scored = form not in STOP and not (len(form) == 1 and (pos == "接尾辞" or form.isascii()))
+        scored = form not in STOP and not (len(form) == 1 and (pos == "接尾辞" or form.isascii()))  # ja-only: Sudachi's part-of-speech name (data)
         words.append(Word(form, tuple(sorted(parts)), fold(morpheme.reading_form()), scored))
     return Analysis(words, frozenset(particles), "".join(reading))
 
@@ -531,5 +531,5 @@ def _substring(procedures: list[Procedure], query: str) -> list[Procedure]:
 def warm_up() -> None:
     """Load the Sudachi dictionary and the synonyms now (about 0.2 s), so that an app server's
     first search does not pay for it; called by the WSGI and ASGI entry points."""
-    analyse("引越し")
+    analyse("引越し")  # ja-only: a word to load the dictionary with (never shown)
     synonyms()
