@@ -55,12 +55,25 @@ def sources() -> list[Source]:
     return list(_SOURCES.values())
 
 
+_parsed: dict[Path, tuple[tuple[int, int], dict[str, str]]] = {}
+
+
 def read(path: Path) -> dict[str, str]:
-    """The translated entries of one overlay file (not fuzzy, not obsolete, not empty)."""
-    if not path.is_file():
+    """The translated entries of one overlay file (not fuzzy, not obsolete, not empty).
+    Parsed once while the file is unchanged (a reload of the content does not parse it again);
+    the dict returned is shared: do not change it."""
+    try:
+        stat = path.stat()
+    except (FileNotFoundError, NotADirectoryError):
         return {}
-    return {e.msgid: e.msgstr for e in polib.pofile(str(path))
-            if e.msgstr and not e.obsolete and "fuzzy" not in e.flags}
+    stamp = (stat.st_mtime_ns, stat.st_size)
+    known = _parsed.get(path)
+    if known is not None and known[0] == stamp:
+        return known[1]
+    found = {e.msgid: e.msgstr for e in polib.pofile(str(path))
+             if e.msgstr and not e.obsolete and "fuzzy" not in e.flags}
+    _parsed[path] = (stamp, found)
+    return found
 
 
 _read = read  # the older name
@@ -108,10 +121,8 @@ def describe(source: Source, language: str, gaps: dict[str, list[str]], shown: i
     how many files, and the files with the most first, each with its path and count."""
     count = sum(len(texts) for texts in gaps.values())
     folder = source.overlay_dir / language
-    try:
+    if folder.is_relative_to(Path.cwd()):
         folder = folder.relative_to(Path.cwd())
-    except ValueError:
-        pass
     ranked = sorted(gaps.items(), key=lambda item: (-len(item[1]), item[0]))
     listed = [f"{name}.po ({len(texts)})" for name, texts in ranked[:shown]]
     if len(ranked) > shown:
