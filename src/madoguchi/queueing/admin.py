@@ -13,7 +13,7 @@ class WindowInline(admin.TabularInline):
 class VisitPurposeInline(admin.TabularInline):
     model = VisitPurpose
     extra = 1
-    fields = ("code", "name", "name_en", "name_easy", "expected_minutes", "reservable", "order")
+    fields = ("code", "name", "translations", "expected_minutes", "reservable", "order")
 
 
 @admin.register(CounterGroup)

@@ -41,6 +41,7 @@ from asgiref.sync import SyncToAsync, sync_to_async
 from django.conf import settings as django_settings
 from django.db import connections
 from django.db.models import Max
+from django.utils import translation
 
 from madoguchi.queueing import estimate, selectors, services, texts
 from madoguchi.queueing.models import CounterGroup, QueueChange, Ticket
@@ -130,9 +131,11 @@ class Line:
         """What the visitor's phone shows for `current` (the ticket after any transfer)."""
         ahead = self.positions.get(current.pk)
         wait = None if ahead is None or self.waits is None else self.waits[ahead]
+        with translation.override(lang):
+            group, label = str(texts.name(current.group, lang)), str(current.get_status_display())
         state = {
-            "ticket": current.label, "group": texts.name(current.group, lang), "status": current.status,
-            "status_label": current.get_status_display(), "ahead": ahead,
+            "ticket": current.label, "group": group, "status": current.status,
+            "status_label": label, "ahead": ahead,
             "estimated_wait_minutes": None if wait is None else estimate.round_up(wait),
             "window": current.window.number if current.window and current.status in selectors.ACTIVE else None,
             "token": current.token,

@@ -9,19 +9,46 @@ only random tokens.
 import secrets
 
 from django.db import models
-from django.utils import timezone
+from django.utils import formats, timezone
+from django.utils.translation import get_language, gettext
+from django.utils.translation import gettext_lazy as _
 
+from madoguchi.core import i18n
+from madoguchi.core.i18n.content import Fallback
 from madoguchi.core.models import Department, Municipality
 
 TOKEN_BYTES = 16
-WEEKDAYS = "月火水木金土日"
+WEEKDAYS = "月火水木金土日"  # ja-only: Japanese weekday letters for Japanese pages
+
+
+class Named(models.Model):
+    """A name in Japanese and its translations {language code: text} (admin-editable)."""
+
+    name = models.CharField(_("名称"), max_length=60)
+    translations = models.JSONField(
+        _("名称の翻訳"), default=dict, blank=True,
+        help_text=_("言語コードごとの名称。例: {\"en\": \"Residents\", \"ja-easy\": \"じゅうみん\"}"))
+
+    class Meta:
+        abstract = True
+
+    def name_in(self, language: str | None = None) -> str:
+        """The name in `language` (the active one by default); Japanese as a Fallback when it has
+        no translation there yet (`madoguchi check` lists them)."""
+        code = i18n.supported(language or get_language()) or i18n.DEFAULT
+        if code == i18n.DEFAULT:
+            return self.name
+        found = (self.translations or {}).get(code)
+        if found:
+            return found
+        return self.name if i18n.is_japanese(code) else Fallback(self.name)
 
 
 def new_token() -> str:
     return secrets.token_urlsafe(TOKEN_BYTES)
 
 
-class CounterGroup(models.Model):
+class CounterGroup(Named):
     """A line of visitors served by the same windows (住民異動, 証明書 …); tickets are numbered per group."""
 
     municipality = models.ForeignKey(Municipality, on_delete=models.PROTECT, related_name="counter_groups")
@@ -29,13 +56,11 @@ class CounterGroup(models.Model):
                                    help_text="its staff work the group's windows")
     code = models.SlugField()
     prefix = models.CharField(max_length=2, help_text="shown before the number: A-012")
-    name = models.CharField(max_length=60)
-    name_en = models.CharField(max_length=80)
-    name_easy = models.CharField("やさしい日本語", max_length=80)
     location = models.CharField(max_length=100, blank=True)
     order = models.PositiveSmallIntegerField(default=0)
 
-    class Meta:
+    class Meta(Named.Meta):
+        abstract = False
         ordering = ["order", "id"]
         constraints = [
             models.UniqueConstraint(fields=["municipality", "code"], name="counter_group_code_per_city"),
@@ -58,22 +83,20 @@ class Window(models.Model):
         constraints = [models.UniqueConstraint(fields=["group", "number"], name="window_number_per_group")]
 
     def __str__(self) -> str:
-        return f"{self.number}番窓口"
+        return gettext("%(number)s番窓口") % {"number": self.number}
 
 
-class VisitPurpose(models.Model):
+class VisitPurpose(Named):
     """What a visitor comes for; its expected minutes are the prior until enough are measured."""
 
     group = models.ForeignKey(CounterGroup, on_delete=models.CASCADE, related_name="purposes")
     code = models.SlugField()
-    name = models.CharField(max_length=60)
-    name_en = models.CharField(max_length=80)
-    name_easy = models.CharField("やさしい日本語", max_length=80)
     expected_minutes = models.PositiveSmallIntegerField(help_text="window minutes per visitor, a prior")
     reservable = models.BooleanField(default=True)
     order = models.PositiveSmallIntegerField(default=0)
 
-    class Meta:
+    class Meta(Named.Meta):
+        abstract = False
         ordering = ["order", "id"]
         constraints = [models.UniqueConstraint(fields=["group", "code"], name="purpose_code_per_group")]
 
@@ -102,10 +125,12 @@ class ReservationSlot(models.Model):
 
     @property
     def label(self) -> str:
-        """「11月24日（火） 9:30〜10:00」 in the city's time, whatever the page's language."""
+        """「11月24日（火） 9:30〜10:00」 in the city's time; Django's date format outside Japanese."""
         starts, ends = timezone.localtime(self.starts_at), timezone.localtime(self.ends_at)
-        return (f"{starts.month}月{starts.day}日（{WEEKDAYS[starts.weekday()]}） "
-                f"{starts:%H:%M}〜{ends:%H:%M}")
+        if not i18n.is_japanese(i18n.supported(get_language()) or i18n.DEFAULT):
+            return f"{formats.date_format(starts, 'MONTH_DAY_FORMAT')} {starts:%H:%M}–{ends:%H:%M}"
+        return (f"{starts.month}月{starts.day}日（{WEEKDAYS[starts.weekday()]}） "  # ja-only: Japanese date
+                f"{starts:%H:%M}〜{ends:%H:%M}")  # ja-only: Japanese range mark
 
 
 class Reservation(models.Model):
@@ -121,6 +146,7 @@ class Reservation(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     cancelled_at = models.DateTimeField(null=True, blank=True)
     reminded_at = models.DateTimeField(null=True, blank=True)
+    language = models.CharField(max_length=16, default="ja", help_text="the booker's page language: mails")
 
     class Meta:
         constraints = [
@@ -130,13 +156,13 @@ class Reservation(models.Model):
 
 
 class TicketStatus(models.TextChoices):
-    ISSUED = "issued", "お待ちください"
-    CALLED = "called", "呼出中"
-    SERVING = "serving", "受付中"
-    DONE = "done", "終了"
-    ABSENT = "absent", "不在"
-    TRANSFERRED = "transferred", "他の窓口へ移動"
-    CANCELLED = "cancelled", "取消"
+    ISSUED = "issued", _("お待ちください")
+    CALLED = "called", _("呼出中")
+    SERVING = "serving", _("受付中")
+    DONE = "done", _("終了")
+    ABSENT = "absent", _("不在")
+    TRANSFERRED = "transferred", _("他の窓口へ移動")
+    CANCELLED = "cancelled", _("取消")
 
 
 class Ticket(models.Model):
@@ -165,6 +191,8 @@ class Ticket(models.Model):
     contact = models.BinaryField(null=True, blank=True, help_text="encrypted e-mail address")
     notify_when_remaining = models.PositiveSmallIntegerField(null=True, blank=True)
     notified_at = models.DateTimeField(null=True, blank=True)
+    language = models.CharField(max_length=16, default="ja",
+                                help_text="the language the ticket was taken in: its mails and links")
 
     class Meta:
         ordering = ["issued_at", "id"]

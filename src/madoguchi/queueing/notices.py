@@ -13,10 +13,13 @@ from madoguchi.notify.services import enqueue_email
 from madoguchi.queueing import selectors
 
 
-def enqueue(municipality, recipient: str, template: str, context: dict, dedupe_key: str) -> OutboxMessage:
-    """The outbox's e-mail, with the template kept beside the queue's own (queueing/mail/)."""
+def enqueue(municipality, recipient: str, template: str, context: dict, dedupe_key: str,
+            language: str = "ja") -> OutboxMessage:
+    """The outbox's e-mail, with the template kept beside the queue's own (queueing/mail/),
+    written in `language` (the one stored on the ticket or reservation, not the request's:
+    reminders and turn notices are sent from a command or a staff member's call)."""
     return enqueue_email(municipality, recipient, template, context, dedupe_key,
-                         template_dir="queueing/mail")
+                         template_dir="queueing/mail", language=language)
 
 
 def turn_near(group, now: datetime) -> int:
@@ -33,7 +36,7 @@ def turn_near(group, now: datetime) -> int:
         wait = snapshot.wait_for(ahead)
         enqueue(group.municipality, decrypt_bytes(ticket.contact).decode(), "turn_near", {
             "ticket": ticket, "ahead": ahead, "group": group,
-            "wait": None if wait is None else round(wait)}, f"queue-near:{ticket.pk}")
+            "wait": None if wait is None else round(wait)}, f"queue-near:{ticket.pk}", language=ticket.language)
         ticket.notified_at = now
         ticket.contact = None  # told: the address is no longer needed
         ticket.save(update_fields=["notified_at", "contact"])

@@ -9,12 +9,13 @@ from collections import defaultdict
 from datetime import date, datetime, timedelta
 
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from madoguchi.queueing.models import Ticket
 
 WEEKS = 8
 HOURS = range(8, 17)  # the hour from 8:30 to the last ticket at 17:00
-WEEKDAYS = ["月", "火", "水", "木", "金", "土", "日"]
+WEEKDAYS = ["月", "火", "水", "木", "金", "土", "日"]  # ja-only: the JSON figures' weekday (a fixed format)
 BUSY, QUIET = 1.2, 0.8
 
 
@@ -64,15 +65,15 @@ def forecast(municipality, now: datetime | None = None, days: int = 14) -> list[
         day = start + timedelta(days=offset)
         expected = averages.get(day.weekday())
         if day.weekday() >= 5:
-            level, label = "closed", "閉庁日"
+            level, label = "closed", gettext("閉庁日")
         elif expected is None or not overall:
-            level, label = "unknown", "記録なし"
+            level, label = "unknown", gettext("記録なし")
         elif expected >= overall * BUSY:
-            level, label = "busy", "混雑"
+            level, label = "busy", gettext("混雑")
         elif expected <= overall * QUIET:
-            level, label = "quiet", "空いている"
+            level, label = "quiet", gettext("空いている")
         else:
-            level, label = "normal", "ふつう"
+            level, label = "normal", gettext("ふつう")
         result.append({"date": day.isoformat(), "weekday": WEEKDAYS[day.weekday()],
                        "expected_visitors": None if expected is None else round(expected),
                        "level": level, "label": label})

@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from django.db import IntegrityError, transaction
 from django.db.models import Sum
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from madoguchi.core.crypto import decrypt_bytes, encrypt_bytes
 from madoguchi.queueing import notices
@@ -50,11 +51,11 @@ def _lock_slot(slot: ReservationSlot) -> ReservationSlot:
 
 def _check_bookable(slot: ReservationSlot, purpose: VisitPurpose, now: datetime, excluding=None) -> None:
     if purpose.group_id != slot.group_id or not purpose.reservable:
-        raise QueueError("この用件はこの時間帯では予約できません。")
+        raise QueueError(gettext("この用件はこの時間帯では予約できません。"))
     if slot.starts_at <= now:
-        raise QueueError("過ぎた時間帯は予約できません。")
+        raise QueueError(gettext("過ぎた時間帯は予約できません。"))
     if not fits(slot, purpose, excluding):
-        raise QueueError("この時間帯は予約でいっぱいです。別の時間帯を選んでください。")
+        raise QueueError(gettext("この時間帯は予約でいっぱいです。別の時間帯を選んでください。"))
 
 
 def _new_code() -> str:
@@ -62,8 +63,9 @@ def _new_code() -> str:
 
 
 def book(slot: ReservationSlot, purpose: VisitPurpose, form_token: str, email: str = "",
-         now: datetime | None = None) -> Reservation:
-    """Book a place; the same form token returns the booking already made (no double booking)."""
+         now: datetime | None = None, language: str = "ja") -> Reservation:
+    """Book a place; the same form token returns the booking already made (no double booking).
+    `language`: the booker's page language, kept for the reservation's mails and links."""
     now = now or timezone.now()
     municipality_id = slot.group.municipality_id
     existing = Reservation.objects.filter(municipality_id=municipality_id, form_token=form_token).first()
@@ -76,24 +78,25 @@ def book(slot: ReservationSlot, purpose: VisitPurpose, form_token: str, email: s
                 _check_bookable(slot, purpose, now)
                 reservation = Reservation.objects.create(
                     municipality_id=municipality_id, slot=slot, purpose=purpose, code=_new_code(),
-                    form_token=form_token, contact=encrypt_bytes(email.encode()) if email else None)
+                    form_token=form_token, contact=encrypt_bytes(email.encode()) if email else None,
+                    language=language or "ja")
                 if email:
                     notices.enqueue(slot.group.municipality, email, "reserved",
                                     {"reservation": reservation, "slot": slot, "purpose": purpose},
-                                    f"queue-reserved:{reservation.pk}")
+                                    f"queue-reserved:{reservation.pk}", language=reservation.language)
                 return reservation
         except IntegrityError:
             existing = Reservation.objects.filter(municipality_id=municipality_id, form_token=form_token).first()
             if existing:
                 return existing
-    raise QueueError("予約できませんでした。もう一度お試しください。")
+    raise QueueError(gettext("予約できませんでした。もう一度お試しください。"))
 
 
 @transaction.atomic
 def change(reservation: Reservation, slot: ReservationSlot, now: datetime | None = None) -> Reservation:
     now = now or timezone.now()
     if reservation.cancelled_at or hasattr(reservation, "ticket"):
-        raise QueueError("この予約は変更できません。")
+        raise QueueError(gettext("この予約は変更できません。"))
     slot = _lock_slot(slot)
     _check_bookable(slot, reservation.purpose, now, excluding=reservation)
     reservation.slot = slot
@@ -105,7 +108,7 @@ def change(reservation: Reservation, slot: ReservationSlot, now: datetime | None
 @transaction.atomic
 def cancel(reservation: Reservation, now: datetime | None = None) -> None:
     if hasattr(reservation, "ticket"):
-        raise QueueError("受付済みの予約は取り消せません。")
+        raise QueueError(gettext("受付済みの予約は取り消せません。"))
     if reservation.cancelled_at is None:
         reservation.cancelled_at = now or timezone.now()
         reservation.save(update_fields=["cancelled_at"])
@@ -129,14 +132,15 @@ def check_in(municipality, entered: str, now: datetime | None = None):
     now = now or timezone.now()
     reservation = find(municipality, entered)
     if reservation is None:
-        raise QueueError("予約が見つかりません。予約番号をお確かめください。")
+        raise QueueError(gettext("予約が見つかりません。予約番号をお確かめください。"))
     if hasattr(reservation, "ticket"):
         return reservation.ticket, False
     slot = reservation.slot
     if now < slot.starts_at - CHECK_IN_EARLY:
-        raise QueueError(f"受付は予約時刻の1時間前からです（{timezone.localtime(slot.starts_at):%H:%M} の予約）。")
+        raise QueueError(gettext("受付は予約時刻の1時間前からです（%(time)s の予約）。") % {
+            "time": f"{timezone.localtime(slot.starts_at):%H:%M}"})
     if now > slot.ends_at + CHECK_IN_LATE:
-        raise QueueError("予約の時間を過ぎています。番号札をお取りください。")
+        raise QueueError(gettext("予約の時間を過ぎています。番号札をお取りください。"))
     ticket = issue_ticket(reservation.purpose, f"reservation:{reservation.pk}", now, reservation=reservation)
     Reservation.objects.filter(pk=reservation.pk).update(contact=None)  # no reminder needed now
     return ticket
@@ -155,7 +159,8 @@ def remind(now: datetime | None = None) -> int:
             notices.enqueue(reservation.slot.group.municipality, decrypt_bytes(reservation.contact).decode(),
                             "reminder", {"reservation": reservation, "slot": reservation.slot,
                                          "purpose": reservation.purpose},
-                            f"queue-remind:{reservation.pk}:{reservation.slot_id}")
+                            f"queue-remind:{reservation.pk}:{reservation.slot_id}",
+                            language=reservation.language)
             reservation.reminded_at = now
             reservation.save(update_fields=["reminded_at"])
         sent += 1

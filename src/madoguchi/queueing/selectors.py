@@ -136,7 +136,8 @@ def board(municipality, groups=None, now: datetime | None = None) -> dict:
         snapshot = Snapshot(group, now)
         wait = snapshot.new_arrival()
         rows.append({
-            "code": group.code, "name": group.name, "name_en": group.name_en, "prefix": group.prefix,
+            "code": group.code, "name": group.name, "name_en": group.translations.get("en", ""),
+            "translations": group.translations, "prefix": group.prefix,
             "waiting": len(snapshot.line), "windows_open": snapshot.windows_open,
             "estimated_wait_minutes": None if wait is None else estimate.round_up(wait),
         })

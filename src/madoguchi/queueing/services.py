@@ -10,6 +10,7 @@ from datetime import datetime
 from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from madoguchi.core import audit
 from madoguchi.core.actors import Actor
@@ -58,7 +59,8 @@ def apply(ticket: Ticket, action: str, actor: Actor | None, now: datetime, **cha
     allowed, target = TRANSITIONS[action]
     ticket.refresh_from_db()
     if ticket.status not in allowed:
-        raise QueueError(f"{ticket.label} は「{ticket.get_status_display()}」のため、この操作はできません。")
+        raise QueueError(gettext("%(ticket)s は「%(status)s」のため、この操作はできません。") % {
+            "ticket": ticket.label, "status": ticket.get_status_display()})
     ticket.status = target
     if action in ("call", "recall"):
         ticket.called_at = now
@@ -81,9 +83,13 @@ def _next_number(group: CounterGroup, day) -> int:
 
 
 def issue_ticket(purpose: VisitPurpose, form_token: str, now: datetime | None = None,
-                 reservation=None, transferred_from: Ticket | None = None) -> tuple[Ticket, bool]:
+                 reservation=None, transferred_from: Ticket | None = None,
+                 language: str = "") -> tuple[Ticket, bool]:
     """Issue the next number of the purpose's group today. The same form token (a double
-    click, a reload) returns the ticket already issued instead of a second one."""
+    click, a reload) returns the ticket already issued instead of a second one. `language`:
+    the visitor's (its mails and links); a reservation's or a transferred ticket's by default."""
+    language = (language or (reservation.language if reservation is not None else "")
+                or (transferred_from.language if transferred_from is not None else "") or "ja")
     now = now or timezone.now()
     group = purpose.group
     existing = Ticket.objects.filter(municipality_id=group.municipality_id, form_token=form_token).first()
@@ -95,7 +101,8 @@ def issue_ticket(purpose: VisitPurpose, form_token: str, now: datetime | None = 
             day = timezone.localdate(now)
             ticket = Ticket(municipality_id=group.municipality_id, group=group, purpose=purpose,
                             service_date=day, number=_next_number(group, day), form_token=form_token,
-                            issued_at=now, reservation=reservation, transferred_from=transferred_from)
+                            issued_at=now, reservation=reservation, transferred_from=transferred_from,
+                            language=language)
             ticket.save()
             snapshot = selectors.Snapshot(group, now)
             wait = snapshot.estimate_for(ticket)
@@ -119,7 +126,8 @@ def current_at(window: Window) -> Ticket | None:
 def _check_window_free(window: Window) -> None:
     busy = current_at(window)
     if busy is not None:
-        raise QueueError(f"{window.number}番窓口では {busy.label} の方を受付中です。終了してから次の方を呼んでください。")
+        raise QueueError(gettext("%(window)s番窓口では %(ticket)s の方を受付中です。終了してから次の方を呼んでください。") % {
+            "window": window.number, "ticket": busy.label})
 
 
 @transaction.atomic
@@ -141,7 +149,7 @@ def call_ticket(window: Window, ticket: Ticket, actor: Actor, now: datetime | No
     """Call one particular ticket (or an absent visitor who came back) to `window`."""
     now = now or timezone.now()
     if ticket.group_id != window.group_id:
-        raise QueueError("この窓口の番号札ではありません。")
+        raise QueueError(gettext("この窓口の番号札ではありません。"))
     _lock(window.group)
     _check_window_free(window)
     ticket = apply(ticket, "call", actor, now, window=window)
@@ -153,7 +161,7 @@ def call_ticket(window: Window, ticket: Ticket, actor: Actor, now: datetime | No
 def act(ticket: Ticket, action: str, actor: Actor, now: datetime | None = None) -> Ticket:
     """recall / start / finish / absent / cancel on a ticket."""
     if action not in ("recall", "start", "finish", "absent", "cancel"):
-        raise QueueError("この操作はできません。")
+        raise QueueError(gettext("この操作はできません。"))
     now = now or timezone.now()
     _lock(ticket.group)
     ticket = apply(ticket, action, actor, now)
@@ -166,7 +174,7 @@ def transfer(ticket: Ticket, purpose: VisitPurpose, actor: Actor, now: datetime 
     """Send the visitor on to another group: a new number there, ahead of walk-in tickets."""
     now = now or timezone.now()
     if purpose.group.municipality_id != ticket.municipality_id or purpose.group_id == ticket.group_id:
-        raise QueueError("移動先の窓口を選んでください。")
+        raise QueueError(gettext("移動先の窓口を選んでください。"))
     _lock(ticket.group)
     ticket.refresh_from_db()
     contact = ticket.contact
@@ -186,7 +194,7 @@ def set_window_open(window: Window, is_open: bool, actor: Actor) -> None:
     """Open or close a window; the estimate counts open windows only."""
     _lock(window.group)
     if not is_open and current_at(window):
-        raise QueueError("受付中の方がいる間は窓口を閉じられません。")
+        raise QueueError(gettext("受付中の方がいる間は窓口を閉じられません。"))
     Window.objects.filter(pk=window.pk).update(is_open=is_open)
     window.is_open = is_open
     QueueChange.objects.create(municipality_id=window.group.municipality_id, group=window.group,
@@ -206,9 +214,9 @@ def final_ticket(ticket: Ticket) -> Ticket:
 def ask_for_notice(ticket: Ticket, email: str, remaining: int, now: datetime | None = None) -> None:
     """Store the visitor's address (encrypted) and send the notice at once if already that close."""
     if remaining not in NOTICE_CHOICES:
-        raise QueueError("何人前にお知らせするかを選んでください。")
+        raise QueueError(gettext("何人前にお知らせするかを選んでください。"))
     if ticket.status != S.ISSUED:
-        raise QueueError("この番号札はすでに呼び出されています。")
+        raise QueueError(gettext("この番号札はすでに呼び出されています。"))
     ticket.contact = encrypt_bytes(email.encode())
     ticket.notify_when_remaining = remaining
     ticket.notified_at = None

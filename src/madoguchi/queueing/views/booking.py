@@ -6,10 +6,12 @@ import secrets
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext
 from django.views.decorators.http import require_POST
 
+from madoguchi.core import i18n
 from madoguchi.core.email_address import InvalidEmailAddress, normalize_email
-from madoguchi.queueing import qr, reservations, selectors
+from madoguchi.queueing import qr, reservations, selectors, texts
 from madoguchi.queueing.models import Reservation, ReservationSlot, VisitPurpose
 from madoguchi.queueing.services import QueueError
 
@@ -45,15 +47,15 @@ def book(request, purpose_id: int):
     slot = _slot(purpose, request.POST.get("slot"))
     email = request.POST.get("email", "").strip()
     if slot is None:
-        return slots(request, purpose_id, "時間帯を選んでください。", status=400)
+        return slots(request, purpose_id, gettext("時間帯を選んでください。"), status=400)
     if email:
         try:
             email = normalize_email(email)
         except InvalidEmailAddress:
-            return slots(request, purpose_id, "メールアドレスを正しく入力してください。", status=400)
+            return slots(request, purpose_id, gettext("メールアドレスを正しく入力してください。"), status=400)
     try:
         reservation = reservations.book(slot, purpose, request.POST.get("form_token", "")[:64]
-                                        or secrets.token_urlsafe(16), email)
+                                        or secrets.token_urlsafe(16), email, language=texts.language(request))
     except QueueError as error:
         return slots(request, purpose_id, str(error), status=409)
     return redirect(reverse("queueing:reservation", args=[reservation.token]) + "?new=1")
@@ -69,9 +71,11 @@ def _reservation(request, token: str) -> Reservation:
 
 def detail(request, token: str, error: str = "", status: int = 200):
     reservation = _reservation(request, token)
-    url = qr.public_url(reverse("queueing:reservation", args=[reservation.token]))
+    url = qr.public_url(i18n.with_language(reverse("queueing:reservation", args=[reservation.token]),
+                                           texts.language(request)))
     return render(request, "queueing/reservation.html", {
         "reservation": reservation, "qr": qr.svg(url), "error": error, "new": request.GET.get("new"),
+        "lang": texts.language(request),
         "checked_in": hasattr(reservation, "ticket"),
         "other_slots": [s for s in reservations.open_slots(reservation.purpose) if s.pk != reservation.slot_id],
     }, status=status)
@@ -83,7 +87,7 @@ def change(request, token: str):
     slot = _slot(reservation.purpose, request.POST.get("slot"))
     try:
         if slot is None:
-            raise QueueError("時間帯を選んでください。")
+            raise QueueError(gettext("時間帯を選んでください。"))
         reservations.change(reservation, slot)
     except QueueError as error:
         return detail(request, token, str(error), status=409)

@@ -2,6 +2,7 @@
 event stream and the JSON figures. No login; tickets are found by their random token only."""
 
 import json
+from datetime import date
 
 from asgiref.sync import sync_to_async
 from django.core.handlers.asgi import ASGIRequest
@@ -9,8 +10,10 @@ from django.http import Http404, HttpResponse, JsonResponse, StreamingHttpRespon
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext, ngettext
 from django.views.decorators.http import require_POST
 
+from madoguchi.core import i18n
 from madoguchi.core.email_address import InvalidEmailAddress, normalize_email
 from madoguchi.queueing import events, patterns, selectors, services, texts
 from madoguchi.queueing.models import Ticket, TicketStatus
@@ -30,13 +33,14 @@ def ticket_state(ticket, lang: str = "ja") -> dict:
 
 
 def _status_page(request, ticket, state, lang: str, status: int = 200, **extra):
+    """The visitor's phone page, in the site's language (the ticket's QR carries ?lang=; the
+    site's language switch keeps the visitor on this page)."""
     return render(request, "queueing/status.html", {
-        "ticket": ticket, "state": state, "lang": lang, "html_lang": texts.HTML_LANG[lang],
-        "t": texts.STATUS[lang], "title": texts.STATUS[lang]["title"].format(label=state["ticket"]),
-        "choices": [(n, texts.STATUS[lang]["remaining_option"].format(n=n)) for n in NOTICE_CHOICES],
-        # The language switch keeps the visitor on this ticket (the kiosk's choice is only
-        # where it starts): each link is this page's own address with another ?lang=.
-        "languages": texts.LANGUAGES, "language_label": texts.KIOSK[lang]["language"],
+        "ticket": ticket, "state": state, "lang": lang,
+        "title": gettext("番号札 %(label)s の状況") % {"label": state["ticket"]},
+        "choices": [(n, ngettext("あと%(n)s人", "あと%(n)s人", n) % {"n": n}) for n in NOTICE_CHOICES],
+        "status_url": i18n.with_language(reverse("queueing:status_json", args=[ticket.token]), lang),
+        "events_url": i18n.with_language(reverse("queueing:ticket_events", args=[ticket.token]), lang),
         "waiting": ticket.status == TicketStatus.ISSUED, **extra}, status=status)
 
 
@@ -45,7 +49,7 @@ def status(request, token: str):
     lang = texts.language(request)
     state = ticket_state(ticket, lang)
     if state["token"] != ticket.token:  # transferred: follow the visitor to the new number
-        return redirect(reverse("queueing:status", args=[state["token"]]) + f"?lang={lang}")
+        return redirect(i18n.with_language(reverse("queueing:status", args=[state["token"]]), lang))
     return _status_page(request, ticket, state, lang, asked=ticket.notify_when_remaining)
 
 
@@ -101,13 +105,13 @@ def ask_notice(request, token: str):
         try:
             email = normalize_email(email)
         except InvalidEmailAddress:
-            raise QueueError("メールアドレスを正しく入力してください。") from None
+            raise QueueError(gettext("メールアドレスを正しく入力してください。")) from None
         services.ask_for_notice(ticket, email, int(request.POST.get("remaining") or 0))
     except (QueueError, ValueError) as error:
-        message = str(error) if isinstance(error, QueueError) else "何人前にお知らせするかを選んでください。"
+        message = str(error) if isinstance(error, QueueError) else gettext("何人前にお知らせするかを選んでください。")
         return _status_page(request, ticket, ticket_state(ticket, lang), lang, status=400,
                             error=message, email=email)
-    return redirect(reverse("queueing:status", args=[ticket.token]) + f"?lang={lang}&asked=1")
+    return redirect(i18n.with_language(reverse("queueing:status", args=[ticket.token]) + "?asked=1", lang))
 
 
 def _selected_groups(request):
@@ -120,12 +124,22 @@ def _selected_groups(request):
     return groups
 
 
+def _label(board: dict, groups) -> None:
+    """The board's groups with their names and figures in the page's language."""
+    names = {g.code: g.name_in() for g in groups}
+    for g in board["groups"]:
+        g.update(label=names.get(g["code"], g["name"]), waiting_text=texts.people(g["waiting"]),
+                 wait_text=texts.minutes(g["estimated_wait_minutes"]))
+
+
 def display(request):
     """The waiting-room screen; updated by the event stream, a meta refresh without JavaScript."""
     groups = _selected_groups(request)
     codes = ",".join(g.code for g in groups)
+    board = selectors.board(request.municipality, groups)
+    _label(board, groups)
     return render(request, "queueing/display.html", {
-        "board": selectors.board(request.municipality, groups), "codes": codes,
+        "board": board, "codes": codes, "is_japanese": i18n.is_japanese(texts.language(request)),
         "events_url": f"{reverse('queueing:events')}?groups={codes}",
         "board_url": f"{reverse('queueing:board')}?groups={codes}",
     })
@@ -161,6 +175,13 @@ async def event_stream(request):
     return _event_response(events.async_stream(("board", request.municipality.pk, group_ids), last_seen))
 
 
+def _short_day(iso: str) -> str:
+    """12/7（月） in Japanese, the language's short date and weekday otherwise."""
+    day = date.fromisoformat(iso)
+    return gettext("%(month)s/%(day)s（%(weekday)s）") % {
+        "month": day.month, "day": day.day, "weekday": texts.weekday(day.weekday())}
+
+
 def congestion(request):
     """For residents deciding when to come: the line now, the usual week, busy days ahead."""
     now = timezone.now()
@@ -170,12 +191,14 @@ def congestion(request):
     shown = shown if 0 <= shown <= 4 else 0
     rows = pattern[shown]
     peak = max((r["visitors"] or 0 for r in rows), default=0) or 1
+    board = selectors.board(request.municipality, now=now)
+    _label(board, selectors.groups_of(request.municipality))
     return render(request, "queueing/congestion.html", {
-        "board": selectors.board(request.municipality, now=now),
-        "weekday": shown, "weekdays": list(enumerate(patterns.WEEKDAYS[:5])),
-        "weekday_name": patterns.WEEKDAYS[shown],
+        "board": board,
+        "weekday": shown, "weekdays": [(n, texts.weekday(n)) for n in range(5)],
+        "weekday_name": texts.weekday(shown, short=False),
         "bars": [{**r, "percent": round((r["visitors"] or 0) * 100 / peak)} for r in rows],
-        "forecast": patterns.forecast(request.municipality, now),
+        "forecast": [{**d, "day": _short_day(d["date"])} for d in patterns.forecast(request.municipality, now)],
         "now": timezone.localtime(now),
     })
 

@@ -7,10 +7,11 @@ from django.contrib import messages
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.views.decorators.http import require_POST
 
 from madoguchi.core.roles import departments_of, staff_required
-from madoguchi.queueing import estimate, selectors, services
+from madoguchi.queueing import estimate, selectors, services, texts
 from madoguchi.queueing.models import Ticket, VisitPurpose, Window
 from madoguchi.queueing.services import QueueError
 
@@ -58,13 +59,13 @@ def window_action(request, window_id: int, action: str):
         if action == "call-next":
             ticket = services.call_next(window, request.actor)
             if ticket is None:
-                messages.info(request, "お待ちの方はいません。")
+                messages.info(request, gettext("お待ちの方はいません。"))
             else:
-                messages.success(request, f"{ticket.label} をお呼びしました。")
+                messages.success(request, gettext("%(ticket)s をお呼びしました。") % {"ticket": ticket.label})
         elif action == "call":
             ticket = _ticket_of(window, request.POST.get("ticket"))
             services.call_ticket(window, ticket, request.actor)
-            messages.success(request, f"{ticket.label} をお呼びしました。")
+            messages.success(request, gettext("%(ticket)s をお呼びしました。") % {"ticket": ticket.label})
         elif action in ("recall", "start", "finish", "absent"):
             ticket = _ticket_of(window, request.POST.get("ticket"))
             services.act(ticket, action, request.actor)
@@ -73,9 +74,10 @@ def window_action(request, window_id: int, action: str):
             purpose = VisitPurpose.objects.select_related("group").filter(
                 pk=request.POST.get("purpose") or 0, group__municipality=request.municipality).first()
             if purpose is None:
-                raise QueueError("移動先を選んでください。")
+                raise QueueError(gettext("移動先を選んでください。"))
             moved = services.transfer(ticket, purpose, request.actor)
-            messages.success(request, f"{ticket.label} を{purpose.group.name}（新しい番号 {moved.label}）へ移しました。")
+            messages.success(request, gettext("%(ticket)s を%(group)s（新しい番号 %(new)s）へ移しました。") % {
+                "ticket": ticket.label, "group": purpose.group.name_in(), "new": moved.label})
         elif action in ("open", "close"):
             services.set_window_open(window, action == "open", request.actor)
         else:
@@ -89,7 +91,7 @@ def _ticket_of(window: Window, ticket_id) -> Ticket:
     ticket = Ticket.objects.select_related("group").filter(
         pk=ticket_id if str(ticket_id or "").isdigit() else 0, group=window.group).first()
     if ticket is None:
-        raise QueueError("番号札が見つかりません。")
+        raise QueueError(gettext("番号札が見つかりません。"))
     return ticket
 
 
@@ -101,4 +103,5 @@ def figures(request):
     except ValueError:
         day = timezone.localdate()
     return render(request, "queueing/staff/figures.html", {
-        "figures": selectors.daily_figures(request.municipality, day), "day": day})
+        "figures": selectors.daily_figures(request.municipality, day), "day": day,
+        "day_label": texts.day_label(day)})

@@ -39,6 +39,13 @@
   }
 
   // --- the display ---------------------------------------------------------------------
+  // The words come from the page (data-t-* attributes, translated by the server): {name} is filled in.
+  var words = function (el, key, values) {
+    var text = el.dataset["t" + key.charAt(0).toUpperCase() + key.slice(1)] || "";
+    Object.keys(values || {}).forEach(function (name) { text = text.split("{" + name + "}").join(String(values[name])); });
+    return text;
+  };
+
   var display = document.querySelector("main.display");
   if (display) {
     var chimeOn = false, audio = null, seen = {};
@@ -46,19 +53,18 @@
     chimeButton.addEventListener("click", function () {
       chimeOn = !chimeOn;
       chimeButton.setAttribute("aria-pressed", chimeOn ? "true" : "false");
-      chimeButton.textContent = chimeOn ? "呼出音を止める" : "呼出音を鳴らす";
+      chimeButton.textContent = words(display, chimeOn ? "chimeOn" : "chimeOff");
       if (chimeOn && !audio && window.AudioContext) audio = new AudioContext();
     });
     var chime = function () {
       if (!chimeOn || !audio) return;
-      [659, 523].forEach(function (hz, i) {  // ピン・ポーン
+      [659, 523].forEach(function (hz, i) {  // two tones, high then low
         var osc = audio.createOscillator(), gain = audio.createGain(), t = audio.currentTime + i * 0.45;
         osc.frequency.value = hz; osc.connect(gain); gain.connect(audio.destination);
         gain.gain.setValueAtTime(0.3, t); gain.gain.exponentialRampToValueAtTime(0.001, t + 0.9);
         osc.start(t); osc.stop(t + 0.9);
       });
     };
-    var stateText = { called: "呼出中", serving: "受付中", absent: "不在", done: "終了" };
     var first = true;
     var render = function (board) {
       var body = display.querySelector("#calls tbody");
@@ -74,23 +80,26 @@
         var number = document.createElement("td"); number.className = "number";
         if (i === 0) { var mark = document.createElement("span"); mark.className = "mark"; mark.setAttribute("aria-hidden", "true"); mark.textContent = "▶"; number.appendChild(mark); }
         number.appendChild(document.createTextNode(call.ticket));
-        var win = document.createElement("td"); win.className = "window"; win.textContent = call.window + "番";
+        var win = document.createElement("td"); win.className = "window"; win.textContent = words(display, "window", { n: call.window });
         var st = document.createElement("td"); st.className = "state";
-        st.textContent = (stateText[call.status] || "") + (call.status === "called" && call.calls > 1 ? "（再呼出）" : "");
+        st.textContent = words(display, call.status) + (call.status === "called" && call.calls > 1 ? words(display, "recall") : "");
         row.append(number, win, st);
         body.appendChild(row);
       });
-      if (!board.calls.length) { var empty = document.createElement("tr"); empty.innerHTML = '<td colspan="3">まだ呼び出していません。</td>'; body.appendChild(empty); }
+      if (!board.calls.length) {
+        var empty = document.createElement("tr"), cell = document.createElement("td");
+        cell.colSpan = 3; cell.textContent = words(display, "none"); empty.appendChild(cell); body.appendChild(empty);
+      }
       board.groups.forEach(function (g) {
         var item = display.querySelector('#groups li[data-group="' + g.code + '"]');
         if (!item) return;
-        item.querySelector(".gwaiting").textContent = g.waiting + "人";
-        item.querySelector(".gwait").textContent = g.estimated_wait_minutes === null ? "受付時間外"
-          : g.estimated_wait_minutes === 0 ? "まもなく" : "約" + g.estimated_wait_minutes + "分";
+        item.querySelector(".gwaiting").textContent = words(display, "people", { n: g.waiting });
+        item.querySelector(".gwait").textContent = g.estimated_wait_minutes === null ? words(display, "closed")
+          : g.estimated_wait_minutes === 0 ? words(display, "soon") : words(display, "minutes", { n: g.estimated_wait_minutes });
       });
       if (!first && fresh.length) {
         display.querySelector("#announce").textContent = fresh.map(function (c) {
-          return c.ticket + "番の方、" + c.window + "番窓口へお越しください。";
+          return words(display, "announce", { ticket: c.ticket, window: c.window });
         }).join(" ");
         chime();
       }
@@ -98,7 +107,7 @@
     };
     var connection = display.querySelector("#connection");
     follow(display.dataset.eventsUrl, display.dataset.boardUrl, render, function (ok) {
-      connection.textContent = ok ? "自動で更新しています。" : "接続が切れました。再接続しています…";
+      connection.textContent = words(display, ok ? "live" : "lost");
     });
   }
 
@@ -108,7 +117,7 @@
     follow(live.dataset.eventsUrl, live.dataset.boardUrl, function (board) {
       var now = board.groups[0].waiting;
       live.textContent = String(now) === live.dataset.shown ? ""
-        : "いまお待ちの方は" + now + "人です。画面を読み込み直すと一覧が新しくなります。";
+        : words(live, "changed", { n: now });
     }, function () {});
   }
 

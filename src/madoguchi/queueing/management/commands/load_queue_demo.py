@@ -1,5 +1,6 @@
 """`madoguchi load_queue_demo`: デモ市's counter groups, windows, purposes and reservation slots,
 and (by default) eight weeks of simulated past tickets so the congestion page has a pattern.
+ja-only file: demo data (デモ市's counters and their names; translations given inline for en and ja-easy)
 Safe to run twice: it updates what exists and adds history only where none is recorded."""
 
 from datetime import datetime, time, timedelta
@@ -76,14 +77,14 @@ class Command(BaseCommand):
         groups = {}
         for order, (code, prefix, name, name_en, easy, department, location, first, purposes) in enumerate(GROUPS):
             group, _ = CounterGroup.objects.update_or_create(municipality=city, code=code, defaults={
-                "prefix": prefix, "name": name, "name_en": name_en, "name_easy": easy, "order": order,
+                "prefix": prefix, "name": name, "translations": {"en": name_en, "ja-easy": easy}, "order": order,
                 "department": Department.objects.get(municipality=city, code=department), "location": location})
             for number in range(first, first + sim[code].windows):
                 Window.objects.update_or_create(group=group, number=number, defaults={"is_open": True})
             priors = {p.code: p.prior for p in sim[code].purposes}
             for p_order, (p_code, p_name, p_en, p_easy) in enumerate(purposes):
                 VisitPurpose.objects.update_or_create(group=group, code=p_code, defaults={
-                    "name": p_name, "name_en": p_en, "name_easy": p_easy, "order": p_order,
+                    "name": p_name, "translations": {"en": p_en, "ja-easy": p_easy}, "order": p_order,
                     "expected_minutes": priors[p_code], "reservable": code in RESERVABLE})
             groups[code] = group
         return groups
