@@ -9,6 +9,7 @@ from django.urls import reverse
 
 from madoguchi.core.models import AuditEvent
 from madoguchi.identity import cardauth, trust
+from madoguchi.identity.jpki.errors import REVOKED_JA
 from madoguchi.identity.jpki.ca import TestCA
 from madoguchi.identity.jpki.testing import make_card, sample_person
 from madoguchi.identity.models import CardChallenge, CardCredential
@@ -118,7 +119,7 @@ def test_a_revoked_card_stops_working_after_the_crl_refresh(client, city, ca, ca
     challenge = _challenge(Client())
     response = _answer(challenge, card.auth_cert, card.authenticate)
     assert response.json()["reason"] == "revoked"
-    assert "失効" in response.json()["message"]
+    assert response.json()["message"] == str(REVOKED_JA["authentication"])
 
 
 def test_another_browser_cannot_claim_the_challenge(client, city, card):

@@ -70,7 +70,7 @@ def test_first_login_links_through_email_then_logs_in_directly(client, city, pro
     response = _callback(client, _authorize(client, "/mypage/?tab=1"))
     assert urlsplit(response["Location"]).path == reverse("identity:login")
     assert SESSION_KEY not in client.session and not DigitalAuthLink.objects.exists()
-    assert "メールアドレスを確認して登録します" in _page(client, response)
+    assert 'class="msg msg-info"' in _page(client, response)  # why the e-mail step comes first
 
     linked = _confirm_email(client, response, resident.email)
     assert linked["Location"] == "/mypage/?tab=1"
@@ -84,7 +84,7 @@ def test_first_login_links_through_email_then_logs_in_directly(client, city, pro
     response = _callback(fresh, _authorize(fresh))
     assert response["Location"] == "/mypage/"
     assert fresh.session[SESSION_KEY] == resident.pk and fresh.session["login_method"] == "digital_auth"
-    assert "デジタル認証アプリでログインしました。" in _page(fresh, response)
+    assert 'class="msg msg-success"' in _page(fresh, response)
 
     events = AuditEvent.objects.filter(action__in=["login", "digital_auth_linked"], target_id=str(resident.pk))
     assert [e.detail.get("method") for e in events.filter(action="login")] == [
@@ -109,21 +109,21 @@ def test_a_tampered_state_is_refused(client, city, provider, resident):
     params["state"] += "x"
     response = _callback(client, params)
     assert urlsplit(response["Location"]).path == reverse("identity:login")
-    assert "ログインの手続きが途中で切れました。もう一度お試しください。" in _page(client, response)
+    assert str(MESSAGES["state_mismatch"]) in _page(client, response)
     assert SESSION_KEY not in client.session and "digital_auth" not in client.session
     assert provider.count("/token") == 0  # the code was never redeemed
 
 
 def test_a_callback_without_a_login_in_progress_is_refused(client, city, provider):
     response = _callback(client, {"code": "x", "state": "y"})
-    assert "ログインの手続きが途中で切れました。" in _page(client, response)
+    assert str(MESSAGES["state_mismatch"]) in _page(client, response)
     assert SESSION_KEY not in client.session
 
 
 def test_the_resident_cancelling_in_the_app_says_so(client, city, provider):
     provider.faults.deny = True
     response = _callback(client, _authorize(client))
-    assert "デジタル認証アプリでのログインが取り消されました。" in _page(client, response)
+    assert str(MESSAGES["login_cancelled"]) in _page(client, response)
     assert SESSION_KEY not in client.session
 
 

@@ -63,7 +63,7 @@ def test_partial_refund_asked_by_one_and_approved_by_another(client, office, cas
     assert refund.state == Refund.State.DONE  # cash: recorded as paid back from the drawer
     assert refund.approved_by == f"staff:{office['kaikei-kacho'].pk}"
     page = client.get(reverse("payments:books_payment", args=[cash.public_id]))
-    assert 'id="refunded-yen">200円' in page.content.decode()
+    assert 'id="refunded-yen" data-amount-yen="200"' in page.content.decode()
 
 
 def test_the_sum_of_refunds_never_exceeds_what_was_paid(client, office, cash):

@@ -9,6 +9,8 @@ import json
 
 from django import forms
 from django.contrib import admin
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from madoguchi.core.admin import ReadOnlyAdmin
 from madoguchi.payments.models import Attempt, Charge, ProviderEvent, ProviderSetting, Refund
@@ -18,8 +20,8 @@ from madoguchi.payments.providers import UnknownProvider, provider_for, registry
 class ProviderSettingForm(forms.ModelForm):
     new_secrets = forms.CharField(
         label="secrets (JSON)", required=False, widget=forms.Textarea(attrs={"rows": 3, "autocomplete": "off"}),
-        help_text='e.g. {"secret_key": "sk_live_…", "webhook_secret": "whsec_…"}. Empty keeps the stored '
-                  "secrets; the stored values are never shown. 空欄なら保存済みのまま（表示はしません）。")
+        help_text=gettext_lazy('例: {"secret_key": "sk_live_…", "webhook_secret": "whsec_…"}。'
+                               "空欄なら保存済みのまま（保存済みの値は表示しません）。"))
 
     class Meta:
         model = ProviderSetting
@@ -36,9 +38,9 @@ class ProviderSettingForm(forms.ModelForm):
         try:
             value = json.loads(text)
         except ValueError:
-            raise forms.ValidationError("JSON のオブジェクトで入力してください。") from None
+            raise forms.ValidationError(_("JSON のオブジェクトで入力してください。")) from None
         if not isinstance(value, dict) or not all(isinstance(v, str) for v in value.values()):
-            raise forms.ValidationError('{"名前": "値"} の形で入力してください。')
+            raise forms.ValidationError(_('{"名前": "値"} の形で入力してください。'))
         return value
 
     def save(self, commit=True):

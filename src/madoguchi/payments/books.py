@@ -1,5 +1,7 @@
 """The city's books (会計課): the daily CSV for 収納消込 and what the accounts office must look at.
 
+ja-only file: the CSV's columns and row kinds are a fixed format that 会計課 imports.
+
 The CSV, one file per day and per provider, is what 会計課 matches against the provider's own
 report of the same day (Stripe's balance report, PayPay's settlement file, the counter's
 cash-register and terminal close). One row per movement of money on that day:

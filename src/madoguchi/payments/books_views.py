@@ -11,6 +11,7 @@ from functools import wraps
 from django.contrib import messages
 from django.http import Http404, HttpResponse, HttpResponseForbidden
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from madoguchi.applications.models import Submission
@@ -30,7 +31,7 @@ def accounts_required(view):
     @wraps(view)
     def wrapper(request, *args, **kwargs):
         if not office.is_member(request.user, request.municipality):
-            return HttpResponseForbidden("会計課の職員だけが見られるページです。")
+            return HttpResponseForbidden(_("会計課の職員だけが見られるページです。"))
         return view(request, *args, **kwargs)
 
     return wrapper
@@ -144,7 +145,7 @@ def refund(request, attempt_id):
         form = {"amount": request.POST.get("amount", ""), "reason": request.POST.get("reason", ""),
                 "field": exc.field or "amount", "error": str(exc)}
         return _render_payment(request, attempt, form, status=400)
-    messages.success(request, "返金を申請しました。別の決裁者の承認を待っています。")
+    messages.success(request, _("返金を申請しました。別の決裁者の承認を待っています。"))
     return redirect("payments:books_payment", attempt.public_id)
 
 
@@ -161,11 +162,11 @@ def approve(request, refund_id):
         messages.error(request, str(exc))
     else:
         if done.state == Refund.State.DONE:
-            messages.success(request, "返金を承認し、返金しました。")
+            messages.success(request, _("返金を承認し、返金しました。"))
         elif done.state == Refund.State.FAILED:
-            messages.error(request, "返金を承認しましたが、決済事業者が返金を受け付けませんでした。要確認の一覧に載せました。")
+            messages.error(request, _("返金を承認しましたが、決済事業者が返金を受け付けませんでした。要確認の一覧に載せました。"))
         else:
-            messages.info(request, "返金を承認しました。決済事業者への返金は自動で再試行します。")
+            messages.info(request, _("返金を承認しました。決済事業者への返金は自動で再試行します。"))
     return redirect("payments:books_payment", found.attempt.public_id)
 
 
@@ -175,7 +176,7 @@ def review(request, attempt_id):
     """「確認済みにする」: 会計課 has settled a flagged payment (a 二重決済 refunded, …)."""
     attempt = _attempt(request, attempt_id)
     services.clear_flag(attempt, request.actor)
-    messages.success(request, "確認済みにしました。")
+    messages.success(request, _("確認済みにしました。"))
     return redirect("payments:books_open")
 
 

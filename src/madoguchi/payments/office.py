@@ -15,6 +15,7 @@ the one who asked.
 import unicodedata
 
 from django.conf import settings
+from django.utils.translation import gettext as _
 
 from madoguchi.core.models import Department, Municipality, Role, StaffMembership
 from madoguchi.core.text import has_unreadable_characters
@@ -60,24 +61,24 @@ class RefundInputRefused(Exception):
 
 def parse_yen(text: str) -> int:
     """「1,000」「１０００」「1000円」 → 1000; anything but a whole positive number is refused."""
-    cleaned = unicodedata.normalize("NFKC", text or "").strip().replace(",", "").removesuffix("円").strip()
+    cleaned = unicodedata.normalize("NFKC", text or "").strip().replace(",", "").removesuffix("円").strip()  # ja-only: input pattern
     if not cleaned:
-        raise RefundInputRefused("返金する金額を入力してください。", "amount")
+        raise RefundInputRefused(_("返金する金額を入力してください。"), "amount")
     if not (cleaned.isascii() and cleaned.isdigit()) or len(cleaned) > 9 or int(cleaned) == 0:
-        raise RefundInputRefused("金額は1円以上の整数（円）で入力してください。", "amount")
+        raise RefundInputRefused(_("金額は1円以上の整数（円）で入力してください。"), "amount")
     return int(cleaned)
 
 
 def request_refund(attempt, user, municipality: Municipality, amount_text: str, reason: str, actor):
     """A member asks; the sum of a payment's refunds never exceeds what was paid (services)."""
     if not is_member(user, municipality):
-        raise RefundInputRefused("返金の申請は会計課の職員が行います。")
+        raise RefundInputRefused(_("返金の申請は会計課の職員が行います。"))
     amount = parse_yen(amount_text)
     reason = (reason or "").strip()
     if not reason:
-        raise RefundInputRefused("返金の理由を入力してください。", "reason")
+        raise RefundInputRefused(_("返金の理由を入力してください。"), "reason")
     if len(reason) > 200 or has_unreadable_characters(reason):
-        raise RefundInputRefused("理由は200文字以内で、制御文字を含めずに入力してください。", "reason")
+        raise RefundInputRefused(_("理由は200文字以内で、制御文字を含めずに入力してください。"), "reason")
     try:
         return services.request_refund(attempt, amount, reason, actor)
     except services.RefundRefused as exc:
@@ -88,7 +89,7 @@ def approve_refund(refund, user, municipality: Municipality, actor):
     """Another member, with the approver role, approves; the refund is then sent (online) or
     recorded as paid back from the drawer (counter)."""
     if not is_approver(user, municipality):
-        raise RefundInputRefused("返金の承認は、会計課の決裁者の権限を持つ職員が行います。")
+        raise RefundInputRefused(_("返金の承認は、会計課の決裁者の権限を持つ職員が行います。"))
     try:
         return services.approve_refund(refund, actor)
     except services.RefundRefused as exc:

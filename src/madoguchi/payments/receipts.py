@@ -8,6 +8,8 @@ gets none either. The PDF is made on request from the records (nothing stored): 
 payment gives the same 領収書 each time.
 """
 
+from django.utils.translation import gettext as _
+
 from madoguchi.catalog.selectors import procedure_of_record
 from madoguchi.core.pdf.payment_receipt import (
     PaymentReceiptData,
@@ -53,13 +55,15 @@ def _lines(charge) -> tuple[ReceiptLine, ...]:
 
 
 def render(attempt: Attempt) -> bytes:
+    """The 領収書 in the active language (the resident's page); the procedure's title as the
+    catalogue gives it in that language."""
     charge = attempt.charge
     submission = charge.submission
     municipality = charge.municipality
     procedure = procedure_of_record(municipality, submission.procedure_code)
     title = procedure.title if procedure is not None else submission.procedure_code
-    exempt = [f"{x.get('label', '')}は免除（0円）" for x in (charge.lines if isinstance(charge.lines, list) else [])
-              if x.get("exempt")]
+    exempt = [_("%(label)sは免除（0円）") % {"label": x.get("label", "")}
+              for x in (charge.lines if isinstance(charge.lines, list) else []) if x.get("exempt")]
     return render_payment_receipt(PaymentReceiptData(
         municipality_name=municipality.name,
         receipt_id=receipt_id(attempt),
@@ -67,7 +71,7 @@ def render(attempt: Attempt) -> bytes:
         procedure_title=title,
         lines=_lines(charge),
         total_yen=attempt.amount_yen,
-        method_label=Method(attempt.method).label if attempt.method in Method.values else attempt.method,
+        method_label=str(Method(attempt.method).label) if attempt.method in Method.values else attempt.method,
         paid_at=attempt.finished_at,
         provider_label=PROVIDER_LABELS.get(attempt.provider, ""),
         provider_reference=attempt.provider_ref,

@@ -5,6 +5,8 @@ terminal's slip number (services.record_counter_payment). The class exists so th
 counter is turned on per city like any provider, and refunds of counter payments go through
 the same services (paid back by hand: the refund id is empty)."""
 
+from django.utils.translation import gettext as _
+
 from madoguchi.payments.models import COUNTER_METHODS
 from madoguchi.payments.providers import register
 from madoguchi.payments.providers.base import (
@@ -23,7 +25,7 @@ class CounterProvider(PaymentProvider):
 
     def check_config(self) -> list[str]:
         unknown = [m for m in self.setting.methods or [] if m not in self.methods]
-        return [f"窓口で使えない支払方法です: {', '.join(unknown)}"] if unknown else []
+        return [_("窓口で使えない支払方法です: %(methods)s") % {"methods": ", ".join(unknown)}] if unknown else []
 
     def start(self, attempt, *, return_url: str, cancel_url: str):
         raise ProviderRefused("counter payments are recorded by the clerk", code="counter_only")

@@ -59,6 +59,7 @@ from datetime import UTC, datetime, timedelta
 import paypayopa
 import requests
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from madoguchi.payments.models import AttemptState, Method
 from madoguchi.payments.providers import register
@@ -143,26 +144,26 @@ class PayPayProvider(PaymentProvider):
         problems = []
         secrets = self.secrets
         if not str(secrets.get("api_key") or "").strip():
-            problems.append("PayPay の API キー（secrets の api_key）がありません。")
+            problems.append(_("PayPay の API キー（secrets の api_key）がありません。"))
         if not str(secrets.get("api_secret") or "").strip():
-            problems.append("PayPay の API シークレット（secrets の api_secret）がありません。")
+            problems.append(_("PayPay の API シークレット（secrets の api_secret）がありません。"))
         if not str(self.config.get("merchant_id") or "").strip():
-            problems.append("PayPay の加盟店 ID（config の merchant_id）がありません。")
+            problems.append(_("PayPay の加盟店 ID（config の merchant_id）がありません。"))
         environment = self.config.get("environment", "sandbox")
         if environment not in ENVIRONMENTS:
-            problems.append("PayPay の environment は sandbox か production にしてください。")
+            problems.append(_("PayPay の environment は sandbox か production にしてください。"))
         base_url = str(self.config.get("base_url") or "")
         if base_url:
             parts = urllib.parse.urlsplit(base_url)
             if environment == "production":
-                problems.append("本番（production）では base_url を設定しないでください"
-                                "（PayPay の本番 API に接続します）。")
+                problems.append(_("本番（production）では base_url を設定しないでください"
+                                  "（PayPay の本番 API に接続します）。"))
             elif not (parts.scheme == "https" or (parts.scheme == "http" and parts.hostname in _LOOPBACK)):
-                problems.append("base_url は https:// で始まる URL（試験用のローカルサーバーは "
-                                "http://127.0.0.1 も可）にしてください。")
+                problems.append(_("base_url は https:// で始まる URL（試験用のローカルサーバーは "
+                                  "http://127.0.0.1 も可）にしてください。"))
         unknown = [m for m in self.setting.methods or [] if m not in self.methods]
         if unknown:
-            problems.append(f"PayPay で使えない支払方法です: {', '.join(unknown)}")
+            problems.append(_("PayPay で使えない支払方法です: %(methods)s") % {"methods": ", ".join(unknown)})
         return problems
 
     @property
@@ -264,7 +265,9 @@ class PayPayProvider(PaymentProvider):
     def _description(attempt) -> str:
         submission = attempt.charge.submission
         city = getattr(attempt.charge.municipality, "name", "")
-        return f"{city} 手数料 受付番号 {submission.receipt_number}".strip()[:255]
+        # Translators: the payment's description at PayPay (the city, the fee, the receipt number).
+        return (_("%(city)s 手数料 受付番号 %(number)s") % {
+            "city": city, "number": submission.receipt_number}).strip()[:255]
 
     def status(self, attempt) -> Outcome:
         return self._status(attempt, self._client())

@@ -17,6 +17,7 @@ from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
 
 import stripe
+from django.utils.translation import gettext as _
 
 from madoguchi.payments.models import DUPLICATE_REASON, AttemptState, Method
 from madoguchi.payments.providers import register
@@ -109,20 +110,20 @@ class StripeProvider(PaymentProvider):
         problems = []
         key = self.secrets.get("secret_key") or ""
         if not key.startswith(("sk_", "rk_")):
-            problems.append("Stripe のシークレットキー（sk_… または rk_…）が設定されていません。")
+            problems.append(_("Stripe のシークレットキー（sk_… または rk_…）が設定されていません。"))
         elif key.startswith("sk_test_") and not _loopback(self.api_base):
-            problems.append("Stripe のテスト用キー（sk_test_…）が設定されています。本番では本番キーを使ってください。")
+            problems.append(_("Stripe のテスト用キー（sk_test_…）が設定されています。本番では本番キーを使ってください。"))
         if not (self.secrets.get("webhook_secret") or "").startswith("whsec_"):
-            problems.append("Stripe の Webhook 署名シークレット（whsec_…）が設定されていません。")
+            problems.append(_("Stripe の Webhook 署名シークレット（whsec_…）が設定されていません。"))
         for name, url in (("api_base", self.api_base), ("checkout_origin", self.checkout_origin)):
             if not url.startswith("https://") and not _loopback(url):
-                problems.append(f"Stripe の {name} は https の URL にしてください: {url}")
+                problems.append(_("Stripe の %(name)s は https の URL にしてください: %(url)s") % {"name": name, "url": url})
         unknown = [m for m in self.setting.methods or [] if m not in self.methods]
         if unknown:
-            problems.append(f"Stripe で使えない支払方法です: {', '.join(unknown)}")
+            problems.append(_("Stripe で使えない支払方法です: %(methods)s") % {"methods": ", ".join(unknown)})
         minutes = self.session_minutes
         if not MIN_SESSION_MINUTES <= minutes <= MAX_SESSION_MINUTES:
-            problems.append("Stripe の session_minutes は 30〜1440 にしてください。")
+            problems.append(_("Stripe の session_minutes は 30〜1440 にしてください。"))
         return problems
 
     @property
@@ -150,7 +151,7 @@ class StripeProvider(PaymentProvider):
             "line_items": [{
                 "quantity": 1,
                 "price_data": {"currency": "jpy", "unit_amount": attempt.amount_yen,
-                               "product_data": {"name": f"{charge.municipality.name} 手数料"}},
+                               "product_data": {"name": _("%(city)s 手数料") % {"city": charge.municipality.name}}},
             }],
             "client_reference_id": str(attempt.public_id),
             "metadata": {"attempt": str(attempt.public_id), "charge": str(charge.public_id)},

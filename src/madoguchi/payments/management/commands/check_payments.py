@@ -4,6 +4,7 @@ provider that is turned on has a problem, so a deployment script can stop on it.
 database, so it is a command rather than one of Django's system checks (which run without)."""
 
 from django.core.management.base import BaseCommand, CommandError
+from django.utils.translation import gettext as _
 
 from madoguchi.payments.models import ProviderSetting
 from madoguchi.payments.providers import UnknownProvider, provider_for
@@ -13,7 +14,7 @@ def problems_of(setting: ProviderSetting) -> list[str]:
     try:
         return provider_for(setting).check_config()
     except UnknownProvider:
-        return [f"登録されていない決済事業者です: {setting.provider}"]
+        return [_("登録されていない決済事業者です: %(code)s") % {"code": setting.provider}]
 
 
 class Command(BaseCommand):
