@@ -9,8 +9,8 @@ from django.urls import reverse
 
 from madoguchi.core.models import AuditEvent
 from madoguchi.identity import cardauth, trust
-from madoguchi.identity.jpki.errors import REVOKED_JA
 from madoguchi.identity.jpki.ca import TestCA
+from madoguchi.identity.jpki.errors import REVOKED_JA
 from madoguchi.identity.jpki.testing import make_card, sample_person
 from madoguchi.identity.models import CardChallenge, CardCredential
 from madoguchi.identity.session import SESSION_KEY
