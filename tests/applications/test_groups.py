@@ -60,7 +60,7 @@ def test_at_least_one_child_is_required(resident_client):
     draft, url = _children_step(resident_client)
     response = resident_client.post(url, {"children-count": "0", "_action": "next"})
     assert response.status_code == 400
-    assert "児童を1件以上入力してください" in response.content.decode()
+    assert '<p class="error" id="children">' in response.content.decode()
 
 
 def test_the_number_of_children_is_capped(resident_client):

@@ -77,7 +77,7 @@ def test_every_online_procedure_can_be_filled_and_submitted(resident_client, car
               procedure.current_form)
     confirm = resident_client.get(reverse("applications:confirm", args=[draft.public_id]))
     assert confirm.status_code == 200
-    assert "入力内容の確認" in confirm.content.decode()
+    assert 'id="confirm-title"' in confirm.content.decode()
     response = resident_client.post(reverse("applications:confirm", args=[draft.public_id]))
     assert response.status_code == 302
     if procedure.card_required:  # sign with the card, then submit
@@ -123,9 +123,9 @@ def test_errors_are_shown_at_the_field_in_japanese(resident_client):
                                           "owner_phone": "12345"})
     assert response.status_code == 400
     page = response.content.decode()
-    assert "カタカナで入力してください" in page
-    assert "郵便番号は7桁" in page
-    assert "住所を入力してください" in page
+    for field in ("owner_kana", "owner_postal_code", "owner_address"):
+        assert f'<p class="error" id="{field}-error">' in page
+        assert f'<li><a href="#{field}">' in page  # and in the summary at the top
     assert 'aria-invalid="true"' in page
     assert 'value="Takahashi"' in page  # what was typed stays in the field
 
@@ -154,7 +154,7 @@ def test_conditional_field_is_required_only_when_shown(resident_client):
     base = {"_action": "next", "registration_number": "R5-123", "dog_name": "ポチ",
             "change_date": "R5.4.1"}
     missing = resident_client.post(url, {**base, "change_kind": "new_owner"})
-    assert "新しい飼い主の氏名を入力してください" in missing.content.decode()
+    assert '<p class="error" id="new_owner_name-error">' in missing.content.decode()
     ok = resident_client.post(url, {**base, "change_kind": "died", "new_owner_name": "ignored"})
     assert ok.status_code == 302
     draft.refresh_from_db()
@@ -204,7 +204,7 @@ def test_my_page_shows_what_was_submitted_and_logs_the_view(resident_client, res
     submission = submit_via_web(resident_client, "dog-registration-change")
     page = resident_client.get(reverse("applications:submission", args=[submission.public_id]))
     text = page.content.decode()
-    assert "申請内容" in text and "髙橋\u3000﨑子" in text
+    assert 'id="answers"' in text and "髙橋\u3000﨑子" in text
     assert AuditEvent.objects.filter(action="view", actor_ref=resident.ref,
                                      target_id=str(submission.public_id)).exists()
 

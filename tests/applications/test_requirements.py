@@ -25,15 +25,17 @@ def _section(html: str, section_id: str) -> str:
 
 def test_card_required_procedure_page_says_card_and_pins_online_and_the_ways_without(client, city):
     html = client.get(reverse("applications:procedure", args=[CARD])).content.decode()
+    req = requirements_of(catalog()[CARD], city)
     online = _section(html, "req-online")
-    assert "マイナンバーカード" in online
-    assert "6〜16文字" in online and "数字4桁" in online
+    for pin in req.pins:  # both PINs, each with its form and what it is for
+        assert str(pin.name) in online and str(pin.rule) in online and str(pin.use) in online
     # Identification other than the card is listed for the counter and the post, not online.
     assert "運転免許証" not in online.split("</ul>")[0]
     counter = _section(html, "req-counter")
-    assert "市民課" in counter and "本人確認書類" in counter
+    assert req.counter.split("（")[0] in counter  # the department (its window is the city's own)
+    assert all(d.name in counter for d in req.bring)
     post = _section(html, "req-post")
-    assert "定額小為替" in post and "返信用封筒" in post and "本人確認書類のコピー" in post
+    assert len(req.enclose) >= 4 and all(str(e) in post for e in req.enclose)
 
 
 def test_a_procedure_without_the_card_lists_its_documents_as_before(client, city):
@@ -67,7 +69,8 @@ def test_the_first_step_says_the_card_is_needed_before_any_input(resident_client
     html = first.content.decode()
     block = re.search(r'<div class="panel requirements" id="requirements">(.*?)</div>', html, re.S)
     assert block, "the first step shows what is needed"
-    assert "マイナンバーカード" in block.group(1) and "6〜16文字" in block.group(1)
+    pin = requirements_of(catalog()[CARD], draft.account.municipality).pins[0]
+    assert str(pin.name) in block.group(1) and str(pin.rule) in block.group(1)
     assert f'{reverse("applications:procedure", args=[CARD])}#requirements' in block.group(1)
     second = resident_client.get(reverse("applications:step", args=[draft.public_id, 1]))
     assert 'id="requirements"' not in second.content.decode()
