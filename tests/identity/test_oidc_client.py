@@ -27,7 +27,7 @@ from madoguchi.identity.oidc.client import (
     sign_document,
     start_signing,
 )
-from madoguchi.identity.oidc.errors import OidcError
+from madoguchi.identity.oidc.errors import MESSAGES, OidcError
 from madoguchi.identity.oidc.testing_provider import LocalProvider, Resident, follow_authorization
 
 
@@ -310,7 +310,7 @@ def test_denied_consent_gives_a_plain_message(provider, config):
     provider.faults.deny = True
     error = _refused(config, *_login(config))
     assert error.code == "login_cancelled"
-    assert error.message_ja == "デジタル認証アプリでのログインが取り消されました。ログインするには、もう一度お試しください。"
+    assert error.message_ja == MESSAGES["login_cancelled"]
     assert provider.count("/token") == 0
 
 
@@ -319,7 +319,7 @@ def test_provider_down_before_the_redirect(config, provider):
     with pytest.raises(OidcError) as caught:
         begin_login(config)
     assert caught.value.code == "provider_unreachable"
-    assert caught.value.message_ja == "デジタル認証アプリのサービスにつながりませんでした。しばらくしてからもう一度お試しください。"
+    assert caught.value.message_ja == MESSAGES["provider_unreachable"]
 
 
 def test_provider_down_after_the_redirect(provider, config):

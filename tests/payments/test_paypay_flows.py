@@ -167,7 +167,7 @@ def test_bad_credentials_are_a_message_not_a_500(resident_client, city, paypay, 
     assert answer.status_code == 302
     assert answer["Location"] == reverse("payments:pay", args=[submission.public_id])
     page = resident_client.get(answer["Location"])
-    assert page.status_code == 200 and "お支払いを始められませんでした" in page.content.decode()
+    assert page.status_code == 200 and 'class="msg msg-error"' in page.content.decode()
     assert only_attempt(submission).last_error == "UNAUTHORIZED"
 
 
