@@ -2,6 +2,7 @@
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from madoguchi.applications.models import Submission
 from madoguchi.core.crypto import EncryptedTextField
@@ -9,13 +10,13 @@ from madoguchi.core.crypto import EncryptedTextField
 
 class Decision(models.Model):
     class Outcome(models.TextChoices):
-        APPROVE = "approve", "承認"
-        REJECT = "reject", "却下"
+        APPROVE = "approve", _("承認")
+        REJECT = "reject", _("却下")
 
     class State(models.TextChoices):
-        PENDING = "pending", "決裁待ち"
-        APPROVED = "approved", "決裁済"
-        SENT_BACK = "sent_back", "差し戻し（起案者へ）"
+        PENDING = "pending", _("決裁待ち")
+        APPROVED = "approved", _("決裁済")
+        SENT_BACK = "sent_back", _("差し戻し（起案者へ）")
 
     submission = models.ForeignKey(Submission, on_delete=models.CASCADE, related_name="decisions")
     outcome = models.CharField(max_length=16, choices=Outcome.choices)

@@ -2,6 +2,7 @@
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from madoguchi.core.fastinsert import FastInsertManager, insert_only_guard
 
@@ -10,7 +11,7 @@ class Municipality(models.Model):
     """A 市区町村. Every row that belongs to a city points here; queries always filter by it."""
 
     slug = models.SlugField(unique=True)
-    code = models.CharField("全国地方公共団体コード", max_length=6, unique=True)
+    code = models.CharField(_("全国地方公共団体コード"), max_length=6, unique=True)
     name = models.CharField(max_length=100)
     hostname = models.CharField(max_length=255, blank=True, help_text="Host serving this city")
     contact_phone = models.CharField(max_length=20, blank=True)
@@ -26,7 +27,7 @@ class Department(models.Model):
     municipality = models.ForeignKey(Municipality, on_delete=models.PROTECT, related_name="departments")
     code = models.SlugField()
     name = models.CharField(max_length=100)
-    counter = models.CharField("窓口", max_length=100, blank=True)
+    counter = models.CharField(_("窓口"), max_length=100, blank=True)
     phone = models.CharField(max_length=20, blank=True)
     email = models.EmailField(blank=True)
 
@@ -40,9 +41,9 @@ class Department(models.Model):
 
 
 class Role(models.TextChoices):
-    CLERK = "clerk", "担当者"
-    APPROVER = "approver", "決裁者"
-    ADMIN = "admin", "管理者"
+    CLERK = "clerk", _("担当者")
+    APPROVER = "approver", _("決裁者")
+    ADMIN = "admin", _("管理者")
 
 
 class StaffMembership(models.Model):
@@ -61,11 +62,11 @@ class StaffMembership(models.Model):
 class ActorKind(models.TextChoices):
     """Who acted. Distinct from whom it concerns (the subject)."""
 
-    RESIDENT = "resident", "本人"
-    PROXY = "proxy", "代理人"
-    CLERK = "clerk", "窓口職員(本人に代わって)"
-    STAFF = "staff", "職員"
-    SYSTEM = "system", "システム"
+    RESIDENT = "resident", _("本人")
+    PROXY = "proxy", _("代理人")
+    CLERK = "clerk", _("窓口職員(本人に代わって)")
+    STAFF = "staff", _("職員")
+    SYSTEM = "system", _("システム")
 
 
 class AuditEvent(models.Model):

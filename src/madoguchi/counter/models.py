@@ -8,6 +8,7 @@ import uuid
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from madoguchi.applications.models import Submission
 from madoguchi.core.models import Municipality
@@ -17,24 +18,24 @@ from madoguchi.register.models import Resident
 
 
 class Identified(models.TextChoices):
-    CARD = "card", "マイナンバーカード（券面事項入力補助）"
-    KANA = "kana", "フリガナと生年月日で検索"
+    CARD = "card", _("マイナンバーカード（券面事項入力補助）")
+    KANA = "kana", _("フリガナと生年月日で検索")
 
 
 class VisitStatus(models.TextChoices):
-    OPEN = "open", "受付中"
-    CHECKED = "checked", "来庁者確認済み"
-    SIGNED = "signed", "署名済み"
-    FILED = "filed", "各課へ送付済み"
+    OPEN = "open", _("受付中")
+    CHECKED = "checked", _("来庁者確認済み")
+    SIGNED = "signed", _("署名済み")
+    FILED = "filed", _("各課へ送付済み")
 
 
 class Source(models.TextChoices):
     """Where a value of a visit form came from. The visitor never writes: no source for that."""
 
-    REGISTER = "register", "住民記録"
-    NAVIGATOR = "navigator", "手続ナビの回答"
-    CARD = "card", "マイナンバーカード"
-    CLERK = "clerk", "職員が入力"
+    REGISTER = "register", _("住民記録")
+    NAVIGATOR = "navigator", _("手続ナビの回答")
+    CARD = "card", _("マイナンバーカード")
+    CLERK = "clerk", _("職員が入力")
 
 
 class CounterVisit(models.Model):
@@ -49,8 +50,8 @@ class CounterVisit(models.Model):
     identified_by = models.CharField(max_length=8, choices=Identified.choices, blank=True)
     represented = models.ForeignKey(Resident, null=True, blank=True, on_delete=models.PROTECT,
                                     related_name="+", help_text="with a proxy: whom the visit concerns")
-    proxy_name = models.CharField("代理人の氏名", max_length=50, blank=True)
-    proxy_relationship = models.CharField("本人との関係", max_length=30, blank=True)
+    proxy_name = models.CharField(_("代理人の氏名"), max_length=50, blank=True)
+    proxy_relationship = models.CharField(_("本人との関係"), max_length=30, blank=True)
     plan = models.ForeignKey(NavigatorPlan, null=True, blank=True, on_delete=models.SET_NULL,
                              related_name="+")
     ticket = models.OneToOneField(Ticket, null=True, blank=True, on_delete=models.SET_NULL,
@@ -75,7 +76,7 @@ class CounterVisit(models.Model):
                                                    help_text="from the call to the filing")
 
     class Meta:
-        verbose_name = "窓口受付"
+        verbose_name = _("窓口受付")
         indexes = [models.Index(fields=["municipality", "called_at"])]
 
     @property
@@ -131,7 +132,7 @@ class TabletPairingCode(models.Model):
     used_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
-        verbose_name = "タブレット接続コード"
+        verbose_name = _("タブレット接続コード")
 
 
 class CounterTablet(models.Model):
@@ -149,7 +150,7 @@ class CounterTablet(models.Model):
     revoked_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
-        verbose_name = "来庁者用タブレット"
+        verbose_name = _("来庁者用タブレット")
         indexes = [models.Index(fields=["municipality", "clerk"])]
 
     @property

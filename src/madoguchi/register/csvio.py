@@ -1,5 +1,8 @@
 """The register's CSV format: columns, reading and validating rows, and writing an export.
 
+ja-only file: a fixed format (the 住民記録システム標準仕様書's column names and code words), and its
+messages name those columns for the operator of register_import; they stay in its Japanese.
+
 UTF-8 (a BOM is accepted and written, so spreadsheet programs open it as UTF-8), one row per
 resident, header names as the 住民記録システム標準仕様書 names the data items. Every row is
 checked before anything is written; messages are plain Japanese and name the line and the
@@ -33,7 +36,9 @@ from madoguchi.register.codes import HEAD, REASONS_FOR_STATUS, RELATIONSHIPS, Ge
 COLUMNS = ("世帯番号", "住民票コード", "氏名", "氏名フリガナ", "生年月日", "性別", "続柄", "住所",
            "方書", "郵便番号", "住定日", "住民となった日", "異動事由", "前住所", "個人番号", "状態")
 _GENDERS = {"男": Gender.MALE, "女": Gender.FEMALE, "1": Gender.MALE, "2": Gender.FEMALE}
-_STATUSES = {label: value for value, label in Status.choices}
+_GENDER_WORDS = {Gender.MALE: "男", Gender.FEMALE: "女"}  # the file's words, not the page's labels
+_STATUS_WORDS = {Status.RESIDENT: "住民", Status.MOVED_OUT: "転出", Status.DECEASED: "死亡"}
+_STATUSES = {word: value for value, word in _STATUS_WORDS.items()}
 _REASONS = set(Reason.values)
 _RELATIONSHIPS = set(RELATIONSHIPS)
 
@@ -261,11 +266,11 @@ def record_of(resident, with_my_number: bool = True) -> list[str]:
     number = decrypt_bytes(resident.my_number).decode() if with_my_number and resident.my_number else ""
     return [
         resident.household.number, resident.code, resident.name, resident.kana,
-        resident.birth_date.isoformat(), Gender(resident.gender).label, resident.relationship,
+        resident.birth_date.isoformat(), _GENDER_WORDS[Gender(resident.gender)], resident.relationship,
         resident.address, resident.address_detail,
         format_postal_code(resident.postal_code) if resident.postal_code else "",
         resident.settled_on.isoformat(), resident.became_resident_on.isoformat(),
-        resident.latest_reason, resident.previous_address, number, Status(resident.status).label,
+        resident.latest_reason, resident.previous_address, number, _STATUS_WORDS[Status(resident.status)],
     ]
 
 

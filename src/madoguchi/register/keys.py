@@ -1,5 +1,7 @@
 """Look-up keys stored beside the register's data, so the counter finds a person without
 decrypting anything or scanning a city: a keyed hash of the 個人番号, kana keys, an address key.
+
+ja-only file: matching patterns for Japanese names and addresses (regexes, kanji numerals).
 """
 
 import hashlib

@@ -6,6 +6,7 @@ are never deleted: a resident who moves out or dies keeps the record, with a sta
 """
 
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from madoguchi.core.models import Municipality
 from madoguchi.identity.models import ResidentAccount
@@ -16,51 +17,51 @@ class Household(models.Model):
     """世帯. `head` is kept in step with the member whose 続柄 is 世帯主 (see services.refresh_heads)."""
 
     municipality = models.ForeignKey(Municipality, on_delete=models.PROTECT, related_name="+")
-    number = models.CharField("世帯番号", max_length=15)
-    head = models.ForeignKey("Resident", verbose_name="世帯主", null=True, blank=True,
+    number = models.CharField(_("世帯番号"), max_length=15)
+    head = models.ForeignKey("Resident", verbose_name=_("世帯主"), null=True, blank=True,
                              on_delete=models.SET_NULL, related_name="+")
 
     class Meta:
-        verbose_name = "世帯"
+        verbose_name = _("世帯")
         constraints = [
             models.UniqueConstraint(fields=["municipality", "number"], name="household_number_per_city")
         ]
 
     def __str__(self) -> str:
-        return f"世帯 {self.number}"
+        return _("世帯 %(number)s") % {"number": self.number}
 
 
 class Resident(models.Model):
     """住民: one person's current record. The name is kept exactly as registered (異体字)."""
 
     municipality = models.ForeignKey(Municipality, on_delete=models.PROTECT, related_name="+")
-    code = models.CharField("住民票コード", max_length=11)
-    household = models.ForeignKey(Household, verbose_name="世帯", on_delete=models.PROTECT,
+    code = models.CharField(_("住民票コード"), max_length=11)
+    household = models.ForeignKey(Household, verbose_name=_("世帯"), on_delete=models.PROTECT,
                                   related_name="members")
-    relationship = models.CharField("続柄", max_length=16,
+    relationship = models.CharField(_("続柄"), max_length=16,
                                     choices=[(r, r) for r in RELATIONSHIPS])
-    name = models.CharField("氏名", max_length=50)
-    kana = models.CharField("氏名フリガナ", max_length=100)
-    birth_date = models.DateField("生年月日")
-    gender = models.CharField("性別", max_length=1, choices=Gender.choices)
-    address = models.CharField("住所", max_length=200)
-    address_detail = models.CharField("方書", max_length=100, blank=True)
-    postal_code = models.CharField("郵便番号", max_length=7, blank=True)
-    settled_on = models.DateField("住定日")
-    became_resident_on = models.DateField("住民となった日")
-    latest_reason = models.CharField("異動事由", max_length=8, choices=Reason.choices)
-    previous_address = models.CharField("前住所", max_length=200, blank=True)
-    status = models.CharField("状態", max_length=16, choices=Status.choices, default=Status.RESIDENT)
-    my_number = models.BinaryField("個人番号", blank=True, help_text="encrypted (core.crypto)")
+    name = models.CharField(_("氏名"), max_length=50)
+    kana = models.CharField(_("氏名フリガナ"), max_length=100)
+    birth_date = models.DateField(_("生年月日"))
+    gender = models.CharField(_("性別"), max_length=1, choices=Gender.choices)
+    address = models.CharField(_("住所"), max_length=200)
+    address_detail = models.CharField(_("方書"), max_length=100, blank=True)
+    postal_code = models.CharField(_("郵便番号"), max_length=7, blank=True)
+    settled_on = models.DateField(_("住定日"))
+    became_resident_on = models.DateField(_("住民となった日"))
+    latest_reason = models.CharField(_("異動事由"), max_length=8, choices=Reason.choices)
+    previous_address = models.CharField(_("前住所"), max_length=200, blank=True)
+    status = models.CharField(_("状態"), max_length=16, choices=Status.choices, default=Status.RESIDENT)
+    my_number = models.BinaryField(_("個人番号"), blank=True, help_text="encrypted (core.crypto)")
     my_number_hash = models.CharField(max_length=64, blank=True,
-                                      help_text="HMAC-SHA256 of the 個人番号 (keys.my_number_hash)")
-    kana_key = models.CharField(max_length=100, help_text="フリガナ without spaces, small kana large")
+                                      help_text="HMAC-SHA256 of the 個人番号 (keys.my_number_hash)")  # ja-only: a developer note
+    kana_key = models.CharField(max_length=100, help_text="フリガナ without spaces, small kana large")  # ja-only: a developer note
     surname_key = models.CharField(max_length=50)
     given_key = models.CharField(max_length=50)
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
-        verbose_name = "住民"
+        verbose_name = _("住民")
         constraints = [
             models.UniqueConstraint(fields=["municipality", "code"], name="resident_code_per_city")
         ]
@@ -71,7 +72,7 @@ class Resident(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"住民 {self.code}"
+        return _("住民 %(code)s") % {"code": self.code}
 
     @property
     def ref(self) -> str:
@@ -80,21 +81,21 @@ class Resident(models.Model):
 
     @property
     def full_address(self) -> str:
-        return f"{self.address}\u3000{self.address_detail}" if self.address_detail else self.address
+        return f"{self.address}\u3000{self.address_detail}" if self.address_detail else self.address  # ja-only: the 住所 and 方書 as one line
 
 
 class Movement(models.Model):
     """異動: one change of address or status, appended; the register's address history."""
 
     resident = models.ForeignKey(Resident, on_delete=models.PROTECT, related_name="movements")
-    moved_on = models.DateField("異動日")
-    notified_on = models.DateField("届出日", null=True, blank=True)
-    reason = models.CharField("異動事由", max_length=8, choices=Reason.choices)
-    previous_address = models.CharField("前住所", max_length=200, blank=True)
-    new_address = models.CharField("新住所", max_length=200, blank=True)
+    moved_on = models.DateField(_("異動日"))
+    notified_on = models.DateField(_("届出日"), null=True, blank=True)
+    reason = models.CharField(_("異動事由"), max_length=8, choices=Reason.choices)
+    previous_address = models.CharField(_("前住所"), max_length=200, blank=True)
+    new_address = models.CharField(_("新住所"), max_length=200, blank=True)
 
     class Meta:
-        verbose_name = "異動"
+        verbose_name = _("異動")
         ordering = ["moved_on", "id"]
 
 

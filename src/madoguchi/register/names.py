@@ -3,6 +3,8 @@ generation, the towns of デモ市 and a few other cities. Invented combinations
 
 Each entry is "漢字:カナ:weight". A few surnames use the 異体字 residents really have (髙, 﨑,
 邉, 齋, 濵), so every tool is exercised with names that must not be normalised.
+
+ja-only file: synthetic names with their readings and town names: data for the demo register.
 """
 
 

@@ -5,6 +5,8 @@ parent, three generations) with ages from a population pyramid, names with corre
 addresses with 町名・丁目・番地, move histories and well-formed 個人番号 (valid check digit,
 drawn at random: they belong to nobody). The same seed gives the same register, and a fixed
 demo household comes first (docs/register.md lists it).
+
+ja-only file: demo data (synthetic households, names, addresses and 続柄 codes).
 """
 
 import random

@@ -1,4 +1,7 @@
-"""`madoguchi load_demo`: the demo city デモ市, its departments and staff. Safe to run twice."""
+"""`madoguchi load_demo`: the demo city デモ市, its departments and staff. Safe to run twice.
+
+ja-only file: demo data loader (the demo city's departments, staff and their Japanese titles).
+"""
 
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
