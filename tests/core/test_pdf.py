@@ -371,3 +371,22 @@ def test_the_decision_notice_stays_japanese_in_any_language():
         pdf = render_notice(make_notice())
     assert read(pdf).trailer["/Root"]["/Lang"] == "ja-JP"
     assert "令和" in text_of(pdf)
+
+
+@pytest.mark.parametrize("language, letters", [
+    ("vi", "ĂăÂâĐđÊêÔôƠơƯưạảấầẩẫậắằẳẵặẹẻẽếềểễệỉịọỏốồổỗộớờởỡợụủứừửữựỳỵỷỹ"),
+    ("pt-br", "ÀÁÂÃÇÉÊÍÓÔÕÚàáâãçéêíóôõú"),
+    ("ko", "가나다라마바사아자차카타파하한국어"),
+    ("zh-hans", "简体中文这是们发时"),
+])
+def test_each_languages_font_has_its_letters(language, letters):
+    """Checked against the font files with fontTools: nothing of these prints as 〓."""
+    from fontTools.ttLib import TTFont as FontFile
+
+    from madoguchi.core.pdf import fonts
+
+    name = fonts.LANGUAGE_FONT[language]
+    assert fonts.register_font(name), "install the PDF fonts: make pdf-fonts"
+    paths, index = fonts.EXTRA_FONTS[name]
+    cmap = FontFile(paths[0], fontNumber=index, lazy=True).getBestCmap()
+    assert [ch for ch in letters if ord(ch) not in cmap] == []
