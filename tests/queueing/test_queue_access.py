@@ -76,10 +76,10 @@ def test_a_clerk_cannot_act_on_a_ticket_of_another_group(counters, staff, client
 @pytest.fixture
 def town_ticket(other_city):
     group = CounterGroup.objects.create(municipality=other_city, code="jumin", prefix="A", name="住民",
-                                        name_en="Residents", name_easy="じゅうみん",
+                                        translations={"en": "Residents", "ja-easy": "じゅうみん"},
                                         department=Department.objects.get(municipality=other_city, code="kankyo"))
     Window.objects.create(group=group, number=1, is_open=True)
-    visit = VisitPurpose.objects.create(group=group, code="x", name="届出", name_en="x", name_easy="x",
+    visit = VisitPurpose.objects.create(group=group, code="x", name="届出", translations={"en": "x"},
                                         expected_minutes=10)
     return issue(visit, "town")
 

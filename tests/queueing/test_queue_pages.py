@@ -5,9 +5,10 @@ import asyncio
 import json
 
 import pytest
+from django.utils import translation
 from queue_support import frames, issue, load_counters, purpose, run_in_own_loop, today_at
 
-from madoguchi.queueing import events
+from madoguchi.queueing import events, texts
 from madoguchi.queueing.models import QueueChange
 
 
@@ -133,12 +134,15 @@ def test_the_congestion_page_and_the_public_json(city, client):
     assert {d["level"] for d in data["forecast"]} & {"busy", "normal", "quiet"}
 
 
-def test_the_kiosk_speaks_three_languages(counters, client):
-    assert "転入届" in client.get("/queue/kiosk/").content.decode()
+def test_the_kiosk_speaks_every_site_language(counters, client):
+    assert "転入届" in client.get("/queue/kiosk/?lang=ja").content.decode()
     english = client.get("/queue/kiosk/?lang=en").content.decode()
-    assert '<html lang="en">' in english and "Moving in (from another city)" in english
-    easy = client.get("/queue/kiosk/?lang=easy").content.decode()
-    assert "ほかの まち から ひっこして きた" in easy
+    assert '<html lang="en">' in english and "Moving in (from another city)" in english  # translations["en"]
+    easy = client.get("/queue/kiosk/?lang=ja-easy").content.decode()
+    assert '<html lang="ja">' in easy and "ほかの まち から ひっこして きた" in easy
+    korean = client.get("/queue/kiosk/?lang=ko").content.decode()
+    # no Korean name yet: the Japanese name, marked lang="ja" on the button
+    assert '<html lang="ko">' in korean and 'data-purpose="tennyu" lang="ja">転入届</button>' in korean
 
 
 def test_the_printed_ticket_has_a_qr_for_the_phone(counters, client):
@@ -161,7 +165,11 @@ def test_the_phone_page_speaks_the_language_chosen_at_the_kiosk(counters, client
     kiosk_ticket = client.get(f"/queue/kiosk/ticket/{ticket.token}/?lang=en").content.decode()
     assert f"/queue/t/{ticket.token}/?lang=en" in kiosk_ticket
     page = client.get(f"/queue/t/{ticket.token}/?lang=en").content.decode()
-    assert '<html lang="en">' in page and "Ticket A-001" in page and "Moving in / out" in page
-    state = client.get(f"/queue/t/{ticket.token}/status.json?lang=easy").json()
-    assert state["status_text"] == "まって ください" and state["ahead_text"] == "0にん"
-    assert client.get(f"/queue/t/{ticket.token}/status.json").json()["status_text"] == "お待ちください"
+    assert '<html lang="en">' in page and "A-001" in page and "Moving in / out" in page
+    assert f'data-status-url="/queue/t/{ticket.token}/status.json?lang=en"' in page
+    state = client.get(f"/queue/t/{ticket.token}/status.json?lang=ja-easy").json()
+    assert state["status"] == "issued" and state["ahead"] == 0 and state["group"] == "ひっこし"
+    with translation.override("ja-easy"):
+        assert state["ahead_text"] == texts.people(0)
+    japanese = client.get(f"/queue/t/{ticket.token}/status.json?lang=ja").json()
+    assert japanese["status_text"] == "お待ちください" and japanese["group"] == "住民異動"

@@ -11,6 +11,7 @@ import pytest
 from asgi_server import in_processes, in_thread
 from django.contrib.auth import get_user_model
 from django.db import connection
+from django.utils import translation
 from queue_support import issue, load_counters, purpose, run_in_own_loop, window
 from sse_client import open_stream
 
@@ -245,7 +246,9 @@ def test_a_quiet_stream_sends_heartbeats_and_ends_after_its_time(counters, serve
     assert stream.retry == events.RETRY_MS
     assert first.event == "ticket"
     assert (first.json()["status"], first.json()["ahead"]) == ("issued", 0)
-    assert first.json()["ahead_text"] == texts.STATUS["en"]["people"].format(n=0)  # the language asked for
+    with translation.override("en"):  # the language asked for
+        assert first.json()["ahead_text"] == texts.people(0)
+        assert first.json()["group"] == ticket.group.name_in("en") != ticket.group.name
     assert end is None and stream.ended
     assert stream.comments.count("keep-alive") >= 3
     assert lasted < 10  # it ended by itself rather than by the test's timeout

@@ -36,7 +36,7 @@ def _status_page(request, ticket, state, lang: str, status: int = 200, **extra):
     """The visitor's phone page, in the site's language (the ticket's QR carries ?lang=; the
     site's language switch keeps the visitor on this page)."""
     return render(request, "queueing/status.html", {
-        "ticket": ticket, "state": state, "lang": lang,
+        "ticket": ticket, "state": state, "lang": lang, "languages": i18n.names(),
         "title": gettext("番号札 %(label)s の状況") % {"label": state["ticket"]},
         "choices": [(n, ngettext("あと%(n)s人", "あと%(n)s人", n) % {"n": n}) for n in NOTICE_CHOICES],
         "status_url": i18n.with_language(reverse("queueing:status_json", args=[ticket.token]), lang),
