@@ -185,3 +185,15 @@ def test_the_webhook_endpoint_takes_posts_only_and_known_providers(client, strip
     assert client.get(reverse("payments:webhook", args=["stripe"])).status_code == 405
     assert client.post(reverse("payments:webhook", args=["nosuch"]), data=b"{}",
                        content_type="application/json").status_code == 404
+
+
+@pytest.mark.parametrize("lang, html_lang", [("en", "en"), ("vi", "vi"), ("pt-br", "pt-BR")])
+def test_the_pay_page_speaks_the_chosen_language_and_keeps_the_receipt_number_untranslated(
+        resident_client, submission, stripe_server, lang, html_lang):
+    response = resident_client.get(reverse("payments:pay", args=[submission.public_id]), {"lang": lang})
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert f'<html lang="{html_lang}"' in html
+    number = re.search(r'<p class="receipt-number" id="receipt-number"([^>]*)>([^<]*)<', html)
+    assert 'translate="no"' in number.group(1) and number.group(2) == submission.receipt_number
+    assert 'id="payment-state" data-state="due"' in html and 'id="pay-stripe-card"' in html

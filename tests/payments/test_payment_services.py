@@ -281,8 +281,35 @@ def test_the_paid_mail_goes_to_the_applicant(submission, actor, stripe_server, d
         attempt = _start(submission, actor)
         stripe_server.state.complete(attempt.provider_ref)
         services.handle_return(attempt)
-    sent = [m for m in mail.outbox if submission.receipt_number in m.subject and "お支払い" in m.subject]
+    charge = Charge.objects.get(submission=submission)
+    message = OutboxMessage.objects.get(dedupe_key=f"paid:{charge.pk}")
+    sent = [m for m in mail.outbox if m.subject == message.subject]
     assert len(sent) == 1 and sent[0].to == [submission.account.email]
+    assert submission.receipt_number in message.subject
+
+
+def test_the_paid_mail_is_written_in_the_applicants_language(submission, actor, stripe_server, monkeypatch):
+    """A provider's webhook or the reconcile job has no resident's page: the account's language."""
+    from django.utils import translation
+
+    from madoguchi.notify import services as notify
+
+    submission.account.language = "ko"
+    submission.account.save(update_fields=["language"])
+    seen = []
+    real = notify.render_to_string
+
+    def spy(name, context=None, *args, **kwargs):
+        seen.append((name, translation.get_language(), context["mypage_url"]))
+        return real(name, context, *args, **kwargs)
+
+    monkeypatch.setattr(notify, "render_to_string", spy)
+    with translation.override("ja"):  # the job's own language
+        attempt = _start(submission, actor)
+        stripe_server.state.complete(attempt.provider_ref)
+        services.handle_return(attempt)
+    [(name, language, url)] = [item for item in seen if item[0].endswith("/paid.txt")]
+    assert language == "ko" and url.endswith("?lang=ko")
 
 
 def test_reconcile_survives_an_unreachable_provider(submission, actor, stripe_server):
