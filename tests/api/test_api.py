@@ -190,7 +190,7 @@ def test_status_needs_the_status_token(client, resident_token, answers):
     response = client.get(url, headers={"X-Status-Token": token})
     assert response.status_code == 200
     assert response.json()["status"] == Status.SUBMITTED
-    assert response.json()["status_label"] == "受付待ち"
+    assert response.json()["status_label"] == Status.SUBMITTED.label
     assert [e["status"] for e in response.json()["events"]] == [Status.SUBMITTED]
 
     assert client.get(url, headers={"X-Status-Token": "0" * 32}).status_code == 404

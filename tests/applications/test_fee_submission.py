@@ -118,7 +118,7 @@ def test_my_page_shows_awaiting_payment_with_a_link_to_pay(resident_client, card
     _, submission = _signed_submission(resident_client, card)
     pay = reverse("payments:pay", args=[submission.public_id])
     page = resident_client.get(reverse("applications:mypage")).content.decode()
-    assert "status-awaiting_payment" in page and "お支払い待ち" in page
+    assert "status-awaiting_payment" in page and str(Status.AWAITING_PAYMENT.label) in page
     assert f'id="pay-{submission.receipt_number}" href="{pay}"' in page
     detail = resident_client.get(reverse("applications:submission", args=[submission.public_id])).content.decode()
     assert 'id="payment-due"' in detail and f'id="pay" href="{pay}"' in detail

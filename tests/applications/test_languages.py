@@ -46,6 +46,12 @@ def test_the_language_stays_for_the_next_page(client, city):
     assert _lang_of(html) == "en" and _current_in_switch(html) == ["en"]
 
 
+def test_easy_japanese_is_japanese_to_the_browser(client, city):
+    html = client.get(reverse("applications:procedure", args=[CODE]), {"lang": "ja-easy"}).content.decode()
+    assert _lang_of(html) == "ja" and _current_in_switch(html) == ["ja-easy"]
+    assert "<h1 lang=" not in html and "<p lang=" not in html  # Japanese there is no fallback
+
+
 def test_japanese_is_the_default(client, city):
     html = client.get(reverse("applications:catalogue")).content.decode()
     assert _lang_of(html) == "ja" and _current_in_switch(html) == ["ja"]
