@@ -154,6 +154,19 @@ def test_the_notice_goes_to_the_address_as_every_other_part_keeps_it(counters, c
     assert notice.recipient == "jiro@example.jp"
 
 
+def test_the_turn_notice_is_in_the_language_the_ticket_was_taken_in(counters, client):
+    """Sent from whatever request changes the line (a clerk's call, in Japanese): the ticket's
+    language is stored with it, so the mail and its link follow the visitor's choice."""
+    tennyu = purpose(counters, "jumin", "tennyu")
+    mine, _created = services.issue_ticket(tennyu, "t-en", language="en")
+    assert mine.language == "en"
+    answer = client.post(f"/queue/t/{mine.token}/notice/?lang=en", {"email": "en@example.jp", "remaining": "3"})
+    assert answer.status_code == 302 and "lang=en" in answer["Location"]
+    notice = OutboxMessage.objects.get(dedupe_key=f"queue-near:{mine.pk}")
+    assert f"/queue/t/{mine.token}/?lang=en" in notice.body
+    assert tennyu.group.translations["en"] in notice.body  # the group's English name
+
+
 def test_daily_figures_give_average_and_maximum_wait_and_served_per_window(counters, staff):
     clerk = Actor.staff(staff["shimin-tanto"])
     tennyu = purpose(counters, "jumin", "tennyu")

@@ -158,4 +158,27 @@ def test_reminders_go_once_to_tomorrows_visitors_with_an_address(counters):
     call_command("queue_reminders", stdout=open("/dev/null", "w"))  # noqa: SIM115
     reminders = OutboxMessage.objects.filter(dedupe_key__startswith="queue-remind:")
     assert [m.recipient for m in reminders] == ["a@example.jp"]
-    assert "明日" in reminders[0].subject
+    booked = Reservation.objects.get(form_token="a")
+    assert booked.code in reminders[0].subject and booked.token in reminders[0].body
+    assert "?lang=" not in reminders[0].body  # booked in Japanese: plain links
+
+
+def test_the_mails_of_a_booking_are_in_the_bookers_language(counters, client):
+    """The language of the page the booking was made on is kept on the reservation: the
+    confirmation, and the reminder sent the day before by a command, are written in it and
+    their links open the reservation in it."""
+    tennyu = purpose(counters, "jumin", "tennyu")
+    tomorrow = slot_at(counters, "jumin", today_at(10, days=1))
+    client.get("/queue/reserve/?lang=en")
+    answer = client.post(f"/queue/reserve/{tennyu.pk}/book/",
+                         {"form_token": "en-1", "slot": tomorrow.pk, "email": "en@example.jp"})
+    assert answer.status_code == 302
+    reservation = Reservation.objects.get(form_token="en-1")
+    assert reservation.language == "en"
+    confirmation = OutboxMessage.objects.get(dedupe_key=f"queue-reserved:{reservation.pk}")
+    assert f"/queue/r/{reservation.token}/?lang=en" in confirmation.body or \
+        f"{reservation.token}/?lang=en" in confirmation.body
+    assert tennyu.translations["en"] in confirmation.body  # the purpose's English name
+    call_command("queue_reminders", stdout=open("/dev/null", "w"))  # noqa: SIM115
+    reminder = OutboxMessage.objects.get(dedupe_key__startswith=f"queue-remind:{reservation.pk}:")
+    assert f"{reservation.token}/?lang=en" in reminder.body and tennyu.translations["en"] in reminder.body
