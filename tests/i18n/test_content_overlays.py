@@ -195,3 +195,18 @@ def test_the_shipped_overlay_files_hold_every_text_for_every_language():
             held |= {e.msgid for e in polib.pofile(str(path)) if not e.obsolete}
         wanted = {t for p in loader.load_directories([national.parent]).values() for t in texts(p)}
         assert wanted <= held, f"{language}: run `madoguchi content_messages --source catalog`"
+
+
+def test_a_broken_overlay_file_shows_japanese_and_fails_the_check(overlays, monkeypatch):
+    from madoguchi.catalog import checks as catalog_checks
+
+    base = catalog()[CODE]
+    broken = overlays / "i18n" / "en" / f"{CODE}.po"
+    broken.parent.mkdir(parents=True)
+    broken.write_text('msgid "住民票の写しの交付請求"\nmsgstr "Juminhyo"\nnot a po line\n', encoding="utf-8")
+    loader.reload()
+    assert isinstance(catalog_for(NOWHERE, language="en")[CODE].title, content.Fallback)
+    source = content.Source(catalog_i18n.SOURCE, overlays, lambda: ((CODE, t) for t in texts(base)))
+    monkeypatch.setattr(content, "_SOURCES", {source.name: source})
+    errors = catalog_checks.catalogue_files(None)
+    assert [e.id for e in errors] == ["madoguchi.E012"] and f"{CODE}.po" in errors[0].msg

@@ -1,13 +1,16 @@
-"""`madoguchi check` loads the national catalogue, every city's folder and the search's
-synonyms, so a broken file stops a deployment instead of the first resident who searches."""
+"""`madoguchi check` loads the national catalogue, every city's folder, the search's synonyms
+and the overlay files of the translations, so a broken file stops a deployment instead of the
+first resident who searches."""
 
 from pathlib import Path
 
 from django.conf import settings
 from django.core.checks import Error, register
 
+from madoguchi.catalog.i18n import SOURCE
 from madoguchi.catalog.loader import CatalogError, catalog, catalog_for
 from madoguchi.catalog.search import SynonymError, synonyms
+from madoguchi.core.i18n import content
 
 
 @register("catalog")
@@ -24,4 +27,8 @@ def catalogue_files(app_configs, **kwargs):
         synonyms()
     except SynonymError as exc:  # the search would fall back to plain substrings
         return [Error(str(exc), id="madoguchi.E011")]
-    return []
+    return [Error(f"an overlay file of the catalogue cannot be read: {problem}", id="madoguchi.E012",
+                  hint="its texts are shown in Japanese until it is fixed (a .po file: check quotes "
+                       "and msgid/msgstr pairs in Poedit)")
+            for source in content.sources() if source.name.split(":")[0] == SOURCE
+            for problem in content.broken(source)]

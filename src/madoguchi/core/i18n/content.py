@@ -12,6 +12,7 @@ A text with no translation is shown in Japanese as a `Fallback`, which templates
 from __future__ import annotations
 
 import functools
+import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,6 +20,8 @@ from pathlib import Path
 import polib
 
 from madoguchi.core import i18n
+
+logger = logging.getLogger(__name__)
 
 COMMON = "_common"
 OVERLAY_DIR = "i18n"
@@ -70,9 +73,24 @@ def read(path: Path) -> dict[str, str]:
     known = _parsed.get(path)
     if known is not None and known[0] == stamp:
         return known[1]
-    found = {e.msgid: e.msgstr for e in polib.pofile(str(path))
-             if e.msgstr and not e.obsolete and "fuzzy" not in e.flags}
+    try:
+        entries = polib.pofile(str(path))
+    except (OSError, ValueError, UnicodeDecodeError):  # a page shows Japanese; `madoguchi check` names it
+        logger.warning("content overlay %s cannot be read; its texts are shown in Japanese", path)
+        return {}
+    found = {e.msgid: e.msgstr for e in entries if e.msgstr and not e.obsolete and "fuzzy" not in e.flags}
     _parsed[path] = (stamp, found)
+    return found
+
+
+def broken(source: Source) -> list[str]:
+    """The overlay files of `source` that cannot be read, each with the reason."""
+    found = []
+    for path in sorted(source.overlay_dir.glob("*/*.po")):
+        try:
+            polib.pofile(str(path))
+        except (OSError, ValueError, UnicodeDecodeError) as exc:
+            found.append(f"{path}: {exc}")
     return found
 
 
