@@ -8,6 +8,7 @@ from datetime import timedelta
 import pytest
 from django.urls import reverse
 from django.utils import formats, timezone, translation
+from django.utils.html import escape
 from pypdf import PdfReader
 
 from madoguchi.applications.models import Draft
@@ -15,6 +16,7 @@ from madoguchi.core.japanese.calendar import next_open_day
 from madoguchi.navigator import services
 from madoguchi.navigator.models import NavigatorPlan
 from madoguchi.navigator.selectors import plan_by_token
+from madoguchi.navigator.texts import TEXTS
 
 QUESTION = re.compile(r'name="question" value="([a-z0-9_]+)"')
 OTHER_HOST = {"HTTP_HOST": "other.example.jp"}
@@ -81,7 +83,7 @@ def test_without_javascript_a_resident_goes_from_the_event_list_to_a_started_dra
     html = result.content.decode()
     assert asked == ["day", "insurance", "allowance", "single_parent", "daycare"]
     assert result.status_code == 200
-    assert "オンラインで今すぐ" in html and "窓口で" in html
+    assert 'id="group-online"' in html and 'id="group-counter"' in html
     start_url = reverse("applications:start", args=["child-allowance-claim"])
     assert f'<form method="post" action="{start_url}">' in html
 
@@ -104,7 +106,7 @@ def test_the_result_groups_places_and_sorts_by_deadline(client, city):
     day = timezone.localdate() - timedelta(days=2)
     result, _ = answer_all(client, url, {**BIRTH, "day": day.isoformat()})
     html = result.content.decode()
-    online, counter = html.index("オンラインで今すぐ"), html.index('id="group-counter"')
+    online, counter = html.index('id="group-online"'), html.index('id="group-counter"')
     # 出生届 at 市民課 (戸籍法: the day of birth is day 1), 国保 at 国保年金課.
     assert "市民課（本庁舎1階 1番窓口）" in html[counter:]
     birth = html.index('data-code="birth-registration"')
@@ -138,14 +140,13 @@ def test_a_mynaportal_procedure_links_out_and_at_counter_rules_send_it_to_the_wi
     result, _ = answer_all(client, url, {"kind": "to_other_city", "household": "alone",
                                          "card": "yes", "care_cert": "no"})
     html = result.content.decode()
-    assert "マイナポータルで手続する（外部サイト）" in html
-    assert re.search(r'<a class="button primary" href="https://[^"]+" rel="external noopener">', html)
+    assert re.search(r'<a class="button primary" href="https://[^"]+" rel="external noopener" data-action="mynaportal">', html)
 
     url = start(client, "moving")
     result, asked = answer_all(client, url, {"kind": "to_abroad", "household": "alone"})
     html = result.content.decode()
     assert asked == ["kind", "day", "household"]
-    assert "マイナポータルで手続する" not in html
+    assert 'data-action="mynaportal"' not in html
     counter = html.index('id="group-counter"')
     assert html.index('data-code="moving-out"') > counter
     assert "出国の前に市民課の窓口で届け出てください" in html
@@ -155,13 +156,13 @@ def test_the_back_link_and_change_links_let_a_resident_change_an_answer(client, 
     url = start(client, "birth")
     client.post(url, {"question": "day", "answer": timezone.localdate().isoformat()})
     page = client.get(url).content.decode()
-    assert "質問 2（あと最大 3 問）" in page
-    assert f'href="{reverse("navigator:change", args=[plan_of(url).token, "day"])}">前の質問にもどる' in page
+    assert 'class="navi-progress" data-question="2" data-left="3"' in page
+    assert f'id="navi-back" href="{reverse("navigator:change", args=[plan_of(url).token, "day"])}"' in page
 
     result, _ = answer_all(client, url, BIRTH)
     token = plan_of(url).token
     change = reverse("navigator:change", args=[token, "insurance"])
-    assert f'href="{change}">変更する' in result.content.decode()
+    assert f'href="{change}" data-change="insurance"' in result.content.decode()
     assert 'value="nhi" checked' in client.get(change).content.decode()
     response = client.post(change, {"question": "insurance", "answer": "employee"})
     assert response["Location"] == reverse("navigator:plan", args=[token])
@@ -183,13 +184,14 @@ def test_a_new_answer_that_needs_more_questions_asks_them_before_the_result(clie
 
 
 @pytest.mark.parametrize(("question", "answer", "message"), [
-    ("insurance", [], "選択肢から1つ選んでください"),
-    ("insurance", ["private"], "選択肢から1つ選んでください"),
-    ("day", ["あした"], "日付を入力してください"),
-    ("day", [(timezone.localdate() + timedelta(days=3)).isoformat()], "今日より後の日は入力できません"),
-    ("day", ["2019-01-01"], "5年より前の日は入力できません"),
+    ("insurance", [], "err_choose"),
+    ("insurance", ["private"], "err_choose"),
+    ("day", ["あした"], "err_date"),
+    ("day", [(timezone.localdate() + timedelta(days=3)).isoformat()], "err_future"),
+    ("day", ["2019-01-01"], "err_too_old"),
 ])
-def test_a_wrong_answer_is_refused_in_plain_japanese(client, city, question, answer, message):
+def test_a_wrong_answer_is_refused_with_the_reason(client, city, question, answer, message):
+    message = escape(str(TEXTS[message]))  # the navigator's message for that reason
     url = start(client, "birth")
     if question != "day":
         client.post(url, {"question": "day", "answer": timezone.localdate().isoformat()})
@@ -218,7 +220,10 @@ def test_multi_questions_refuse_none_together_with_an_age(client, city):
         client.post(url, {"question": question, "answer": value})
     response = client.post(url, {"question": "children", "answer": ["age_0_2", "none"]})
     assert response.status_code == 400
-    assert "「お子さんはいない」は、ほかの選択肢と一緒には選べません" in response.content.decode()
+    none = services.event_of(plan_of(url)).question("children")
+    label = next(o.label.ja for o in none.options if o.value == "none")
+    assert escape(TEXTS["err_exclusive"] % {"label": label}) in response.content.decode()
+    assert 'id="answer-error"' in response.content.decode()
 
 
 def test_a_question_that_does_not_apply_cannot_be_answered(client, city):
@@ -254,7 +259,7 @@ def test_a_procedure_the_city_does_not_offer_is_named_with_a_note_to_ask(client,
     html = result.content.decode()
     elsewhere = html.index('id="group-elsewhere"')
     assert html.index('data-code="birth-registration"') > elsewhere  # サンプル町 has no 市民課
-    assert "この手続はサンプル町の窓口サイトに載っていません" in html
+    assert escape(TEXTS["not_offered"] % {"city": other_city.name}) in html
     assert 'data-code="child-allowance-claim"' in html[:elsewhere]  # its 福祉課 (kodomo) has it
 
 
@@ -276,7 +281,7 @@ def test_the_result_shows_the_counter_qr_code(client, city, settings):
     own_host = RequestFactory().get("/", HTTP_HOST="navi.city.example.jp", secure=True)
     assert services.counter_url(plan, own_host) == f"https://navi.city.example.jp/navi/p/{plan.token}/"
     assert re.search(r'<div class="qr" role="img" aria-label="[^"]+"><svg', html)
-    assert "窓口でこのQRコードを見せると、同じ答えで手続を始められます" in html
+    assert 'aria-labelledby="qr-heading"' in html
 
 
 # --- languages ----------------------------------------------------------------------------------

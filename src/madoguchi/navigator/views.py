@@ -58,7 +58,7 @@ def _question_page(request, plan, question, *, errors=(), posted=None):
         options = [(o.value, o.label.get(lang)) for o in question.options]
     today = timezone.localdate()
     t = texts(lang)
-    progress = ""
+    progress, answered, left = "", 0, 0
     if question.id not in plan.answers:  # a new question, not a change to an earlier answer
         answered, left = services.progress(plan)
         more = t["questions_left"] % {"n": left - 1} if left > 1 else t["questions_last"]
@@ -71,7 +71,7 @@ def _question_page(request, plan, question, *, errors=(), posted=None):
         "options": options, "chosen": chosen, "errors": list(errors),
         "date_value": chosen[0] if chosen else today.isoformat(),
         "date_max": "" if question.future else today.isoformat(),
-        "progress": progress,
+        "progress": progress, "progress_number": answered + 1, "progress_left": max(left - 1, 0),
         "previous": previous, "answers": services.answers_of(plan),
     })
 
