@@ -124,7 +124,8 @@ def test_the_display_and_its_polling_fallback(counters, client):
 def test_the_congestion_page_and_the_public_json(city, client):
     load_counters(city, history_weeks=1)
     page = client.get("/queue/?weekday=0").content.decode()
-    assert "窓口の混み具合" in page and "月曜日の時間帯ごとの平均（表）" in page
+    assert 'id="congestion-now"' in page and 'id="pattern-table"' in page
+    assert 'data-weekday="0" aria-current="page"' in page
     answer = client.get("/queue/api/status.json")
     assert answer["Access-Control-Allow-Origin"] == "*"
     data = answer.json()
