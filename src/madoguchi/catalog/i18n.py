@@ -13,7 +13,6 @@ and what is stored (snapshots, audit lines) or legal (決定通知書) asks for 
 
 from __future__ import annotations
 
-import functools
 from collections import Counter
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -188,22 +187,7 @@ def localized(procedure: Procedure, language: str | None = None, slug: str | Non
     return copy
 
 
-@functools.cache
-def _everything(language: str) -> dict[str, str]:
-    found: dict[str, str] = {}
-    for path in sorted((NATIONAL / content.OVERLAY_DIR / language).glob("*.po")):
-        found |= content.read(path)
-    return found
-
-
-def anywhere(text: str, language: str) -> str:
-    """`text` as any national overlay file of `language` translates it, "" when none does
-    (for a text met without its procedure: the older Document.name_en)."""
-    return _everything(language).get(text, "")
-
-
 def clear_cache() -> None:
-    _everything.cache_clear()
     content.clear_cache()
 
 

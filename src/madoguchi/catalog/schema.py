@@ -197,13 +197,6 @@ class Document(Strict):
     note: str = ""
     required: bool = True
 
-    @property
-    def name_en(self) -> str:
-        """Deprecated: the English name, "" when untranslated; take the procedure in English."""
-        from madoguchi.catalog.i18n import anywhere
-
-        return anywhere(self.name, "en")
-
 
 Yen = Annotated[int, Field(ge=0, strict=True)]  # whole yen: a float or "300" is refused
 
@@ -425,13 +418,6 @@ class Procedure(Strict):
         return self._language
 
     @property
-    def office_en(self) -> str:
-        """The office's English name ("" when it has none yet); prefer a copy in the language."""
-        from madoguchi.catalog.i18n import in_language
-
-        return _given(in_language(self, "en").office) if self.office else ""
-
-    @property
     def title_en(self) -> str:
         """Deprecated: the English title, "" when untranslated. Take `catalog_for(slug, language=…)`."""
         from madoguchi.catalog.i18n import title_in
@@ -454,11 +440,4 @@ class Procedure(Strict):
     @property
     def needs_decision(self) -> bool:
         return self.kind == Kind.APPLICATION
-
-
-def _given(text: str | None) -> str:
-    """A translated text, or "" for a fallback (the older *_en properties said "" then)."""
-    from madoguchi.core.i18n import content
-
-    return "" if not text or isinstance(text, content.Fallback) else str(text)
 
