@@ -20,7 +20,7 @@ def catalogue_files(app_configs, **kwargs):
         root = Path(settings.MADOGUCHI_MUNICIPAL_CATALOG_DIR)
         for folder in sorted(root.iterdir()) if root.is_dir() else []:
             if folder.is_dir():
-                catalog_for(folder.name)
+                catalog_for(folder.name, language="ja")
     except CatalogError as exc:
         return [Error(str(exc), id="madoguchi.E010")]
     try:
