@@ -49,7 +49,7 @@ def test_the_procedure_page_shows_the_city_window_and_fee(client, city, city_dir
     _overrides(city_dir, {"procedures": {"dog-registration": {"fee_yen": 2500,
                                                              "window": "保健所分室"}}})
     page = client.get(reverse("applications:procedure", args=["dog-registration"])).content.decode()
-    assert "2,500円" in page and "保健所分室" in page
+    assert 'id="fee-rules"' in page and "2,500" in page and "保健所分室" in page  # the city's fee and window
 
 
 def test_a_city_moves_a_procedure_to_another_department(city, city_dir):
@@ -142,13 +142,13 @@ def test_a_procedure_done_elsewhere_is_listed_in_every_city(other_city):
 def test_counter_and_portal_procedures_explain_where_to_go(client, city):
     counter = next(p for p in procedures_for(city) if p.channel == Channel.COUNTER)
     page = client.get(reverse("applications:procedure", args=[counter.code])).content.decode()
-    assert "窓口で手続する" in page and "申請をはじめる" not in page
+    assert 'id="apply-counter"' in page and 'id="start-application"' not in page
     portal = next(p for p in procedures_for(city) if p.channel == Channel.MYNAPORTAL)
     page = client.get(reverse("applications:procedure", args=[portal.code])).content.decode()
-    assert portal.url in page and "申請をはじめる" not in page
+    assert 'id="apply-mynaportal"' in page and portal.url in page and 'id="start-application"' not in page
     other = next(p for p in procedures_for(city) if p.channel == Channel.ELSEWHERE)
     page = client.get(reverse("applications:procedure", args=[other.code])).content.decode()
-    assert f"{other.office}で手続する" in page and "申請をはじめる" not in page
+    assert 'id="apply-office"' in page and other.office in page and 'id="start-application"' not in page
 
 
 def test_the_api_lists_channels_and_refuses_offline_submissions(client, city, resident):
@@ -162,9 +162,10 @@ def test_the_api_lists_channels_and_refuses_offline_submissions(client, city, re
     from madoguchi.applications import services
     from madoguchi.core.actors import Actor
 
-    with pytest.raises(services.SubmissionRefused, match="オンラインでは受け付けていません"):
+    with pytest.raises(services.SubmissionRefused) as refused:
         services.submit_answers(resident, get_procedure(city, counter), {}, Actor.resident(resident.pk),
                                 idempotency_key="k1")
+    assert set(refused.value.errors) == {"procedure"}  # refused as a whole, not for a field
 
 
 def test_the_system_check_reports_a_broken_city_folder(city_dir):
