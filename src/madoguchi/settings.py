@@ -180,7 +180,7 @@ LANGUAGES = [
     ("ja", "日本語"),  # ja-only: a language's own name
     ("ja-easy", "やさしい日本語"),  # ja-only: a language's own name
     ("en", "English"),
-    ("zh-hans", "中文（简体）"),
+    ("zh-hans", "中文（简体）"),  # ja-only: a language's own name (Chinese, not Japanese)
     ("ko", "한국어"),
     ("vi", "Tiếng Việt"),
     ("pt-br", "Português (Brasil)"),

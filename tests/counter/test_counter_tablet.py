@@ -72,7 +72,7 @@ def test_an_unpaired_browser_sees_only_the_code_page(tablet, visit, head):
         response = client.get(HOME)
         page = response.content.decode()
         assert response.status_code == 200 and "no-store" in response["Cache-Control"]
-        assert "タブレットの接続" in page and 'name="code"' in page
+        assert 'id="tablet-pairing"' in page and 'name="code"' in page
         assert "佐藤" not in page and str(visit.public_id) not in page and "<canvas" not in page
         assert client.get(reverse("counter_tablet:state")).status_code == 403
         assert client.post(reverse("counter_tablet:sign"),
@@ -97,7 +97,7 @@ def test_a_correct_code_pairs_once_with_a_strict_httponly_signed_cookie(clerk_cl
     assert timezone.localtime(device.expires_at).date() == timezone.localdate() + timedelta(days=1)
     assert timezone.localtime(device.expires_at).hour == 0
     page = tablet.get(HOME).content.decode()
-    assert "次の方をお待ちください" in page and 'name="code"' not in page
+    assert 'class="tablet-wait"' in page and 'name="code"' not in page
     # The same code a second time (another browser) pairs nothing.
     again = Client().post(reverse("counter_tablet:pair"), {"code": code})
     assert again.status_code == 400 and "使用済み" in again.content.decode()
@@ -211,7 +211,7 @@ def test_signing_through_the_tablet_files_the_visit(clerk_client, tablet, visit,
     earlier = timezone.now() - timedelta(seconds=tablets.thanks_seconds() + 1)
     CounterVisit.objects.filter(pk=visit.pk).update(signed_at=earlier, finished_at=earlier)
     page = tablet.get(HOME).content.decode()
-    assert "次の方をお待ちください" in page and cases[0].receipt_number not in page
+    assert 'class="tablet-wait"' in page and cases[0].receipt_number not in page
 
 
 def test_a_disconnected_or_expired_tablet_is_refused(clerk_client, tablet, visit, head, staff):
@@ -222,7 +222,7 @@ def test_a_disconnected_or_expired_tablet_is_refused(clerk_client, tablet, visit
     other.force_login(staff["kodomo-tanto"])
     assert other.post(reverse("counter:tablet_unpair", args=[device.pk])).status_code == 404
     page = clerk_client.get(reverse("counter:start")).content.decode()
-    assert "接続中のタブレット" in page and "接続を解除" in page
+    assert f'class="tablet-unpair" data-tablet="{device.pk}"' in page
     revoked_cookie = tablet.cookies[COOKIE].value
     assert clerk_client.post(reverse("counter:tablet_unpair", args=[device.pk])).status_code == 302
     device.refresh_from_db()
@@ -231,7 +231,7 @@ def test_a_disconnected_or_expired_tablet_is_refused(clerk_client, tablet, visit
     assert event.target_id == str(device.pk) and event.detail == {"reason": "clerk"}
     response = tablet.get(HOME)
     page = response.content.decode()
-    assert "接続は終了しました" in page and "佐藤" not in page and "<canvas" not in page
+    assert 'id="pairing-ended"' in page and "佐藤" not in page and "<canvas" not in page
     assert response.cookies[COOKIE].value == ""  # the cookie is deleted
     stale = Client()
     stale.cookies[COOKIE] = revoked_cookie  # the revoked tablet's own cookie, kept
@@ -289,7 +289,7 @@ def test_with_a_paired_tablet_the_clerk_stays_on_their_page_after_the_check(cler
     assert visit.status == VisitStatus.CHECKED
     assert response["Location"] == reverse("counter:visit", args=[visit.public_id])
     page = clerk_client.get(response["Location"]).content.decode()
-    assert "来庁者用タブレットに確認画面を表示しました" in page and "来庁者用タブレット（接続中）" in page
+    assert 'class="msg msg-success"' in page and 'id="tablet-paired"' in page
     assert 'http-equiv="refresh"' in page  # the clerk's page follows the signature on the tablet
     shown = tablet.get(HOME).content.decode()
     assert "<canvas" in shown and "/api/docs" not in shown  # no way off the tablet's page
@@ -353,7 +353,7 @@ def test_the_tablets_pages_and_poll_reach_the_waiting_screen_in_time(clerk_clien
     waiting = tablet.get(state_url).json()
     assert waiting["state"] != thanks["state"] and waiting["visit"] == ""  # the poll reloads
     page = tablet.get(HOME).content.decode()
-    assert "次の方をお待ちください" in page
+    assert 'class="tablet-wait"' in page
     assert all(c.receipt_number not in page for c in cases) and "佐藤" not in page
 
 

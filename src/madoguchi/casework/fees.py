@@ -21,6 +21,7 @@ import unicodedata
 from dataclasses import dataclass
 
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from madoguchi.applications.models import Status, Submission
 from madoguchi.applications.services import SubmissionRefused
@@ -34,7 +35,7 @@ from madoguchi.payments.models import Charge
 MAX_QUANTITY = 999
 MAX_YEN = 10_000_000
 OTHER = "other"
-DEFAULT_LABEL = "手数料"
+DEFAULT_LABEL = "手数料"  # ja-only: stored with the fee line (what is stored is Japanese)
 
 
 class FeeRefused(Exception):
@@ -73,7 +74,7 @@ def guide(case: Submission) -> list[GuideLine]:
 
 
 def _whole(text: str, *, most: int) -> int | None:
-    cleaned = unicodedata.normalize("NFKC", text or "").strip().replace(",", "").removesuffix("円").strip()
+    cleaned = unicodedata.normalize("NFKC", text or "").strip().replace(",", "").removesuffix("円").strip()  # ja-only: a typed yen sign
     if not cleaned:
         return None
     if not (cleaned.isascii() and cleaned.isdigit()) or int(cleaned) > most:
@@ -89,7 +90,7 @@ def quote_from(case: Submission, values) -> FeeQuote:
         try:
             quantity = _whole(values.get(line.input_name, ""), most=MAX_QUANTITY)
         except ValueError:
-            errors[line.input_name] = f"数量は0から{MAX_QUANTITY}までの整数で入力してください。"
+            errors[line.input_name] = _("数量は0から%(most)sまでの整数で入力してください。") % {"most": MAX_QUANTITY}
             continue
         if quantity:
             lines.append(FeeLine(line.code, line.label, line.unit_yen, quantity, line.unit_yen * quantity))
@@ -97,19 +98,19 @@ def quote_from(case: Submission, values) -> FeeQuote:
     try:
         other = _whole(values.get("other_yen", ""), most=MAX_YEN)
     except ValueError:
-        errors["other_yen"] = "金額は円単位の数字で入力してください（例: 450）。"
+        errors["other_yen"] = _("金額は円単位の数字で入力してください（例: 450）。")
         other = None
     label = label or DEFAULT_LABEL  # a procedure without lines is charged as plain 手数料
     if len(label) > 60:
-        errors["other_label"] = "内容は60文字以内で入力してください。"
+        errors["other_label"] = _("内容は60文字以内で入力してください。")
     elif other:
         lines.append(FeeLine(OTHER, label, other, 1, other))
     if errors:
-        raise FeeRefused("入力内容を確認してください。", errors)
+        raise FeeRefused(_("入力内容を確認してください。"), errors)
     total = sum(line.amount_yen for line in lines)
     if total <= 0:
         first = guide(case)[0].input_name if guide(case) else "other_yen"
-        raise FeeRefused("請求する手数料を1円以上にしてください。", {first: "数量または金額を入力してください。"})
+        raise FeeRefused(_("請求する手数料を1円以上にしてください。"), {first: _("数量または金額を入力してください。")})
     procedure = procedure_of_record(case.municipality, case.procedure_code)
     revenue_code = procedure.payment.revenue_code if procedure is not None else ""
     return FeeQuote(lines=tuple(lines), total_yen=total, revenue_code=revenue_code)
@@ -120,7 +121,7 @@ def fix_fee(case: Submission, user, actor: Actor, values, note: str = "") -> Cha
     with transaction.atomic():
         locked = Submission.objects.select_for_update(of=("self",)).select_related("department").get(pk=case.pk)
         if not can_fix(locked, user):
-            raise FeeRefused("この申請の手数料は、いまは確定できません（審査中の事後決済の申請だけ、一度確定できます）。")
+            raise FeeRefused(_("この申請の手数料は、いまは確定できません（審査中の事後決済の申請だけ、一度確定できます）。"))
         fee = quote_from(locked, values)
         try:
             return payments.request_payment(locked, fee, actor, note=note)

@@ -10,6 +10,7 @@ import uuid
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from madoguchi.applications import services as applications
 from madoguchi.applications.documents import public_url
@@ -38,9 +39,9 @@ def _staff_text(text: str, what: str) -> str:
     none of them. The one rule for the pages and the API (which also states it in its schema)."""
     text = (text or "").strip()
     if len(text) > STAFF_TEXT_MAX:
-        raise CaseActionError(f"{what}は{STAFF_TEXT_MAX}文字以内で入力してください。")
+        raise CaseActionError(_("%(what)sは%(most)s文字以内で入力してください。") % {"what": what, "most": STAFF_TEXT_MAX})
     if has_unreadable_characters(text, LINE_BREAKS):
-        raise CaseActionError(f"{what}に使えない文字（制御文字）が含まれています。")
+        raise CaseActionError(_("%(what)sに使えない文字（制御文字）が含まれています。") % {"what": what})
     return text
 
 
@@ -53,7 +54,7 @@ def _lock(submission: Submission) -> Submission:
 
 def _require_member(user, submission: Submission) -> None:
     if not StaffMembership.objects.filter(user=user, department=submission.department).exists():
-        raise CaseActionError("この操作を行う権限がありません。")
+        raise CaseActionError(_("この操作を行う権限がありません。"))
 
 
 @transaction.atomic
@@ -67,9 +68,9 @@ def accept(submission: Submission, user, actor: Actor) -> None:
 def return_for_correction(submission: Submission, user, actor: Actor, message: str) -> None:
     submission = _lock(submission)
     _require_member(user, submission)
-    message = _staff_text(message, "差戻しの理由")
+    message = _staff_text(message, _("差戻しの理由"))
     if not message:
-        raise CaseActionError("差戻しの理由（申請者へのお願い）を入力してください。")
+        raise CaseActionError(_("差戻しの理由（申請者へのお願い）を入力してください。"))
     _apply(submission, Status.RETURNED, actor, note=message)
 
 
@@ -78,10 +79,10 @@ def propose_decision(submission: Submission, user, actor: Actor, outcome: str, r
     submission = _lock(submission)
     _require_member(user, submission)
     if outcome not in Decision.Outcome.values:
-        raise CaseActionError("承認か却下を選んでください。")
-    reason = _staff_text(reason, "理由")
+        raise CaseActionError(_("承認か却下を選んでください。"))
+    reason = _staff_text(reason, _("理由"))
     if outcome == Decision.Outcome.REJECT and not reason:
-        raise CaseActionError("却下の理由を入力してください（通知書に記載されます）。")
+        raise CaseActionError(_("却下の理由を入力してください（通知書に記載されます）。"))
     _apply(submission, Status.PENDING_APPROVAL, actor, outcome=outcome)
     return Decision.objects.create(submission=submission, outcome=outcome, reason=reason,
                                    proposed_by=user)
@@ -90,15 +91,15 @@ def propose_decision(submission: Submission, user, actor: Actor, outcome: str, r
 def _pending(submission: Submission) -> Decision:
     decision = submission.decisions.filter(state=Decision.State.PENDING).last()
     if decision is None:
-        raise CaseActionError("決裁待ちの起案がありません。")
+        raise CaseActionError(_("決裁待ちの起案がありません。"))
     return decision
 
 
 def _check_approver(user, submission: Submission, decision: Decision) -> None:
     if not has_role(user, submission.department, Role.APPROVER):
-        raise CaseActionError("決裁は決裁者の権限を持つ職員が行います。")
+        raise CaseActionError(_("決裁は決裁者の権限を持つ職員が行います。"))
     if decision.proposed_by_id == user.pk:
-        raise CaseActionError("起案した職員は自分で決裁できません。別の決裁者が決裁します。")
+        raise CaseActionError(_("起案した職員は自分で決裁できません。別の決裁者が決裁します。"))
 
 
 @transaction.atomic
@@ -106,7 +107,7 @@ def approve(submission: Submission, user, actor: Actor, comment: str = "") -> Is
     submission = _lock(submission)
     decision = _pending(submission)
     _check_approver(user, submission, decision)
-    comment = _staff_text(comment, "コメント")
+    comment = _staff_text(comment, _("コメント"))
     decision.state = Decision.State.APPROVED
     decision.approved_by = user
     decision.approved_at = timezone.now()
@@ -126,7 +127,7 @@ def send_back(submission: Submission, user, actor: Actor, comment: str) -> None:
     decision = _pending(submission)
     _check_approver(user, submission, decision)
     decision.state = Decision.State.SENT_BACK
-    decision.approver_comment = _staff_text(comment, "コメント")
+    decision.approver_comment = _staff_text(comment, _("コメント"))
     decision.save()
     _apply(submission, Status.ACCEPTED, actor, decision=decision.pk)
 
@@ -144,7 +145,7 @@ def _next_notice_number(submission: Submission) -> str:
         submission__department=submission.department, state=Decision.State.APPROVED,
         approved_at__year=year,
     ).exclude(notice_number="").count()
-    return f"{submission.municipality.name}{submission.department.name[:2]}第{count + 1}号"
+    return f"{submission.municipality.name}{submission.department.name[:2]}第{count + 1}号"  # ja-only: 決定通知書 (legal text)
 
 
 def _display_name(user) -> str:
@@ -158,10 +159,10 @@ def _issue_notice(submission: Submission, decision: Decision) -> IssuedDocument:
     name, address = _applicant(procedure.form(version.form_version), answers)
     outcome = "approved" if decision.outcome == Decision.Outcome.APPROVE else "rejected"
     public_id = uuid.uuid4()
-    title = f"{procedure.title} 決定通知書"
+    title = f"{procedure.title} 決定通知書"  # ja-only: 決定通知書 (legal text)
     pdf = render_notice(NoticeData(
         municipality_name=submission.municipality.name,
-        mayor_title=f"{submission.municipality.name}長",
+        mayor_title=f"{submission.municipality.name}長",  # ja-only: 決定通知書 (legal text)
         department_name=submission.department.name,
         notice_number=decision.notice_number,
         procedure_title=procedure.title,
@@ -171,8 +172,8 @@ def _issue_notice(submission: Submission, decision: Decision) -> IssuedDocument:
         outcome=outcome,
         reason=decision.reason,
         decided_at=timezone.localdate(),
-        approvals=[("起案者", _display_name(decision.proposed_by), decision.proposed_at),
-                   ("決裁者", _display_name(decision.approved_by), decision.approved_at)],
+        approvals=[("起案者", _display_name(decision.proposed_by), decision.proposed_at),  # ja-only: 決定通知書
+                   ("決裁者", _display_name(decision.approved_by), decision.approved_at)],  # ja-only: 決定通知書
         legal_basis=procedure.legal_basis,
         verify_url=public_url(reverse("applications:verify", args=[public_id])),
         applied_on=timezone.localtime(submission.submitted_at).date(),

@@ -9,6 +9,7 @@ from django.contrib.auth import views as auth_views
 from django.http import Http404, HttpResponse, HttpResponseForbidden
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from madoguchi.applications import engine
@@ -156,7 +157,7 @@ def _fix_fee(request, case):
                      subject_ref=case.subject_ref)
         return _render_case(request, case, {"values": values, "errors": exc.errors, "message": str(exc)},
                             status=400)
-    messages.success(request, "手数料を確定し、申請者にお支払いをお願いしました（入金待ち）。")
+    messages.success(request, _("手数料を確定し、申請者にお支払いをお願いしました（入金待ち）。"))
     return redirect("casework:case", case.public_id)
 
 
@@ -182,7 +183,7 @@ def case_action(request, public_id, action):
     except (services.CaseActionError, applications.SubmissionRefused) as exc:
         messages.error(request, str(exc))
     else:
-        messages.success(request, "処理しました。")
+        messages.success(request, _("処理しました。"))
     return redirect("casework:case", case.public_id)
 
 
@@ -193,7 +194,7 @@ def my_number(request, public_id):
     every reveal is an audit event. Everywhere else it is masked."""
     case = _case(request, public_id)
     if not any(has_role(request.user, case.department, r) for r in (Role.CLERK, Role.APPROVER)):
-        return HttpResponseForbidden("個人番号を確認する権限がありません。")
+        return HttpResponseForbidden(_("個人番号を確認する権限がありません。"))
     version = case.current_version
     procedure = procedure_of_record(request.municipality, case.procedure_code)
     numbers = engine.my_numbers(procedure.form(version.form_version),

@@ -5,6 +5,7 @@ from functools import wraps
 from django.http import HttpResponseForbidden
 from django.shortcuts import redirect
 from django.urls import reverse
+from django.utils.translation import gettext as _
 
 from madoguchi.core.actors import Actor, client_ip
 from madoguchi.core.models import Department, Municipality, Role, StaffMembership
@@ -38,7 +39,7 @@ def staff_required(view):
         if not request.user.is_authenticated:
             return redirect(f"{reverse('casework:login')}?next={request.path}")
         if not is_staff_of(request.user, request.municipality):
-            return HttpResponseForbidden("この自治体の職員として登録されていません。")
+            return HttpResponseForbidden(_("この自治体の職員として登録されていません。"))
         request.actor = Actor.staff(request.user, client_ip(request))
         return view(request, *args, **kwargs)
 

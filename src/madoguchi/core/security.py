@@ -14,13 +14,14 @@ from django.conf import settings
 from django.http import HttpResponseBadRequest, JsonResponse
 from django.template.loader import render_to_string
 from django.utils.cache import add_never_cache_headers
+from django.utils.translation import gettext_lazy as _lazy
 
 # C0 control characters and DEL. A NUL in a token reached the database (PostgreSQL refuses NUL
 # in text, a 500); none of them belongs in a URL a person or a QR code produces. Tab, CR and LF
 # may come from a GET form's text area, so the query string allows those three.
 _PATH_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _QUERY_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-BAD_URL_MESSAGE = "URL に使えない文字が含まれています"
+BAD_URL_MESSAGE = _lazy("URL に使えない文字が含まれています")
 
 
 def _has_control(request) -> str:

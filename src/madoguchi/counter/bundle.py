@@ -16,6 +16,9 @@ from dataclasses import field as dc_field
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import ngettext
 
 from madoguchi.applications import engine, prefill
 from madoguchi.applications.engine import RAW
@@ -94,7 +97,7 @@ def _refusal(field: FormField, text: str) -> str:
         clean_scalar(field, text)
     except FieldError as exc:
         return str(exc)
-    return "入力内容を確認してください"  # passes now (the form changed): typing it again stores it
+    return _("入力内容を確認してください")  # passes now (the form changed): typing it again stores it
 
 
 def _missing_items(group: FormField, answers: dict) -> dict[str, str]:
@@ -141,7 +144,7 @@ def label_of(form: FormDefinition, path: str) -> str:
     return f"{group.item_label or group.label}{index + 1} {field.label}"
 
 
-PAPERS_AT_COUNTER = "窓口で書類を確認します"
+PAPERS_AT_COUNTER = _lazy("窓口で書類を確認します")
 
 
 def for_display(form: FormDefinition, answers: dict) -> dict:
@@ -177,9 +180,9 @@ def build(visit: CounterVisit, actor: Actor) -> list[Entry]:
     """(Re)build the visit's forms from the register and the navigator plan; a rebuild starts
     over, so it is refused once the visitor has checked the bundle."""
     if visit.status != VisitStatus.OPEN:
-        raise BundleRefused("来庁者が確認した後は作り直せません。")
+        raise BundleRefused(_("来庁者が確認した後は作り直せません。"))
     if visit.plan is None:
-        raise BundleRefused("手続ナビの回答（できごと）を先に選んでください。")
+        raise BundleRefused(_("手続ナビの回答（できごと）を先に選んでください。"))
     result = navigator.result_for(visit.plan, visit.municipality)
     visit.event, visit.answers = visit.plan.event, dict(visit.plan.answers)
     household = _household(visit, actor)
@@ -279,7 +282,7 @@ def _changeable(visit_form: VisitForm) -> tuple[CounterVisit, VisitForm]:
     """The visit locked and still open, and the form as stored now, under that lock."""
     visit = CounterVisit.objects.select_for_update().get(pk=visit_form.visit_id)
     if visit.status != VisitStatus.OPEN:
-        raise BundleRefused("来庁者が確認した後は変更できません。")
+        raise BundleRefused(_("来庁者が確認した後は変更できません。"))
     return visit, VisitForm.objects.get(pk=visit_form.pk)
 
 
@@ -305,7 +308,7 @@ def fill_blanks(visit_form: VisitForm, procedure: Procedure, values: dict[str, s
             continue
         field = field_at(form, path)
         if field is None or field.type in {FieldType.GROUP, FieldType.FILE}:
-            errors[path] = "この項目はここでは入力できません。"
+            errors[path] = _("この項目はここでは入力できません。")
             continue
         try:
             cleaned[path] = (field, clean_scalar(field, text))
@@ -408,7 +411,7 @@ def drop_item(visit_form: VisitForm, group_id: str, index: int, actor: Actor) ->
     answers = answers_of(visit_form)
     items = answers.get(group_id)
     if not isinstance(items, list) or not 0 <= index < len(items):
-        raise BundleRefused("その項目は見つかりません。")
+        raise BundleRefused(_("その項目は見つかりません。"))
     del items[index]
     if answers.get(RAW):
         answers[RAW] = _renumbered(answers[RAW], group_id, index)
@@ -511,8 +514,13 @@ class FamilyField:
     @property
     def label(self) -> str:
         who = self.group.item_label or self.group.label
-        condition = f"（{self.when.label}が「{self.when_label}」のとき）" if self.when is not None else ""
-        return f"{self.sub.label}（{who}全員 {len(self.paths)}人）{condition}"
+        n = len(self.paths)
+        everyone = ngettext("%(label)s（%(who)s全員 %(n)s人）", "%(label)s（%(who)s全員 %(n)s人）", n) % {
+            "label": self.sub.label, "who": who, "n": n}
+        if self.when is None:
+            return everyone
+        return _("%(everyone)s（%(question)sが「%(answer)s」のとき）") % {
+            "everyone": everyone, "question": self.when.label, "answer": self.when_label}
 
 
 def family_fields(visit_form: VisitForm, form: FormDefinition, answers: dict,

@@ -21,6 +21,7 @@ import unicodedata
 from dataclasses import dataclass, field
 
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from madoguchi.applications.models import Submission
 from madoguchi.catalog.fees import FeeQuote, quote
@@ -117,11 +118,11 @@ def _title(visit: CounterVisit, case: Submission) -> str:
 
 def parse_yen(text: str) -> int:
     """「1,050」「１０５０」「1050円」 → 1050. Anything but a whole number of yen is refused."""
-    cleaned = unicodedata.normalize("NFKC", text or "").strip().replace(",", "").removesuffix("円").strip()
+    cleaned = unicodedata.normalize("NFKC", text or "").strip().replace(",", "").removesuffix("円").strip()  # ja-only: a typed yen sign
     if not cleaned:
-        raise FeeRefused("受け取った金額を入力してください。", "amount")
+        raise FeeRefused(_("受け取った金額を入力してください。"), "amount")
     if not cleaned.isdigit() or not cleaned.isascii() or len(cleaned) > len(str(MAX_YEN)):
-        raise FeeRefused("金額は円単位の数字で入力してください（例: 1050）。", "amount")
+        raise FeeRefused(_("金額は円単位の数字で入力してください（例: 1050）。"), "amount")
     return int(cleaned)
 
 
@@ -134,7 +135,7 @@ def methods(municipality) -> list[tuple[str, str]]:
 
 def _method(municipality, value: str) -> str:
     if value not in dict(methods(municipality)):
-        raise FeeRefused("支払方法を選んでください。", "method")
+        raise FeeRefused(_("支払方法を選んでください。"), "method")
     return value
 
 
@@ -143,9 +144,9 @@ def _slip(method: str, text: str) -> str:
     if method == Method.CASH:
         return ""
     if not slip:
-        raise FeeRefused("端末の伝票番号（利用控えの番号）を入力してください。", "slip")
+        raise FeeRefused(_("端末の伝票番号（利用控えの番号）を入力してください。"), "slip")
     if not SLIP.match(slip):
-        raise FeeRefused("伝票番号は英数字とハイフンで、64文字以内で入力してください。", "slip")
+        raise FeeRefused(_("伝票番号は英数字とハイフンで、64文字以内で入力してください。"), "slip")
     return slip
 
 
@@ -159,13 +160,14 @@ def record_payment(visit: CounterVisit, method: str, amount_text: str, slip_text
     amount = parse_yen(amount_text)
     visit = CounterVisit.objects.select_for_update().get(pk=visit.pk)
     if visit.status != VisitStatus.FILED:
-        raise FeeRefused("手数料は、各課へ送付した後で記録します。")
+        raise FeeRefused(_("手数料は、各課へ送付した後で記録します。"))
     fees = visit_fees(visit)
     due = [item for item in fees.items if item.due_yen > 0]
     if not due:
         return []
     if amount != fees.due_yen:
-        raise FeeRefused(f"お支払いいただく金額は {fees.due_yen:,}円です（入力: {amount:,}円）。", "amount")
+        raise FeeRefused(_("お支払いいただく金額は %(due)s円です（入力: %(typed)s円）。") % {
+            "due": f"{fees.due_yen:,}", "typed": f"{amount:,}"}, "amount")
     recorded = []
     for item in due:
         charge = _open_charge(item)

@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 
 from madoguchi.applications import services as applications
 from madoguchi.applications.models import IssuedDocument, Submission
+from madoguchi.catalog.selectors import procedure_of_record
 from madoguchi.core import audit, i18n
 from madoguchi.core.actors import Actor
 from madoguchi.core.crypto import decrypt_bytes, encrypt_bytes
@@ -54,9 +55,9 @@ def start_visit(municipality, clerk, actor: Actor, ticket: Ticket | None = None)
 def _take_ticket(visit: CounterVisit, clerk, actor: Actor, ticket: Ticket) -> None:
     serving = queue_selectors.at_windows_of(visit.municipality, departments_of(clerk, visit.municipality))
     if ticket not in serving:
-        raise VisitRefused("この番号札は、担当の窓口で呼び出し中ではありません。")
+        raise VisitRefused(_("この番号札は、担当の窓口で呼び出し中ではありません。"))
     if CounterVisit.objects.filter(ticket=ticket).exists():
-        raise VisitRefused(f"{ticket.label} の方の受付はもう始まっています。")
+        raise VisitRefused(_("%(ticket)s の方の受付はもう始まっています。") % {"ticket": ticket.label})
     if ticket.status == TicketStatus.CALLED:
         ticket = queue.act(ticket, "start", actor)
     visit.ticket, visit.called_at = ticket, ticket.called_at
@@ -65,7 +66,7 @@ def _take_ticket(visit: CounterVisit, clerk, actor: Actor, ticket: Ticket) -> No
 
 def _open(visit: CounterVisit) -> None:
     if visit.status != VisitStatus.OPEN:
-        raise VisitRefused("この受付は来庁者の確認が済んでいるため、変更できません。")
+        raise VisitRefused(_("この受付は来庁者の確認が済んでいるため、変更できません。"))
 
 
 def _set_person(visit: CounterVisit, actor: Actor, resident: Resident, how: str,
@@ -89,8 +90,8 @@ def identify_by_card(visit: CounterVisit, actor: Actor, face) -> Resident:
     _open(visit)
     found = find_by_card_face(visit.municipality, actor, visit.ref, face)
     if len(found) != 1:
-        raise VisitRefused("カードの券面事項に一致する住民記録が見つかりません。"
-                           "フリガナと生年月日で検索してください。")
+        raise VisitRefused(_("カードの券面事項に一致する住民記録が見つかりません。"
+                             "フリガナと生年月日で検索してください。"))
     _set_person(visit, actor, found[0], Identified.CARD, represented=False)
     return found[0]
 
@@ -116,7 +117,7 @@ def choose(visit: CounterVisit, actor: Actor, resident_id: int, represented: boo
     resident = Resident.objects.filter(municipality=visit.municipality, pk=resident_id,
                                        status__in=CHOOSABLE[represented]).first()
     if resident is None:
-        raise VisitRefused("選んだ住民が見つかりません。もう一度検索してください。")
+        raise VisitRefused(_("選んだ住民が見つかりません。もう一度検索してください。"))
     _set_person(visit, actor, resident, Identified.KANA, represented)
     return resident
 
@@ -126,7 +127,7 @@ def set_proxy(visit: CounterVisit, name: str, relationship: str) -> None:
     _open(visit)
     name, relationship = (name or "").strip(), (relationship or "").strip()
     if not name or not relationship:
-        raise VisitRefused("代理人の氏名と、本人との関係を入力してください。")
+        raise VisitRefused(_("代理人の氏名と、本人との関係を入力してください。"))
     visit.proxy_name, visit.proxy_relationship = name[:50], relationship[:30]
     visit.save(update_fields=["proxy_name", "proxy_relationship"])
 
@@ -145,7 +146,7 @@ def load_plan(visit: CounterVisit, token: str) -> NavigatorPlan:
     _open(visit)
     plan = plan_by_token(visit.municipality, (token or "").strip())
     if plan is None:
-        raise VisitRefused("このQRコードの回答は見つかりません。期限切れの場合は、できごとを選び直してください。")
+        raise VisitRefused(_("このQRコードの回答は見つかりません。期限切れの場合は、できごとを選び直してください。"))
     visit.plan, visit.event = plan, plan.event
     visit.save(update_fields=["plan", "event"])
     return plan
@@ -159,7 +160,7 @@ def start_event(visit: CounterVisit, event_id: str, actor: Actor | None = None) 
     try:
         plan = navigator.start_plan(visit.municipality, event_id)
     except LookupError:
-        raise VisitRefused("このできごとは選べません。") from None
+        raise VisitRefused(_("このできごとは選べません。")) from None
     visit.plan, visit.event = plan, plan.event
     visit.known_from_register = _answer_from_register(visit, plan, actor) if actor else []
     visit.save(update_fields=["plan", "event", "known_from_register"])
@@ -202,9 +203,9 @@ def confirm(visit: CounterVisit, actor: Actor) -> None:
     _open(visit)
     entries = bundle.entries(visit)
     if not entries:
-        raise VisitRefused("手続の書類がまだありません。")
+        raise VisitRefused(_("手続の書類がまだありません。"))
     if any(e.blanks for e in entries):
-        raise VisitRefused("まだ入力されていない項目があります。")
+        raise VisitRefused(_("まだ入力されていない項目があります。"))
     visit.status = VisitStatus.CHECKED
     visit.save(update_fields=["status"])
     audit.record(visit.municipality, actor, "counter_confirm", "counter_visit", visit.public_id)
@@ -214,13 +215,13 @@ def _checked(visit: CounterVisit) -> CounterVisit:
     """The visit locked, refused unless the visitor has checked the bundle (and not yet signed)."""
     visit = CounterVisit.objects.select_for_update().get(pk=visit.pk)
     if visit.status != VisitStatus.CHECKED:
-        raise VisitRefused("署名の前に、来庁者に内容を確認していただいてください。")
+        raise VisitRefused(_("署名の前に、来庁者に内容を確認していただいてください。"))
     return visit
 
 
 def _png_size(image: bytes) -> tuple[int, int]:
     if not image.startswith(PNG_MAGIC) or image[12:16] != b"IHDR" or len(image) < 24:
-        raise VisitRefused("署名の画像を読み取れませんでした。もう一度署名してください。")
+        raise VisitRefused(_("署名の画像を読み取れませんでした。もう一度署名してください。"))
     return struct.unpack(">II", image[16:24])
 
 
@@ -229,10 +230,10 @@ def sign(visit: CounterVisit, actor: Actor, image: bytes) -> Signature:
     """The visitor's one signature (a PNG from the tablet's canvas) over the checked bundle."""
     visit = _checked(visit)
     if len(image) > MAX_SIGNATURE_BYTES:
-        raise VisitRefused("署名の画像が大きすぎます。もう一度署名してください。")
+        raise VisitRefused(_("署名の画像が大きすぎます。もう一度署名してください。"))
     width, height = _png_size(image)
     if not (0 < width <= MAX_SIGNATURE_SIDE and 0 < height <= MAX_SIGNATURE_SIDE):
-        raise VisitRefused("署名の画像を読み取れませんでした。もう一度署名してください。")
+        raise VisitRefused(_("署名の画像を読み取れませんでした。もう一度署名してください。"))
     signature = Signature.objects.create(visit=visit, image=encrypt_bytes(image))
     visit.status, visit.signed_at = VisitStatus.SIGNED, timezone.now()
     visit.save(update_fields=["status", "signed_at"])
@@ -258,6 +259,12 @@ def applicant_of(visit: CounterVisit) -> Resident | None:
 
 
 @transaction.atomic
+def _title_in_japanese(visit: CounterVisit, entry) -> str:
+    """What is stored is Japanese, whatever language the clerk's page is in."""
+    found = procedure_of_record(visit.municipality, entry.procedure.code, language="ja")
+    return found.title if found is not None else entry.procedure.title
+
+
 def file_visit(visit: CounterVisit, actor: Actor) -> list[Submission]:
     """Each signed form becomes a case in its department's queue (one receipt number each, all
     sharing the visit), with its 様式 PDF and the signature printed in for departments on paper.
@@ -267,10 +274,10 @@ def file_visit(visit: CounterVisit, actor: Actor) -> list[Submission]:
     if visit.status == VisitStatus.FILED:
         return filed_cases(visit)
     if visit.status != VisitStatus.SIGNED:
-        raise VisitRefused("来庁者の署名の後で各課へ送付します。")
+        raise VisitRefused(_("来庁者の署名の後で各課へ送付します。"))
     applicant = applicant_of(visit)
     if applicant is None:
-        raise VisitRefused("申請者を住民記録で確認してから送付してください。")
+        raise VisitRefused(_("申請者を住民記録で確認してから送付してください。"))
     account = linked_account(applicant)
     signature = Signature.objects.filter(visit=visit).first()
     image = decrypt_bytes(signature.image) if signature else None
@@ -281,7 +288,7 @@ def file_visit(visit: CounterVisit, actor: Actor) -> list[Submission]:
             applicant, entry.procedure, entry.form.form_version, entry.answers, entry.form.sources,
             actor, visit.public_id, account=account)
         applications.issue_document(submission, IssuedDocument.Kind.FORM,
-                                    f"{entry.procedure.title}（様式）",
+                                    f"{_title_in_japanese(visit, entry)}（様式）",  # ja-only: a stored title
                                     pdf.render_standard_form(visit, entry, signature=image))
         entry.form.submission = submission
         entry.form.save(update_fields=["submission"])

@@ -14,6 +14,7 @@ from django.http import HttpResponseForbidden, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone, translation
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
@@ -108,10 +109,10 @@ def sign(request):
     """The signature drawn on the tablet; the visit is filed at once, as on the clerk's page."""
     tablet = _device(request)
     if tablet is None:
-        return HttpResponseForbidden("この端末は接続されていません。職員にお声がけください。")
+        return HttpResponseForbidden(_("この端末は接続されていません。職員にお声がけください。"))
     try:
         tablets.sign(tablet, request.POST.get("visit", ""), signature_png(request), client_ip(request))
-        messages.success(request, "署名を受け付けました。")
+        messages.success(request, _("署名を受け付けました。"))
     except services.VisitRefused as exc:
         messages.error(request, str(exc))
     easy = "?lang=easy" if request.POST.get("lang") == "easy" else ""

@@ -18,6 +18,7 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from madoguchi.core import audit
 from madoguchi.core.actors import Actor
@@ -103,26 +104,23 @@ def pair(municipality, code: str, ip_address: str | None = None) -> tuple[Counte
             usable.save(update_fields=["used_at"])
             if is_clerk(usable.clerk, municipality):
                 return _new_tablet(usable, ip_address)
-            error = "この接続コードは使えません。" + AGAIN  # the clerk lost the role meanwhile
+            error = _("この接続コードは使えません。職員に新しい接続コードを出してもらってください。")  # the clerk lost the role meanwhile
         else:
             TabletPairingCode.objects.filter(pk__in=[c.pk for c in live]).update(attempts=F("attempts") + 1)
             error = _why_refused(named, cleaned, now)
     raise PairingRefused(error)
 
 
-AGAIN = "職員に新しい接続コードを出してもらってください。"
-
-
 def _why_refused(named: TabletPairingCode | None, cleaned: str, now) -> str:
     if named is None:
         if len(cleaned) != CODE_DIGITS:
-            return "接続コードは6桁の数字です。職員の画面に表示された数字を入力してください。"
-        return "接続コードが違います。職員の画面に表示された6桁の数字を入力してください。"
+            return _("接続コードは6桁の数字です。職員の画面に表示された数字を入力してください。")
+        return _("接続コードが違います。職員の画面に表示された6桁の数字を入力してください。")
     if named.used_at is not None:
-        return "この接続コードは使用済みです。" + AGAIN
+        return _("この接続コードは使用済みです。職員に新しい接続コードを出してもらってください。")
     if named.expires_at <= now:
-        return "接続コードの有効期限（5分）が切れています。" + AGAIN
-    return "接続コードを何度も間違えたため使えなくなりました。" + AGAIN
+        return _("接続コードの有効期限（5分）が切れています。職員に新しい接続コードを出してもらってください。")
+    return _("接続コードを何度も間違えたため使えなくなりました。職員に新しい接続コードを出してもらってください。")
 
 
 def _new_tablet(code: TabletPairingCode, ip_address) -> tuple[CounterTablet, str]:
@@ -224,9 +222,9 @@ def sign(tablet: CounterTablet, shown_visit: str, image: bytes, ip_address: str 
     The acts are the clerk's (their desk's device); the audit log adds which tablet."""
     screen, visit = current(tablet)
     if screen != SIGN or str(visit.public_id) != shown_visit:
-        raise services.VisitRefused("画面が切り替わりました。表示されている内容をご確認ください。")
+        raise services.VisitRefused(_("画面が切り替わりました。表示されている内容をご確認ください。"))
     if not image:
-        raise services.VisitRefused("署名を受け取れませんでした。もう一度署名してください。")
+        raise services.VisitRefused(_("署名を受け取れませんでした。もう一度署名してください。"))
     actor = Actor.staff(tablet.clerk, ip_address)
     services.sign(visit, actor, image)
     audit.record(visit.municipality, actor, "counter_tablet_sign", "counter_visit", visit.public_id,

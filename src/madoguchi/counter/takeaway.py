@@ -23,7 +23,7 @@ from madoguchi.navigator.models import NavigatorPlan
 from madoguchi.navigator.texts import TEXTS
 
 LEGACY = {"easy": i18n.EASY}  # the tablet's old name for やさしい日本語
-FIRST_SENTENCE = re.compile(r"^.+?[。！？]")
+FIRST_SENTENCE = re.compile(r"^.+?[。！？]")  # ja-only: Japanese full stops (a pattern)
 
 
 def first_sentence(text: str) -> str:

@@ -12,6 +12,8 @@ from django.http import Http404, HttpResponse, HttpResponseForbidden, JsonRespon
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import translation
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
@@ -49,7 +51,7 @@ def clerk_required(view):
     @wraps(view)
     def wrapper(request, *args, **kwargs):
         if not departments_of(request.user, request.municipality, Role.CLERK).exists():
-            return HttpResponseForbidden("窓口の受付は担当者の権限が必要です。")
+            return HttpResponseForbidden(_("窓口の受付は担当者の権限が必要です。"))
         return view(request, *args, **kwargs)
 
     return wrapper
@@ -98,7 +100,7 @@ def _ticket(request) -> Ticket | None:
     ticket = Ticket.objects.filter(municipality=request.municipality,
                                    pk=request.POST["ticket"] if request.POST["ticket"].isdigit() else None).first()
     if ticket is None:
-        raise services.VisitRefused("この番号札は見つかりません。")
+        raise services.VisitRefused(_("この番号札は見つかりません。"))
     return ticket
 
 
@@ -120,7 +122,7 @@ def tablet_unpair(request, tablet_id):
     if tablet is None:
         raise Http404
     tablets.unpair(tablet, request.actor)
-    messages.success(request, "タブレットの接続を解除しました。")
+    messages.success(request, _("タブレットの接続を解除しました。"))
     return redirect("counter:start")
 
 
@@ -135,7 +137,7 @@ def _question_context(visit, asked: "Asked | None" = None):
     shown = []
     for question in questions:
         kind = {QuestionType.MULTI: "checkbox", QuestionType.DATE: "date"}.get(question.type, "radio")
-        options = ([(v, "はい" if v == "yes" else "いいえ") for v in question.values()]
+        options = ([(v, _("はい") if v == "yes" else _("いいえ")) for v in question.values()]
                    if question.type == QuestionType.YESNO
                    else [(o.value, o.label.get("ja")) for o in question.options])
         given = asked.given.get(question.id, []) if asked else []
@@ -242,9 +244,10 @@ def _fee(request, visit):
                 "field": getattr(exc, "field", "") or "amount", "error": str(exc)}
         return _render_visit(request, visit, status=400, fee_form=form)
     if recorded:
-        messages.success(request, f"手数料 {sum(a.amount_yen for a in recorded):,}円の受け取りを記録しました。")
+        messages.success(request, _("手数料 %(yen)s円の受け取りを記録しました。") % {
+            "yen": f"{sum(a.amount_yen for a in recorded):,}"})
     else:
-        messages.info(request, "この来庁の手数料は、すでに記録されています。")
+        messages.info(request, _("この来庁の手数料は、すでに記録されています。"))
     return redirect(reverse("counter:visit", args=[visit.public_id]) + "#fee")
 
 
@@ -303,14 +306,14 @@ def _card(request, visit):
                     birth_date=p.get("birth_date", ""), gender=p.get("gender", ""),
                     my_number=p.get("my_number", ""))
     services.identify_by_card(visit, request.actor, face)
-    messages.success(request, "カードで本人を確認しました。")
+    messages.success(request, _("カードで本人を確認しました。"))
 
 
 def _choose(request, visit):
     try:
         resident_id = int(request.POST.get("resident", ""))
     except ValueError:
-        raise services.VisitRefused("住民を選んでください。") from None
+        raise services.VisitRefused(_("住民を選んでください。")) from None
     services.choose(visit, request.actor, resident_id, represented=request.POST.get("represented") == "1")
 
 
@@ -329,7 +332,7 @@ def _qr(request, visit):
 def _answer(request, visit) -> Asked | None:
     """The answers to every question of the page (`value-<question>`), or one (`value`)."""
     if visit.plan is None:
-        raise services.VisitRefused("できごとを先に選んでください。")
+        raise services.VisitRefused(_("できごとを先に選んでください。"))
     asked = request.POST.getlist("question")
     if len(asked) == 1 and "value" in request.POST:
         given = {asked[0]: request.POST.getlist("value")}
@@ -351,7 +354,7 @@ def _entry(request, visit) -> bundle.Entry:
     """The form of the visit's bundle that the POST names (`form`)."""
     entry = next((e for e in bundle.entries(visit) if str(e.form.pk) == request.POST.get("form")), None)
     if entry is None:
-        raise services.VisitRefused("書類が見つかりません。")
+        raise services.VisitRefused(_("書類が見つかりません。"))
     return entry
 
 
@@ -375,7 +378,7 @@ def _say_refused(request, form, values: dict, errors: dict) -> None:
     """A refused value not kept as typed in its input (a list, a file) is said as a message."""
     for path, error in errors.items():
         if not isinstance(values.get(path), str):
-            messages.error(request, f"{bundle.label_of(form, path)}：{error}")
+            messages.error(request, _("%(label)s：%(error)s") % {"label": bundle.label_of(form, path), "error": error})
 
 
 def _fill(request, visit) -> Typed | None:
@@ -411,7 +414,7 @@ def _fill_all(request, visit) -> Typed | None:
         shown[entry.form.pk] = [p for p in values if p not in uncounted]
         refused |= bool(errors)
     if not shown:
-        messages.info(request, "入力された項目はありませんでした。")
+        messages.info(request, _("入力された項目はありませんでした。"))
     return Typed(shown) if refused else None
 
 
@@ -424,11 +427,12 @@ def _correct(request, visit) -> Typed | None:
     changed = {path: request.POST[path].strip() for path, _, value in bundle.correctable(form, entry.answers)
                if path in request.POST and request.POST[path].strip() not in ("", str(value))}
     if not changed:
-        messages.info(request, "変更はありませんでした。")
+        messages.info(request, _("変更はありませんでした。"))
         return
     errors = bundle.fill_blanks(entry.form, entry.procedure, changed, request.actor)
     if len(changed) > len(errors):
-        messages.success(request, f"{len(changed) - len(errors)}項目を直しました。")
+        fixed = len(changed) - len(errors)
+        messages.success(request, ngettext("%(n)s項目を直しました。", "%(n)s項目を直しました。", fixed) % {"n": fixed})
     return Typed({entry.form.pk: []}) if errors else None
 
 
@@ -437,9 +441,9 @@ def _drop(request, visit):
     entry = _entry(request, visit)
     index = request.POST.get("index", "")
     if not index.isdigit():
-        raise services.VisitRefused("書類が見つかりません。")
+        raise services.VisitRefused(_("書類が見つかりません。"))
     bundle.drop_item(entry.form, request.POST.get("group", ""), int(index), request.actor)
-    messages.success(request, "項目を除きました。")
+    messages.success(request, _("項目を除きました。"))
 
 
 def _confirm(request, visit):
@@ -454,7 +458,8 @@ def _paper(request, visit):
 def _file(request, visit):
     """Filing follows the signature at once; the button is there again only if it failed."""
     cases = services.file_visit(visit, request.actor)
-    messages.success(request, f"{len(cases)}件の手続を各課へ送付しました。")
+    messages.success(request, ngettext("%(n)s件の手続を各課へ送付しました。", "%(n)s件の手続を各課へ送付しました。", len(cases))
+                     % {"n": len(cases)})
 
 
 ACTIONS = {"card": _card, "choose": _choose, "proxy": _proxy, "event": _event, "qr": _qr,
@@ -498,7 +503,7 @@ def action(request, visit_id, name):
         return _render_visit(request, visit, asked=typed, status=400)
     checked = name == "confirm" and visit.status == VisitStatus.CHECKED
     if checked and tablets.active_tablets(visit.municipality, visit.clerk).exists():
-        messages.success(request, "来庁者用タブレットに確認画面を表示しました。")
+        messages.success(request, _("来庁者用タブレットに確認画面を表示しました。"))
         checked = False  # the paired tablet shows it; the clerk stays on their own page
     return redirect("counter:tablet" if checked else "counter:visit", visit.public_id)
 
@@ -533,10 +538,10 @@ def sign(request, visit_id):
     try:
         image = signature_png(request)
         if not image:
-            raise services.VisitRefused("署名を受け取れませんでした。もう一度署名してください。")
+            raise services.VisitRefused(_("署名を受け取れませんでした。もう一度署名してください。"))
         services.sign(visit, request.actor, image)
         services.file_visit(visit, request.actor)
-        messages.success(request, "署名を受け付けました。")
+        messages.success(request, _("署名を受け付けました。"))
     except services.VisitRefused as exc:
         messages.error(request, str(exc))
     easy = "?lang=easy" if request.POST.get("lang") == "easy" else ""

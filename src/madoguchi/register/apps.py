@@ -1,7 +1,8 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class RegisterConfig(AppConfig):
     name = "madoguchi.register"
     label = "register"
-    verbose_name = "住民記録 (resident register)"
+    verbose_name = _("住民記録")

@@ -6,6 +6,7 @@ from pathlib import Path
 
 from django.db import connection, transaction
 from django.utils import timezone
+from django.utils.translation import ngettext
 
 from madoguchi.core import audit
 from madoguchi.core.actors import Actor
@@ -29,7 +30,8 @@ class ImportRefused(Exception):
     """The file has bad rows; nothing was written. `errors` lists every one."""
 
     def __init__(self, errors: list[csvio.RowError]):
-        super().__init__(f"{len(errors)} 件の誤りがあるため、取り込みませんでした")
+        super().__init__(ngettext("%(n)s 件の誤りがあるため、取り込みませんでした", "%(n)s 件の誤りがあるため、取り込みませんでした",
+                                  len(errors)) % {"n": len(errors)})
         self.errors = errors
 
 

@@ -8,6 +8,7 @@ The counter session passes its own id as the reason (e.g. "counter-session:42").
 from datetime import date
 
 from django.db.models import Case, IntegerField, Q, Value, When
+from django.utils.translation import gettext as _
 
 from madoguchi.core import audit
 from madoguchi.core.actors import Actor
@@ -28,7 +29,7 @@ class LookupRefused(Exception):
 def _reason(reason: str) -> str:
     reason = (reason or "").strip()
     if not reason:
-        raise LookupRefused("照会の理由（窓口の受付番号や目的）を入力してください。")
+        raise LookupRefused(_("照会の理由（窓口の受付番号や目的）を入力してください。"))
     return reason[:MAX_REASON]
 
 
@@ -46,12 +47,12 @@ def _current(municipality, include_former: bool = False):
 def kana_query(kana: str) -> Q:
     """Full name (with or without a space), surname only or given name only; hiragana or
     katakana, small kana or large."""
-    parts = normalize_kana(kana or "").split("\u3000")
+    parts = normalize_kana(kana or "").split("\u3000")  # ja-only: the ideographic space between surname and given name
     if len(parts) >= 2:
         return Q(kana_key=kana_search_key("".join(parts)))
     key = kana_search_key(parts[0])
     if not key:
-        raise LookupRefused("フリガナを入力してください。")
+        raise LookupRefused(_("フリガナを入力してください。"))
     return Q(kana_key=key) | Q(surname_key=key) | Q(given_key=key)
 
 
@@ -82,7 +83,7 @@ def find_by_my_number(municipality, actor: Actor, reason: str, number: str,
     reason = _reason(reason)
     digits = (number or "").replace("-", "").replace(" ", "")
     if not is_valid_my_number(digits):
-        raise LookupRefused("個人番号は12桁の数字で、検査用数字が正しいものを入力してください。")
+        raise LookupRefused(_("個人番号は12桁の数字で、検査用数字が正しいものを入力してください。"))
     resident = _current(municipality, include_former).filter(
         my_number_hash=my_number_hash(digits)).order_by("pk").first()
     _audit(municipality, actor, reason, "my_number", [resident] if resident else [])
@@ -112,7 +113,7 @@ def household_members(municipality, actor: Actor, reason: str, resident: Residen
     """The current members of the resident's household, head first, then by birth date."""
     reason = _reason(reason)
     if resident.municipality_id != municipality.pk:
-        raise LookupRefused("この住民は見つかりません。")
+        raise LookupRefused(_("この住民は見つかりません。"))
     found = list(members_of(resident))
     _audit(municipality, actor, reason, "household", found)
     return found

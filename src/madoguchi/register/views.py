@@ -8,6 +8,7 @@ from functools import wraps
 from django.http import HttpResponseForbidden
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext as _
 
 from madoguchi.core.actors import Actor, client_ip
 from madoguchi.core.models import Role
@@ -22,7 +23,7 @@ def clerk_required(view):
         if not request.user.is_authenticated:
             return redirect(f"{reverse('casework:login')}?next={request.path}")
         if not departments_of(request.user, request.municipality, Role.CLERK).exists():
-            return HttpResponseForbidden("住民記録の照会は、この自治体の担当者だけができます。")
+            return HttpResponseForbidden(_("住民記録の照会は、この自治体の担当者だけができます。"))
         request.actor = Actor.staff(request.user, client_ip(request))
         return view(request, *args, **kwargs)
 
@@ -35,14 +36,14 @@ def _search(request, data) -> tuple[list[Resident] | None, str, str]:
     if data.get("household"):
         resident = Resident.objects.filter(municipality=city, pk=data["household"]).first()
         if resident is None:
-            return None, "", "この住民は見つかりません。"
-        return selectors.household_members(city, actor, reason, resident), "世帯の構成", ""
+            return None, "", _("この住民は見つかりません。")
+        return selectors.household_members(city, actor, reason, resident), _("世帯の構成"), ""
     if data.get("my_number"):
         found = selectors.find_by_my_number(city, actor, reason, data["my_number"])
-        return ([found] if found else []), "照会の結果", ""
+        return ([found] if found else []), _("照会の結果"), ""
     if not data.get("kana"):
-        return None, "", "フリガナ（と生年月日）または個人番号を入力してください。"
-    return selectors.find_by_kana(city, actor, reason, data["kana"], data.get("birth_date") or None), "照会の結果", ""
+        return None, "", _("フリガナ（と生年月日）または個人番号を入力してください。")
+    return selectors.find_by_kana(city, actor, reason, data["kana"], data.get("birth_date") or None), _("照会の結果"), ""
 
 
 @clerk_required

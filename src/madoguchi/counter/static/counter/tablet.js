@@ -1,6 +1,6 @@
 // The paired tablet follows its clerk's desk by itself: every few seconds it asks whether what
 // it shows has changed, and reloads when it has. Going to another visit (or back to the waiting
-// screen) drops the やさしい日本語 choice, which was the previous visitor's. Without JavaScript
+// screen) drops the easy-Japanese (ja-easy) choice, which was the previous visitor's. Without JavaScript
 // the page's <noscript> meta refresh does the same, more slowly.
 document.addEventListener("DOMContentLoaded", () => {
   const box = document.querySelector("[data-tablet-poll]");

@@ -4,6 +4,7 @@ benchmarks (docs/register.md). Refuses a city that already has one, or skips wit
 import time
 
 from django.core.management.base import BaseCommand, CommandError
+from django.utils.translation import gettext as _
 
 from madoguchi.register.models import Resident
 from madoguchi.register.seeding import generate_register
@@ -12,7 +13,7 @@ from ._city import add_municipality_argument, municipality
 
 
 class Command(BaseCommand):
-    help = "Generate a synthetic resident register (invented people, valid-looking 個人番号)."
+    help = "Generate a synthetic resident register (invented people, valid-looking 個人番号)."  # ja-only: English help naming a Japanese data item
 
     def add_arguments(self, parser):
         parser.add_argument("--residents", type=int, required=True)
@@ -28,11 +29,12 @@ class Command(BaseCommand):
         existing = Resident.objects.filter(municipality=city).count()
         if existing:
             if if_empty:
-                self.stdout.write(f"{city.name} の住民記録はすでにあります ({existing} 人)")
+                self.stdout.write(_("%(city)s の住民記録はすでにあります (%(n)s 人)") % {"city": city.name, "n": existing})
                 return
             raise CommandError(f"{city.name} already has a register ({existing} residents)")
         started = time.perf_counter()
         result = generate_register(city, residents, seed)
         self.stdout.write(self.style.SUCCESS(
-            f"{city.name}: {result.residents} 人、{result.households} 世帯を作りました "
-            f"({time.perf_counter() - started:.1f} 秒)"))
+            _("%(city)s: %(residents)s 人、%(households)s 世帯を作りました (%(seconds)s 秒)")
+            % {"city": city.name, "residents": result.residents, "households": result.households,
+               "seconds": f"{time.perf_counter() - started:.1f}"}))

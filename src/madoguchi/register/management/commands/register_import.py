@@ -4,6 +4,7 @@ import time
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
+from django.utils.translation import gettext as _
 
 from madoguchi.register.importer import ImportRefused, import_csv
 
@@ -11,7 +12,7 @@ from ._city import add_municipality_argument, municipality
 
 
 class Command(BaseCommand):
-    help = "Import residents from a 住民記録 CSV (UTF-8, Japanese headers). Idempotent by 住民票コード."
+    help = "Import residents from a 住民記録 CSV (UTF-8, Japanese headers). Idempotent by 住民票コード."  # ja-only: English help naming a Japanese data item
 
     def add_arguments(self, parser):
         parser.add_argument("file", type=Path)
@@ -19,7 +20,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, file: Path, **options):
         if not file.is_file():
-            raise CommandError(f"{file} が見つかりません")
+            raise CommandError(_("%(file)s が見つかりません") % {"file": file})
         city = municipality(options["municipality"])
         started = time.perf_counter()
         try:
@@ -29,5 +30,6 @@ class Command(BaseCommand):
                 self.stderr.write(str(error))
             raise CommandError(str(refused)) from None
         self.stdout.write(self.style.SUCCESS(
-            f"取り込みました: 新規 {result.created} 人、更新 {result.updated} 人、"
-            f"新しい世帯 {result.households} ({time.perf_counter() - started:.1f} 秒)"))
+            _("取り込みました: 新規 %(created)s 人、更新 %(updated)s 人、新しい世帯 %(households)s (%(seconds)s 秒)")
+            % {"created": result.created, "updated": result.updated, "households": result.households,
+               "seconds": f"{time.perf_counter() - started:.1f}"}))
