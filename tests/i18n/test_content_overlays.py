@@ -210,3 +210,17 @@ def test_a_broken_overlay_file_shows_japanese_and_fails_the_check(overlays, monk
     monkeypatch.setattr(content, "_SOURCES", {source.name: source})
     errors = catalog_checks.catalogue_files(None)
     assert [e.id for e in errors] == ["madoguchi.E012"] and f"{CODE}.po" in errors[0].msg
+
+
+@pytest.mark.django_db
+def test_the_procedure_page_shows_the_catalogue_in_the_chosen_language(client, city):
+    from django.urls import reverse
+
+    url = reverse("applications:procedure", args=["death-registration"])
+    english = client.get(url, {"lang": "en"}).content.decode()
+    title = catalog_for(city.slug, language="en")["death-registration"].title
+    assert f"<h1>{title}</h1>" in english  # translated: no lang="ja" on it
+    summary = catalog()["death-registration"].summary
+    assert f'<p lang="ja">{summary}</p>' in english  # not translated yet: marked as Japanese
+    japanese_page = client.get(url, {"lang": "ja"}).content.decode()
+    assert f"<h1>{catalog()['death-registration'].title}</h1>" in japanese_page
