@@ -30,6 +30,17 @@ SRC = str(Path(__file__).resolve().parents[2] / "src")
 SUBMITTED = datetime(2025, 4, 1, 5, 5, tzinfo=UTC)  # 14:05 in Tokyo
 
 
+
+@pytest.fixture(autouse=True)
+def _japanese_unless_said():
+    """A PDF is laid out in the active language: these tests read Japanese ones unless they
+    choose another (a page request earlier in the same thread may have left its language)."""
+    from django.utils import translation
+
+    with translation.override("ja"):
+        yield
+
+
 def make_receipt(**overrides) -> ReceiptData:
     fields = {
         "municipality_name": "デモ市",

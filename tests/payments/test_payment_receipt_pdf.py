@@ -18,6 +18,17 @@ from madoguchi.core.pdf.payment_receipt import (
 PAID = datetime(2026, 4, 1, 0, 30, tzinfo=UTC)  # 09:30 on 1 April in Tokyo
 
 
+
+@pytest.fixture(autouse=True)
+def _japanese_unless_said():
+    """A PDF is laid out in the active language: these tests read Japanese ones unless they
+    choose another (a page request earlier in the same thread may have left its language)."""
+    from django.utils import translation
+
+    with translation.override("ja"):
+        yield
+
+
 def make(**overrides) -> PaymentReceiptData:
     fields = {
         "municipality_name": "デモ市",
