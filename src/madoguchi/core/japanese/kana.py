@@ -91,6 +91,7 @@ def kana_search_key(s: str) -> str:
     separate foreign names with either a space or ・, so both are folded away.
     ヴ and ー are kept because they distinguish names.
     """
-    key = normalize_kana(s).translate(_SMALL_TO_LARGE).replace("\u3000", "")
+    key = normalize_kana(s).translate(_SMALL_TO_LARGE)
+    key = key.replace("\u3000", "")  # ja-only: the ideographic space
     key = key.replace("・", "")  # ja-only: kana separator
     return _compose(key)  # a mark freed by the above (ッ+゛ → ツ+゛) now composes: ヅ
