@@ -126,17 +126,20 @@ class _Translator:
 
     def __init__(self, code: str, language: str, city: Path | None):
         self.code, self.language = code, language
-        self.directories = [d for d in (city, NATIONAL) if d is not None]
+        # the city's file, its _common, then the national file and _common: first found wins
+        self.tables = [content.overlay(directory, language, name)
+                       for directory in (city, NATIONAL) if directory is not None
+                       for name in (code, content.COMMON)]
 
     def __call__(self, text: str) -> str:
-        if not text:
+        if not text or self.language == i18n.DEFAULT:
             return text
-        found = text
-        for directory in self.directories:
-            found = content.translate(directory, self.code, text, self.language)
-            if not isinstance(found, content.Fallback):
+        text = str.__str__(text)
+        for table in self.tables:
+            found = table.get(text)
+            if found:
                 return found
-        return found
+        return content.Fallback(text)
 
     def field(self, field: FormField) -> FormField:
         return field.model_copy(update={

@@ -102,6 +102,11 @@ def _catalogue(directory: Path, language: str, name: str) -> dict[str, str]:
     return read(directory / OVERLAY_DIR / language / f"{name}.po")
 
 
+def overlay(directory: Path, language: str, name: str) -> dict[str, str]:
+    """The translations of one overlay file (cached until clear_cache); {} when it has none."""
+    return _catalogue(directory, language, name)
+
+
 def clear_cache() -> None:
     _catalogue.cache_clear()
 
