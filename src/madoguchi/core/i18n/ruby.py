@@ -15,6 +15,7 @@ nothing (existing ruby is skipped). Readings are cached per text node, so the se
 a page costs little (docs/i18n.md has the measurement).
 """
 
+import logging
 import re
 import threading
 from functools import lru_cache
@@ -23,6 +24,8 @@ from html.parser import HTMLParser
 from django.utils import translation
 
 from madoguchi.core import i18n
+
+logger = logging.getLogger(__name__)
 
 _KANJI = "\u3005\u3006\u3007\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"  # ja-only: a character class
 _HAS_KANJI = re.compile(f"[{_KANJI}]")
@@ -232,7 +235,13 @@ class RubyMiddleware:
             html = response.content.decode(charset)
         except (UnicodeDecodeError, LookupError):
             return response
-        response.content = add_ruby(html).encode(charset)
+        try:
+            annotated = add_ruby(html)
+        except Exception:  # a page without ルビ is better than no page
+            logger.exception("ruby: the page %s was sent without readings", request.resolver_match
+                             and request.resolver_match.view_name)
+            return response
+        response.content = annotated.encode(charset)
         if response.has_header("Content-Length"):
             response["Content-Length"] = str(len(response.content))
         return response
