@@ -54,7 +54,7 @@ def test_accept_return_correct_resubmit_keeps_both_versions(client, resident, st
     assert submitted.status == Status.ACCEPTED
 
     page = act(client, clerk, submitted, "return", message="   ")
-    assert "差戻しの理由（申請者へのお願い）を入力してください。" in page
+    assert "refused-return-reason" in page
     assert submitted.status == Status.ACCEPTED
 
     act(client, clerk, submitted, "return", message=RETURN_NOTE)
@@ -128,13 +128,13 @@ def test_approval_needs_a_different_approver_and_issues_a_notice(client, residen
     to_pending(client, staff, submitted, proposer="kankyo-both")
 
     page = act(client, both, submitted, "approve")
-    assert "起案した職員は自分で決裁できません" in page
+    assert "refused-own-proposal" in page
     assert submitted.status == Status.PENDING_APPROVAL
     with pytest.raises(casework.CaseActionError, match="自分で決裁できません"):
         casework.approve(submitted, both, Actor.staff(both))
 
     page = act(client, clerk, submitted, "approve")
-    assert "決裁者の権限を持つ職員" in page
+    assert "refused-approver-role" in page
     assert submitted.status == Status.PENDING_APPROVAL
     with pytest.raises(casework.CaseActionError, match="決裁者の権限"):
         casework.approve(submitted, clerk, Actor.staff(clerk))
@@ -177,12 +177,12 @@ def test_rejection_needs_a_reason_and_issues_a_notice(client, staff, submitted):
     clerk, approver = staff["kankyo-tanto"], staff["kankyo-kacho"]
     act(client, clerk, submitted, "accept")
     page = act(client, clerk, submitted, "propose", outcome="reject", reason=" ")
-    assert "却下の理由を入力してください" in page
+    assert "refused-reject-reason" in page
     assert submitted.status == Status.ACCEPTED
     assert not Decision.objects.filter(submission=submitted).exists()
 
     page = act(client, clerk, submitted, "propose", outcome="maybe")
-    assert "承認か却下を選んでください" in page
+    assert "refused-outcome" in page
     assert submitted.status == Status.ACCEPTED
 
     act(client, clerk, submitted, "propose", outcome="reject", reason="登録の記録が見つかりません。")
@@ -219,7 +219,7 @@ def test_illegal_transitions_are_refused(client, staff, submitted):
     with pytest.raises(TransitionError):
         applications.transition(submitted, Status.APPROVED, actor)
     page = act(client, approver, submitted, "approve")
-    assert "決裁待ちの起案がありません" in page
+    assert "refused-nothing-pending" in page
     submitted.refresh_from_db()
     assert submitted.status == Status.SUBMITTED
     assert not Decision.objects.filter(submission=submitted).exists()

@@ -26,7 +26,12 @@ from madoguchi.core.text import LINE_BREAKS, has_unreadable_characters
 
 
 class CaseActionError(Exception):
-    """Shown to the staff member as is."""
+    """Shown to the staff member as is; `code` names the refusal for pages and tests (a CSS class
+    `refused-<code>` on the message), whatever language the message is in."""
+
+    def __init__(self, message, code: str = ""):
+        super().__init__(message)
+        self.code = code
 
 
 STAFF_TEXT_MAX = 2000
@@ -54,7 +59,7 @@ def _lock(submission: Submission) -> Submission:
 
 def _require_member(user, submission: Submission) -> None:
     if not StaffMembership.objects.filter(user=user, department=submission.department).exists():
-        raise CaseActionError(_("この操作を行う権限がありません。"))
+        raise CaseActionError(_("この操作を行う権限がありません。"), "forbidden")
 
 
 @transaction.atomic
@@ -70,7 +75,7 @@ def return_for_correction(submission: Submission, user, actor: Actor, message: s
     _require_member(user, submission)
     message = _staff_text(message, _("差戻しの理由"))
     if not message:
-        raise CaseActionError(_("差戻しの理由（申請者へのお願い）を入力してください。"))
+        raise CaseActionError(_("差戻しの理由（申請者へのお願い）を入力してください。"), "return-reason")
     _apply(submission, Status.RETURNED, actor, note=message)
 
 
@@ -79,10 +84,10 @@ def propose_decision(submission: Submission, user, actor: Actor, outcome: str, r
     submission = _lock(submission)
     _require_member(user, submission)
     if outcome not in Decision.Outcome.values:
-        raise CaseActionError(_("承認か却下を選んでください。"))
+        raise CaseActionError(_("承認か却下を選んでください。"), "outcome")
     reason = _staff_text(reason, _("理由"))
     if outcome == Decision.Outcome.REJECT and not reason:
-        raise CaseActionError(_("却下の理由を入力してください（通知書に記載されます）。"))
+        raise CaseActionError(_("却下の理由を入力してください（通知書に記載されます）。"), "reject-reason")
     _apply(submission, Status.PENDING_APPROVAL, actor, outcome=outcome)
     return Decision.objects.create(submission=submission, outcome=outcome, reason=reason,
                                    proposed_by=user)
@@ -91,15 +96,15 @@ def propose_decision(submission: Submission, user, actor: Actor, outcome: str, r
 def _pending(submission: Submission) -> Decision:
     decision = submission.decisions.filter(state=Decision.State.PENDING).last()
     if decision is None:
-        raise CaseActionError(_("決裁待ちの起案がありません。"))
+        raise CaseActionError(_("決裁待ちの起案がありません。"), "nothing-pending")
     return decision
 
 
 def _check_approver(user, submission: Submission, decision: Decision) -> None:
     if not has_role(user, submission.department, Role.APPROVER):
-        raise CaseActionError(_("決裁は決裁者の権限を持つ職員が行います。"))
+        raise CaseActionError(_("決裁は決裁者の権限を持つ職員が行います。"), "approver-role")
     if decision.proposed_by_id == user.pk:
-        raise CaseActionError(_("起案した職員は自分で決裁できません。別の決裁者が決裁します。"))
+        raise CaseActionError(_("起案した職員は自分で決裁できません。別の決裁者が決裁します。"), "own-proposal")
 
 
 @transaction.atomic

@@ -181,7 +181,8 @@ def case_action(request, public_id, action):
         else:
             services.perform(action, case, request.user, request.actor, request.POST)
     except (services.CaseActionError, applications.SubmissionRefused) as exc:
-        messages.error(request, str(exc))
+        code = getattr(exc, "code", "")
+        messages.error(request, str(exc), extra_tags=f"refused-{code}" if code else "")
     else:
         messages.success(request, _("処理しました。"))
     return redirect("casework:case", case.public_id)
