@@ -284,7 +284,7 @@ def _readable_challenge(request, challenge_id, key: str = ""):
     if challenge is None:
         raise HttpError(404, _("確認の情報が見つかりません"))
     if not cardauth.is_live(challenge):
-        raise HttpError(410, cardauth.GONE)
+        raise HttpError(410, _(cardauth.GONE))
     return challenge
 
 
@@ -331,7 +331,7 @@ def _answered(request, challenge_id, body, key: str = ""):
         raise HttpError(404, _("確認の情報が見つかりません"))
     if challenge.state != CardChallenge.State.VERIFIED:
         return Reply(422, {"state": challenge.state, "reason": challenge.reason,
-                           "message": challenge.message})
+                           "message": challenge.message_shown})
     return Reply(200, {"state": challenge.state, "message": _("確認できました。画面に戻ってください。")})
 
 

@@ -24,13 +24,14 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.formats import date_format
 from django.utils.translation import get_language, ngettext, pgettext
 from django.utils.translation import gettext as _
 
 from madoguchi.applications.models import Draft, Status, Submission
 from madoguchi.catalog.selectors import procedure_of_record
+from madoguchi.core import i18n
 from madoguchi.core.i18n import is_japanese
 from madoguchi.core.japanese import format_wareki
 from madoguchi.identity.models import ResidentAccount
@@ -181,18 +182,25 @@ def send_reminders(today: date | None = None) -> int:
     days = reminder_days()
     queued = 0
     for account in _accounts_with_something_due():
-        for due in due_for(account, today):
-            if due.due_on is None:
-                continue
-            threshold = threshold_for(due.days_left, days)
-            if threshold is None:
-                continue
-            key = f"deadline:{account.pk}:{due.key}:{threshold}"
-            if OutboxMessage.objects.filter(dedupe_key=key).exists():
-                continue  # sent by an earlier run (a run at the same time: the key refuses it)
-            with transaction.atomic():
-                enqueue_email(account.municipality, account.email, "deadline_reminder", {
-                    "due": due, "mypage_path": reverse("applications:mypage"),
-                }, dedupe_key=key)
-            queued += 1
+        with translation.override(account.language or i18n.DEFAULT):  # its days and dates in the mail
+            queued += _remind(account, today, days)
+    return queued
+
+
+def _remind(account, today: date, days) -> int:
+    queued = 0
+    for due in due_for(account, today):
+        if due.due_on is None:
+            continue
+        threshold = threshold_for(due.days_left, days)
+        if threshold is None:
+            continue
+        key = f"deadline:{account.pk}:{due.key}:{threshold}"
+        if OutboxMessage.objects.filter(dedupe_key=key).exists():
+            continue  # sent by an earlier run (a run at the same time: the key refuses it)
+        with transaction.atomic():
+            enqueue_email(account.municipality, account.email, "deadline_reminder", {
+                "due": due, "mypage_path": reverse("applications:mypage"),
+            }, dedupe_key=key, language=account.language)
+        queued += 1
     return queued

@@ -300,10 +300,14 @@ def _record_submitted(submission: Submission, procedure: Procedure, form_version
 
 def _mail(submission: Submission, template: str, context: dict, dedupe_key: str,
           new_key: bool = False) -> None:
-    """Mail the applicant; a counter case without an account has no address and gets none."""
+    """Mail the applicant; a counter case without an account has no address and gets none.
+
+    In the account's language: a status mail is queued in a staff member's request, whose
+    language is theirs, not the resident's."""
     if submission.contact_email:
+        language = submission.account.language if submission.account_id else ""
         enqueue_email(submission.municipality, submission.contact_email, template, context,
-                      dedupe_key=dedupe_key, new_key=new_key)
+                      dedupe_key=dedupe_key, new_key=new_key, language=language)
 
 
 def file_at_counter(resident, procedure: Procedure, form_version: int, answers: dict, sources: dict,

@@ -14,6 +14,7 @@ import secrets
 from dataclasses import dataclass
 
 from cryptography import x509
+from django.utils.translation import gettext as _
 
 from madoguchi.applications import engine
 from madoguchi.applications.models import Attachment, Draft
@@ -76,7 +77,7 @@ def challenge_id(draft: Draft):
     """The id of the card request under way for this draft; CardRefused when there is none (a
     POST sent straight to the sign or pre-fill page, or after the request was disposed of)."""
     if draft.signing_challenge is None:
-        raise cardauth.CardRefused("unknown_challenge", cardauth.UNKNOWN)
+        raise cardauth.CardRefused("unknown_challenge", _(cardauth.UNKNOWN))
     return draft.signing_challenge.public_id
 
 
