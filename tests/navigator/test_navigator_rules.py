@@ -296,7 +296,17 @@ def test_every_event_text_has_an_overlay_entry_in_easy_japanese_and_english():
             for lang in ("ja-easy", "en"):
                 assert not isinstance(item.get(lang), content.Fallback), (event.id, lang, item.ja)
             assert item.get("ja") == item.ja
-            assert isinstance(item.get("ko"), content.Fallback)  # not translated yet: marked
+
+
+def test_an_event_text_without_a_translation_is_a_marked_fallback(tmp_path):
+    from madoguchi.core.i18n import content
+    from madoguchi.navigator.rules import Text
+
+    text = Text(ja="まだ訳のない文")
+    text.bind(tmp_path, "sample")
+    assert text.get("ja") == "まだ訳のない文" and not isinstance(text.get("ja"), content.Fallback)
+    assert text.get("ja-easy") == "まだ訳のない文"  # Japanese is read on a やさしい日本語 page (langattr adds no lang="ja")
+    assert isinstance(text.get("ko"), content.Fallback)  # shown in Japanese, marked lang="ja"
 
 
 @pytest.mark.parametrize(("code", "day", "last"), [
