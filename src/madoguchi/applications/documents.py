@@ -1,10 +1,12 @@
 """The receipt (受付票) PDF, rendered on request from the stored submission."""
 
 from django.urls import reverse
+from django.utils import translation
 
 from madoguchi.applications import engine
 from madoguchi.applications.services import answers_of
 from madoguchi.catalog.selectors import procedure_of_record
+from madoguchi.core import i18n
 from madoguchi.core.pdf import ReceiptData, render_receipt
 from madoguchi.core.pdf.receipt import FeeRow
 
@@ -20,7 +22,7 @@ def receipt_pdf(submission) -> bytes:
     version = submission.versions.order_by("number").first()
     form = procedure.form(version.form_version)
     department = submission.department
-    fee = submission.fee_quote
+    fee = submission.fee_quote.localized(procedure)  # the 受付票 is the resident's, in their language
     return render_receipt(
         ReceiptData(
             municipality_name=submission.municipality.name,
@@ -29,7 +31,9 @@ def receipt_pdf(submission) -> bytes:
             procedure_title=procedure.title,
             receipt_number=submission.receipt_number,
             submitted_at=submission.submitted_at,
-            status_url=public_url(reverse("applications:submission", args=[submission.public_id])),
+            status_url=i18n.with_language(public_url(reverse("applications:submission",
+                                                             args=[submission.public_id])),
+                                          translation.get_language()),
             rows=engine.flat_rows(form, answers_of(version)),
             fee_yen=submission.fee_yen,
             fee_lines=tuple(FeeRow(x.label, x.unit_yen, x.quantity, x.amount_yen, x.exempt)

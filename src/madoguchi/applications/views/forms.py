@@ -222,7 +222,7 @@ def confirm(request, draft_id):
         "sections": engine.summary(form, answers), "steps": form.steps,
         "step_count": len(form.steps) + 1, "step_number": len(form.steps) + 1,
         # A correction keeps the fee quoted (and perhaps paid) when the case was first sent.
-        "fee": None if draft.correcting_id else quote(procedure, services.clean_answers(answers)),
+        "fee": None if draft.correcting_id else quote(procedure, services.clean_answers(answers)).localized(procedure),
     })
 
 

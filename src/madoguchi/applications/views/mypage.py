@@ -72,7 +72,7 @@ def submission(request, public_id):
         "submission": sub, "title": _title(request, sub.procedure_code), "events": sub.events.all(),
         "thread": thread, "documents": sub.documents.order_by("created_at"),
         "can_correct": sub.status == Status.RETURNED,
-        "fee": sub.fee_quote, "fee_note": procedure.fee_note, "pay_url": _pay_url(sub),
+        "fee": sub.fee_quote.localized(procedure), "fee_note": procedure.fee_note, "pay_url": _pay_url(sub),
         "can_withdraw": Status.WITHDRAWN in allowed_targets(sub.status),
         "sections": sections, "version": version,
     })
@@ -106,9 +106,10 @@ def submitted(request, public_id):
     pay_url = _pay_url(sub)
     if pay_url:
         return redirect(pay_url)
+    procedure = procedure_of_record(request.municipality, sub.procedure_code)
     return render(request, "applications/submitted.html",
-                  {"submission": sub, "title": _title(request, sub.procedure_code),
-                   "fee": sub.fee_quote})
+                  {"submission": sub, "title": procedure.title if procedure else sub.procedure_code,
+                   "fee": sub.fee_quote.localized(procedure) if procedure else sub.fee_quote})
 
 
 @resident_required
