@@ -41,31 +41,42 @@ LANGUAGES = [(code, i18n.html_lang(code)) for code in
              ("ja", "ja-easy", "en", "zh-hans", "ko", "vi", "pt-br")]
 
 # Japanese a page in another language must not show unmarked: kana everywhere; kanji too,
-# except in Chinese, whose own characters they are.
+# except in Chinese, whose own characters they are. A translation may keep a Japanese name in
+# brackets beside its own words ("Child allowance (児童手当)"): a text is left untranslated when
+# Japanese remains outside brackets, or when nothing in it is in the language's own script.
 KANA = "\u3041-\u3096\u30a1-\u30fa\u30fc"
 KANJI = "\u3400-\u4dbf\u4e00-\u9fff"
+LATIN = "A-Za-z\u00c0-\u024f\u1e00-\u1eff"
+SCRIPTS = {"en": (KANA + KANJI, LATIN), "vi": (KANA + KANJI, LATIN), "pt-br": (KANA + KANJI, LATIN),
+           "ko": (KANA + KANJI, "\uac00-\ud7af"), "zh-hans": (KANA, KANJI)}
 
 # What is on a page, inside <main>, that is Japanese: text outside elements marked lang="ja" or
 # translate="no" (a message without its translation), and elements marked lang="ja" that are
-# not legal text kept in Japanese on purpose (a content fallback). Returned as short snippets.
-_JAPANESE_LEFT = """(pattern) => {
-    const japanese = new RegExp(`[${pattern}]`);
+# not kept in Japanese on purpose (data-ja-only): content fallbacks. Returned as short snippets.
+_JAPANESE_LEFT = """([japaneseChars, ownChars]) => {
+    const japanese = new RegExp(`[${japaneseChars}]`), own = new RegExp(`[${ownChars}]`);
+    const bracketed = /（[^（）]*）|\\([^()]*\\)|「[^「」]*」|『[^『』]*』/g;
+    const untranslated = (text) => {
+        if (!japanese.test(text)) return false;
+        const outside = text.replace(bracketed, ' ');
+        return japanese.test(outside) || !own.test(outside);
+    };
     const main = document.querySelector('main');
+    const name = (el) => `${el.tagName.toLowerCase()}${el.id ? '#' + el.id : ''}`;
     const unmarked = [];
     const walker = document.createTreeWalker(main, NodeFilter.SHOW_TEXT);
     for (let node = walker.nextNode(); node; node = walker.nextNode()) {
         const text = node.nodeValue.trim();
-        if (!text || !japanese.test(text)) continue;
         const parent = node.parentElement;
-        if (parent.closest('[translate="no"], script, style, rt, rp')) continue;
+        if (!untranslated(text) || parent.closest('[translate="no"], script, style, rt, rp')) continue;
         const marked = parent.closest('[lang]');
         if (marked && marked !== document.documentElement
                 && marked.getAttribute('lang').toLowerCase().startsWith('ja')) continue;
-        unmarked.push(`${parent.tagName.toLowerCase()}${parent.id ? '#' + parent.id : ''}: ${text.slice(0, 60)}`);
+        unmarked.push(`${name(parent)}: ${text.slice(0, 60)}`);
     }
     const fallbacks = [...main.querySelectorAll('[lang^="ja"]')]
         .filter(el => !el.closest('[translate="no"], [data-ja-only]'))
-        .map(el => `${el.tagName.toLowerCase()}${el.id ? '#' + el.id : ''}: ${el.textContent.trim().slice(0, 60)}`);
+        .map(el => `${name(el)}: ${el.textContent.trim().slice(0, 60)}`);
     return {unmarked, fallbacks};
 }"""
 
@@ -86,8 +97,7 @@ class Visit:
             "data-lang", self.code)
         check_phone_page(page)
         if not i18n.is_japanese(self.code):
-            pattern = KANA if self.code == "zh-hans" else KANA + KANJI
-            left = page.evaluate(_JAPANESE_LEFT, pattern)
+            left = page.evaluate(_JAPANESE_LEFT, list(SCRIPTS[self.code]))
             assert not left["unmarked"], (
                 f"{page.url} in {self.code} shows Japanese with no translation (gettext): "
                 f"{left['unmarked']}")
