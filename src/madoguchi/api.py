@@ -6,6 +6,7 @@ from datetime import date, datetime
 
 from django.db import DatabaseError, connection
 from django.http import HttpRequest, HttpResponse
+from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from ninja import Field, Header, NinjaAPI, Query, Schema
@@ -20,6 +21,7 @@ from madoguchi.applications.receipts import normalize_receipt_number
 from madoguchi.casework import selectors as case_selectors
 from madoguchi.casework import services as casework
 from madoguchi.catalog.selectors import get_procedure, procedures_for, search
+from madoguchi.core import i18n
 from madoguchi.core.actors import Actor, client_ip
 from madoguchi.core.email_address import InvalidEmailAddress, normalize_email
 from madoguchi.core.japanese import JapaneseInputError, lookup_address, normalize_postal_code
@@ -248,11 +250,12 @@ def navigator_plan(request, token: str, lang: str = "ja"):
     complete = navigator.is_complete(plan)
     items = []
     if complete:
-        plan.lang = lang if lang in {"ja", "easy", "en"} else "ja"
-        items = [{"procedure": i.code, "title": i.title, "group": i.group, "place": i.place,
-                  "offered": i.offered, "startable": i.startable,
-                  "deadline": i.deadline.isoformat() if i.deadline else None}
-                 for i in navigator.result_for(plan, request.municipality).items]
+        plan.lang = i18n.supported({"easy": i18n.EASY}.get(lang, lang)) or i18n.DEFAULT  # "easy": old clients
+        with translation.override(plan.lang):
+            items = [{"procedure": i.code, "title": str(i.title), "group": i.group, "place": str(i.place),
+                      "offered": i.offered, "startable": i.startable,
+                      "deadline": i.deadline.isoformat() if i.deadline else None}
+                     for i in navigator.result_for(plan, request.municipality).items]
     return {"event": plan.event, "answers": plan.answers, "complete": complete,
             "procedures": items}
 

@@ -20,7 +20,6 @@ from madoguchi.core import i18n
 from madoguchi.counter.models import CounterVisit
 from madoguchi.navigator import services as navigator
 from madoguchi.navigator.models import NavigatorPlan
-from madoguchi.navigator.texts import TEXTS
 
 LEGACY = {"easy": i18n.EASY}  # the tablet's old name for やさしい日本語
 FIRST_SENTENCE = re.compile(r"^.+?[。！？]")  # ja-only: Japanese full stops (a pattern)
@@ -90,8 +89,7 @@ def _plan(visit: CounterVisit, lang: str) -> NavigatorPlan | None:
         plan = NavigatorPlan(municipality=visit.municipality, event=visit.event, answers=dict(visit.answers))
     else:
         return None
-    legacy = {i18n.EASY: "easy"}.get(lang, lang)  # the navigator's plans name やさしい日本語 "easy"
-    plan.lang = legacy if legacy in TEXTS else "ja"
+    plan.lang = i18n.supported(lang) or i18n.DEFAULT
     return plan
 
 
