@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings as django_settings
-from django.core.checks import run_checks
+from django.core.checks import WARNING, run_checks
 from django.urls import reverse
 
 from madoguchi.core.crypto import generate_key
@@ -130,7 +130,8 @@ def test_environment_overrides(monkeypatch):
 def test_deploy_check_agrees(settings):
     settings.SECRET_KEY = "a-real-secret-" + "x" * 40
     settings.MADOGUCHI_ENCRYPTION_KEYS = [generate_key()]
-    ids = {e.id for e in run_checks(include_deployment_checks=True)}
+    # Warnings and errors only: content shown in Japanese for want of a translation is listed (I001).
+    ids = {e.id for e in run_checks(include_deployment_checks=True) if e.level >= WARNING}
     assert not {"security.W004", "security.W012", "security.W016"} & ids
     assert not {i for i in ids if i.startswith("madoguchi")}
     settings.SESSION_COOKIE_SECURE = False

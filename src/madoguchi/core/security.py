@@ -16,6 +16,8 @@ from django.template.loader import render_to_string
 from django.utils.cache import add_never_cache_headers
 from django.utils.translation import gettext_lazy as _lazy
 
+from madoguchi.core.i18n import preferences
+
 # C0 control characters and DEL. A NUL in a token reached the database (PostgreSQL refuses NUL
 # in text, a 500); none of them belongs in a URL a person or a QR code produces. Tab, CR and LF
 # may come from a GET form's text area, so the query string allows those three.
@@ -129,7 +131,8 @@ class NoStoreMiddleware:
         if not request.COOKIES.get(settings.SESSION_COOKIE_NAME):
             return False  # no session to look at: no query for a first-time visitor
         session = getattr(request, "session", None)
-        return bool(session is not None and list(session.keys()))
+        # The display preferences (language, 文字サイズ) are not personal data.
+        return bool(session is not None and set(session.keys()) - {preferences.SESSION_KEY})
 
     def __call__(self, request):
         personal = self._personal(request)
