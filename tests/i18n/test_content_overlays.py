@@ -76,11 +76,14 @@ def test_a_text_without_translation_is_a_fallback_and_is_listed(overlays):
     assert f"{CODE}.po ({len(gaps[CODE])})" in hint
 
 
-def test_madoguchi_check_lists_the_catalogues_fallbacks_per_language():
-    notes = [n for n in checks.untranslated_content(None) if n.msg.startswith("catalog:")]
+def test_madoguchi_check_lists_fallbacks_per_language(tmp_path, monkeypatch):
+    """A text with no translation is listed for every language that lacks it (not silent)."""
+    source = content.Source("untranslated-sample", tmp_path, lambda: [("sample", "まだ訳のない文です")])
+    monkeypatch.setitem(content._SOURCES, source.name, source)
+    notes = [n for n in checks.untranslated_content(None) if n.msg.startswith("untranslated-sample:")]
     languages = {n.msg.split(" in ")[-1].split(" ")[0] for n in notes}
-    assert {"zh-hans", "ko", "vi", "pt-br"} <= languages
-    assert all(n.id == "madoguchi.I001" and ".po (" in n.hint for n in notes)
+    assert languages == {"ja-easy", "en", "zh-hans", "ko", "vi", "pt-br"}
+    assert all(n.id == "madoguchi.I001" and "sample.po" in n.hint for n in notes)
 
 
 def test_japanese_is_the_files_themselves():
@@ -220,7 +223,8 @@ def test_the_procedure_page_shows_the_catalogue_in_the_chosen_language(client, c
     english = client.get(url, {"lang": "en"}).content.decode()
     title = catalog_for(city.slug, language="en")["death-registration"].title
     assert f"<h1>{title}</h1>" in english  # translated: no lang="ja" on it
-    summary = catalog()["death-registration"].summary
-    assert f'<p lang="ja">{summary}</p>' in english  # not translated yet: marked as Japanese
+    summary = catalog_for(city.slug, language="en")["death-registration"].summary
+    marked = ' lang="ja"' if isinstance(summary, content.Fallback) else ""
+    assert f"<p{marked}>{summary}</p>" in english  # a text not translated yet is marked as Japanese
     japanese_page = client.get(url, {"lang": "ja"}).content.decode()
     assert f"<h1>{catalog()['death-registration'].title}</h1>" in japanese_page

@@ -28,6 +28,17 @@ def suggested_language(request, prefs: preferences.Preferences) -> str | None:
     return code if code and code != prefs.language else None
 
 
+def _in_language(chunks, language):
+    """A streamed response renders after the middleware returns: each chunk in the page's language."""
+    iterator = iter(chunks)
+    while True:
+        with translation.override(language):
+            chunk = next(iterator, None)
+        if chunk is None:
+            return
+        yield chunk
+
+
 class PreferencesMiddleware:
     def __init__(self, get_response):
         self.get_response = get_response
@@ -45,9 +56,16 @@ class PreferencesMiddleware:
             language = prefs.language
         if is_staff_path(request.path) and language not in i18n.staff_codes():
             language = "en"
+        previous = translation.get_language()
         translation.activate(language)
         request.LANGUAGE_CODE = translation.get_language()
-        response = self.get_response(request)
+        try:
+            response = self.get_response(request)
+        finally:
+            # The thread's language goes back: a job or test after this request is not left in it.
+            translation.activate(previous) if previous else translation.deactivate()
+        if response.streaming and not getattr(response, "is_async", False):
+            response.streaming_content = _in_language(response.streaming_content, language)
         patch_vary_headers(response, ("Accept-Language", "Cookie"))
         response.headers.setdefault("Content-Language", i18n.html_lang(language))
         return response
