@@ -57,9 +57,26 @@ def test_japanese_is_the_default(client, city):
     assert _lang_of(html) == "ja" and _current_in_switch(html) == ["ja"]
 
 
-def test_the_legal_basis_is_marked_japanese_on_an_english_page(client, city):
-    html = client.get(reverse("applications:procedure", args=[CODE]), {"lang": "en"}).content.decode()
-    assert re.search(r'<dd lang="ja">[^<]+</dd>', html)
+def test_an_untranslated_legal_basis_is_marked_japanese_on_an_english_page(client, city, monkeypatch):
+    from madoguchi.catalog import loader
+    from madoguchi.core.i18n import content
+
+    basis = catalog()[CODE].legal_basis
+    real = content.read
+
+    def without_basis(path):  # as if the English overlay had no translation of it
+        return {k: v for k, v in real(path).items() if k != basis}
+
+    monkeypatch.setattr(content, "read", without_basis)
+    loader.reload()
+    try:
+        html = client.get(reverse("applications:procedure", args=[CODE]), {"lang": "en"}).content.decode()
+    finally:
+        monkeypatch.undo()
+        loader.reload()
+    assert f'<dd id="legal-basis" lang="ja">{basis}</dd>' in html
+    translated = client.get(reverse("applications:procedure", args=[CODE]), {"lang": "en"}).content.decode()
+    assert '<dd id="legal-basis">' in translated and basis not in translated
 
 
 def test_a_step_with_errors_in_english_lists_each_field(resident_client):
