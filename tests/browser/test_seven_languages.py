@@ -42,8 +42,9 @@ LANGUAGES = [(code, i18n.html_lang(code)) for code in
 
 # Japanese a page in another language must not show unmarked: kana everywhere; kanji too,
 # except in Chinese, whose own characters they are. A translation may keep a Japanese name in
-# brackets beside its own words ("Child allowance (児童手当)"): a text is left untranslated when
-# Japanese remains outside brackets, or when nothing in it is in the language's own script.
+# brackets beside its own words ("Child allowance (児童手当)"), and a date hint shows the 和暦 a
+# resident may type ("e.g. 2024-04-01, 令和6年4月1日"): a text is left untranslated when Japanese
+# remains outside brackets and era dates, or when nothing in it is in the language's own script.
 KANA = "\u3041-\u3096\u30a1-\u30fa\u30fc"
 KANJI = "\u3400-\u4dbf\u4e00-\u9fff"
 LATIN = "A-Za-z\u00c0-\u024f\u1e00-\u1eff"
@@ -56,9 +57,10 @@ SCRIPTS = {"en": (KANA + KANJI, LATIN), "vi": (KANA + KANJI, LATIN), "pt-br": (K
 _JAPANESE_LEFT = """([japaneseChars, ownChars]) => {
     const japanese = new RegExp(`[${japaneseChars}]`), own = new RegExp(`[${ownChars}]`);
     const bracketed = /（[^（）]*）|\\([^()]*\\)|「[^「」]*」|『[^『』]*』/g;
+    const eraDate = /(令和|平成|昭和)\\d+年\\d+月\\d+日/g;  // an input format shown as an example
     const untranslated = (text) => {
         if (!japanese.test(text)) return false;
-        const outside = text.replace(bracketed, ' ');
+        const outside = text.replace(bracketed, ' ').replace(eraDate, ' ');
         return japanese.test(outside) || !own.test(outside);
     };
     const main = document.querySelector('main');
