@@ -95,3 +95,21 @@ def test_links_carry_the_language_except_japanese():
     assert i18n.with_language("https://x.example/mypage/?lang=en", "ko") == "https://x.example/mypage/?lang=ko"
     assert i18n.with_language("https://x.example/mypage/", "ja") == "https://x.example/mypage/"
     assert i18n.with_language("https://x.example/mypage/", "xx") == "https://x.example/mypage/"
+
+
+def test_a_department_is_shown_in_the_page_language_or_marked_japanese(client, city):
+    from django.core.checks import run_checks
+
+    from madoguchi.core.models import Department
+
+    url = reverse("applications:procedure", args=["child-allowance-claim"])
+    kodomo = Department.objects.get(municipality=city, code="kodomo")
+    english = client.get(url, {"lang": "en"}).content.decode()
+    assert kodomo.translations["en"]["name"] in english
+    kodomo.translations = {}
+    kodomo.save()
+    english = client.get(url, {"lang": "en"}).content.decode()
+    assert f'<span lang="ja">{kodomo.name}</span>' in english
+    listed = [m for m in run_checks(databases=["default"]) if m.id == "madoguchi.I002"]
+    assert {m.msg.split(" in ")[-1].split(" ")[0] for m in listed} == set(i18n.codes()) - {"ja"}
+    assert all("demo/kodomo" in m.hint for m in listed)

@@ -26,8 +26,8 @@ def receipt_pdf(submission) -> bytes:
     return render_receipt(
         ReceiptData(
             municipality_name=submission.municipality.name,
-            department_name=department.name,
-            department_contact=" / ".join(x for x in [department.phone, department.counter] if x),
+            department_name=department.shown_name,
+            department_contact=" / ".join(x for x in [department.phone, department.shown_counter] if x),
             procedure_title=procedure.title,
             receipt_number=submission.receipt_number,
             submitted_at=submission.submitted_at,

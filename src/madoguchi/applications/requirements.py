@@ -59,8 +59,8 @@ def requirements_of(procedure: Procedure, municipality) -> Requirements:
     if not card:
         return Requirements(procedure=procedure, card=False, bring=list(procedure.documents))
     department = department_for(municipality, procedure) if procedure.department else None
-    window = procedure.window or (department.counter if department else "")
-    counter = department.name if department else ""
+    window = procedure.window or (department.shown_counter if department else "")
+    counter = department.shown_name if department else ""
     if counter and window:
         counter = _("%(department)s（%(window)s）") % {"department": counter, "window": window}
     pins = [
@@ -80,7 +80,7 @@ def requirements_of(procedure: Procedure, municipality) -> Requirements:
         enclose += [_("%(document)s（該当する方のみ）") % {"document": d.name} for d in procedure.documents if not d.required]
     address = getattr(municipality, "address", "") or ""
     post_to = " ".join(part for part in (address, municipality.name,
-                                         department.name if department else "") if part)
+                                         department.shown_name if department else "") if part)
     return Requirements(procedure=procedure, card=True, pins=pins, counter=counter,
                         bring=list(procedure.documents), by_post=post, post_to=post_to,
                         enclose=enclose)

@@ -55,3 +55,36 @@ def untranslated_content(app_configs, **kwargs):
                 message, hint = content.describe(source, language, gaps)
                 notes.append(Info(message, hint=hint, id="madoguchi.I001"))
     return notes
+
+
+@register(Tags.database, "i18n")
+def untranslated_departments(app_configs, databases=None, **kwargs):
+    """Lists the departments whose name or counter residents read in Japanese for want of a
+    translation (`Department.translations`, edited in the admin). A database check: run by
+    `madoguchi check --database default`."""
+    from django.core.checks import Info
+    from django.db import DatabaseError
+
+    from madoguchi.core import i18n
+    from madoguchi.core.models import Department
+
+    if not databases:
+        return []
+    try:
+        departments = list(Department.objects.select_related("municipality"))
+    except DatabaseError:  # no database yet (a fresh checkout): nothing to list
+        return []
+    notes = []
+    for language in i18n.codes():
+        if language == i18n.DEFAULT:
+            continue
+        missing = [d for d in departments
+                   if any(getattr(d, f) and not ((d.translations or {}).get(language) or {}).get(f)
+                          for f in ("name", "counter"))]
+        if missing:
+            notes.append(Info(
+                f"departments: {len(missing)} are shown in Japanese in {language} for want of a translation",
+                hint="add them in the admin (translations): "
+                     + ", ".join(sorted(f"{d.municipality.slug}/{d.code}" for d in missing)[:20]),
+                id="madoguchi.I002"))
+    return notes

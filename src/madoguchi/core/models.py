@@ -30,6 +30,9 @@ class Department(models.Model):
     counter = models.CharField(_("窓口"), max_length=100, blank=True)
     phone = models.CharField(max_length=20, blank=True)
     email = models.EmailField(blank=True)
+    # What residents read in other languages: {"en": {"name": "…", "counter": "…"}, …}, edited in
+    # the admin; a missing one is shown in Japanese (a Fallback) and listed by `madoguchi check`.
+    translations = models.JSONField(default=dict, blank=True)
 
     class Meta:
         constraints = [
@@ -38,6 +41,27 @@ class Department(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def shown(self, field: str) -> str:
+        """`field` ("name" or "counter") in the active language, for residents' pages."""
+        from django.utils import translation
+
+        from madoguchi.core import i18n
+        from madoguchi.core.i18n.content import Fallback
+
+        text = getattr(self, field)
+        language = translation.get_language()
+        if not text or language in (None, i18n.DEFAULT):
+            return text
+        return ((self.translations or {}).get(language) or {}).get(field) or Fallback(text)
+
+    @property
+    def shown_name(self) -> str:
+        return self.shown("name")
+
+    @property
+    def shown_counter(self) -> str:
+        return self.shown("counter")
 
 
 class Role(models.TextChoices):

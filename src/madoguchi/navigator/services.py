@@ -366,9 +366,9 @@ def _item(city: _City, code: str, found: dict, day: date, lang: str, order: int)
         item.place = t["mynaportal_place"]
     else:
         department = city.department(procedure)
-        window = procedure.window or department.counter
+        window = procedure.window or department.shown_counter
         item.place = (pgettext("department and window", "%(department)s（%(window)s）")
-                      % {"department": department.name, "window": window}) if window else department.name
+                      % {"department": department.shown_name, "window": window}) if window else department.shown_name
         if procedure.channel == Channel.ONLINE and not found["at_counter"]:
             item.group, item.startable = ONLINE, True
     return item

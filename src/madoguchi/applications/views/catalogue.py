@@ -53,5 +53,5 @@ def procedure_detail(request, code):
     department = department_for(request.municipality, procedure) if procedure.department else None
     return render(request, "applications/procedure.html", {
         "procedure": procedure, "department": department,
-        "window": procedure.window or (department.counter if department else ""),
+        "window": procedure.window or (department.shown_counter if department else ""),
     })

@@ -1,7 +1,11 @@
-"""`madoguchi load_demo`: the demo city デモ市, its departments and staff. Safe to run twice.
+"""`madoguchi load_demo`: the demo city デモ市, its departments (names and counters in every
+language from demo_departments.json) and staff. Safe to run twice.
 
 ja-only file: demo data loader (the demo city's departments, staff and their Japanese titles).
 """
+
+import json
+from pathlib import Path
 
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
@@ -39,9 +43,13 @@ class Command(BaseCommand):
         admin.is_staff = admin.is_superuser = True  # the platform operator's /admin/
         admin.set_password(DEMO_PASSWORD)
         admin.save()
+        shown = json.loads((Path(__file__).parent / "demo_departments.json").read_text(encoding="utf-8"))
         for code, name, counter, phone in DEPARTMENTS:
+            translations = {language: {"name": shown[name][language], "counter": shown[counter][language]}
+                            for language in shown[name]}
             department, _ = Department.objects.update_or_create(
-                municipality=city, code=code, defaults={"name": name, "counter": counter, "phone": phone}
+                municipality=city, code=code,
+                defaults={"name": name, "counter": counter, "phone": phone, "translations": translations},
             )
             StaffMembership.objects.get_or_create(user=admin, department=department, role=Role.ADMIN)
             for suffix, role, last_name in (("tanto", Role.CLERK, "担当"), ("kacho", Role.APPROVER, "課長")):

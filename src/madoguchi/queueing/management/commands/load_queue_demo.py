@@ -1,9 +1,12 @@
 """`madoguchi load_queue_demo`: デモ市's counter groups, windows, purposes and reservation slots,
 and (by default) eight weeks of simulated past tickets so the congestion page has a pattern.
-ja-only file: demo data (デモ市's counters and their names; translations given inline for en and ja-easy)
+ja-only file: demo data (デモ市's counters and their names; translations inline for en and ja-easy,
+the other languages in demo_queue_names.json)
 Safe to run twice: it updates what exists and adds history only where none is recorded."""
 
+import json
 from datetime import datetime, time, timedelta
+from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
@@ -74,17 +77,19 @@ class Command(BaseCommand):
 
     def _groups(self, city) -> dict[str, CounterGroup]:
         sim = {g.code: g for g in simulation.SPRING_DAY}
+        more = json.loads((Path(__file__).parent / "demo_queue_names.json").read_text(encoding="utf-8"))
         groups = {}
         for order, (code, prefix, name, name_en, easy, department, location, first, purposes) in enumerate(GROUPS):
             group, _ = CounterGroup.objects.update_or_create(municipality=city, code=code, defaults={
-                "prefix": prefix, "name": name, "translations": {"en": name_en, "ja-easy": easy}, "order": order,
+                "prefix": prefix, "name": name, "translations": {"en": name_en, "ja-easy": easy, **more.get(name, {})}, "order": order,
                 "department": Department.objects.get(municipality=city, code=department), "location": location})
             for number in range(first, first + sim[code].windows):
                 Window.objects.update_or_create(group=group, number=number, defaults={"is_open": True})
             priors = {p.code: p.prior for p in sim[code].purposes}
             for p_order, (p_code, p_name, p_en, p_easy) in enumerate(purposes):
                 VisitPurpose.objects.update_or_create(group=group, code=p_code, defaults={
-                    "name": p_name, "translations": {"en": p_en, "ja-easy": p_easy}, "order": p_order,
+                    "name": p_name, "translations": {"en": p_en, "ja-easy": p_easy, **more.get(p_name, {})},
+                    "order": p_order,
                     "expected_minutes": priors[p_code], "reservable": code in RESERVABLE})
             groups[code] = group
         return groups
