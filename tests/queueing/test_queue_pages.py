@@ -9,7 +9,7 @@ from django.utils import translation
 from queue_support import frames, issue, load_counters, purpose, run_in_own_loop, today_at
 
 from madoguchi.queueing import events, texts
-from madoguchi.queueing.models import QueueChange
+from madoguchi.queueing.models import QueueChange, VisitPurpose
 
 
 @pytest.fixture
@@ -141,9 +141,14 @@ def test_the_kiosk_speaks_every_site_language(counters, client):
     assert '<html lang="en">' in english and "Moving in (from another city)" in english  # translations["en"]
     easy = client.get("/queue/kiosk/?lang=ja-easy").content.decode()
     assert '<html lang="ja">' in easy and "ほかの まち から ひっこして きた" in easy
+    tennyu = VisitPurpose.objects.get(group__municipality=counters, code="tennyu")
     korean = client.get("/queue/kiosk/?lang=ko").content.decode()
-    # no Korean name yet: the Japanese name, marked lang="ja" on the button
-    assert '<html lang="ko">' in korean and 'data-purpose="tennyu" lang="ja">転入届</button>' in korean
+    assert '<html lang="ko">' in korean and f'data-purpose="tennyu">{tennyu.translations["ko"]}</button>' in korean
+    tennyu.translations.pop("ko")
+    tennyu.save()
+    korean = client.get("/queue/kiosk/?lang=ko").content.decode()
+    # no Korean name: the Japanese name, marked lang="ja" on the button
+    assert 'data-purpose="tennyu" lang="ja">転入届</button>' in korean
 
 
 def test_the_printed_ticket_has_a_qr_for_the_phone(counters, client):

@@ -4,6 +4,7 @@ from functools import wraps
 
 from django.shortcuts import redirect
 from django.urls import reverse
+from django.utils import translation
 from django.utils.http import url_has_allowed_host_and_scheme
 
 from madoguchi.core.actors import Actor, client_ip
@@ -64,6 +65,9 @@ def _keep_preferences(request, account: ResidentAccount) -> None:
     if chosen:
         save_preferences(account, chosen)
     preferences.remember(request, saved, announce=False)
+    if saved.get("language"):  # the rest of this request (the "logged in" message) speaks it too
+        translation.activate(saved["language"])
+        request.LANGUAGE_CODE = saved["language"]
 
 
 def save_preferences(account: ResidentAccount, changes: dict) -> None:
