@@ -327,8 +327,9 @@ def test_warm_up_loads_what_the_first_search_needs(monkeypatch):
     import threading
 
     from madoguchi.catalog.search import warm_up
+    from madoguchi.core import sudachi
 
-    monkeypatch.setattr(engine, "_dictionary", None)
-    monkeypatch.setattr(engine, "_local", threading.local())
+    monkeypatch.setattr(sudachi, "_dictionary", None)
+    monkeypatch.setattr(sudachi, "_local", threading.local())
     warm_up()
-    assert engine._dictionary is not None
+    assert sudachi._dictionary is not None

@@ -31,6 +31,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from madoguchi.catalog.i18n import japanese, title_in
 from madoguchi.catalog.schema import Procedure
+from madoguchi.core import sudachi
 from madoguchi.core.i18n import DEFAULT, EASY
 from madoguchi.core.i18n.content import Fallback
 from madoguchi.core.japanese import to_katakana
@@ -82,24 +83,16 @@ _CONTROL = re.compile(r"[\x00-\x1f\x7f\ud800-\udfff]")  # and lone surrogates
 
 # --- analysis ----------------------------------------------------------------------------------
 
-_dictionary = None
-_dictionary_lock = threading.Lock()
-_local = threading.local()
-
-
 def _tokenizer():
-    """This thread's Sudachi tokenizer over the process's one dictionary."""
-    tokenizer = getattr(_local, "tokenizer", None)
-    if tokenizer is None:
-        from sudachipy import Dictionary, SplitMode
+    """The thread's Sudachi tokenizer (core.sudachi)."""
+    return sudachi.tokenizer()
 
-        global _dictionary
-        with _dictionary_lock:
-            if _dictionary is None:
-                _dictionary = Dictionary()
-        tokenizer = _local.tokenizer = _dictionary.tokenizer(mode=SplitMode.C)
-        _local.modes = (SplitMode.B, SplitMode.A)
-    return tokenizer
+
+def _finer_modes():
+    """The shorter units a compound is also indexed by (B, then A)."""
+    from sudachipy import SplitMode
+
+    return (SplitMode.B, SplitMode.A)
 
 
 def prepare(text: str) -> str:
@@ -158,7 +151,7 @@ def analyse(text: str) -> Analysis:
         if pos not in CONTENT:
             continue
         form = morpheme.normalized_form()
-        parts = {m.normalized_form() for mode in _local.modes for m in morpheme.split(mode)}
+        parts = {m.normalized_form() for mode in _finer_modes() for m in morpheme.split(mode)}
         parts = {p for p in parts if len(p) > 1 and p != form}
         scored = form not in STOP and not (len(form) == 1 and (pos == "接尾辞" or form.isascii()))  # ja-only: Sudachi's part-of-speech name (data)
         words.append(Word(form, tuple(sorted(parts)), fold(morpheme.reading_form()), scored))

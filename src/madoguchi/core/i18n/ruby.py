@@ -17,13 +17,12 @@ a page costs little (docs/i18n.md has the measurement).
 
 import logging
 import re
-import threading
 from functools import lru_cache
 from html.parser import HTMLParser
 
 from django.utils import translation
 
-from madoguchi.core import i18n
+from madoguchi.core import i18n, sudachi
 
 logger = logging.getLogger(__name__)
 
@@ -48,23 +47,9 @@ VOID = frozenset({"area", "base", "br", "col", "embed", "hr", "img", "input", "l
                   "source", "track", "wbr"})
 MAX_TEXT = 4000  # characters given to Sudachi at once (it refuses very long inputs)
 
-_dictionary = None
-_dictionary_lock = threading.Lock()
-_local = threading.local()
-
-
 def _tokenizer():
-    """This thread's Sudachi tokenizer over the process's one dictionary (as catalog.search)."""
-    tokenizer = getattr(_local, "tokenizer", None)
-    if tokenizer is None:
-        from sudachipy import Dictionary, SplitMode
-
-        global _dictionary
-        with _dictionary_lock:
-            if _dictionary is None:
-                _dictionary = Dictionary()
-        tokenizer = _local.tokenizer = _dictionary.tokenizer(mode=SplitMode.C)
-    return tokenizer
+    """The thread's Sudachi tokenizer (core.sudachi, shared with the catalogue's search)."""
+    return sudachi.tokenizer()
 
 
 def hiragana(text: str) -> str:
