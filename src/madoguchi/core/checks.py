@@ -88,3 +88,16 @@ def untranslated_departments(app_configs, databases=None, **kwargs):
                      + ", ".join(sorted(f"{d.municipality.slug}/{d.code}" for d in missing)[:20]),
                 id="madoguchi.I002"))
     return notes
+
+
+@register(deploy=True)
+def pdf_fonts(app_configs, **kwargs):
+    """A receipt in Korean, Chinese or Vietnamese needs fonts IPAexGothic lacks (`make pdf-fonts`)."""
+    from madoguchi.core.pdf.fonts import missing_fonts
+
+    missing = missing_fonts()
+    if not missing:
+        return []
+    return [Warning("fonts for PDFs in other languages are not installed: " + ", ".join(missing),
+                    id="madoguchi.W002",
+                    hint="install Debian's fonts-noto-core, fonts-nanum and fonts-wqy-microhei (make pdf-fonts)")]
