@@ -136,3 +136,21 @@ def test_dates_are_wareki_in_japanese_only():
         assert "令和" in due.due_text  # ja-only: the era name
     with translation.override("en"):
         assert "令和" not in due.due_text and "2026" in due.due_text  # ja-only: the era name
+
+
+def test_a_group_items_field_reads_as_one_message_and_keeps_its_fallback():
+    from types import SimpleNamespace
+
+    from madoguchi.applications.engine import item_field_label
+    from madoguchi.core.i18n.content import Fallback
+
+    group = SimpleNamespace(item_label="お子さん", label="児童")
+    name = SimpleNamespace(label="氏名")
+    assert item_field_label(group, 1, name) == "お子さん1 氏名"  # Japanese as before
+    with translation.override("en"):
+        shown = item_field_label(SimpleNamespace(item_label="Child", label="Children"), 2,
+                                 SimpleNamespace(label="Name"))
+        assert shown == "Child 2: Name" and not isinstance(shown, Fallback)
+        marked = item_field_label(SimpleNamespace(item_label="Child", label="Children"), 1,
+                                  SimpleNamespace(label=Fallback("続柄")))
+        assert isinstance(marked, Fallback)

@@ -22,6 +22,7 @@ from madoguchi.applications.fieldvalues import (
     required_message,
 )
 from madoguchi.catalog.schema import Condition, FieldType, FormDefinition, FormField, Step
+from madoguchi.core.i18n.content import Fallback
 
 RAW = "__raw__"
 
@@ -198,6 +199,15 @@ def first_incomplete_step(form: FormDefinition, answers: dict) -> int | None:
     return None
 
 
+def item_field_label(group, n: int, sub) -> str:
+    """A field of a group's n-th item as one message (お子さん1 氏名 / "Child 1: Name"), a
+    Fallback when a part of it is shown in Japanese for want of a translation."""
+    item = group.item_label or group.label
+    # Translators: a field of the n-th item of a repeated group, e.g. "Child 1: Name".
+    label = _("%(item)s%(n)s %(field)s") % {"item": item, "n": n, "field": sub.label}
+    return Fallback(label) if isinstance(item, Fallback) or isinstance(sub.label, Fallback) else label
+
+
 def summary(form: FormDefinition, answers: dict) -> list[dict]:
     """Steps with (label, display value) rows, for the 確認画面, the receipt and the case page."""
     sections = []
@@ -210,8 +220,7 @@ def summary(form: FormDefinition, answers: dict) -> list[dict]:
                 for n, item in enumerate(answers.get(field.id) or [], start=1):
                     for sub in field.fields:
                         if visible(sub, answers, item):
-                            rows.append((f"{field.item_label or field.label}{n} {sub.label}",
-                                         display(sub, item.get(sub.id))))
+                            rows.append((item_field_label(field, n, sub), display(sub, item.get(sub.id))))
                 continue
             rows.append((field.label, display(field, answers.get(field.id))))
         sections.append({"index": index, "title": step.title, "rows": rows})
@@ -226,9 +235,8 @@ def labelled_sources(form: FormDefinition, sources: dict) -> list[tuple[str, str
         for field in step.fields:
             labels[field.id] = field.label
             if field.type == FieldType.GROUP:
-                prefix = field.item_label or field.label
                 for n in range(field.max_items):
-                    labels.update({f"{field.id}-{n}-{sub.id}": f"{prefix}{n + 1} {sub.label}"
+                    labels.update({f"{field.id}-{n}-{sub.id}": item_field_label(field, n + 1, sub)
                                    for sub in field.fields})
     return [(labels.get(k, k), v) for k, v in sources.items() if v != "resident"]
 
