@@ -436,8 +436,10 @@ def generate(args) -> dict:
         started = time.perf_counter()
         with connection.cursor() as cursor:
             cursor.execute("""
-                INSERT INTO identity_residentaccount (municipality_id, email, created_at, last_login_at)
-                SELECT %s, 'scale-' || n || '@example.jp', now() - make_interval(days => n %% 3650), NULL
+                INSERT INTO identity_residentaccount (municipality_id, email, created_at, last_login_at,
+                                                      language, text_size, contrast)
+                SELECT %s, 'scale-' || n || '@example.jp', now() - make_interval(days => n %% 3650), NULL,
+                       '', '', ''
                 FROM generate_series(%s, %s) AS n""", [city.pk, have + 1, accounts])
         timings["accounts"] = round(time.perf_counter() - started, 1)
         log(f"accounts: {accounts:,} in {timings['accounts']} s")

@@ -28,7 +28,7 @@ def test_the_phone_ticket_switches_language_and_stays_on_the_ticket(phone, ticke
     switch = phone.locator("#ticket-languages")
     expect(switch.locator("a[aria-current=page]")).to_have_attribute("data-lang", "ja")
     check_a11y(phone)
-    for lang, html_lang in (("en", "en"), ("easy", "ja"), ("ja", "ja")):
+    for lang, html_lang in (("en", "en"), ("ja-easy", "ja"), ("ja", "ja")):
         switch.locator(f"a[data-lang={lang}]").click()
         expect(phone).to_have_url(re.compile(rf"{re.escape(status)}\?lang={lang}$"))
         expect(phone.locator("html")).to_have_attribute("lang", html_lang)
