@@ -258,13 +258,13 @@ def applicant_of(visit: CounterVisit) -> Resident | None:
     return visit.subject
 
 
-@transaction.atomic
 def _title_in_japanese(visit: CounterVisit, entry) -> str:
     """What is stored is Japanese, whatever language the clerk's page is in."""
     found = procedure_of_record(visit.municipality, entry.procedure.code, language="ja")
     return found.title if found is not None else entry.procedure.title
 
 
+@transaction.atomic
 def file_visit(visit: CounterVisit, actor: Actor) -> list[Submission]:
     """Each signed form becomes a case in its department's queue (one receipt number each, all
     sharing the visit), with its 様式 PDF and the signature printed in for departments on paper.
