@@ -105,10 +105,11 @@ def screenshot(page: Page, name: str) -> None:
 
 
 def login_code_for(email: str) -> str:
-    """The newest one-time code mailed to `email` (delivering the outbox if still queued)."""
+    """The newest one-time code mailed to `email` (delivering the outbox if still queued),
+    whatever the language of the mail."""
     for attempt in range(2):
         for message in reversed(mail.outbox):
-            found = re.search(r"確認コード: (\d{6})", message.body)
+            found = re.search(r"(?<!\d)(\d{6})(?!\d)", message.body)
             if email in message.to and found:
                 return found.group(1)
         if attempt == 0:

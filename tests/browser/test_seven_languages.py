@@ -18,7 +18,6 @@ import re
 from pathlib import Path
 
 import pytest
-from django.core import mail
 from django.urls import reverse
 from playwright.sync_api import Page, expect
 
@@ -26,9 +25,8 @@ from madoguchi.catalog.selectors import get_procedure
 from madoguchi.core import i18n
 from madoguchi.core.i18n.content import Fallback
 from madoguchi.identity.models import ResidentAccount
-from madoguchi.notify.services import deliver_pending
 
-from .helpers import check_phone_page
+from .helpers import check_phone_page, login_code_for
 from support import png_bytes
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -113,18 +111,6 @@ def choose_language(page: Page, code: str) -> None:
     page.locator("#language-switch > summary").click()
     page.locator(f'#language-switch a[data-lang="{code}"]').click()
     expect(page.locator('#language-switch a[aria-current="true"]')).to_have_attribute("data-lang", code)
-
-
-def login_code_for(email: str) -> str:
-    """The newest six-digit code mailed to `email`, whatever the language of the mail."""
-    for attempt in range(2):
-        for message in reversed(mail.outbox):
-            found = re.search(r"(?<!\d)(\d{6})(?!\d)", message.body)
-            if email in message.to and found:
-                return found.group(1)
-        if attempt == 0:
-            deliver_pending()
-    raise AssertionError(f"no login code was mailed to {email}: {[m.to for m in mail.outbox]}")
 
 
 def log_in(page: Page, email: str, visit: Visit) -> None:
