@@ -6,15 +6,9 @@ from django.utils import translation
 from madoguchi.applications import engine
 from madoguchi.applications.services import answers_of
 from madoguchi.catalog.selectors import procedure_of_record
-from madoguchi.core import i18n
+from madoguchi.core import cities, i18n
 from madoguchi.core.pdf import ReceiptData, render_receipt
 from madoguchi.core.pdf.receipt import FeeRow
-
-
-def public_url(path: str) -> str:
-    from django.conf import settings
-
-    return settings.MADOGUCHI_PUBLIC_URL.rstrip("/") + path
 
 
 def receipt_pdf(submission) -> bytes:
@@ -31,7 +25,7 @@ def receipt_pdf(submission) -> bytes:
             procedure_title=procedure.title,
             receipt_number=submission.receipt_number,
             submitted_at=submission.submitted_at,
-            status_url=i18n.with_language(public_url(reverse("applications:submission",
+            status_url=i18n.with_language(cities.public_url(submission.municipality, reverse("applications:submission",
                                                              args=[submission.public_id])),
                                           translation.get_language()),
             rows=engine.flat_rows(form, answers_of(version)),

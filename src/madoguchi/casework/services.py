@@ -13,11 +13,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from madoguchi.applications import services as applications
-from madoguchi.applications.documents import public_url
 from madoguchi.applications.models import IssuedDocument, Status, Submission
 from madoguchi.applications.workflow import TransitionError
 from madoguchi.casework.models import Decision
 from madoguchi.catalog.selectors import procedure_of_record
+from madoguchi.core import cities
 from madoguchi.core.actors import Actor
 from madoguchi.core.models import Role, StaffMembership
 from madoguchi.core.pdf import NoticeData, render_notice
@@ -180,7 +180,7 @@ def _issue_notice(submission: Submission, decision: Decision) -> IssuedDocument:
         approvals=[("起案者", _display_name(decision.proposed_by), decision.proposed_at),  # ja-only: 決定通知書
                    ("決裁者", _display_name(decision.approved_by), decision.approved_at)],  # ja-only: 決定通知書
         legal_basis=procedure.legal_basis,
-        verify_url=public_url(reverse("applications:verify", args=[public_id])),
+        verify_url=cities.public_url(submission.municipality, reverse("applications:verify", args=[public_id])),
         applied_on=timezone.localtime(submission.submitted_at).date(),
     ))
     return applications.issue_document(submission, IssuedDocument.Kind.NOTICE, title, pdf,

@@ -29,7 +29,7 @@ from django.db.models import Q
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
-from madoguchi.core.models import Department, Municipality
+from madoguchi.core.models import CityHost, Department, Municipality
 
 DEFAULT_SECONDS = 5.0
 MAX_HOSTS = 256  # distinct Host headers remembered (ALLOWED_HOSTS already limits them)
@@ -59,12 +59,39 @@ def municipality_for_host(host: str) -> Municipality | None:
 
 
 def _read_municipality(hostname: str, default_slug: str) -> Municipality | None:
-    """One query for both candidates; a city named by the host wins over the default."""
-    wanted = Q(slug=default_slug) | Q(hostname=hostname) if hostname else Q(slug=default_slug)
-    found = list(Municipality.objects.filter(wanted).order_by("pk"))
-    by_host = [m for m in found if hostname and m.hostname == hostname]
+    """One query for both candidates; a city named by the host (its main host or another of
+    its hosts) wins over the default. A city that left (`closed_at`) serves no host."""
+    wanted = Q(slug=default_slug)
+    if hostname:
+        wanted |= Q(hostname=hostname) | Q(hosts__hostname=hostname)
+    found = list(Municipality.objects.filter(wanted, closed_at__isnull=True).distinct().order_by("pk"))
+    # Only its host can have brought in a city other than the default one.
+    by_host = [m for m in found if m.slug != default_slug]
     by_slug = [m for m in found if m.slug == default_slug]
     return (by_host or by_slug or [None])[0]
+
+
+def public_url(municipality: Municipality, path: str = "") -> str:
+    """The absolute URL of `path` on this city's site, for links that leave a request (QR codes,
+    e-mails, the verify link printed on a 決定通知書): the city's `public_url`, else its main
+    host over https, else MADOGUCHI_PUBLIC_URL (a deployment with one city and no host set)."""
+    if municipality.public_url:
+        base = municipality.public_url
+    elif municipality.hostname:
+        base = f"https://{municipality.hostname}"
+    else:
+        base = settings.MADOGUCHI_PUBLIC_URL
+    return base.rstrip("/") + path
+
+
+def sender(municipality: Municipality) -> str:
+    """The From of the city's mails: its own address (and name), else DEFAULT_FROM_EMAIL."""
+    if not municipality.sender_email:
+        return settings.DEFAULT_FROM_EMAIL
+    from email.headerregistry import Address
+
+    name = municipality.sender_name or municipality.name
+    return str(Address(display_name=name, addr_spec=municipality.sender_email))
 
 
 def departments_of(municipality: Municipality) -> dict[str, Department]:
@@ -105,6 +132,8 @@ def forget() -> None:
         _departments.clear()
 
 
+@receiver(post_save, sender=CityHost, dispatch_uid="cities-host-saved")
+@receiver(post_delete, sender=CityHost, dispatch_uid="cities-host-deleted")
 @receiver(post_save, sender=Municipality, dispatch_uid="cities-municipality-saved")
 @receiver(post_delete, sender=Municipality, dispatch_uid="cities-municipality-deleted")
 @receiver(post_save, sender=Department, dispatch_uid="cities-department-saved")

@@ -8,17 +8,87 @@ from madoguchi.core.fastinsert import FastInsertManager, insert_only_guard
 
 
 class Municipality(models.Model):
-    """A 市区町村. Every row that belongs to a city points here; queries always filter by it."""
+    """A 市区町村. Every row that belongs to a city points here; queries always filter by it.
+
+    A city is data, not a deployment (docs/operations.md): its hosts, the base of every link
+    sent out (`public_url`), its look, contact, sender address and identity configuration live
+    on this row and are edited by the system administrator or the city's own administrators.
+    """
 
     slug = models.SlugField(unique=True)
     code = models.CharField(_("全国地方公共団体コード"), max_length=6, unique=True)
     name = models.CharField(max_length=100)
+    name_kana = models.CharField(_("よみがな"), max_length=100, blank=True)
+    prefecture = models.CharField(_("都道府県"), max_length=10, blank=True)
     hostname = models.CharField(max_length=255, blank=True, help_text="Host serving this city")
+    # The base of every link sent out of a request (QR codes, e-mails, the verify link on a
+    # 決定通知書). Blank: https://<hostname>, or MADOGUCHI_PUBLIC_URL for a city without a host.
+    public_url = models.URLField(blank=True)
     contact_phone = models.CharField(max_length=20, blank=True)
+    contact_email = models.EmailField(blank=True)
     address = models.CharField(max_length=200, blank=True)
+    opening_hours = models.CharField(_("開庁時間"), max_length=200, blank=True)
+    # The look (core/branding.py): a service name shown beside the city's name, a logo and a
+    # colour taken from the デジタル庁デザインシステム's tokens (checked for AA contrast).
+    service_name = models.CharField(max_length=100, blank=True)
+    brand_color = models.CharField(max_length=40, blank=True, help_text="design token name")
+    logo = models.BinaryField(null=True, blank=True, editable=True)
+    logo_type = models.CharField(max_length=40, blank=True)
+    # Mails go out from the city's own address; blank: DEFAULT_FROM_EMAIL.
+    sender_email = models.EmailField(blank=True)
+    sender_name = models.CharField(max_length=100, blank=True)
+    # Providers configured per city: the デジタル認証アプリ client (overrides of the
+    # MADOGUCHI_DIGITAL_AUTH_* settings) and the channels residents are reached through.
+    identity_config = models.JSONField(default=dict, blank=True)
+    channels = models.JSONField(default=list, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, null=True)
+    # A city that left: its data was exported and deleted (core/leaving.py); the row stays so
+    # that its code and slug are not reused by mistake and the audit trail has its city.
+    closed_at = models.DateTimeField(null=True, blank=True)
 
     def __str__(self) -> str:
         return self.name
+
+
+class CityHost(models.Model):
+    """Another host name serving a city (besides `Municipality.hostname`, its main one)."""
+
+    municipality = models.ForeignKey(Municipality, on_delete=models.CASCADE, related_name="hosts")
+    hostname = models.CharField(max_length=255, unique=True)
+
+    def __str__(self) -> str:
+        return self.hostname
+
+
+class CityAdministrator(models.Model):
+    """A city's own administrator: manages its departments, staff, windows, procedure overrides
+    and fees (the pages under /staff/city/). Above the cities, the system administrator is a
+    Django superuser; neither sees residents through these roles."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
+                             related_name="administered_cities")
+    municipality = models.ForeignKey(Municipality, on_delete=models.CASCADE, related_name="administrators")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "municipality"], name="city_admin_once")
+        ]
+
+
+class CityKey(models.Model):
+    """One data key of a city's key ring (core/crypto.py), stored wrapped by a key-wrapping
+    provider (settings, a file, or a KMS/HSM): the plain key never reaches the database.
+    The newest active key encrypts; every key of the city decrypts what names it."""
+
+    municipality = models.ForeignKey(Municipality, on_delete=models.PROTECT, related_name="keys")
+    key_id = models.CharField(max_length=32, unique=True)
+    wrapped = models.BinaryField()
+    wrapper = models.CharField(max_length=32, help_text="key-wrapping provider code")
+    created_at = models.DateTimeField(auto_now_add=True)
+    retired_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
 
 
 class Department(models.Model):

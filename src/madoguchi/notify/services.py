@@ -22,7 +22,7 @@ from django.db.models import Q
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
-from madoguchi.core import i18n
+from madoguchi.core import cities, i18n
 from madoguchi.notify.models import OutboxMessage, OutboxStatus
 
 log = logging.getLogger(__name__)
@@ -53,7 +53,7 @@ def enqueue_email(municipality, recipient: str, template: str, context: dict, de
     in it when queued, and its links (`mypage_url`, `with_language`) carry `?lang=`.
     """
     language = mail_language(translation.get_language() if language is None else language)
-    public_url = settings.MADOGUCHI_PUBLIC_URL.rstrip("/")
+    public_url = cities.public_url(municipality)
     with translation.override(language):
         text = render_to_string(f"{template_dir}/{template}.txt", {
             "municipality": municipality, "public_url": public_url, "language": language,
@@ -79,7 +79,7 @@ def enqueue_email(municipality, recipient: str, template: str, context: dict, de
 def message_id_of(message: OutboxMessage) -> str:
     """The SMTP Message-ID: derived from the row, so a retry repeats it (RFC 5322 §3.6.4);
     it names neither the person nor the event. Django's default would be new on every send."""
-    domain = settings.DEFAULT_FROM_EMAIL.rpartition("@")[2].strip(">") or "madoguchi.invalid"
+    domain = cities.sender(message.municipality).rpartition("@")[2].strip(">") or "madoguchi.invalid"
     return f"<{message.mail_id.hex}@{domain}>"
 
 
@@ -145,7 +145,7 @@ def _send(message: OutboxMessage) -> bool:
         EmailMessage(
             subject=message.subject,
             body=message.body,
-            from_email=settings.DEFAULT_FROM_EMAIL,
+            from_email=cities.sender(message.municipality),
             to=[message.recipient],
             headers={"Message-ID": message_id_of(message)},
         ).send()

@@ -21,7 +21,6 @@ import logging
 import uuid
 from datetime import datetime, timedelta
 
-from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Sum
 from django.urls import reverse
@@ -32,7 +31,7 @@ from madoguchi.applications import services as application_services
 from madoguchi.applications.models import Status as SubmissionStatus
 from madoguchi.applications.models import Submission
 from madoguchi.catalog.fees import FeeQuote
-from madoguchi.core import audit
+from madoguchi.core import audit, cities
 from madoguchi.core.actors import Actor
 from madoguchi.notify.services import enqueue_email
 from madoguchi.payments import states
@@ -215,16 +214,15 @@ def request_payment(submission: Submission, quote_or_amount, actor: Actor, note:
 
 # --- attempts -------------------------------------------------------------------------------
 
-def _absolute(path: str) -> str:
-    return settings.MADOGUCHI_PUBLIC_URL.rstrip("/") + path
-
-
 def return_url(attempt: Attempt) -> str:
-    return _absolute(reverse("payments:return", args=[attempt.public_id]))
+    """Where the provider sends the resident back: the city's own site (core/cities.py)."""
+    return cities.public_url(attempt.charge.municipality,
+                             reverse("payments:return", args=[attempt.public_id]))
 
 
 def cancel_url(attempt: Attempt) -> str:
-    return _absolute(reverse("payments:cancel", args=[attempt.public_id]))
+    return cities.public_url(attempt.charge.municipality,
+                             reverse("payments:cancel", args=[attempt.public_id]))
 
 
 def _next_check(attempt: Attempt, now: datetime) -> datetime:

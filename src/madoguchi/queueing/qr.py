@@ -1,11 +1,13 @@
 """QR codes (segno, inline SVG) for ticket status and reservation links."""
 
 import segno
-from django.conf import settings
+
+from madoguchi.core import cities
 
 
-def public_url(path: str) -> str:
-    return settings.MADOGUCHI_PUBLIC_URL.rstrip("/") + path
+def public_url(municipality, path: str) -> str:
+    """The link a QR code carries: on the city's own site (core/cities.py)."""
+    return cities.public_url(municipality, path)
 
 
 def svg(url: str) -> str:

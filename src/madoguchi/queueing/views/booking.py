@@ -71,7 +71,7 @@ def _reservation(request, token: str) -> Reservation:
 
 def detail(request, token: str, error: str = "", status: int = 200):
     reservation = _reservation(request, token)
-    url = qr.public_url(i18n.with_language(reverse("queueing:reservation", args=[reservation.token]),
+    url = qr.public_url(request.municipality, i18n.with_language(reverse("queueing:reservation", args=[reservation.token]),
                                            texts.language(request)))
     return render(request, "queueing/reservation.html", {
         "reservation": reservation, "qr": qr.svg(url), "error": error, "new": request.GET.get("new"),

@@ -72,7 +72,7 @@ def kiosk_ticket(request, token: str):
     lang = texts.language(request)
     snapshot = selectors.Snapshot(ticket.group)
     ahead = snapshot.position(ticket)
-    status_url = qr.public_url(i18n.with_language(reverse("queueing:status", args=[ticket.token]), lang))
+    status_url = qr.public_url(request.municipality, i18n.with_language(reverse("queueing:status", args=[ticket.token]), lang))
     reserved = None
     if ticket.reservation_id:
         reserved = gettext("予約の方（%(time)sから優先してお呼びします）") % {

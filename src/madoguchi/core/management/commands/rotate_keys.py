@@ -36,6 +36,13 @@ ENCRYPTED_COLUMNS = [
     ("payments", "ProviderSetting", "secrets"),
 ]
 
+# Binary columns that are not data keys encrypt: a city's logo is public, and a city's data key
+# is stored wrapped by the key-wrapping provider (core/crypto.py), rewrapped by its own command.
+NOT_ENCRYPTED_COLUMNS = [
+    ("core", "Municipality", "logo"),
+    ("core", "CityKey", "wrapped"),
+]
+
 
 class Command(BaseCommand):
     help = "Re-encrypt all encrypted data under the first key of MADOGUCHI_ENCRYPTION_KEYS."
