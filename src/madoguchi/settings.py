@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "madoguchi.counter",
     "madoguchi.navigator",
     "madoguchi.queueing",
+    "madoguchi.administration",
 ]
 
 MIDDLEWARE = [

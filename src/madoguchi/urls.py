@@ -24,6 +24,7 @@ urlpatterns = [
     path("favicon.ico", favicon),
     path("api/", api.urls),
     path("admin/", admin.site.urls),
+    path("", include("madoguchi.administration.urls")),  # /staff/city/, /system/
     path("staff/register/", include("madoguchi.register.urls")),
     path("staff/counter/", include("madoguchi.counter.urls")),
     path("counter/tablet/", include("madoguchi.counter.tablet_urls")),  # the paired tablet, no login

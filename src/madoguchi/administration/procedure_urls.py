@@ -1,0 +1,3 @@
+"""Routes of the procedure administration pages (filled by their views module)."""
+
+urlpatterns: list = []
