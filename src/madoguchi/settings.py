@@ -24,7 +24,9 @@ def _env_list(name: str, default: str = "") -> list[str]:
 
 DEBUG = _env_bool("MADOGUCHI_DEBUG", False)
 SECRET_KEY = os.environ.get("MADOGUCHI_SECRET_KEY", "dev-only-insecure-key-change-me")
-ALLOWED_HOSTS = _env_list("MADOGUCHI_ALLOWED_HOSTS", "127.0.0.1,localhost,testserver")
+# `.localhost` (any name under it resolves to this machine without set-up): the demo's cities
+# on demo.localhost and town.localhost, the portal on portal.localhost.
+ALLOWED_HOSTS = _env_list("MADOGUCHI_ALLOWED_HOSTS", "127.0.0.1,localhost,.localhost,testserver")
 CSRF_TRUSTED_ORIGINS = _env_list("MADOGUCHI_CSRF_TRUSTED_ORIGINS")
 
 INSTALLED_APPS = [
@@ -289,6 +291,8 @@ MADOGUCHI_ENCRYPTION_KEYS = _env_list(
 # The municipality served when the request's host names none (one-city deployments).
 MADOGUCHI_DEFAULT_MUNICIPALITY = os.environ.get("MADOGUCHI_DEFAULT_MUNICIPALITY", "demo")
 # Each process keeps the city and its departments at most this long (core/cities.py).
+# Hosts that serve no city but the prefecture's portal (choose your city: core/portal.py).
+MADOGUCHI_PORTAL_HOSTS = _env_list("MADOGUCHI_PORTAL_HOSTS", "portal.localhost")
 MADOGUCHI_CITY_CACHE_SECONDS = float(os.environ.get("MADOGUCHI_CITY_CACHE_SECONDS", "5"))
 MADOGUCHI_CATALOG_DIRS = [BASE_DIR / "catalog" / "procedures"] + [
     Path(p) for p in _env_list("MADOGUCHI_CATALOG_EXTRA_DIRS")
