@@ -8,7 +8,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from madoguchi.core.actors import Actor, client_ip
-from madoguchi.core.models import Department, Municipality, Role, StaffMembership
+from madoguchi.core.models import CityAdministrator, Department, Municipality, Role, StaffMembership
 
 
 def departments_of(user, municipality: Municipality, role: str | None = None):
@@ -28,7 +28,8 @@ def is_staff_of(user, municipality: Municipality) -> bool:
     ).exists()
 
 
-__all__ = ["Role", "departments_of", "has_role", "is_staff_of", "staff_required"]
+__all__ = ["Role", "city_admin_required", "departments_of", "has_role", "is_city_admin",
+           "is_staff_of", "staff_required"]
 
 
 def staff_required(view):
@@ -40,6 +41,30 @@ def staff_required(view):
             return redirect(f"{reverse('casework:login')}?next={request.path}")
         if not is_staff_of(request.user, request.municipality):
             return HttpResponseForbidden(_("この自治体の職員として登録されていません。"))
+        request.actor = Actor.staff(request.user, client_ip(request))
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+def is_city_admin(user, municipality: Municipality) -> bool:
+    """A `CityAdministrator` row for this user and this city. Nothing else counts: a Django
+    superuser is the system administrator (above the cities, not inside one) and the
+    department role `Role.ADMIN` grants no administration of the city."""
+    return user.is_authenticated and CityAdministrator.objects.filter(
+        user=user, municipality=municipality).exists()
+
+
+def city_admin_required(view):
+    """A city administrator's page (/staff/city/): log in first (the staff login page), then be
+    an administrator of the city this host serves; an administrator of another city, a clerk
+    or a superuser without the row gets 403. The view gets `request.actor` for the audit log."""
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        if not request.user.is_authenticated:
+            return redirect(f"{reverse('casework:login')}?next={request.path}")
+        if not is_city_admin(request.user, request.municipality):
+            return HttpResponseForbidden(_("この自治体の管理者として登録されていません。"))
         request.actor = Actor.staff(request.user, client_ip(request))
         return view(request, *args, **kwargs)
 
