@@ -99,10 +99,12 @@ def _national_texts() -> Iterator[tuple[str, str]]:
 
 def _city_texts(slug: str) -> Callable[[], Iterator[tuple[str, str]]]:
     def found() -> Iterator[tuple[str, str]]:
-        from madoguchi.catalog.loader import catalog_for, load_directories
+        from madoguchi.catalog.loader import files_for, load_directories
 
         national = {t for p in load_directories([NATIONAL]).values() for t in texts(p)}
-        for code, procedure in sorted(catalog_for(slug, language=i18n.DEFAULT).items()):
+        # the city's files (its folder's texts, which its overlays translate); what an
+        # administrator types on the pages is shown as typed, marked Japanese where it has none
+        for code, procedure in sorted(files_for(slug).items()):
             for text in texts(procedure):
                 if text not in national:
                     yield code, text
