@@ -1,0 +1,22 @@
+"""The demo's city administrators: `city-admin` for デモ市 (and one per other demo city), with
+the demo password, so that `make run` shows the pages under /staff/city/. Called by load_demo.
+
+A city administrator here has no department role: they manage the city, they do not work its
+cases (the access walk checks that they see none)."""
+
+from django.contrib.auth import get_user_model
+
+from madoguchi.core.models import CityAdministrator, Municipality
+
+
+def load_city_admin(city: Municipality, username: str = "city-admin", password: str = "",
+                    last_name: str = "") -> object:
+    """Create or update `username` as an administrator of `city`; safe to run twice. Without a
+    password the account keeps the one it has (none for a new one: set it in the admin)."""
+    user, _ = get_user_model().objects.get_or_create(username=username,
+                                                      defaults={"last_name": last_name})
+    if password:
+        user.set_password(password)
+        user.save()
+    CityAdministrator.objects.get_or_create(user=user, municipality=city)
+    return user
