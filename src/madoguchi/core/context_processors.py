@@ -2,8 +2,13 @@ from django.conf import settings
 
 
 def municipality(request):
+    """The city and its look (core/branding.py: name, service name, colour, logo) on every page."""
+    from madoguchi.core import branding
+
+    city = getattr(request, "municipality", None)
     return {
-        "municipality": getattr(request, "municipality", None),
+        "municipality": city,
+        "look": branding.look(city),
         "session_seconds": settings.SESSION_COOKIE_AGE,
     }
 

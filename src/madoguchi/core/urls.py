@@ -1,4 +1,5 @@
-"""Resident pages that belong to no app: display settings and accessibility."""
+"""Resident pages that belong to no app: display settings and accessibility, and the city's
+logo (at a URL that changes with the image, core/branding.py)."""
 
 from django.urls import path
 
@@ -9,4 +10,5 @@ urlpatterns = [
     path("settings/display/", views.display_settings, name="display_settings"),
     path("accessibility/", views.accessibility_policy, name="accessibility"),
     path("accessibility/results/", views.accessibility_results, name="accessibility_results"),
+    path("city/logo/<str:digest>.png", views.city_logo, name="city_logo"),
 ]
