@@ -49,7 +49,7 @@ def login(request):
     # first, whose QR code a phone beside it reads, or a card reader.
     return vary_by_device(render(request, "identity/login.html",
                                  {"email": email, "error": error, "next": next_url,
-                                  "digital_auth": digital_auth.enabled(),
+                                  "digital_auth": digital_auth.enabled(request.municipality),
                                   "is_phone": is_phone(request)}, status=status))
 
 

@@ -31,7 +31,7 @@ def _login_page(request, challenge):
         **challenge_display(request, challenge),
         "next": safe_next(request, reverse("applications:mypage")),
         "pin_name": PIN_NAMES["authentication"],
-        "digital_auth": digital_auth.enabled(),
+        "digital_auth": digital_auth.enabled(request.municipality),
         "is_phone": is_phone(request),
     }))
 

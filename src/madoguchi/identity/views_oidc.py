@@ -39,7 +39,7 @@ def jwks(request):
     public by nature, so cacheable. 404 when デジタル認証アプリ is off."""
     from madoguchi.identity.oidc.keys import jwks_of
 
-    config = digital_auth.config()
+    config = digital_auth.config(request.municipality)
     if config is None:
         raise Http404
     response = JsonResponse(jwks_of(config))
@@ -53,7 +53,7 @@ def _to_login(request, next_url: str):
 
 def begin(request):
     """Send the resident to the provider; only `state` travels in the URL."""
-    config = digital_auth.config()
+    config = digital_auth.config(request.municipality)
     if config is None:
         raise Http404
     next_url = safe_next(request, reverse("applications:mypage"))
@@ -69,7 +69,7 @@ def begin(request):
 
 def callback(request):
     """The redirect URI: verify the login, then log in or link through a confirmed e-mail."""
-    config = digital_auth.config()
+    config = digital_auth.config(request.municipality)
     if config is None:
         raise Http404
     finisher = digital_auth.signing_finisher()

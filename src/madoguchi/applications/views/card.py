@@ -38,7 +38,7 @@ def _wait_page(request, draft, procedure, mode: str):
     return vary_by_device(render(request, "applications/card_sign.html", {
         **challenge_display(request, challenge),
         "draft": draft, "procedure": procedure, "mode": mode, "pin_name": PIN_NAMES["signing"],
-        "digital_auth": mode == "sign" and digital_auth.signing_enabled(),
+        "digital_auth": mode == "sign" and digital_auth.signing_enabled(request.municipality),
         "is_phone": is_phone(request),
     }))
 

@@ -53,7 +53,7 @@ def _message(exc: OidcError) -> str:
 def sign_start(request, draft_id):
     """「デジタル認証アプリで署名する」: register the digest, then off to the app."""
     draft, procedure = open_draft(request, draft_id)
-    config = digital_auth.signing_config()
+    config = digital_auth.signing_config(request.municipality)
     if config is None:
         raise Http404
     digest = signing.digest_of(draft, procedure, services.answers_of(draft))

@@ -125,12 +125,45 @@ class ProviderConfig:
         return JWE_ALGORITHMS[self.encryption_key().key_type]
 
 
-def config_from_settings(settings=None) -> ProviderConfig | None:
-    """The deployment's config from MADOGUCHI_DIGITAL_AUTH_* settings; None when not set up."""
+# identity_config keys of a city (Municipality.identity_config, checked by core/cityconfig.py)
+# → the MADOGUCHI_DIGITAL_AUTH_* setting each replaces.
+CITY_KEYS = {
+    "client_id": "CLIENT_ID",
+    "redirect_uri": "REDIRECT_URI",
+    "client_auth_method": "CLIENT_AUTH_METHOD",
+    "private_key_file": "PRIVATE_KEY_FILE",
+    "key_id": "KEY_ID",
+    "encryption_key_file": "ENCRYPTION_KEY_FILE",
+    "encryption_key_id": "ENCRYPTION_KEY_ID",
+    "client_secret_file": "CLIENT_SECRET",  # the secret is read from the file, never stored
+}
+# A city that registered its own client (its own client_id) brings all of these itself: none
+# falls back to the deployment's, which belong to another registration.
+_CREDENTIALS = ("REDIRECT_URI", "CLIENT_AUTH_METHOD", "PRIVATE_KEY_FILE", "KEY_ID",
+                "ENCRYPTION_KEY_FILE", "ENCRYPTION_KEY_ID", "CLIENT_SECRET")
+
+
+def config_from_settings(settings=None, city: dict | None = None) -> ProviderConfig | None:
+    """The deployment's config from MADOGUCHI_DIGITAL_AUTH_* settings, with a city's own
+    `identity_config` over them; None when not set up (no issuer) or the city turned it off.
+
+    Every city talks to the same provider (issuer, discovery, signing API, scopes, acr are the
+    deployment's). A city either uses the deployment's client, changing single values (e.g.
+    its own redirect URI registered on a shared client), or registers its own: with its own
+    `client_id`, its redirect URI, keys and secret come from the city only."""
     if settings is None:
         from django.conf import settings
+    city = city if isinstance(city, dict) else {}
+    if city.get("enabled") is False:
+        return None
+    overrides = {name: city[key] for key, name in CITY_KEYS.items() if city.get(key)}
+    own_client = "CLIENT_ID" in overrides
 
     def get(name, default=""):
+        if name in overrides:
+            return overrides[name]
+        if own_client and name in _CREDENTIALS:
+            return default
         return getattr(settings, f"MADOGUCHI_DIGITAL_AUTH_{name}", default)
 
     def read(name):
@@ -140,12 +173,13 @@ def config_from_settings(settings=None) -> ProviderConfig | None:
     if not get("ISSUER"):
         return None
     scopes = get("SCOPES", " ".join(DEFAULT_SCOPES))
+    secret = read("CLIENT_SECRET").strip() if "CLIENT_SECRET" in overrides else get("CLIENT_SECRET")
     return ProviderConfig(
         issuer=get("ISSUER"),
         client_id=get("CLIENT_ID"),
         redirect_uri=get("REDIRECT_URI"),
-        auth_method=get("CLIENT_AUTH_METHOD", "private_key_jwt"),
-        client_secret=get("CLIENT_SECRET"),
+        auth_method=get("CLIENT_AUTH_METHOD", "private_key_jwt") or "private_key_jwt",
+        client_secret=secret,
         private_key_pem=read("PRIVATE_KEY_FILE"),
         key_id=get("KEY_ID"),
         scopes=tuple(scopes.split()) if isinstance(scopes, str) else tuple(scopes),
@@ -156,3 +190,8 @@ def config_from_settings(settings=None) -> ProviderConfig | None:
         encryption_key_id=get("ENCRYPTION_KEY_ID"),
         timeout=float(get("TIMEOUT_SECONDS", 10)),
     )
+
+
+def config_for_city(municipality, settings=None) -> ProviderConfig | None:
+    """The client of this city (its `identity_config` over the deployment's settings)."""
+    return config_from_settings(settings, getattr(municipality, "identity_config", None) or {})
