@@ -108,8 +108,10 @@ def check_override(base: dict[str, Procedure], code: str, changes) -> Procedure:
 
 
 def problems_of(error: ValidationError) -> list[Problem]:
-    """A pydantic error as (where, why) pairs: the lines `describe` prints for a file."""
-    return [Problem(".".join(str(part) for part in item["loc"]), item["msg"]) for item in error.errors()]
+    """A pydantic error as (where, why) pairs: the lines `describe` prints for a file (without
+    pydantic's "Value error, " before a validator's own sentence)."""
+    return [Problem(".".join(str(part) for part in item["loc"]), item["msg"].removeprefix("Value error, "))
+            for item in error.errors()]
 
 
 def apply_overrides(base: dict[str, Procedure], path: Path) -> dict[str, Procedure]:

@@ -224,7 +224,7 @@ class FeeLineRule(Strict):
     charged only when an answer matches (`when`, e.g. delivery == mail for postage)."""
 
     code: Identifier
-    label: str
+    label: Annotated[str, Field(min_length=1)]  # what the bill says: never empty
     unit_yen: Yen
     per: FeePer | None = None
     when: Condition | None = None
@@ -234,7 +234,7 @@ class FeeExemption(Strict):
     """A waiver when an answer matches (e.g. 公的年金の請求に使う証明書), with its legal reason;
     `lines` names the waived lines (all lines when empty)."""
 
-    label: str
+    label: Annotated[str, Field(min_length=1)]
     legal_reason: Annotated[str, Field(min_length=1)]
     when: Condition
     lines: list[Identifier] = []
