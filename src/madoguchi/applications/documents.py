@@ -6,7 +6,7 @@ from django.utils import translation
 from madoguchi.applications import engine
 from madoguchi.applications.services import answers_of
 from madoguchi.catalog.selectors import procedure_of_record
-from madoguchi.core import cities, i18n
+from madoguchi.core import branding, cities, i18n
 from madoguchi.core.pdf import ReceiptData, render_receipt
 from madoguchi.core.pdf.receipt import FeeRow
 
@@ -35,5 +35,6 @@ def receipt_pdf(submission) -> bytes:
             fee_exemptions=fee.exemptions,
             fee_deferred_note=fee.deferred_note if fee.deferred else "",
             fee_status=submission.get_status_display() if submission.awaiting_payment else "",
+            letterhead=branding.letterhead(submission.municipality),
         )
     )

@@ -17,7 +17,7 @@ from madoguchi.applications.models import IssuedDocument, Status, Submission
 from madoguchi.applications.workflow import TransitionError
 from madoguchi.casework.models import Decision
 from madoguchi.catalog.selectors import procedure_of_record
-from madoguchi.core import cities
+from madoguchi.core import branding, cities
 from madoguchi.core.actors import Actor
 from madoguchi.core.models import Role, StaffMembership
 from madoguchi.core.pdf import NoticeData, render_notice
@@ -182,6 +182,7 @@ def _issue_notice(submission: Submission, decision: Decision) -> IssuedDocument:
         legal_basis=procedure.legal_basis,
         verify_url=cities.public_url(submission.municipality, reverse("applications:verify", args=[public_id])),
         applied_on=timezone.localtime(submission.submitted_at).date(),
+        letterhead=branding.letterhead(submission.municipality),
     ))
     return applications.issue_document(submission, IssuedDocument.Kind.NOTICE, title, pdf,
                                        public_id=public_id)

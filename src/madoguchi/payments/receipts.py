@@ -11,6 +11,7 @@ payment gives the same 領収書 each time.
 from django.utils.translation import gettext as _
 
 from madoguchi.catalog.selectors import procedure_of_record
+from madoguchi.core import branding
 from madoguchi.core.pdf.payment_receipt import (
     PaymentReceiptData,
     ReceiptLine,
@@ -76,4 +77,5 @@ def render(attempt: Attempt) -> bytes:
         provider_label=PROVIDER_LABELS.get(attempt.provider, ""),
         provider_reference=attempt.provider_ref,
         lines_note=tuple(exempt),
+        letterhead=branding.letterhead(municipality),
     ))

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from datetime import date, datetime
 from xml.sax.saxutils import escape
 from zoneinfo import ZoneInfo
@@ -18,8 +19,10 @@ from reportlab.lib.enums import TA_CENTER, TA_RIGHT
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
+from reportlab.lib.utils import ImageReader
 from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import Flowable, Image, Paragraph, SimpleDocTemplate, Table, TableStyle
+from reportlab.platypus.flowables import HRFlowable
 
 from .fonts import CJK_WRAP, font_chain, font_for
 
@@ -207,6 +210,56 @@ def qr_block(url: str, caption: str, side: float = 30 * mm) -> list[Flowable]:
     buf.seek(0)
     img = Image(buf, width=side, height=side)
     return [img, para(caption, 8, **CENTER)]
+
+
+@dataclass(frozen=True)
+class Letterhead:
+    """The head of a city's document, as plain data (core/branding.letterhead builds it): the
+    city's name, its service's own name (blank: none), its logo (PNG bytes, checked and
+    re-encoded when stored) and its key colour (a design token with AA contrast on white)."""
+
+    name: str
+    service: str = ""
+    logo: bytes | None = None
+    color: str = "#000000"
+
+
+LOGO_HEIGHT = 12 * mm
+LOGO_MAX_WIDTH = 48 * mm
+
+
+def _logo_image(png: bytes) -> Image | None:
+    """The logo at LOGO_HEIGHT (narrower when it would be wider than LOGO_MAX_WIDTH); None for
+    bytes ReportLab cannot read (the document is issued without the logo, not refused)."""
+    try:
+        width, height = ImageReader(io.BytesIO(png)).getSize()
+    except Exception:  # noqa: BLE001 - any unreadable image: no logo on the document
+        return None
+    if not width or not height:
+        return None
+    scale = min(LOGO_HEIGHT / height, LOGO_MAX_WIDTH / width)
+    return Image(io.BytesIO(png), width=width * scale, height=height * scale, mask="auto")
+
+
+def letterhead_block(head: Letterhead, width: float, *, colour: bool = True) -> list[Flowable]:
+    """The city's logo (when it has one) beside its name and service name, over a rule in its
+    key colour (`colour=False`: black, for the formal 決定通知書). Every key colour a city may
+    choose keeps 4.5:1 on white, so the rule and nothing else in colour stays legible printed
+    in grey; text stays black."""
+    names: list[Flowable] = [para(head.name, 14)]
+    if head.service:
+        names.append(para(head.service, 9))
+    logo = _logo_image(head.logo) if head.logo else None
+    if logo is not None:
+        row = table([[logo, names]], [logo.drawWidth + 4 * mm, width - logo.drawWidth - 4 * mm],
+                    grid=False)
+        row.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
+                                 ("LEFTPADDING", (0, 0), (0, 0), 0)]))
+    else:
+        row = table([[names]], [width], grid=False)
+        row.setStyle(TableStyle([("LEFTPADDING", (0, 0), (0, 0), 0)]))
+    rule = colors.HexColor(head.color) if colour else colors.black
+    return [row, HRFlowable(width="100%", thickness=1.5, color=rule, spaceBefore=2, spaceAfter=4 * mm)]
 
 
 class SpacedText(Flowable):

@@ -21,7 +21,9 @@ from .common import (
     CENTER,
     MARGIN,
     RIGHT,
+    Letterhead,
     build_pdf,
+    letterhead_block,
     needs_fallback,
     para,
     qr_block,
@@ -53,6 +55,7 @@ class NoticeData:
     legal_basis: str
     verify_url: str
     applied_on: date | None = None  # shown as 「…年…月…日付けで申請のあった」 when known
+    letterhead: Letterhead | None = None  # the city's logo and name at the top, ruled in black
 
 
 def kyoji(municipality: str, mayor_title: str) -> list[str]:
@@ -105,7 +108,9 @@ def _render_notice(data: NoticeData) -> bytes:
     items.append(["根拠法令", data.legal_basis])
     label_w = 30 * mm
 
+    top = letterhead_block(data.letterhead, width, colour=False) if data.letterhead else []
     story = [
+        *top,
         para(data.notice_number, **RIGHT),
         para(wareki_date(data.decided_at), **RIGHT),
         Spacer(0, 4 * mm),

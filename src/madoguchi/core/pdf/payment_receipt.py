@@ -23,9 +23,11 @@ from .common import (
     CENTER,
     MARGIN,
     RIGHT,
+    Letterhead,
     SpacedText,
     build_pdf,
     gettext_noop,
+    letterhead_block,
     needs_fallback,
     para,
     shown_date,
@@ -70,6 +72,7 @@ class PaymentReceiptData:
     receiver_title: str = ""  # e.g. デモ市会計管理者; blank → the city's name
     issued_at: datetime | None = None  # blank → the time paid
     lines_note: tuple[str, ...] = field(default_factory=tuple)  # e.g. exemptions applied
+    letterhead: Letterhead | None = None  # the city's logo, name and colour at the top
 
 
 def _yen(value, what: str) -> int:
@@ -118,7 +121,8 @@ def render_payment_receipt(data: PaymentReceiptData) -> bytes:
 
     head = [para(_("領収書番号 %(id)s") % {"id": data.receipt_id}, 9, **RIGHT),
             para(_("発行日 %(date)s") % {"date": shown_date(issued.date())}, 9, **RIGHT)]
-    story = [*head, para(_(TITLE), 24, **CENTER, spaceBefore=4, spaceAfter=8)]
+    top = letterhead_block(data.letterhead, width) if data.letterhead else []
+    story = [*top, *head, para(_(TITLE), 24, **CENTER, spaceBefore=4, spaceAfter=8)]
     if data.payer_name.strip():
         story.append(para(_("%(name)s　様") % {"name": data.payer_name}, 13, spaceAfter=4))
     amount_w = 110 * mm

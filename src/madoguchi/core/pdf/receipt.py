@@ -15,9 +15,11 @@ from reportlab.platypus import Spacer
 from .common import (
     CENTER,
     MARGIN,
+    Letterhead,
     SpacedText,
     build_pdf,
     gettext_noop,
+    letterhead_block,
     needs_fallback,
     para,
     qr_block,
@@ -65,6 +67,7 @@ class ReceiptData:
     fee_exemptions: tuple[tuple[str, str], ...] = ()  # (label, legal reason)
     fee_deferred_note: str = ""  # 事後決済: 「金額は審査後に決まります」
     fee_status: str = ""  # e.g. お支払い待ち, shown beside the total
+    letterhead: Letterhead | None = None  # the city's logo, name and colour; None: the name only
 
 
 def _fee_section(data: ReceiptData, width: float) -> list:
@@ -119,8 +122,10 @@ def render_receipt(data: ReceiptData) -> bytes:
     answers = [[para(_("項目")), para(_("内容"))]]
     answers += [[para(label), para(value)] for label, value in data.rows]
 
+    head = (letterhead_block(data.letterhead, width) if data.letterhead
+            else [para(data.municipality_name, 12, **CENTER)])
     story = [
-        para(data.municipality_name, 12, **CENTER),
+        *head,
         para(_("受付票"), 22, **CENTER, spaceBefore=4, spaceAfter=10),
         para(_("受付番号（お問い合わせの際にお伝えください）"), 10, **CENTER),
         SpacedText(data.receipt_number, 26, 6),
