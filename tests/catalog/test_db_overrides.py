@@ -30,6 +30,15 @@ CODE = "residence-certificate-copy"
 SYSTEM = Actor.system()
 
 
+@pytest.fixture(autouse=True)
+def _fresh_catalogue():
+    """A test's saved overrides are rolled back without a signal: each test starts and ends
+    with no copy of a city's catalogue kept from another."""
+    loader.forget()
+    yield
+    loader.forget()
+
+
 @pytest.fixture
 def city_dir(settings, tmp_path):
     """An empty catalogue folder for the demo city (its files = the national ones)."""

@@ -9,7 +9,7 @@ first, then these rows (catalog/loader.py), through the same validator.
 
 from django.conf import settings
 from django.db import models, transaction
-from django.db.models.signals import post_delete, post_save
+from django.db.models.signals import post_delete, post_migrate, post_save
 from django.dispatch import receiver
 
 from madoguchi.catalog import loader
@@ -64,3 +64,8 @@ def _changed(sender, instance, using=None, **kwargs) -> None:
     slug = instance.municipality.slug
     loader.forget(slug)
     transaction.on_commit(lambda: loader.forget(slug), using=using)
+
+
+@receiver(post_migrate, dispatch_uid="catalog-overrides-migrated")
+def _migrated(**kwargs) -> None:
+    loader.forget()  # also sent after a flush (a test database emptied): no saved override survives it
