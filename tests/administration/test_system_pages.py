@@ -145,3 +145,19 @@ def test_pages_speak_english(system, kagoshima):
     system.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
     page = system.get(reverse("administration:system_home")).content.decode()
     assert 'lang="en"' in page
+
+
+def test_the_django_admin_uses_the_same_validation_and_auditing(system, other_city):
+    add = reverse("admin:core_municipality_add")
+    assert system.get(add).status_code == 200
+    refused = system.post(add, {**NEW_CITY, "code": "462013"})
+    assert refused.status_code == 200 and "462012" in refused.content.decode()  # the right check digit
+    assert system.post(add, NEW_CITY).status_code == 302
+    made = Municipality.objects.get(slug="kagoshima")
+    assert CityHost.objects.filter(municipality=made, hostname="www.kagoshima.localhost").exists()
+    assert AuditEvent.objects.filter(municipality=made, action="city_created").exists()
+    change = reverse("admin:core_municipality_change", args=[other_city.pk])
+    taken = system.post(change, {"code": "888888", "name": "サンプル町", "slug": "other",
+                                 "hostname": "kagoshima.localhost", "identity_config": "{}"})
+    assert taken.status_code == 200 and "鹿児島市" in taken.content.decode()
+    assert system.post(reverse("admin:core_municipality_delete", args=[made.pk])).status_code == 403

@@ -179,3 +179,12 @@ def test_add_host_list_and_show(client, city):
         "city_host_added", "city_host_removed"]
     with pytest.raises(CommandError, match="nowhere"):
         run("show", "nowhere")
+
+
+def test_the_colour_is_a_design_token_with_aa_contrast(city):
+    create("--brand-color", "green-800")
+    assert Municipality.objects.get(slug="kagoshima").brand_color == "green-800"
+    with pytest.raises(CommandError, match="brand_color"):
+        run("set", "kagoshima", "--brand-color", "pink")
+    with pytest.raises(CommandError, match="4.5"):
+        run("set", "kagoshima", "--brand-color", "yellow-300")

@@ -2,18 +2,47 @@
 
 from math import ceil
 
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.core.paginator import Paginator
 from django.db import connection
+from django.http import HttpResponseRedirect
 from django.utils.functional import cached_property
 
-from madoguchi.core import counting
+from madoguchi.core import counting, onboarding
+from madoguchi.core.actors import Actor, client_ip
+from madoguchi.core.cityconfig import CityForm
 from madoguchi.core.models import AuditEvent, Department, Municipality, StaffMembership
 
 
 @admin.register(Municipality)
 class MunicipalityAdmin(admin.ModelAdmin):
-    list_display = ("name", "slug", "code", "hostname")
+    """The same form, validators and saving as `madoguchi city` and the /system/ pages
+    (core/cityconfig.py, core/onboarding.py): a new city gets its hosts and first data key, and
+    every change an audit event. A city is never deleted here: it leaves (core/leaving.py)."""
+
+    form = CityForm
+    list_display = ("name", "slug", "code", "prefecture", "hostname", "closed_at")
+    search_fields = ("name", "name_kana", "code", "slug", "hostname")
+    readonly_fields = ("created_at", "closed_at")
+
+    def save_model(self, request, obj, form, change):
+        actor = Actor.staff(request.user, client_ip(request))
+        if change:
+            onboarding.update_city(form, actor)
+        else:
+            onboarding.create_city(form, actor)
+
+    def changeform_view(self, request, *args, **kwargs):
+        """A step the server cannot do (the key wrapper is not configured) rolls everything
+        back and comes back to the form with the reason, rather than an error page."""
+        try:
+            return super().changeform_view(request, *args, **kwargs)
+        except onboarding.OnboardingError as exc:
+            self.message_user(request, str(exc), messages.ERROR)
+            return HttpResponseRedirect(request.get_full_path())
+
+    def has_delete_permission(self, request, obj=None):
+        return False
 
 
 @admin.register(Department)

@@ -30,6 +30,7 @@ from django.http.request import validate_host
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from madoguchi.core import branding
 from madoguchi.core.japanese.errors import JapaneseInputError
 from madoguchi.core.japanese.phone import format_phone
 from madoguchi.core.models import CityHost, Municipality
@@ -326,13 +327,8 @@ def validate_channels(value) -> list[str]:
 def validate_brand_color(value) -> str:
     """A デジタル庁デザインシステム colour token with AA contrast (core/branding.py's rule)."""
     name = str(value or "").strip()
-    if not name:
-        return ""
-    try:
-        from madoguchi.core import branding
-    except ImportError:  # the look is not part of this deployment: the name is kept as typed
-        return name
-    return branding.validate_brand_color(name) or name
+    branding.validate_brand_color(name)
+    return name
 
 
 # --- one form for the command, the system pages and the Django admin -------------------------
@@ -380,6 +376,11 @@ class CityForm(forms.ModelForm):
             self.instance.pk and self.instance.slug == settings.MADOGUCHI_DEFAULT_MUNICIPALITY)
         self.fields["hostname"].help_text = gettext_lazy("住民が開くホスト名（例: www.city.example.lg.jp）。")
         self.fields["identity_config"].required = False
+        # A select of the design tokens a city may choose (AA contrast), blank for the site's
+        # own; a CharField, so that a typed name (the command) gets branding's own message.
+        self.fields["brand_color"] = forms.CharField(
+            label=self.fields["brand_color"].label, required=False,
+            widget=forms.Select(choices=[("", _("標準（blue-900）")), *branding.choices()]))
         # The model's callable default would add a hidden "initial-" input that neither the
         # command nor the pages send; compared with the instance instead.
         self.fields["identity_config"].show_hidden_initial = False
