@@ -522,3 +522,20 @@ def test_services_refuse_another_citys_department_for_a_role(city, other_city, s
     with pytest.raises(services.CityAdminError):
         services.give_role(city, Actor.staff(city_admin), staff["kankyo-tanto"], theirs, Role.CLERK)
     assert not StaffMembership.objects.filter(department=theirs).exists()
+
+
+def test_what_a_client_can_send_is_never_a_500(admin_client, group):
+    """Ids past any integer column, a NUL in a text, a choice that is no choice: 404 or the
+    form again, on SQLite and PostgreSQL alike."""
+    big = 10**20
+    for name, args in [("city_department", [big]), ("city_staff_member", [big]), ("city_counter", [big]),
+                       ("city_purpose", [group.pk, big]), ("city_purpose", [big, big])]:
+        assert admin_client.get(url(name, *args)).status_code == 404, name
+    for name, args in [("city_department_delete", [big]), ("city_staff_active", [big]),
+                       ("city_window_remove", [group.pk, big]), ("city_window_add", [big])]:
+        assert admin_client.post(url(name, *args), {"active": "0", "number": "3"}).status_code in (302, 404), name
+    assert admin_client.post(url("city_staff_add"), {**NEW_CLERK, "department": big}).status_code == 400
+    assert admin_client.post(url("city_department_add"), {**DEPARTMENT, "name_en": "x\x00y"}).status_code == 400
+    assert admin_client.post(url("city_window_add", group.pk), {"number": str(big)}).status_code == 400
+    assert admin_client.post(url("city_counter", group.pk), {"code": "jumin", "name": "n", "prefix": "A",
+                                                             "department": "x", "order": "-1"}).status_code == 400
