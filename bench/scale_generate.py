@@ -28,7 +28,7 @@ What the cases look like:
 - one `SubmissionVersion` a case with complete answers for its procedure's form.
 
 Encrypted columns: the answers of each procedure are encrypted ONCE with the project's own
-crypto (`core.crypto.encrypt_json`, the key ring of the environment) and that ciphertext is
+crypto (`core.crypto.encrypt_json`, the city's own data key) and that ciphertext is
 reused for every case of the procedure; the events' notes likewise (one token for the empty
 note, one for a return's reason). So every row decrypts and renders as a real one does, at
 the cost of 76 encryptions instead of 50 million.
@@ -184,7 +184,7 @@ def _procedures(city) -> list[dict]:
         found.append({"code": procedure.code, "department_id": departments[procedure.department],
                       "form_version": form.version, "fee": procedure.fee_yen,
                       "counter_share": 0.3 if procedure.channel == Channel.ONLINE else 1.0,
-                      "answers": encrypt_json(_answers_for(form))})
+                      "answers": encrypt_json(_answers_for(form), city)})
     found.sort(key=lambda p: (POPULAR.index(p["code"]) if p["code"] in POPULAR else len(POPULAR),
                               sum(ord(c) * 7919 ** i for i, c in enumerate(p["code"])) % 1_000_003))
     weights = [1 / (rank + 1) ** 0.9 for rank in range(len(found))]
@@ -354,7 +354,7 @@ def _reference_tables(cursor, city, procedures, staff) -> None:
     cursor.executemany("INSERT INTO scale_mix VALUES (%s, %s, %s, %s)",
                        [(age, k, _pick(mix, k), last_days[_pick(mix, k)])
                         for age, mix in ((0, NEW_MIX), (1, RECENT_MIX), (2, OLD_MIX)) for k in range(SLOTS)])
-    empty, reason = encrypt_bytes(b""), encrypt_bytes(RETURN_REASON.encode())
+    empty, reason = encrypt_bytes(b"", city), encrypt_bytes(RETURN_REASON.encode(), city)
     rows = []
     for status, steps in PATHS.items():
         previous, days = "", 0

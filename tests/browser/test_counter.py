@@ -54,7 +54,7 @@ def _family(city, number: str = "700001", address: str = ADDRESS) -> Resident:
             name=name, kana=kana, birth_date=_years_ago(age), gender=gender, address=address,
             postal_code="8920816", settled_on=timezone.localdate(), became_resident_on=timezone.localdate(),
             latest_reason="転入", previous_address="熊本県熊本市中央区手取本町1番1号",
-            my_number=encrypt_bytes(number.encode()), my_number_hash=my_number_hash(number),
+            my_number=encrypt_bytes(number.encode(), city), my_number_hash=my_number_hash(number),
             kana_key=whole, surname_key=surname, given_key=given))
     household.head = stored[0]
     household.save()

@@ -167,7 +167,7 @@ def _deferred_case(city) -> Submission:
         account=account, actor_kind="resident", actor_ref=account.ref, status=Status.ACCEPTED,
         fee_yen=0, fee_lines=GUIDE, fee_deferred=True)
     SubmissionVersion.objects.create(submission=case, number=1, form_version=1, actor_kind="resident",
-                                     actor_ref=account.ref, answers=encrypt_json({}))
+                                     actor_ref=account.ref, answers=encrypt_json({}, city))
     return case
 
 

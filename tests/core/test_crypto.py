@@ -1,6 +1,11 @@
-"""Encryption at rest: nothing readable in the database, and key rotation with rotate_keys."""
+"""Encryption at rest: nothing readable in the database, and key rotation with rotate_keys.
+
+Each city's rows are under its own data key (tests/core/test_city_keys.py tests the cities
+apart); these tests cover every encrypted column, rotation and the tokens written before
+per-city keys (the deployment's old ring)."""
 
 import io
+import json
 
 import pytest
 from django.apps import apps
@@ -19,9 +24,10 @@ from madoguchi.applications.models import (
     SubmissionVersion,
 )
 from madoguchi.casework.models import Decision
-from madoguchi.core import crypto
+from madoguchi.core import crypto, keyring
 from madoguchi.core.actors import Actor
-from madoguchi.core.management.commands.rotate_keys import ENCRYPTED_COLUMNS, NOT_ENCRYPTED_COLUMNS
+from madoguchi.core.keyring import ENCRYPTED_COLUMNS, NOT_ENCRYPTED_COLUMNS
+from madoguchi.core.models import CityKey, Municipality
 from madoguchi.counter import bundle as counter_bundle
 from madoguchi.counter.models import CounterVisit, Signature, VisitForm
 from madoguchi.identity import cardauth
@@ -48,9 +54,11 @@ def keys(settings):
     def use(*ring):
         settings.MADOGUCHI_ENCRYPTION_KEYS = list(ring)
         crypto._ring.cache_clear()
+        keyring.forget()
 
     yield use
     crypto._ring.cache_clear()
+    keyring.forget()
 
 
 @pytest.fixture
@@ -60,10 +68,10 @@ def stored(resident_client, resident):
     applications.post_message(submission, MESSAGE, Actor.resident(resident.pk))
     applications.issue_document(submission, IssuedDocument.Kind.NOTICE, "決定通知書", pdf_bytes())
     challenge = cardauth.new_challenge(resident.municipality, "session", "sign", "髙橋".encode())
-    challenge.certificate = crypto.encrypt_bytes(b"certificate DER")
+    challenge.certificate = crypto.encrypt_bytes(b"certificate DER", resident.municipality)
     challenge.save()
     SubmissionSignature.objects.create(
-        version=submission.current_version, certificate=crypto.encrypt_bytes(b"signing DER"),
+        version=submission.current_version, certificate=crypto.encrypt_bytes(b"signing DER", resident.municipality),
         signature="c2ln", digest="0" * 64, serial="1", issuer="CN=test", verified_at=timezone.now())
     generate_register(resident.municipality, 2, seed=1)
     call_command("load_queue_demo", "--history-weeks", "0", stdout=io.StringIO())
@@ -76,8 +84,8 @@ def stored(resident_client, resident):
     visit = CounterVisit.objects.create(municipality=resident.municipality,
                                         clerk=apps.get_model("auth", "User").objects.get(username="shimin-tanto"))
     VisitForm.objects.create(visit=visit, procedure_code="moving-in", form_version=1,
-                             answers=crypto.encrypt_json({"new_address": "デモ市中央町1番2号"}))
-    Signature.objects.create(visit=visit, image=crypto.encrypt_bytes(png_bytes()))
+                             answers=crypto.encrypt_json({"new_address": "デモ市中央町1番2号"}, visit.municipality))
+    Signature.objects.create(visit=visit, image=crypto.encrypt_bytes(png_bytes(), visit.municipality))
     SubmissionEvent.objects.create(submission=submission, to_status="returned", actor_kind="staff",
                                    actor_ref="staff:1", note=MESSAGE)
     Decision.objects.create(submission=submission, outcome="reject", reason=MESSAGE,
@@ -116,13 +124,31 @@ def _plain():
 def _raw(table: str, column: str) -> list[bytes]:
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT {column} FROM {table} ORDER BY id")  # noqa: S608
-        return [bytes(row[0]) for row in cursor.fetchall()]
+        return [bytes(row[0]) for row in cursor.fetchall() if row[0] is not None]
 
 
 def test_every_encrypted_column_is_covered_by_rotate_keys():
     binary = {(m._meta.app_label, m.__name__, f.name) for m in apps.get_models()
               for f in m._meta.get_fields() if f.get_internal_type() == "BinaryField"}
-    assert binary == set(ENCRYPTED_COLUMNS) | set(NOT_ENCRYPTED_COLUMNS)
+    assert binary == {c[:3] for c in ENCRYPTED_COLUMNS} | set(NOT_ENCRYPTED_COLUMNS)
+
+
+def test_every_encrypted_column_knows_its_city():
+    """The path to the city rotate_keys (and a city's export) follows ends at Municipality, and an
+    EncryptedTextField encrypts by the same path."""
+    for column in ENCRYPTED_COLUMNS:
+        model = apps.get_model(column.app_label, column.model)
+        target = model
+        for hop in column.city.split("__"):
+            target = target._meta.get_field(hop).related_model
+        assert target is Municipality, column
+        field = model._meta.get_field(column.field)
+        if isinstance(field, crypto.EncryptedTextField):
+            assert field.city == column.city, column
+
+
+def _token_key_ids(table: str, column: str) -> set[str | None]:
+    return {crypto.key_id_of(blob) for blob in _raw(table, column) if blob}
 
 
 def test_nothing_readable_is_stored(stored):
@@ -131,67 +157,118 @@ def test_nothing_readable_is_stored(stored):
     assert name.replace("\u3000", " ") == NAME
     raw_versions = _raw(SubmissionVersion._meta.db_table, "answers")
     raw_drafts = _raw(Draft._meta.db_table, "answers")
+    primary = keyring.primary(stored.municipality)[0]
     for blob in raw_versions + raw_drafts:
         for needle in (name, "髙橋", "﨑子", "claimant_name", "鹿児島", "892-0816"):
             assert needle.encode() not in blob
             assert needle.encode("unicode_escape") not in blob
-        assert blob.startswith(b"gAAAAA")  # a Fernet token
+        assert blob.startswith(b"mk1:" + primary.encode() + b":gAAAAA")  # a Fernet token, the city's key
     for blob in _raw(Message._meta.db_table, "body"):
         assert "鑑札".encode() not in blob and b"R5-123" not in blob
     for blob in _raw(Attachment._meta.db_table, "data"):
         assert not blob.startswith(b"\x89PNG") and png_bytes()[:16] not in blob
     for blob in _raw(IssuedDocument._meta.db_table, "data"):
         assert b"%PDF" not in blob
+    for column in ENCRYPTED_COLUMNS:  # every column: only tokens under the city's one key
+        table = apps.get_model(column.app_label, column.model)._meta.db_table
+        assert _token_key_ids(table, column.field) == {primary}, column
 
 
-def test_rotate_keys_moves_everything_to_the_new_key(stored, keys, settings):
-    old = settings.MADOGUCHI_ENCRYPTION_KEYS[0]
+def test_rotate_keys_moves_everything_to_the_new_key(stored, settings):
+    city = stored.municipality
     before = _plain()
     assert all(before.values())
+    old = keyring.primary(city)[0]
     raw_before = _raw(SubmissionVersion._meta.db_table, "answers")
-    new = crypto.generate_key()
 
-    keys(new)
-    with pytest.raises(crypto.DecryptionError):
-        _plain()  # not yet: everything is still under the old key
-
-    keys(new, old)
     out = io.StringIO()
-    call_command("rotate_keys", "--batch-size", "2", stdout=out)
+    call_command("rotate_keys", "--batch-size", "2", "--no-wait", stdout=out)
     report = out.getvalue()
-    for app_label, model_name, field in ENCRYPTED_COLUMNS:
-        count = apps.get_model(app_label, model_name).objects.exclude(**{field: None}).count()
+    new = keyring.primary(city)[0]
+    assert new != old
+    for column in ENCRYPTED_COLUMNS:
+        model = apps.get_model(column.app_label, column.model)
+        count = model.objects.exclude(**{column.field: None}).count()
         assert count > 0
-        assert f"{app_label}.{model_name}.{field}: {count}\n" in report
+        assert f"{city.slug} {column.app_label}.{column.model}.{column.field}: {count}\n" in report
+        assert _token_key_ids(model._meta.db_table, column.field) == {new}, column
     assert "髙橋" not in report and MESSAGE not in report and "@" not in report
     assert _raw(SubmissionVersion._meta.db_table, "answers") != raw_before
+    assert CityKey.objects.get(key_id=old).retired_at is not None  # retired, kept
+    assert keyring.active_key_ids(city) == [new]
 
-    keys(new)  # the old key is gone
+    keyring.forget()
+    assert _plain() == before
+    CityKey.objects.filter(key_id=old).delete()  # the old key is gone: nothing needed it
     assert _plain() == before
 
-    keys(crypto.generate_key())  # an unrelated key reads nothing
-    with pytest.raises(crypto.DecryptionError):
-        applications.answers_of(SubmissionVersion.objects.first())
-    with pytest.raises(crypto.DecryptionError):
-        crypto.decrypt_bytes(Attachment.objects.first().data)
 
-
-def test_rotate_keys_twice_is_harmless(stored, keys, settings):
+def test_rotate_keys_twice_is_harmless(stored):
     before = _plain()
-    call_command("rotate_keys", stdout=io.StringIO())
-    call_command("rotate_keys", stdout=io.StringIO())
+    call_command("rotate_keys", "--no-wait", stdout=io.StringIO())
+    call_command("rotate_keys", "--no-wait", stdout=io.StringIO())
+    assert _plain() == before
+    assert CityKey.objects.filter(municipality=stored.municipality).count() == 3
+    assert len(keyring.active_key_ids(stored.municipality)) == 1
+
+
+def test_an_interrupted_rotation_resumes_with_its_key(stored, monkeypatch):
+    """Killed half-way, the city has two active keys and rows under both: run again, it goes on
+    with the newest key instead of making a third, and ends with every row under it."""
+    city = stored.municipality
+    before = _plain()
+    new = keyring.add_key(city)  # what the killed run had done
+    keyring.forget()
+    applications.post_message(stored, "after the new key", Actor.resident(stored.account_id))
+    out = io.StringIO()
+    call_command("rotate_keys", "--city", city.slug, "--no-wait", stdout=out)
+    assert f"resuming with {new}" in out.getvalue()
+    assert keyring.active_key_ids(city) == [new]
+    assert _token_key_ids(SubmissionVersion._meta.db_table, "answers") == {new}
+    assert _plain()["versions"] == before["versions"]
+
+
+def test_tokens_written_before_city_keys_still_read_and_move_to_the_city_key(stored, keys, settings):
+    """Data stored by an earlier Madoguchi (un-prefixed tokens of MADOGUCHI_ENCRYPTION_KEYS)
+    reads as before; rotate_keys moves it under the city's key."""
+    legacy = crypto.legacy_ring()
+    version = stored.current_version
+    answers = applications.answers_of(version)
+    SubmissionVersion.objects.filter(pk=version.pk).update(
+        answers=legacy.encrypt(json.dumps(answers, ensure_ascii=False).encode()))
+    SubmissionEvent.objects.filter(submission=stored).update(note=crypto.Sealed(legacy.encrypt(MESSAGE.encode())))
+    Resident.objects.filter(pk=Resident.objects.first().pk).update(my_number=legacy.encrypt(b"123456789018"))
+    assert crypto.key_id_of(_raw(SubmissionVersion._meta.db_table, "answers")[0]) is None
+    before = _plain()
+    assert MESSAGE in before["notes"] and b"123456789018" in before["my_numbers"]
+
+    call_command("rotate_keys", "--no-wait", stdout=io.StringIO())
+    primary = keyring.primary(stored.municipality)[0]
+    for column in ENCRYPTED_COLUMNS:
+        table = apps.get_model(column.app_label, column.model)._meta.db_table
+        assert None not in _token_key_ids(table, column.field), column
+    assert _token_key_ids(SubmissionVersion._meta.db_table, "answers") == {primary}
+    assert _plain() == before
+
+    keys(crypto.generate_key(), *settings.MADOGUCHI_ENCRYPTION_KEYS)
+    call_command("rotate_keys", "--rewrap", stdout=io.StringIO())
+    keys(settings.MADOGUCHI_ENCRYPTION_KEYS[0])  # the old deployment key is dropped
     assert _plain() == before
 
 
-def test_encrypt_round_trip_and_wrong_key(keys):
-    first, second = crypto.generate_key(), crypto.generate_key()
-    keys(first)
-    token = crypto.encrypt_json({"name": NAME})
+def test_an_update_with_text_is_refused_rather_than_left_unencrypted(stored):
+    with pytest.raises(ValueError, match="encrypted when the row is saved"):
+        SubmissionEvent.objects.filter(submission=stored).update(note=MESSAGE)
+
+
+def test_encrypt_round_trip_and_wrong_key(city, keys):
+    token = crypto.encrypt_json({"name": NAME}, city)
     assert NAME.encode() not in token
-    keys(second, first)
     assert crypto.decrypt_json(token) == {"name": NAME}
-    rotated = crypto.rotate(token)
-    keys(second)
-    assert crypto.decrypt_json(rotated) == {"name": NAME}
+    keys(crypto.generate_key())  # a deployment key that did not wrap the city's key
     with pytest.raises(crypto.DecryptionError):
         crypto.decrypt_json(token)
+    with pytest.raises(crypto.DecryptionError):
+        crypto.decrypt_bytes(b"mk1:nokey")
+    with pytest.raises(crypto.DecryptionError):
+        crypto.decrypt_bytes(b"mk1:0000000000000000:gAAAAAB")

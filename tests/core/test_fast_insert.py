@@ -133,7 +133,7 @@ def test_a_submission_row(city, account):
 @pytest.mark.django_db
 def test_a_version_row_with_encrypted_answers_and_json(submission, account):
     numbers = iter([1, 2])
-    answers = encrypt_json({"dog_name": "ポチ", "owner_name": "髙橋 﨑子"})
+    answers = encrypt_json({"dog_name": "ポチ", "owner_name": "髙橋 﨑子"}, submission.municipality_id)
 
     def build():
         return dict(submission=submission, number=next(numbers), form_version=1, answers=answers,

@@ -40,7 +40,7 @@ def hanako(city):
         municipality=city, code="60000000001", household=household, relationship="世帯主",
         name="髙橋\u3000花子", kana="タカハシ　ハナコ", birth_date="1980-04-01", gender="2", address=ADDRESS,
         settled_on=timezone.localdate(), became_resident_on=timezone.localdate(), latest_reason="転入",
-        my_number=encrypt_bytes(MY_NUMBER.encode()), my_number_hash=my_number_hash(MY_NUMBER),
+        my_number=encrypt_bytes(MY_NUMBER.encode(), city), my_number_hash=my_number_hash(MY_NUMBER),
         kana_key=whole, surname_key=surname, given_key=given)
     household.head = resident
     household.save()

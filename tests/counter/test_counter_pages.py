@@ -39,7 +39,7 @@ def head(city):
         name="佐藤\u3000美紀", kana="サトウ　ミキ", birth_date="1985-04-02", gender="2", address=ADDRESS,
         postal_code="8920816", settled_on=timezone.localdate(), became_resident_on=timezone.localdate(),
         latest_reason="転入", previous_address="福岡県福岡市中央区天神1丁目1番1号",
-        my_number=encrypt_bytes(number.encode()), my_number_hash=my_number_hash(number),
+        my_number=encrypt_bytes(number.encode(), city), my_number_hash=my_number_hash(number),
         kana_key=whole, surname_key=surname, given_key=given)
     household.head = resident
     household.save()

@@ -38,7 +38,7 @@ def _person(city, household, relationship, name, kana, born, gender, code):
         kana=kana, birth_date=born, gender=gender, address=ADDRESS, postal_code="8920816",
         settled_on=timezone.localdate(), became_resident_on=timezone.localdate(),
         latest_reason="転入", previous_address="東京都千代田区千代田1番1号",
-        my_number=encrypt_bytes(number.encode()), my_number_hash=my_number_hash(number),
+        my_number=encrypt_bytes(number.encode(), city), my_number_hash=my_number_hash(number),
         kana_key=whole, surname_key=surname, given_key=given)
 
 
@@ -368,7 +368,7 @@ def test_a_group_short_of_its_minimum_is_typed_item_by_item(visit, actor, family
     procedure = get_procedure(visit.municipality, "marriage-registration")
     form = procedure.current_form
     visit_form = VisitForm.objects.create(visit=visit, procedure_code=procedure.code,
-                                          form_version=form.version, answers=encrypt_json({}))
+                                          form_version=form.version, answers=encrypt_json({}, visit.municipality))
     missing = bundle.blanks(form, {})
     assert "witnesses" not in missing
     assert {"witnesses-0-name", "witnesses-1-name", "witnesses-1-domicile"} <= set(missing)

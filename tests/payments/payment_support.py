@@ -33,7 +33,7 @@ def awaiting_submission(account, fee: dict = FEE) -> Submission:
         actor_ref=f"resident:{account.pk}", status=Status.AWAITING_PAYMENT,
         fee_yen=fee["total_yen"], fee_lines=fee)
     SubmissionVersion.objects.create(  # no answers needed: My Page shows an empty summary
-        submission=submission, number=1, form_version=1, answers=encrypt_json({}),
+        submission=submission, number=1, form_version=1, answers=encrypt_json({}, account.municipality),
         actor_kind=ActorKind.RESIDENT, actor_ref=f"resident:{account.pk}")
     return submission
 

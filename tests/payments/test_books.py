@@ -98,7 +98,7 @@ def test_no_answer_value_and_nothing_personal(city, resident):
     submission = case(city, resident)
     SubmissionVersion.objects.create(
         submission=submission, number=1, form_version=1, actor_kind="resident", actor_ref=resident.ref,
-        answers=encrypt_json({"name": "窓口 花子", "address": "デモ市本町1丁目2番3号", "copies": 2}))
+        answers=encrypt_json({"name": "窓口 花子", "address": "デモ市本町1丁目2番3号", "copies": 2}, city))
     paid(submission, JUST_IN)
     text = books.daily_csv(city, DAY, "stripe").decode("utf-8-sig")
     for personal in ("窓口 花子", "本町", resident.email, "hanako"):

@@ -28,7 +28,7 @@ def test_contacts_of_past_days_are_erased_and_todays_are_kept(counters, capsys):
     tennyu = purpose(counters, "jumin", "tennyu")
     yesterday = issue(tennyu, "old", now=today_at(10, days=-1))
     today = issue(tennyu, "new")
-    Ticket.objects.filter(pk__in=[yesterday.pk, today.pk]).update(contact=encrypt_bytes(b"a@example.jp"))
+    Ticket.objects.filter(pk__in=[yesterday.pk, today.pk]).update(contact=encrypt_bytes(b"a@example.jp", today.municipality_id))
     past_slot = _slot(tennyu.group, today_at(9, days=-2))
     future_slot = _slot(tennyu.group, today_at(9, days=2))
     past = reservations.book(past_slot, tennyu, "p1", email="a@example.jp",

@@ -168,9 +168,9 @@ def test_the_card_flow_keeps_a_group_the_draft_already_has(register, resident):
     form = procedure.current_form
     typed = [{"name": "髙橋\u3000一郎"}]
     draft = Draft.objects.create(municipality=register, account=resident, procedure_code=procedure.code,
-                                 form_version=form.version, answers=encrypt_json({"children": typed}))
+                                 form_version=form.version, answers=encrypt_json({"children": typed}, register))
     assert "children" not in services.register_values(resident, form, draft)
-    draft.answers = encrypt_json({"children": [{}]})  # an empty item holds nothing yet
+    draft.answers = encrypt_json({"children": [{}]}, register)  # an empty item holds nothing yet
     draft.save()
     assert len(services.register_values(resident, form, draft)["children"]) == 2
 

@@ -315,6 +315,6 @@ def test_answers_stored_before_the_shared_validator_still_render(client, account
     stored = answers_of(version)
     stored["children"][0]["birth_date"] = "令和5年4月1日"
     stored["claimant_birth_date"] = "0001-01-01"
-    version.answers = encrypt_json(stored)
+    version.answers = encrypt_json(stored, submission.municipality_id)
     version.save(update_fields=["answers"])
     assert_renders(type(client), account, every_department_clerk, str(submission.public_id))

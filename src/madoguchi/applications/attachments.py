@@ -106,7 +106,7 @@ def store(account, filename: str, data: bytes, accept: list[str]):
         content_type=content_type,
         size=len(data),
         sha256=hashlib.sha256(data).hexdigest(),
-        data=encrypt_bytes(data),
+        data=encrypt_bytes(data, account.municipality_id),
     )
 
 

@@ -197,7 +197,8 @@ class SubmissionEvent(models.Model):
     actor_kind = models.CharField(max_length=16, choices=ActorKind.choices)
     actor_ref = models.CharField(max_length=64)
     # Shown to the resident (e.g. why it was returned); may name people or numbers: encrypted.
-    note = EncryptedTextField(blank=True, default="", help_text="encrypted text shown to the resident")
+    note = EncryptedTextField(blank=True, default="", help_text="encrypted text shown to the resident",
+                              city="submission__municipality")
 
     objects = FastInsertManager()  # create() is one compiled INSERT (core/fastinsert.py)
 

@@ -82,7 +82,8 @@ def start_draft(account, procedure: Procedure) -> Draft:
     answers, sources = {**answers, **known.answers}, {**sources, **known.sources}
     return Draft.objects.create(
         municipality=account.municipality, account=account, procedure_code=procedure.code,
-        form_version=procedure.current_form.version, answers=encrypt_json(answers), sources=sources,
+        form_version=procedure.current_form.version, answers=encrypt_json(answers, account.municipality_id),
+        sources=sources,
     )
 
 
@@ -104,7 +105,7 @@ def start_from_plan(account, procedure: Procedure, plan: NavigatorPlan) -> Draft
     answers = answers_of(draft)
     blank = {k: v for k, v in known.answers.items() if not _holds(answers.get(k))}
     answers.update(blank)
-    draft.answers = encrypt_json(answers)
+    draft.answers = encrypt_json(answers, draft.municipality_id)
     draft.sources = {**draft.sources,
                      **{path: source for path, source in known.sources.items()
                         if path.split("-", 1)[0] in blank}}
@@ -144,7 +145,7 @@ def prefill_draft(draft: Draft, values: dict, source: str) -> None:
     """Fill values the city already knows (certificate, register) and record where they came from."""
     answers = answers_of(draft)
     answers.update(values)
-    draft.answers = encrypt_json(answers)
+    draft.answers = encrypt_json(answers, draft.municipality_id)
     draft.sources = {**draft.sources, **{k: source for k in values}}
     draft.save(update_fields=["answers", "sources", "updated_at"])
 
@@ -173,7 +174,7 @@ def save_draft(draft: Draft, answers: dict, step: int, typed_fields: list[str],
                 sources[name] = SOURCE_RESIDENT
         elif name not in sources or changed:
             sources[name] = SOURCE_RESIDENT
-    draft.answers = encrypt_json(answers)
+    draft.answers = encrypt_json(answers, draft.municipality_id)
     draft.sources = {k: v for k, v in sources.items() if k.split("-", 1)[0] in answers}
     draft.step = step
     fields = ["answers", "sources", "step", "updated_at"]
@@ -284,7 +285,8 @@ def _record_submitted(submission: Submission, procedure: Procedure, form_version
     it cannot exist yet)."""
     SubmissionVersion.objects.create(
         submission=submission, number=1, form_version=form_version,
-        answers=encrypt_json(answers), sources=sources, actor_kind=actor.kind, actor_ref=actor.ref,
+        answers=encrypt_json(answers, submission.municipality_id), sources=sources, actor_kind=actor.kind,
+        actor_ref=actor.ref,
     )
     _keep_attachments(procedure.form(form_version), answers)
     SubmissionEvent.objects.create(submission=submission, to_status=submission.status,
@@ -457,7 +459,8 @@ def start_correction(submission: Submission, account) -> Draft:
 def _store_signature(submission: Submission, evidence, actor: Actor) -> None:
     version = submission.current_version
     SubmissionSignature.objects.create(
-        version=version, certificate=encrypt_bytes(evidence.certificate.public_bytes(Encoding.DER)),
+        version=version, certificate=encrypt_bytes(evidence.certificate.public_bytes(Encoding.DER),
+                                                         submission.municipality_id),
         signature=evidence.signature, digest=evidence.digest,
         serial=str(evidence.certificate.serial_number),
         issuer=evidence.certificate.issuer.rfc4514_string()[:255], verified_at=timezone.now(),
@@ -479,7 +482,7 @@ def _resubmit(draft: Draft, answers: dict, actor: Actor) -> Submission:
     number = submission.versions.count() + 1
     SubmissionVersion.objects.create(
         submission=submission, number=number, form_version=draft.form_version,
-        answers=encrypt_json(answers), sources=draft.sources, actor_kind=actor.kind,
+        answers=encrypt_json(answers, submission.municipality_id), sources=draft.sources, actor_kind=actor.kind,
         actor_ref=actor.ref,
     )
     procedure = procedure_of_record(submission.municipality, submission.procedure_code)
@@ -586,7 +589,7 @@ def post_message(submission: Submission, body: str, actor: Actor, staff_user=Non
         raise SubmissionRefused(_("メッセージは2000文字以内で入力してください。"))
     sender = Message.Sender.DEPARTMENT if staff_user else Message.Sender.RESIDENT
     message = Message.objects.create(submission=submission, sender=sender, staff_user=staff_user,
-                                     body=encrypt_bytes(text.encode()))
+                                     body=encrypt_bytes(text.encode(), submission.municipality_id))
     audit.record(submission.municipality, actor, "message", "submission", submission.public_id,
                  subject_ref=submission.subject_ref, sender=sender)
     if staff_user:
@@ -602,7 +605,7 @@ def issue_document(submission: Submission, kind: str, title: str, pdf: bytes,
                    public_id=None) -> IssuedDocument:
     extra = {"public_id": public_id} if public_id else {}
     return IssuedDocument.objects.create(
-        submission=submission, kind=kind, title=title, data=encrypt_bytes(pdf), **extra,
+        submission=submission, kind=kind, title=title, data=encrypt_bytes(pdf, submission.municipality_id), **extra,
         sha256=hashlib.sha256(pdf).hexdigest(),
     )
 

@@ -20,14 +20,14 @@ class Decision(models.Model):
 
     submission = models.ForeignKey(Submission, on_delete=models.CASCADE, related_name="decisions")
     outcome = models.CharField(max_length=16, choices=Outcome.choices)
-    reason = EncryptedTextField(blank=True, default="")
+    reason = EncryptedTextField(blank=True, default="", city="submission__municipality")
     state = models.CharField(max_length=16, choices=State.choices, default=State.PENDING)
     proposed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     proposed_at = models.DateTimeField(auto_now_add=True)
     approved_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
                                     on_delete=models.PROTECT, related_name="+")
     approved_at = models.DateTimeField(null=True, blank=True)
-    approver_comment = EncryptedTextField(blank=True, default="")
+    approver_comment = EncryptedTextField(blank=True, default="", city="submission__municipality")
     notice_number = models.CharField(max_length=40, blank=True)
 
     class Meta:

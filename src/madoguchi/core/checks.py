@@ -22,6 +22,47 @@ def development_keys(app_configs, **kwargs):
     return errors
 
 
+@register(Tags.security)
+def key_encryption_keys(app_configs, **kwargs):
+    """The keys that wrap the cities' data keys (core/keywrap.py) are usable: the deployment's
+    MADOGUCHI_ENCRYPTION_KEYS, and the wrapper new keys use (MADOGUCHI_KEY_WRAPPER)."""
+    from madoguchi.core import keywrap
+
+    errors = [Error(problem, id="madoguchi.E010",
+                    hint="MADOGUCHI_ENCRYPTION_KEYS: comma-separated keys from `madoguchi generate_key`")
+              for problem in keywrap.registry["settings"].check_config()]
+    try:
+        default = keywrap.wrapper(keywrap.default_code())
+    except keywrap.UnknownWrapper:
+        return [*errors, Error(f"MADOGUCHI_KEY_WRAPPER names no key wrapper: {keywrap.default_code()!r}",
+                               id="madoguchi.E011", hint="one of: " + ", ".join(keywrap.codes()))]
+    if default.code != "settings":
+        errors += [Error(problem, id="madoguchi.E011", hint="see docs/operations.md, keys")
+                   for problem in default.check_config()]
+    return errors
+
+
+@register(Tags.database, Tags.security)
+def city_keys(app_configs, databases=None, **kwargs):
+    """Every city's data keys unwrap: a KEK file missing or withheld, a KEK dropped from
+    MADOGUCHI_ENCRYPTION_KEYS before `rotate_keys --rewrap`, a KMS not reachable. A database
+    check: run by `madoguchi check --database default`."""
+    from django.db import DatabaseError
+
+    from madoguchi.core import keyring
+    from madoguchi.core.models import Municipality
+
+    if not databases:
+        return []
+    try:
+        problems = [problem for municipality in Municipality.objects.order_by("slug").only("pk", "slug")
+                    for problem in keyring.check_city(municipality)]
+    except DatabaseError:  # no database yet (a fresh checkout): nothing to check
+        return []
+    return [Error(problem, id="madoguchi.E012", hint="restore the key-encryption key (docs/operations.md, keys)")
+            for problem in problems]
+
+
 @register(Tags.security, deploy=True)
 def security_headers(app_configs, **kwargs):
     errors = []

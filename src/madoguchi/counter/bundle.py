@@ -207,7 +207,7 @@ def build(visit: CounterVisit, actor: Actor) -> list[Entry]:
                 filled.sources.pop(path, None)
             filled.answers[RAW] = wrong
         VisitForm.objects.create(visit=visit, procedure_code=procedure.code, form_version=form.version,
-                                 answers=encrypt_json(filled.answers), sources=filled.sources,
+                                 answers=encrypt_json(filled.answers, visit.municipality_id), sources=filled.sources,
                                  position=position)
         prefilled += sum(1 for source in filled.sources.values() if source != Source.CLERK)
     visit.fields_prefilled = prefilled
@@ -328,7 +328,7 @@ def fill_blanks(visit_form: VisitForm, procedure: Procedure, values: dict[str, s
         changed += path not in uncounted
     if raw:
         answers[RAW] = raw
-    visit_form.answers = encrypt_json(answers)
+    visit_form.answers = encrypt_json(answers, visit.municipality_id)
     visit_form.sources = sources
     visit_form.save(update_fields=["answers", "sources"])
     visit.fields_typed_by_clerk += changed
@@ -373,7 +373,7 @@ def _share(visit: CounterVisit, typed_in: VisitForm, facts: dict[str, object]) -
                     continue
                 sources[path], changed = Source.CLERK, True
         if changed:
-            other.answers, other.sources = encrypt_json(answers), sources
+            other.answers, other.sources = encrypt_json(answers, visit.municipality_id), sources
             other.save(update_fields=["answers", "sources"])
 
 
@@ -416,7 +416,7 @@ def drop_item(visit_form: VisitForm, group_id: str, index: int, actor: Actor) ->
     if answers.get(RAW):
         answers[RAW] = _renumbered(answers[RAW], group_id, index)
     sources = _renumbered(visit_form.sources, group_id, index)
-    visit_form.answers, visit_form.sources = encrypt_json(answers), sources
+    visit_form.answers, visit_form.sources = encrypt_json(answers, visit.municipality_id), sources
     visit_form.save(update_fields=["answers", "sources"])
     visit.fields_typed_by_clerk += 1
     visit.save(update_fields=["fields_typed_by_clerk"])

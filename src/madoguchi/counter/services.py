@@ -234,7 +234,7 @@ def sign(visit: CounterVisit, actor: Actor, image: bytes) -> Signature:
     width, height = _png_size(image)
     if not (0 < width <= MAX_SIGNATURE_SIDE and 0 < height <= MAX_SIGNATURE_SIDE):
         raise VisitRefused(_("署名の画像を読み取れませんでした。もう一度署名してください。"))
-    signature = Signature.objects.create(visit=visit, image=encrypt_bytes(image))
+    signature = Signature.objects.create(visit=visit, image=encrypt_bytes(image, visit.municipality_id))
     visit.status, visit.signed_at = VisitStatus.SIGNED, timezone.now()
     visit.save(update_fields=["status", "signed_at"])
     audit.record(visit.municipality, actor, "counter_sign", "counter_visit", visit.public_id)

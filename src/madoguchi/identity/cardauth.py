@@ -63,7 +63,7 @@ def new_challenge(municipality, session_key: str, purpose: str, payload: bytes |
     data = payload if payload is not None else secrets.token_bytes(32)
     return CardChallenge.objects.create(
         public_id=uuid.uuid4(), municipality=municipality, purpose=purpose,
-        payload=encrypt_bytes(data), digest=hashlib.sha256(data).hexdigest(),
+        payload=encrypt_bytes(data, municipality), digest=hashlib.sha256(data).hexdigest(),
         session_key_hash=_session_hash(session_key),
         expires_at=timezone.now() + timedelta(seconds=settings.MADOGUCHI_CARD_CHALLENGE_SECONDS),
     )
@@ -167,7 +167,8 @@ def answer(municipality, public_id, certificate_pem: str, signature_b64: str, ip
                          purpose=challenge.purpose)
             return challenge
         challenge.state = CardChallenge.State.VERIFIED
-        challenge.certificate = encrypt_bytes(verified.certificate.public_bytes(Encoding.DER))
+        challenge.certificate = encrypt_bytes(verified.certificate.public_bytes(Encoding.DER),
+                                              challenge.municipality_id)
         challenge.signature = signature_b64
         challenge.save(update_fields=["state", "certificate", "signature"])
         audit.record(municipality, Actor("system", "card-client", ip_address), "card_verified",

@@ -78,7 +78,7 @@ def book(slot: ReservationSlot, purpose: VisitPurpose, form_token: str, email: s
                 _check_bookable(slot, purpose, now)
                 reservation = Reservation.objects.create(
                     municipality_id=municipality_id, slot=slot, purpose=purpose, code=_new_code(),
-                    form_token=form_token, contact=encrypt_bytes(email.encode()) if email else None,
+                    form_token=form_token, contact=encrypt_bytes(email.encode(), municipality_id) if email else None,
                     language=language or "ja")
                 if email:
                     notices.enqueue(slot.group.municipality, email, "reserved",

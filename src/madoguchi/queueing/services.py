@@ -217,7 +217,7 @@ def ask_for_notice(ticket: Ticket, email: str, remaining: int, now: datetime | N
         raise QueueError(gettext("何人前にお知らせするかを選んでください。"))
     if ticket.status != S.ISSUED:
         raise QueueError(gettext("この番号札はすでに呼び出されています。"))
-    ticket.contact = encrypt_bytes(email.encode())
+    ticket.contact = encrypt_bytes(email.encode(), ticket.municipality_id)
     ticket.notify_when_remaining = remaining
     ticket.notified_at = None
     ticket.save(update_fields=["contact", "notify_when_remaining", "notified_at"])

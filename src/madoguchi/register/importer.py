@@ -65,7 +65,7 @@ def _resident(municipality, row: csvio.Row, household_id: int) -> Resident:
         postal_code=row.postal_code, settled_on=row.settled_on,
         became_resident_on=row.became_resident_on, latest_reason=row.latest_reason,
         previous_address=row.previous_address, status=row.status,
-        my_number=encrypt_bytes(row.my_number.encode()) if row.my_number else b"",
+        my_number=encrypt_bytes(row.my_number.encode(), municipality) if row.my_number else b"",
         my_number_hash=my_number_hash(row.my_number) if row.my_number else "",
         kana_key=whole, surname_key=surname, given_key=given,
     )

@@ -58,7 +58,7 @@ def _store(municipality, batch) -> int:
             gender=p.gender, address=p.address, address_detail=p.address_detail,
             postal_code=p.postal_code, settled_on=p.settled_on, became_resident_on=p.became_resident_on,
             latest_reason=p.latest_reason, previous_address=p.previous_address,
-            my_number=encrypt_bytes(p.my_number.encode()), my_number_hash=my_number_hash(p.my_number),
+            my_number=encrypt_bytes(p.my_number.encode(), municipality), my_number_hash=my_number_hash(p.my_number),
             kana_key=whole, surname_key=surname, given_key=given))
     insert(residents)
     insert(
