@@ -1,8 +1,8 @@
-"""The demo's city administrators: `city-admin` for デモ市 (and one per other demo city), with
-the demo password, so that `make run` shows the pages under /staff/city/. Called by load_demo.
+"""Appointing a city administrator in one call, for tests and scripted demos (`load_demo` makes
+the demo cities' own: `city-admin`, `town-admin`).
 
-A city administrator here has no department role: they manage the city, they do not work its
-cases (the access walk checks that they see none)."""
+A city administrator made here has no department role: they manage the city, they do not work
+its cases (the access walk checks that they see none)."""
 
 from django.contrib.auth import get_user_model
 
