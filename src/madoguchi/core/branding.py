@@ -120,9 +120,9 @@ def validate_brand_color(name: str) -> None:
             _("「%(name)s」はデザイントークンの色名ではありません。例: blue-900, green-800"),
             code="unknown_token", params={"name": name})
     if contrast_problems(value):
-        ratio = min(contrast(value, WHITE), contrast(value, GRAY_50))
+        ratio = min(contrast(value, WHITE), contrast(value, GRAY_50))  # the worse of the two
         raise ValidationError(
-            _("%(name)s（%(value)s）は白い背景とのコントラスト比が %(ratio)s:1 で、"
+            _("%(name)s（%(value)s）は背景とのコントラスト比が %(ratio)s:1 で、"
               "必要な 4.5:1 に届きません。より濃い色を選んでください。"),
             code="low_contrast",
             params={"name": name, "value": value, "ratio": f"{ratio:.2f}"})
