@@ -241,7 +241,7 @@ def test_each_city_shows_its_own_name_colour_and_logo(client, city, town, hosts)
     assert (f'<img class="brand-logo" id="city-logo" src="/city/logo/{logo.digest}.png" '
             f'width="300" height="100" alt="">') in other
     # Its own service name, as a proper name (never machine-translated), in the header and title.
-    assert '<span class="brand-service" translate="no">まちの窓口</span>' in other
+    assert '<span class="brand-service"><span translate="no">まちの窓口</span></span>' in other
     assert re.search(r"<title>[^<]* \| サンプル町 まちの窓口</title>", other)
     assert re.search(r"<title>[^<]* \| デモ市 オンライン窓口</title>", demo)
     assert "0994-00-0000" in other and "平日 8:30〜17:15" in other
@@ -251,6 +251,14 @@ def test_the_default_service_name_is_translated(client, city):
     page = client.get("/?lang=en").content.decode()
     assert '<span class="brand-service">Online counter</span>' in page
     assert re.search(r"<title>[^<]* \| デモ市 Online Counter</title>", page)
+
+
+def test_the_service_name_shows_on_the_navigator_and_staff_pages_keep_theirs(client, town, hosts):
+    navigator = client.get("/navi/", HTTP_HOST="other.example.jp").content.decode()
+    assert '<span class="brand-service"><span translate="no">まちの窓口</span></span>' in navigator
+    staff = client.get(reverse("casework:login"), HTTP_HOST="other.example.jp").content.decode()
+    service = re.search(r'<span class="brand-service">(.*?)</span></a>', staff, re.S).group(1)
+    assert "まちの窓口" not in service and 'translate="no"' not in service  # its own, translatable
 
 
 def test_high_contrast_keeps_the_city_colour_sheet_and_sets_its_own_on_body(client, town, hosts):
