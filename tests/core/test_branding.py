@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from django.core import mail
 from django.core.exceptions import ValidationError
 from django.core.management import CommandError, call_command
 from django.urls import reverse
@@ -28,7 +29,7 @@ from madoguchi.core.models import Municipality
 from madoguchi.core.pdf import render_notice, render_receipt
 from madoguchi.core.pdf.payment_receipt import PaymentReceiptData, render_payment_receipt
 from madoguchi.notify.models import OutboxMessage
-from madoguchi.notify.services import enqueue_email
+from madoguchi.notify.services import deliver_pending, enqueue_email
 
 from support import submit_via_web
 
@@ -207,6 +208,25 @@ def test_a_huge_logo_is_refused_before_it_is_decoded():
     assert refused.value.code == "too_many_pixels"
 
 
+def test_the_form_fields_take_a_checked_logo_and_a_usable_colour():
+    from django import forms
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    class LookForm(forms.Form):
+        brand_color = branding.BrandColorField()
+        logo = branding.LogoField(required=False)
+
+    upload = SimpleUploadedFile("logo.jpg", png((1600, 480), fmt="JPEG"), content_type="image/jpeg")
+    form = LookForm({"brand_color": "green-800"}, {"logo": upload})
+    assert form.is_valid(), form.errors
+    assert Image.open(io.BytesIO(form.cleaned_data["logo"])).size == (800, 240)
+    assert LookForm({"brand_color": ""}).is_valid()
+    assert ("", "blue-900（標準）") in LookForm().fields["brand_color"].choices
+    refused = LookForm({"brand_color": "blue-300"}, {"logo": SimpleUploadedFile("x.svg", b"<svg/>")})
+    assert not refused.is_valid()
+    assert set(refused.errors) == {"brand_color", "logo"}
+
+
 # --- pages of two cities -------------------------------------------------------------------------
 
 @pytest.fixture
@@ -280,6 +300,14 @@ def test_the_logo_is_served_as_png_and_kept_a_year(client, city, town, hosts):
     assert response.content == bytes(town.logo)
 
 
+def test_a_stored_logo_that_is_not_an_image_is_neither_shown_nor_served(client, town, hosts):
+    Municipality.objects.filter(pk=town.pk).update(logo=b"<script>alert(1)</script>")
+    page = client.get("/", HTTP_HOST="other.example.jp").content.decode()
+    assert 'id="city-logo"' not in page and "サンプル町" in page
+    digest = hashlib.sha256(b"<script>alert(1)</script>").hexdigest()[:20]
+    assert client.get(f"/city/logo/{digest}.png", HTTP_HOST="other.example.jp").status_code == 404
+
+
 def test_another_citys_or_an_old_logo_is_not_found(client, city, town, hosts):
     digest = branding.logo_of(town).digest
     assert client.get(f"/city/logo/{digest}.png").status_code == 404  # デモ市's host
@@ -304,6 +332,13 @@ def test_each_citys_mails_are_signed_with_its_service_and_contact(city, town):
     signature = town_body.split("\n-- \n", 1)[1]
     assert signature.splitlines() == ["サンプル町 まちの窓口", "サンプル町本町1番地", "電話: 0994-00-0000",
                                       "開庁時間: 平日 8:30〜17:15", "https://other.example.jp/"]
+    deliver_pending()
+    town.sender_email, town.sender_name = "info@other.example.jp", ""
+    town.save()
+    enqueue_email(town, "hanako@example.jp", "login_code", {"code": "123456", "minutes": 10},
+                  dedupe_key="look-c", language="ja")
+    deliver_pending()
+    assert mail.outbox[-1].from_email == "サンプル町 <info@other.example.jp>"  # the city's own name
     demo_signature = demo_body.split("\n-- \n", 1)[1]
     assert demo_signature.startswith("デモ市 オンライン窓口\n")
     assert "電話: 099-000-0000" in demo_signature and "サンプル町" not in demo_body

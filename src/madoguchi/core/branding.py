@@ -43,6 +43,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
+from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
@@ -242,6 +243,29 @@ def clean_logo(data: bytes) -> bytes:
     out = io.BytesIO()
     converted.save(out, format="PNG", optimize=True)
     return out.getvalue()
+
+
+class LogoField(forms.FileField):
+    """A form's logo upload: read at most LOGO_MAX_UPLOAD + 1 bytes, then `clean_logo`; the
+    cleaned value is the PNG to store (None when nothing was chosen)."""
+
+    def clean(self, data, initial=None):
+        upload = super().clean(data, initial)
+        if not upload or upload is initial:
+            return None
+        upload.seek(0)
+        return clean_logo(upload.read(LOGO_MAX_UPLOAD + 1))
+
+
+class BrandColorField(forms.ChoiceField):
+    """A select of the usable tokens (blank: the site's own Blue-900), checked by
+    `validate_brand_color` as the command and the admin are."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("required", False)
+        super().__init__(choices=lambda: [("", _("%(token)s（標準）") % {"token": DEFAULT_COLOR}),
+                                          *choices()],
+                         validators=[validate_brand_color], **kwargs)
 
 
 @dataclass(frozen=True)
