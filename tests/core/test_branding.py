@@ -227,6 +227,32 @@ def test_the_form_fields_take_a_checked_logo_and_a_usable_colour():
     assert set(refused.errors) == {"brand_color", "logo"}
 
 
+def test_the_command_sets_and_removes_a_logo_and_audits_it(city, tmp_path):
+    from madoguchi.core.models import AuditEvent
+
+    image = tmp_path / "logo.webp"
+    image.write_bytes(png((400, 120), fmt="WEBP"))
+    out = io.StringIO()
+    call_command("city_logo", "demo", str(image), stdout=out)
+    city.refresh_from_db()
+    logo = branding.logo_of(city)
+    assert city.logo_type == "image/png" and (logo.width, logo.height) == (400, 120)
+    assert f"/city/logo/{logo.digest}.png" in out.getvalue()
+    event = AuditEvent.objects.filter(action="city_logo_set").latest("id")
+    assert event.actor_kind == "system" and event.detail == {"logo": logo.digest}
+
+    svg = tmp_path / "logo.svg"
+    svg.write_bytes(b'<svg xmlns="http://www.w3.org/2000/svg"/>')
+    with pytest.raises(CommandError, match="PNG"):
+        call_command("city_logo", "demo", str(svg))
+    with pytest.raises(CommandError, match="no city"):
+        call_command("city_logo", "nowhere", str(image))
+    call_command("city_logo", "demo", "--remove", stdout=io.StringIO())
+    city.refresh_from_db()
+    assert not city.logo and city.logo_type == "" and branding.logo_of(city) is None
+    assert AuditEvent.objects.filter(action="city_logo_removed").exists()
+
+
 # --- pages of two cities -------------------------------------------------------------------------
 
 @pytest.fixture
