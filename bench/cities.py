@@ -763,14 +763,16 @@ def render(r: dict, box: dict, started: datetime, load_before: str, total: float
         "",
         "## Many cities on one deployment: Kagoshima Prefecture's 43",
         "",
-        f"Run {started:%Y-%m-%d %H:%M %Z} by `{r['command']}` on {box['cpu']} ({box['cores']} cores, "
+        f"Run {started:%Y-%m-%d %H:%M %Z} by `{r['command']}`"
+        + (f" at commit {r['revision']}" if r.get("revision") else "") + f" on {box['cpu']} ({box['cores']} cores, "
         f"{box['ram']}), {box['os']}, Python {box['python']}, Django {r['django']}, {r['server']}; "
         f"load average before the run {load_before}; the whole run took {total / 60:.1f} min.",
         "",
         f"{cities} cities (鹿児島市 462012 … 与論町 465356, their real codes), each on its own host "
         f"`<slug>.{HOST_DOMAIN}` and `<code>.{HOST_DOMAIN}`, with its overrides of the national "
         f"catalogue (the fee of 住民票の写し — its own in every city —, its fee note and window, the "
-        f"window of 犬の登録, one withdrawn procedure) and {per_city:,} register residents: "
+        f"window of 犬の登録, one to three withdrawn procedures — a set no other city has) and "
+        f"{per_city:,} register residents: "
         f"{g['residents']:,} in all.",
         "",
         "### Generating",
@@ -949,6 +951,8 @@ def main() -> None:
     results["command"] = " ".join(
         [*(f"{k}={os.environ[k]}" for k in ("BENCH_CITIES_REQUESTS", "BENCH_CITIES_WORKERS") if k in os.environ),
          ".venv/bin/python bench/cities.py", *sys.argv[1:]])
+    results["revision"] = os.environ.get("BENCH_REVISION") or subprocess.run(
+        ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True).stdout.strip()
     box = {**hardware.machine(), "python": f"{platform.python_version()} ({platform.python_implementation()})"}
     hardware.write_section(DOC, BEGIN, END, render(results, box, started, load_before, time.monotonic() - clock),
                            "# Benchmarks\n")
