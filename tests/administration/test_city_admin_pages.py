@@ -403,6 +403,38 @@ def test_shared_accounts_and_oneself_are_not_deactivated(admin_client, city, sta
     assert not events("city.staff_deactivate")
 
 
+def test_reset_a_password_lifts_the_login_lock(admin_client, city, staff, settings):
+    clerk = staff["kankyo-tanto"]
+    clerk_client = Client()
+    clerk_client.force_login(clerk)
+    for _ in range(settings.AXES_FAILURE_LIMIT):
+        _logs_in(Client(), "kankyo-tanto", "wrong-password")
+    assert not _logs_in(Client(), "kankyo-tanto", PASSWORD)  # locked
+    response = admin_client.post(url("city_staff_password", clerk.pk), {"password": ""})
+    assert response.status_code == 200
+    password = re.search(r'<code id="new-password">([^<]+)</code>', response.content.decode()).group(1)
+    assert _logs_in(Client(), "kankyo-tanto", password)
+    assert clerk_client.get(reverse("casework:queue")).status_code == 302  # the old session ended
+    [event] = events("city.staff_password_reset")
+    assert event.detail == {"password": "generated"} and event.target_id == str(clerk.pk)
+
+
+def test_a_typed_password_is_checked_and_shared_accounts_are_refused(admin_client, city, staff, city_admin):
+    clerk = staff["kankyo-tanto"]
+    weak = admin_client.post(url("city_staff_password", clerk.pk), {"password": "password"})
+    assert weak.status_code == 400 and field_error(weak.content.decode(), "password")
+    ok = admin_client.post(url("city_staff_password", clerk.pk), {"password": "kawa-no-nagare-2026"})
+    assert ok.status_code == 200 and 'id="new-password"' not in ok.content.decode()
+    clerk.refresh_from_db()
+    assert clerk.check_password("kawa-no-nagare-2026")
+    for user in (staff["admin"], city_admin):  # the system administrator's; one's own
+        before = user.password
+        admin_client.post(url("city_staff_password", user.pk), {"password": ""})
+        user.refresh_from_db()
+        assert user.password == before, user.username
+    assert len(events("city.staff_password_reset")) == 1
+
+
 def test_a_malformed_post_changes_nothing(admin_client, city, staff):
     clerk = staff["kankyo-tanto"]
     for name, data in (("city_staff_admin", {"seat": "owner"}), ("city_staff_active", {"active": "maybe"}),

@@ -84,6 +84,7 @@ ROUTES = {
     "city_staff_admin": lambda r: [("post", _url("city_staff_admin", r.member.pk), {"seat": "appoint"})],
     "city_staff_role_remove": lambda r: [
         ("post", _url("city_staff_role_remove", r.member.pk, r.spare_role.pk), None)],
+    "city_staff_password": lambda r: [("post", _url("city_staff_password", r.member.pk), {"password": ""})],
     "city_staff_active": lambda r: [("post", _url("city_staff_active", r.member.pk), {"active": "0"})],
     "city_counters": lambda r: [("get", _url("city_counters"), None)],
     "city_counter_add": lambda r: [
@@ -187,7 +188,7 @@ def test_city_admin_pages_walk(client, world, name):
                         assert response.status_code == 403, where
                     elif expected == "missing":
                         assert response.status_code == 404, where
-                    elif method == "get" or route == "city_staff_add":
+                    elif method == "get" or route in ("city_staff_add", "city_staff_password"):
                         assert response.status_code == 200, where
                     else:
                         assert response.status_code == 302, (where, response.content.decode()[:3000])

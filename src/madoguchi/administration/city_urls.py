@@ -19,6 +19,7 @@ urlpatterns = [
          name="city_staff_role_remove"),
     path("staff/<int:user_id>/admin/", views.staff_admin, name="city_staff_admin"),
     path("staff/<int:user_id>/active/", views.staff_active, name="city_staff_active"),
+    path("staff/<int:user_id>/password/", views.staff_password, name="city_staff_password"),
     path("counters/", views.counters, name="city_counters"),
     path("counters/new/", views.counter_add, name="city_counter_add"),
     path("counters/<int:group_id>/", views.counter, name="city_counter"),

@@ -19,6 +19,7 @@ from madoguchi.administration.forms import (
     CounterGroupForm,
     DepartmentForm,
     NewStaffForm,
+    PasswordForm,
     PurposeForm,
     RoleForm,
     WindowForm,
@@ -141,13 +142,15 @@ def _member(request, user_id: int):
 
 @city_admin_required
 def staff_member(request, user_id: int):
-    return _member_page(request, _member(request, user_id), RoleForm(municipality=request.municipality))
+    return _member_page(request, _member(request, user_id))
 
 
-def _member_page(request, member, role_form, status: int = 200):
+def _member_page(request, member, role_form=None, password_form=None, status: int = 200):
     city = request.municipality
     return _render(request, "staff_member.html", {
-        "member": member, "roles": services.roles_of(city, member), "role_form": role_form,
+        "member": member, "roles": services.roles_of(city, member),
+        "role_form": role_form or RoleForm(municipality=city),
+        "password_form": password_form or PasswordForm(user=member),
         "is_admin": services.is_city_admin(city, member), "is_shared": services.is_shared(city, member),
         "is_self": member.pk == request.user.pk,
     }, status=status)
@@ -159,13 +162,13 @@ def staff_role_give(request, user_id: int):
     member = _member(request, user_id)
     form = RoleForm(request.POST, municipality=request.municipality)
     if not form.is_valid():
-        return _member_page(request, member, form, status=400)
+        return _member_page(request, member, role_form=form, status=400)
     department, role = form.cleaned_data["department"], form.cleaned_data["role"]
     try:
         created = services.give_role(request.municipality, request.actor, member, department, role)
     except CityAdminError as error:
         form.add_error("role", str(error))
-        return _member_page(request, member, form, status=400)
+        return _member_page(request, member, role_form=form, status=400)
     if created:
         messages.success(request, _("役割を与えました。"))
     else:
@@ -222,6 +225,23 @@ def staff_active(request, user_id: int):
     else:
         messages.success(request, _("利用を再開しました。") if active == "1" else _("利用を停止しました。"))
     return redirect("administration:city_staff_member", user_id=member.pk)
+
+
+@require_POST
+@city_admin_required
+def staff_password(request, user_id: int):
+    """A new password, shown on this response only (never stored in clear, never in a URL)."""
+    member = _member(request, user_id)
+    form = PasswordForm(request.POST, user=member)
+    if not form.is_valid():
+        return _member_page(request, member, password_form=form, status=400)
+    try:
+        made = services.reset_password(request.municipality, request.actor, member,
+                                       form.cleaned_data["password"])
+    except CityAdminError as error:
+        messages.error(request, str(error))
+        return redirect("administration:city_staff_member", user_id=member.pk)
+    return _render(request, "staff_password_done.html", {"member": member, "password": made})
 
 
 # --- counter groups, windows, visit purposes --------------------------------------------------

@@ -171,6 +171,26 @@ class NewStaffForm(AdminForm):
         return cleaned
 
 
+class PasswordForm(AdminForm):
+    """A new password for a staff member who lost theirs: made here and shown once, or typed by
+    the administrator and checked by Django's password validators against that user."""
+
+    password = forms.CharField(
+        label=_("新しいパスワード（任意）"), required=False, strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        help_text=_("空欄なら自動で作り、この後の画面に一度だけ表示します。"))
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.user = user
+
+    def clean_password(self):
+        password = self.cleaned_data["password"]
+        if password:
+            password_validation.validate_password(password, self.user)
+        return password
+
+
 class RoleForm(AdminForm):
     """Give or take a role in one of this city's departments."""
 

@@ -302,6 +302,27 @@ def set_active(city: Municipality, actor: Actor, user, active: bool) -> None:
                  api_tokens_revoked=revoked)
 
 
+def reset_password(city: Municipality, actor: Actor, user, password: str = "") -> str | None:
+    """A new password for an account that is this city's alone (not one's own: that is changed
+    by its owner). Returns the one made here (None when the administrator typed it); the
+    account's sessions end (Django ties them to the password) and a login lock on its name is
+    lifted, so a clerk locked out after failures can log in again at once."""
+    if actor.staff_user_id == user.pk:
+        raise CityAdminError(_("自分のパスワードはここでは変更できません。"))
+    if is_shared(city, user):
+        raise CityAdminError(_("このアカウントはこの市だけのものではないため、ここでは変更できません。システム管理者に依頼してください。"))
+    made = None if password else new_password()
+    with transaction.atomic():
+        user.set_password(password or made)
+        user.save(update_fields=["password"])
+        audit.record(city, actor, "city.staff_password_reset", "staff_user", user.pk,
+                     password="generated" if made else "set")
+    from axes.utils import reset  # imported here: axes reads its settings on import
+
+    reset(username=user.username)
+    return made
+
+
 # --- counter groups, windows, visit purposes --------------------------------------------------
 
 
