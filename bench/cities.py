@@ -16,9 +16,10 @@ account with one case (dog-registration-change, for the walk below) and its regi
 (`register.seeding.generate_register`, COPY on PostgreSQL, a seed of its own per city). Each
 city changes the national catalogue: the fee of 住民票の写し (200 yen + 10 yen × its place
 in the list, so every city's fee is its own and a page served for the wrong city shows it),
-its fee note, the window of 犬の登録, and one withdrawn procedure. The overrides are written
-where the product keeps them: the database (`catalog.ProcedureOverride`) when that model
-exists, else `overrides.yaml` files under a temporary MADOGUCHI_MUNICIPAL_CATALOG_DIR.
+its fee note, the window of 犬の登録, and one to three withdrawn procedures (a set no other
+city has, so no two catalogues are the same list). The overrides are written where the
+product keeps them: the database (`catalog.ProcedureOverride`) when that model exists, else
+`overrides.yaml` files under a temporary MADOGUCHI_MUNICIPAL_CATALOG_DIR.
 
 Measure —
 1. Request overhead of the city: a real server (gunicorn, sync workers, as bench/run.py
