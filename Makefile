@@ -60,28 +60,35 @@ run: install
 	-@$(MAKE) --no-print-directory pdf-fonts
 	mkdir -p $(MADOGUCHI_VAR_DIR)
 	$(BIN)/madoguchi migrate --noinput -v0
-	$(BIN)/madoguchi load_demo
-	$(BIN)/madoguchi load_queue_demo
+	$(BIN)/madoguchi load_demo --city all --port $(PORT)
+	$(BIN)/madoguchi load_queue_demo --city demo
+	$(BIN)/madoguchi load_queue_demo --city town
 	$(BIN)/madoguchi register_generate --residents 2000 --if-empty
 	$(BIN)/madoguchi test_ca
-	$(BIN)/madoguchi load_payments_demo --stripe-url http://$(HOST):$(STRIPE_PORT) \
-	  --paypay-url http://$(HOST):$(PAYPAY_PORT)
+	for city in demo town; do $(BIN)/madoguchi load_payments_demo --city $$city \
+	  --stripe-url http://$(HOST):$(STRIPE_PORT) --paypay-url http://$(HOST):$(PAYPAY_PORT) || exit 1; done
 	$(BIN)/python -m madoguchi.identity.oidc.testing_provider $(DIGITAL_AUTH_ARGS) --settings-only \
 	  > $(MADOGUCHI_VAR_DIR)/digital-auth.env
 	@echo ""
-	@echo "  Madoguchi デモ市 is at  http://$(HOST):$(PORT)/"
+	@echo "  Two demo cities on one deployment (*.localhost reaches this machine in a browser, no set-up):"
+	@echo "    デモ市:  http://demo.localhost:$(PORT)/  (also http://$(HOST):$(PORT)/, the default city)"
+	@echo "    デモ町:  http://town.localhost:$(PORT)/  (its own departments, staff, colour and procedures)"
+	@echo "    portal: http://portal.localhost:$(PORT)/  (the prefecture's shared site: choose your city by name or reading)"
+	@echo "    city administrators: /staff/city/ as city-admin (デモ市) or town-admin (デモ町); the system administrator: /system/ as admin"
+	@echo ""
+	@echo "  On each city's site (デモ市's shown; デモ町's staff are town-shimin-tanto, town-kodomo-kacho …):"
 	@echo "    residents:  http://$(HOST):$(PORT)/            (log in by e-mail code; the code is printed below)"
 	@echo "    手続ナビ:    http://$(HOST):$(PORT)/navi/        (life events → the list of procedures)"
 	@echo "    queue:      http://$(HOST):$(PORT)/queue/       (kiosk /queue/kiosk/, display /queue/display/, clerks /queue/staff/)"
 	@echo "    staff:      http://$(HOST):$(PORT)/staff/       (kodomo-tanto / kodomo-kacho, shimin-tanto …; password demo-pass-2026)"
-	@echo "    register:   http://$(HOST):$(PORT)/staff/register/  (2,000 synthetic residents; 山田 family at 本町2丁目3番4号)"
+	@echo "    register:   http://$(HOST):$(PORT)/staff/register/  (2,000 synthetic residents of デモ市; 山田 family at 本町2丁目3番4号)"
 	@echo "    counter:    http://$(HOST):$(PORT)/staff/counter/   (書かない窓口, as shimin-tanto; the visitor's tablet at /counter/tablet/)"
 	@echo "    payments:   card / コンビニ払い through a local Stripe-protocol server at http://$(HOST):$(STRIPE_PORT)/ (any card number),"
 	@echo "                PayPay through a local PayPay-protocol server at http://$(HOST):$(PAYPAY_PORT)/"
 	@echo "    API docs:   http://$(HOST):$(PORT)/api/docs"
 	@echo "    card:       make a test My Number card with  $(BIN)/madoguchi card issue --help"
 	@echo "    デジタル認証アプリ: a local stand-in at http://$(HOST):$(DIGITAL_AUTH_PORT)/ (interactive: PIN 4 digits to log in,"
-	@echo "                6–16 capitals/digits e.g. ABC123 to sign); log in at /login/ or sign 住民票の写し on a phone"
+	@echo "                6–16 capitals/digits e.g. ABC123 to sign); log in at /login/ or sign 住民票の写し on a phone (デモ市)"
 	@echo ""
 	MADOGUCHI_DEBUG=1 MADOGUCHI_PUBLIC_URL=http://$(HOST):$(PORT) \
 	MADOGUCHI_EMAIL_BACKEND=django.core.mail.backends.console.EmailBackend \
