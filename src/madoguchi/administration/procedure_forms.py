@@ -151,7 +151,7 @@ def remove_line(found: OverrideInput, action: str) -> None:
 def _amount(text: str):
     """The typed amount as whole yen when it reads as one (全角 digits, 1,000, 300円), else the
     text itself, for the schema to refuse in its own words."""
-    plain = unicodedata.normalize("NFKC", text).replace(",", "").removesuffix("円").strip()
+    plain = unicodedata.normalize("NFKC", text).replace(",", "").removesuffix("円").strip()  # ja-only: the yen mark a clerk may type after an amount
     return int(plain) if re.fullmatch(r"-?\d{1,9}", plain) else text
 
 
