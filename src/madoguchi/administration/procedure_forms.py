@@ -104,9 +104,14 @@ def initial(procedure: Procedure) -> OverrideInput:
                          revenue_code=procedure.payment.revenue_code, lines=lines)
 
 
+CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
 def _text(post, name: str, limit: int = 2000) -> str:
+    """A posted text, trimmed, without control characters (no browser types them; PostgreSQL's
+    JSON refuses NUL)."""
     value = post.get(name, "")
-    return value.strip()[:limit] if isinstance(value, str) else ""
+    return CONTROL.sub("", value).strip()[:limit] if isinstance(value, str) else ""
 
 
 def posted(post, procedure: Procedure) -> tuple[OverrideInput, str]:
