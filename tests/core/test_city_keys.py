@@ -205,8 +205,10 @@ def test_a_city_whose_kek_file_is_missing_cannot_be_read(two_cities, kek_dir):
         applications.message_text(Message.objects.get(submission=b))
     with pytest.raises(keyring.KeyUnavailable):
         crypto.encrypt_bytes(b"new", town)  # nor can anything new be written for it
+    with pytest.raises(CommandError, match=f"key file of city {town.slug} is missing"):
+        call_command("rotate_keys", "--city", town.slug, "--no-wait", stdout=io.StringIO())
     assert applications.message_text(Message.objects.get(submission=a)) == MESSAGE_A  # A is unaffected
-    errors = [e for e in run_checks(databases=["default"]) if e.id == "madoguchi.E012"]
+    errors = [e for e in run_checks(databases=["default"]) if e.id == "madoguchi.E022"]
     assert len(errors) == 1 and town.slug in errors[0].msg and "B町" not in errors[0].msg
 
     hidden.rename(path)
@@ -217,7 +219,7 @@ def test_a_city_whose_kek_file_is_missing_cannot_be_read(two_cities, kek_dir):
     os.chmod(path, 0o600)
     keyring.forget()
     assert applications.message_text(Message.objects.get(submission=b)) == MESSAGE_B
-    assert not [e for e in run_checks(databases=["default"]) if e.id == "madoguchi.E012"]
+    assert not [e for e in run_checks(databases=["default"]) if e.id == "madoguchi.E022"]
 
 
 def test_a_kek_file_rotates_and_rewrap_drops_the_old_kek(two_cities, kek_dir):
@@ -248,10 +250,10 @@ def test_a_first_key_with_a_missing_kek_file_is_refused_clearly(other_city, kek_
 
 def test_the_settings_kek_is_checked(settings):
     settings.MADOGUCHI_ENCRYPTION_KEYS = ["not-a-key"]
-    assert "madoguchi.E010" in {e.id for e in run_checks()}
+    assert "madoguchi.E020" in {e.id for e in run_checks()}
     settings.MADOGUCHI_ENCRYPTION_KEYS = [crypto.generate_key()]
     settings.MADOGUCHI_KEY_WRAPPER = "vault"
-    assert "madoguchi.E011" in {e.id for e in run_checks()}
+    assert "madoguchi.E021" in {e.id for e in run_checks()}
 
 
 # --- the first key: made once, never a key that a rollback took away -------------------------

@@ -28,16 +28,16 @@ def key_encryption_keys(app_configs, **kwargs):
     MADOGUCHI_ENCRYPTION_KEYS, and the wrapper new keys use (MADOGUCHI_KEY_WRAPPER)."""
     from madoguchi.core import keywrap
 
-    errors = [Error(problem, id="madoguchi.E010",
+    errors = [Error(problem, id="madoguchi.E020",
                     hint="MADOGUCHI_ENCRYPTION_KEYS: comma-separated keys from `madoguchi generate_key`")
               for problem in keywrap.registry["settings"].check_config()]
     try:
         default = keywrap.wrapper(keywrap.default_code())
     except keywrap.UnknownWrapper:
         return [*errors, Error(f"MADOGUCHI_KEY_WRAPPER names no key wrapper: {keywrap.default_code()!r}",
-                               id="madoguchi.E011", hint="one of: " + ", ".join(keywrap.codes()))]
+                               id="madoguchi.E021", hint="one of: " + ", ".join(keywrap.codes()))]
     if default.code != "settings":
-        errors += [Error(problem, id="madoguchi.E011", hint="see docs/operations.md, keys")
+        errors += [Error(problem, id="madoguchi.E021", hint="see docs/operations.md, keys")
                    for problem in default.check_config()]
     return errors
 
@@ -59,7 +59,7 @@ def city_keys(app_configs, databases=None, **kwargs):
                     for problem in keyring.check_city(municipality)]
     except DatabaseError:  # no database yet (a fresh checkout): nothing to check
         return []
-    return [Error(problem, id="madoguchi.E012", hint="restore the key-encryption key (docs/operations.md, keys)")
+    return [Error(problem, id="madoguchi.E022", hint="restore the key-encryption key (docs/operations.md, keys)")
             for problem in problems]
 
 

@@ -166,7 +166,11 @@ def _remember(table: dict, key, entry: _Entry, generation: int) -> _Entry:
 
 
 def _unwrap(city_id: int, slug: str, key_id: str, wrapped: bytes, wrapper_code: str) -> Fernet:
-    return Fernet(_plain(city_id, slug, key_id, wrapped, wrapper_code))
+    try:
+        return Fernet(_plain(city_id, slug, key_id, wrapped, wrapper_code))
+    except ValueError:  # a wrapper that handed back something else than a Fernet key
+        raise KeyUnavailable(f"data key {key_id} of city {slug}: wrapper {wrapper_code!r} "
+                             "did not return a Fernet key") from None
 
 
 def _plain(city_id: int, slug: str, key_id: str, wrapped: bytes, wrapper_code: str) -> bytes:

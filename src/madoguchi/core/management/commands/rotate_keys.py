@@ -4,7 +4,7 @@ under it; or, with `--rewrap`, the cities' data keys wrapped again under the new
     madoguchi rotate_keys [--city SLUG …] [--wrapper CODE] [--batch-size N]
     madoguchi rotate_keys --rewrap [--city SLUG …] [--wrapper CODE]
 
-Rotation, for each city (every city without --city): a new key becomes the city's primary
+Rotation, for each city (every open city without --city): a new key becomes the city's primary
 (wrapped like its current one, or by --wrapper); the command waits MADOGUCHI_CITY_CACHE_SECONDS
 so every process encrypts under it; then every column of ENCRYPTED_COLUMNS is read in batches
 of that city's rows, each batch in its own transaction with its rows locked, and each value not
@@ -60,6 +60,8 @@ class Command(BaseCommand):
         if wrapper is not None and wrapper not in keywrap.codes():
             raise CommandError(f"no key wrapper {wrapper!r}; known: {', '.join(keywrap.codes())}")
         chosen = Municipality.objects.order_by("pk")
+        if not city:  # a city that left has no data to rotate (name it with --city to force)
+            chosen = chosen.filter(closed_at__isnull=True)
         if city:
             chosen = chosen.filter(slug__in=city)
             missing = sorted(set(city) - set(chosen.values_list("slug", flat=True)))
@@ -78,8 +80,9 @@ class Command(BaseCommand):
             started = self._start(municipalities, wrapper)
         except keyring.KeyringError as exc:
             raise CommandError(str(exc)) from None
-        if not no_wait:
-            time.sleep(cities.cache_seconds())  # every process now encrypts under the new keys
+        if not no_wait:  # every process encrypts under the new keys before the rows are rewritten
+            self.stdout.write(f"waiting {cities.cache_seconds():g} s for every process to take the new keys")
+            time.sleep(cities.cache_seconds())
         total = 0
         for municipality, key_id in started:
             total += self._rotate_city(municipality, key_id, batch_size)
@@ -132,7 +135,11 @@ class Command(BaseCommand):
                 for pk, token in batch:
                     if not token or crypto.is_current(token, municipality):
                         continue
-                    rotated = crypto.rotate(token, municipality)
+                    try:
+                        rotated = crypto.rotate(token, municipality)
+                    except crypto.DecryptionError as exc:  # names the row by its id only
+                        raise CommandError(f"{municipality.slug} {model._meta.label}.{column.field} "
+                                           f"row {pk}: {exc}") from None
                     model.objects.filter(pk=pk).update(
                         **{column.field: crypto.Sealed(rotated) if text else rotated})
                     count += 1
