@@ -110,3 +110,51 @@ def test_a_city_administrator_adds_a_department_and_a_clerk(two_cities, new_cont
     admin.goto(f"{two_cities['other']}/staff/login/?next=/staff/city/")
     log_in(admin, two_cities["other"], "city-admin", STAFF_PASSWORD, "/staff/city/")
     expect(admin.locator("body")).to_contain_text("この自治体の管理者として登録されていません")
+
+
+def test_every_city_administration_page_passes_axe(two_cities, new_context, staff):
+    """The pages the first test does not pass through: counters, windows, purposes, a
+    department that cannot be deleted, a shared account, a password reset."""
+    from django.core.management import call_command
+
+    call_command("load_queue_demo", "--history-weeks", "0", stdout=open("/dev/null", "w"))  # noqa: SIM115
+    admin = new_context().new_page()
+    log_in(admin, two_cities["demo"], "city-admin", STAFF_PASSWORD, "/staff/city/counters/")
+    expect(admin.locator('#counter-groups tr[data-code="jumin"]')).to_be_visible()
+    check_a11y(admin)
+    admin.locator("#counter-add").click()
+    admin.locator("#id_prefix").fill("あ")
+    admin.locator("#counter-save").click()
+    expect(admin.locator("#id_prefix-error")).to_be_visible()
+    check_a11y(admin)
+    admin.locator("#id_code").fill("gomi")
+    admin.locator("#id_name").fill("ごみ")
+    admin.locator("#id_prefix").fill("G")
+    admin.locator("#id_department").select_option(label="環境衛生課")
+    admin.locator("#id_name_en").fill("Waste")
+    admin.locator("#counter-save").click()
+    expect(admin.locator("#windows")).to_be_visible()  # the new group's own page
+    admin.locator("#id_number").fill("30")
+    admin.locator("#window-add").click()
+    expect(admin.locator('#windows tr[data-number="30"]')).to_be_visible()
+    check_a11y(admin)
+    admin.goto(f"{two_cities['demo']}/staff/city/counters/")
+    admin.locator('#counter-groups tr[data-code="jumin"] a').click()
+    admin.locator('#purposes tr[data-code="tennyu"] a').click()
+    expect(admin.locator("#purpose-form")).to_be_visible()
+    check_a11y(admin)
+
+    kankyo = Department.objects.get(municipality__slug="demo", code="kankyo")
+    admin.goto(f"{two_cities['demo']}/staff/city/departments/{kankyo.pk}/")
+    expect(admin.locator("#not-deletable")).to_be_visible()
+    expect(admin.locator("#code-fixed")).to_be_visible()
+    check_a11y(admin)
+
+    admin.goto(f"{two_cities['demo']}/staff/city/staff/{staff['admin'].pk}/")
+    expect(admin.locator("#shared-account")).to_be_visible()
+    check_a11y(admin)
+    clerk = staff["kankyo-tanto"]
+    admin.goto(f"{two_cities['demo']}/staff/city/staff/{clerk.pk}/")
+    admin.locator("#password-reset").click()
+    expect(admin.locator("#new-password")).to_be_visible()
+    check_a11y(admin)
