@@ -11,11 +11,16 @@ from django import forms
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from madoguchi.administration.forms import _DescribedErrors
 from madoguchi.core.cityconfig import CityForm
 from madoguchi.payments.providers import provider_class
 
 
-class NewCityForm(CityForm):
+class SystemCityForm(_DescribedErrors, CityForm):
+    """CityForm whose refusals are linked to their inputs, as on the city administrator's pages."""
+
+
+class NewCityForm(SystemCityForm):
     """A city and, optionally, its first administrator (an existing staff login)."""
 
     admin_username = forms.CharField(label=gettext_lazy("最初の自治体管理者（ユーザー名）"), required=False,
@@ -23,7 +28,7 @@ class NewCityForm(CityForm):
                                      help_text=gettext_lazy("空欄なら後で任命できます。"))
 
 
-class AppointForm(forms.Form):
+class AppointForm(_DescribedErrors, forms.Form):
     username = forms.CharField(label=gettext_lazy("ユーザー名"), max_length=150)
 
 
@@ -37,7 +42,7 @@ def _json_object(text: str, what: str) -> dict:
     return value
 
 
-class ProviderForm(forms.Form):
+class ProviderForm(_DescribedErrors, forms.Form):
     """One payment provider of one city: on or off, its methods, public settings (JSON) and
     new secrets (JSON of strings; blank keeps the stored ones; the stored ones are never
     shown, only their names)."""

@@ -16,9 +16,13 @@ from django.views.decorators.http import require_POST
 
 from madoguchi.administration import system_services as services
 from madoguchi.administration.system_access import system_admin_required
-from madoguchi.administration.system_forms import AppointForm, NewCityForm, ProviderForm
+from madoguchi.administration.system_forms import (
+    AppointForm,
+    NewCityForm,
+    ProviderForm,
+    SystemCityForm,
+)
 from madoguchi.core import cityconfig, onboarding
-from madoguchi.core.cityconfig import CityForm
 from madoguchi.core.models import Municipality
 from madoguchi.payments.providers import registry
 
@@ -60,7 +64,7 @@ def city_add(request):
 @system_admin_required
 def city_settings(request, city_id: int):
     city = get_object_or_404(Municipality, pk=city_id)
-    form = CityForm(request.POST or None, instance=city)
+    form = SystemCityForm(request.POST or None, instance=city)
     if request.method == "POST" and form.is_valid():
         changed = onboarding.update_city(form, request.actor)
         if changed:
