@@ -472,8 +472,14 @@ def walk_cities(slugs: list[str]) -> dict:
 
 
 def lookup_costs(slugs: list[str]) -> dict:
-    """`cities.municipality_for_host` from its per-process copy and from the database (the
-    copy dropped before each call), µs per call."""
+    """In-process: `cities.municipality_for_host` from its per-process copy and from the
+    database (the copy dropped before each call), µs per call; then a city's JSON through the
+    whole request stack (test client), once with every per-process copy fresh and once with
+    all of them older than their bound (the clock moved on), with the statements each made."""
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+
     from madoguchi.core import cities
 
     hosts = [host_of(s) for s in slugs]
@@ -492,7 +498,28 @@ def lookup_costs(slugs: list[str]) -> dict:
             clock = time.perf_counter()
             cities.municipality_for_host(host)
             misses.append((time.perf_counter() - clock) * 1e6)
-    return {"hit_us": hit, "miss_us": _percentile(misses, 50), "miss_p95_us": _percentile(misses, 95)}
+
+    client, path = Client(), f"/api/procedures/{FEE_PROCEDURE}"
+    for host in hosts:
+        client.get(path, HTTP_HOST=host)
+    timed: dict[str, list[float]] = {"fresh": [], "stale": []}
+    statements: dict[str, list[int]] = {"fresh": [], "stale": []}
+    real_clock = cities._clock
+    try:
+        for kind in ("fresh", "stale"):
+            for n, host in enumerate(hosts * 3):
+                if kind == "stale":  # every copy this process holds is now past its bound
+                    cities._clock = lambda later=(n + 1) * 6.0: real_clock() + later
+                with CaptureQueriesContext(connection) as queries:
+                    clock = time.perf_counter()
+                    client.get(path, HTTP_HOST=host)
+                    timed[kind].append((time.perf_counter() - clock) * 1000)
+                statements[kind].append(len(queries))
+    finally:
+        cities._clock = real_clock
+    return {"hit_us": hit, "miss_us": _percentile(misses, 50), "miss_p95_us": _percentile(misses, 95),
+            "fresh_ms": _percentile(timed["fresh"], 50), "stale_ms": _percentile(timed["stale"], 50),
+            "fresh_statements": max(statements["fresh"]), "stale_statements": _percentile(statements["stale"], 50)}
 
 
 # --- memory: a worker's catalogues --------------------------------------------------------------
@@ -805,7 +832,13 @@ def render(r: dict, box: dict, started: datetime, load_before: str, total: float
         f"errors. Load average {o['load_before']} before the timed rounds, {o['load_after']} after. "
         f"The look-up alone (`cities.municipality_for_host`, in-process): {lookup['hit_us']:.1f} µs "
         f"from the per-process copy, {lookup['miss_us']:.0f} µs (p95 {lookup['miss_p95_us']:.0f} µs) "
-        f"when it reads the database, which each worker does once per host every 5 s.",
+        f"when it reads the database. The city's JSON through the whole stack in-process (test "
+        f"client): {lookup['fresh_ms']:.2f} ms and {lookup['fresh_statements']} SQL statements while the "
+        f"worker's copies are fresh; {lookup['stale_ms']:.2f} ms and {lookup['stale_statements']} "
+        f"statements when they are older than 5 s (the city by its host, its departments, and whether "
+        f"its saved overrides changed). A worker pays that once per city every 5 s: with one busy "
+        f"city it disappears in the mass; with {o['hosts']} cities each sending few requests, a good "
+        f"share of them pay it: the likely source of the p95 difference above.",
         "",
         f"The workers' RSS: {', '.join(f'{x:.0f}' for x in o['rss_started'])} MB when started, "
         f"{', '.join(f'{x:.0f}' for x in o['rss_warm'])} MB once each had served every city, "

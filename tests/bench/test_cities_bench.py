@@ -79,6 +79,8 @@ def test_the_walk_finds_no_leak_and_finds_a_planted_one(generated):
     assert clean["leaks"] == 0, clean["leak_list"]
     per_city = 12 if clean["admin_page"] else 10
     assert clean["requests"] == per_city * len(CITIES)
+    costs = bench.lookup_costs([c[3] for c in CITIES])
+    assert costs["fresh_statements"] == 0 and costs["stale_statements"] >= 2
     # A clerk of the first city given a department of the second: the second city's queue now
     # answers that clerk, which the walk must count.
     first, second = (Municipality.objects.get(slug=c[3]) for c in CITIES[:2])
@@ -112,7 +114,8 @@ def test_the_report_renders(tmp_path):
                    "kept_catalogues": 344, "catalogue_room": 1024, "indexes_asked": 301,
                    "kept_indexes": [32, 32]},
         "walk": {"cities": 43, "requests": 473, "leaks": 0, "seconds": 20.0, "admin_page": "/staff/city/"},
-        "lookup": {"hit_us": 2.0, "miss_us": 500.0, "miss_p95_us": 900.0},
+        "lookup": {"hit_us": 2.0, "miss_us": 500.0, "miss_p95_us": 900.0, "fresh_ms": 1.0, "stale_ms": 2.0,
+                   "fresh_statements": 0, "stale_statements": 3},
         "access_tests": [{"file": "tests/casework/test_access.py", "passed": 20, "failed": 0, "tests": 10.0,
                           "wall": 15.0, "returncode": 0}],
     }
