@@ -80,6 +80,7 @@ def test_editing_saves_through_the_validators_and_is_audited(system, kagoshima):
     url = reverse("administration:system_city", args=[kagoshima.pk])
     page = system.get(url)
     assert page.status_code == 200 and 'data-check="digital_auth"' in page.content.decode()
+    assert 'data-check="keys" data-ok="true"' in page.content.decode()  # its first key unwraps
     data = {**NEW_CITY, "other_hosts": "www.kagoshima.localhost\nkago.localhost", "channels": ["online", "queue"],
             "sender_email": "info@kagoshima.example.jp"}
     assert system.post(url, data).status_code == 302

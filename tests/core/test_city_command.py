@@ -76,13 +76,20 @@ def test_create_makes_a_city_that_serves_its_host(client, city, django_user_mode
         "www.kagoshima.localhost"]
     assert CityAdministrator.objects.filter(municipality=made, user__username="kagoshima-admin").exists()
     events = AuditEvent.objects.filter(municipality=made).order_by("id")
-    assert [e.action for e in events] == ["city_created", "city_admin_appointed"]
+    assert [e.action for e in events] == ["keys.created", "city_created", "city_admin_appointed"]
+    assert made.keys.filter(retired_at__isnull=True).count() == 1  # its first data key
     assert {e.actor_ref for e in events} == {"system"}
     assert "kagoshima-admin" not in str([e.detail for e in events])
     for host in ("kagoshima.localhost", "www.kagoshima.localhost"):
         page = client.get("/", HTTP_HOST=host, follow=True)
         assert page.status_code == 200 and "鹿児島市" in page.content.decode()
     assert "鹿児島市" not in client.get("/", HTTP_HOST="testserver", follow=True).content.decode()
+
+
+def test_a_key_wrapper_that_cannot_wrap_leaves_nothing(city):
+    with pytest.raises(CommandError, match="wrapper"):
+        create("--key-wrapper", "nope")
+    assert not Municipality.objects.filter(slug="kagoshima").exists()
 
 
 def test_a_bad_code_is_refused_and_nothing_is_made(city):

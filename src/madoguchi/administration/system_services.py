@@ -10,16 +10,11 @@ from dataclasses import dataclass, field
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from madoguchi.core import audit, cityconfig
+from madoguchi.core import audit, cityconfig, keyring
 from madoguchi.core.models import CityAdministrator, Municipality
 from madoguchi.identity import digital_auth
 from madoguchi.payments.models import ProviderSetting
 from madoguchi.payments.providers import UnknownProvider, provider_for, registry
-
-try:
-    from madoguchi.core import keyring
-except ImportError:  # TEMPORARY until the per-city key ring lands
-    keyring = None
 
 
 @dataclass
@@ -54,8 +49,7 @@ def checks(city: Municipality) -> list[Check]:
     found = [Check("settings", _("自治体の設定"), "on",
                    [f"{name}: {message}" for name, messages in cityconfig.problems_of(city).items()
                     for message in messages])]
-    if keyring is not None:
-        found.append(Check("keys", _("データの暗号鍵"), "on", list(keyring.check_city(city))))
+    found.append(Check("keys", _("データの暗号鍵"), "on", list(keyring.check_city(city))))
     state, problems = digital_auth.check_config(city, hosts_of(city))
     found.append(Check("digital_auth", _("デジタル認証アプリ"), state, problems))
     settings = {s.provider: s for s in ProviderSetting.objects.filter(municipality=city)}

@@ -255,7 +255,7 @@ def validate_line(value, limit: int) -> str:
 def validate_opening_hours(value) -> str:
     """開庁時間 as residents read it (平日 8:30〜17:15), one line, and it names a time."""
     text = validate_line(value, 200)
-    if text and not re.search(r"[0-9０-９]", text):
+    if text and not re.search(r"[0-9０-９]", text):  # ja-only: a regex (digits, full-width too)
         raise ValidationError(_("開庁時間は時刻を含めて書いてください（例: 平日 8:30〜17:15）。"), code="hours")
     return text
 

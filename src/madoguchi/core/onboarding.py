@@ -10,12 +10,7 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from madoguchi.core import audit
-
-try:
-    from madoguchi.core import keyring
-except ImportError:  # TEMPORARY until the per-city key ring lands
-    keyring = None
+from madoguchi.core import audit, keyring
 from madoguchi.core.actors import Actor
 from madoguchi.core.cityconfig import CityForm, validate_hostname
 from madoguchi.core.models import CityAdministrator, CityHost, Municipality
@@ -33,12 +28,10 @@ def create_city(form: CityForm, actor: Actor, *, key_wrapper: str | None = None)
         city = form.save()
         hosts = form.cleaned_data.get("other_hosts") or []
         CityHost.objects.bulk_create([CityHost(municipality=city, hostname=h) for h in hosts])
-        key_id = ""
-        if keyring is not None:
-            try:
-                key_id = keyring.create_first_key(city, wrapper=key_wrapper)
-            except keyring.KeyringError as exc:
-                raise OnboardingError(str(exc)) from exc
+        try:
+            key_id = keyring.create_first_key(city, wrapper=key_wrapper, actor=actor)
+        except keyring.KeyringError as exc:
+            raise OnboardingError(str(exc)) from exc
         audit.record(city, actor, "city_created", "municipality", city.pk, code=city.code, slug=city.slug,
                      hosts=[city.hostname, *hosts], key_id=key_id)
     return city

@@ -43,7 +43,7 @@ def _settings_options(parser, *, creating: bool) -> None:
     parser.add_argument("--channels", help="comma-separated: " + ", ".join(cityconfig.CHANNELS)
                         + " (empty: every channel)")
     parser.add_argument("--identity", action="append", default=[], metavar="KEY=VALUE",
-                        help="a デジタル認証アプリ setting of this city (" + ", ".join(cityconfig.IDENTITY_KEYS)
+                        help="a Digital Authentication App setting of this city (" + ", ".join(cityconfig.IDENTITY_KEYS)
                         + "); KEY= removes it")
 
 
