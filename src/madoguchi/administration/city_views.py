@@ -10,7 +10,6 @@ register, no tickets. An invalid form is shown again with each refusal next to i
 from django.contrib import messages
 from django.http import Http404
 from django.shortcuts import redirect, render
-from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -26,7 +25,7 @@ from madoguchi.administration.forms import (
 )
 from madoguchi.administration.services import CityAdminError
 from madoguchi.core.models import Department
-from madoguchi.core.roles import city_admin_required
+from madoguchi.core.roles import city_admin_required, is_city_admin
 from madoguchi.queueing.models import CounterGroup
 
 TEMPLATES = "administration/city/"
@@ -49,16 +48,7 @@ def home(request):
         "departments": services.departments(city).count(),
         "staff": services.staff_of(city).count(),
         "counter_groups": services.counter_groups(city).count(),
-        "procedures_url": _procedures_url(),
     })
-
-
-def _procedures_url() -> str:
-    """The procedure overrides and fees pages (procedure_urls.py), by name once they exist."""
-    try:
-        return reverse("administration:procedures")
-    except NoReverseMatch:
-        return "/staff/city/procedures/"
 
 
 # --- departments ---------------------------------------------------------------------------
@@ -151,7 +141,7 @@ def _member_page(request, member, role_form=None, password_form=None, status: in
         "member": member, "roles": services.roles_of(city, member),
         "role_form": role_form or RoleForm(municipality=city),
         "password_form": password_form or PasswordForm(user=member),
-        "is_admin": services.is_city_admin(city, member), "is_shared": services.is_shared(city, member),
+        "is_admin": is_city_admin(member, city), "is_shared": services.is_shared(city, member),
         "is_self": member.pk == request.user.pk,
     }, status=status)
 

@@ -28,6 +28,7 @@ from madoguchi.catalog.loader import catalog_for
 from madoguchi.core import audit
 from madoguchi.core.actors import Actor
 from madoguchi.core.models import CityAdministrator, Department, Municipality, Role, StaffMembership
+from madoguchi.core.roles import is_city_admin
 from madoguchi.identity.models import ApiToken
 from madoguchi.payments import office
 from madoguchi.queueing.models import CounterGroup, VisitPurpose, Window
@@ -174,10 +175,6 @@ def staff_rows(city: Municipality) -> list[dict]:
     return [{"user": user, "roles": user.city_roles, "is_admin": user.pk in admins} for user in users]
 
 
-def is_city_admin(city: Municipality, user) -> bool:
-    return CityAdministrator.objects.filter(municipality=city, user=user).exists()
-
-
 def is_shared(city: Municipality, user) -> bool:
     """The account reaches beyond this city: the system administrator, the operator's admin,
     or staff or administrator of another city. Its account-wide settings are not this city's
@@ -189,7 +186,7 @@ def is_shared(city: Municipality, user) -> bool:
 
 
 def _ties(city: Municipality, user) -> int:
-    return roles_of(city, user).count() + int(is_city_admin(city, user))
+    return roles_of(city, user).count() + int(is_city_admin(user, city))
 
 
 def new_password() -> str:
