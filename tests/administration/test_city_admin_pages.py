@@ -197,6 +197,21 @@ def test_an_unused_department_is_deleted_with_its_roles(admin_client, city, staf
     assert event.detail["before"]["code"] == "bosai" and event.detail["roles_removed"] == 1
 
 
+def test_the_accounts_office_keeps_its_code_and_a_groups_department_stays(admin_client, city, group):
+    kaikei = Department.objects.get(municipality=city, code="kaikei")
+    response = admin_client.post(url("city_department", kaikei.pk), {"code": "suito", "name": kaikei.name})
+    assert response.status_code == 400 and "会計課" in field_error(response.content.decode(), "code")
+    bosai = Department.objects.create(municipality=city, code="bosai", name="防災課")
+    group.department = bosai
+    group.save()
+    page = admin_client.get(url("city_department", bosai.pk)).content.decode()
+    assert 'id="not-deletable"' in page and "住民異動" in page
+    admin_client.post(url("city_department_delete", bosai.pk))
+    assert Department.objects.filter(pk=bosai.pk).exists()
+    kaikei.refresh_from_db()
+    assert kaikei.code == "kaikei"
+
+
 def test_another_citys_department_is_not_found(admin_client, other_city):
     theirs = Department.objects.get(municipality=other_city, code="kankyo")
     assert admin_client.get(url("city_department", theirs.pk)).status_code == 404
