@@ -926,13 +926,17 @@ def certificate_is_genuine(body: dict) -> bool:
 def _delete_rows(o: Owned, city: Municipality) -> int:
     """The city's rows of one model, a batch at a time (Django's delete: signals are sent and
     a row still pointed at by another refuses, which the order above rules out)."""
-    total = 0
+    total, last = 0, None
     while True:
-        batch = list(o.of(city.pk).order_by("pk").values_list("pk", flat=True)[:BATCH])
+        rows = o.of(city.pk).order_by("pk")
+        if last is not None:  # keyset: never walk again over the rows this transaction deleted
+            rows = rows.filter(pk__gt=last)
+        batch = list(rows.values_list("pk", flat=True)[:BATCH])
         if not batch:
             return total
         o.model._base_manager.filter(pk__in=batch).delete()
         total += len(batch)
+        last = batch[-1]
 
 
 def _staff_user_ids(city: Municipality, owned: list[Owned]) -> set[int]:
