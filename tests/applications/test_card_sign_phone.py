@@ -37,7 +37,7 @@ def _order(html: str, *ids: str) -> list[str]:
 
 
 def test_on_a_phone_the_app_comes_first_and_no_command(resident_client, sign_url, monkeypatch):
-    monkeypatch.setattr(digital_auth, "signing_enabled", lambda: True)
+    monkeypatch.setattr(digital_auth, "signing_enabled", lambda municipality: True)
     response = resident_client.get(sign_url, HTTP_USER_AGENT=ANDROID, HTTP_SEC_CH_UA_MOBILE="?1")
     html = response.content.decode()
     assert _order(html, "digital-auth-sign", "way-qr") == ["digital-auth-sign", "way-qr"]
@@ -57,7 +57,7 @@ def test_on_a_phone_without_the_app_the_page_says_so(resident_client, sign_url):
 
 
 def test_on_a_pc_the_qr_then_the_command_then_the_app(resident_client, sign_url, monkeypatch):
-    monkeypatch.setattr(digital_auth, "signing_enabled", lambda: True)
+    monkeypatch.setattr(digital_auth, "signing_enabled", lambda municipality: True)
     html = resident_client.get(sign_url, HTTP_USER_AGENT=DESKTOP).content.decode()
     assert _order(html, "way-qr", "way-reader", "digital-auth-sign") == \
         ["way-qr", "way-reader", "digital-auth-sign"]

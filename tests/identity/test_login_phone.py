@@ -22,7 +22,7 @@ DESKTOP = ("Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Geck
 @pytest.fixture
 def app_on(monkeypatch):
     """The city has デジタル認証アプリ configured (its settings are the oidc tests' concern)."""
-    monkeypatch.setattr(digital_auth, "enabled", lambda: True)
+    monkeypatch.setattr(digital_auth, "enabled", lambda municipality: True)
 
 
 def _order(html: str, *ids: str) -> list[str]:
