@@ -238,6 +238,11 @@ def test_a_saved_override_that_no_longer_fits_is_reported_not_fatal(city, caplog
     assert "no_such_field" in loader.broken_overrides("demo")[CODE]
     entry = overrides.entry(city, CODE)
     assert entry.broken and not entry.changed_by_page
+    from madoguchi.catalog.checks import saved_overrides
+
+    warnings = saved_overrides(None, databases=["default"])
+    assert [w.id for w in warnings] == ["madoguchi.W013"] and CODE in warnings[0].msg
+    assert saved_overrides(None) == []  # a database check only
 
 
 def test_a_submission_priced_after_the_change_pays_the_new_fee_and_one_before_keeps_its_quote(city):

@@ -5,10 +5,10 @@ first resident who searches."""
 from pathlib import Path
 
 from django.conf import settings
-from django.core.checks import Error, register
+from django.core.checks import Error, Tags, Warning, register
 
 from madoguchi.catalog.i18n import SOURCE
-from madoguchi.catalog.loader import CatalogError, catalog, files_for
+from madoguchi.catalog.loader import CatalogError, broken_overrides, catalog, files_for
 from madoguchi.catalog.search import SynonymError, synonyms
 from madoguchi.core.i18n import content
 
@@ -32,3 +32,25 @@ def catalogue_files(app_configs, **kwargs):
                        "and msgid/msgstr pairs in Poedit)")
             for source in content.sources() if source.name.split(":")[0] == SOURCE
             for problem in content.broken(source)]
+
+
+@register(Tags.database, "catalog")
+def saved_overrides(app_configs, databases=None, **kwargs):
+    """Overrides a city administrator saved that a later change of the files made invalid: the
+    catalogue loads without them (the pages show why). A database check: run by
+    `madoguchi check --database default`."""
+    from django.db import DatabaseError
+
+    from madoguchi.core.models import Municipality
+
+    if not databases:
+        return []
+    try:
+        slugs = list(Municipality.objects.filter(closed_at__isnull=True).order_by("slug")
+                     .values_list("slug", flat=True))
+        found = [(slug, code, why) for slug in slugs for code, why in broken_overrides(slug).items()]
+    except DatabaseError:  # no database yet (a fresh checkout): nothing to check
+        return []
+    return [Warning(f"{slug}: the override of {code} saved through the pages no longer applies: {why}",
+                    id="madoguchi.W013", hint="fix or reset it at /staff/city/procedures/")
+            for slug, code, why in found]
