@@ -14,7 +14,7 @@ from playwright.sync_api import Page, expect
 from madoguchi.core import branding
 from madoguchi.core.models import Department, Municipality
 
-from .helpers import assert_no_sideways_scroll, check_a11y
+from .helpers import assert_no_sideways_scroll, check_a11y, screenshot
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -76,6 +76,8 @@ def test_two_cities_show_their_own_name_colour_and_logo(new_context, site, town_
 
     check_a11y(demo)
     check_a11y(town)
+    screenshot(demo, "city-look-demo")
+    screenshot(town, "city-look-town")
     town.set_viewport_size({"width": 390, "height": 844})
     assert_no_sideways_scroll(town, 320)
 

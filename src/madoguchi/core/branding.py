@@ -34,6 +34,7 @@ changes with the image, so it is cached for a year.
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import io
 import json
@@ -189,8 +190,6 @@ def tokens_from_package(tarball: Path) -> dict:
         raise ValueError(f"no primitive colours found in {tarball.name}")
     copyright_line = next((line.strip() for line in licence.splitlines()
                            if line.strip().startswith("Copyright")), "")
-    import base64
-
     integrity = "sha512-" + base64.b64encode(hashlib.sha512(data).digest()).decode("ascii")
     return {
         "_comment": (f"Vendored from the npm package {PACKAGE} (dist/tokens-simple.css): the "
