@@ -11,9 +11,10 @@ from django.conf import settings
 from django.db import DatabaseError
 from pydantic import ValidationError
 
-from madoguchi.catalog.i18n import clear_cache, language_of, localized
+from madoguchi.catalog.i18n import clear_cache, japanese, language_of, localized
 from madoguchi.catalog.schema import Procedure
 from madoguchi.core import cities, i18n
+from madoguchi.core.i18n import content
 
 
 class CatalogError(Exception):
@@ -102,9 +103,12 @@ def check_override(base: dict[str, Procedure], code: str, changes) -> Procedure:
         raise OverrideError(code, [Problem("", f"cannot override {', '.join(map(str, refused))}")])
     merged = _merge(base[code].model_dump(by_alias=True, exclude_unset=True), changes)
     try:
-        return Procedure.model_validate(merged)
+        changed = Procedure.model_validate(merged)
     except ValidationError as exc:
         raise OverrideError(code, problems_of(exc), invalid=True) from exc
+    # An override never changes the form: the changed procedure shares the forms it was
+    # checked against (equal, frozen) instead of holding a copy per city.
+    return changed.model_copy(update={"forms": base[code].forms})
 
 
 def problems_of(error: ValidationError) -> list[Problem]:
@@ -302,8 +306,9 @@ def _national_in(language: str) -> dict[str, Procedure]:
 
 
 def _city_in(slug: str, language: str) -> dict[str, Procedure]:
-    """The city's catalogue translated. A city without a folder of its own shares the national
-    translated copies of every procedure it does not change (43 cities do not hold 43 copies)."""
+    """The city's catalogue translated. A city shares the national translated copy of every
+    procedure it does not change and its overlays do not translate (43 cities do not hold 43
+    copies of the catalogue in each language)."""
     procedures = _city(slug)
     key = (slug, language)
     entry = _translated.get(key)
@@ -313,16 +318,30 @@ def _city_in(slug: str, language: str) -> dict[str, Procedure]:
     if city_directory(slug) is None:
         national, base = _national_in(language), catalog()
         translated = national if procedures is base else {
-            code: national[code] if p is base.get(code) else localized(p, language)
+            code: national[code] if p is base.get(code) else _localized_sharing(p, language, national.get(code))
             for code, p in procedures.items()}
-    else:
-        translated = {code: localized(p, language, slug) for code, p in procedures.items()}
+    else:  # the city's overlays first: a procedure they do not translate is the national copy
+        directory, national, base = city_directory(slug), _national_in(language), catalog()
+        common = bool(content.overlay(directory, language, content.COMMON))
+        translated = {
+            code: national[code] if p is base.get(code) and not common
+            and not content.overlay(directory, language, code) else localized(p, language, slug)
+            for code, p in procedures.items()}
     with _lock:
         if generation == _generation:
             if len(_translated) >= MAX_KEPT:
                 _translated.clear()
             _translated[key] = (procedures, translated)
     return translated
+
+
+def _localized_sharing(procedure: Procedure, language: str, national: Procedure | None) -> Procedure:
+    """A changed procedure of a city without overlays, translated; its form (which an override
+    never changes) is the national translated copy's, not another copy of it."""
+    copy = localized(procedure, language)
+    if national is not None and procedure.forms is japanese(national).forms:
+        copy = copy.model_copy(update={"forms": national.forms})  # keeps its original and language
+    return copy
 
 
 def catalog_for(slug: str, language: str | None = None) -> dict[str, Procedure]:
