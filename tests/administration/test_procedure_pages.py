@@ -50,6 +50,9 @@ def form_data(code=CODE, slug="demo", **changes) -> dict:
             "fee_note": found.fee_note, "revenue_code": found.revenue_code}
     for line in found.lines:
         data |= {f"line-{line.index}-{n}": getattr(line, n) for n in ("code", "label", "unit_yen", "per", "origin")}
+    data["exemption_count"] = str(len(found.exemptions))
+    for ex in found.exemptions:
+        data |= {f"exemption-{ex.index}-{n}": getattr(ex, n) for n in ("origin", "label", "legal_reason", "lines")}
     return data | {k.replace("__", "-"): v for k, v in changes.items()}
 
 
@@ -73,7 +76,8 @@ def test_the_edit_page_shows_the_procedure_as_the_city_offers_it(admin_client):
     page = admin_client.get(url("procedure", CODE)).content.decode()
     assert 'id="line-0-unit_yen"' in page and 'value="300"' in page
     assert 'value="1401-01-01"' in page  # the demo city's 歳入科目 code
-    assert 'id="exemptions"' in page  # kept as the file says
+    assert 'id="exemption-0-legal_reason"' in page and "デモ市手数料条例第5条第1号" in page
+    assert re.search(r'name="exemption-0-lines" value="copy" checked', page)
     assert 'id="fee-example-total" data-yen="300"' in page  # one copy, no postage
 
 
@@ -179,6 +183,8 @@ def test_an_unknown_procedure_is_not_found(admin_client):
     {"_action": "remove_line:99"}, {"_action": "<script>"}, {"line-0-unit_yen": "9" * 40},
     {"line-0-per": "no_such_field"}, {"line-0-per": "keep"}, {"line-0-origin": "forged"},
     {"window": "x" * 5000}, {"revenue_code": "\x00"}, {"line-0-code": ""},
+    {"exemption_count": "x"}, {"exemption-0-origin": "-1"}, {"exemption-0-lines": ["\x00", "nope"]},
+    {"_action": "remove_exemption:5"},
 ])
 def test_nothing_a_client_posts_makes_a_500(admin_client, junk):
     response = admin_client.post(url("procedure", CODE), form_data() | junk)
@@ -189,3 +195,36 @@ def test_the_page_speaks_english(admin_client):
     admin_client.cookies["django_language"] = "en"
     page = admin_client.get(url("procedures"), HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert 'lang="en"' in page
+
+
+def test_an_exemption_is_changed_and_removed_but_its_condition_stays(admin_client, city):
+    data = form_data(exemption__0__legal_reason="デモ市手数料条例第6条第2号", exemption__0__lines=["copy", "postage"])
+    assert admin_client.post(url("procedure", CODE), data).status_code == 302
+    exemption = get_procedure(city, CODE).fees.exemptions[0]
+    assert exemption.legal_reason == "デモ市手数料条例第6条第2号"
+    assert exemption.lines == ["copy", "postage"]
+    assert exemption.when == loader.files_for("demo")[CODE].fees.exemptions[0].when
+    pension = {"copies": 1, "purpose": "pension", "delivery": "mail"}
+    assert quote(get_procedure(city, CODE), pension).total_yen == 0  # postage waived too
+
+    removed = admin_client.post(url("procedure", CODE), form_data(_action="remove_exemption:0"))
+    assert removed.status_code == 200 and 'id="exemption-0-label"' not in removed.content.decode()
+    data = form_data() | {"exemption_count": "0"}
+    assert admin_client.post(url("procedure", CODE), data).status_code == 302
+    assert not get_procedure(city, CODE).fees.exemptions
+    assert quote(get_procedure(city, CODE), pension).total_yen == 410
+
+
+def test_an_exemption_without_its_legal_reason_is_refused_next_to_it(admin_client):
+    response = admin_client.post(url("procedure", CODE), form_data(exemption__0__legal_reason=""))
+    assert response.status_code == 400
+    error = re.search(r'<p class="error" id="exemption-0-error">(.*?)</p>', response.content.decode(), re.S)
+    assert error and "at least 1 character" in error.group(1)
+    assert not ProcedureOverride.objects.exists()
+
+
+def test_a_forged_exemption_origin_is_ignored(admin_client, city):
+    data = form_data() | {"exemption_count": "2", "exemption-1-origin": "7", "exemption-1-label": "x",
+                          "exemption-1-legal_reason": "y"}
+    assert admin_client.post(url("procedure", CODE), data).status_code == 302
+    assert len(get_procedure(city, CODE).fees.exemptions) == 1

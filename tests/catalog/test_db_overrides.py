@@ -67,6 +67,9 @@ def _page_post(procedure, found: forms.OverrideInput) -> dict:
     for line in found.lines:
         data |= {f"line-{line.index}-{name}": getattr(line, name)
                  for name in ("code", "label", "unit_yen", "per", "origin")}
+    data["exemption_count"] = str(len(found.exemptions))
+    for ex in found.exemptions:
+        data |= {f"exemption-{ex.index}-{n}": getattr(ex, n) for n in ("origin", "label", "legal_reason", "lines")}
     return data
 
 

@@ -50,6 +50,9 @@ def _save(slug: str, code: str) -> dict:
             "fee_note": found.fee_note, "revenue_code": found.revenue_code}
     for line in found.lines:
         data |= {f"line-{line.index}-{n}": getattr(line, n) for n in ("code", "label", "unit_yen", "per", "origin")}
+    data["exemption_count"] = str(len(found.exemptions))
+    for ex in found.exemptions:
+        data |= {f"exemption-{ex.index}-{n}": getattr(ex, n) for n in ("origin", "label", "legal_reason", "lines")}
     return data
 
 

@@ -8,8 +8,9 @@ shown next to the inputs they concern. A Django form would have added a second s
 with other words.
 
 The page changes a fee line's code, label, unit and what it is counted by (once, or per a
-number answer of the form); a line's condition (`when`), the exemptions and 事後決済 are kept
-as the files state them and shown.
+number answer of the form), and an exemption's label, legal reason and the lines it waives, or
+removes it; a line's or an exemption's condition (`when`) and 事後決済 are kept as the files
+state them and shown (a new exemption needs a condition on the form's answers: a file).
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from madoguchi.catalog.schema import FeeLineRule, FieldType, Procedure
 
 KEEP = "keep"  # a line's `per:` as the files state it (e.g. per item of a group)
 MAX_LINES = 20
-ACTION_PATTERN = re.compile(r"^(save|add_line|remove_line:\d{1,2})$")
+ACTION_PATTERN = re.compile(r"^(save|add_line|remove_line:\d{1,2}|remove_exemption:\d{1,2})$")
 
 
 @dataclass
@@ -44,17 +45,33 @@ class LineInput:
 
 
 @dataclass
+class ExemptionInput:
+    """One exemption as the page shows and posts it (`origin`: its place in the files' list,
+    which carries its condition)."""
+
+    index: int
+    origin: int
+    label: str = ""
+    legal_reason: str = ""
+    lines: list[str] = field(default_factory=list)  # none: every line is waived
+    when: str = ""
+    errors: list[str] = field(default_factory=list)
+
+
+@dataclass
 class OverrideInput:
     window: str = ""
     fee_note: str = ""
     revenue_code: str = ""
     lines: list[LineInput] = field(default_factory=list)
+    exemptions: list[ExemptionInput] = field(default_factory=list)
     errors: dict[str, list[str]] = field(default_factory=dict)  # input id → messages
     general: list[str] = field(default_factory=list)  # what belongs to no one input
 
     @property
     def has_errors(self) -> bool:
-        return bool(self.general or self.errors or any(line.errors for line in self.lines))
+        return bool(self.general or self.errors or any(line.errors for line in self.lines)
+                    or any(e.errors for e in self.exemptions))
 
 
 def number_fields(procedure: Procedure) -> list[tuple[str, str]]:
@@ -100,8 +117,11 @@ def initial(procedure: Procedure) -> OverrideInput:
                        per=_per_choice(line), origin=line.code, when=_condition_text(line.when),
                        per_shown=_per_text(line))
              for i, line in enumerate(rules.lines if rules else [])]
+    exemptions = [ExemptionInput(index=i, origin=i, label=e.label, legal_reason=e.legal_reason,
+                                 lines=list(e.lines), when=_condition_text(e.when))
+                  for i, e in enumerate(rules.exemptions if rules else [])]
     return OverrideInput(window=procedure.window, fee_note=procedure.fee_note,
-                         revenue_code=procedure.payment.revenue_code, lines=lines)
+                         revenue_code=procedure.payment.revenue_code, lines=lines, exemptions=exemptions)
 
 
 CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
@@ -114,16 +134,19 @@ def _text(post, name: str, limit: int = 2000) -> str:
     return CONTROL.sub("", value).strip()[:limit] if isinstance(value, str) else ""
 
 
+def _count(post, name: str) -> int:
+    try:
+        return max(0, min(int(post.get(name, "0")), MAX_LINES))
+    except (TypeError, ValueError):
+        return 0
+
+
 def posted(post, procedure: Procedure) -> tuple[OverrideInput, str]:
     """The inputs as posted, and the action (`save`, `add_line`, `remove_line:<n>`; anything
     else reads as `save`). Lines keep what the files say of them through `origin`."""
     originals = {line.code: line for line in (procedure.fee_rules.lines if procedure.fee_rules else [])}
-    try:
-        count = min(int(post.get("line_count", "0")), MAX_LINES)
-    except (TypeError, ValueError):
-        count = 0
     lines = []
-    for i in range(max(count, 0)):
+    for i in range(_count(post, "line_count")):
         origin = _text(post, f"line-{i}-origin", 64)
         kept = originals.get(origin)
         lines.append(LineInput(
@@ -131,8 +154,25 @@ def posted(post, procedure: Procedure) -> tuple[OverrideInput, str]:
             unit_yen=_text(post, f"line-{i}-unit_yen", 32), per=_text(post, f"line-{i}-per", 64),
             origin=origin if kept else "", when=_condition_text(kept.when) if kept else "",
             per_shown=_per_text(kept) if kept else ""))
+    kept_exemptions = procedure.fee_rules.exemptions if procedure.fee_rules else []
+    exemptions = []
+    for i in range(min(_count(post, "exemption_count"), len(kept_exemptions))):
+        try:
+            origin = int(post.get(f"exemption-{i}-origin", ""))
+        except (TypeError, ValueError):
+            continue
+        if not 0 <= origin < len(kept_exemptions):
+            continue
+        waived = [code for code in (post.getlist(f"exemption-{i}-lines") if hasattr(post, "getlist") else [])
+                  if isinstance(code, str)][:MAX_LINES]
+        exemptions.append(ExemptionInput(
+            index=len(exemptions), origin=origin, label=_text(post, f"exemption-{i}-label", 200),
+            legal_reason=_text(post, f"exemption-{i}-legal_reason", 500),
+            lines=[CONTROL.sub("", code)[:64] for code in waived],
+            when=_condition_text(kept_exemptions[origin].when)))
     found = OverrideInput(window=_text(post, "window", 500), fee_note=_text(post, "fee_note"),
-                          revenue_code=_text(post, "revenue_code", 200), lines=lines)
+                          revenue_code=_text(post, "revenue_code", 200), lines=lines,
+                          exemptions=exemptions)
     action = post.get("_action", "save")
     return found, action if isinstance(action, str) and ACTION_PATTERN.match(action) else "save"
 
@@ -151,6 +191,13 @@ def remove_line(found: OverrideInput, action: str) -> None:
     found.lines = [line for line in found.lines if line.index != index]
     for i, line in enumerate(found.lines):
         line.index = i
+
+
+def remove_exemption(found: OverrideInput, action: str) -> None:
+    index = int(action.split(":", 1)[1])
+    found.exemptions = [e for e in found.exemptions if e.index != index]
+    for i, exemption in enumerate(found.exemptions):
+        exemption.index = i
 
 
 def _amount(text: str):
@@ -182,9 +229,16 @@ def values(found: OverrideInput, procedure: Procedure) -> dict:
     else:
         fees = {"lines": lines}
         if rules is not None:
-            if rules.exemptions:
-                fees["exemptions"] = [e.model_dump(mode="json", by_alias=True, exclude_none=True)
-                                      for e in rules.exemptions]
+            exemptions = []
+            for exemption in found.exemptions:
+                if 0 <= exemption.origin < len(rules.exemptions):
+                    kept = rules.exemptions[exemption.origin]
+                    exemptions.append({
+                        "label": exemption.label, "legal_reason": exemption.legal_reason,
+                        "when": kept.when.model_dump(mode="json", by_alias=True, exclude_none=True),
+                        "lines": exemption.lines})
+            if exemptions:
+                fees["exemptions"] = exemptions
             if rules.deferred is not False:
                 fees["deferred"] = (rules.deferred if rules.deferred is True else
                                     rules.deferred.model_dump(mode="json", by_alias=True, exclude_none=True))
@@ -200,6 +254,10 @@ def _lead(where: str) -> str:
         return _("金額は0円以上の整数で書いてください。")
     if where.endswith(".code"):
         return _("行のコードは半角の英小文字で始め、英小文字・数字・_ だけで書いてください。")
+    if where.endswith(".legal_reason"):
+        return _("免除の根拠（条例の条など）を書いてください。")
+    if where.startswith("fees.exemptions") and where.endswith(".label"):
+        return _("免除の名前を書いてください。")
     if where.endswith(".label"):
         return _("項目名を書いてください。")
     if where.startswith("payment"):
@@ -215,8 +273,11 @@ def place(found: OverrideInput, problems: list[Problem]) -> None:
         where, message = problem.where, problem.message
         shown = f"{_lead(where or message)} ({message})"
         match = re.match(r"^fees\.lines\.(\d+)\.(code|label|unit_yen|per)", where)
+        exemption = re.match(r"^fees\.exemptions\.(\d+)\.", where)
         if match and int(match.group(1)) < len(found.lines):
             found.lines[int(match.group(1))].errors.append(shown)
+        elif exemption and int(exemption.group(1)) < len(found.exemptions):
+            found.exemptions[int(exemption.group(1))].errors.append(shown)
         elif where.startswith("payment"):
             found.errors.setdefault("revenue_code", []).append(shown)
         elif where in ("window", "fee_note"):

@@ -1,6 +1,6 @@
 """The procedure overrides and fees pages (/staff/city/procedures/): a city administrator sees
 the city's procedures (national and its own) and which of them the city changed, and changes
-the window, the fee note, the fee lines and the 歳入科目 code of one, or withdraws and
+the window, the fee note, the fee lines, the exemptions and the 歳入科目 code of one, or withdraws and
 reinstates it. Thin: parse (procedure_forms), call catalog.overrides, render.
 
 Every page is `city_admin_required` (a CityAdministrator row for the city of this host). A
@@ -49,6 +49,8 @@ def procedure(request, code: str):
             forms.add_line(found)
         elif action.startswith("remove_line:"):
             forms.remove_line(found, action)
+        elif action.startswith("remove_exemption:"):
+            forms.remove_exemption(found, action)
         else:
             try:
                 overrides.change(request.municipality, code, forms.values(found, shown),
