@@ -194,3 +194,15 @@ def test_the_portal_works_without_javascript(town, site, new_context):
     page.locator('[data-listed="town"]').click()
     expect(page.locator(".site-header .brand")).to_contain_text("デモ町")
     assert urlsplit(page.url).hostname == "town.localhost"
+
+
+def test_the_portal_in_every_language_on_a_phone(town, site, new_context):
+    port = urlsplit(site).port
+    phone = new_context(**PHONE, user_agent=ANDROID_CHROME, base_url=f"http://portal.localhost:{port}").new_page()
+    for code, tag in [("ja", "ja"), ("ja-easy", "ja"), ("en", "en"), ("zh-hans", "zh-Hans"), ("ko", "ko"),
+                      ("vi", "vi"), ("pt-br", "pt-BR")]:
+        phone.goto(f"/?lang={code}&q=でもちょう")
+        expect(phone.locator("html")).to_have_attribute("lang", tag)
+        expect(phone.locator('[data-found="town"]')).to_have_attribute(
+            "href", f"{town.public_url}/" + ("" if code == "ja" else f"?lang={code}"))
+        check_phone_page(phone)
