@@ -162,3 +162,31 @@ def test_the_django_admin_uses_the_same_validation_and_auditing(system, other_ci
                                  "hostname": "kagoshima.localhost", "identity_config": "{}"})
     assert taken.status_code == 200 and "鹿児島市" in taken.content.decode()
     assert system.post(reverse("admin:core_municipality_delete", args=[made.pk])).status_code == 403
+
+
+def test_a_logo_is_checked_reencoded_and_audited(system, kagoshima):
+    import io
+
+    from PIL import Image
+
+    url = reverse("administration:system_logo", args=[kagoshima.pk])
+    image = io.BytesIO()
+    Image.new("RGB", (1600, 400), (25, 122, 75)).save(image, format="JPEG")
+    image.name = "logo.jpg"
+    image.seek(0)
+    response = system.post(url, {"logo": image}, follow=True)
+    kagoshima.refresh_from_db()
+    assert kagoshima.logo, [str(m) for m in response.context["messages"]]
+    assert bytes(kagoshima.logo).startswith(b"\x89PNG") and kagoshima.logo_type == "image/png"
+    event = AuditEvent.objects.filter(action="city_updated").latest("id")
+    assert event.detail["fields"] == ["logo"] and len(event.detail["logo"]) == 20
+    svg = io.BytesIO(b"<svg xmlns='http://www.w3.org/2000/svg'/>")
+    svg.name = "logo.svg"
+    refused = system.post(url, {"logo": svg}, follow=True).content.decode()
+    assert "PNG" in refused
+    assert system.post(url, {}, follow=True).status_code == 200  # neither: a message, no change
+    kagoshima.refresh_from_db()
+    assert kagoshima.logo
+    system.post(url, {"remove": "on"})
+    kagoshima.refresh_from_db()
+    assert not kagoshima.logo and kagoshima.logo_type == ""

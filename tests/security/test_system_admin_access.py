@@ -33,6 +33,8 @@ ROUTES = {
         ("post", reverse("administration:system_city", args=[w["other"].pk]),
          {"code": "999988", "name": "変更町", "slug": "other", "hostname": "other.example.jp",
           "identity_config": "{}"})],
+    "system_logo": lambda w: [
+        ("post", reverse("administration:system_logo", args=[w["other"].pk]), {"remove": "on"})],
     "system_admin_appoint": lambda w: [
         ("post", reverse("administration:system_admin_appoint", args=[w["other"].pk]), {"username": "kankyo-tanto"})],
     "system_admin_dismiss": lambda w: [

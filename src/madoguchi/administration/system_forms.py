@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from madoguchi.administration.forms import _DescribedErrors
+from madoguchi.core import branding
 from madoguchi.core.cityconfig import CityForm
 from madoguchi.payments.providers import provider_class
 
@@ -26,6 +27,19 @@ class NewCityForm(SystemCityForm):
     admin_username = forms.CharField(label=gettext_lazy("最初の自治体管理者（ユーザー名）"), required=False,
                                      max_length=150,
                                      help_text=gettext_lazy("空欄なら後で任命できます。"))
+
+
+class LogoForm(_DescribedErrors, forms.Form):
+    """A new logo (checked and re-encoded as PNG by branding) or its removal."""
+
+    logo = branding.LogoField(label=gettext_lazy("ロゴの画像（PNG、JPEG、WebP）"), required=False)
+    remove = forms.BooleanField(label=gettext_lazy("ロゴを外す"), required=False)
+
+    def clean(self):
+        data = super().clean()
+        if not self.errors and not data.get("logo") and not data.get("remove"):
+            raise forms.ValidationError(_("画像を選ぶか「ロゴを外す」を選んでください。"))
+        return data
 
 
 class AppointForm(_DescribedErrors, forms.Form):

@@ -18,6 +18,7 @@ from madoguchi.administration import system_services as services
 from madoguchi.administration.system_access import system_admin_required
 from madoguchi.administration.system_forms import (
     AppointForm,
+    LogoForm,
     NewCityForm,
     ProviderForm,
     SystemCityForm,
@@ -77,8 +78,23 @@ def city_settings(request, city_id: int):
     return _render(request, "city.html", {
         "city": city, "form": form, "test_code": cityconfig.is_test_code(city.code),
         "checks": services.checks(city), "administrators": services.administrators(city),
-        "appoint": AppointForm(), "providers": sorted(registry),
+        "appoint": AppointForm(), "providers": sorted(registry), "logo_form": LogoForm(),
     }, status=400 if form.errors else 200)
+
+
+@require_POST
+@system_admin_required
+def logo(request, city_id: int):
+    city = get_object_or_404(Municipality, pk=city_id)
+    form = LogoForm(request.POST, request.FILES)
+    if not form.is_valid():
+        for message in form.errors.get("logo", []) + form.non_field_errors():
+            messages.error(request, message)
+    else:
+        onboarding.set_logo(city, None if form.cleaned_data["remove"] else form.cleaned_data["logo"],
+                            request.actor)
+        messages.success(request, _("ロゴを保存しました。"))
+    return redirect("administration:system_city", city.pk)
 
 
 @require_POST

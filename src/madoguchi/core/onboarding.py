@@ -10,7 +10,7 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from madoguchi.core import audit, keyring
+from madoguchi.core import audit, branding, keyring
 from madoguchi.core.actors import Actor
 from madoguchi.core.cityconfig import CityForm, validate_hostname
 from madoguchi.core.models import CityAdministrator, CityHost, Municipality
@@ -56,6 +56,17 @@ def update_city(form: CityForm, actor: Actor) -> list[str]:
             audit.record(city, actor, "city_updated", "municipality", city.pk, fields=sorted(changed),
                          hosts_added=added, hosts_removed=removed)
     return sorted(changed) + (["other_hosts"] if added or removed else [])
+
+
+def set_logo(city: Municipality, png: bytes | None, actor: Actor) -> None:
+    """The city's logo, already checked and re-encoded by branding.clean_logo (None removes it).
+    The audit event names the image by its digest, never its bytes."""
+    with transaction.atomic():
+        city.logo, city.logo_type = (png, branding.LOGO_TYPE) if png else (None, "")
+        city.save(update_fields=["logo", "logo_type"])
+        found = branding.logo_of(city)
+        audit.record(city, actor, "city_updated", "municipality", city.pk, fields=["logo"],
+                     logo=found.digest if found else "")
 
 
 def add_host(city: Municipality, hostname: str, actor: Actor) -> CityHost:
