@@ -763,12 +763,13 @@ def render(r: dict, box: dict, started: datetime, load_before: str, total: float
     rss = m["rss"]
     catalogue_mb = rss["catalogues"] - rss["one_city"]
     index_mb = rss["indexes"] - rss["catalogues"]
+    generation = []
     if g.get("reused"):
         generation = [f"The database was kept from an earlier run (`--if-empty`): {cities} cities × "
-                      f"{per_city:,} residents; its registers were generated in {g['t_register']:.0f} s." if "t_register" in g else
-                      "The database was kept from an earlier run (`--if-empty`); its generation was not timed."]
-    else:
-        generation = [
+                      f"{per_city:,} residents" + (f", generated {g['generated_at']} as follows." if "t_register" in g
+                                                   and "generated_at" in g else "; its generation was not timed."), ""]
+    if "t_register" in g:
+        generation += [
             "| step | time |", "| --- | ---: |",
             f"| {cities} cities: hosts, 9 departments, 3 staff users and the overrides each "
             f"(overrides in {'the database, `catalog.ProcedureOverride`' if g['overrides'] == 'database' else 'files, `overrides.yaml`'}) "
@@ -970,6 +971,7 @@ def main() -> None:
             if keep:
                 sys.exit(f"{args.database} holds something else: drop it or run without --if-empty")
             generated = generate(chosen, args.residents)
+            generated["generated_at"] = f"{datetime.now().astimezone():%Y-%m-%d %H:%M %Z}"
             RECORD.parent.mkdir(parents=True, exist_ok=True)
             RECORD.write_text(json.dumps(generated))
             with connection.cursor() as cursor:

@@ -129,3 +129,8 @@ def test_the_report_renders(tmp_path):
     assert "**473 requests in 20.0 s, 0 leaks**" in text
     bench.hardware.write_section(doc, bench.BEGIN, bench.END, section, "")
     assert doc.read_text().count(bench.BEGIN) == 1
+    # a kept database shows the timings of the run that generated it, saying so
+    results["generate"] |= {"reused": True, "generated_at": "2026-12-04 03:10 UTC"}
+    kept = bench.render(results, box, datetime.now().astimezone(), "1 1 1", 600)
+    assert "kept from an earlier run" in kept and "generated 2026-12-04 03:10 UTC" in kept
+    assert "| 430,000 register residents" in kept
