@@ -8,6 +8,7 @@ import html
 import pytest
 import yaml
 from django.contrib.auth import get_user_model
+from django.db import connection
 from django.urls import reverse
 
 from madoguchi.administration import procedure_forms as forms
@@ -22,7 +23,7 @@ from madoguchi.core.actors import Actor
 from madoguchi.core.models import AuditEvent, CityAdministrator
 from madoguchi.identity.models import ResidentAccount
 
-from support import api_answers
+from support import api_answers, at_once
 
 pytestmark = pytest.mark.django_db
 
@@ -283,3 +284,18 @@ def test_a_city_without_overrides_holds_no_copy_of_the_national_catalogue(city, 
     national = catalog_for("nowhere-else", "en")
     assert changed[CODE] is not national[CODE]
     assert all(changed[c] is national[c] for c in national if c != CODE)
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="a row race: run with DATABASE_URL=postgres://…")
+def test_two_first_saves_of_one_procedure_at_once_make_one_row(city, audit_log_flushable):
+    """Two administrators save the same procedure's first change at once: one row, both changes
+    applied in turn (the second sees the first's row), two audit events."""
+    outcomes = at_once(
+        lambda: overrides.change(city, CODE, {"window": "東館"}, SYSTEM),
+        lambda: overrides.change(city, CODE, {"fee_note": "窓口でお支払いください。"}, SYSTEM),
+    )
+    assert not [o for o in outcomes if isinstance(o, Exception)], outcomes
+    row = ProcedureOverride.objects.get(municipality=city, procedure_code=CODE)
+    assert row.data == {"window": "東館", "fee_note": "窓口でお支払いください。"}
+    assert AuditEvent.objects.filter(action="city.procedure_override").count() == 2

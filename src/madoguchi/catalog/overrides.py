@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 
 from madoguchi.catalog import loader
 from madoguchi.catalog.models import ProcedureOverride
@@ -103,6 +103,13 @@ def _save(municipality: Municipality, code: str, actor: Actor, user, action: str
     files = loader.files_for(municipality.slug)
     if code not in files:
         raise loader.OverrideError(code, [loader.Problem("", "not in the catalogue")])
+    try:
+        return _save_once(municipality, code, actor, user, action, change, files)
+    except IntegrityError:  # two first saves of one procedure at once: the second sees the first's row
+        return _save_once(municipality, code, actor, user, action, change, files)
+
+
+def _save_once(municipality, code, actor, user, action, change, files) -> ProcedureOverride | None:
     with transaction.atomic():
         row = ProcedureOverride.objects.select_for_update().filter(
             municipality=municipality, procedure_code=code).first()
