@@ -203,6 +203,15 @@ def test_a_removed_row_an_added_file_and_an_edited_manifest_fail_verify(leaving_
     assert any(p.startswith("data/register_resident.jsonl") for p in problems)
 
 
+def test_a_checksum_list_naming_files_outside_the_export_fails(leaving_city, city, tmp_path):
+    directory = _export(city, tmp_path).directory
+    with open(directory / "SHA256SUMS", "a") as handle:
+        handle.write(f"{'0' * 64}  /etc/hostname\n{'0' * 64}  ../outside\n")
+    problems = leaving.verify_export(directory).problems
+    assert "/etc/hostname: missing" in problems and "../outside: missing" in problems
+    assert "SHA256SUMS: does not match the manifest" in problems
+
+
 def test_nothing_personal_is_printed(leaving_city, city, tmp_path):
     out = StringIO()
     call_command("city_export", city.slug, "--out", str(tmp_path / "export"), "--close", stdout=out)
