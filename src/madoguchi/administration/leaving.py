@@ -973,7 +973,9 @@ def _free(city: Municipality) -> None:
     Municipality.objects.filter(pk=city.pk).update(
         hostname="", public_url="", identity_config={}, channels=[], sender_email="", sender_name="",
         logo=None, logo_type="")
-    # A bulk update sends no signal: drop this process's cached cities now.
+    # A bulk update sends no signal: drop this process's cached cities now and at the commit
+    # (other processes see it within MADOGUCHI_CITY_CACHE_SECONDS, core/cities.py).
     from madoguchi.core import cities
 
     cities.forget()
+    transaction.on_commit(cities.forget)
