@@ -11,7 +11,7 @@ from madoguchi.administration.demo import load_city_admin
 from madoguchi.catalog import loader
 from madoguchi.core.models import Department
 
-from .helpers import STAFF_PASSWORD, check_a11y
+from .helpers import STAFF_PASSWORD, check_a11y, screenshot
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -57,6 +57,7 @@ def test_a_fee_override_is_seen_by_its_city_only(two_cities, new_context):
     expect(admin.locator("#line-0-error")).to_be_visible()
     expect(admin.locator("#line-0-unit_yen")).to_have_attribute("aria-invalid", "true")
     check_a11y(admin)
+    screenshot(admin, "fee-override-refused")
 
     admin.locator("#line-0-unit_yen").fill("350")
     admin.locator("#override-save").click()
