@@ -341,6 +341,16 @@ def test_encrypting_and_decrypting_make_no_query_once_the_key_is_read(city):
     assert len(queries) == 0, [q["sql"] for q in queries]
 
 
+def test_a_key_made_in_a_committed_transaction_is_used_without_a_query(audit_log_flushable, other_city):
+    """The request that made the city's first key commits; the next one reads no key."""
+    with transaction.atomic():
+        made = crypto.encrypt_bytes(b"first", other_city)
+    with CaptureQueriesContext(connection) as queries:
+        again = crypto.encrypt_bytes(b"second", other_city)
+    assert len(queries) == 0, [q["sql"] for q in queries]
+    assert crypto.key_id_of(made) == crypto.key_id_of(again)
+
+
 def test_a_key_made_by_another_process_is_used_within_the_cache_bound(city, monkeypatch, settings):
     """rotate_keys in another process: this one takes the new key within
     MADOGUCHI_CITY_CACHE_SECONDS (a bulk insert sends no signal, as another process's does not)."""

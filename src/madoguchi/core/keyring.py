@@ -111,6 +111,7 @@ MAX_KEYS = 1024  # plain keys kept per process (a few per city)
 
 _clock = time.monotonic  # tests move it forward to stand for time passing
 _lock = threading.Lock()
+_making = threading.local()  # set while _make_key saves a key
 _generation = 0
 
 
@@ -248,7 +249,11 @@ def _make_key(city_id: int, wrapper_code: str | None, *, first_only: bool, actor
             raise KeyringError(f"no key wrapper {code!r}; known: {', '.join(keywrap.codes())}") from None
         except keywrap.WrapperError as exc:
             raise KeyringError(f"city {slug}: {exc}") from None
-        CityKey.objects.create(municipality_id=city_id, key_id=key_id, wrapped=wrapped, wrapper=code)
+        _making.active = True
+        try:
+            CityKey.objects.create(municipality_id=city_id, key_id=key_id, wrapped=wrapped, wrapper=code)
+        finally:
+            _making.active = False
         if actor is not None:
             from madoguchi.core import audit
 
@@ -349,7 +354,11 @@ def forget() -> None:
 @receiver(post_delete, sender=CityKey, dispatch_uid="keyring-key-deleted")
 def _changed(sender, using=None, **kwargs) -> None:
     forget()
-    transaction.on_commit(forget, using=using)
+    if not getattr(_making, "active", False):
+        # A key saved elsewhere: drop again on commit what was read meanwhile. A key made here
+        # is remembered by its maker, pending until the commit, so the first request after it
+        # makes no query.
+        transaction.on_commit(forget, using=using)
 
 
 @receiver(post_migrate, dispatch_uid="keyring-migrated")
