@@ -254,6 +254,46 @@ def test_the_settings_kek_is_checked(settings):
     settings.MADOGUCHI_ENCRYPTION_KEYS = [crypto.generate_key()]
     settings.MADOGUCHI_KEY_WRAPPER = "vault"
     assert "madoguchi.E021" in {e.id for e in run_checks()}
+    settings.MADOGUCHI_KEY_WRAPPER_MODULES = ["no_such_kms_adapter"]
+    assert "madoguchi.E021" in {e.id for e in run_checks()}
+
+
+def test_a_kms_adapter_plugs_in_through_the_protocol(other_city, settings, monkeypatch):
+    """A deployment's own wrapper (standing in for a KMS: it only has to keep the contract)
+    wraps a city's keys; one that does not satisfy the protocol is refused at registration."""
+
+    class Escrow:
+        code = "test-escrow"
+
+        def __init__(self):
+            self.kek = Fernet(Fernet.generate_key())
+
+        def wrap(self, context, data_key):
+            return self.kek.encrypt(f"{context.city_id}:{context.key_id}:".encode() + data_key)
+
+        def unwrap(self, context, wrapped):
+            city, key_id, data_key = self.kek.decrypt(wrapped).split(b":", 2)
+            if (int(city), key_id.decode()) != (context.city_id, context.key_id):
+                raise keywrap.WrapperError("made for another key")
+            return data_key
+
+        def check_config(self, slug=None):
+            return []
+
+    monkeypatch.setitem(keywrap.registry, "test-escrow", Escrow())
+    key_id = keyring.create_first_key(other_city, "test-escrow")
+    assert CityKey.objects.get(key_id=key_id).wrapper == "test-escrow"
+    keyring.forget()
+    assert crypto.decrypt_bytes(crypto.encrypt_bytes(b"kept", other_city)) == b"kept"
+
+    class Half:
+        code = "half"
+
+        def wrap(self, context, data_key):
+            return data_key
+
+    with pytest.raises(TypeError):
+        keywrap.register(Half())
 
 
 # --- the first key: made once, never a key that a rollback took away -------------------------

@@ -33,6 +33,9 @@ def key_encryption_keys(app_configs, **kwargs):
               for problem in keywrap.registry["settings"].check_config()]
     try:
         default = keywrap.wrapper(keywrap.default_code())
+    except ImportError as exc:
+        return [*errors, Error(f"a module of MADOGUCHI_KEY_WRAPPER_MODULES cannot be imported: {exc}",
+                               id="madoguchi.E021")]
     except keywrap.UnknownWrapper:
         return [*errors, Error(f"MADOGUCHI_KEY_WRAPPER names no key wrapper: {keywrap.default_code()!r}",
                                id="madoguchi.E021", hint="one of: " + ", ".join(keywrap.codes()))]
