@@ -6,7 +6,7 @@ PORT ?= 8000
 HOST ?= 127.0.0.1
 export MADOGUCHI_VAR_DIR ?= $(CURDIR)/var
 
-.PHONY: run test install messages translations pdf-fonts lint bench reliability clean demo-data browser-deps card-deps bench-deps bench-scale lighthouse-deps interop
+.PHONY: design-tokens run test install messages translations pdf-fonts lint bench reliability clean demo-data browser-deps card-deps bench-deps bench-scale lighthouse-deps interop
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -105,6 +105,14 @@ run: install
 	       trap "kill $$outbox $$stripe $$paypay $$digitalauth $$reconcile $$deadlines 2>/dev/null" EXIT INT TERM; \
 	       $(BIN)/madoguchi runserver $(HOST):$(PORT)'
 
+# The デジタル庁デザインシステム's colour tokens (npm @digital-go-jp/design-tokens, MIT), vendored as
+# core/branding_tokens.json and the brand stylesheets: fetched with npm, checked, rewritten.
+DESIGN_TOKENS_VERSION ?= 1.1.9
+design-tokens: install
+	tmp=$$(mktemp -d) && cd $$tmp && npm pack -q @digital-go-jp/design-tokens@$(DESIGN_TOKENS_VERSION) >/dev/null \
+	  && cd $(CURDIR) && $(BIN)/madoguchi design_tokens $$tmp/digital-go-jp-design-tokens-$(DESIGN_TOKENS_VERSION).tgz; \
+	  status=$$?; rm -rf $$tmp; exit $$status
+
 # Browser tests need Debian's Chromium and a Japanese font (pages and screenshots show real
 # glyphs, as on residents' devices); install them when missing and we may (root + apt).
 browser-deps:
@@ -180,6 +188,7 @@ bench: install bench-deps lighthouse-deps
 	$(BIN)/python bench/register.py
 	$(BIN)/python bench/streams.py
 	$(BIN)/python bench/payments.py
+	$(BIN)/python bench/cities.py --if-empty
 	$(BIN)/python bench/lighthouse.py
 
 # The staff queue at ten million cases on PostgreSQL: bench/scale_generate.py fills the database

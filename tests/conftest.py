@@ -276,3 +276,14 @@ def pytest_runtest_call(item):
         _leaked_template_source.clear()
         raise AssertionError(f"template source reached a page:\n{pages}")
     return result
+
+
+@pytest.fixture(autouse=True)
+def _fresh_catalogue():
+    """No test sees a city's catalogue cached by an earlier test whose saved overrides were rolled
+    back (a rollback sends no signal). Cheap: drops the per-city layer, keeps the parsed files."""
+    from madoguchi.catalog import loader
+
+    loader.forget()
+    yield
+    loader.forget()

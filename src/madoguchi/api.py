@@ -155,7 +155,7 @@ class ResidentBearer(HttpBearer):
 class StaffBearer(HttpBearer):
     def authenticate(self, request: HttpRequest, token: str):
         found = resident_auth.api_token(request.municipality, token, holder="staff_user")
-        if found and found.staff_user_id and is_staff_of(found.staff_user, request.municipality):
+        if found and found.staff_user_id and found.staff_user.is_active and is_staff_of(found.staff_user, request.municipality):
             request.staff = found.staff_user
             return found.staff_user
         return None

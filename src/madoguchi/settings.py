@@ -278,9 +278,10 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024  # the text fields of one POST, fi
 FILE_UPLOAD_MAX_MEMORY_SIZE = int(2.5 * 1024 * 1024)  # larger bodies spool files to disk
 DATA_UPLOAD_MAX_NUMBER_FILES = 20
 
-# Encryption at rest: a comma-separated list of Fernet keys, newest first. The first
-# key encrypts; every key decrypts. Rotation: prepend a new key, run
-# `madoguchi rotate_keys`, then drop the old key (docs/operations.md).
+# Encryption at rest: the deployment's key-encryption keys (Fernet, comma-separated, newest
+# first): they wrap each city's data keys (core/keyring.py) and still read data written before
+# per-city keys. Rotation: prepend a new key, `madoguchi rotate_keys --rewrap`, then drop the
+# old one (docs/operations.md).
 MADOGUCHI_ENCRYPTION_KEYS = _env_list(
     "MADOGUCHI_ENCRYPTION_KEYS",
     # A fixed development key so `make run` works on a fresh machine. Never use in production:
@@ -289,6 +290,12 @@ MADOGUCHI_ENCRYPTION_KEYS = _env_list(
 )
 
 # The municipality served when the request's host names none (one-city deployments).
+# A city's data keys are stored wrapped (core/keyring.py). The wrapper new keys use:
+# "settings" (by MADOGUCHI_ENCRYPTION_KEYS), "file" (MADOGUCHI_CITY_KEK_DIR/<slug>.key), or
+# one a module in MADOGUCHI_KEY_WRAPPER_MODULES registers (a KMS/HSM; docs/operations.md).
+MADOGUCHI_KEY_WRAPPER = os.environ.get("MADOGUCHI_KEY_WRAPPER", "settings")
+MADOGUCHI_CITY_KEK_DIR = os.environ.get("MADOGUCHI_CITY_KEK_DIR", "")
+MADOGUCHI_KEY_WRAPPER_MODULES = _env_list("MADOGUCHI_KEY_WRAPPER_MODULES")
 MADOGUCHI_DEFAULT_MUNICIPALITY = os.environ.get("MADOGUCHI_DEFAULT_MUNICIPALITY", "demo")
 # Each process keeps the city and its departments at most this long (core/cities.py).
 # Hosts that serve no city but the prefecture's portal (choose your city: core/portal.py).

@@ -26,6 +26,8 @@ STAFF_SOURCES = (
     "templates/queueing/staff/", "payments/templates/payments/books/", "register/", "casework/",
     "payments/books", "queueing/views/staff", "counter/views.py", "counter/services", "counter/bundle",
     "core/admin", "core/audit", "core/management", "identity/card/cli", "identity/management",
+    "administration/", "core/cityconfig", "core/onboarding", "core/branding", "catalog/overrides",
+    "identity/digital_auth",
 )
 PLACEHOLDER = re.compile(r"%\((\w+)\)[sd]")
 OTHER_LANGUAGES = [code for code in i18n.codes() if code != i18n.DEFAULT]

@@ -21,7 +21,7 @@ from madoguchi.catalog.selectors import procedure_of_record, procedures_for
 from madoguchi.core import audit, counting
 from madoguchi.core.crypto import decrypt_bytes
 from madoguchi.core.models import Role
-from madoguchi.core.roles import has_role, staff_required
+from madoguchi.core.roles import has_role, is_city_admin, is_staff_of, staff_required
 from madoguchi.identity.jpki.profile import basic_info_from
 from madoguchi.payments.models import Charge
 
@@ -31,6 +31,11 @@ class StaffLoginView(auth_views.LoginView):
     redirect_authenticated_user = True
 
     def get_success_url(self):
+        """The queue; a city administrator who works no department's cases lands on the city's
+        administration instead (the queue would refuse them)."""
+        user, city = self.request.user, self.request.municipality
+        if not is_staff_of(user, city) and is_city_admin(user, city):
+            return self.get_redirect_url() or reverse("administration:city_home")
         return self.get_redirect_url() or reverse("casework:queue")
 
 
