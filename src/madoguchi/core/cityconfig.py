@@ -62,7 +62,7 @@ IDENTITY_KEYS = {
     "key_id": "KEY_ID",
     "encryption_key_file": "ENCRYPTION_KEY_FILE",
     "encryption_key_id": "ENCRYPTION_KEY_ID",
-    "client_secret_file": "",  # read into CLIENT_SECRET (identity.oidc.config)
+    "client_secret_file": "CLIENT_SECRET",  # the secret is read from the file, never stored
 }
 # identity.oidc.config.AUTH_METHODS (the core imports nothing above it; a test keeps them equal)
 AUTH_METHODS = ("private_key_jwt", "client_secret_basic")

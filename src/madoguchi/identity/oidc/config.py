@@ -13,6 +13,8 @@ from pathlib import Path
 from joserfc.errors import InvalidKeyTypeError, JoseError
 from joserfc.jwk import ECKey, RSAKey
 
+from madoguchi.core import cityconfig
+
 DEFAULT_SCOPES = ("openid", "name", "address", "birthdate", "gender")
 # The API reference's example, and what relying parties in production send: a login with the
 # 利用者証明用電子証明書 (AAL3) whose revocation was checked against the CRL.
@@ -127,16 +129,8 @@ class ProviderConfig:
 
 # identity_config keys of a city (Municipality.identity_config, checked by core/cityconfig.py)
 # → the MADOGUCHI_DIGITAL_AUTH_* setting each replaces.
-CITY_KEYS = {
-    "client_id": "CLIENT_ID",
-    "redirect_uri": "REDIRECT_URI",
-    "client_auth_method": "CLIENT_AUTH_METHOD",
-    "private_key_file": "PRIVATE_KEY_FILE",
-    "key_id": "KEY_ID",
-    "encryption_key_file": "ENCRYPTION_KEY_FILE",
-    "encryption_key_id": "ENCRYPTION_KEY_ID",
-    "client_secret_file": "CLIENT_SECRET",  # the secret is read from the file, never stored
-}
+# One table for both: the validator's (core/cityconfig.py) without "enabled", which is no setting.
+CITY_KEYS = {key: name for key, name in cityconfig.IDENTITY_KEYS.items() if name}
 # A city that registered its own client (its own client_id) brings all of these itself: none
 # falls back to the deployment's, which belong to another registration.
 _CREDENTIALS = ("REDIRECT_URI", "CLIENT_AUTH_METHOD", "PRIVATE_KEY_FILE", "KEY_ID",
