@@ -44,3 +44,12 @@ def test_mail_goes_out_from_the_citys_address(town, settings):
     town.sender_email, town.sender_name = "info@town.example.jp", ""
     assert cities.sender(town).endswith("<info@town.example.jp>")
     assert "info@town.example.jp" in cities.sender(town)
+
+
+def test_two_cities_cannot_share_a_main_host(town):
+    from django.db import IntegrityError, transaction
+
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Municipality.objects.create(slug="twin", code="999971", name="双子町", hostname="town.localhost")
+    Municipality.objects.create(slug="nohost", code="999972", name="無名町")  # blank: many may
+    Municipality.objects.create(slug="nohost2", code="999973", name="無名村")

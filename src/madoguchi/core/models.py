@@ -46,6 +46,14 @@ class Municipality(models.Model):
     # that its code and slug are not reused by mistake and the audit trail has its city.
     closed_at = models.DateTimeField(null=True, blank=True)
 
+    class Meta:
+        constraints = [
+            # The validator (core/cityconfig.py) says it in words; this holds when two creations
+            # race. Another city's CityHost rows are checked by the validator only.
+            models.UniqueConstraint(fields=["hostname"], condition=~models.Q(hostname=""),
+                                    name="city_main_host_once"),
+        ]
+
     def __str__(self) -> str:
         return self.name
 
