@@ -32,21 +32,6 @@ __all__ = ["Role", "city_admin_required", "departments_of", "has_role", "is_city
            "is_staff_of", "staff_required"]
 
 
-def staff_required(view):
-    """A staff page: log in first (the staff login page), then be staff of this city; the
-    view gets `request.actor` for the audit log. Department and role checks stay in the view."""
-    @wraps(view)
-    def wrapper(request, *args, **kwargs):
-        if not request.user.is_authenticated:
-            return redirect(f"{reverse('casework:login')}?next={request.path}")
-        if not is_staff_of(request.user, request.municipality):
-            return HttpResponseForbidden(_("この自治体の職員として登録されていません。"))
-        request.actor = Actor.staff(request.user, client_ip(request))
-        return view(request, *args, **kwargs)
-
-    return wrapper
-
-
 def is_city_admin(user, municipality: Municipality) -> bool:
     """A `CityAdministrator` row for this user and this city. Nothing else counts: a Django
     superuser is the system administrator (above the cities, not inside one) and the
@@ -55,17 +40,29 @@ def is_city_admin(user, municipality: Municipality) -> bool:
         user=user, municipality=municipality).exists()
 
 
-def city_admin_required(view):
-    """A city administrator's page (/staff/city/): log in first (the staff login page), then be
-    an administrator of the city this host serves; an administrator of another city, a clerk
-    or a superuser without the row gets 403. The view gets `request.actor` for the audit log."""
-    @wraps(view)
-    def wrapper(request, *args, **kwargs):
-        if not request.user.is_authenticated:
-            return redirect(f"{reverse('casework:login')}?next={request.path}")
-        if not is_city_admin(request.user, request.municipality):
-            return HttpResponseForbidden(_("この自治体の管理者として登録されていません。"))
-        request.actor = Actor.staff(request.user, client_ip(request))
-        return view(request, *args, **kwargs)
+def _staff_page(allowed, refusal):
+    """A decorator for staff pages: log in first (the staff login page), then pass `allowed(user,
+    city)` for the city this host serves, else 403 with `refusal`; the view gets
+    `request.actor` for the audit log."""
+    def decorator(view):
+        @wraps(view)
+        def wrapper(request, *args, **kwargs):
+            if not request.user.is_authenticated:
+                return redirect(f"{reverse('casework:login')}?next={request.path}")
+            if not allowed(request.user, request.municipality):
+                return HttpResponseForbidden(refusal())
+            request.actor = Actor.staff(request.user, client_ip(request))
+            return view(request, *args, **kwargs)
 
-    return wrapper
+        return wrapper
+
+    return decorator
+
+
+# A staff page: be staff of this city. Department and role checks stay in the view.
+staff_required = _staff_page(is_staff_of, lambda: _("この自治体の職員として登録されていません。"))
+
+
+# A city administrator's page (/staff/city/): an administrator of the city this host serves; an
+# administrator of another city, a clerk or a superuser without the row gets 403.
+city_admin_required = _staff_page(is_city_admin, lambda: _("この自治体の管理者として登録されていません。"))
