@@ -29,7 +29,7 @@ def is_staff_of(user, municipality: Municipality) -> bool:
 
 
 __all__ = ["Role", "city_admin_required", "departments_of", "has_role", "is_city_admin",
-           "is_staff_of", "staff_required"]
+           "is_staff_of", "staff_page", "staff_required"]
 
 
 def is_city_admin(user, municipality: Municipality) -> bool:
@@ -40,7 +40,7 @@ def is_city_admin(user, municipality: Municipality) -> bool:
         user=user, municipality=municipality).exists()
 
 
-def _staff_page(allowed, refusal):
+def staff_page(allowed, refusal):
     """A decorator for staff pages: log in first (the staff login page), then pass `allowed(user,
     city)` for the city this host serves, else 403 with `refusal`; the view gets
     `request.actor` for the audit log."""
@@ -60,9 +60,9 @@ def _staff_page(allowed, refusal):
 
 
 # A staff page: be staff of this city. Department and role checks stay in the view.
-staff_required = _staff_page(is_staff_of, lambda: _("この自治体の職員として登録されていません。"))
+staff_required = staff_page(is_staff_of, lambda: _("この自治体の職員として登録されていません。"))
 
 
 # A city administrator's page (/staff/city/): an administrator of the city this host serves; an
 # administrator of another city, a clerk or a superuser without the row gets 403.
-city_admin_required = _staff_page(is_city_admin, lambda: _("この自治体の管理者として登録されていません。"))
+city_admin_required = staff_page(is_city_admin, lambda: _("この自治体の管理者として登録されていません。"))
