@@ -6,6 +6,7 @@ run that was killed is finished by running it again.
 It runs the script as `make bench-scale` does, on its own PostgreSQL database (dropped after).
 """
 
+import json
 import os
 import subprocess
 import sys
@@ -123,17 +124,26 @@ def test_the_schema_is_the_migrated_one_and_sequences_are_past_the_ids(generated
 
 
 def test_answers_and_notes_decrypt_with_the_key_ring(generated):
-    db, _, _ = generated
-    from madoguchi.applications.services import answers_of
-    from madoguchi.core.crypto import decrypt_bytes
-
-    class Version:
-        answers = db.execute("SELECT answers FROM applications_submissionversion LIMIT 1").fetchone()[0]
-
-    assert answers_of(Version)
-    notes = {decrypt_bytes(bytes(r[0])).decode() for r in
-             db.execute("SELECT DISTINCT note FROM applications_submissionevent")}
-    assert "" in notes
+    """Read back through the product's own models, on the generated database: the tokens name the
+    city's data key, which lives there (wrapped), not in this test's database."""
+    _, record, _ = generated
+    read = (
+        "import django, json\n"
+        "django.setup()\n"
+        "from madoguchi.applications.models import SubmissionEvent, SubmissionVersion\n"
+        "from madoguchi.applications.services import answers_of\n"
+        "answers = answers_of(SubmissionVersion.objects.order_by('pk').first())\n"
+        "notes = sorted({event.note for event in SubmissionEvent.objects.all()})\n"
+        "print(json.dumps({'answers': len(answers), 'notes': notes}, ensure_ascii=False))\n"
+    )
+    env = {**_env(record), "DJANGO_SETTINGS_MODULE": "madoguchi.settings",
+           "DATABASE_URL": f"postgres://postgres@127.0.0.1:5432/{DATABASE}"}
+    done = subprocess.run([sys.executable, "-c", read], cwd=ROOT, env=env, capture_output=True,
+                          text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-3000:]
+    found = json.loads(done.stdout.strip().splitlines()[-1])
+    assert found["answers"] > 0
+    assert "" in found["notes"] and len(found["notes"]) > 1  # empty notes and the 差戻し reason
 
 
 def test_if_empty_leaves_a_filled_database_alone(generated):
