@@ -30,7 +30,7 @@ from django.http.request import validate_host
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from madoguchi.core import branding
+from madoguchi.core import branding, identity_keys
 from madoguchi.core.japanese.errors import JapaneseInputError
 from madoguchi.core.japanese.phone import format_phone
 from madoguchi.core.models import CityHost, Municipality
@@ -53,17 +53,7 @@ SLUG = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,48}[a-z0-9])?")
 # MADOGUCHI_DIGITAL_AUTH_* setting. The provider itself (issuer, discovery, signing API, scopes,
 # acr_values, timeout) is the deployment's: every city talks to the same デジタル認証アプリ. No
 # secret is stored in the database: keys and a client secret are named by a file on the server.
-IDENTITY_KEYS = {
-    "enabled": "",  # false: this city does not offer デジタル認証アプリ at all
-    "client_id": "CLIENT_ID",
-    "redirect_uri": "REDIRECT_URI",
-    "client_auth_method": "CLIENT_AUTH_METHOD",
-    "private_key_file": "PRIVATE_KEY_FILE",
-    "key_id": "KEY_ID",
-    "encryption_key_file": "ENCRYPTION_KEY_FILE",
-    "encryption_key_id": "ENCRYPTION_KEY_ID",
-    "client_secret_file": "CLIENT_SECRET",  # the secret is read from the file, never stored
-}
+IDENTITY_KEYS = identity_keys.IDENTITY_KEYS
 # identity.oidc.config.AUTH_METHODS (the core imports nothing above it; a test keeps them equal)
 AUTH_METHODS = ("private_key_jwt", "client_secret_basic")
 CLIENT_ID = re.compile(r"[0-9a-zA-Z]{1,255}")  # as identity.oidc.config.CLIENT_ID

@@ -13,7 +13,7 @@ from pathlib import Path
 from joserfc.errors import InvalidKeyTypeError, JoseError
 from joserfc.jwk import ECKey, RSAKey
 
-from madoguchi.core import cityconfig
+from madoguchi.core import identity_keys
 
 DEFAULT_SCOPES = ("openid", "name", "address", "birthdate", "gender")
 # The API reference's example, and what relying parties in production send: a login with the
@@ -130,7 +130,7 @@ class ProviderConfig:
 # identity_config keys of a city (Municipality.identity_config, checked by core/cityconfig.py)
 # → the MADOGUCHI_DIGITAL_AUTH_* setting each replaces.
 # One table for both: the validator's (core/cityconfig.py) without "enabled", which is no setting.
-CITY_KEYS = {key: name for key, name in cityconfig.IDENTITY_KEYS.items() if name}
+CITY_KEYS = {key: name for key, name in identity_keys.IDENTITY_KEYS.items() if name}
 # A city that registered its own client (its own client_id) brings all of these itself: none
 # falls back to the deployment's, which belong to another registration.
 _CREDENTIALS = ("REDIRECT_URI", "CLIENT_AUTH_METHOD", "PRIVATE_KEY_FILE", "KEY_ID",
