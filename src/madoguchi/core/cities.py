@@ -65,6 +65,9 @@ def _read_municipality(hostname: str, default_slug: str) -> Municipality | None:
     if hostname:
         wanted |= Q(hostname=hostname) | Q(hosts__hostname=hostname)
     found = list(Municipality.objects.filter(wanted, closed_at__isnull=True).distinct().order_by("pk"))
+    for city in found:  # PostgreSQL hands a BinaryField back as a memoryview: keep one bytes
+        if isinstance(city.logo, memoryview):  # object, whose hash the logo's digest reuses
+            city.logo = city.logo.tobytes()
     # Only its host can have brought in a city other than the default one.
     by_host = [m for m in found if m.slug != default_slug]
     by_slug = [m for m in found if m.slug == default_slug]
