@@ -39,6 +39,9 @@ translations: install
 
 # One machine: SQLite, the outbox delivered in-process, e-mails printed to this terminal. A
 # `run_outbox` loop runs beside the web server (and stops with it) to retry what was not sent.
+# A run_handoffs loop beside it retries hand-offs to the business systems; the demo city's
+# 児童手当 and 子ども医療費 cases are exported as files into $(MADOGUCHI_VAR_DIR)/handoff/demo/
+# (catalog/municipalities/demo/handoff.yaml).
 # Card and コンビニ払い go to a local server speaking Stripe's protocol (tests/payments/
 # stripe_server.py, on STRIPE_PORT, its checkout page a test card form), PayPay to one speaking
 # PayPay's (paypay_server.py, on PAYPAY_PORT), and the payment reconciliation job runs every
@@ -49,9 +52,14 @@ translations: install
 # with a certificate from the demo's test CA. Its settings (issuer, client id, redirect URI, the
 # relying party's key files under $(MADOGUCHI_VAR_DIR)/digital-auth, sign endpoint) are what the
 # provider prints with --settings-only, kept in $(MADOGUCHI_VAR_DIR)/digital-auth.env.
+# Notices go to residents on LINE and by SMS through local servers speaking LINE's Messaging API
+# (tests/notify/line_server.py, on LINE_PORT) and Twilio's (tests/notify/sms_server.py, on
+# SMS_PORT), set up for デモ市 with `madoguchi channel set`; e-mail is printed to this terminal.
 STRIPE_PORT ?= 8010
 PAYPAY_PORT ?= 8011
 DIGITAL_AUTH_PORT ?= 8012
+SMS_PORT ?= 8013
+LINE_PORT ?= 8014
 DIGITAL_AUTH_ARGS = --host $(HOST) --port $(DIGITAL_AUTH_PORT) \
   --redirect-uri http://$(HOST):$(PORT)/login/digital-auth/callback/ \
   --client-keys $(MADOGUCHI_VAR_DIR)/digital-auth
@@ -65,8 +73,19 @@ run: install
 	$(BIN)/madoguchi load_queue_demo --city town
 	$(BIN)/madoguchi register_generate --residents 2000 --if-empty
 	$(BIN)/madoguchi test_ca
+	$(BIN)/madoguchi seal_test_ca --city demo --city town
+	MADOGUCHI_OUTBOX_MODE=worker $(BIN)/madoguchi load_casework_demo --city demo  # its mails wait for run_outbox
 	for city in demo town; do $(BIN)/madoguchi load_payments_demo --city $$city \
 	  --stripe-url http://$(HOST):$(STRIPE_PORT) --paypay-url http://$(HOST):$(PAYPAY_PORT) || exit 1; done
+	$(BIN)/madoguchi load_insights_demo --city demo --if-empty  # a year of history and its figures (insights/demo.py)
+	$(BIN)/madoguchi channel set demo sms --config api_base=http://$(HOST):$(SMS_PORT) --config from=+15005550006 \
+	  --config status_callback=http://$(HOST):$(PORT)/notify/hooks/sms/ \
+	  --secret account_sid=AC00000000000000000000000000000001 --secret auth_token=madoguchi-local-twilio-token --enable
+	$(BIN)/madoguchi channel set demo line --config api_base=http://$(HOST):$(LINE_PORT) \
+	  --config dialog_base=http://$(HOST):$(LINE_PORT) --config add_friend_url=http://$(HOST):$(LINE_PORT)/friend \
+	  --config basic_id=@madoguchi-demo --secret channel_access_token=local-line-channel-access-token \
+	  --secret channel_secret=local-line-channel-secret --enable
+	$(BIN)/madoguchi push_keys --city demo --subject mailto:webmaster@demo.localhost --if-missing
 	$(BIN)/python -m madoguchi.identity.oidc.testing_provider $(DIGITAL_AUTH_ARGS) --settings-only \
 	  > $(MADOGUCHI_VAR_DIR)/digital-auth.env
 	@echo ""
@@ -85,6 +104,9 @@ run: install
 	@echo "    counter:    http://$(HOST):$(PORT)/staff/counter/   (書かない窓口, as shimin-tanto; the visitor's tablet at /counter/tablet/)"
 	@echo "    payments:   card / コンビニ払い through a local Stripe-protocol server at http://$(HOST):$(STRIPE_PORT)/ (any card number),"
 	@echo "                PayPay through a local PayPay-protocol server at http://$(HOST):$(PAYPAY_PORT)/"
+	@echo "    SMS:        a local Twilio-protocol server at http://$(HOST):$(SMS_PORT)/ prints each SMS (the code to type); 090-0000-0003 is reported undelivered → e-mail"
+	@echo "    LINE:       a local LINE-platform server: My Page → 通知の受け取り方 → LINEで受け取る → 友だち追加 at http://$(HOST):$(LINE_PORT)/friend; its /chat is the talk"
+	@echo "    insights:   http://$(HOST):$(PORT)/staff/insights/  (as bunseki or city-admin: a year of synthetic history; public dashboard /insights/, open data /opendata/)"
 	@echo "    API docs:   http://$(HOST):$(PORT)/api/docs"
 	@echo "    card:       make a test My Number card with  $(BIN)/madoguchi card issue --help"
 	@echo "    デジタル認証アプリ: a local stand-in at http://$(HOST):$(DIGITAL_AUTH_PORT)/ (interactive: PIN 4 digits to log in,"
@@ -94,15 +116,20 @@ run: install
 	MADOGUCHI_EMAIL_BACKEND=django.core.mail.backends.console.EmailBackend \
 	sh -c 'set -a; . "$(MADOGUCHI_VAR_DIR)/digital-auth.env"; set +a; \
 	       $(BIN)/madoguchi run_outbox & outbox=$$!; \
+	       $(BIN)/madoguchi run_handoffs & handoffs=$$!; \
 	       $(BIN)/python tests/payments/stripe_server.py --host $(HOST) --port $(STRIPE_PORT) \
 	         --webhook http://$(HOST):$(PORT)/payments/webhooks/stripe/ & stripe=$$!; \
 	       $(BIN)/python tests/payments/paypay_server.py --host $(HOST) --port $(PAYPAY_PORT) \
 	         --webhook-url http://$(HOST):$(PORT)/payments/webhooks/paypay/ & paypay=$$!; \
+	       $(BIN)/python tests/notify/sms_server.py --host $(HOST) --port $(SMS_PORT) \
+	         --undelivered +819000000003=30003 & sms=$$!; \
+	       $(BIN)/python tests/notify/line_server.py --host $(HOST) --port $(LINE_PORT) \
+	         --webhook-url http://$(HOST):$(PORT)/notify/line/webhook/ & line=$$!; \
 	       $(BIN)/python -m madoguchi.identity.oidc.testing_provider $(DIGITAL_AUTH_ARGS) \
 	         --jpki-dir "$${MADOGUCHI_JPKI_DIR:-$(MADOGUCHI_VAR_DIR)/jpki-ca}" --interactive >/dev/null & digitalauth=$$!; \
 	       while sleep 60; do $(BIN)/madoguchi reconcile_payments >/dev/null; done & reconcile=$$!; \
 	       while sleep 3600; do $(BIN)/madoguchi send_deadline_reminders >/dev/null; done & deadlines=$$!; \
-	       trap "kill $$outbox $$stripe $$paypay $$digitalauth $$reconcile $$deadlines 2>/dev/null" EXIT INT TERM; \
+	       trap "kill $$outbox $$handoffs $$stripe $$paypay $$sms $$line $$digitalauth $$reconcile $$deadlines 2>/dev/null" EXIT INT TERM; \
 	       $(BIN)/madoguchi runserver $(HOST):$(PORT)'
 
 # The デジタル庁デザインシステム's colour tokens (npm @digital-go-jp/design-tokens, MIT), vendored as
@@ -188,7 +215,10 @@ bench: install bench-deps lighthouse-deps
 	$(BIN)/python bench/register.py
 	$(BIN)/python bench/streams.py
 	$(BIN)/python bench/payments.py
+	$(BIN)/python bench/notices.py
+	$(BIN)/python bench/deliveries.py
 	$(BIN)/python bench/cities.py --if-empty
+	$(BIN)/python bench/insights.py
 	$(BIN)/python bench/lighthouse.py
 
 # The staff queue at ten million cases on PostgreSQL: bench/scale_generate.py fills the database

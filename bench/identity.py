@@ -32,12 +32,10 @@ IDENTITY_BENCH_SECONDS (5), IDENTITY_BENCH_REPEATS (3), IDENTITY_BENCH_WARMUP (1
 IDENTITY_BENCH_CORE (0).
 """
 
-import gc
 import os
 import platform
 import re
 import shlex
-import statistics
 import sys
 import tempfile
 import time
@@ -48,6 +46,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "bench"))
 
 import hardware  # noqa: E402
+import onecore  # noqa: E402
 from hardware import loadavg  # noqa: E402
 
 DOC = Path(os.environ.get("BENCH_OUT", ROOT / "docs" / "benchmarks.md"))
@@ -86,95 +85,23 @@ def machine() -> dict:
 
 def pin() -> int:
     """Pin this process to one core (IDENTITY_BENCH_CORE, else the first one allowed)."""
-    allowed = os.sched_getaffinity(0)
-    core = CORE if CORE in allowed else min(allowed)
-    os.sched_setaffinity(0, {core})
-    return core
+    return onecore.pin(CORE)
 
 
 # --- the harness ---------------------------------------------------------------------------
 
 
-def timed(fn, seconds: float) -> dict:
-    """Call fn() back to back for `seconds`. fn returns what to leave off the clock: None, or
-    (wall seconds, CPU seconds). Returns ops, clock and CPU seconds, per-op latencies and the
-    share of the wall time this process was on the CPU."""
-    latencies = []
-    off_wall = off_cpu = 0.0
-    cpu0 = time.process_time()
-    start = time.perf_counter()
-    deadline = start + seconds
-    now = start
-    while now < deadline:
-        before = now
-        off = fn() or (0.0, 0.0)
-        now = time.perf_counter()
-        latencies.append(now - before - off[0])
-        off_wall += off[0]
-        off_cpu += off[1]
-    wall = now - start
-    cpu = time.process_time() - cpu0
-    return {"ops": len(latencies), "clock": wall - off_wall, "cpu": cpu - off_cpu,
-            "latencies": latencies, "cpu_share": cpu / wall}
-
-
 def measure(cases: list[tuple[str, str, object]]) -> dict:
-    """Warm every case up, then REPEATS rounds that each run every case once, so that other
-    work on the machine spreads over all cases rather than falling on one. Per case: the run
-    with the median rate, all rates, the median rate per CPU-second."""
-    for _key, _label, fn in cases:
-        timed(fn, WARMUP)
-        if hasattr(fn, "steps"):
-            fn.steps.clear()  # per-request times of the timed runs only
-    runs: dict[str, list[dict]] = {key: [] for key, _label, _fn in cases}
-    for i in range(REPEATS):
-        for key, _label, fn in cases:
-            gc.collect()
-            run = timed(fn, SECONDS)
-            run["rate"] = run["ops"] / run["clock"]
-            run["cpu_rate"] = run["ops"] / run["cpu"]
-            latencies = sorted(run.pop("latencies"))
-            run["p50"] = _percentile(latencies, 50)
-            run["p99"] = _percentile(latencies, 99)
-            runs[key].append(run)
-            log(f"round {i + 1}, {key}: {run['rate']:,.1f}/s, p50 {run['p50'] * 1e3:.3f} ms, "
-                f"p99 {run['p99'] * 1e3:.3f} ms, CPU share {run['cpu_share']:.2f}")
-    results = {}
-    for key, _label, fn in cases:
-        ranked = sorted(runs[key], key=lambda r: r["rate"])
-        results[key] = {**ranked[len(ranked) // 2], "rates": [r["rate"] for r in runs[key]],
-                        "cpu_rate": statistics.median(r["cpu_rate"] for r in runs[key])}
-        steps = getattr(fn, "steps", None)
-        if steps:
-            results[key]["steps"] = [statistics.median(c) for c in zip(*steps, strict=True)]
-    return results
-
-
-def _percentile(sorted_values: list[float], pct: float) -> float:
-    if not sorted_values:
-        return float("nan")
-    index = min(len(sorted_values) - 1, max(0, round(pct / 100 * len(sorted_values) + 0.5) - 1))
-    return sorted_values[index]
+    return onecore.measure(cases, SECONDS, REPEATS, WARMUP, log)
 
 
 # --- the setup -----------------------------------------------------------------------------
 
 
 def environment(tmp: Path) -> None:
-    """A private database, test CA and settings, before Django reads them."""
-    os.environ["DJANGO_SETTINGS_MODULE"] = "madoguchi.settings"
-    os.environ["MADOGUCHI_VAR_DIR"] = str(tmp)
-    os.environ["DATABASE_URL"] = f"sqlite:///{tmp / 'madoguchi.sqlite3'}"
-    os.environ["MADOGUCHI_JPKI_DIR"] = str(tmp / "jpki-ca")
-    for name in ("MADOGUCHI_JPKI_TRUST_ANCHORS", "MADOGUCHI_JPKI_INTERMEDIATES",
-                 "MADOGUCHI_JPKI_CRLS"):
-        os.environ.pop(name, None)
-    os.environ["MADOGUCHI_DEBUG"] = "0"
-    os.environ["MADOGUCHI_OUTBOX_MODE"] = "worker"
-    os.environ["MADOGUCHI_EMAIL_BACKEND"] = "django.core.mail.backends.locmem.EmailBackend"
-    os.environ["MADOGUCHI_ALLOWED_HOSTS"] = "testserver,127.0.0.1,localhost"
-    os.environ["MADOGUCHI_PUBLIC_URL"] = "http://testserver"
-    os.environ["MADOGUCHI_LOG_LEVEL"] = "WARNING"
+    """A private database and settings, before Django reads them."""
+    onecore.private_django(tmp, unset=("MADOGUCHI_JPKI_TRUST_ANCHORS", "MADOGUCHI_JPKI_INTERMEDIATES",
+                                       "MADOGUCHI_JPKI_CRLS"), MADOGUCHI_JPKI_DIR=str(tmp / "jpki-ca"))
 
 
 def setup(tmp: Path):

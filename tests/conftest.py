@@ -28,11 +28,17 @@ hypothesis_settings.load_profile("madoguchi")
 
 
 @pytest.fixture(autouse=True)
-def _mail_to_memory(settings):
+def _mail_to_memory(settings, tmp_path):
     """By default mail goes to memory; tests of delivery use the `smtp` fixture instead."""
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     settings.MADOGUCHI_PUBLIC_URL = "http://testserver"
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    # No seal certificate in most tests: notices issue unsigned (tests/core/test_seal.py turns
+    # the requirement on where it tests the refusal).
+    settings.MADOGUCHI_SEAL_REQUIRED = False
+    # The demo city's file hand-offs (catalog/municipalities/demo/handoff.yaml) go to the test's
+    # own directory, never into the working tree's var/.
+    settings.MADOGUCHI_HANDOFF_DIR = str(tmp_path / "handoff")
     settings.STORAGES = {
         "default": {"BACKEND": "django.core.files.storage.InMemoryStorage"},
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},

@@ -56,9 +56,9 @@ def bounded_read_of_any_rows(plan: dict) -> bool:
                and "Filter" not in n["Plans"][0] for n in nodes(plan))
 
 
-def assert_index_read(sql: str, table: str, where="", index: str | None = None) -> None:
+def assert_index_read(sql: str, table: str, where="", index: str | tuple[str, ...] | None = None) -> None:
     """The statement reads `table` through an index (see the module's docstring); with
-    `index`, the real planner chose that one."""
+    `index` (a name, or the names of indexes equally fit), the real planner chose that one."""
     real = explain(sql)
     if bounded_read_of_any_rows(real):
         return
@@ -69,6 +69,7 @@ def assert_index_read(sql: str, table: str, where="", index: str | None = None) 
     assert not any(n["Node Type"] in SORTS and n["Plan Rows"] > SMALL_SORT
                    for n in nodes(real)), (where, sql, shown(real))
     if index:
-        assert any(n.get("Index Name") == index for n in nodes(real)), (where, sql, shown(real))
+        names = (index,) if isinstance(index, str) else index
+        assert any(n.get("Index Name") in names for n in nodes(real)), (where, sql, shown(real))
     ordered = explain(sql, "enable_sort = off", "enable_bitmapscan = off", "enable_seqscan = off")
     assert not any(n["Node Type"] in SORTS for n in nodes(ordered)), (where, sql, shown(ordered))

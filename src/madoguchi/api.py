@@ -16,8 +16,10 @@ from ninja.security import HttpBearer
 
 from madoguchi.applications import selectors as app_selectors
 from madoguchi.applications import services as applications
-from madoguchi.applications.models import Channel, Status
+from madoguchi.applications import workflow
+from madoguchi.applications.models import Channel
 from madoguchi.applications.receipts import normalize_receipt_number
+from madoguchi.casework import decisions
 from madoguchi.casework import selectors as case_selectors
 from madoguchi.casework import services as casework
 from madoguchi.catalog.selectors import get_procedure, procedures_for, search
@@ -514,11 +516,12 @@ def submission_status(request, receipt_number: str,
     submission = canonical and app_selectors.submission_by_receipt(request.municipality, canonical)
     if not submission or not hmac.compare_digest(applications.status_token(submission), x_status_token):
         raise HttpError(404, _("受付番号か確認用トークンが違います"))
+    kind = workflow.kind_of(request.municipality, submission.procedure_code)
     return {
         "receipt_number": submission.receipt_number, "procedure": submission.procedure_code,
-        "status": submission.status, "status_label": str(Status(submission.status).label),
+        "status": submission.status, "status_label": workflow.status_label(submission.status, kind),
         "submitted_at": submission.submitted_at, "updated_at": submission.updated_at,
-        "events": [{"at": e.at, "status": e.to_status, "label": str(Status(e.to_status).label)}
+        "events": [{"at": e.at, "status": e.to_status, "label": workflow.status_label(e.to_status, kind)}
                    for e in submission.events.all()],
         "fee": _fee_out(submission), "payment_status": app_selectors.payment_status(submission),
     }
@@ -597,13 +600,35 @@ _STAFF_TEXT = {"max_length": 2000, "pattern": r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7
 
 class ActionIn(Schema):
     message: str = Field("", description="return: the reason shown to the resident", **_STAFF_TEXT)
+    return_reason: str = Field("", max_length=16, description=(
+        "return (required): why the case goes back, one of missing (an answer missing or wrong), "
+        "attachment (a document missing or unreadable), identity (identity check or signature), "
+        "eligibility (the conditions), other; the city's figures count it, never the message"))
     outcome: str = Field("", max_length=16, description="propose: approve or reject")
     reason: str = Field("", description="propose: the decision's reason", **_STAFF_TEXT)
     comment: str = Field("", description="approve, send-back: the approver's comment", **_STAFF_TEXT)
+    assignee: str = Field("", max_length=20, description="assign: the staff member's id (a member of the case's department)")
+    item: str = Field("", max_length=64, description="tick, untick: the checklist item's id (the procedure file's checklist)")
+    content: dict = Field(default_factory=dict, description=(
+        "propose: what the decision states, as the procedure file's `decision:` defines it for the "
+        "outcome, by field id: `yen` and `number` as an integer (or digits), `month` as \"YYYY-MM\", "
+        "`date` as \"YYYY-MM-DD\", `text` as a string, `choice` as an option value, `choices` as a "
+        "list of option values, `children` as a list of the application's child item numbers "
+        "(0, 1 …). E.g. {\"monthly_amount\": 15000, \"start_month\": \"2026-12\", "
+        "\"children\": [0], \"payment_months\": [\"feb\", \"apr\"]}. Refused values are named "
+        "`content.<id>` in the 422 answer. A notification states nothing (it is received)."))
+    content_digest: str | None = Field(None, max_length=64, pattern=r"^[0-9a-f]{64}$", description=(
+        "approve: the digest of the proposal the approver read (returned as `decision.digest` by "
+        "propose, and on the case page); when given, the approval is refused (409) if the proposal "
+        "changed since"))
+
+
+# The body's own fields a refusal may name; any other name is one of the decision's content.
+_BODY_FIELDS = {"message", "return_reason", "reason"}
 
 
 @api.post("/staff/cases/{case_id}/actions/{action}", auth=StaffBearer(), tags=["staff"],
-          response={200: dict, 401: ErrorOut, 404: ErrorOut, 409: ErrorOut})
+          response={200: dict, 401: ErrorOut, 404: ErrorOut, 409: ErrorOut, 422: RefusalOut})
 def staff_action(request, case_id: str, action: str, body: ActionIn):
     try:
         public_id = uuid.UUID(case_id)
@@ -612,12 +637,20 @@ def staff_action(request, case_id: str, action: str, body: ActionIn):
     case = case_selectors.case_for(request.staff, request.municipality, public_id)
     if case is None:
         raise HttpError(404, _("案件が見つかりません"))
-    if action not in casework.ACTIONS:
+    if action not in casework.action_names():
         raise HttpError(404, _("その操作はありません"))
     try:
         casework.perform(action, case, request.staff, Actor.staff(request.staff, client_ip(request)),
                          body.model_dump())
     except casework.CaseActionError as exc:
+        if exc.errors:  # a field of the body (a 差戻し's, a decision's reason) or the decision's content, by name
+            return Reply(422, refusal(str(exc), {(name if name in _BODY_FIELDS else f"content.{name}"): message
+                                                 for name, message in exc.errors.items()}))
         raise HttpError(409, str(exc)) from None
     case.refresh_from_db()
-    return {"id": str(case.public_id), "status": case.status}
+    pending = case.decisions.filter(state="pending").last()
+    if pending is None:
+        return {"id": str(case.public_id), "status": case.status}
+    return {"id": str(case.public_id), "status": case.status,
+            "decision": {"outcome": pending.outcome, "content": decisions.for_handoff(pending)["content"],
+                         "rows": decisions.rows(pending), "digest": decisions.digest(pending)}}

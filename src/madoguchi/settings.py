@@ -38,16 +38,19 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "madoguchi.core",
     "madoguchi.notify",
+    "madoguchi.feedback",
     "madoguchi.catalog",
     "madoguchi.identity",
     "madoguchi.register",
     "madoguchi.applications",
     "madoguchi.payments",
     "madoguchi.casework",
+    "madoguchi.handoff",
     "madoguchi.counter",
     "madoguchi.navigator",
     "madoguchi.queueing",
     "madoguchi.administration",
+    "madoguchi.insights",
 ]
 
 MIDDLEWARE = [
@@ -151,7 +154,7 @@ LOGIN_URL = "/staff/login/"
 # cannot keep a clerk out for good; an administrator unlocks at once (`madoguchi axes_reset_username
 # NAME`, or /admin/ → Axes). MADOGUCHI_LOGIN_LOCK_BY lists what is counted: names joined by "+"
 # count together ("username+ip_address": a name from one address). See docs/operations.md.
-INSTALLED_APPS += ["axes"]
+INSTALLED_APPS += ["axes", "anymail"]
 MIDDLEWARE += ["axes.middleware.AxesMiddleware"]  # last: turns a lockout into the page
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",  # first: refuses a locked client before any check
@@ -260,6 +263,7 @@ MADOGUCHI_PERMISSIONS_POLICY = ", ".join(f"{feature}=()" for feature in (
 MADOGUCHI_CACHEABLE_PATHS = [
     r"/", r"/procedures/[\w-]+/", r"/navi/", r"/queue/", r"/queue/kiosk/", r"/api/health", r"/api/procedures(/[\w-]+)?",
     r"/api/navigator/events", r"/api/postal-codes/[\w-]+", r"/api/openapi\.json", r"/api/docs",
+    r"/opendata/",  # the open-data page; its files set their own Cache-Control and validators
 ]
 
 # Uploads: the limit a resident is told about per file, enforced while the body streams in
@@ -322,6 +326,18 @@ MADOGUCHI_OUTBOX_LEASE_SECONDS = float(os.environ.get("MADOGUCHI_OUTBOX_LEASE_SE
 # Sent and failed mail keep their (encrypted) address this long, then `madoguchi dispose`
 # erases it; the row stays as the sending record.
 MADOGUCHI_OUTBOX_RETENTION_DAYS = int(os.environ.get("MADOGUCHI_OUTBOX_RETENTION_DAYS", "7"))
+# Hand-off to the business systems (handoff/, docs/casework.md). Targets per city in
+# <MADOGUCHI_HANDOFF_CONFIG_DIR>/<slug>/handoff.yaml (by default beside the city's catalogue);
+# a file target's relative directory is under MADOGUCHI_HANDOFF_DIR. "inline": delivered right
+# after the commit, `run_handoffs` retrying; "worker": only `run_handoffs` delivers.
+MADOGUCHI_HANDOFF_MODE = os.environ.get("MADOGUCHI_HANDOFF_MODE", MADOGUCHI_OUTBOX_MODE)
+MADOGUCHI_HANDOFF_CONFIG_DIR = os.environ.get("MADOGUCHI_HANDOFF_CONFIG_DIR", "")
+MADOGUCHI_HANDOFF_DIR = Path(os.environ.get("MADOGUCHI_HANDOFF_DIR", VAR_DIR / "handoff"))
+MADOGUCHI_HANDOFF_LEASE_SECONDS = float(os.environ.get("MADOGUCHI_HANDOFF_LEASE_SECONDS", "120"))
+MADOGUCHI_HANDOFF_RETRY_SECONDS = float(os.environ.get("MADOGUCHI_HANDOFF_RETRY_SECONDS", "30"))
+MADOGUCHI_HANDOFF_RETRY_MAX_SECONDS = float(os.environ.get("MADOGUCHI_HANDOFF_RETRY_MAX_SECONDS", "3600"))
+# No delivery this long after the hand-off (or a 再送): 失敗, listed on /staff/handoffs/.
+MADOGUCHI_HANDOFF_GIVE_UP_HOURS = float(os.environ.get("MADOGUCHI_HANDOFF_GIVE_UP_HOURS", "24"))
 MADOGUCHI_OTP_TTL_SECONDS = 600
 # Retention (`madoguchi dispose`, run daily): abandoned drafts and their files, used codes.
 MADOGUCHI_DRAFT_RETENTION_DAYS = int(os.environ.get("MADOGUCHI_DRAFT_RETENTION_DAYS", "90"))
@@ -333,6 +349,7 @@ MADOGUCHI_RETENTION_TASKS = [
     "madoguchi.counter.retention.dispose_pairing_codes",  # the counter tablets' lapsed codes
     "madoguchi.notify.retention.erase_recipients",  # addresses of mail sent or failed a week ago
     "madoguchi.identity.retention.dispose_challenges",  # card challenges no session can claim
+    "madoguchi.feedback.retention.purge_used_links",  # used survey links, once the links have expired
 ]
 MADOGUCHI_OTP_MAX_ATTEMPTS = 5
 
@@ -348,12 +365,23 @@ CACHES = {
 RATELIMIT_USE_CACHE = "ratelimit"
 RATELIMIT_IP_META_KEY = "madoguchi.core.actors.client_ip"  # the client behind a trusted proxy
 MADOGUCHI_OTP_CLIENT_RATE = os.environ.get("MADOGUCHI_OTP_CLIENT_RATE", "20/10m")
+# Checks of a notice on the public /verify/ page per client address (pyHanko parses each upload).
+MADOGUCHI_VERIFY_CLIENT_RATE = os.environ.get("MADOGUCHI_VERIFY_CLIENT_RATE", "30/m")
 MADOGUCHI_OTP_VERIFY_CLIENT_RATE = os.environ.get("MADOGUCHI_OTP_VERIFY_CLIENT_RATE", "30/10m")
 MADOGUCHI_OTP_RESEND_SECONDS = int(os.environ.get("MADOGUCHI_OTP_RESEND_SECONDS", "60"))
 
 # My Number card (JPKI). The trust anchors stand for J-LIS's root; `make run` points them at the
 # test CA it creates in var/jpki-ca. CRLs are read from paths or URLs and refreshed.
 MADOGUCHI_JPKI_DIR = Path(os.environ.get("MADOGUCHI_JPKI_DIR", VAR_DIR / "jpki-ca"))
+# The official seal (電子公印) on notices (core/pdf/seal.py, docs/notices.md). Without a seal a
+# city's notices are refused in production; development issues them unsigned with a warning.
+MADOGUCHI_SEAL_CA_DIR = Path(os.environ.get("MADOGUCHI_SEAL_CA_DIR", VAR_DIR / "seal-ca"))
+MADOGUCHI_SEAL_REQUIRED = _env_bool("MADOGUCHI_SEAL_REQUIRED", not DEBUG)
+MADOGUCHI_SEAL_TRUST_ROOTS = [p for p in os.environ.get("MADOGUCHI_SEAL_TRUST_ROOTS", "").split(":") if p] or (
+    [str(MADOGUCHI_SEAL_CA_DIR / "root.pem")] if DEBUG else [])
+# CRL files of the seal's CA, downloaded by the operator from LGPKI's repository: revocation is
+# checked against them (none: not checked; docs/notices.md).
+MADOGUCHI_SEAL_CRLS = [p for p in os.environ.get("MADOGUCHI_SEAL_CRLS", "").split(":") if p]
 MADOGUCHI_JPKI_TRUST_ANCHORS = _env_list("MADOGUCHI_JPKI_TRUST_ANCHORS")
 MADOGUCHI_JPKI_INTERMEDIATES = _env_list("MADOGUCHI_JPKI_INTERMEDIATES")
 MADOGUCHI_JPKI_CRLS = _env_list("MADOGUCHI_JPKI_CRLS")
@@ -412,3 +440,14 @@ LOGGING = {
 # Days before a procedure's last day on which My Page's deadline reminder is mailed.
 MADOGUCHI_DEADLINE_REMINDER_DAYS = tuple(int(d) for d in os.environ.get(
     "MADOGUCHI_DEADLINE_REMINDER_DAYS", "3,1").split(",") if d.strip())
+
+# E-mail delivery reports (bounces, complaints) through django-anymail's tracking webhooks at
+# /notify/anymail/<esp>/tracking/ (notify/bounces.py); the mail itself goes through EMAIL_BACKEND.
+# Only the ESP named here has its webhook served (anymail's view for an ESP whose keys are not
+# set would answer a 500); "" (SMTP, no ESP) serves none. A key not set is left out, so anymail
+# says ImproperlyConfigured and the webhook answers 404 with an error in the log.
+MADOGUCHI_EMAIL_ESP = os.environ.get("MADOGUCHI_EMAIL_ESP", "")  # mailgun, amazon_ses, sendgrid, postmark, …
+ANYMAIL = {name: value for name, value in {
+    "WEBHOOK_SECRET": os.environ.get("MADOGUCHI_ANYMAIL_WEBHOOK_SECRET", ""),
+    "MAILGUN_WEBHOOK_SIGNING_KEY": os.environ.get("MADOGUCHI_MAILGUN_WEBHOOK_SIGNING_KEY", ""),
+}.items() if value}

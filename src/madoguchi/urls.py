@@ -29,9 +29,15 @@ urlpatterns = [
     path("staff/counter/", include("madoguchi.counter.urls")),
     path("counter/tablet/", include("madoguchi.counter.tablet_urls")),  # the paired tablet, no login
     path("payments/", include("madoguchi.payments.urls")),
+    path("staff/handoffs/", include("madoguchi.handoff.urls")),
+    path("staff/insights/", include("madoguchi.insights.urls")),
+    path("insights/", include("madoguchi.insights.public_urls")),  # the public dashboard
+    path("opendata/", include("madoguchi.insights.open_urls")),
+    path("survey/", include("madoguchi.feedback.urls")),
     path("staff/", include("madoguchi.casework.urls")),
     path("navi/", include("madoguchi.navigator.urls")),
     path("queue/", include("madoguchi.queueing.urls")),
+    path("notify/", include("madoguchi.notify.urls")),  # providers' callbacks, the service worker
     path("", include("madoguchi.core.urls")),  # 表示の設定, アクセシビリティ方針, 試験結果
     path("", include("madoguchi.identity.urls")),
     path("", include("madoguchi.applications.urls")),

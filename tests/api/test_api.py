@@ -219,7 +219,8 @@ def test_staff_endpoints(client, city, staff, resident_token, answers):
     assert again.status_code == 409 and "進めません" in again.json()["detail"]
     response = client.post(f"/api/staff/cases/{case.public_id}/actions/return", {"message": ""},
                            content_type="application/json", headers=bearer(token))
-    assert response.status_code == 409 and "差戻しの理由" in response.json()["detail"]
+    assert response.status_code == 422 and "差戻しの理由" in response.json()["detail"]["message"]
+    assert set(response.json()["detail"]["errors"]) == {"message", "return_reason"}
     response = client.post(f"/api/staff/cases/{case.public_id}/actions/delete", {},
                            content_type="application/json", headers=bearer(token))
     assert response.status_code == 404

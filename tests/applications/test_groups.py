@@ -106,3 +106,17 @@ def test_zero_yen_is_an_answer_not_a_blank():
         {"id": "savings", "type": "yen", "label": "預貯金", "required": True, "min_value": 0}]})
     assert required_errors(step, {"savings": 0}) == {}
     assert required_errors(step, {}) == {"savings": "預貯金を入力してください"}
+
+
+@pytest.mark.parametrize("stored", ["x", ["x", None, 3], {"name": "x"}])
+def test_a_group_answer_of_another_shape_reads_as_no_items(stored):
+    """Answers kept from an older version (or written by a loader) may hold a group as text or a
+    list of non-items: the summary and the file list read them as no items instead of failing,
+    so the case page that shows every version never becomes an error page."""
+    from madoguchi.applications import engine
+
+    form = catalog()["child-allowance-claim"].current_form
+    answers = {"children": stored}
+    assert engine.summary(form, answers) == engine.summary(form, {"children": []})
+    assert engine.attachment_ids(form, answers) == []
+    assert engine.my_numbers(form, answers) == []

@@ -6,15 +6,18 @@ This directory is a package (it has __init__.py) so that this file is imported a
 
 import os
 import sys
+import time
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
 
-# The local payment servers (tests/payments/stripe_server.py, paypay_server.py) are imported by
-# their own names, as the payment tests beside them do: a package path `payments.…` would lose
-# to any module named `payments` on sys.path (bench/payments.py, once a bench test loads it).
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "payments"))
+# The local provider servers (tests/payments/stripe_server.py, paypay_server.py; tests/notify/
+# line_server.py, sms_server.py, push_server.py) are imported by their own names, as the tests
+# beside them do: a package path `payments.…` would lose to any module named `payments` on
+# sys.path (bench/payments.py, once a bench test loads it).
+for _servers in ("payments", "notify"):
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / _servers))
 
 # Playwright's sync API runs an event loop in this thread; Django's ORM refuses to run
 # while one is running unless told it is safe (the test, not the loop, does the queries).
@@ -46,12 +49,24 @@ def browser(playwright_instance):
 
 
 @pytest.fixture
-def site(live_server, audit_log_flushable, city, settings):
-    """The live server's URL, serving the demo city (host 'localhost' → default municipality)."""
+def site(live_server, audit_log_flushable, city, settings, monkeypatch):
+    """The live server's URL, serving the demo city (host 'localhost' → default municipality).
+
+    After the test, the queue screens' event streams it opened (a ticket page, a board) end
+    before the database is emptied: they poll it until STREAM_SECONDS, and one left open would
+    go on querying through the live server's shared SQLite connection while later tests count
+    their queries. They stop at their next wake-up."""
+    from madoguchi.queueing import events
+
     settings.MADOGUCHI_PUBLIC_URL = live_server.url
     settings.MADOGUCHI_OUTBOX_MODE = "inline"
     settings.ALLOWED_HOSTS = ["localhost", "127.0.0.1", "testserver"]
-    return live_server.url
+    yield live_server.url
+    monkeypatch.setattr(events, "STREAM_SECONDS", 0)
+    deadline = time.monotonic() + 20
+    while events.open_streams and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert events.open_streams == 0, f"{events.open_streams} queue stream(s) outlived their test"
 
 
 @pytest.fixture

@@ -202,3 +202,24 @@ def card_command_url(page: Page, command: str) -> str:
     shown = page.locator("pre.command code")
     expect(shown).to_have_text(re.compile(rf"^madoguchi-card {command} https?://\S+$"))
     return shown.inner_text().split()[-1]
+
+
+# 山田 太郎's 児童手当 claim (the fixed demo household of docs/register.md), as submit_via_web takes it.
+TARO_CLAIM = {  # ja-only: test data
+    "claimant_name": "山田 太郎", "claimant_kana": "ヤマダ タロウ", "claimant_birth_date": "1988-05-20",
+    "claimant_address": "デモ市本町2丁目3番4号", "claimant_postal_code": "999-0001",
+    "claimant_occupation": "会社員",
+    "children-0-name": "山田 一郎", "children-0-kana": "ヤマダ イチロウ",
+    "children-0-birth_date": "2017-07-15", "children-0-living": "together",
+}
+
+
+def return_for_correction(clerk: Page, note: str, reason: str) -> None:
+    """On an open case page, the clerk returns the case for correction (差戻し) with `note` and
+    its category `reason` (a ReturnReason value), which the case's timeline then shows."""
+    message = clerk.locator("#return-message")
+    clerk.locator("#return-reason").select_option(reason)
+    message.fill(note)
+    clerk.locator("#return-form").get_by_role("button").click()
+    expect(clerk.locator("#case-status")).to_have_attribute("data-status", "returned")
+    expect(clerk.locator(f'.timeline [data-reason="{reason}"]')).to_have_count(1)

@@ -10,12 +10,15 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
+from madoguchi.catalog.loader import catalog
+
 from .helpers import (
     check_a11y,
     click_and_check,
     download_pdf,
     log_in_resident,
     log_in_staff,
+    return_for_correction,
     screenshot,
 )
 from support import png_bytes
@@ -199,13 +202,14 @@ def open_my_submission(page: Page, title: str, status: str) -> None:
     expect(page.locator(".facts .status")).to_contain_text(status)
 
 
-def approve_as(new_context, approver: str, receipt_number: str, title: str) -> None:
+def approve_as(new_context, approver: str, receipt_number: str, title: str, notice: bool = True) -> None:
+    """The approver decides; an application's decision issues its notice, a 届出's 受理 none."""
     page = new_context().new_page()
     log_in_staff(page, approver)
     open_case(page, receipt_number, title)
     expect(page.get_by_text("決裁待ち:")).to_be_visible()
-    case_action(page, "決裁する（通知書を発行）", "承認|却下")
-    expect(page.get_by_role("link", name=f"{title} 決定通知書")).to_be_visible()
+    case_action(page, "決裁する（通知書を発行）" if notice else "決裁する（受理）", "承認|却下" if notice else "受理")
+    expect(page.get_by_role("link", name=f"{title} 決定通知書")).to_have_count(1 if notice else 0)
 
 
 def test_resident_applies_staff_decide_resident_downloads_the_notice(new_context):
@@ -218,8 +222,7 @@ def test_resident_applies_staff_decide_resident_downloads_the_notice(new_context
     clerk = new_context().new_page()
     log_in_staff(clerk, "kankyo-tanto")
     open_case(clerk, dog_number, DOG)
-    clerk.get_by_label("差戻しの理由（申請者へのお願い）").fill(RETURN_MESSAGE)
-    case_action(clerk, "差し戻す", "差戻し")
+    return_for_correction(clerk, RETURN_MESSAGE, "missing")
 
     # The resident sees why, corrects one answer and sends it again.
     open_my_submission(resident, DOG, "差戻し")
@@ -238,17 +241,21 @@ def test_resident_applies_staff_decide_resident_downloads_the_notice(new_context
     expect(clerk.get_by_role("heading", name="申請内容 第2版（最新）")).to_be_visible()
     check_a11y(clerk)
     case_action(clerk, "受付する", "審査中")
-    expect(clerk.get_by_role("radio", name="承認")).to_be_checked()
+    expect(clerk.locator("#decision-receipt")).to_be_visible()  # a 届出 is 受理: no 承認/却下
+    expect(clerk.get_by_role("radio", name="却下")).to_have_count(0)
     case_action(clerk, "起案して決裁に回す", "決裁中")
     expect(clerk.get_by_text("決裁は、起案者とは別の決裁者が行います。")).to_be_visible()
-    expect(clerk.get_by_role("button", name="決裁する（通知書を発行）")).to_have_count(0)
-    approve_as(new_context, "kankyo-kacho", dog_number, DOG)
+    expect(clerk.get_by_role("button", name="決裁する（受理）")).to_have_count(0)
+    approve_as(new_context, "kankyo-kacho", dog_number, DOG, notice=False)
 
     # こども課 rejects the child allowance claim, with a reason, through the same chain.
     kodomo = new_context().new_page()
     log_in_staff(kodomo, "kodomo-tanto")
     open_case(kodomo, child_number, CHILD)
     case_action(kodomo, "受付する", "審査中")
+    for item in catalog()["child-allowance-claim"].checklist:  # the review before a proposal
+        kodomo.locator(f"#checklist-{item.id}-button").click()
+        expect(kodomo.locator(f"#checklist-{item.id}")).to_have_attribute("data-ticked", "true")
     kodomo.get_by_role("radio", name="却下").check()
     kodomo.get_by_label(re.compile("^理由")).fill(REJECT_REASON)
     case_action(kodomo, "起案して決裁に回す", "決裁中")
@@ -256,7 +263,7 @@ def test_resident_applies_staff_decide_resident_downloads_the_notice(new_context
     approve_as(new_context, "kodomo-kacho", child_number, CHILD)
 
     # The resident sees the outcomes and downloads the notices.
-    open_my_submission(resident, DOG, "承認")
-    download_pdf(resident, f"{DOG} 決定通知書（PDF）")
+    open_my_submission(resident, DOG, "受理")  # a 届出 is received, not approved
+    expect(resident.get_by_role("link", name=f"{DOG} 決定通知書（PDF）")).to_have_count(0)  # 受理: no notice
     open_my_submission(resident, CHILD, "却下")
     download_pdf(resident, f"{CHILD} 決定通知書（PDF）")

@@ -1,7 +1,6 @@
 """The counter queue in a real browser: the kiosk, the display following a clerk's call, a
 reservation from booking to call, and the phone status page as the line moves."""
 
-import time
 from datetime import timedelta
 
 import pytest
@@ -18,17 +17,6 @@ from .helpers import check_a11y, log_in_staff
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 PHONE = {"width": 390, "height": 844}
-
-
-@pytest.fixture(autouse=True)
-def _streams_end_before_the_database_is_emptied(site, monkeypatch):
-    """Live streams poll the database; after each test let them end (they check the limit
-    every poll) before the test database is flushed."""
-    yield
-    monkeypatch.setattr(events, "STREAM_SECONDS", 0)
-    deadline = time.monotonic() + 10
-    while events.open_streams and time.monotonic() < deadline:
-        time.sleep(0.05)
 
 
 @pytest.fixture

@@ -10,9 +10,10 @@ from madoguchi.applications import services as applications
 from madoguchi.applications.models import IssuedDocument, Status, SubmissionVersion
 from madoguchi.applications.workflow import TransitionError
 from madoguchi.casework import services as casework
-from madoguchi.casework.models import Decision
+from madoguchi.casework.models import ChecklistTick, Decision
+from madoguchi.catalog.loader import catalog
 from madoguchi.core.actors import Actor
-from madoguchi.core.models import AuditEvent
+from madoguchi.core.models import AuditEvent, Department, Role, StaffMembership
 from madoguchi.identity.models import ResidentAccount
 from madoguchi.notify.models import OutboxMessage, OutboxStatus
 from madoguchi.notify.services import deliver_pending
@@ -31,10 +32,47 @@ def submitted(resident_client):
     return submit_via_web(resident_client, CODE, {"dog_name": "ポチ"})
 
 
+# An application with a notice: 児童手当 (a 届出 such as the dog's is 受理, without a notice).
+CLAIM = "child-allowance-claim"
+CLAIM_CONTENT = {"approve-monthly_amount": "15000", "approve-start_month": "2026-12",
+                 "approve-children": "0",
+                 "approve-payment_months": ["feb", "apr", "jun", "aug", "oct", "dec"]}
+
+
+@pytest.fixture
+def claim(resident_client, staff, city, django_user_model):
+    """A submitted 児童手当 claim; staff gains `kodomo-both`, clerk and approver of こども家庭課."""
+    both = django_user_model.objects.create_user("kodomo-both", password="x-pass-2026")
+    kodomo = Department.objects.get(municipality=city, code="kodomo")
+    for role in (Role.CLERK, Role.APPROVER):
+        StaffMembership.objects.create(user=both, department=kodomo, role=role)
+    staff["kodomo-both"] = both
+    return submit_via_web(resident_client, CLAIM)
+
+
+def claim_ready(client, staff, case):
+    """Accepted and its checklist ticked: ready for a proposal."""
+    act(client, staff["kodomo-tanto"], case, "accept")
+    for item in catalog()[CLAIM].checklist:
+        ChecklistTick.objects.create(submission=case, item=item.id, ticked_by=staff["kodomo-tanto"])
+
+
+def claim_pending(client, staff, case, outcome="approve", reason="", proposer="kodomo-tanto"):
+    """Accepted, its checklist ticked, proposed (with the content 認定 states)."""
+    claim_ready(client, staff, case)
+    content = CLAIM_CONTENT if outcome == "approve" else {}
+    act(client, staff[proposer], case, "propose", outcome=outcome, reason=reason, **content)
+    assert case.status == Status.PENDING_APPROVAL
+
+
 def act(client, user, case, action, **data):
-    """POST a staff action as `user`; return the case page shown after the redirect."""
+    """POST a staff action as `user`; return the case page shown after the redirect (a refused
+    proposal or 差戻し is shown at once, 400, with what was typed at its fields)."""
     client.force_login(user)
     response = client.post(reverse("casework:action", args=[case.public_id, action]), data)
+    if action in ("propose", "return") and response.status_code == 400:
+        case.refresh_from_db()
+        return response.content.decode()
     assert response.status_code == 302
     assert response["Location"] == reverse("casework:case", args=[case.public_id])
     page = client.get(response["Location"]).content.decode()
@@ -53,11 +91,11 @@ def test_accept_return_correct_resubmit_keeps_both_versions(client, resident, st
     act(client, clerk, submitted, "accept")
     assert submitted.status == Status.ACCEPTED
 
-    page = act(client, clerk, submitted, "return", message="   ")
+    page = act(client, clerk, submitted, "return", message="   ", return_reason="missing")
     assert "refused-return-reason" in page
     assert submitted.status == Status.ACCEPTED
 
-    act(client, clerk, submitted, "return", message=RETURN_NOTE)
+    act(client, clerk, submitted, "return", message=RETURN_NOTE, return_reason="missing")
     assert submitted.status == Status.RETURNED
 
     login_resident(client, resident)
@@ -106,53 +144,54 @@ def test_staff_texts_are_bounded_and_plain_on_the_pages_as_in_the_api(client, st
     API both go through the service, which refuses more than 2,000 characters or a control
     character with a message, and changes nothing."""
     act(client, staff["kankyo-tanto"], submitted, "accept")
-    page = act(client, staff["kankyo-tanto"], submitted, action, **{field: text, "outcome": "reject"})
+    page = act(client, staff["kankyo-tanto"], submitted, action,
+               **{field: text, "outcome": "approve", "return_reason": "missing"})
     assert submitted.status == Status.ACCEPTED
     assert not Decision.objects.filter(submission=submitted).exists()
     assert 'class="msg msg-error"' in page
     with pytest.raises(casework.CaseActionError):
         casework.perform(action, submitted, staff["kankyo-tanto"], Actor.staff(staff["kankyo-tanto"]),
-                         {field: text, "outcome": "reject"})
+                         {field: text, "outcome": "approve", "return_reason": "missing"})
 
 
 def test_empty_return_message_refused_by_service(staff, submitted):
     actor = Actor.staff(staff["kankyo-tanto"])
     with pytest.raises(casework.CaseActionError, match="差戻しの理由"):
-        casework.return_for_correction(submitted, staff["kankyo-tanto"], actor, "\u3000 \n")
+        casework.return_for_correction(submitted, staff["kankyo-tanto"], actor, "\u3000 \n", reason="missing")
     submitted.refresh_from_db()
     assert submitted.status == Status.SUBMITTED
 
 
-def test_approval_needs_a_different_approver_and_issues_a_notice(client, resident, staff, submitted):
-    both, clerk, approver = staff["kankyo-both"], staff["kankyo-tanto"], staff["kankyo-kacho"]
-    to_pending(client, staff, submitted, proposer="kankyo-both")
+def test_approval_needs_a_different_approver_and_issues_a_notice(client, resident, staff, claim):
+    both, clerk, approver = staff["kodomo-both"], staff["kodomo-tanto"], staff["kodomo-kacho"]
+    claim_pending(client, staff, claim, proposer="kodomo-both")
 
-    page = act(client, both, submitted, "approve")
+    page = act(client, both, claim, "approve")
     assert "refused-own-proposal" in page
-    assert submitted.status == Status.PENDING_APPROVAL
+    assert claim.status == Status.PENDING_APPROVAL
     with pytest.raises(casework.CaseActionError, match="自分で決裁できません"):
-        casework.approve(submitted, both, Actor.staff(both))
+        casework.approve(claim, both, Actor.staff(both))
 
-    page = act(client, clerk, submitted, "approve")
+    page = act(client, clerk, claim, "approve")
     assert "refused-approver-role" in page
-    assert submitted.status == Status.PENDING_APPROVAL
+    assert claim.status == Status.PENDING_APPROVAL
     with pytest.raises(casework.CaseActionError, match="決裁者の権限"):
-        casework.approve(submitted, clerk, Actor.staff(clerk))
-    assert not IssuedDocument.objects.filter(submission=submitted).exists()
+        casework.approve(claim, clerk, Actor.staff(clerk))
+    assert not IssuedDocument.objects.filter(submission=claim).exists()
 
-    act(client, approver, submitted, "approve", comment="確認しました")
-    assert submitted.status == Status.APPROVED
-    decision = Decision.objects.get(submission=submitted)
+    act(client, approver, claim, "approve", comment="確認しました")
+    assert claim.status == Status.APPROVED
+    decision = Decision.objects.get(submission=claim)
     assert decision.state == Decision.State.APPROVED
     assert decision.proposed_by == both and decision.approved_by == approver
     assert decision.notice_number
 
-    notice = IssuedDocument.objects.get(submission=submitted, kind=IssuedDocument.Kind.NOTICE)
+    notice = IssuedDocument.objects.get(submission=claim, kind=IssuedDocument.Kind.NOTICE)
     pdf = applications.document_bytes(notice)
     assert pdf.startswith(b"%PDF")
 
     login_resident(client, resident)
-    mine = client.get(reverse("applications:submission", args=[submitted.public_id])).content.decode()
+    mine = client.get(reverse("applications:submission", args=[claim.public_id])).content.decode()
     url = reverse("applications:document", args=[notice.public_id])
     assert url in mine
     download = client.get(url)
@@ -173,25 +212,36 @@ def test_approval_needs_a_different_approver_and_issues_a_notice(client, residen
     assert "一致します" not in forged.content.decode().replace("一致しません", "")
 
 
-def test_rejection_needs_a_reason_and_issues_a_notice(client, staff, submitted):
-    clerk, approver = staff["kankyo-tanto"], staff["kankyo-kacho"]
-    act(client, clerk, submitted, "accept")
-    page = act(client, clerk, submitted, "propose", outcome="reject", reason=" ")
+def test_an_approved_application_mail_points_to_its_notice(client, staff, claim, smtp):
+    claim_pending(client, staff, claim)
+    deliver_pending()
+    smtp.messages.clear()
+    act(client, staff["kodomo-kacho"], claim, "approve")
+    deliver_pending()
+    [(_, message)] = smtp.messages
+    assert claim.receipt_number in message["Subject"]
+    assert "決定通知書" in message.get_content()  # ja-only: the mail's wording
+
+
+def test_rejection_needs_a_reason_and_issues_a_notice(client, staff, claim):
+    clerk, approver = staff["kodomo-tanto"], staff["kodomo-kacho"]
+    claim_ready(client, staff, claim)
+    page = act(client, clerk, claim, "propose", outcome="reject", reason=" ")
     assert "refused-reject-reason" in page
-    assert submitted.status == Status.ACCEPTED
-    assert not Decision.objects.filter(submission=submitted).exists()
+    assert claim.status == Status.ACCEPTED
+    assert not Decision.objects.filter(submission=claim).exists()
 
-    page = act(client, clerk, submitted, "propose", outcome="maybe")
+    page = act(client, clerk, claim, "propose", outcome="maybe")
     assert "refused-outcome" in page
-    assert submitted.status == Status.ACCEPTED
+    assert claim.status == Status.ACCEPTED
 
-    act(client, clerk, submitted, "propose", outcome="reject", reason="登録の記録が見つかりません。")
-    assert submitted.status == Status.PENDING_APPROVAL
-    act(client, approver, submitted, "approve")
-    assert submitted.status == Status.REJECTED
-    notice = IssuedDocument.objects.get(submission=submitted, kind=IssuedDocument.Kind.NOTICE)
+    act(client, clerk, claim, "propose", outcome="reject", reason="登録の記録が見つかりません。")
+    assert claim.status == Status.PENDING_APPROVAL
+    act(client, approver, claim, "approve")
+    assert claim.status == Status.REJECTED
+    notice = IssuedDocument.objects.get(submission=claim, kind=IssuedDocument.Kind.NOTICE)
     assert applications.document_bytes(notice).startswith(b"%PDF")
-    assert Decision.objects.get(submission=submitted).outcome == Decision.Outcome.REJECT
+    assert Decision.objects.get(submission=claim).outcome == Decision.Outcome.REJECT
 
 
 def test_send_back_returns_the_proposal_to_accepted(client, staff, submitted):
@@ -207,31 +257,31 @@ def test_send_back_returns_the_proposal_to_accepted(client, staff, submitted):
     assert submitted.decisions.filter(state=Decision.State.PENDING).count() == 1
 
 
-def test_illegal_transitions_are_refused(client, staff, submitted):
-    clerk, approver = staff["kankyo-tanto"], staff["kankyo-kacho"]
+def test_illegal_transitions_are_refused(client, staff, claim):
+    clerk, approver = staff["kodomo-tanto"], staff["kodomo-kacho"]
     actor = Actor.staff(approver)
     with pytest.raises(casework.CaseActionError):
-        casework.approve(submitted, approver, actor)
+        casework.approve(claim, approver, actor)
     with pytest.raises(casework.CaseActionError):
-        casework.send_back(submitted, approver, actor, "")
+        casework.send_back(claim, approver, actor, "")
     with pytest.raises(casework.CaseActionError, match="進めません"):
-        casework.propose_decision(submitted, clerk, Actor.staff(clerk), "approve", "")
+        casework.propose_decision(claim, clerk, Actor.staff(clerk), "approve", "")
     with pytest.raises(TransitionError):
-        applications.transition(submitted, Status.APPROVED, actor)
-    page = act(client, approver, submitted, "approve")
+        applications.transition(claim, Status.APPROVED, actor)
+    page = act(client, approver, claim, "approve")
     assert "refused-nothing-pending" in page
-    submitted.refresh_from_db()
-    assert submitted.status == Status.SUBMITTED
-    assert not Decision.objects.filter(submission=submitted).exists()
+    claim.refresh_from_db()
+    assert claim.status == Status.SUBMITTED
+    assert not Decision.objects.filter(submission=claim).exists()
 
-    to_pending(client, staff, submitted)
-    act(client, approver, submitted, "approve")
-    assert submitted.status == Status.APPROVED
-    for action, data in [("accept", {}), ("return", {"message": "もう一度"}),
+    claim_pending(client, staff, claim)
+    act(client, approver, claim, "approve")
+    assert claim.status == Status.APPROVED
+    for action, data in [("accept", {}), ("return", {"message": "もう一度", "return_reason": "other"}),
                          ("propose", {"outcome": "approve"}), ("approve", {})]:
-        page = act(client, clerk if action != "approve" else approver, submitted, action, **data)
-        assert submitted.status == Status.APPROVED, action
-    assert IssuedDocument.objects.filter(submission=submitted).count() == 1
+        page = act(client, clerk if action != "approve" else approver, claim, action, **data)
+        assert claim.status == Status.APPROVED, action
+    assert IssuedDocument.objects.filter(submission=claim).count() == 1
 
 
 def test_unknown_action_is_404(client, staff, submitted):
@@ -274,7 +324,9 @@ def test_decision_mail_is_sent_once(client, resident, staff, submitted, smtp):
     recipients, message = smtp.messages[0]
     assert recipients == [resident.email]
     assert submitted.receipt_number in message["Subject"]
-    assert "決定通知書" in message.get_content()
+    # a 届出 is 受理 without a notice: the mail says so and promises no PDF
+    assert "受理" in message["Subject"] and "受理" in message.get_content()  # ja-only: the mail's wording
+    assert "決定通知書" not in message.get_content()  # ja-only: the mail's wording
     assert deliver_pending() == 0
     assert len(smtp.messages) == 1
     mail = OutboxMessage.objects.get(dedupe_key__startswith=f"status:{submitted.pk}:")
@@ -293,3 +345,41 @@ def test_inline_outbox_delivers_after_commit(client, city, smtp, settings):
     assert OutboxMessage.objects.get().status == OutboxStatus.SENT
     assert deliver_pending() == 0
     assert len(smtp.messages) == 1
+
+
+def test_a_received_notification_reads_as_received_not_approved(client, resident, staff, submitted):
+    """A 届出 is 受理 (received), not 承認: My Page, the resident's status API, the staff queue and
+    the case page name its final state so, while the status value stays `approved`."""
+    from madoguchi.applications.workflow import RECEIVED
+
+    to_pending(client, staff, submitted)
+    act(client, staff["kankyo-kacho"], submitted, "approve")
+    assert submitted.status == Status.APPROVED
+    received, approved = str(RECEIVED), str(Status.APPROVED.label)
+
+    case_page = client.get(reverse("casework:case", args=[submitted.public_id])).content.decode()
+    status = case_page.split('id="case-status"', 1)[1].split("</span>", 1)[0]
+    assert received in status and approved not in status
+    queue = client.get(reverse("casework:queue"), {"status": "approved"}).content.decode()
+    assert f"status-approved\">{received}<" in queue
+
+    login_resident(client, resident)
+    mine = client.get(reverse("applications:submission", args=[submitted.public_id])).content.decode()
+    status = mine.split('id="submission-status"', 1)[1].split("</span>", 1)[0]
+    assert received in status and approved not in status
+    timeline = mine.split('data-status="approved"', 2)[-1].split("</li>", 1)[0]
+    assert received in timeline
+    listing = client.get(reverse("applications:mypage")).content.decode()
+    assert f"status-approved\">{received}<" in listing
+    status_api = client.get(f"/api/submissions/{submitted.receipt_number}/status",
+                            headers={"X-Status-Token": applications.status_token(submitted)}).json()
+    assert status_api["status"] == "approved" and status_api["status_label"] == received
+    assert status_api["events"][-1]["label"] == received
+
+
+def test_an_approved_application_still_reads_as_approved(client, staff, claim):
+    claim_pending(client, staff, claim)
+    act(client, staff["kodomo-kacho"], claim, "approve")
+    page = client.get(reverse("casework:case", args=[claim.public_id])).content.decode()
+    status = page.split('id="case-status"', 1)[1].split("</span>", 1)[0]
+    assert str(Status.APPROVED.label) in status

@@ -11,6 +11,7 @@ from pypdf import PdfReader
 from madoguchi.applications import services as applications
 from madoguchi.applications.models import IssuedDocument, Status
 from madoguchi.casework import services as casework
+from madoguchi.casework.models import ChecklistTick
 from madoguchi.catalog import loader
 from madoguchi.core.actors import Actor
 
@@ -18,13 +19,15 @@ from support import submit_via_web
 
 pytestmark = pytest.mark.django_db
 
-CODE = "dog-registration-change"
-OWNER = {"owner_name": "山田 太郎", "owner_address": "鹿児島県鹿児島市山下町11番1号", "dog_name": "ポチ"}
+CODE = "child-allowance-claim"  # an application: its decision issues a notice
+OWNER = {"claimant_name": "山田 太郎", "claimant_address": "鹿児島県鹿児島市山下町11番1号"}
+CONTENT = {"monthly_amount": 15000, "start_month": "2026-12", "children": [0],
+           "payment_months": ["feb", "apr", "jun", "aug", "oct", "dec"]}
 
 
 def _renamed(value):
-    """The same form with every `owner_…` id (and every reference to one) renamed `holder_…`."""
-    text = json.dumps(value, ensure_ascii=False).replace('"owner_', '"holder_')
+    """The same form with every `claimant_…` id (and every reference to one) renamed `holder_…`."""
+    text = json.dumps(value, ensure_ascii=False).replace('"claimant_', '"holder_')
     return json.loads(text)
 
 
@@ -54,9 +57,11 @@ def test_the_notice_names_the_applicant_from_the_submitted_forms_version(residen
     submitted = submit_via_web(resident_client, CODE, OWNER)
     submitted_version = submitted.current_version.form_version
     newer_form()  # the city publishes a new form between the submission and the decision
-    clerk, approver = staff["kankyo-tanto"], staff["kankyo-kacho"]
+    clerk, approver = staff["kodomo-tanto"], staff["kodomo-kacho"]
     casework.accept(submitted, clerk, Actor.staff(clerk))
-    casework.propose_decision(submitted, clerk, Actor.staff(clerk), "approve", "")
+    for item in loader.catalog()[CODE].checklist:
+        ChecklistTick.objects.create(submission=submitted, item=item.id, ticked_by=clerk)
+    casework.propose_decision(submitted, clerk, Actor.staff(clerk), "approve", "", CONTENT)
     casework.approve(submitted, approver, Actor.staff(approver))
     submitted.refresh_from_db()
     assert submitted.status == Status.APPROVED

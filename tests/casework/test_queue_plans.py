@@ -67,14 +67,18 @@ def _check(statements, where, index):
         plans.assert_index_read(sql, TABLE, where, index if sql in rows else None)
 
 
+# 受付待ち cases are open: the partial index of open cases by due day (submission_queue_due) holds
+# them too, and where a department has few the planner reads it and sorts the few (below
+# plans.SMALL_SORT); with many it walks submission_queue_status in order. Either is a bounded read.
+WAITING = ("submission_queue_status", "submission_queue_due")
+
 SHAPES = [
     ({}, "submission_queue"),
-    ({"status": Status.SUBMITTED}, "submission_queue_status"),
+    ({"status": Status.SUBMITTED}, WAITING),
     ({"procedure": "seal-registration"}, "submission_queue_procedure"),
     ({"channel": Channel.COUNTER}, "submission_queue_channel"),
     ({"since": "2025-03-01", "until": "2025-03-31"}, "submission_queue"),
-    ({"status": Status.SUBMITTED, "since": "2025-03-01", "until": "2025-03-31"},
-     "submission_queue_status"),
+    ({"status": Status.SUBMITTED, "since": "2025-03-01", "until": "2025-03-31"}, WAITING),
 ]
 
 
@@ -95,7 +99,7 @@ def test_next_and_previous_pages_are_index_reads(client, big_desk):
         _check(_statements(lambda name=name: client.get(url, {name: cursor})), name,
                "submission_queue")
         _check(_statements(lambda name=name: client.get(url, {name: cursor, "status": "submitted"})),
-               name, "submission_queue_status")
+               name, WAITING)
 
 
 def test_the_staff_api_list_is_an_index_read(client, big_desk):

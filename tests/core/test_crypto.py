@@ -30,8 +30,12 @@ from madoguchi.core.keyring import ENCRYPTED_COLUMNS, NOT_ENCRYPTED_COLUMNS
 from madoguchi.core.models import CityKey, Municipality
 from madoguchi.counter import bundle as counter_bundle
 from madoguchi.counter.models import CounterVisit, Signature, VisitForm
+from madoguchi.feedback.models import SurveyAnswer
+from madoguchi.handoff.models import Handoff
 from madoguchi.identity import cardauth
 from madoguchi.identity.models import CardChallenge
+from madoguchi.notify import services as notify
+from madoguchi.notify.models import ChannelSetting, Contact, ContactChallenge, OutboxMessage
 from madoguchi.payments.models import ProviderSetting
 from madoguchi.queueing import reservations
 from madoguchi.queueing import services as queueing
@@ -89,10 +93,26 @@ def stored(resident_client, resident):
     SubmissionEvent.objects.create(submission=submission, to_status="returned", actor_kind="staff",
                                    actor_ref="staff:1", note=MESSAGE)
     Decision.objects.create(submission=submission, outcome="reject", reason=MESSAGE,
-                            approver_comment=MESSAGE, proposed_by=visit.clerk)
+                            approver_comment=MESSAGE, proposed_by=visit.clerk,
+                            content='{"monthly_amount": 15000}')
+    Handoff.objects.create(municipality=submission.municipality, submission=submission,
+                           target="crypto-test", kind="file", event="decided", version=1,
+                           decision=json.dumps({"reason": MESSAGE}), give_up_at=timezone.now())
     setting = ProviderSetting(municipality=resident.municipality, provider="stripe", enabled=False)
     setting.set_secrets({"secret_key": "sk_test_crypto", "webhook_secret": "whsec_crypto"})
     setting.save()
+    city = resident.municipality
+    channel = ChannelSetting(municipality=city, channel="sms", enabled=False)
+    channel.set_secrets({"account_sid": "AC-crypto", "auth_token": "token-crypto"})
+    channel.save()
+    notify.add_contact(city, resident.ref, "sms", "+819012345678", label="…5678")
+    ContactChallenge.objects.create(municipality=city, person=resident.ref, channel="sms", secret_digest="0" * 64,
+                                    address="+819087654321", expires_at=timezone.now())
+    message = OutboxMessage.objects.order_by("pk").first()
+    message.routes = json.dumps([{"channel": "email", "address": "hanako@example.jp"}])
+    message.save(update_fields=["routes"])
+    SurveyAnswer.objects.create(municipality=city, touchpoint="online", rating=4, answered_on=timezone.localdate(),
+                                comment="山田花子です。電話 090-1234-5678 までご連絡ください。")
     return submission
 
 
@@ -116,8 +136,14 @@ def _plain():
         "counter_forms": [counter_bundle.answers_of(f) for f in VisitForm.objects.order_by("pk")],
         "counter_signatures": [crypto.decrypt_bytes(s.image) for s in Signature.objects.order_by("pk")],
         "notes": list(SubmissionEvent.objects.order_by("pk").values_list("note", flat=True)),
-        "decisions": list(Decision.objects.order_by("pk").values_list("reason", "approver_comment")),
+        "decisions": list(Decision.objects.order_by("pk").values_list("reason", "approver_comment", "content")),
+        "handoffs": list(Handoff.objects.order_by("pk").values_list("decision", flat=True)),
         "payment_secrets": [p.secret_values for p in ProviderSetting.objects.order_by("pk")],
+        "channel_secrets": [c.secret_values for c in ChannelSetting.objects.order_by("pk")],
+        "contacts": list(Contact.objects.order_by("pk").values_list("address", flat=True)),
+        "challenges": list(ContactChallenge.objects.order_by("pk").values_list("address", flat=True)),
+        "routes": list(OutboxMessage.objects.exclude(routes=None).order_by("pk").values_list("routes", flat=True)),
+        "survey_comments": list(SurveyAnswer.objects.order_by("pk").values_list("comment", flat=True)),
     }
 
 

@@ -277,3 +277,11 @@ def test_load_demo_is_safe_twice_and_serves_each_city_on_its_host(db):
         branding.validate_brand_color(colour)
     # 127.0.0.1 still serves デモ市 (the default city)
     assert "デモ市" in Client(HTTP_HOST="127.0.0.1").get("/").content.decode()
+
+
+def test_the_portal_serves_no_citys_web_app_manifest(client, city):
+    """Every page links the manifest (base.html); on the portal's host it names no city."""
+    page = client.get("/", HTTP_HOST=PORTAL)
+    assert page.status_code == 200
+    answer = client.get("/notify/push/manifest.webmanifest", HTTP_HOST=PORTAL)
+    assert answer.status_code == 404

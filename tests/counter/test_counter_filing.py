@@ -14,6 +14,8 @@ from madoguchi.applications.models import Channel, IssuedDocument, Status, Submi
 from madoguchi.applications.services import answers_of, document_bytes
 from madoguchi.casework import selectors as case_selectors
 from madoguchi.casework import services as casework
+from madoguchi.casework.models import ChecklistTick
+from madoguchi.catalog.loader import catalog
 from madoguchi.core.actors import Actor
 from madoguchi.core.crypto import decrypt_bytes
 from madoguchi.core.models import AuditEvent
@@ -136,12 +138,24 @@ def test_each_department_sees_its_own_cases_and_the_whole_visit(visit, actor, fa
     assert queue[0].receipt_number in listing
 
 
+# What 認定 states, per procedure the counter files into こども家庭課 (the file's `decision:`).
+DECISION_CONTENT = {
+    "child-allowance-claim": {"monthly_amount": 15000, "start_month": "2026-12", "children": [0],
+                              "payment_months": ["feb", "apr", "jun", "aug", "oct", "dec"]},
+    "child-medical-subsidy": {"children": [0], "start_date": "2026-11-01"},
+}
+
+
 def test_a_counter_case_goes_through_approval_without_an_address(visit, actor, family, staff):
     _signed_moving_in(visit, actor, family)
     case = next(c for c in services.file_visit(visit, actor) if c.department.code == "kodomo")
     drafter, approver = staff["kodomo-tanto"], staff["kodomo-kacho"]
     casework.accept(case, drafter, Actor.staff(drafter))
-    casework.propose_decision(case, drafter, Actor.staff(drafter), "approve", "")
+    procedure = catalog()[case.procedure_code]
+    for item in procedure.checklist:
+        ChecklistTick.objects.create(submission=case, item=item.id, ticked_by=drafter)
+    casework.propose_decision(case, drafter, Actor.staff(drafter), "approve", "",
+                              DECISION_CONTENT.get(case.procedure_code, {}))
     notice = casework.approve(case, approver, Actor.staff(approver))
     case.refresh_from_db()
     assert case.status == Status.APPROVED and notice.kind == IssuedDocument.Kind.NOTICE

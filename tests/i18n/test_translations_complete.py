@@ -27,7 +27,11 @@ STAFF_SOURCES = (
     "payments/books", "queueing/views/staff", "counter/views.py", "counter/services", "counter/bundle",
     "core/admin", "core/audit", "core/management", "identity/card/cli", "identity/management",
     "administration/", "core/cityconfig", "core/onboarding", "core/branding", "catalog/overrides",
-    "identity/digital_auth",
+    "identity/digital_auth", "handoff/", "templates/handoff/", "core/secrets",
+    # The figures' staff pages (the public dashboard and the open data are residents')
+    "insights/views", "insights/forms", "insights/targets", "insights/comment_views", "insights/measures",
+    "insights/management", "templates/insights/overview", "templates/insights/targets",
+    "templates/insights/comments", "feedback/selectors", "core/roles",
 )
 PLACEHOLDER = re.compile(r"%\((\w+)\)[sd]")
 OTHER_LANGUAGES = [code for code in i18n.codes() if code != i18n.DEFAULT]

@@ -60,6 +60,33 @@ def test_a_ticket_of_another_city_is_not_built(counters, other_city):
     assert events.build([key], {}) == {key: None}
 
 
+def test_a_change_made_while_a_state_is_built_is_not_claimed_by_it(counters, staff, monkeypatch):
+    """A call committed between the read of the ticket and the read of the change log: the state
+    shows the ticket as it was read, so its event id must stay below the call's, or the rebuild
+    the call triggers would carry the same id and never reach the phone (seen as a phone that
+    kept saying お待ちください while its number was called)."""
+    from madoguchi.core.actors import Actor
+
+    tennyu = purpose(counters, "jumin", "tennyu")
+    ticket = issue(tennyu, "raced")
+    key = ("ticket", counters.pk, ticket.token, "ja")
+    real_final = services.final_ticket
+    called = []
+
+    def final_then_call(read):
+        if not called:  # the clerk calls while the hub is between its reads
+            called.append(services.call_next(window(counters, "jumin"), Actor.staff(staff["shimin-tanto"])))
+        return real_final(read)
+
+    monkeypatch.setattr(services, "final_ticket", final_then_call)
+    raced = events.build([key], {})[key]
+    monkeypatch.setattr(services, "final_ticket", real_final)
+    later = events.build([key], {})[key]
+    assert json.loads(raced[1])["status"] == "issued"
+    assert json.loads(later[1])["status"] == "called"
+    assert later[0] > raced[0]  # so the hub publishes the call
+
+
 @pytest.mark.django_db(transaction=True)
 def test_a_change_builds_each_followed_state_once_however_many_screens(counters, monkeypatch):
     from django.db import connections

@@ -46,7 +46,7 @@ def submitted(resident_client):
 def test_return_note_is_stored_encrypted_and_shown_to_both_sides(client, resident, staff, submitted):
     clerk = staff["kankyo-tanto"]
     _act(client, clerk, submitted, "accept")
-    _act(client, clerk, submitted, "return", message=NOTE)
+    _act(client, clerk, submitted, "return", message=NOTE, return_reason="missing")
     assert submitted.status == Status.RETURNED
 
     event = SubmissionEvent.objects.get(submission=submitted, to_status=Status.RETURNED)
@@ -67,15 +67,15 @@ def test_return_note_is_stored_encrypted_and_shown_to_both_sides(client, residen
 def test_decision_reason_and_comment_are_stored_encrypted(client, staff, submitted):
     clerk, approver = staff["kankyo-tanto"], staff["kankyo-kacho"]
     _act(client, clerk, submitted, "accept")
-    _act(client, clerk, submitted, "propose", outcome="reject", reason=REASON)
+    _act(client, clerk, submitted, "propose", outcome="approve", reason=REASON)  # a 届出 is 受理
     _act(client, approver, submitted, "approve", comment=COMMENT)
-    assert submitted.status == Status.REJECTED
+    assert submitted.status == Status.APPROVED
 
     decision = Decision.objects.get(submission=submitted)
     assert (decision.reason, decision.approver_comment) == (REASON, COMMENT)
     for column, secret in (("reason", b"R-9931-QQ"), ("approver_comment", b"C-5150-KK")):
         assert secret not in _raw(Decision._meta.db_table, column, decision.pk)
-    event = SubmissionEvent.objects.get(submission=submitted, to_status=Status.REJECTED)
+    event = SubmissionEvent.objects.get(submission=submitted, to_status=Status.APPROVED)
     assert event.note == REASON
     assert b"R-9931-QQ" not in _raw(SubmissionEvent._meta.db_table, "note", event.pk)
 
@@ -84,7 +84,7 @@ def test_decision_reason_and_comment_are_stored_encrypted(client, staff, submitt
 def test_rotate_keys_re_encrypts_notes_and_reasons(client, staff, submitted, settings):
     clerk = staff["kankyo-tanto"]
     _act(client, clerk, submitted, "accept")
-    _act(client, clerk, submitted, "propose", outcome="reject", reason=REASON)
+    _act(client, clerk, submitted, "propose", outcome="approve", reason=REASON)
     event = SubmissionEvent.objects.create(submission=submitted, to_status=Status.RETURNED,
                                            actor_kind="staff", actor_ref="staff:1", note=NOTE)
     decision = Decision.objects.get(submission=submitted)

@@ -19,8 +19,10 @@ from madoguchi.core.models import Department, Municipality, Role
 from madoguchi.queueing.models import CounterGroup, VisitPurpose, Window
 
 # The roles a city administrator gives in a department. `Role.ADMIN` (管理者) on a department
-# grants nothing: a city's administrator is a CityAdministrator row, given on the staff page.
-DEPARTMENT_ROLES = [(Role.CLERK.value, Role.CLERK.label), (Role.APPROVER.value, Role.APPROVER.label)]
+# reads the city's figures like `Role.ANALYST` (core.roles.reads_insights) and administers
+# nothing: a city's administrator is a CityAdministrator row, given on the staff page.
+DEPARTMENT_ROLES = [(Role.CLERK.value, Role.CLERK.label), (Role.APPROVER.value, Role.APPROVER.label),
+                    (Role.ANALYST.value, Role.ANALYST.label)]
 
 
 def resident_languages() -> list[tuple[str, str]]:

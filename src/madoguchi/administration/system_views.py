@@ -25,6 +25,7 @@ from madoguchi.administration.system_forms import (
 )
 from madoguchi.core import cityconfig, onboarding
 from madoguchi.core.models import Municipality
+from madoguchi.core.pdf import seal
 from madoguchi.payments.providers import registry
 
 TEMPLATES = "administration/system/"
@@ -77,7 +78,7 @@ def city_settings(request, city_id: int):
         city.refresh_from_db()  # the page's other parts show what is stored
     return _render(request, "city.html", {
         "city": city, "form": form, "test_code": cityconfig.is_test_code(city.code),
-        "checks": services.checks(city), "administrators": services.administrators(city),
+        "checks": [*services.checks(city), _seal_check(city)], "administrators": services.administrators(city),
         "appoint": AppointForm(), "providers": sorted(registry), "logo_form": LogoForm(),
     }, status=400 if form.errors else 200)
 
@@ -145,3 +146,10 @@ def provider(request, city_id: int, code: str):
         "configured": setting is not None,
     }, status=400 if form.errors else 200)
 
+
+
+def _seal_check(city: Municipality) -> services.Check:
+    """The city's seal (電子公印) loaded without signing (core.pdf.seal.check): a missing or
+    unsigned seal is a problem shown in the table, so no city goes live without noticing."""
+    found = seal.check(city)
+    return services.Check("seal", _("電子公印（決定通知書の署名）"), found.state, found.problems)

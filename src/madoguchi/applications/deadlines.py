@@ -37,8 +37,8 @@ from madoguchi.core.japanese import format_wareki
 from madoguchi.identity.models import ResidentAccount
 from madoguchi.navigator import services as navigator_services
 from madoguchi.navigator.models import NavigatorPlan
+from madoguchi.notify import services as notify
 from madoguchi.notify.models import OutboxMessage
-from madoguchi.notify.services import enqueue_email
 
 DEFAULT_REMINDER_DAYS = (3, 1)
 _WEEKDAYS = "月火水木金土日"  # ja-only: weekday marks of the Japanese date
@@ -199,8 +199,9 @@ def _remind(account, today: date, days) -> int:
         if OutboxMessage.objects.filter(dedupe_key=key).exists():
             continue  # sent by an earlier run (a run at the same time: the key refuses it)
         with transaction.atomic():
-            enqueue_email(account.municipality, account.email, "deadline_reminder", {
-                "due": due, "mypage_path": reverse("applications:mypage"),
-            }, dedupe_key=key, language=account.language)
+            notify.tell(account.municipality, "deadline", key=key, person=account.ref, email=account.email,
+                        context={"due": due, "mypage_path": reverse("applications:mypage")},
+                        email_template="deadline_reminder", about=f"account:{account.pk}",
+                        link=reverse("applications:mypage"), language=account.language)
         queued += 1
     return queued

@@ -208,6 +208,14 @@ def item_field_label(group, n: int, sub) -> str:
     return Fallback(label) if isinstance(item, Fallback) or isinstance(sub.label, Fallback) else label
 
 
+def group_items(answers: dict, group_id: str) -> list[dict]:
+    """The items of a repeated group's answer. Anything else (text, a list holding non-items,
+    from an older version or a bulk loader) reads as no items: the pages that show every
+    version of a case must not fail on one odd answer."""
+    items = answers.get(group_id)
+    return [item for item in items if isinstance(item, dict)] if isinstance(items, list) else []
+
+
 def summary(form: FormDefinition, answers: dict) -> list[dict]:
     """Steps with (label, display value) rows, for the 確認画面, the receipt and the case page."""
     sections = []
@@ -217,7 +225,7 @@ def summary(form: FormDefinition, answers: dict) -> list[dict]:
             if not visible(field, answers):
                 continue
             if field.type == FieldType.GROUP:
-                for n, item in enumerate(answers.get(field.id) or [], start=1):
+                for n, item in enumerate(group_items(answers, field.id), start=1):
                     for sub in field.fields:
                         if visible(sub, answers, item):
                             rows.append((item_field_label(field, n, sub), display(sub, item.get(sub.id))))
@@ -250,7 +258,7 @@ def _answered_fields(form: FormDefinition, answers: dict, kind: FieldType):
     for step in form.steps:
         for field in step.fields:
             grouped = field.type == FieldType.GROUP
-            scopes = (answers.get(field.id) or []) if grouped else [answers]
+            scopes = group_items(answers, field.id) if grouped else [answers]
             for n, scope in enumerate(scopes, start=1):
                 for f in (field.fields if grouped else [field]):
                     if f.type == kind and scope.get(f.id):

@@ -81,6 +81,17 @@ class Channel(models.TextChoices):
     COUNTER = "counter", _("窓口")
 
 
+class ReturnReason(models.TextChoices):
+    """Why a case was returned (差戻し), chosen by staff beside the note: the note is free text
+    that may name people, the category is what the city's figures count (insights)."""
+
+    MISSING = "missing", _("記入漏れ・誤り")
+    ATTACHMENT = "attachment", _("添付書類の不足・不鮮明")
+    IDENTITY = "identity", _("本人確認・署名")
+    ELIGIBILITY = "eligibility", _("要件の確認")
+    OTHER = "other", _("その他")
+
+
 class Submission(models.Model):
     """A submitted application or notification: one receipt number, one or more versions.
 
@@ -118,6 +129,14 @@ class Submission(models.Model):
                                        help_text="事後決済: the department fixes the amount after review")  # ja-only: a term in a developer note
     submitted_at = models.DateTimeField(auto_now_add=True, db_index=True)
     updated_at = models.DateTimeField(auto_now=True)
+    # The department's work (casework): who handles the case (担当者), and the last day of the
+    # procedure's 標準処理期間 counted from submission (None when the procedure states none).
+    assignee = models.ForeignKey("auth.User", null=True, blank=True, on_delete=models.PROTECT,
+                                 related_name="assigned_cases",
+                                 db_index=False)  # led by submission_assignee below
+    assigned_at = models.DateTimeField(null=True, blank=True)
+    due_on = models.DateField(null=True, blank=True,
+                              help_text="last day of the 標準処理期間 (processing_days)")  # ja-only: a term in a developer note
 
     objects = FastInsertManager()  # create() is one compiled INSERT (core/fastinsert.py)
 
@@ -141,6 +160,16 @@ class Submission(models.Model):
                          name="submission_queue_procedure"),
             models.Index(fields=["department", "channel", "submitted_at", "id"],
                          name="submission_queue_channel"),
+            # 「自分の担当」: one staff member's cases in queue order; overdue first: by due day.
+            models.Index(fields=["assignee", "submitted_at", "id"], name="submission_assignee"),
+            # Open cases only (the order by due day lists what is still to do): decided cases
+            # leave it, so a first page never reads past years of them. PostgreSQL sees that the
+            # queue's NOT IN (casework.selectors.CLOSED) implies this predicate. Written as three
+            # NOTs, not a NOT IN: PostgreSQL prints a varchar IN list back in a form that does
+            # not read back the same, and bench/scale_generate.py rebuilds indexes from that print.
+            models.Index(fields=["department", "due_on", "id"], name="submission_queue_due",
+                         condition=~models.Q(status="approved") & ~models.Q(status="rejected")
+                         & ~models.Q(status="withdrawn")),
         ]
 
     @property
@@ -199,6 +228,8 @@ class SubmissionEvent(models.Model):
     # Shown to the resident (e.g. why it was returned); may name people or numbers: encrypted.
     note = EncryptedTextField(blank=True, default="", help_text="encrypted text shown to the resident",
                               city="submission__municipality")
+    reason = models.CharField(max_length=16, choices=ReturnReason.choices, blank=True, default="",
+                              db_default="", help_text="a 差戻し's category; blank otherwise")  # ja-only: a term in a developer note
 
     objects = FastInsertManager()  # create() is one compiled INSERT (core/fastinsert.py)
 

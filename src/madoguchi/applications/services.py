@@ -9,11 +9,12 @@ import uuid
 
 from cryptography.hazmat.primitives.serialization import Encoding
 from django.db import IntegrityError, transaction
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from madoguchi.applications import engine
+from madoguchi.applications import engine, processing
 from madoguchi.applications.models import (
     Attachment,
     Channel,
@@ -39,7 +40,7 @@ from madoguchi.identity.emailcode import hash_secret
 from madoguchi.identity.jpki.profile import basic_info_from
 from madoguchi.navigator import services as navigator_services
 from madoguchi.navigator.models import NavigatorPlan
-from madoguchi.notify.services import enqueue_email
+from madoguchi.notify import services as notify
 from madoguchi.register import services as register_services
 
 SOURCE_ACCOUNT = "account"  # the confirmed e-mail of the logged-in resident
@@ -273,7 +274,7 @@ def _insert_submission(procedure: Procedure, form_version: int, actor: Actor, *,
         account=account, resident=resident, channel=channel, visit_ref=visit_ref,
         actor_kind=actor.kind, actor_ref=actor.ref, draft=draft, idempotency_key=idempotency_key,
         status=status, fee_yen=fee.total_yen, fee_lines=fee.as_json() if not fee.empty else {},
-        fee_deferred=fee.deferred,
+        fee_deferred=fee.deferred, due_on=processing.due_on(procedure.processing_days),
     )
 
 
@@ -300,16 +301,33 @@ def _record_submitted(submission: Submission, procedure: Procedure, form_version
           f"submitted:{submission.pk}", new_key=True)
 
 
+# The event each mail template tells (notify's short texts for LINE, SMS and push are per event).
+EVENTS = {"submitted": "received", "status_returned": "returned", "status_approved": "decided",
+          "status_rejected": "decided", "status_awaiting_payment": "payment_request", "message": "message"}
+
+
 def _mail(submission: Submission, template: str, context: dict, dedupe_key: str,
           new_key: bool = False) -> None:
-    """Mail the applicant; a counter case without an account has no address and gets none.
+    """Tell the applicant, on their first channel (LINE, push, SMS, e-mail: notify.tell); a
+    counter case without an account or address gets nothing.
 
-    In the account's language: a status mail is queued in a staff member's request, whose
+    In the account's language: a status notice is queued in a staff member's request, whose
     language is theirs, not the resident's."""
-    if submission.contact_email:
-        language = submission.account.language if submission.account_id else ""
-        enqueue_email(submission.municipality, submission.contact_email, template, context,
-                      dedupe_key=dedupe_key, new_key=new_key, language=language)
+    tell_applicant(submission, EVENTS[template], template, context, dedupe_key, new_key=new_key)
+
+
+def tell_applicant(submission: Submission, event: str, template: str, context: dict, dedupe_key: str, *,
+                   template_dir: str = "notify", new_key: bool = False) -> None:
+    """The applicant's notice about `submission`: the staff see it on the case, the resident on
+    the submission's page (about "submission:<pk>"); short messages link to that page."""
+    account = submission.account if submission.account_id else None
+    if not submission.contact_email and account is None:
+        return
+    notify.tell(submission.municipality, event, key=dedupe_key, person=account.ref if account else "",
+                email=submission.contact_email or None, context=context, email_template=template,
+                template_dir=template_dir, about=f"submission:{submission.pk}",
+                link=reverse("applications:submission", args=[submission.public_id]),
+                language=account.language if account else "", new_key=new_key)
 
 
 def file_at_counter(resident, procedure: Procedure, form_version: int, answers: dict, sources: dict,
@@ -487,8 +505,22 @@ def _resubmit(draft: Draft, answers: dict, actor: Actor) -> Submission:
     )
     procedure = procedure_of_record(submission.municipality, submission.procedure_code)
     _keep_attachments(procedure.form(draft.form_version), answers)
+    _extend_due_on(submission)
     transition(submission, Status.SUBMITTED, actor, note="", version=number)
     return submission
+
+
+def _extend_due_on(submission: Submission) -> None:
+    """The 標準処理期間 does not run while the resident corrects (行政手続法 第6条): the due day
+    moves later by the days since the return (applications/processing.py)."""
+    if submission.due_on is None:
+        return
+    returned = (submission.events.filter(to_status=Status.RETURNED).order_by("-at", "-id")
+                .values_list("at", flat=True).first())
+    if returned is not None:
+        submission.due_on = processing.after_correction(
+            submission.due_on, timezone.localdate(returned, timezone.get_default_timezone()))
+        submission.save(update_fields=["due_on"])
 
 
 def _locked(submission: Submission) -> Submission:
@@ -564,19 +596,26 @@ def withdraw(submission: Submission, actor: Actor) -> None:
     Draft.objects.filter(correcting=locked, submitted_at__isnull=True).delete()
 
 
-def transition(submission: Submission, target: str, actor: Actor, note: str = "", **detail) -> None:
-    """Move a submission along the state machine; the caller holds the transaction."""
+def transition(submission: Submission, target: str, actor: Actor, note: str = "", reason: str = "",
+               **detail) -> None:
+    """Move a submission along the state machine; the caller holds the transaction. `reason` is
+    a 差戻し's category (ReturnReason), kept on the event and in the audit detail."""
     action = action_for(submission.status, target)
     SubmissionEvent.objects.create(
         submission=submission, from_status=submission.status, to_status=target,
-        actor_kind=actor.kind, actor_ref=actor.ref, note=note,
+        actor_kind=actor.kind, actor_ref=actor.ref, note=note, reason=reason,
     )
     submission.status = target
     submission.save(update_fields=["status", "updated_at"])
+    if reason:
+        detail["reason"] = reason
     audit.record(submission.municipality, actor, action, "submission", submission.public_id,
                  subject_ref=submission.subject_ref, **detail)
     if target in {Status.RETURNED, Status.APPROVED, Status.REJECTED, Status.AWAITING_PAYMENT}:
-        _mail(submission, f"status_{target}", {"submission": submission, "note": note},
+        # 承認 issues a 決定通知書 (casework, before this transition); a 届出's 受理 issues none.
+        notice = submission.documents.filter(kind=IssuedDocument.Kind.NOTICE).exists() \
+            if target == Status.APPROVED else False
+        _mail(submission, f"status_{target}", {"submission": submission, "note": note, "notice": notice},
               f"status:{submission.pk}:{submission.events.count()}")
 
 

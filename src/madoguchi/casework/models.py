@@ -29,6 +29,24 @@ class Decision(models.Model):
     approved_at = models.DateTimeField(null=True, blank=True)
     approver_comment = EncryptedTextField(blank=True, default="", city="submission__municipality")
     notice_number = models.CharField(max_length=40, blank=True)
+    # What the decision decides, as the procedure file's `decision:` defines it (支給額, 支給開始月,
+    # 対象児童 …): JSON, encrypted, since it names children and sums. What the approver sees and
+    # what the notice prints (casework/decisions.py).
+    content = EncryptedTextField(blank=True, default="", city="submission__municipality")
 
     class Meta:
         ordering = ["proposed_at", "id"]
+
+
+class ChecklistTick(models.Model):
+    """One item of the procedure's review checklist (`checklist:` in its file) ticked on a case:
+    who ticked it and when, kept with the case. Unticking deletes the row (audited)."""
+
+    submission = models.ForeignKey(Submission, on_delete=models.CASCADE, related_name="checklist_ticks")
+    item = models.CharField(max_length=64)
+    ticked_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    ticked_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["ticked_at", "id"]
+        constraints = [models.UniqueConstraint(fields=["submission", "item"], name="checklist_item_once")]

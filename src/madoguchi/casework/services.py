@@ -13,25 +13,28 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from madoguchi.applications import services as applications
-from madoguchi.applications.models import IssuedDocument, Status, Submission
-from madoguchi.applications.workflow import TransitionError
+from madoguchi.applications.models import IssuedDocument, ReturnReason, Status, Submission
+from madoguchi.applications.workflow import TransitionError, action_for
+from madoguchi.casework import decisions, work
 from madoguchi.casework.models import Decision
 from madoguchi.catalog.selectors import procedure_of_record
 from madoguchi.core import branding, cities
 from madoguchi.core.actors import Actor
 from madoguchi.core.models import Role, StaffMembership
-from madoguchi.core.pdf import NoticeData, render_notice
+from madoguchi.core.pdf import NoticeData, render_notice, seal
 from madoguchi.core.roles import has_role
 from madoguchi.core.text import LINE_BREAKS, has_unreadable_characters
+from madoguchi.handoff import services as handoff
 
 
 class CaseActionError(Exception):
     """Shown to the staff member as is; `code` names the refusal for pages and tests (a CSS class
     `refused-<code>` on the message), whatever language the message is in."""
 
-    def __init__(self, message, code: str = ""):
+    def __init__(self, message, code: str = "", errors: dict[str, str] | None = None):
         super().__init__(message)
         self.code = code
+        self.errors = errors or {}  # a field's id → a plain message (the decision's content)
 
 
 STAFF_TEXT_MAX = 2000
@@ -67,30 +70,67 @@ def accept(submission: Submission, user, actor: Actor) -> None:
     submission = _lock(submission)
     _require_member(user, submission)
     _apply(submission, Status.ACCEPTED, actor)
+    handoff.enqueue(submission, "accepted")
 
 
 @transaction.atomic
-def return_for_correction(submission: Submission, user, actor: Actor, message: str) -> None:
+def return_for_correction(submission: Submission, user, actor: Actor, message: str, *, reason: str) -> None:
+    """差戻し: the note asks the resident for what is missing (free text, shown to them), the
+    reason is its category (ReturnReason), which the city's figures count: the note may name
+    people and is never counted, so the category is required, not guessed from the note. Both
+    refusals are named by field (`message`, `return_reason`) for the page and the API."""
     submission = _lock(submission)
     _require_member(user, submission)
-    message = _staff_text(message, _("差戻しの理由"))
-    if not message:
-        raise CaseActionError(_("差戻しの理由（申請者へのお願い）を入力してください。"), "return-reason")
-    _apply(submission, Status.RETURNED, actor, note=message)
+    errors, code = {}, ""
+    if reason not in ReturnReason.values:
+        errors["return_reason"], code = _("差戻しの理由の分類を選んでください。"), "return-category"
+    try:
+        message = _staff_text(message, _("差戻しの理由"))
+    except CaseActionError as exc:
+        errors["message"], code = str(exc), exc.code
+    else:
+        if not message:
+            errors["message"], code = _("差戻しの理由（申請者へのお願い）を入力してください。"), "return-reason"
+    if errors:
+        raise CaseActionError(errors.get("message") or errors["return_reason"], code, errors)
+    _apply(submission, Status.RETURNED, actor, note=message, reason=reason)
 
 
 @transaction.atomic
-def propose_decision(submission: Submission, user, actor: Actor, outcome: str, reason: str) -> Decision:
+def propose_decision(submission: Submission, user, actor: Actor, outcome: str, reason: str,
+                     content: dict | None = None) -> Decision:
+    """The drafter's proposal: 承認 with what the procedure file's `decision:` says it states
+    (casework/decisions.py validates it), 却下 with its reason, or for a 届出 受理 (outcome
+    approve, nothing stated). The required checklist items must be ticked first."""
     submission = _lock(submission)
     _require_member(user, submission)
+    try:  # a case not under review says so first, before what a proposal would need
+        action_for(submission.status, Status.PENDING_APPROVAL)
+    except TransitionError as exc:
+        raise CaseActionError(str(exc)) from exc
+    procedure = procedure_of_record(submission.municipality, submission.procedure_code, language="ja")
+    if decisions.is_receipt(procedure):
+        if outcome not in ("", Decision.Outcome.APPROVE):
+            raise CaseActionError(_("届出は受理します（却下はありません）。不備があれば差し戻してください。"), "outcome")
+        outcome = Decision.Outcome.APPROVE
     if outcome not in Decision.Outcome.values:
         raise CaseActionError(_("承認か却下を選んでください。"), "outcome")
+    unticked = work.unticked_required(submission, procedure)
+    if unticked:
+        raise CaseActionError(_("確認項目のうち、まだ確認していないものがあります: %(items)s")
+                              % {"items": _("、").join(unticked)}, "checklist")
     reason = _staff_text(reason, _("理由"))
     if outcome == Decision.Outcome.REJECT and not reason:
-        raise CaseActionError(_("却下の理由を入力してください（通知書に記載されます）。"), "reject-reason")
+        raise CaseActionError(_("却下の理由を入力してください（通知書に記載されます）。"), "reject-reason",
+                              {"reason": _("却下の理由を入力してください（通知書に記載されます）。")})
+    try:
+        stated = decisions.validate(procedure, outcome, content or {},
+                                    applications.answers_of(submission.current_version))
+    except decisions.ContentRefused as exc:
+        raise CaseActionError(str(exc), "content", exc.errors) from None
     _apply(submission, Status.PENDING_APPROVAL, actor, outcome=outcome)
     return Decision.objects.create(submission=submission, outcome=outcome, reason=reason,
-                                   proposed_by=user)
+                                   content=decisions.to_json(stated) if stated else "", proposed_by=user)
 
 
 def _pending(submission: Submission) -> Decision:
@@ -108,20 +148,32 @@ def _check_approver(user, submission: Submission, decision: Decision) -> None:
 
 
 @transaction.atomic
-def approve(submission: Submission, user, actor: Actor, comment: str = "") -> IssuedDocument:
+def approve(submission: Submission, user, actor: Actor, comment: str = "",
+            digest: str | None = None) -> IssuedDocument | None:
+    """The approver decides exactly what they read: `digest` (decisions.digest of the proposal
+    shown to them; the page always posts it) must match the pending proposal, else another
+    drafter has proposed since and nothing is decided. A 届出's 受理 issues no notice."""
     submission = _lock(submission)
     decision = _pending(submission)
     _check_approver(user, submission, decision)
+    if digest is not None and digest != decisions.digest(decision):
+        raise CaseActionError(_("決裁する内容が、画面を開いた後に変わりました。内容を確認してからもう一度決裁してください。"),
+                              "content-changed")
     comment = _staff_text(comment, _("コメント"))
+    procedure = procedure_of_record(submission.municipality, submission.procedure_code, language="ja")
+    # A 届出's 受理 issues no notice (and takes no notice number); a 却下 always does (one proposed
+    # before 届出 became 受理-only still carries its reason and 教示).
+    received = decisions.is_receipt(procedure) and decision.outcome == Decision.Outcome.APPROVE
     decision.state = Decision.State.APPROVED
     decision.approved_by = user
     decision.approved_at = timezone.now()
     decision.approver_comment = comment
-    decision.notice_number = _next_notice_number(submission)
+    decision.notice_number = "" if received else _next_notice_number(submission)
     decision.save()
     target = Status.APPROVED if decision.outcome == Decision.Outcome.APPROVE else Status.REJECTED
-    document = _issue_notice(submission, decision)
+    document = None if received else _issue_notice(submission, decision, procedure)
     _apply(submission, target, actor, note=decision.reason, decision=decision.pk)
+    handoff.enqueue(submission, "decided", decision=decisions.for_handoff(decision))
     return document
 
 
@@ -153,12 +205,7 @@ def _next_notice_number(submission: Submission) -> str:
     return f"{submission.municipality.name}{submission.department.name[:2]}第{count + 1}号"  # ja-only: 決定通知書 (legal text)
 
 
-def _display_name(user) -> str:
-    return user.get_full_name() or user.get_username()
-
-
-def _issue_notice(submission: Submission, decision: Decision) -> IssuedDocument:
-    procedure = procedure_of_record(submission.municipality, submission.procedure_code, language="ja")
+def _issue_notice(submission: Submission, decision: Decision, procedure) -> IssuedDocument:
     version = submission.current_version
     answers = applications.answers_of(version)
     name, address = _applicant(procedure.form(version.form_version), answers)
@@ -176,14 +223,19 @@ def _issue_notice(submission: Submission, decision: Decision) -> IssuedDocument:
         applicant_address=address,
         outcome=outcome,
         reason=decision.reason,
+        content=decisions.rows(decision),
         decided_at=timezone.localdate(),
-        approvals=[("起案者", _display_name(decision.proposed_by), decision.proposed_at),  # ja-only: 決定通知書
-                   ("決裁者", _display_name(decision.approved_by), decision.approved_at)],  # ja-only: 決定通知書
+        approvals=[("起案者", work.display_name(decision.proposed_by), decision.proposed_at),  # ja-only: 決定通知書
+                   ("決裁者", work.display_name(decision.approved_by), decision.approved_at)],  # ja-only: 決定通知書
         legal_basis=procedure.legal_basis,
         verify_url=cities.public_url(submission.municipality, reverse("applications:verify", args=[public_id])),
         applied_on=timezone.localtime(submission.submitted_at).date(),
         letterhead=branding.letterhead(submission.municipality),
     ))
+    try:
+        pdf = seal.seal_notice(submission.municipality, pdf)
+    except seal.SealError as exc:  # no seal, or its key does not load: nothing is decided
+        raise CaseActionError(exc.message, "seal") from exc
     return applications.issue_document(submission, IssuedDocument.Kind.NOTICE, title, pdf,
                                        public_id=public_id)
 
@@ -205,15 +257,22 @@ def _applicant(form, answers: dict) -> tuple[str, str]:
 # The staff actions by name, for the web page and the API alike: (case, user, actor, fields).
 ACTIONS = {
     "accept": lambda case, user, actor, f: accept(case, user, actor),
-    "return": lambda case, user, actor, f: return_for_correction(case, user, actor,
-                                                                  f.get("message", "")),
-    "propose": lambda case, user, actor, f: propose_decision(case, user, actor, f.get("outcome", ""),
-                                                             f.get("reason", "")),
-    "approve": lambda case, user, actor, f: approve(case, user, actor, f.get("comment", "")),
+    "return": lambda case, user, actor, f: return_for_correction(case, user, actor, f.get("message", ""),
+                                                                  reason=f.get("return_reason") or ""),
+    "propose": lambda case, user, actor, f: propose_decision(
+        case, user, actor, f.get("outcome") or "", f.get("reason") or "",
+        decisions.submitted(f, f.get("outcome") or "approve")),
+    "approve": lambda case, user, actor, f: approve(case, user, actor, f.get("comment") or "",
+                                                    f.get("content_digest")),
     "send-back": lambda case, user, actor, f: send_back(case, user, actor, f.get("comment", "")),
 }
 
 
+def action_names() -> set[str]:
+    """Every case action by name: these and the department's work (casework/work.py)."""
+    return set(ACTIONS) | set(work.ACTIONS)
+
+
 def perform(action: str, case: Submission, user, actor: Actor, fields) -> None:
     """Run a named action; KeyError for an unknown name, CaseActionError when refused."""
-    ACTIONS[action](case, user, actor, fields)
+    (ACTIONS.get(action) or work.ACTIONS[action])(case, user, actor, fields)

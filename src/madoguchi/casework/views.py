@@ -1,8 +1,5 @@
 """Staff pages: the department queue, a case, and the actions on it. Thin: parse, call, render."""
 
-from datetime import date
-from urllib.parse import urlencode
-
 from cryptography import x509
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
@@ -14,15 +11,17 @@ from django.views.decorators.http import require_POST
 
 from madoguchi.applications import engine
 from madoguchi.applications import services as applications
-from madoguchi.applications.models import Attachment, Channel, Status, SubmissionSignature
-from madoguchi.casework import fees, selectors, services
+from madoguchi.applications.models import Attachment, ReturnReason, SubmissionSignature
+from madoguchi.casework import decisions, fees, review, selectors, services, work
 from madoguchi.catalog.fees import FeeQuote
 from madoguchi.catalog.selectors import procedure_of_record, procedures_for
-from madoguchi.core import audit, counting
+from madoguchi.core import audit
 from madoguchi.core.crypto import decrypt_bytes
 from madoguchi.core.models import Role
 from madoguchi.core.roles import has_role, is_city_admin, is_staff_of, staff_required
+from madoguchi.handoff import selectors as handoff
 from madoguchi.identity.jpki.profile import basic_info_from
+from madoguchi.notify import selectors as notify
 from madoguchi.payments.models import Charge
 
 
@@ -38,57 +37,6 @@ class StaffLoginView(auth_views.LoginView):
             return self.get_redirect_url() or reverse("administration:city_home")
         return self.get_redirect_url() or reverse("casework:queue")
 
-
-
-def _date(text: str) -> date | None:
-    try:
-        return date.fromisoformat(text) if text else None
-    except ValueError:
-        return None
-
-
-def _filters(params) -> selectors.Filters:
-    status, channel = params.get("status", ""), params.get("channel", "")
-    return selectors.Filters(status=status if status in Status.values else "",
-                             procedure=params.get("procedure", ""),
-                             channel=channel if channel in Channel.values else "",
-                             since=_date(params.get("since", "")), until=_date(params.get("until", "")))
-
-
-@staff_required
-def queue(request):
-    """The department queue, 25 cases a page, oldest first. `after`/`before` are the keyset
-    cursors of 「次へ」/「前へ」; one that is not ours is ignored (the first page)."""
-    filters = _filters(request.GET)
-    departments = selectors.departments(request.user, request.municipality)
-    after = selectors.position_of(request.GET.get("after", ""))
-    before = None if after else selectors.position_of(request.GET.get("before", ""))
-    page = selectors.queue_page(departments, filters, after=after, before=before)
-    procedures = {p.code: p.title for p in procedures_for(request.municipality, language="ja")}
-    kept = request.GET.copy()
-    for name in ("after", "before", "page"):
-        kept.pop(name, None)
-    query = kept.urlencode()
-    return render(request, "casework/queue.html", {
-        "page": page, "count": selectors.queue_count(departments, filters),
-        "show_first": page.previous_cursor is not None or bool(after and not page.cases),
-        "rows": [{"s": s, "title": procedures.get(s.procedure_code, s.procedure_code)}
-                 for s in page.cases],
-        "statuses": Status.choices, "procedures": procedures, "departments": departments,
-        "channels": Channel.choices,
-        "f": {"status": filters.status, "procedure": filters.procedure, "channel": filters.channel,
-              "since": request.GET.get("since", ""), "until": request.GET.get("until", "")},
-        "query": query, "exact_up_to": counting.EXACT_UP_TO,
-        "next_url": _page_url(query, "after", page.next_cursor),
-        "previous_url": _page_url(query, "before", page.previous_cursor),
-        "first_url": "?" + query if query else "?",
-    })
-
-
-def _page_url(query: str, name: str, cursor: str | None) -> str | None:
-    if cursor is None:
-        return None
-    return f"?{query}&{urlencode({name: cursor})}" if query else f"?{urlencode({name: cursor})}"
 
 
 def signature_view(version) -> dict | None:
@@ -115,7 +63,8 @@ def case_detail(request, public_id):
     return _render_case(request, case)
 
 
-def _render_case(request, case, fee_form: dict | None = None, status: int = 200):
+def _render_case(request, case, fee_form: dict | None = None, status: int = 200,
+                 decision_form: dict | None = None, return_form: dict | None = None):
     procedure = procedure_of_record(request.municipality, case.procedure_code, language="ja")
     versions = []
     for version in case.versions.order_by("-number"):
@@ -138,6 +87,14 @@ def _render_case(request, case, fee_form: dict | None = None, status: int = 200)
         "has_my_number": any(f.type == "my_number" for step in procedure.current_form.steps
                              for field in step.fields for f in [field, *field.fields]),
         "fee": _fee_context(request, case, fee_form or {}),
+        "returning": {**(return_form or {}), "reasons": ReturnReason.choices},
+        # One panel each, from the module that owns it (casework/*.py, handoff/selectors.py).
+        "decision": decisions.case_context(request, case, procedure, decision_form),
+        "work": work.case_context(request, case, procedure),
+        "review": review.case_context(request, case, procedure),
+        "handoff": handoff.case_context(case),
+        # What the applicant was told about this case, and whether it reached them.
+        "notices": notify.notices(request.municipality, about=f"submission:{case.pk}"),
     }, status=status)
 
 
@@ -166,6 +123,38 @@ def _fix_fee(request, case):
     return redirect("casework:case", case.public_id)
 
 
+def _propose(request, case):
+    """「起案して決裁に回す」: refused input comes back at its fields (the decision's content, the
+    reason), everything typed kept."""
+    try:
+        services.perform("propose", case, request.user, request.actor, request.POST)
+    except services.CaseActionError as exc:
+        values = {k: request.POST.getlist(k) for k in request.POST if k != "csrfmiddlewaretoken"}
+        audit.record(request.municipality, request.actor, "view", "submission", case.public_id,
+                     subject_ref=case.subject_ref)
+        messages.error(request, str(exc), extra_tags=f"refused-{exc.code}" if exc.code else "")
+        form = {"values": values, "errors": exc.errors}
+        return _render_case(request, case, status=400, decision_form=form)
+    messages.success(request, _("処理しました。"))
+    return redirect("casework:case", case.public_id)
+
+
+def _return(request, case):
+    """「差し戻す」: a missing note or category comes back at its field, at once, with what was
+    typed kept (a redirect would lose the note the clerk wrote)."""
+    try:
+        services.perform("return", case, request.user, request.actor, request.POST)
+    except services.CaseActionError as exc:
+        audit.record(request.municipality, request.actor, "view", "submission", case.public_id,
+                     subject_ref=case.subject_ref)
+        messages.error(request, str(exc), extra_tags=f"refused-{exc.code}" if exc.code else "")
+        form = {"message": request.POST.get("message", ""), "reason": request.POST.get("return_reason", ""),
+                "errors": exc.errors}
+        return _render_case(request, case, status=400, return_form=form)
+    messages.success(request, _("処理しました。"))
+    return redirect("casework:case", case.public_id)
+
+
 def _titled(request, rows: list[dict]) -> list[dict]:
     titles = {p.code: p.title for p in procedures_for(request.municipality, language="ja")}
     return [{**row, "title": titles.get(row["s"].procedure_code, row["s"].procedure_code)} for row in rows]
@@ -177,7 +166,11 @@ def case_action(request, public_id, action):
     case = _case(request, public_id)
     if action == "fee":
         return _fix_fee(request, case)
-    if action != "message" and action not in services.ACTIONS:
+    if action == "propose":
+        return _propose(request, case)
+    if action == "return":
+        return _return(request, case)
+    if action != "message" and action not in services.action_names():
         raise Http404
     try:
         if action == "message":

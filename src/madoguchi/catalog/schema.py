@@ -201,6 +201,94 @@ class Document(Strict):
 Yen = Annotated[int, Field(ge=0, strict=True)]  # whole yen: a float or "300" is refused
 
 
+class ChecklistItem(Strict):
+    """One point the department checks before deciding (添付書類の確認, 所得要件 …): ticked on
+    the case and kept with it (casework.ChecklistTick). Staff-facing, in Japanese."""
+
+    id: Identifier
+    label: Annotated[str, Field(min_length=1, max_length=200)]
+    help: str = ""
+    required: bool = True  # must be ticked before a decision is proposed
+
+
+DecisionType = Literal["text", "yen", "number", "month", "date", "choice", "choices", "children"]
+_CHOOSING = {"choice", "choices"}
+_COUNTING = {"yen", "number"}
+
+
+class DecisionField(Strict):
+    """One thing a decision states (支給額, 支給開始月, 対象児童 …): the drafter enters it, the
+    approver approves exactly it, the 決定通知書 prints it (casework/decisions.py).
+
+    Types: `text`; `yen` (whole yen, printed 15,000円); `number`; `month` (stored YYYY-MM,
+    printed 令和8年12月); `date`; `choice` (one of `options`); `choices` (some of `options`,
+    printed in their order: 2月・4月・…); `children` (which of the children the application
+    lists in its group field `group` the decision covers, printed by their names). `suffix`
+    follows the printed value (支給開始月: 「分から」); `default` pre-chooses options."""
+
+    id: Identifier
+    label: Annotated[str, Field(min_length=1, max_length=100)]
+    type: DecisionType
+    required: bool = True
+    help: str = ""
+    options: list[Option] = []
+    default: str | list[str] | None = None
+    max_length: Annotated[int, Field(ge=1, le=2000)] | None = None
+    min_value: int | None = None
+    max_value: int | None = None
+    group: Identifier | None = None
+    suffix: Annotated[str, Field(max_length=20)] = ""
+
+    @model_validator(mode="after")
+    def consistent(self):
+        """What each type takes, so a file that could not be filled in or printed fails loading."""
+        where = f"decision field '{self.id}'"
+        values = [o.value for o in self.options]
+        if self.type in _CHOOSING:
+            if not self.options:
+                raise ValueError(f"{where}: a {self.type} field needs options")
+            if len(values) != len(set(values)):
+                raise ValueError(f"{where}: option values must be unique")
+        elif self.options:
+            raise ValueError(f"{where}: a {self.type} field takes no options")
+        if self.default is not None:
+            chosen = [self.default] if isinstance(self.default, str) else self.default
+            if self.type not in _CHOOSING:
+                raise ValueError(f"{where}: only choice and choices take a default")
+            if self.type == "choice" and not isinstance(self.default, str):
+                raise ValueError(f"{where}: a choice's default is one option value")
+            if any(v not in values for v in chosen):
+                raise ValueError(f"{where}: default {chosen} is not among the options {values}")
+        if (self.min_value is not None or self.max_value is not None) and self.type not in _COUNTING:
+            raise ValueError(f"{where}: min_value and max_value belong to yen and number")
+        if self.min_value is not None and self.max_value is not None and self.min_value > self.max_value:
+            raise ValueError(f"{where}: min_value is larger than max_value")
+        if self.type == "yen" and self.min_value is not None and self.min_value < 0:
+            raise ValueError(f"{where}: an amount of yen is not negative")
+        if self.max_length is not None and self.type != "text":
+            raise ValueError(f"{where}: max_length belongs to text")
+        if (self.type == "children") != (self.group is not None):
+            raise ValueError(f"{where}: a children field, and only it, names the form's group (group)")
+        return self
+
+
+class DecisionRules(Strict):
+    """What a decision on this procedure carries, per outcome. 却下 always carries its reason
+    and the 教示 (core/pdf/notice.py); `reject` adds to that. Only an application (kind:
+    application) has one: a 届出's decision is 受理 and states nothing (casework/decisions.py)."""
+
+    approve: list[DecisionField] = []
+    reject: list[DecisionField] = []
+
+    @model_validator(mode="after")
+    def unique_ids(self):
+        for outcome in ("approve", "reject"):
+            ids = [f.id for f in getattr(self, outcome)]
+            if len(ids) != len(set(ids)):
+                raise ValueError(f"decision.{outcome}: field ids must be unique")
+        return self
+
+
 class FeePer(Strict):
     """What a line's unit is multiplied by: a number answer (`field`: 通数), or the items of a
     group (`group`), each counting its own number field (`field`) or 1, optionally only the
@@ -337,6 +425,8 @@ class Procedure(Strict):
     documents: list[Document] = []
     keywords: list[str] = []
     forms: list[FormDefinition] = []  # counter procedures may carry their 様式 for the counter
+    decision: DecisionRules | None = None  # what its decision states (casework/decisions.py)
+    checklist: list[ChecklistItem] = []  # the department's review checklist (casework/work.py)
 
     # Set on a translated copy (catalog/i18n.py): its Japanese original, its language, and the
     # translated label of a plain fee_yen line.
@@ -382,6 +472,27 @@ class Procedure(Strict):
                 raise ValueError(f"{where}: '{condition.field}' is not a field of the form"
                                  + (f" group '{group}'" if group else ""))
             _check_condition_values(target, condition, where)
+        return self
+
+    @model_validator(mode="after")
+    def decision_fits(self):
+        """A 届出 states nothing (受理); a `children` field reads a group of the current form whose
+        items have a name (the notice prints the children by name)."""
+        if self.decision is None:
+            return self
+        if self.kind == Kind.NOTIFICATION:
+            raise ValueError("a notification's decision is 受理 and states nothing: remove decision")  # ja-only: for the file's reviewer
+        fields = {f.id: f for step in (self.forms[-1].steps if self.forms else []) for f in step.fields}
+        for outcome in ("approve", "reject"):
+            for field in getattr(self.decision, outcome):
+                if field.type != "children":
+                    continue
+                group = fields.get(field.group)
+                where = f"decision.{outcome}.{field.id}"
+                if group is None or group.type != FieldType.GROUP:
+                    raise ValueError(f"{where}: '{field.group}' is not a group of the form")
+                if "name" not in {f.id for f in group.fields}:
+                    raise ValueError(f"{where}: the items of group '{field.group}' have no name field")
         return self
 
     @property

@@ -34,6 +34,7 @@ from madoguchi.core import branding, identity_keys
 from madoguchi.core.japanese.errors import JapaneseInputError
 from madoguchi.core.japanese.phone import format_phone
 from madoguchi.core.models import CityHost, Municipality
+from madoguchi.core.pdf import seal
 
 # JIS X 0401: the prefecture of a code's first two digits.
 PREFECTURES = (  # ja-only: proper names of the 47 prefectures (JIS X 0401)
@@ -64,6 +65,9 @@ CHANNELS = {
     "counter": gettext_lazy("書かない窓口"),
     "queue": gettext_lazy("待たない窓口（発券・予約）"),
     "email": gettext_lazy("メールでのお知らせ"),
+    "line": gettext_lazy("LINEでのお知らせ"),
+    "sms": gettext_lazy("SMSでのお知らせ"),
+    "push": gettext_lazy("プッシュ通知"),
 }
 
 _hostname = DomainNameValidator(accept_idna=False)
@@ -301,6 +305,71 @@ def validate_identity_config(value, hosts: list[str] | tuple[str, ...] = ()) -> 
     return cleaned
 
 
+def validate_seal_config(value) -> dict:
+    """Where the city's seal (電子公印) is: one of core.pdf.seal.KINDS with only its keys (KEYS),
+    files named by absolute paths, never a key, passphrase or PIN itself (those stay in files on
+    the server, named by passphrase_file / pin_file). Whether the files load and the certificate
+    is a trusted seal is `core.pdf.seal.check` (shown on the city's system page)."""
+    if isinstance(value, str):
+        try:
+            value = json.loads(value) if value.strip() else {}
+        except ValueError:
+            raise ValidationError(_("JSON のオブジェクトで入力してください。"), code="seal") from None
+    if not isinstance(value, dict):
+        raise ValidationError(_("JSON のオブジェクトで入力してください。"), code="seal")
+    if not value:
+        return {}
+    kind = value.get("kind")
+    if kind not in seal.KINDS:
+        raise ValidationError(_("kind は %(kinds)s のどれかにしてください。") % {"kinds": ", ".join(seal.KINDS)},
+                              code="seal")
+    secret = sorted(k for k in value if k in ("pin", "passphrase", "password", "user_pin", "private_key"))
+    if secret:
+        raise ValidationError(_("PIN・パスフレーズ・鍵そのものは設定に書けません（%(keys)s）。サーバー上のファイルに置き、"
+                                "pin_file / passphrase_file でそのパスを指定してください。") % {"keys": ", ".join(secret)},
+                              code="seal_secret")
+    unknown = sorted(set(value) - set(seal.KEYS[kind]))
+    if unknown:
+        raise ValidationError(_("設定できない項目です: %(keys)s（設定できるのは %(allowed)s）")
+                              % {"keys": ", ".join(unknown), "allowed": ", ".join(seal.KEYS[kind])}, code="seal")
+    cleaned = {"kind": kind}
+    for key, item in value.items():
+        if key == "kind":
+            continue
+        items = item if key == "chain" and isinstance(item, list) else [item]
+        if not all(isinstance(i, str) for i in items):
+            raise ValidationError(_("%(key)s は文字列にしてください。") % {"key": key}, code="seal")
+        items = [i.strip() for i in items if i.strip()]
+        for text in items:
+            if "-----BEGIN" in text:
+                raise ValidationError(_("鍵や証明書の中身は設定に書けません。ファイルに置き、そのパスを指定してください。"),
+                                      code="seal_secret")
+            if len(text) > 1000 or any(unicodedata.category(ch).startswith("C") for ch in text):
+                raise ValidationError(_("%(key)s の値が正しくありません。") % {"key": key}, code="seal")
+            if (key in seal.PATH_KEYS or key == "chain") and not text.startswith("/"):
+                raise ValidationError(_("%(key)s はサーバー上のファイルの絶対パスにしてください。") % {"key": key},
+                                      code="seal")
+            if key == "timestamp_url":
+                parts = urllib.parse.urlsplit(text)
+                if parts.scheme not in ("http", "https") or not parts.hostname:
+                    raise ValidationError(_("timestamp_url はタイムスタンプ局（RFC 3161）の URL にしてください。"),
+                                          code="seal")
+        if items:
+            cleaned[key] = items if key == "chain" else items[0]
+    if kind == "file" and not cleaned.get("pkcs12") and not (cleaned.get("key") and cleaned.get("certificate")):
+        raise ValidationError(_("file の電子公印には pkcs12、または key と certificate を指定してください。"),
+                              code="seal")
+    if kind == "file" and cleaned.get("pkcs12") and (cleaned.get("key") or cleaned.get("certificate")):
+        raise ValidationError(_("pkcs12 と key・certificate は一緒に指定できません。どちらか一方にしてください。"),
+                              code="seal")
+    if kind == "pkcs11":
+        missing = [k for k in ("module", "token_label", "key_label", "pin_file") if not cleaned.get(k)]
+        if missing:
+            raise ValidationError(_("pkcs11 の電子公印には %(keys)s も指定してください。") % {"keys": ", ".join(missing)},
+                                  code="seal")
+    return cleaned
+
+
 def validate_channels(value) -> list[str]:
     """A list of CHANNELS codes, each once; [] means every channel."""
     if isinstance(value, str):
@@ -342,7 +411,7 @@ class CityForm(forms.ModelForm):
         model = Municipality
         fields = ("code", "name", "name_kana", "prefecture", "slug", "hostname", "public_url",
                   "contact_phone", "contact_email", "address", "opening_hours", "service_name",
-                  "brand_color", "sender_email", "sender_name", "identity_config", "channels")
+                  "brand_color", "sender_email", "sender_name", "identity_config", "seal_config", "channels")
         labels = {
             "name": gettext_lazy("名称"), "slug": gettext_lazy("スラッグ"),
             "hostname": gettext_lazy("ホスト名"),
@@ -351,8 +420,10 @@ class CityForm(forms.ModelForm):
             "brand_color": gettext_lazy("色（デザイントークン名）"),
             "sender_email": gettext_lazy("送信元メールアドレス"), "sender_name": gettext_lazy("送信元の名前"),
             "identity_config": gettext_lazy("デジタル認証アプリの設定（JSON）"),
+            "seal_config": gettext_lazy("電子公印の設定（JSON）"),
         }
-        widgets = {"identity_config": forms.Textarea(attrs={"rows": 4})}
+        widgets = {"identity_config": forms.Textarea(attrs={"rows": 4}),
+                   "seal_config": forms.Textarea(attrs={"rows": 3})}
         error_messages = {
             "code": {"unique": gettext_lazy("この全国地方公共団体コードの自治体はすでにあります。")},
             "slug": {"unique": gettext_lazy("このスラッグはすでに使われています。")},
@@ -366,6 +437,10 @@ class CityForm(forms.ModelForm):
             self.instance.pk and self.instance.slug == settings.MADOGUCHI_DEFAULT_MUNICIPALITY)
         self.fields["hostname"].help_text = gettext_lazy("住民が開くホスト名（例: www.city.example.lg.jp）。")
         self.fields["identity_config"].required = False
+        self.fields["seal_config"].required = False
+        self.fields["seal_config"].help_text = gettext_lazy(
+            "鍵の場所だけを書きます（鍵・PIN は書きません）。例: "
+            '{"kind": "file", "pkcs12": "/etc/madoguchi/seal.p12", "passphrase_file": "/etc/madoguchi/seal.pass"}')
         # A select of the design tokens a city may choose (AA contrast), blank for the site's
         # own; a CharField, so that a typed name (the command) gets branding's own message.
         self.fields["brand_color"] = forms.CharField(
@@ -374,6 +449,7 @@ class CityForm(forms.ModelForm):
         # The model's callable default would add a hidden "initial-" input that neither the
         # command nor the pages send; compared with the instance instead.
         self.fields["identity_config"].show_hidden_initial = False
+        self.fields["seal_config"].show_hidden_initial = False
         if self.instance.pk and "other_hosts" not in self.initial:
             self.initial["other_hosts"] = "\n".join(
                 self.instance.hosts.order_by("hostname").values_list("hostname", flat=True))
@@ -439,6 +515,9 @@ class CityForm(forms.ModelForm):
     def clean_brand_color(self):
         return validate_brand_color(self.cleaned_data.get("brand_color"))
 
+    def clean_seal_config(self):
+        return validate_seal_config(self.cleaned_data.get("seal_config") or {})
+
     def clean_channels(self):
         return validate_channels(self.cleaned_data.get("channels") or [])
 
@@ -478,6 +557,7 @@ def form_data(city: Municipality) -> dict:
     """The city's stored settings as a CityForm's data."""
     data = {name: getattr(city, name) or "" for name in CityForm.Meta.fields}
     data["identity_config"] = json.dumps(city.identity_config or {}, ensure_ascii=False)
+    data["seal_config"] = json.dumps(city.seal_config or {}, ensure_ascii=False)
     data["channels"] = list(city.channels or [])
     data["other_hosts"] = "\n".join(city.hosts.order_by("hostname").values_list("hostname", flat=True)) \
         if city.pk else ""

@@ -95,9 +95,16 @@ ENCRYPTED_COLUMNS = [
     EncryptedColumn("applications", "SubmissionEvent", "note", "submission__municipality"),
     EncryptedColumn("casework", "Decision", "reason", "submission__municipality"),
     EncryptedColumn("casework", "Decision", "approver_comment", "submission__municipality"),
+    EncryptedColumn("casework", "Decision", "content", "submission__municipality"),
+    EncryptedColumn("handoff", "Handoff", "decision", "municipality"),
     EncryptedColumn("notify", "OutboxMessage", "recipient", "municipality"),
     EncryptedColumn("notify", "OutboxMessage", "body", "municipality"),
+    EncryptedColumn("notify", "OutboxMessage", "routes", "municipality"),
+    EncryptedColumn("notify", "ChannelSetting", "secrets", "municipality"),
+    EncryptedColumn("notify", "Contact", "address", "municipality"),
+    EncryptedColumn("notify", "ContactChallenge", "address", "municipality"),
     EncryptedColumn("payments", "ProviderSetting", "secrets", "municipality"),
+    EncryptedColumn("feedback", "SurveyAnswer", "comment", "municipality"),
 ]
 
 # Binary columns that no data key encrypts: a city's logo is public, and a data key is stored

@@ -35,6 +35,8 @@ from typing import Protocol, runtime_checkable
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from django.conf import settings
 
+from madoguchi.core.files import PRIVATE, write_atomically
+
 
 class WrapperError(Exception):
     """A wrapper cannot wrap or unwrap: its KEK is missing, unreadable or not the right one.
@@ -241,17 +243,7 @@ class FileWrapper:
             self._ring(slug)  # refuses a file open to others or holding garbage
             old = path.read_bytes()
         new = Fernet.generate_key() + b"\n" + old
-        temporary = path.with_name(f".{path.name}.new")
-        fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        try:
-            with os.fdopen(fd, "wb") as file:
-                file.write(new)
-                file.flush()
-                os.fsync(file.fileno())
-            os.replace(temporary, path)
-        except BaseException:
-            temporary.unlink(missing_ok=True)
-            raise
+        write_atomically(path, new, PRIVATE)
         return path
 
 

@@ -41,6 +41,9 @@ class Municipality(models.Model):
     # MADOGUCHI_DIGITAL_AUTH_* settings) and the channels residents are reached through.
     identity_config = models.JSONField(default=dict, blank=True)
     channels = models.JSONField(default=list, blank=True)
+    # The city's official-seal certificate (電子公印, LGPKI 職責証明書) that signs its notices:
+    # where the key is (a file or a PKCS#11 token), never the key or a PIN (core/pdf/seal.py).
+    seal_config = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(auto_now_add=True, null=True)
     # A city that left: its data was exported and deleted (core/leaving.py); the row stays so
     # that its code and slug are not reused by mistake and the audit trail has its city.
@@ -146,6 +149,7 @@ class Role(models.TextChoices):
     CLERK = "clerk", _("担当者")
     APPROVER = "approver", _("決裁者")
     ADMIN = "admin", _("管理者")
+    ANALYST = "analyst", _("分析担当")  # reads the city's KPI pages (insights), nothing else
 
 
 class StaffMembership(models.Model):

@@ -28,8 +28,9 @@ def is_staff_of(user, municipality: Municipality) -> bool:
     ).exists()
 
 
-__all__ = ["Role", "city_admin_required", "departments_of", "has_role", "is_city_admin",
-           "is_staff_of", "staff_page", "staff_required"]
+__all__ = ["Role", "administers_or_holds", "city_admin_required", "departments_of", "has_role",
+           "insights_required", "is_city_admin", "is_staff_of", "reads_insights", "staff_page",
+           "staff_required"]
 
 
 def is_city_admin(user, municipality: Municipality) -> bool:
@@ -66,3 +67,24 @@ staff_required = staff_page(is_staff_of, lambda: _("この自治体の職員と�
 # A city administrator's page (/staff/city/): an administrator of the city this host serves; an
 # administrator of another city, a clerk or a superuser without the row gets 403.
 city_admin_required = staff_page(is_city_admin, lambda: _("この自治体の管理者として登録されていません。"))
+
+
+# The roles that read the city's figures (insights). `Role.ADMIN` in a department is the
+# department's 管理者 and `Role.ANALYST` the city's 分析担当; either reads the whole city's
+# figures (they hold counts only), as does the city's administrator.
+INSIGHTS_ROLES = (Role.ADMIN, Role.ANALYST)
+
+
+def administers_or_holds(user, municipality: Municipality, roles) -> bool:
+    """The city's administrator, or one of `roles` in any department of the city."""
+    return user.is_authenticated and (
+        StaffMembership.objects.filter(user=user, department__municipality=municipality,
+                                       role__in=roles).exists()
+        or is_city_admin(user, municipality))
+
+
+def reads_insights(user, municipality: Municipality) -> bool:
+    return administers_or_holds(user, municipality, INSIGHTS_ROLES)
+
+
+insights_required = staff_page(reads_insights, lambda: _("この自治体の統計を見る権限がありません。"))

@@ -22,6 +22,7 @@ from madoguchi.core import i18n
 from madoguchi.core.actors import client_ip
 from madoguchi.counter import services, tablets
 from madoguchi.counter.presenting import signature_png, visitor_context, visitor_language
+from madoguchi.feedback import invites
 
 COOKIE = "madoguchi_counter_tablet"
 SALT = "madoguchi.counter.tablet"
@@ -69,6 +70,9 @@ def home(request):
         context["shown_visit"] = str(visit.public_id)
     elif screen == tablets.THANKS:
         context.update(visitor_context(visit, language))
+        if context["cases"]:  # filed: the visitor may tell how the visit went (anonymous)
+            context["survey_url"] = invites.counter_url(
+                request.municipality, [c["s"] for c in context["cases"]], language, back=_path())
         # without JavaScript, reload when the thanks end rather than up to 15 s later
         context["refresh"] = max(1, min(context["refresh"], math.ceil(tablets.thanks_left(visit))))
     with translation.override(language):

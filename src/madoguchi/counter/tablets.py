@@ -8,8 +8,6 @@ right after. It opens no staff page (the staff pages ask for a staff login, whic
 never has). Codes and tokens are stored only as hashes.
 """
 
-import hashlib
-import hmac
 import secrets
 import unicodedata
 from datetime import datetime, time, timedelta
@@ -22,6 +20,7 @@ from django.utils.translation import gettext as _
 
 from madoguchi.core import audit
 from madoguchi.core.actors import Actor
+from madoguchi.core.codes import keyed_digest
 from madoguchi.core.models import Role
 from madoguchi.core.roles import departments_of
 from madoguchi.counter import services
@@ -39,8 +38,7 @@ class PairingRefused(Exception):
 
 
 def _hash(kind: str, secret: str) -> str:
-    return hmac.new(settings.SECRET_KEY.encode(), f"counter-tablet:{kind}:{secret}".encode(),
-                    hashlib.sha256).hexdigest()
+    return keyed_digest(f"counter-tablet:{kind}:{secret}")
 
 
 def fingerprint(value: str) -> str:

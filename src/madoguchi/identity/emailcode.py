@@ -11,10 +11,8 @@ nothing more is sent. That bounds the mails an address can receive without a quo
 could use up. Limits per client address are in `limits.py`.
 """
 
-import hashlib
 import hmac
 import secrets
-import unicodedata
 from datetime import timedelta
 
 from django.conf import settings
@@ -25,6 +23,7 @@ from django.utils.translation import ngettext
 
 from madoguchi.core import audit
 from madoguchi.core.actors import Actor
+from madoguchi.core.codes import keyed_digest, new_code, typed_digits
 from madoguchi.core.email_address import normalize_email
 from madoguchi.core.fastinsert import statement_cursor
 from madoguchi.identity.models import ApiToken, LoginCode, ResidentAccount
@@ -36,7 +35,7 @@ class LoginError(Exception):
 
 
 def _hash(secret: str) -> str:
-    return hmac.new(settings.SECRET_KEY.encode(), secret.encode(), hashlib.sha256).hexdigest()
+    return keyed_digest(secret)
 
 
 def _live(municipality, email: str, now):
@@ -55,7 +54,7 @@ def request_login_code(municipality, email: str) -> bool:
     recent = now - timedelta(seconds=settings.MADOGUCHI_OTP_RESEND_SECONDS)
     if _live(municipality, email, now).filter(created_at__gt=recent).exists():
         return False
-    code = f"{secrets.randbelow(10**6):06d}"
+    code = new_code()
     login_code = LoginCode.objects.create(
         municipality=municipality,
         email=email,
@@ -101,9 +100,7 @@ def _check(login_code: LoginCode | None, code: str) -> str | None:
     if login_code.attempts >= settings.MADOGUCHI_OTP_MAX_ATTEMPTS:
         return _("確認コードを何度も間違えたため使えなくなりました。もう一度コードを送ってください。")
     login_code.attempts += 1
-    # Full-width digits from a Japanese input method count; anything else typed is ignored.
-    cleaned = "".join(ch for ch in unicodedata.normalize("NFKC", code[:64]) if ch in "0123456789")
-    if hmac.compare_digest(login_code.code_hash, _hash(cleaned)):
+    if hmac.compare_digest(login_code.code_hash, _hash(typed_digits(code))):
         return None
     login_code.save(update_fields=["attempts"])
     left = settings.MADOGUCHI_OTP_MAX_ATTEMPTS - login_code.attempts

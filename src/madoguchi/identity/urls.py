@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import include, path
 
 from madoguchi.identity import views, views_card, views_oidc
 
@@ -16,4 +16,5 @@ urlpatterns = [
     path("login/digital-auth/callback/", views_oidc.callback, name="digital_auth_callback"),
     path("login/digital-auth/link/", views_oidc.link_after_email, name="digital_auth_link"),
     path("login/digital-auth/jwks.json", views_oidc.jwks, name="digital_auth_jwks"),
+    path("mypage/notifications/", include("madoguchi.identity.contacts.urls")),  # 通知の受け取り方
 ]

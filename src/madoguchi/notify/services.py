@@ -12,18 +12,23 @@ with its dedupe key), and the per-message claim is a few lines over the database
 (`SKIP LOCKED`); sending itself is Django's mail API.
 """
 
+import json
 import logging
+import operator
 from datetime import datetime, timedelta
+from functools import reduce
 
 from django.conf import settings
-from django.core.mail import EmailMessage
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
-from madoguchi.core import cities, i18n
-from madoguchi.notify.models import OutboxMessage, OutboxStatus
+from madoguchi.core import cities, i18n, leases
+from madoguchi.core.codes import keyed_digest
+from madoguchi.notify import channels
+from madoguchi.notify.channels import Outgoing, PermanentFailure, StatusReport
+from madoguchi.notify.models import Contact, ContactChallenge, OutboxMessage, OutboxStatus
 
 log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 8
@@ -62,18 +67,8 @@ def enqueue_email(municipality, recipient: str, template: str, context: dict, de
         })
     subject, _, body = text.strip().partition("\n")
     fields = {"municipality": municipality, "recipient": recipient, "subject": subject.strip(),
-              "body": body.strip() + "\n", "dedupe_key": dedupe_key}
-    if new_key:
-        message = OutboxMessage.objects.create(**fields)
-    else:
-        try:
-            with transaction.atomic():
-                message = OutboxMessage.objects.create(**fields)
-        except IntegrityError:
-            return OutboxMessage.objects.get(dedupe_key=dedupe_key)
-    if settings.MADOGUCHI_OUTBOX_MODE == "inline":
-        transaction.on_commit(lambda: deliver_one(message.pk))
-    return message
+              "body": body.strip() + "\n", "dedupe_key": dedupe_key, "digest": digest("email", recipient)}
+    return enqueue(fields, new_key)
 
 
 def message_id_of(message: OutboxMessage) -> str:
@@ -84,41 +79,27 @@ def message_id_of(message: OutboxMessage) -> str:
 
 
 def _claim(now: datetime, pk: int | None = None) -> OutboxMessage | None:
-    """Take one due message for this process and commit the claim before anything is sent.
-
-    The lease (`claimed_until`) keeps other workers off while this one sends; a worker that
-    dies leaves a lease that runs out, and then any worker takes the message again. On
-    PostgreSQL the candidate row is locked with SKIP LOCKED so parallel workers pass each other
-    by; on SQLite the IMMEDIATE transaction serialises the claims.
-    """
-    free = Q(claimed_until__isnull=True) | Q(claimed_until__lte=now)
+    """Take one due message for this process and commit the claim before anything is sent
+    (core/leases.py)."""
     # The encrypted columns are read in _send, where a value no key decrypts fails that one
     # message (recorded, retried) instead of every pass of the worker.
-    rows = OutboxMessage.objects.filter(free, status=OutboxStatus.PENDING).defer("recipient", "body")
-    if pk is not None:
-        rows = rows.filter(pk=pk)
-    else:
-        rows = rows.filter(next_attempt_at__lte=now).order_by("next_attempt_at", "pk")
-    if connection.features.has_select_for_update_skip_locked:
-        rows = rows.select_for_update(skip_locked=True)
-    while True:
-        with transaction.atomic():
-            message = rows.first()
-            if message is None:
-                return None
-            if message.attempts >= MAX_ATTEMPTS:
-                # Every attempt was cut off before its outcome was recorded (a mail whose
-                # sending kills the worker each time): give up as after failed sends.
-                message.status, message.last_error = OutboxStatus.FAILED, "Interrupted"
-                message.claimed_until = None
-                message.save(update_fields=["status", "last_error", "claimed_until"])
-                log.warning("outbox message %s interrupted %s times, given up", message.pk,
-                            message.attempts)
-                continue
-            message.claimed_until = now + timedelta(seconds=settings.MADOGUCHI_OUTBOX_LEASE_SECONDS)
-            message.attempts += 1
-            message.save(update_fields=["claimed_until", "attempts"])
-        return message
+    rows = OutboxMessage.objects.filter(status=OutboxStatus.PENDING).defer("recipient", "body", "routes")
+
+    def take(message: OutboxMessage) -> bool:
+        if message.attempts >= MAX_ATTEMPTS:
+            # Every attempt was cut off before its outcome was recorded (a message whose
+            # sending kills the worker each time): give up as after failed sends.
+            message.status, message.last_error, message.failure = OutboxStatus.FAILED, "Interrupted", "gave_up"
+            message.claimed_until = None
+            message.save(update_fields=["status", "last_error", "failure", "claimed_until"])
+            log.warning("outbox message %s interrupted %s times, given up", message.pk, message.attempts)
+            return False
+        message.claimed_until = now + timedelta(seconds=settings.MADOGUCHI_OUTBOX_LEASE_SECONDS)
+        message.attempts += 1
+        message.save(update_fields=["claimed_until", "attempts"])
+        return True
+
+    return leases.claim(rows, now, take, pk=pk)
 
 
 def deliver_one(message_id: int) -> bool:
@@ -139,24 +120,268 @@ def deliver_pending(limit: int = 100, now: datetime | None = None) -> int:
 
 
 def _send(message: OutboxMessage) -> bool:
-    """Send a claimed message and record the outcome in its own commit."""
+    """Send a claimed message through its channel and record the outcome in its own commit."""
     rows = OutboxMessage.objects.filter(pk=message.pk)
-    try:
-        EmailMessage(
-            subject=message.subject,
-            body=message.body,
-            from_email=cities.sender(message.municipality),
-            to=[message.recipient],
-            headers={"Message-ID": message_id_of(message)},
-        ).send()
-    except Exception as exc:  # noqa: BLE001 - any transport failure is retried later
-        failed = message.attempts >= MAX_ATTEMPTS
-        rows.update(last_error=type(exc).__name__, claimed_until=None,
-                    status=OutboxStatus.FAILED if failed else OutboxStatus.PENDING,
-                    next_attempt_at=timezone.now() + timedelta(seconds=30 * 2**message.attempts))
-        log.warning("outbox message %s failed (%s), attempt %s", message.pk, type(exc).__name__,
-                    message.attempts)
+    channel = channels.channel_for(message.municipality, message.channel)
+    if channel is None:  # the city turned the channel off since: the next channel is tried
+        _failed_for_good(message, "not_configured")
         return False
-    # sent: keep the record, not the text (it may hold a one-time code)
-    rows.update(status=OutboxStatus.SENT, sent_at=timezone.now(), body=None, claimed_until=None)
+    try:
+        sent = channel.send(Outgoing(
+            municipality=message.municipality, address=message.recipient, subject=message.subject,
+            body=message.body, url=message.link, key=message.mail_id.hex, message_id=message_id_of(message),
+            event=message.event))
+    except PermanentFailure as exc:
+        _failed_for_good(message, exc.reason, address_dead=exc.address_dead)
+        return False
+    except Exception as exc:  # noqa: BLE001 - TemporaryFailure, or any transport failure: later
+        retry_after = getattr(exc, "retry_after", None) or 0
+        log.warning("outbox message %s (%s) failed (%s), attempt %s", message.pk, message.channel,
+                    type(exc).__name__, message.attempts)
+        if message.attempts >= MAX_ATTEMPTS:
+            _failed_for_good(message, "gave_up", error=type(exc).__name__)
+        else:
+            rows.update(last_error=type(exc).__name__, claimed_until=None, status=OutboxStatus.PENDING,
+                        next_attempt_at=timezone.now() + timedelta(
+                            seconds=max(retry_after, 30 * 2**message.attempts)))
+        return False
+    now = timezone.now()
+    # sent: keep the record, not the text (it may hold a one-time code). The routes still to
+    # try stay until the channel confirms delivery: a bounce may still come.
+    done = {"routes": None, "delivered_at": now} if sent.delivered else {}
+    rows.update(status=OutboxStatus.DELIVERED if sent.delivered else OutboxStatus.SENT, sent_at=now,
+                body=None, claimed_until=None, provider_ref=sent.provider_ref[:128], **done)
+    if message.contact_id:
+        Contact.objects.filter(pk=message.contact_id).update(last_used_at=now)
     return True
+
+
+def _failed_for_good(message: OutboxMessage, reason: str, address_dead: bool = False, error: str = "") -> None:
+    """Give the delivery up, disable a contact that can never be used again, and queue the
+    next channel the person chose (in one commit: a crash never loses the fallback)."""
+    with transaction.atomic():
+        OutboxMessage.objects.filter(pk=message.pk).update(
+            status=OutboxStatus.FAILED, failure=reason, last_error=(error or reason)[:200],
+            claimed_until=None, body=None)
+        if address_dead:
+            _disable(message, reason)
+        _fall_back(message)
+    log.warning("outbox message %s (%s) failed for good: %s", message.pk, message.channel, reason)
+
+
+def _disable(message: OutboxMessage, reason: str) -> None:
+    now = timezone.now()
+    if message.contact_id:
+        Contact.objects.filter(pk=message.contact_id, disabled_at__isnull=True).update(
+            disabled_at=now, disabled_reason=reason)
+    elif message.channel == "email" and message.digest:
+        # An account's address is not a Contact until it fails: the failure is kept by address.
+        contact, created = Contact.objects.get_or_create(
+            municipality_id=message.municipality_id, person="", channel="email", digest=message.digest,
+            defaults={"address": message.recipient, "disabled_at": now, "disabled_reason": reason,
+                      "verified_at": None})
+        if not created and contact.disabled_at is None:
+            Contact.objects.filter(pk=contact.pk).update(disabled_at=now, disabled_reason=reason)
+
+
+def _fall_back(message: OutboxMessage) -> OutboxMessage | None:
+    """Queue the next route of the failed delivery's notice, if any (caller's transaction)."""
+    stored = OutboxMessage.objects.filter(pk=message.pk).values_list("routes", flat=True).first()
+    routes = json.loads(stored) if stored else []
+    if not routes:
+        return None
+    route, rest = routes[0], routes[1:]
+    OutboxMessage.objects.filter(pk=message.pk).update(routes=None)
+    key = message.notice_key or message.dedupe_key
+    try:
+        with transaction.atomic():
+            following = OutboxMessage.objects.create(
+                municipality_id=message.municipality_id, channel=route["channel"],
+                recipient=route["address"], subject=route["subject"], body=route["body"],
+                link=route.get("link", ""), contact_id=route.get("contact"),
+                digest=digest(route["channel"], route["address"]),
+                dedupe_key=f"{key}@{route['channel']}:{route.get('contact') or 0}"[:128],
+                notice_key=key, person=message.person, about=message.about, event=message.event,
+                fallback_of_id=message.pk, routes=json.dumps(rest, ensure_ascii=False) if rest else None)
+    except IntegrityError:  # this channel was already tried for this notice
+        return None
+    if settings.MADOGUCHI_OUTBOX_MODE == "inline":
+        transaction.on_commit(lambda: deliver_one(following.pk))
+    return following
+
+
+# --- telling a person ------------------------------------------------------------------------
+
+def digest(channel: str, address: str) -> str:
+    """A keyed hash of an address, to find its rows again without decrypting every one (a
+    bounce names the address; a contact is unique per person and address)."""
+    value = address.strip().lower() if channel == "email" else address.strip()
+    return keyed_digest(f"notify:{channel}:{value}")
+
+
+def email_failing(municipality, email: str) -> Contact | None:
+    """The failure kept for this address (a bounce, a complaint), or None."""
+    return Contact.objects.filter(municipality=municipality, person="", channel="email",
+                                  digest=digest("email", email), disabled_at__isnull=False).first()
+
+
+def routes_for(municipality, person: str, email: str | None) -> list[tuple[str, str, Contact | None]]:
+    """The channels to try for `person`, in their order: their verified, working contacts on
+    channels the city offers and has set up (by rank), then the account's e-mail unless it is
+    known to fail. One query reads both (a submission's statement budget counts it)."""
+    offered = channels.offered(municipality)
+    use_email = bool(email) and "email" in offered
+    conditions = []
+    if person:
+        conditions.append(Q(person=person, verified_at__isnull=False, disabled_at__isnull=True,
+                            channel__in=[code for code in offered if code != "email"]))
+    if use_email:
+        conditions.append(Q(person="", channel="email", digest=digest("email", email), disabled_at__isnull=False))
+    if not conditions:
+        return []
+    wanted = reduce(operator.or_, conditions)
+    found = list(Contact.objects.filter(wanted, municipality=municipality).order_by("rank", "pk"))
+    routes = []
+    ready: dict[str, bool] = {}
+    for contact in found:
+        if contact.channel == "email":
+            continue  # the address is known to fail
+        if contact.channel not in ready:  # enabled and fully configured (one look per channel)
+            ready[contact.channel] = channels.channel_for(municipality, contact.channel) is not None
+        if ready[contact.channel] and contact.address:
+            routes.append((contact.channel, contact.address, contact))
+    if use_email and not any(contact.channel == "email" for contact in found):
+        routes.append(("email", email, None))
+    return routes
+
+
+def _render(template_names: list[str], context: dict) -> tuple[str, str]:
+    """The first template of `template_names` that exists: its first line, and the rest."""
+    names = template_names[0] if len(template_names) == 1 else template_names
+    subject, _, body = render_to_string(names, context).strip().partition("\n")
+    return subject.strip(), body.strip() + "\n"
+
+
+def tell(municipality, event: str, *, key: str, person: str = "", email: str | None = None,
+         context: dict | None = None, email_template: str | None = None, template_dir: str = "notify",
+         about: str = "", link: str = "", language: str | None = None,
+         new_key: bool = False) -> OutboxMessage | None:
+    """Tell a person about an event, in the caller's transaction: once per `key`, on the first
+    of their channels (routes_for), the others kept to fall back to. Returns the first
+    delivery, or None when the person can be reached on no channel.
+
+    E-mail is rendered from <template_dir>/<email_template or event>.txt (first line the
+    subject); LINE, SMS and push from notify/<channel>/<event>.txt or else notify/short/<event>.txt,
+    whose text says nothing personal unless the contact's `detail` opt-in is on. `link` is a
+    path on the city's site (it needs login), made absolute with the language.
+    `language`, `new_key`: as enqueue_email's.
+    """
+    routes = routes_for(municipality, person, email)
+    if not routes:
+        return None
+    language = mail_language(translation.get_language() if language is None else language)
+    public_url = cities.public_url(municipality)
+    url = i18n.with_language(f"{public_url}{link or '/mypage/'}", language)
+    base = {"municipality": municipality, "public_url": public_url, "language": language,
+            "mypage_url": i18n.with_language(f"{public_url}/mypage/", language), "link_url": url,
+            **(context or {})}
+    rendered = []
+    with translation.override(language):
+        for code, address, contact in routes:
+            if code == "email":
+                names = [f"{template_dir}/{email_template or event}.txt"]
+            else:
+                names = [f"notify/{code}/{event}.txt", f"notify/short/{event}.txt"]
+            subject, body = _render(names, {**base, "channel": code, "detail": bool(contact and contact.detail)})
+            rendered.append({"channel": code, "address": address, "contact": contact.pk if contact else None,
+                             "subject": subject[:200], "body": body, "link": url[:300]})
+    first, rest = rendered[0], rendered[1:]
+    fields = {"municipality": municipality, "channel": first["channel"], "recipient": first["address"],
+              "subject": first["subject"], "body": first["body"], "link": first["link"],
+              "contact_id": first["contact"], "digest": digest(first["channel"], first["address"]),
+              "dedupe_key": key, "notice_key": key, "person": person, "about": about, "event": event,
+              "routes": json.dumps(rest, ensure_ascii=False) if rest else None}
+    return enqueue(fields, new_key)
+
+
+def enqueue(fields: dict, new_key: bool = False) -> OutboxMessage:
+    """Write one outbox row (the fields of OutboxMessage) in the caller's transaction, once per
+    dedupe key, and deliver it after the commit in the inline mode. enqueue_email and tell()
+    build their rows with it; so does a channel's own message (an SMS verification code)."""
+    # No fallback routes: NULL, not an encrypted empty text (one Fernet token fewer per row).
+    fields.setdefault("routes", None)
+    if new_key:
+        message = OutboxMessage.objects.create(**fields)
+    else:
+        try:
+            with transaction.atomic():
+                message = OutboxMessage.objects.create(**fields)
+        except IntegrityError:
+            return OutboxMessage.objects.get(dedupe_key=fields["dedupe_key"])
+    if settings.MADOGUCHI_OUTBOX_MODE == "inline":
+        transaction.on_commit(lambda: deliver_one(message.pk))
+    return message
+
+
+# --- what the providers report -------------------------------------------------------------
+
+def record_status(municipality, channel: str, report: StatusReport) -> OutboxMessage | None:
+    """A provider's status report on a sent message: delivered, or failed (then the contact may
+    be disabled and the next channel is tried). Matched by the provider's id of the message,
+    or for a bounce without one by the address's latest delivery. Repeated reports change
+    nothing once the delivery is final."""
+    rows = OutboxMessage.objects.filter(municipality=municipality, channel=channel)
+    if report.provider_ref:
+        message = rows.filter(provider_ref=report.provider_ref[:128]).order_by("-pk").first()
+    elif report.address:
+        message = rows.filter(digest=digest(channel, report.address)).order_by("-pk").first()
+    else:
+        message = None
+    if message is None:
+        if report.status == "failed" and report.address_dead and report.address and channel == "email":
+            _disable(OutboxMessage(municipality=municipality, channel="email",
+                                   digest=digest("email", report.address), recipient=report.address),
+                     report.reason or "unreachable")
+        return None
+    return apply_status(message, report)
+
+
+def apply_status(message: OutboxMessage, report: StatusReport) -> OutboxMessage:
+    """The report recorded on the delivery it is about (found by record_status, or by the
+    e-mail bounces across cities)."""
+    if report.status == "delivered":
+        OutboxMessage.objects.filter(pk=message.pk, status=OutboxStatus.SENT).update(
+            status=OutboxStatus.DELIVERED, delivered_at=timezone.now(), routes=None)
+    elif message.status != OutboxStatus.FAILED:
+        if message.channel == "email" and not message.recipient and report.address:
+            message.recipient = report.address
+        _failed_for_good(message, report.reason or "unreachable", address_dead=report.address_dead)
+    message.refresh_from_db()
+    return message
+
+
+# --- a person's contacts -------------------------------------------------------------------
+
+def add_contact(municipality, person: str, channel: str, address: str, *, label: str = "",
+                verified: bool = True, rank: int | None = None) -> Contact:
+    """Keep (or renew) a way to reach `person`: a contact seen again is enabled again."""
+    now = timezone.now()
+    contact, _ = Contact.objects.update_or_create(
+        municipality=municipality, person=person, channel=channel, digest=digest(channel, address),
+        defaults={"address": address, "label": label[:64], "disabled_at": None, "disabled_reason": "",
+                  "verified_at": now if verified else None, **({"rank": rank} if rank is not None else {})})
+    return contact
+
+
+def remove_contact(contact: Contact, reason: str = "unlinked") -> None:
+    """The person unlinked it (or the provider told us it is gone): deliveries still queued
+    for it fail over to the next channel; the row goes."""
+    for message in OutboxMessage.objects.filter(contact=contact, status=OutboxStatus.PENDING):
+        _failed_for_good(message, reason)
+    contact.delete()
+
+
+def forget_person(municipality, person: str) -> int:
+    """The person's account or ticket is gone: its contacts and challenges go too."""
+    ContactChallenge.objects.filter(municipality=municipality, person=person).delete()
+    return Contact.objects.filter(municipality=municipality, person=person).delete()[0]

@@ -1,28 +1,19 @@
 """Turning payment providers on per city (platform operators, superusers only).
 
-Secrets are write-only here: the form takes a JSON object of new secrets (or leaves the stored
-ones as they are when empty) and the page shows only which secret names are set, never the
-values. Each setting shows its `check_config()` problems. Charges, attempts and refunds are
+Secrets are write-only here (core/secrets.py): the form takes a JSON object of the secrets to
+change and the page shows only which secret names are set, never the values. Each setting shows its `check_config()` problems. Charges, attempts and refunds are
 listed read-only for support; 会計課 works in its own pages (payments:books)."""
-
-import json
 
 from django import forms
 from django.contrib import admin
-from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
 from madoguchi.core.admin import ReadOnlyAdmin
+from madoguchi.core.secrets import SecretsForm
 from madoguchi.payments.models import Attempt, Charge, ProviderEvent, ProviderSetting, Refund
 from madoguchi.payments.providers import UnknownProvider, provider_for, registry
 
 
-class ProviderSettingForm(forms.ModelForm):
-    new_secrets = forms.CharField(
-        label="secrets (JSON)", required=False, widget=forms.Textarea(attrs={"rows": 3, "autocomplete": "off"}),
-        help_text=gettext_lazy('例: {"secret_key": "sk_live_…", "webhook_secret": "whsec_…"}。'
-                               "空欄なら保存済みのまま（保存済みの値は表示しません）。"))
-
+class ProviderSettingForm(SecretsForm):
     class Meta:
         model = ProviderSetting
         fields = ("municipality", "provider", "enabled", "methods", "issues_receipt", "config")
@@ -30,26 +21,6 @@ class ProviderSettingForm(forms.ModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["provider"] = forms.ChoiceField(choices=[(code, code) for code in sorted(registry)])
-
-    def clean_new_secrets(self):
-        text = self.cleaned_data["new_secrets"].strip()
-        if not text:
-            return None
-        try:
-            value = json.loads(text)
-        except ValueError:
-            raise forms.ValidationError(_("JSON のオブジェクトで入力してください。")) from None
-        if not isinstance(value, dict) or not all(isinstance(v, str) for v in value.values()):
-            raise forms.ValidationError(_('{"名前": "値"} の形で入力してください。'))
-        return value
-
-    def save(self, commit=True):
-        setting = super().save(commit=False)
-        if self.cleaned_data.get("new_secrets") is not None:
-            setting.set_secrets(self.cleaned_data["new_secrets"])
-        if commit:
-            setting.save()
-        return setting
 
 
 @admin.register(ProviderSetting)

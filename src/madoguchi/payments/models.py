@@ -4,7 +4,6 @@ Money is in whole yen (`PositiveIntegerField`), never floats. No card data is ev
 the provider's own page takes it; Madoguchi keeps only the provider's ids and states.
 """
 
-import json
 import uuid
 
 from django.db import models
@@ -14,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from madoguchi.applications.models import Submission
 from madoguchi.core.crypto import EncryptedTextField
 from madoguchi.core.models import Municipality
+from madoguchi.core.secrets import SecretsMixin
 
 
 class Method(models.TextChoices):
@@ -30,7 +30,7 @@ DUPLICATE_REASON = "二重決済"  # ja-only: stored as the reason of the automa
 COUNTER_METHODS = (Method.CASH, Method.TERMINAL_CARD, Method.TERMINAL_EMONEY, Method.TERMINAL_QR)
 
 
-class ProviderSetting(models.Model):
+class ProviderSetting(SecretsMixin, models.Model):
     """One payment provider as one city turned it on: which methods, its public configuration
     (`config`: API base, account ids, ...) and its secrets (API keys, webhook secrets),
     encrypted at rest as one JSON object. Read the secrets through `secret_values`."""
@@ -53,17 +53,6 @@ class ProviderSetting(models.Model):
 
     def __str__(self) -> str:
         return f"{self.provider} ({self.municipality_id})"
-
-    @property
-    def secret_values(self) -> dict:
-        try:
-            value = json.loads(self.secrets or "{}")
-        except ValueError:
-            return {}
-        return value if isinstance(value, dict) else {}
-
-    def set_secrets(self, values: dict) -> None:
-        self.secrets = json.dumps(values, ensure_ascii=False, sort_keys=True)
 
 
 class Charge(models.Model):

@@ -33,7 +33,6 @@ from madoguchi.applications.models import Submission
 from madoguchi.catalog.fees import FeeQuote
 from madoguchi.core import audit, cities
 from madoguchi.core.actors import Actor
-from madoguchi.notify.services import enqueue_email
 from madoguchi.payments import states
 from madoguchi.payments.models import (
     COUNTER_METHODS,
@@ -481,11 +480,8 @@ def cancel_charges_of_withdrawn(submission: Submission, actor: Actor) -> None:
 def _submission_paid(charge: Charge, actor: Actor) -> None:
     submission = Submission.objects.select_for_update().get(pk=charge.submission_id)
     application_services.payment_received(submission, actor)
-    if submission.contact_email:
-        enqueue_email(submission.municipality, submission.contact_email, "paid",
-                      {"submission": submission, "charge": charge},
-                      dedupe_key=f"paid:{charge.pk}", template_dir="payments/mail",
-                      language=submission.account.language if submission.account_id else "")
+    application_services.tell_applicant(submission, "paid", "paid", {"submission": submission, "charge": charge},
+                                        f"paid:{charge.pk}", template_dir="payments/mail")
 
 
 # --- webhooks -------------------------------------------------------------------------------

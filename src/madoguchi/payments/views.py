@@ -11,12 +11,14 @@ from django.contrib import messages
 from django.http import Http404, HttpResponseBadRequest, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import translation
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
 from madoguchi.applications import selectors as application_selectors
 from madoguchi.catalog.selectors import procedure_of_record
+from madoguchi.feedback import invites
 from madoguchi.identity.session import resident_actor, resident_required
 from madoguchi.payments import receipts, services, states
 from madoguchi.payments.models import Attempt, AttemptState, Charge
@@ -106,6 +108,9 @@ def attempt_return(request, attempt_id):
         "pending": attempt.state in states.LIVE,
         "over": attempt.state in (AttemptState.FAILED, AttemptState.EXPIRED, AttemptState.CANCELLED),
         "receipt_url": _receipt_url(submission) if attempt.state == AttemptState.SUCCEEDED else "",
+        # the done page is skipped when a fee is due at once: the survey's invite is here instead
+        "survey_url": (invites.online_url(submission, translation.get_language())
+                       if attempt.state in (AttemptState.SUCCEEDED, AttemptState.DUPLICATE) else ""),
     })
 
 

@@ -174,6 +174,11 @@ def build(keys: list[tuple], lines: dict[int, tuple[int, Line]]) -> dict[tuple, 
             built[key] = (latest_id(municipality_id, ids), board_json(municipality_id, ids), frozenset(ids))
     if not tickets_wanted:
         return built
+    # Read first: every change up to `floor` is in what is read next. A change committed
+    # between the reads below (a call between the ticket's read and the change log's) may be
+    # missing from the state, so the state claims no id above `floor`; the rebuild that change
+    # triggers then carries a higher id and is sent (a board reads its id first, likewise).
+    floor = QueueChange.objects.order_by("-id").values_list("id", flat=True).first() or 0
     tickets = {t.token: t for t in Ticket.objects.select_related("group", "window")
                .filter(token__in={key[2] for key in tickets_wanted})}
     currents = {token: services.final_ticket(ticket) for token, ticket in tickets.items()}
@@ -194,7 +199,8 @@ def build(keys: list[tuple], lines: dict[int, tuple[int, Line]]) -> dict[tuple, 
             continue
         current = currents[token]
         state = lines[current.group_id][1].state(current, lang)
-        built[key] = (max(newest.get(g, 0) for g in watched[token]), _dumps(state), watched[token])
+        version = min(max(newest.get(g, 0) for g in watched[token]), floor)
+        built[key] = (version, _dumps(state), watched[token])
     return built
 
 

@@ -81,9 +81,7 @@ def book(slot: ReservationSlot, purpose: VisitPurpose, form_token: str, email: s
                     form_token=form_token, contact=encrypt_bytes(email.encode(), municipality_id) if email else None,
                     language=language or "ja")
                 if email:
-                    notices.enqueue(slot.group.municipality, email, "reserved",
-                                    {"reservation": reservation, "slot": slot, "purpose": purpose},
-                                    f"queue-reserved:{reservation.pk}", language=reservation.language)
+                    notices.tell_reservation(reservation, email, "reserved", f"queue-reserved:{reservation.pk}")
                 return reservation
         except IntegrityError:
             existing = Reservation.objects.filter(municipality_id=municipality_id, form_token=form_token).first()
@@ -156,11 +154,8 @@ def remind(now: datetime | None = None) -> int:
     sent = 0
     for reservation in due:
         with transaction.atomic():
-            notices.enqueue(reservation.slot.group.municipality, decrypt_bytes(reservation.contact).decode(),
-                            "reminder", {"reservation": reservation, "slot": reservation.slot,
-                                         "purpose": reservation.purpose},
-                            f"queue-remind:{reservation.pk}:{reservation.slot_id}",
-                            language=reservation.language)
+            notices.tell_reservation(reservation, decrypt_bytes(reservation.contact).decode(), "reminder",
+                                     f"queue-remind:{reservation.pk}:{reservation.slot_id}")
             reservation.reminded_at = now
             reservation.save(update_fields=["reminded_at"])
         sent += 1

@@ -3,7 +3,7 @@
 from collections import defaultdict
 from datetime import date, datetime, timedelta
 
-from django.db.models import F, Q
+from django.db.models import F
 from django.db.models import Window as Over  # SQL window function; `Window` is a counter here
 from django.db.models.functions import RowNumber
 from django.utils import timezone
@@ -180,7 +180,9 @@ def daily_figures(municipality, day: date) -> dict:
 
 
 def waiting_tickets_with_notice(group: CounterGroup):
-    return Ticket.objects.filter(Q(contact__isnull=False), group=group, status=TicketStatus.ISSUED,
+    """Tickets whose visitor asked to be told (by e-mail, kept on the ticket, or by push, a
+    contact of the person "ticket:<pk>") and was not told yet."""
+    return Ticket.objects.filter(group=group, status=TicketStatus.ISSUED,
                                  notify_when_remaining__isnull=False, notified_at__isnull=True)
 
 

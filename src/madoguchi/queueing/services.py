@@ -70,6 +70,8 @@ def apply(ticket: Ticket, action: str, actor: Actor | None, now: datetime, **cha
     elif action in ("finish", "transfer"):
         ticket.finished_at = now
     ticket.contact = None  # only needed while waiting for the notice: kept no longer
+    if ticket.notify_when_remaining is not None and action != "transfer":
+        notices.forget(ticket)  # its push subscription too (a transfer passes it on)
     for name, value in changes.items():
         setattr(ticket, name, value)
     ticket.save()
@@ -180,10 +182,13 @@ def transfer(ticket: Ticket, purpose: VisitPurpose, actor: Actor, now: datetime 
     contact = ticket.contact
     apply(ticket, "transfer", actor, now)
     moved, _ = issue_ticket(purpose, f"transfer:{ticket.pk}", now, transferred_from=ticket)
-    if contact and ticket.notified_at is None:
+    if ticket.notify_when_remaining is not None and ticket.notified_at is None:
         moved.contact = contact
         moved.notify_when_remaining = ticket.notify_when_remaining
         moved.save(update_fields=["contact", "notify_when_remaining"])
+        notices.pass_on(ticket, moved)
+    elif ticket.notify_when_remaining is not None:
+        notices.forget(ticket)
     notices.turn_near(ticket.group, now)
     notices.turn_near(purpose.group, now)
     return moved
@@ -211,15 +216,34 @@ def final_ticket(ticket: Ticket) -> Ticket:
 
 
 @transaction.atomic
-def ask_for_notice(ticket: Ticket, email: str, remaining: int, now: datetime | None = None) -> None:
-    """Store the visitor's address (encrypted) and send the notice at once if already that close."""
+def _check_notice(ticket: Ticket, remaining: int) -> None:
     if remaining not in NOTICE_CHOICES:
         raise QueueError(gettext("何人前にお知らせするかを選んでください。"))
     if ticket.status != S.ISSUED:
         raise QueueError(gettext("この番号札はすでに呼び出されています。"))
+
+
+def ask_for_notice(ticket: Ticket, email: str, remaining: int, now: datetime | None = None) -> None:
+    """Store the visitor's address (encrypted) and send the notice at once if already that close."""
+    _check_notice(ticket, remaining)
     ticket.contact = encrypt_bytes(email.encode(), ticket.municipality_id)
     ticket.notify_when_remaining = remaining
     ticket.notified_at = None
     ticket.save(update_fields=["contact", "notify_when_remaining", "notified_at"])
     notices.turn_near(ticket.group, now or timezone.now())
 
+
+@transaction.atomic
+def ask_for_push_notice(ticket: Ticket, subscription, remaining: int, user_agent: str = "",
+                        now: datetime | None = None) -> None:
+    """The visitor's browser subscribed to push on the ticket page: the subscription becomes the
+    ticket's contact, the threshold is set, and the notice goes at once if already that close.
+    Raises QueueError, or notify's InvalidSubscription for what the browser sent."""
+    _lock(ticket.group)
+    ticket.refresh_from_db()
+    _check_notice(ticket, remaining)
+    notices.subscribe(ticket, subscription, user_agent)
+    ticket.notify_when_remaining = remaining
+    ticket.notified_at = None
+    ticket.save(update_fields=["notify_when_remaining", "notified_at"])
+    notices.turn_near(ticket.group, now or timezone.now())

@@ -14,6 +14,7 @@ urlpatterns = [
     path("t/<str:token>/status.json", public.status_json, name="status_json"),
     path("t/<str:token>/events/", public.ticket_events, name="ticket_events"),
     path("t/<str:token>/notice/", public.ask_notice, name="ask_notice"),
+    path("t/<str:token>/push/", public.ask_push_notice, name="ask_push_notice"),
     path("display/", public.display, name="display"),
     path("display/board.json", public.board, name="board"),
     path("display/events/", public.event_stream, name="events"),

@@ -5,6 +5,7 @@ from django.contrib import messages
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -14,7 +15,10 @@ from madoguchi.applications.models import Status
 from madoguchi.applications.workflow import allowed_targets
 from madoguchi.catalog.selectors import procedure_of_record
 from madoguchi.core import audit
+from madoguchi.feedback import invites
 from madoguchi.identity.session import resident_actor, resident_required
+from madoguchi.notify import selectors as notify_selectors
+from madoguchi.notify import services as notify_services
 
 
 def pdf_response(data: bytes, filename: str) -> HttpResponse:
@@ -41,7 +45,8 @@ def mypage(request):
     return render(request, "applications/mypage.html",
                   {"submissions": submissions, "drafts": drafts, "account": request.account,
                    "deadlines": deadlines.due_for(request.account),
-                   "reminder_text": deadlines.reminder_text()})
+                   "reminder_text": deadlines.reminder_text(),
+                   "email_failing": notify_services.email_failing(request.municipality, request.account.email)})
 
 
 def _submission(request, public_id):
@@ -75,6 +80,8 @@ def submission(request, public_id):
         "fee": sub.fee_quote.localized(procedure), "fee_note": procedure.fee_note, "pay_url": _pay_url(sub),
         "can_withdraw": Status.WITHDRAWN in allowed_targets(sub.status),
         "sections": sections, "version": version,
+        "notices": notify_selectors.notices(request.municipality, person=request.account.ref,
+                                            about=f"submission:{sub.pk}"),
     })
 
 
@@ -109,7 +116,8 @@ def submitted(request, public_id):
     procedure = procedure_of_record(request.municipality, sub.procedure_code)
     return render(request, "applications/submitted.html",
                   {"submission": sub, "title": procedure.title if procedure else sub.procedure_code,
-                   "fee": sub.fee_quote.localized(procedure) if procedure else sub.fee_quote})
+                   "fee": sub.fee_quote.localized(procedure) if procedure else sub.fee_quote,
+                   "survey_url": invites.online_url(sub, translation.get_language())})
 
 
 @resident_required

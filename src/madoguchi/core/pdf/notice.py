@@ -56,6 +56,9 @@ class NoticeData:
     verify_url: str
     applied_on: date | None = None  # shown as 「…年…月…日付けで申請のあった」 when known
     letterhead: Letterhead | None = None  # the city's logo and name at the top, ruled in black
+    # What the decision states, as printed (支給額（月額） 15,000円, 支給開始月 令和8年12月分から …):
+    # (label, text) rows after 決定内容, from the procedure file's `decision:` (casework/decisions.py).
+    content: tuple[tuple[str, str], ...] | list[tuple[str, str]] = ()
 
 
 def kyoji(municipality: str, mayor_title: str) -> list[str]:
@@ -103,6 +106,7 @@ def _render_notice(data: NoticeData) -> bytes:
     )
 
     items = [["受付番号", data.receipt_number], ["決定内容", f"{verb}します。"]]
+    items += [[label, text] for label, text in data.content]
     if data.reason.strip():
         items.append([f"{verb}の理由", data.reason])
     items.append(["根拠法令", data.legal_basis])
@@ -140,7 +144,7 @@ def _render_notice(data: NoticeData) -> bytes:
         [para(role), para(name), para(wareki_datetime(when))] for role, name, when in data.approvals
     ]
     side = [para(f"担当：{data.department_name}")]
-    names = [data.applicant_name, data.applicant_address, data.reason]
+    names = [data.applicant_name, data.applicant_address, data.reason] + [t for _, t in data.content]
     if needs_fallback(names + [name for _, name, _ in data.approvals]):
         side.append(para(FALLBACK_NOTE, 8, spaceBefore=2 * mm))
     qr_w = 70 * mm

@@ -7,7 +7,6 @@ accepts a leaf issued directly by an anchor too). Keys are unencrypted PEM: test
 """
 
 import json
-import os
 import secrets
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -18,6 +17,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import NameOID
 
+from madoguchi.core.files import PRIVATE, PUBLIC, write_atomically
 from madoguchi.identity.jpki import oids
 from madoguchi.identity.jpki.oids import AUTHENTICATION, KINDS, SIGNING, Kind
 from madoguchi.identity.jpki.profile import BasicInfo, default_not_after, subject_alt_names
@@ -77,11 +77,7 @@ def _aki(issuer: x509.Certificate) -> x509.AuthorityKeyIdentifier:
 
 
 def _write(path: Path, data: bytes, private: bool = False) -> None:
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_bytes(data)
-    if private:
-        tmp.chmod(0o600)
-    os.replace(tmp, path)
+    write_atomically(path, data, PRIVATE if private else PUBLIC)
 
 
 def _reason(reason) -> x509.ReasonFlags:

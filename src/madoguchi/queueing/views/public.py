@@ -15,6 +15,7 @@ from django.views.decorators.http import require_POST
 
 from madoguchi.core import i18n
 from madoguchi.core.email_address import InvalidEmailAddress, normalize_email
+from madoguchi.notify.push_subscriptions import InvalidSubscription, application_server_key
 from madoguchi.queueing import events, patterns, selectors, services, texts
 from madoguchi.queueing.models import Ticket, TicketStatus
 from madoguchi.queueing.services import NOTICE_CHOICES, QueueError
@@ -41,7 +42,8 @@ def _status_page(request, ticket, state, lang: str, status: int = 200, **extra):
         "choices": [(n, ngettext("あと%(n)s人", "あと%(n)s人", n) % {"n": n}) for n in NOTICE_CHOICES],
         "status_url": i18n.with_language(reverse("queueing:status_json", args=[ticket.token]), lang),
         "events_url": i18n.with_language(reverse("queueing:ticket_events", args=[ticket.token]), lang),
-        "waiting": ticket.status == TicketStatus.ISSUED, **extra}, status=status)
+        "waiting": ticket.status == TicketStatus.ISSUED, "push_key": application_server_key(request.municipality),
+        **extra}, status=status)
 
 
 def status(request, token: str):
@@ -112,6 +114,26 @@ def ask_notice(request, token: str):
         return _status_page(request, ticket, ticket_state(ticket, lang), lang, status=400,
                             error=message, email=email)
     return redirect(i18n.with_language(reverse("queueing:status", args=[ticket.token]) + "?asked=1", lang))
+
+
+@require_POST
+def ask_push_notice(request, token: str):
+    """The ticket page's script, after the browser subscribed to push: JSON in and out (the
+    form only exists where scripts run). 400 with the field and the reason for what is wrong."""
+    ticket = _ticket(request, token)
+    try:
+        remaining = int(request.POST.get("remaining") or 0)
+    except ValueError:
+        remaining = 0
+    try:
+        services.ask_for_push_notice(ticket, request.POST.get("subscription", ""), remaining,
+                                     request.headers.get("User-Agent", ""))
+    except InvalidSubscription as error:
+        return JsonResponse({"field": "subscription", "reason": str(error),
+                             "message": gettext("この端末ではプッシュ通知を設定できませんでした。")}, status=400)
+    except QueueError as error:
+        return JsonResponse({"field": "remaining", "reason": "refused", "message": str(error)}, status=400)
+    return JsonResponse({"ok": True})
 
 
 def _selected_groups(request):

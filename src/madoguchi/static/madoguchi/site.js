@@ -155,4 +155,13 @@
     });
     arm();
   }
+
+  // Web Push (push.js) is fetched only where a page offers it and the browser can take push
+  // messages: a phone that cannot never downloads it.
+  var pushForm = document.querySelector("form[data-push-script]");
+  if (pushForm && "serviceWorker" in navigator && "PushManager" in window && window.isSecureContext) {
+    var pushScript = document.createElement("script");
+    pushScript.src = pushForm.getAttribute("data-push-script");
+    document.head.appendChild(pushScript);
+  }
 })();

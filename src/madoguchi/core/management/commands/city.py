@@ -6,6 +6,7 @@
     madoguchi city list
     madoguchi city show <slug>
     madoguchi city set <slug> --public-url … --phone … --identity client_id=… --channels online,counter
+    madoguchi city set <slug> --seal-config '{"kind": "file", "pkcs12": "/etc/madoguchi/seal.p12", …}'
     madoguchi city add-host <slug> <host>
     madoguchi city remove-host <slug> <host>
 
@@ -22,6 +23,7 @@ from django.core.management.base import BaseCommand, CommandError
 from madoguchi.core import cityconfig, onboarding
 from madoguchi.core.actors import Actor
 from madoguchi.core.models import Municipality
+from madoguchi.core.pdf import seal
 
 # option → model field, for `create` and `set`
 FIELDS = {
@@ -45,6 +47,9 @@ def _settings_options(parser, *, creating: bool) -> None:
     parser.add_argument("--identity", action="append", default=[], metavar="KEY=VALUE",
                         help="a Digital Authentication App setting of this city (" + ", ".join(cityconfig.IDENTITY_KEYS)
                         + "); KEY= removes it")
+    if not creating:
+        parser.add_argument("--seal-config", metavar="JSON",
+                            help="where the city's seal key is, as JSON (docs/notices.md); '{}' removes it")
 
 
 class Command(BaseCommand):
@@ -109,6 +114,11 @@ class Command(BaseCommand):
             self.stdout.write(f"{name}: {value}")
         self.stdout.write(f"administrators: {city.administrators.count()}")
         self.stdout.write(f"data keys: {city.keys.filter(retired_at__isnull=True).count()} active")
+        found = seal.check(city)
+        self.stdout.write(f"seal: {found.state}" + (f" ({found.subject}, until {found.not_after:%Y-%m-%d})"
+                                                     if found.not_after else ""))
+        for message in found.problems:
+            self.stdout.write(self.style.WARNING(f"problem: seal: {message}"))
         problems = cityconfig.problems_of(city)
         for name, messages in problems.items():
             for message in messages:
@@ -125,6 +135,8 @@ class Command(BaseCommand):
         if options.get("identity"):
             data["identity_config"] = json.dumps(_identity(city.identity_config or {}, options["identity"]),
                                                  ensure_ascii=False)
+        if options.get("seal_config") is not None:
+            data["seal_config"] = options["seal_config"]
         form = cityconfig.CityForm(data=data, instance=city)
         _raise_for(form)
         changed = onboarding.update_city(form, actor)

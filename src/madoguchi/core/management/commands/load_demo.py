@@ -128,6 +128,10 @@ class Command(BaseCommand):
             for suffix, role, last_name in (("tanto", Role.CLERK, "担当"), ("kacho", Role.APPROVER, "課長")):
                 user = self._user(f"{demo.staff_prefix}{code}-{suffix}", f"{name}{last_name}")
                 StaffMembership.objects.get_or_create(user=user, department=department, role=role)
+        # The city's 分析担当 (reads the figures at /staff/insights/, no case): one membership is
+        # enough, the figures are the whole city's.
+        analyst = self._user(f"{demo.staff_prefix}bunseki", f"{city.name}分析担当")
+        StaffMembership.objects.get_or_create(user=analyst, department=department, role=Role.ANALYST)
         username, last_name = demo.administrator
         CityAdministrator.objects.get_or_create(user=self._user(username, last_name), municipality=city)
         return city
