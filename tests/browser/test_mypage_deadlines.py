@@ -17,7 +17,7 @@ from madoguchi.identity.models import ResidentAccount
 from madoguchi.navigator import services as navigator_services
 from madoguchi.navigator.rules import NO, QuestionType
 
-from .helpers import assert_no_sideways_scroll, check_a11y, log_in_resident
+from .helpers import assert_no_sideways_scroll, check_a11y, log_in_resident, screenshot
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -90,3 +90,25 @@ def test_my_page_shows_what_is_due_by_when(phone, resident_with_plan):
     start.click()
     expect(phone).to_have_url(START_FROM_PLAN)
     check_a11y(phone)
+
+
+def test_the_list_of_submissions_fits_a_phone_whatever_the_receipt_number(phone, city):
+    """受付番号 are random: the widest letters (W, M) must fit at 320 px as well as narrow ones,
+    on one line each, beside a long procedure name and a long status."""
+    account = ResidentAccount.objects.create(municipality=city, email=EMAIL)
+    department = Department.objects.filter(municipality=city).first()
+    for number, status in (("WWWW-WWWM", Status.RETURNED), ("MMWW-MWMW", Status.ACCEPTED),
+                           ("WMWM-WWMW", Status.SUBMITTED)):
+        Submission.objects.create(
+            municipality=city, receipt_number=number, procedure_code="child-allowance-claim",
+            form_version=1, department=department, account=account, actor_kind="resident",
+            actor_ref=account.ref, status=status, submitted_at=timezone.now())
+    phone.goto("/mypage/")
+    log_in_resident(phone, EMAIL)
+    receipts = phone.locator("[data-receipt-number]")
+    expect(receipts).to_have_count(3)
+    check_a11y(phone)
+    assert_no_sideways_scroll(phone, 320)
+    for line in receipts.evaluate_all("els => els.map(e => e.getClientRects().length)"):
+        assert line == 1, "a 受付番号 broke across lines"
+    screenshot(phone, "mypage-submissions-phone")
