@@ -147,6 +147,7 @@ def load_plan(visit: CounterVisit, token: str) -> NavigatorPlan:
     plan = plan_by_token(visit.municipality, (token or "").strip())
     if plan is None:
         raise VisitRefused(_("このQRコードの回答は見つかりません。期限切れの場合は、できごとを選び直してください。"))
+    navigator.drop_stale(plan)  # a plan saved before stale answers were dropped on saving
     visit.plan, visit.event = plan, plan.event
     visit.save(update_fields=["plan", "event"])
     return plan
@@ -182,9 +183,7 @@ def ask_known(visit: CounterVisit) -> None:
     _open(visit)
     if visit.plan is None or not visit.known_from_register:
         return
-    plan = visit.plan
-    plan.answers = {k: v for k, v in plan.answers.items() if k not in visit.known_from_register}
-    plan.save(update_fields=["answers", "updated_at"])
+    navigator.forget_answers(visit.plan, visit.known_from_register)
     visit.known_from_register = []
     visit.save(update_fields=["known_from_register"])
 

@@ -40,6 +40,38 @@ def start_plan(municipality: Municipality, event_id: str, lang: str = DEFAULT_LA
         municipality=municipality, event=event_id, lang=i18n.supported(lang) or DEFAULT_LANG)
 
 
+# --- who may change a plan ----------------------------------------------------------------------
+
+# The session's list of the plans it made (ids, newest last): the token only lets a browser
+# read a plan (its QR code is shown at the counter, on the resident's other devices); changing
+# the answers needs the browser that made it. Kept in the session, so it survives logging in
+# (identity.session.start_session cycles the key, keeping the data) and ends with it.
+OWN_PLANS = "navigator_plans"
+OWN_PLANS_KEPT = 50
+
+
+def remember_owner(session, plan: NavigatorPlan) -> None:
+    """Mark `plan` as made by this browser session."""
+    kept = [pk for pk in session.get(OWN_PLANS, []) if pk != plan.pk]
+    session[OWN_PLANS] = [*kept, plan.pk][-OWN_PLANS_KEPT:]
+
+
+def may_change(session, plan: NavigatorPlan) -> bool:
+    """Whether this browser session may change the plan's answers on the navigator's pages.
+    (The counter changes a plan through its visit, counter/views.py, with the clerk's rights.)"""
+    return plan.pk in session.get(OWN_PLANS, [])
+
+
+def copy_plan(plan: NavigatorPlan, lang: str = DEFAULT_LANG) -> NavigatorPlan:
+    """A new plan with the same event and answers (in force only): what a browser that may only
+    read a plan starts from to change the answers for itself."""
+    copy = NavigatorPlan.objects.create(
+        municipality=plan.municipality, event=plan.event,
+        answers=in_force_answers(event_of(plan), plan.answers),
+        lang=i18n.supported(lang) or plan.lang)
+    return copy
+
+
 def set_lang(plan: NavigatorPlan, lang: str) -> None:
     """The plan follows the page's language (a plan opened with ?lang= on another device)."""
     lang = i18n.supported(lang)
@@ -86,9 +118,40 @@ def answer(plan: NavigatorPlan, question_id: str, values: list[str]) -> list[str
     value, errors = _clean(question, [v.strip() for v in values if v.strip()], plan.lang)
     if errors:
         return errors
-    plan.answers = {**plan.answers, question.id: value}
-    plan.save(update_fields=["answers", "updated_at"])
+    store_answers(plan, {**plan.answers, question.id: value})
     return []
+
+
+# --- stale answers -----------------------------------------------------------------------------
+
+
+def in_force_answers(event: Event, answers: dict) -> dict:
+    """`answers` without those to questions the other answers no longer ask (their ask_if is
+    false, or the event no longer has the question). An ask_if still undecided (an earlier
+    question not answered yet) keeps its answer: the question may yet be asked."""
+    decider = rules.Decider(event, answers)
+    questions = {q.id: q for q in event.questions}
+    return {question_id: value for question_id, value in answers.items()
+            if question_id in questions and decider.asks(questions[question_id]) is not False}
+
+
+def store_answers(plan: NavigatorPlan, answers: dict) -> None:
+    """Save the plan's answers, dropping those no longer asked: the one place every change of
+    answers goes through (the pages, the counter), so an answer to a question that a changed
+    answer no longer asks neither stays in the plan nor is copied into a visit or a form, and
+    the question is asked afresh if a later change makes it apply again."""
+    plan.answers = in_force_answers(event_of(plan), answers)
+    plan.save(update_fields=["answers", "updated_at"])
+
+
+def drop_stale(plan: NavigatorPlan) -> list[str]:
+    """Drop the stale answers of a plan saved before they were dropped on saving (the counter
+    does so when it loads a plan from its QR code); returns the question ids dropped."""
+    kept = in_force_answers(event_of(plan), plan.answers)
+    dropped = [q for q in plan.answers if q not in kept]
+    if dropped:
+        store_answers(plan, kept)
+    return dropped
 
 
 def questions_now(plan: NavigatorPlan) -> list[Question]:
@@ -160,9 +223,14 @@ def fill_known(plan: NavigatorPlan, members: list[Member], on: date) -> list[str
     the ids answered, for the page to mark as known from the register."""
     known = {k: v for k, v in known_answers(event_of(plan), members, on).items() if k not in plan.answers}
     if known:
-        plan.answers = {**plan.answers, **known}
-        plan.save(update_fields=["answers", "updated_at"])
+        store_answers(plan, {**plan.answers, **known})
     return list(known)
+
+
+def forget_answers(plan: NavigatorPlan, question_ids) -> None:
+    """Take answers back out of the plan (the counter's 「住民記録の回答を使わずに質問する」): their
+    questions are asked again."""
+    store_answers(plan, {k: v for k, v in plan.answers.items() if k not in set(question_ids)})
 
 
 def _clean(question: Question, values: list[str], lang: str):

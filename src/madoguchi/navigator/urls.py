@@ -10,4 +10,5 @@ urlpatterns = [
     path("p/<str:token>/q/<slug:question>/", views.change, name="change"),
     path("p/<str:token>/result/", views.result, name="result"),
     path("p/<str:token>/checklist.pdf", views.checklist, name="checklist"),
+    path("p/<str:token>/copy/", views.copy, name="copy"),
 ]

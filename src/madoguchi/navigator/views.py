@@ -1,12 +1,17 @@
-"""手続ナビ pages: thin views over services; plain forms, POST-redirect-GET, no script needed."""
+"""手続ナビ pages: thin views over services; plain forms, POST-redirect-GET, no script needed.
+
+Anyone with a plan's token reads it (the QR code at the counter, the resident's other devices);
+only the browser session that made it changes its answers (services.may_change). Any other
+browser is shown the plan as read-only, with a button to make its own copy."""
 
 from functools import lru_cache
 
 import segno
+from django.contrib import messages
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
-from django.utils.translation import ngettext
+from django.utils.translation import gettext, ngettext
 from django.views.decorators.http import require_POST
 
 from madoguchi.navigator import services
@@ -45,7 +50,35 @@ def start(request, event):
         plan = services.start_plan(request.municipality, event, current_language())
     except LookupError:
         raise Http404 from None
+    services.remember_owner(request.session, plan)
     return redirect("navigator:plan", plan.token)
+
+
+def _may_change(request, plan) -> bool:
+    return services.may_change(request.session, plan)
+
+
+def _read_only(request, plan, status: int = 403) -> HttpResponse:
+    """The plan as another browser may see it: its answers without a way to change them, and
+    the button that makes a copy of its own. A refused change (403) changes nothing."""
+    response = _page(request, "navigator/readonly.html", plan.lang, {
+        "plan": plan, "event_title": services.event_of(plan).title.get(plan.lang),
+        "complete": services.is_complete(plan), "answers": services.answers_of(plan),
+        "can_change": False,
+    })
+    response.status_code = status
+    return response
+
+
+def copy(request, token):
+    """「同じ答えで自分用に作る」: a new plan with the same answers, this browser's own."""
+    plan = _plan(request, token)
+    if request.method != "POST":
+        return redirect("navigator:plan", plan.token)
+    own = services.copy_plan(plan, current_language())
+    services.remember_owner(request.session, own)
+    messages.success(request, gettext("同じ答えで、この端末用の答えを作りました。ここでは答えを変更できます。"))
+    return redirect("navigator:plan", own.token)
 
 
 def _question_page(request, plan, question, *, errors=(), posted=None):
@@ -72,7 +105,7 @@ def _question_page(request, plan, question, *, errors=(), posted=None):
         "date_value": chosen[0] if chosen else today.isoformat(),
         "date_max": "" if question.future else today.isoformat(),
         "progress": progress, "progress_number": answered + 1, "progress_left": max(left - 1, 0),
-        "previous": previous, "answers": services.answers_of(plan),
+        "previous": previous, "answers": services.answers_of(plan), "can_change": True,
     })
 
 
@@ -89,6 +122,8 @@ def _answer(request, plan, question):
 def plan(request, token):
     """The next question to ask; the result once every rule is decided."""
     plan = _plan(request, token)
+    if request.method == "POST" and not _may_change(request, plan):
+        return _read_only(request, plan)
     if request.method == "POST":
         question = services.askable(plan, request.POST.get("question", ""))
         if question is None:
@@ -97,12 +132,16 @@ def plan(request, token):
     question = services.next_question(plan)
     if question is None:
         return redirect("navigator:result", plan.token)
+    if not _may_change(request, plan):  # an unfinished plan, read on another device
+        return _read_only(request, plan, status=200)
     return _question_page(request, plan, question)
 
 
 def change(request, token, question):
     """One earlier answer, to change it; then on to whatever the new answer calls for."""
     plan = _plan(request, token)
+    if not _may_change(request, plan):
+        return _read_only(request, plan)
     found = services.askable(plan, question)
     if found is None:
         return redirect("navigator:plan", plan.token)
@@ -131,7 +170,7 @@ def result(request, token):
         len(found.items)) % {"event": found.title, "day": found.day_label, "n": len(found.items)}
     return _page(request, "navigator/result.html", plan.lang, {
         "plan": plan, "result": found, "counter_url": url, "lead": lead,
-        "qr": qr_svg(url),
+        "qr": qr_svg(url), "can_change": _may_change(request, plan),
     })
 
 
