@@ -67,6 +67,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "madoguchi.core.middleware.MunicipalityMiddleware",
+    # A logged-in session ends 12 hours after its login however busy (core/session_limit.py).
+    "madoguchi.core.session_limit.AbsoluteSessionLimitMiddleware",
     # Language, 文字サイズ, contrast: after the city is known (a choice is saved on the account).
     "madoguchi.core.i18n.middleware.PreferencesMiddleware",
     # ルビ on やさしい日本語 pages: the last step of the page (it needs the language set above).
@@ -219,6 +221,9 @@ if STATIC_ROOT:
 # and drafts are saved server-side so nothing is lost when a session ends.
 SESSION_COOKIE_AGE = int(os.environ.get("MADOGUCHI_SESSION_SECONDS", "1800"))
 SESSION_SAVE_EVERY_REQUEST = True
+# On top of that idle timeout, a logged-in session (staff or resident) ends this long after its
+# login whatever happens in between (core/session_limit.py): 12 hours by default.
+MADOGUCHI_SESSION_ABSOLUTE_SECONDS = int(os.environ.get("MADOGUCHI_SESSION_ABSOLUTE_SECONDS", str(12 * 3600)))
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 

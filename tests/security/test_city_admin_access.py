@@ -9,6 +9,7 @@ one without walking it fails test_every_city_admin_route_is_in_the_walk.
 """
 
 from dataclasses import dataclass
+from datetime import timedelta
 
 import pytest
 from django.contrib.auth import get_user_model
@@ -17,6 +18,7 @@ from django.urls import reverse
 from madoguchi.administration import city_urls
 from madoguchi.administration.demo import load_city_admin
 from madoguchi.core.models import CityAdministrator, Department, Role, StaffMembership
+from madoguchi.core.roles import today
 from madoguchi.queueing.models import CounterGroup, VisitPurpose, Window
 
 from conftest import login_resident
@@ -79,6 +81,12 @@ ROUTES = {
         ("post", _url("city_staff_add"), {"username": f"walk-new-{r.city.slug}", "last_name": "巡回",
                                           "department": r.department.pk, "role": "clerk"})],
     "city_staff_member": lambda r: [("get", _url("city_staff_member", r.member.pk), None)],
+    "city_rights": lambda r: [("get", _url("city_rights"), None)],
+    "city_rights_renew": lambda r: [("post", _url("city_rights_renew"), {"membership": [r.spare_role.pk]})],
+    "city_staff_role_exception": lambda r: [("post", _url("city_staff_role_exception", r.member.pk), {
+        "exception-department": _kankyo(r), "exception-role": "approver", "exception-note": "巡回",
+        "exception-valid_from": today().isoformat(),
+        "exception-valid_until": (today() + timedelta(days=7)).isoformat()})],
     "city_staff_role_give": lambda r: [("post", _url("city_staff_role_give", r.member.pk),
                                         {"department": _kankyo(r), "role": "clerk"})],
     "city_staff_admin": lambda r: [("post", _url("city_staff_admin", r.member.pk), {"seat": "appoint"})],
@@ -105,7 +113,7 @@ ROUTES = {
 }
 # Routes without an id: walked once per host, with that host's city's rows for the form data.
 WITHOUT_IDS = {"city_home", "city_departments", "city_department_add", "city_staff", "city_staff_add",
-               "city_counters", "city_counter_add"}
+               "city_counters", "city_counter_add", "city_rights", "city_rights_renew"}
 
 IDENTITIES = ["anonymous", "resident", "clerk", "approver", "superuser", "demo-admin", "other-admin"]
 
@@ -142,7 +150,7 @@ def _state(city) -> tuple:
     return (
         sorted(Department.objects.filter(municipality=city).values_list("code", "name", "translations")),
         sorted(StaffMembership.objects.filter(department__municipality=city)
-               .values_list("user_id", "department__code", "role")),
+               .values_list("user_id", "department__code", "role", "valid_from", "valid_until", "note")),
         sorted(CityAdministrator.objects.filter(municipality=city).values_list("user_id", flat=True)),
         sorted(users.values_list("username", "is_active", "email", "password")),
         sorted(CounterGroup.objects.filter(municipality=city)

@@ -11,21 +11,25 @@ from django.contrib import messages
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
-from madoguchi.administration import services
+from madoguchi.administration import rights, services
 from madoguchi.administration.forms import (
     CounterGroupForm,
     DepartmentForm,
+    ExceptionForm,
     NewStaffForm,
     PasswordForm,
     PurposeForm,
+    RenewForm,
+    RightsFilterForm,
     RoleForm,
     WindowForm,
 )
 from madoguchi.administration.services import CityAdminError
 from madoguchi.core.models import Department
-from madoguchi.core.roles import city_admin_required, is_city_admin
+from madoguchi.core.roles import city_admin_required, is_city_admin, today
 from madoguchi.queueing.models import CounterGroup
 
 TEMPLATES = "administration/city/"
@@ -48,6 +52,7 @@ def home(request):
         "departments": services.departments(city).count(),
         "staff": services.staff_of(city).count(),
         "counter_groups": services.counter_groups(city).count(),
+        "expiring": len(rights.expiring(city)),
     })
 
 
@@ -108,7 +113,8 @@ def department_delete(request, department_id: int):
 
 @city_admin_required
 def staff(request):
-    return _render(request, "staff.html", {"rows": services.staff_rows(request.municipality)})
+    return _render(request, "staff.html", {"rows": services.staff_rows(request.municipality),
+                                           "today": today()})
 
 
 @city_admin_required
@@ -135,11 +141,14 @@ def staff_member(request, user_id: int):
     return _member_page(request, _member(request, user_id))
 
 
-def _member_page(request, member, role_form=None, password_form=None, status: int = 200):
+def _member_page(request, member, role_form=None, password_form=None, exception_form=None,
+                 status: int = 200):
     city = request.municipality
     return _render(request, "staff_member.html", {
-        "member": member, "roles": services.roles_of(city, member),
+        "member": member, "roles": services.roles_of(city, member), "today": today(),
         "role_form": role_form or RoleForm(municipality=city),
+        "exception_form": exception_form or ExceptionForm(municipality=city, initial={
+            "valid_from": today().isoformat()}),
         "password_form": password_form or PasswordForm(user=member),
         "is_admin": is_city_admin(member, city), "is_shared": services.is_shared(city, member),
         "is_self": member.pk == request.user.pk,
@@ -164,6 +173,25 @@ def staff_role_give(request, user_id: int):
     else:
         messages.info(request, _("この職員はすでにその役割を持っています。"))
     return redirect("administration:city_staff_member", user_id=member.pk)
+
+
+@require_POST
+@city_admin_required
+def staff_role_exception(request, user_id: int):
+    """A temporary role (例外) with its reason and a short period (administration/rights.py)."""
+    member = _member(request, user_id)
+    form = ExceptionForm(request.POST, municipality=request.municipality)
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            rights.grant_exception(request.municipality, request.actor, member, data["department"],
+                                   data["role"], data["valid_from"], data["valid_until"], data["note"])
+        except CityAdminError as error:
+            form.add_error("role", str(error))
+        else:
+            messages.success(request, _("期間を限った役割を与えました。"))
+            return redirect("administration:city_staff_member", user_id=member.pk)
+    return _member_page(request, member, exception_form=form, status=400)
 
 
 @require_POST
@@ -232,6 +260,46 @@ def staff_password(request, user_id: int):
         messages.error(request, str(error))
         return redirect("administration:city_staff_member", user_id=member.pk)
     return _render(request, "staff_password_done.html", {"member": member, "password": made})
+
+
+# --- rights that expire ----------------------------------------------------------------------
+
+
+@city_admin_required
+def rights_expiring(request):
+    """What ends within N days (30 unless asked) and what ended as recently, to renew."""
+    return _rights_page(request, RenewForm(municipality=request.municipality))
+
+
+def _rights_page(request, renew_form, status: int = 200):
+    filters = RightsFilterForm(request.GET or None)
+    days = rights.EXPIRING_DAYS
+    if filters.is_bound:
+        if filters.is_valid():
+            days = filters.cleaned_data["days"] or days
+        else:
+            status = 400
+    return _render(request, "rights.html", {
+        "filters": filters, "days": days, "rows": rights.expiring(request.municipality, days),
+        "renew_form": renew_form, "today": today(),
+        "checked": renew_form.data.getlist("membership") if renew_form.is_bound else []}, status=status)
+
+
+@require_POST
+@city_admin_required
+def rights_renew(request):
+    """The chosen roles renewed to the next fiscal year's end, in one POST."""
+    form = RenewForm(request.POST, municipality=request.municipality)
+    if form.is_valid():
+        try:
+            renewed = rights.renew(request.municipality, request.actor, form.cleaned_data["membership"])
+        except CityAdminError as error:
+            form.add_error("membership", str(error))
+        else:
+            messages.success(request, ngettext("%(n)s件の役割を更新しました。", "%(n)s件の役割を更新しました。",
+                                               len(renewed)) % {"n": len(renewed)})
+            return redirect("administration:city_rights")
+    return _rights_page(request, form, status=400)
 
 
 # --- counter groups, windows, visit purposes --------------------------------------------------

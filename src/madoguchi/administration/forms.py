@@ -10,12 +10,16 @@ import unicodedata
 from django import forms
 from django.contrib.auth import get_user_model, password_validation
 from django.core.validators import MinValueValidator
+from django.utils.functional import lazy
 from django.utils.translation import gettext_lazy as _
 
+from madoguchi.administration.rights import EXCEPTION_MAX_DAYS, renewable
 from madoguchi.core import i18n
+from madoguchi.core.japanese import parse_date
 from madoguchi.core.japanese.errors import JapaneseInputError
 from madoguchi.core.japanese.phone import format_phone
-from madoguchi.core.models import Department, Municipality, Role
+from madoguchi.core.models import Department, Municipality, Role, StaffMembership
+from madoguchi.core.roles import today
 from madoguchi.queueing.models import CounterGroup, VisitPurpose, Window
 
 # The roles a city administrator gives in a department. `Role.ADMIN` (管理者) on a department
@@ -314,3 +318,83 @@ class PurposeForm(AdminModelForm):
 
     def translations(self) -> dict:
         return _named_translations(self)
+
+
+# --- rights that expire (administration/rights.py) ---------------------------------------------
+
+
+def _day(value: str):
+    """A date as staff type it: 和暦, 西暦 or the 7-digit 元号 code (core.japanese.parse_date,
+    the one rule for every date field)."""
+    try:
+        return parse_date(value)
+    except JapaneseInputError as error:
+        raise forms.ValidationError(str(error)) from error
+
+
+class RightsFilterForm(AdminForm):
+    """How far ahead (and back) the list of expiring rights looks."""
+
+    days = forms.IntegerField(label=_("日数"), required=False, min_value=1, max_value=366,
+                              help_text=_("この日数以内に終わる役割と、この日数以内に終わった役割を表示します。"))
+
+
+class RenewForm(AdminForm):
+    """The roles chosen on the list, renewed in one POST."""
+
+    membership = forms.ModelMultipleChoiceField(
+        label=_("更新する役割"), queryset=StaffMembership.objects.none(),
+        error_messages={"required": _("更新する役割を選んでください。"),
+                        "invalid_choice": _("選べない役割が含まれています。"),
+                        "invalid_pk_value": _("選べない役割が含まれています。")})
+
+    def __init__(self, *args, municipality: Municipality, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["membership"].queryset = renewable(municipality)
+
+
+class ExceptionForm(AdminForm):
+    """A temporary role (例外) with its reason and a short period."""
+
+    department = forms.ModelChoiceField(label=_("担当課"), queryset=Department.objects.none(),
+                                        empty_label=None)
+    role = forms.ChoiceField(label=_("役割"), choices=DEPARTMENT_ROLES)
+    valid_from = forms.CharField(label=_("開始日"), max_length=30,
+                                 help_text=_("令和8年4月1日、2026-04-01、5080401 のように入力します。"))
+    valid_until = forms.CharField(label=_("終了日"), max_length=30,
+                                  help_text=lazy(lambda: _("この日まで有効です（最長%(days)s日）。")
+                                                 % {"days": EXCEPTION_MAX_DAYS}, str)())
+    note = forms.CharField(label=_("理由"), max_length=200,
+                           help_text=_("例: 繁忙期の応援、決裁者の不在。氏名は書かないでください。"))
+
+    def __init__(self, *args, municipality: Municipality, **kwargs):
+        kwargs.setdefault("prefix", "exception")
+        super().__init__(*args, **kwargs)
+        self.fields["department"].queryset = Department.objects.filter(
+            municipality=municipality).order_by("code")
+
+    def clean_valid_from(self):
+        return _day(self.cleaned_data["valid_from"])
+
+    def clean_valid_until(self):
+        return _day(self.cleaned_data["valid_until"])
+
+    def clean_note(self):
+        note = " ".join(self.cleaned_data["note"].split())
+        if not note:
+            raise forms.ValidationError(_("理由を入力してください。"))
+        return note
+
+    def clean(self):
+        data = super().clean()
+        start, end = data.get("valid_from"), data.get("valid_until")
+        if start is None or end is None:
+            return data
+        if end < start:
+            self.add_error("valid_until", _("終了日は開始日以降の日付にしてください。"))
+        elif end < today():
+            self.add_error("valid_until", _("終了日が過ぎています。今日以降の日付にしてください。"))
+        elif (end - start).days + 1 > EXCEPTION_MAX_DAYS:
+            self.add_error("valid_until", _("例外の期間は%(days)s日以内にしてください。長く続く役割は通常の役割として与えてください。")
+                           % {"days": EXCEPTION_MAX_DAYS})
+        return data

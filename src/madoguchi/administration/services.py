@@ -27,7 +27,14 @@ from madoguchi.applications.models import Submission
 from madoguchi.catalog.loader import catalog_for
 from madoguchi.core import audit
 from madoguchi.core.actors import Actor
-from madoguchi.core.models import CityAdministrator, Department, Municipality, Role, StaffMembership
+from madoguchi.core.models import (
+    CityAdministrator,
+    Department,
+    Municipality,
+    Role,
+    StaffMembership,
+    today_in_japan,
+)
 from madoguchi.core.roles import is_city_admin
 from madoguchi.identity.models import ApiToken
 from madoguchi.payments import office
@@ -222,14 +229,26 @@ def add_staff(city: Municipality, actor: Actor, form) -> NewStaff:
 
 
 def give_role(city: Municipality, actor: Actor, user, department: Department, role: str) -> bool:
-    """False when the user already has it (nothing written)."""
+    """False when the user already has it in force (nothing written). A role they had that has
+    ended (or not begun) is given again from today to the fiscal year's end."""
     if department.municipality_id != city.pk or role not in (Role.CLERK, Role.APPROVER):
         raise CityAdminError(_("この担当課・役割は選べません。"))
     with transaction.atomic():
-        created = StaffMembership.objects.get_or_create(user=user, department=department, role=role)[1]
+        held, created = StaffMembership.objects.select_for_update().get_or_create(
+            user=user, department=department, role=role)
         if created:
             audit.record(city, actor, "city.role_give", "staff_user", user.pk,
                          before=None, after={"department": department.code, "role": role})
+        elif not held.in_force():
+            before = {"department": department.code, "role": role, "valid_from": held.valid_from.isoformat(),
+                      "valid_until": held.valid_until.isoformat()}
+            held.valid_from, held.valid_until, held.note = today_in_japan(), None, ""
+            held.save()
+            audit.record(city, actor, "city.role_give", "staff_user", user.pk, before=before,
+                         after={"department": department.code, "role": role,
+                                "valid_from": held.valid_from.isoformat(),
+                                "valid_until": held.valid_until.isoformat()})
+            created = True
     return created
 
 

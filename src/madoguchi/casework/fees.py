@@ -28,7 +28,8 @@ from madoguchi.applications.services import SubmissionRefused
 from madoguchi.catalog.fees import FeeLine, FeeQuote
 from madoguchi.catalog.selectors import procedure_of_record
 from madoguchi.core.actors import Actor
-from madoguchi.core.models import Role, StaffMembership
+from madoguchi.core.models import Role
+from madoguchi.core.roles import is_member_of
 from madoguchi.payments import services as payments
 from madoguchi.payments.models import Charge
 
@@ -62,8 +63,7 @@ def can_fix(case: Submission, user) -> bool:
     return (case.status == Status.ACCEPTED and case.fee_deferred
             and not Charge.objects.filter(submission=case, kind=Charge.Kind.AFTER_REVIEW)
             .exclude(status=Charge.Status.CANCELLED).exists()
-            and StaffMembership.objects.filter(user=user, department=case.department,
-                                               role__in=[Role.CLERK, Role.APPROVER]).exists())
+            and is_member_of(user, case.department, [Role.CLERK, Role.APPROVER]))
 
 
 def guide(case: Submission) -> list[GuideLine]:

@@ -20,9 +20,9 @@ from madoguchi.casework.models import Decision
 from madoguchi.catalog.selectors import procedure_of_record
 from madoguchi.core import branding, cities
 from madoguchi.core.actors import Actor
-from madoguchi.core.models import Role, StaffMembership
+from madoguchi.core.models import Role
 from madoguchi.core.pdf import NoticeData, render_notice, seal
-from madoguchi.core.roles import has_role
+from madoguchi.core.roles import has_role, is_member_of
 from madoguchi.core.text import LINE_BREAKS, has_unreadable_characters
 from madoguchi.handoff import services as handoff
 
@@ -61,7 +61,7 @@ def _lock(submission: Submission) -> Submission:
 
 
 def _require_member(user, submission: Submission) -> None:
-    if not StaffMembership.objects.filter(user=user, department=submission.department).exists():
+    if not is_member_of(user, submission.department):
         raise CaseActionError(_("この操作を行う権限がありません。"), "forbidden")
 
 

@@ -26,8 +26,8 @@ from madoguchi.catalog.schema import Kind
 from madoguchi.catalog.selectors import procedure_of_record
 from madoguchi.core import audit
 from madoguchi.core.actors import Actor
-from madoguchi.core.models import AuditEvent, StaffMembership
-from madoguchi.core.roles import departments_of
+from madoguchi.core.models import AuditEvent
+from madoguchi.core.roles import departments_of, in_force, memberships
 
 WORK_EVENTS = ("assign", "unassign", "checklist_tick", "checklist_untick")
 BULK_MAX = 100  # cases one bulk 受付 may name: four pages of the queue
@@ -57,9 +57,11 @@ def is_overdue(case: Submission, on: date | None = None) -> bool:
 # Assignment (担当者) ------------------------------------------------------------------------
 
 def members(department) -> list:
-    """Who a case of this department may be assigned to: its active staff, by name."""
+    """Who a case of this department may be assigned to: its active staff with a role in
+    force there, by name."""
     return list(get_user_model().objects.filter(
-        memberships__department=department, is_active=True).distinct().order_by("username"))
+        in_force("memberships__"), memberships__department=department, is_active=True,
+    ).distinct().order_by("username"))
 
 
 def _assignee_id(value) -> int:
@@ -86,8 +88,8 @@ def assign(case: Submission, user, actor: Actor, assignee) -> None:
     services._require_member(user, case)
     _open(case)
     target = _assignee_id(assignee)
-    if not StaffMembership.objects.filter(user_id=target, user__is_active=True,
-                                          department=case.department).exists():
+    if not memberships().filter(user_id=target, user__is_active=True,
+                                department=case.department).exists():
         raise services.CaseActionError(_("担当者には、この案件の担当課の職員を選んでください。"),
                                        "not-member")
     if case.assignee_id == target:

@@ -1,7 +1,10 @@
 """The shared kernel: the municipality (tenant), its departments, staff roles, the audit log."""
 
+from datetime import date
+
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from madoguchi.core.fastinsert import FastInsertManager, insert_only_guard
@@ -152,17 +155,51 @@ class Role(models.TextChoices):
     ANALYST = "analyst", _("分析担当")  # reads the city's KPI pages (insights), nothing else
 
 
+def today_in_japan() -> date:
+    """Today where the city is (TIME_ZONE, Asia/Tokyo), whatever zone a request activated: a
+    role ends at midnight in Japan."""
+    return timezone.localdate(timezone=timezone.get_default_timezone())
+
+
+def fiscal_year_end(day: date) -> date:
+    """The last day of the fiscal year (年度) `day` falls in: 31 March. Staff move on 1 April
+    (人事異動), so a role given during a year runs to the end of that year unless renewed."""
+    return date(day.year if day.month <= 3 else day.year + 1, 3, 31)
+
+
 class StaffMembership(models.Model):
-    """A staff user's role in one department. Staff see only their departments' cases."""
+    """A staff user's role in one department, for a period. Staff see only their departments'
+    cases, and only while the role is in force: from `valid_from` to `valid_until`, both
+    included (core.roles reads roles in force only). `valid_until` left empty becomes the end
+    of the fiscal year `valid_from` falls in. A role with a `note` is a temporary exception
+    (応援, 代決): the note says why, and its period is short."""
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
     department = models.ForeignKey(Department, on_delete=models.CASCADE, related_name="memberships")
     role = models.CharField(max_length=16, choices=Role.choices)
+    valid_from = models.DateField(default=today_in_japan, help_text="first day the role holds")
+    valid_until = models.DateField(blank=True, db_index=True,
+                                   help_text="last day the role holds (blank: the fiscal year's end)")
+    note = models.CharField(max_length=200, blank=True,
+                            help_text="why, for a temporary exception; blank for a regular role")
 
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["user", "department", "role"], name="one_role_once")
         ]
+
+    def save(self, *args, **kwargs):
+        if self.valid_until is None:
+            self.valid_until = fiscal_year_end(self.valid_from)
+        super().save(*args, **kwargs)
+
+    def in_force(self, on: date | None = None) -> bool:
+        day = on or today_in_japan()
+        return self.valid_from <= day <= self.valid_until
+
+    @property
+    def is_exception(self) -> bool:
+        return bool(self.note)
 
 
 class ActorKind(models.TextChoices):

@@ -1,36 +1,71 @@
 """Least privilege: which departments a staff user may see, and in which role."""
 
+from datetime import date
 from functools import wraps
 
+from django.db.models import Q
 from django.http import HttpResponseForbidden
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from madoguchi.core.actors import Actor, client_ip
-from madoguchi.core.models import CityAdministrator, Department, Municipality, Role, StaffMembership
+from madoguchi.core.models import (
+    CityAdministrator,
+    Department,
+    Municipality,
+    Role,
+    StaffMembership,
+    today_in_japan,
+)
+
+# Today in Japan: the day a role's period is read against (a role ends at midnight there).
+today = today_in_japan
+
+
+def in_force(prefix: str = "", on: date | None = None) -> Q:
+    """The condition "the role is in force on `on` (today)", for StaffMembership itself or,
+    with `prefix` ("memberships__"), through a relation; put it in the same `filter()` as the
+    other conditions on the role, so both apply to one row."""
+    day = on or today()
+    return Q(**{f"{prefix}valid_from__lte": day, f"{prefix}valid_until__gte": day})
+
+
+def memberships(on: date | None = None):
+    """The roles in force (today, or on `on`). The one place roles are read: every check of a
+    staff member's rights starts here, so an expired or not yet valid role grants nothing on a
+    page, at the counter, in the queue, in the figures or through an API token."""
+    return StaffMembership.objects.filter(in_force(on=on))
 
 
 def departments_of(user, municipality: Municipality, role: str | None = None):
-    memberships = StaffMembership.objects.filter(user=user, department__municipality=municipality)
+    held = memberships().filter(user=user, department__municipality=municipality)
     if role:
-        memberships = memberships.filter(role=role)
-    return Department.objects.filter(pk__in=memberships.values("department_id"))
+        held = held.filter(role=role)
+    return Department.objects.filter(pk__in=held.values("department_id"))
 
 
-def has_role(user, department: Department, role: str) -> bool:
-    return StaffMembership.objects.filter(user=user, department=department, role=role).exists()
+def has_role(user, department: Department, role: str, on: date | None = None) -> bool:
+    return memberships(on).filter(user=user, department=department, role=role).exists()
+
+
+def is_member_of(user, department: Department, roles=None) -> bool:
+    """Holds a role in force in `department` (one of `roles` when given)."""
+    held = memberships().filter(user=user, department=department)
+    if roles is not None:
+        held = held.filter(role__in=roles)
+    return held.exists()
 
 
 def is_staff_of(user, municipality: Municipality) -> bool:
-    return user.is_authenticated and StaffMembership.objects.filter(
+    return user.is_authenticated and memberships().filter(
         user=user, department__municipality=municipality
     ).exists()
 
 
 __all__ = ["Role", "administers_or_holds", "city_admin_required", "departments_of", "has_role",
-           "insights_required", "is_city_admin", "is_staff_of", "reads_insights", "staff_page",
-           "staff_required"]
+           "in_force", "insights_required", "is_city_admin", "is_member_of", "is_staff_of",
+           "memberships", "reads_insights", "staff_page", "staff_required", "today"]
 
 
 def is_city_admin(user, municipality: Municipality) -> bool:
@@ -78,8 +113,8 @@ INSIGHTS_ROLES = (Role.ADMIN, Role.ANALYST)
 def administers_or_holds(user, municipality: Municipality, roles) -> bool:
     """The city's administrator, or one of `roles` in any department of the city."""
     return user.is_authenticated and (
-        StaffMembership.objects.filter(user=user, department__municipality=municipality,
-                                       role__in=roles).exists()
+        memberships().filter(user=user, department__municipality=municipality,
+                             role__in=roles).exists()
         or is_city_admin(user, municipality))
 
 

@@ -18,6 +18,7 @@ from django.conf import settings
 from django.utils.translation import gettext as _
 
 from madoguchi.core.models import Department, Municipality, Role, StaffMembership
+from madoguchi.core.roles import memberships
 from madoguchi.core.text import has_unreadable_characters
 from madoguchi.payments import services
 
@@ -35,8 +36,8 @@ def department(municipality: Municipality) -> Department | None:
 def _memberships(user, municipality: Municipality):
     if not user.is_authenticated:
         return StaffMembership.objects.none()
-    return StaffMembership.objects.filter(user=user, department__municipality=municipality,
-                                          department__code=department_code())
+    return memberships().filter(user=user, department__municipality=municipality,
+                                department__code=department_code())
 
 
 def is_member(user, municipality: Municipality) -> bool:

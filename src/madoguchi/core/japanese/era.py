@@ -161,6 +161,9 @@ _WESTERN = (
     re.compile(r"(?P<y>\d{4})年(?P<m>\d{1,2})月(?P<d>\d{1,2})日?"),  # ja-only: input pattern
     re.compile(r"(?P<y>\d{4})(?P<m>\d{2})(?P<d>\d{2})"),
 )
+# The 7-digit 元号 code of municipal systems (住民記録・宛名システム and their exports): the era's
+# digit, then the year, month and day within the era, two digits each (4050101 = 平成5年1月1日).
+_ERA_CODE = re.compile(r"(?P<era>[1-5])(?P<y>\d{2})(?P<m>\d{2})(?P<d>\d{2})")
 _WAREKI = re.compile(
     rf"(?P<era>{_ERA_NAMES}|[{_ERA_LETTERS}])(?P<y>\d{{1,2}}|元)"
     r"(?:年(?P<m>\d{1,2})月(?P<d>\d{1,2})日?"  # ja-only: input pattern
@@ -215,17 +218,30 @@ def _wareki(s: str) -> date | None:
     return from_wareki(m["era"], year, int(month), int(day))
 
 
+def _era_code(s: str) -> date | None:
+    """The 7-digit 元号 code (1 明治, 2 大正, 3 昭和, 4 平成, 5 令和); None if the text is not
+    one. A code for a day its era does not have (4310501: 令和 began on 5月1日) is refused
+    with the same words as the 和暦 it stands for."""
+    m = _ERA_CODE.fullmatch(s)
+    if m is None:
+        return None
+    era = ERAS[int(m["era"]) - 1]
+    return from_wareki(era.name, int(m["y"]), int(m["m"]), int(m["d"]))
+
+
 def parse_date(text: str) -> date:
     """Parse a date the way residents write it, in 西暦 or 和暦.
 
     Accepts 2024-04-01, 2024/4/1, 2024.4.1, 2024年4月1日, 20240401, 令和6年4月1日,
     令和元年5月1日, R6.4.1, r6/4/1, H31.4.30 and 令和六年四月一日, with full-width
-    digits and stray spaces.
+    digits and stray spaces; and the 7-digit 元号 code that clerks read off municipal systems
+    (4050101 = 平成5年1月1日, see `_era_code`). Every date field reads dates here, the
+    counter's and the register's included, so the rule is the same on every page and in the API.
     """
     s = _prepare(text)
     if not s:
         raise JapaneseInputError(gettext_noop("日付を入力してください"))
-    d = _western(s) or _wareki(s)
+    d = _western(s) or _wareki(s) or _era_code(s)
     if d is None:
         raise JapaneseInputError(_FORMAT_HINT)
     return d
