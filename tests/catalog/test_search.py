@@ -26,10 +26,12 @@ from madoguchi.catalog.search import (
 from madoguchi.catalog.search_eval import Query, evaluate, load_queries
 
 QUERIES = Path(__file__).with_name("search_queries.yaml")
+# Written apart from residents' words and cities' pages and never tuned against (its header).
+HELD_OUT = Path(__file__).with_name("search_queries_heldout.yaml")
 
 # A few points below what the search reaches on the shipped catalogue (recall@5 1.00, MRR
-# 0.94 over 163 queries and 76 procedures; docs/benchmarks.md has the latest run), and above
-# what it reaches without synonyms.yaml (0.96, 0.89), so a real regression fails the test.
+# 0.93 over 283 queries and 106 procedures; docs/benchmarks.md has the latest run), so a real
+# regression fails the test (without synonyms.yaml the first 163 queries reached 0.96, 0.89).
 RECALL_FLOOR = 0.96
 MRR_FLOOR = 0.90
 
@@ -293,6 +295,21 @@ def test_search_quality_floor():
     assert quality.n >= 120 and quality.skipped == 0
     report = "\n".join(f"{f.q}: missing {f.missing}, got {f.got}" for f in quality.failures)
     assert meets_floor(quality), (quality.recall_at_5, quality.mrr, report)
+
+
+# The held-out set is measured, not fitted: its floor sits a few points below what the search
+# reaches (recall@5 0.958, MRR 0.891 over 106 queries when it was written), so only a real loss
+# on words the search was never tuned to fails here.
+HELD_OUT_RECALL_FLOOR = 0.90
+HELD_OUT_MRR_FLOOR = 0.83
+
+
+def test_search_quality_on_the_held_out_set():
+    quality = evaluate(list(catalog().values()), load_queries(HELD_OUT))
+    assert quality.n >= 100 and quality.skipped == 0
+    report = "\n".join(f"{f.q}: missing {f.missing}, got {f.got}" for f in quality.failures)
+    assert quality.recall_at_5 >= HELD_OUT_RECALL_FLOOR, (quality.recall_at_5, report)
+    assert quality.mrr >= HELD_OUT_MRR_FLOOR, (quality.mrr, report)
 
 
 def test_the_floor_catches_a_broken_search():
