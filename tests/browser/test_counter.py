@@ -27,12 +27,13 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 ADDRESS = "デモ市中央町5番6号"
 ANSWERS = {"kind": "from_other_city", "household": "family", "card": "yes", "online_moving_out": "no",
            "insurance": "nhi", "pension": "none", "children": ["age_0_2", "elementary"], "dog": "yes",
-           "car": "none"}
+           "car": "none", "oldest": "under65"}
 SAMPLES = {"phone": "099-224-1111", "date": "2020-04-01", "kana": "ヤマダ　タロウ", "name": "山田 太郎",
            "address": ADDRESS, "text": "デモ", "postal_code": "8920816", "number": "60"}
 DEATH = {"age": "from65to74", "insurance": "nhi", "pension": "yes", "survivors": "no",
          "householder": "yes", "remaining": "yes", "income": "no", "real_estate": "no",
-         "large_estate": "no", "licence": "no", "car": "none", "dog": "no"}
+         "large_estate": "no", "licence": "no", "car": "none", "dog": "no", "disability": ["none"],
+         "moped": "none"}
 
 
 def _years_ago(years: int) -> date:

@@ -49,7 +49,7 @@ BEFORE_FIELDS_TYPED = 37
 # What the visitor answers: from 福岡 with the family, cards, 国保, a dog, a driving licence.
 YAMADA = {"kind": "from_other_city", "household": "family", "card": "yes", "online_moving_out": "no",
           "insurance": "nhi", "pension": "none", "children": ["age_3_5", "elementary"], "daycare": "no",
-          "care_cert": "no", "dog": "yes", "licence": "yes", "car": "none", "seal": "no"}
+          "care_cert": "no", "dog": "yes", "licence": "yes", "car": "none", "seal": "no", "oldest": "under65"}
 SAMPLES = {"phone": "092-111-2222", "date": "2020-04-01", "kana": "ヤマダ　タロウ", "name": "山田 太郎",
            "address": "福岡県福岡市中央区天神一丁目1番1号", "text": "デモ", "postal_code": "8100001",
            "number": "60", "email": "yamada@example.jp", "textarea": "デモ"}

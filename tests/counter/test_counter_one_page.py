@@ -19,8 +19,9 @@ from madoguchi.register.synthetic import DEMO_HOUSEHOLD
 
 PNG = base64.b64decode(
     "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg==")
-ANSWERS = {"kind": "from_other_city", "card": "yes", "insurance": "nhi", "daycare": "no", "care_cert": "no",
-           "dog": "yes", "licence": "yes", "car": "none", "seal": "no", "online_moving_out": "no"}
+ANSWERS = {"kind": "from_other_city", "card": "yes", "insurance": "nhi", "oldest": "under65", "daycare": "no",
+           "care_cert": "no", "disability": "no", "dog": "yes", "licence": "yes", "car": "none", "moped": "no",
+           "seal": "no", "online_moving_out": "no", "rearing_allowance": "no", "school_aid": "no", "pregnant": "no"}
 
 
 @pytest.fixture
@@ -74,7 +75,8 @@ def test_the_register_answers_the_household_and_the_rest_is_asked_on_two_pages(c
     assert '<strong>引越し</strong>' in page and "できごと: moving" not in page
     assert page.count('data-source="register"') == 2
     first = re.findall(r'data-question="([a-z_]+)"', page)
-    assert first == ["kind", "day", "card", "insurance", "daycare", "care_cert", "dog", "licence", "car", "seal"]
+    assert first == ["kind", "day", "card", "insurance", "oldest", "daycare", "care_cert", "disability", "dog",
+                     "licence", "car", "moped", "seal"]
     # Each look-up of the household is audited with the visit as its reason.
     lookups = AuditEvent.objects.filter(action="register_lookup", target_id="household")
     assert lookups.exists() and all(e.detail["reason"] == visit.ref for e in lookups)
@@ -86,7 +88,9 @@ def test_the_register_answers_the_household_and_the_rest_is_asked_on_two_pages(c
     assert response.status_code == 400
     page = response.content.decode()
     assert 'id="answer-day-error"' in page and 'id="answer-card-error"' in page
-    assert re.findall(r'data-question="([a-z_]+)"', page) == ["day", "card"]
+    # (the kind of move, now answered, also opens 児童扶養手当・就学援助・妊娠 on the same page)
+    assert re.findall(r'data-question="([a-z_]+)"', page) == ["day", "card", "rearing_allowance", "school_aid",
+                                                              "pregnant"]
     visit.plan.refresh_from_db()
     assert visit.plan.answers["dog"] == "yes" and "card" not in visit.plan.answers
 
@@ -163,9 +167,11 @@ def test_after_filing_the_take_away_sheet_lists_what_is_done_elsewhere(clerk_cli
                             else {"phone": "092-111-2222", "name": "山田 太郎", "kana": "ヤマダ　タロウ",
                                   "address": "福岡県福岡市中央区天神一丁目1番"}.get(field.type, "デモ"))
         bundle.fill_blanks(entry.form, entry.procedure, values, actor)
-    for entry in bundle.entries(visit):  # 本籍 appears once 国籍 is chosen
+    for entry in bundle.entries(visit):  # 本籍 appears once 国籍 is chosen, the old 予診票 once 転入元 is
         form = entry.procedure.form(entry.form.form_version)
-        bundle.fill_blanks(entry.form, entry.procedure, {p: "福岡県福岡市中央区天神一丁目1番" if p.split("-")[-1] == "domicile"
+        bundle.fill_blanks(entry.form, entry.procedure, {p: bundle.field_at(form, p).options[0].value
+                                                         if bundle.field_at(form, p).options
+                                                         else "福岡県福岡市中央区天神一丁目1番" if p.split("-")[-1] == "domicile"
                                                          else "山田 太郎" for p in entry.blanks}, actor)
     services.confirm(visit, actor)
     url = reverse("counter:takeaway_pdf", args=[visit.public_id])

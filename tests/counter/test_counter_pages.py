@@ -195,7 +195,7 @@ def test_a_visit_from_card_to_signature_through_the_pages(clerk_client, visit, h
     _post(clerk_client, visit, "event", {"event": "moving"})
     visit.refresh_from_db()
     answers = {"kind": ["from_other_city"], "household": ["alone"], "insurance": ["nhi"],
-               "children": ["none"], "pension": ["none"], "car": ["none"]}
+               "children": ["none"], "pension": ["none"], "car": ["none"], "oldest": ["under65"]}
     for _ in range(20):
         question = navigator.next_question(visit.plan)
         if question is None:
@@ -272,7 +272,7 @@ def _bundled(visit, head):
     services.choose(visit, actor, head.pk)
     plan = services.start_event(visit, "moving")
     answers = {"kind": ["from_other_city"], "household": ["alone"], "insurance": ["nhi"],
-               "children": ["none"], "pension": ["none"], "car": ["none"]}
+               "children": ["none"], "pension": ["none"], "car": ["none"], "oldest": ["under65"]}
     while (question := navigator.next_question(plan)) is not None:
         values = [timezone.localdate().isoformat()] if question.type == "date" else answers.get(question.id, ["no"])
         assert navigator.answer(plan, question.id, values) == []

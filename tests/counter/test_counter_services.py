@@ -75,7 +75,8 @@ def visit(city, clerk, actor):
 MOVING_IN = {"kind": ["from_other_city"], "household": ["family"], "card": ["yes"],
              "online_moving_out": ["no"], "insurance": ["nhi"], "pension": ["none"],
              "children": ["age_0_2", "elementary"], "daycare": ["no"], "care_cert": ["no"], "dog": ["yes"],
-             "licence": ["no"], "car": ["none"], "seal": ["no"]}
+             "licence": ["no"], "car": ["none"], "seal": ["no"], "oldest": ["under65"], "rearing_allowance": ["no"],
+             "school_aid": ["no"], "pregnant": ["no"], "disability": ["no"], "moped": ["no"]}
 
 
 def _answer_all(plan, answers, day):

@@ -45,12 +45,17 @@ def test_questions_whose_asking_waits_for_no_unanswered_one_come_together():
     known = known_answers(moving, YAMADA, DAY)
     first = [q.id for q in rules.askable_now(moving, known)]
     # The children's ages are known, so 保育所 is asked at once; the online 転出届 waits for
-    # the kind of move and the card, the pension for a move from abroad.
-    assert first == ["kind", "day", "card", "insurance", "daycare", "care_cert", "dog", "licence", "car", "seal"]
+    # the kind of move and the card, the pension for a move from abroad, 児童扶養手当・就学援助・
+    # 妊娠 for the kind of move.
+    assert first == ["kind", "day", "card", "insurance", "oldest", "daycare", "care_cert", "disability", "dog",
+                     "licence", "car", "moped", "seal"]
     answers = {**known, "kind": "from_other_city", "day": "2026-12-01", "card": "yes", "insurance": "nhi",
-               "daycare": "no", "care_cert": "no", "dog": "yes", "licence": "yes", "car": "none", "seal": "no"}
-    assert [q.id for q in rules.askable_now(moving, answers)] == ["online_moving_out"]
-    assert rules.askable_now(moving, {**answers, "online_moving_out": "no"}) == []
+               "oldest": "under65", "daycare": "no", "care_cert": "no", "disability": "no", "dog": "yes",
+               "licence": "yes", "car": "none", "moped": "no", "seal": "no"}
+    assert [q.id for q in rules.askable_now(moving, answers)] == [
+        "online_moving_out", "rearing_allowance", "school_aid", "pregnant"]
+    assert rules.askable_now(moving, {**answers, "online_moving_out": "no", "rearing_allowance": "no",
+                                      "school_aid": "no", "pregnant": "no"}) == []
     # Without the register every question is asked, but still not one page per question.
     assert "household" in [q.id for q in rules.askable_now(moving, {})]
     assert "daycare" not in [q.id for q in rules.askable_now(moving, {})]

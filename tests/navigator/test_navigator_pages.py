@@ -126,7 +126,7 @@ def test_the_result_groups_places_and_sorts_by_deadline(client, city):
 def test_procedures_done_elsewhere_name_their_office(client, city):
     url = start(client, "job")
     result, _ = answer_all(client, url, {"kind": "leave", "after": "continuation",
-                                         "under60": "no", "seeking": "yes",
+                                         "under60": "no", "spouse": "no", "seeking": "yes",
                                          "civil_servant": "no"})
     html = result.content.decode()
     elsewhere = html.index('id="group-elsewhere"')
@@ -138,14 +138,19 @@ def test_procedures_done_elsewhere_name_their_office(client, city):
 def test_a_mynaportal_procedure_links_out_and_at_counter_rules_send_it_to_the_window(client, city):
     url = start(client, "moving")
     result, _ = answer_all(client, url, {"kind": "to_other_city", "household": "alone",
-                                         "card": "yes", "care_cert": "no"})
+                                         "card": "yes", "insurance": "employee", "oldest": "under65",
+                                         "care_cert": "no", "disability": "no", "moped": "no"})
     html = result.content.decode()
     assert re.search(r'<a class="button primary" href="https://[^"]+" rel="external noopener" data-action="mynaportal">', html)
 
     url = start(client, "moving")
-    result, asked = answer_all(client, url, {"kind": "to_abroad", "household": "alone"})
+    result, asked = answer_all(client, url, {
+        "kind": "to_abroad", "household": "alone", "card": "no", "foreign": "no", "insurance": "employee",
+        "oldest": "under65", "pension": "second", "care_cert": "no", "disability": "no", "moped": "no",
+        "tax_ties": "no"})
     html = result.content.decode()
-    assert asked == ["kind", "day", "household"]
+    assert asked == ["kind", "day", "household", "card", "foreign", "insurance", "oldest", "pension", "care_cert",
+                     "disability", "moped", "tax_ties"]
     assert 'data-action="mynaportal"' not in html
     counter = html.index('id="group-counter"')
     assert html.index('data-code="moving-out"') > counter
@@ -316,8 +321,9 @@ def test_easy_japanese_is_the_sites_ja_easy_under_html_lang_ja(client, city):
     client.get(url + "?lang=ja-easy")
     assert plan_of(url).lang == "ja-easy"
     result, _ = answer_all(client, url, {
-        "age": "over75", "pension": "no", "survivors": "no", "householder": "no", "income": "no",
-        "real_estate": "no", "large_estate": "no", "licence": "no", "car": "none", "dog": "no"})
+        "age": "over75", "medical_costs": "no", "disability": ["none"], "pension": "no", "survivors": "no",
+        "householder": "no", "income": "no", "real_estate": "no", "large_estate": "no", "licence": "no",
+        "car": "none", "moped": "none", "seal": "no", "card": "no", "dog": "no"})
     html = result.content.decode()
     assert html_lang(html) == "ja"
     easy_title = services.event_of(plan_of(url)).title.get("ja-easy")
@@ -371,9 +377,10 @@ def test_the_checklist_pdf_lists_titles_deadlines_and_a_qr_code(client, city):
     url = start(client, "death")
     day = timezone.localdate() - timedelta(days=1)
     answer_all(client, url, {
-        "day": day.isoformat(), "age": "from65to74", "insurance": "nhi", "pension": "yes",
+        "day": day.isoformat(), "age": "from65to74", "insurance": "nhi", "disability": ["none"], "pension": "yes",
         "survivors": "no", "householder": "no", "income": "no", "real_estate": "yes",
-        "large_estate": "no", "licence": "no", "car": "none", "dog": "no"})
+        "large_estate": "no", "licence": "no", "car": "none", "moped": "none", "seal": "no", "card": "no",
+        "dog": "no"})
     response = client.get(reverse("navigator:checklist", args=[plan_of(url).token]))
     assert response["Content-Type"] == "application/pdf"
     reader = PdfReader(io.BytesIO(response.content))

@@ -220,9 +220,13 @@ def test_a_death_at_seventy_five_never_asks_which_insurance_or_about_child_allow
     assert "child_allowance" not in order and "care_cert" not in order
 
 
-def test_a_move_abroad_never_asks_about_the_car_dog_licence_or_card():
-    assert asked("moving", {"kind": "to_abroad", "household": "alone"}) == [
-        "kind", "day", "household"]
+def test_a_move_abroad_never_asks_about_the_car_dog_licence_or_seal():
+    order = asked("moving", {"kind": "to_abroad", "household": "alone", "card": "no", "foreign": "no",
+                             "insurance": "employee", "oldest": "under65", "pension": "second",
+                             "care_cert": "no", "disability": "no", "moped": "no", "tax_ties": "no"})
+    assert order == ["kind", "day", "household", "card", "foreign", "insurance", "oldest", "pension",
+                     "care_cert", "disability", "moped", "tax_ties"]
+    assert not {"car", "dog", "licence", "seal", "online_moving_out"} & set(order)
 
 
 def test_the_car_is_asked_only_while_a_car_procedure_is_still_open():
@@ -239,7 +243,11 @@ def test_pending_shrinks_as_answers_decide_rules():
     before = {q.id for q in pending(event, {})}
     after = {q.id for q in pending(event, {"kind": "to_abroad", "day": "2026-04-01"})}
     assert {"car", "dog", "licence", "seal", "card"} <= before
-    assert after == {"household", "children"}  # children: only if the family moves
+    # children and what follows them: only if the family moves; disability_support: only with a 手帳
+    assert after == {"household", "children", "child_allowance", "rearing_allowance", "card", "foreign",
+                     "insurance", "oldest", "pension", "care_cert", "disability", "disability_support",
+                     "moped", "tax_ties"}
+    assert not {"car", "dog", "licence", "seal", "school_aid", "pregnant"} & after
 
 
 def test_the_day_is_asked_even_where_no_rule_needs_it():
