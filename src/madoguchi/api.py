@@ -23,7 +23,7 @@ from madoguchi.casework import decisions
 from madoguchi.casework import selectors as case_selectors
 from madoguchi.casework import services as casework
 from madoguchi.catalog.selectors import get_procedure, procedures_for, search
-from madoguchi.core import i18n
+from madoguchi.core import audit, i18n
 from madoguchi.core.actors import Actor, client_ip
 from madoguchi.core.email_address import InvalidEmailAddress, normalize_email
 from madoguchi.core.japanese import JapaneseInputError, lookup_address, normalize_postal_code
@@ -587,6 +587,11 @@ def staff_cases(request, response: HttpResponse,
         query.pop("page", None)
         query["after"] = next_cursor
         response["Link"] = f'<{request.path}?{query.urlencode()}>; rel="next"'
+    # A page of cases read out is an export: who, with which filters, how many (ids only).
+    audit.record(request.municipality, Actor.staff(request.staff, client_ip(request)), "export", "cases",
+                 "api", rows=len(cases), status=status, procedure=procedure, channel=filters.channel,
+                 since=since.isoformat() if since else "", until=until.isoformat() if until else "",
+                 page=page, after=bool(after))
     return [{"id": str(c.public_id), "receipt_number": c.receipt_number,
              "procedure": c.procedure_code, "department": c.department.code, "status": c.status,
              "submitted_at": c.submitted_at, "channel": c.channel,

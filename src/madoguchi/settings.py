@@ -442,6 +442,15 @@ LOGGING = {
     "loggers": {"stripe": {"level": "WARNING"}},
 }
 
+# The audit log's daily digests handed outside the database (core/audit_chain.py, `audit_seal`):
+# one append-only JSON-lines file per city in this directory ("" writes none; keep it where the
+# database's owner cannot write), and a mail to the city's department coded
+# MADOGUCHI_AUDIT_DIGEST_DEPARTMENT (its e-mail) and to MADOGUCHI_AUDIT_DIGEST_TO: comma-separated
+# `slug=address` (that city's) or bare addresses (every city's).
+MADOGUCHI_AUDIT_DIGEST_DIR = os.environ.get("MADOGUCHI_AUDIT_DIGEST_DIR", "")
+MADOGUCHI_AUDIT_DIGEST_TO = os.environ.get("MADOGUCHI_AUDIT_DIGEST_TO", "")
+MADOGUCHI_AUDIT_DIGEST_DEPARTMENT = os.environ.get("MADOGUCHI_AUDIT_DIGEST_DEPARTMENT", "joho")
+
 # Days before a procedure's last day on which My Page's deadline reminder is mailed.
 MADOGUCHI_DEADLINE_REMINDER_DAYS = tuple(int(d) for d in os.environ.get(
     "MADOGUCHI_DEADLINE_REMINDER_DAYS", "3,1").split(",") if d.strip())

@@ -135,7 +135,8 @@ def test_the_units_start_commands_that_exist():
     assert {"gunicorn", "uvicorn", "madoguchi"} <= set(started)
     scheduled = {re.search(r"madoguchi (\w+)", (DEPLOY / "systemd" / t.name.replace(".timer", ".service"))
                            .read_text()).group(1) for t in _units() if t.suffix == ".timer"}
-    assert scheduled == {"build_insights", "dispose", "queue_reminders", "reconcile_payments", "send_deadline_reminders"}
+    assert scheduled == {"audit_seal", "build_insights", "dispose", "queue_reminders", "reconcile_payments",
+                         "send_deadline_reminders"}
 
 
 def test_gunicorn_takes_workers_from_the_cores_and_serves_the_wsgi_app(monkeypatch):

@@ -254,3 +254,32 @@ class AuditEvent(models.Model):
 
     def delete(self, *args, **kwargs):
         raise PermissionError("audit events are append-only")
+
+
+class AuditDay(models.Model):
+    """One city's day of the audit log, sealed (core/audit_chain.py): a SHA-256 digest over every
+    event of that day (Asia/Tokyo) in id order and the day before's digest. A day without events
+    still gets its link, so a deleted day leaves a gap the verification names.
+
+    The trigger of migration 0002 stops the application, not an owner who drops it; the chain
+    makes such a rewrite show, and the digests handed outside (`filed_at`, `mailed_at`) make a
+    chain rewritten whole show too."""
+
+    municipality = models.ForeignKey(Municipality, on_delete=models.PROTECT, related_name="+")
+    day = models.DateField()
+    first_event_id = models.BigIntegerField(null=True, blank=True)
+    last_event_id = models.BigIntegerField(null=True, blank=True)
+    count = models.PositiveIntegerField()
+    digest = models.CharField(max_length=64)
+    previous_digest = models.CharField(max_length=64)
+    sealed_at = models.DateTimeField(auto_now_add=True)
+    # When the digest was handed outside; blank: not yet (tried again on the next run).
+    filed_at = models.DateTimeField(null=True, blank=True)
+    mailed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            # Two seal runs at once: the second's INSERT fails, it never writes a second link.
+            models.UniqueConstraint(fields=["municipality", "day"], name="audit_day_once")
+        ]
+        ordering = ["municipality", "day"]

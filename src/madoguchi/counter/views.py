@@ -562,6 +562,9 @@ def summary_pdf(request, visit_id):
     entries = bundle.entries(visit)
     if not entries:
         raise Http404
+    audit.record(visit.municipality, request.actor, "export", "counter_visit", visit.public_id,
+                 subject_ref=getattr(visit.subject, "ref", ""), document="summary",
+                 procedures=[e.procedure.code for e in entries], rows=len(entries))
     return _pdf(pdf.render_summary(visit, entries), "summary.pdf")
 
 
@@ -572,6 +575,9 @@ def form_pdf(request, visit_id, form_id):
     entry = next((e for e in bundle.entries(visit) if e.form.pk == form_id), None)
     if entry is None:
         raise Http404
+    audit.record(visit.municipality, request.actor, "export", "counter_visit", visit.public_id,
+                 subject_ref=getattr(visit.subject, "ref", ""), document="form",
+                 procedures=[entry.procedure.code], rows=1)
     return _pdf(pdf.render_standard_form(visit, entry), f"{entry.procedure.code}.pdf")
 
 
@@ -583,6 +589,8 @@ def takeaway_pdf(request, visit_id):
     sheet = takeaway.takeaway_for(visit)
     if not sheet:
         raise Http404
+    audit.record(visit.municipality, request.actor, "export", "counter_visit", visit.public_id,
+                 document="takeaway")  # it names no one: no subject
     return _pdf(pdf.render_takeaway(visit, sheet), "takeaway.pdf")
 
 

@@ -5,6 +5,8 @@ Only 会計課 (payments/office.py) sees the staff pages; everything they open o
 with ids only. Thin: parse, call books/office/services, render.
 """
 
+import csv
+import io
 from datetime import date
 from functools import wraps
 
@@ -77,7 +79,7 @@ def daily_csv(request, day, provider):
         raise Http404
     data = books.daily_csv(request.municipality, when, provider)
     audit.record(request.municipality, request.actor, "export", "payments_day", f"{when.isoformat()}:{provider}",
-                 provider=provider, day=when.isoformat())
+                 provider=provider, day=when.isoformat(), rows=sum(1 for _ in csv.reader(io.StringIO(data.decode("utf-8-sig")))) - 1)
     response = HttpResponse(data, content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{books.csv_filename(request.municipality, when, provider)}"'
     response["Cache-Control"] = "no-store"
