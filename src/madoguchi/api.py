@@ -4,6 +4,7 @@ import hmac
 import uuid
 from datetime import date, datetime
 
+from django.core.exceptions import RequestDataTooBig
 from django.db import DatabaseError, connection
 from django.http import HttpRequest, HttpResponse
 from django.utils import translation
@@ -133,6 +134,15 @@ def refused_input(request, exc: ValidationError):
         name = ".".join(loc) or "body"
         errors.setdefault(name, str(_INPUT_MESSAGES.get(error.get("type", ""), _("形式が正しくありません"))))
     return api.create_response(request, refusal(_("送信内容に誤りがあります。"), errors), status=422)
+
+
+@api.exception_handler(RequestDataTooBig)
+def too_large(request, exc: RequestDataTooBig):
+    """A body over DATA_UPLOAD_MAX_MEMORY_SIZE (files travel apart, as attachments) is refused
+    with 413 and the usual refusal body naming `body`, instead of Django's bare 400 page."""
+    return api.create_response(
+        request, refusal(_("送信内容が大きすぎます。添付ファイルは別に送り、項目の数を確かめてください。"),
+                         {"body": str(_INPUT_MESSAGES["string_too_long"])}), status=413)
 
 
 @api.exception_handler(HttpError)

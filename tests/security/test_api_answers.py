@@ -152,6 +152,19 @@ def test_a_wrong_group_date_names_its_path(client, token, claim):
     assert list(errors) == ["children.0.birth_date"]
 
 
+def test_a_body_over_the_limit_is_refused_as_too_large_with_a_plain_reason(client, token, claim,
+                                                                          settings):
+    """A body larger than the request limit (a group flooded with copies) gets 413 and the same
+    refusal body as any other, naming the body, never a bare 400 page."""
+    form, answers = claim
+    answers["children"] = answers["children"] * 100_000
+    assert len(json.dumps(answers)) > settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+    response = post(client, token, CLAIM, answers)
+    assert response.status_code == 413, response.content[:300]
+    assert list(response.json()["detail"]["errors"]) == ["body"]
+    assert not Submission.objects.exists()
+
+
 @pytest.mark.parametrize("junk", ["junk", 12, {"id": "not-a-uuid"}, [], True,
                                   str(uuid.UUID(int=0)), {"filename": "x.png"}])
 def test_junk_in_a_file_field_is_refused(client, token, claim, junk):
@@ -283,6 +296,8 @@ def test_whatever_the_api_accepts_renders_and_whatever_it_refuses_names_the_fiel
             return
         if response.status_code == 201:
             assert_renders(type(client), account, every_department_clerk, response.json()["id"])
+        elif response.status_code == 413:  # a flooded group past the request limit
+            assert list(response.json()["detail"]["errors"]) == ["body"]
         else:
             assert_refusal_names_fields(response, form)
 
