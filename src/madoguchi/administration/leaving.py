@@ -82,6 +82,7 @@ FILES_RESOURCE = "files"
 # Models with a path to the city that the deletion keeps, and why (the export carries them).
 KEPT = {
     "core.AuditEvent": "append-only legal record (公文書): kept, carried in the export",  # ja-only: the legal term
+    "core.AuditDay": "the audit log's daily seal: kept with the audit log it seals, carried in the export",
 }
 
 # How each binary column is exported. Encrypted columns are decrypted first.

@@ -53,8 +53,8 @@ class DepartmentAdmin(admin.ModelAdmin):
 
 @admin.register(StaffMembership)
 class StaffMembershipAdmin(admin.ModelAdmin):
-    list_display = ("user", "department", "role")
-    list_filter = ("department__municipality", "role")
+    list_display = ("user", "department", "role", "valid_from", "valid_until", "note")
+    list_filter = ("department__municipality", "role", "valid_until")
 
 
 class EstimatedCountPaginator(Paginator):
