@@ -301,6 +301,6 @@ def test_the_yamada_family_moves_in_at_the_counter_measured(new_context, city, t
     assert sheet.ok and sheet.body().startswith(b"%PDF")
 
     assert counter.loads <= BEFORE_PAGE_LOADS // 2, figures
-    assert BEFORE_FORMS <= codes, figures
+    assert codes >= BEFORE_FORMS, figures
     assert figures["fields_typed_in_the_five_forms"] <= BEFORE_FIELDS_TYPED // 2, figures
     assert visit.fields_typed_by_clerk == counter.typed, figures  # the visit records what was typed
