@@ -268,8 +268,8 @@ def navigator_plan(request, token: str, lang: str = "ja"):
                       "offered": i.offered, "startable": i.startable,
                       "deadline": i.deadline.isoformat() if i.deadline else None}
                      for i in navigator.result_for(plan, request.municipality).items]
-    return {"event": plan.event, "answers": plan.answers, "complete": complete,
-            "procedures": items}
+    answers = navigator.in_force_answers(navigator.event_of(plan), plan.answers)  # never a stale one
+    return {"event": plan.event, "answers": answers, "complete": complete, "procedures": items}
 
 
 @api.get("/postal-codes/{code}", tags=["catalogue"], response={200: dict, 422: RefusalOut})

@@ -46,3 +46,14 @@ def test_an_unfinished_plan_lists_no_procedures_yet(client, city):
 def test_another_citys_plan_is_not_found(client, city, other_city):
     plan = services.start_plan(other_city, "birth")
     assert client.get(f"/api/navigator/plans/{plan.token}").status_code == 404
+
+
+def test_a_plan_stored_before_stale_answers_were_dropped_shows_only_answers_still_asked(client, city):
+    """A plan saved before answers no longer asked were dropped (or written behind the
+    services' back) keeps them in its row until its next save; the API never shows them."""
+    plan = _answered(city, "birth", BIRTH)
+    plan.answers = {**plan.answers, "not_a_question": ["x"]}
+    plan.save(update_fields=["answers"])
+    body = client.get(f"/api/navigator/plans/{plan.token}").json()
+    assert "not_a_question" not in body["answers"]
+    assert set(body["answers"]) == set(BIRTH) | {"day"}
