@@ -18,7 +18,7 @@ TABLET = {"viewport": {"width": 810, "height": 1080}, "has_touch": True}
 ADDRESS = "デモ市中央町7番8号"
 ANSWERS = {"kind": "from_other_city", "household": "family", "card": "yes", "online_moving_out": "no",
            "insurance": "nhi", "pension": "none", "children": ["age_0_2", "elementary"], "dog": "yes",
-           "licence": "yes", "car": "none", "seal": "yes"}
+           "licence": "yes", "car": "none", "seal": "yes", "oldest": "under65"}
 
 
 def _paired_tablet(new_context, city, clerk):

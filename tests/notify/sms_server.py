@@ -247,13 +247,19 @@ class _Handler(BaseHTTPRequestHandler):
         state = self.server_state
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length).decode("utf-8", "replace")
-        status = 500
+        status, answer = self._answer(state, body)
+        # Recorded before the answer leaves: a client that has its answer finds its request here.
+        with state.lock:
+            state.requests.append({"method": "POST", "path": self.path, "status": status})
+        self._send(status, answer)
+
+    def _answer(self, state, body: str) -> tuple[int, dict]:
         try:
             if state.fail_next:
                 status = state.fail_next.pop(0)
-                return self._send(status, {"code": 20500, "message": "Internal Server Error",
-                                           "more_info": "https://www.twilio.com/docs/errors/20500",
-                                           "status": status})
+                return status, {"code": 20500, "message": "Internal Server Error",
+                                "more_info": "https://www.twilio.com/docs/errors/20500",
+                                "status": status}
             match = re.fullmatch(rf"/{API_VERSION}/Accounts/(AC[0-9a-f]{{32}})/Messages\.json", self.path)
             if match is None:
                 raise TwilioError(20404)
@@ -261,16 +267,11 @@ class _Handler(BaseHTTPRequestHandler):
                 raise TwilioError(20003)
             form = dict(parse_qsl(body, keep_blank_values=True))
             message = state.create_message(match.group(1), form)
-            status = 201
             if state.on_message is not None:
                 state.on_message(message)
-            return self._send(201, message)
+            return 201, message
         except TwilioError as exc:
-            status = exc.status
-            return self._send(exc.status, exc.body)
-        finally:
-            with state.lock:
-                state.requests.append({"method": "POST", "path": self.path, "status": status})
+            return exc.status, exc.body
 
     def _authorised(self, account_sid: str) -> bool:
         state = self.server_state
