@@ -24,20 +24,19 @@ import logging
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Min
 from django.utils import timezone
 
+from madoguchi.core.days import day_bounds, day_of
 from madoguchi.core.models import AuditDay, AuditEvent, Department, Municipality
 
 log = logging.getLogger(__name__)
 
-TOKYO = ZoneInfo("Asia/Tokyo")
 GENESIS = "0" * 64  # the "day before" of a city's first day
 FORMAT = "madoguchi-audit-day/1"  # named in the hashed text: a later format cannot be mistaken
 # A day is sealed this long after its midnight, so an event stamped just before midnight whose
@@ -60,17 +59,9 @@ def _now() -> datetime:
     return timezone.now()
 
 
-def day_of(moment: datetime) -> date:
-    return moment.astimezone(TOKYO).date()
-
-
-def day_start(day: date) -> datetime:
-    return datetime.combine(day, time(0), TOKYO)
-
-
 def _events(city: Municipality, day: date):
-    return (AuditEvent.objects.filter(municipality=city, at__gte=day_start(day),
-                                      at__lt=day_start(day + timedelta(days=1))).order_by("id"))
+    start, end = day_bounds(day)
+    return AuditEvent.objects.filter(municipality=city, at__gte=start, at__lt=end).order_by("id")
 
 
 def _canonical(row: tuple) -> str:
@@ -291,7 +282,7 @@ def _chain(city: Municipality, from_day: date | None) -> tuple[int, date | None,
         if links[0].previous_digest != GENESIS:  # the chain's first days were deleted
             return 0, links[0].day - timedelta(days=1), "day_missing"
         if from_day is None:
-            early = (AuditEvent.objects.filter(municipality=city, at__lt=day_start(links[0].day))
+            early = (AuditEvent.objects.filter(municipality=city, at__lt=day_bounds(links[0].day)[0])
                      .aggregate(first=Min("at"))["first"])
             if early is not None:
                 return 0, day_of(early), "event_added"

@@ -19,7 +19,7 @@ never anything that names or points at a person.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 
 from django.db import connection, transaction
 from django.db.models import (
@@ -38,6 +38,7 @@ from django.utils import timezone
 
 from madoguchi.applications.models import Channel, Draft, Status, Submission, SubmissionEvent
 from madoguchi.catalog.loader import catalog, catalog_for
+from madoguchi.core.days import day_bounds
 from madoguchi.core.models import Department, Municipality
 from madoguchi.counter.models import CounterVisit
 from madoguchi.feedback.models import SurveyAnswer
@@ -84,13 +85,6 @@ class Elapsed(Func):
 def _elapsed(start: str, end: str, unit: int) -> Elapsed:
     """Whole units from the field `start` to the field `end` (the SQL reads end - start)."""
     return Elapsed(F(end), F(start), unit=unit)
-
-
-def day_bounds(day: date) -> tuple[datetime, datetime]:
-    """The aware instants a city day (Asia/Tokyo) runs between: [start, end)."""
-    zone = timezone.get_default_timezone()
-    start = datetime.combine(day, time.min, tzinfo=zone)
-    return start, datetime.combine(day + timedelta(1), time.min, tzinfo=zone)
 
 
 def _local_day(field: str) -> TruncDate:

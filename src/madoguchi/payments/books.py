@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import io
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from django.db.models import Count, Q, Sum
@@ -34,6 +34,7 @@ from django.utils import timezone
 
 from madoguchi.catalog.selectors import procedure_of_record
 from madoguchi.core import csvsafe
+from madoguchi.core.days import day_bounds, day_of
 from madoguchi.core.models import Municipality
 from madoguchi.payments.models import Attempt, AttemptState, Refund
 
@@ -95,14 +96,8 @@ def _iso(moment: datetime | None) -> str:
     return moment.astimezone(CITY_TZ).isoformat(timespec="seconds") if moment else ""
 
 
-def day_bounds(day: date) -> tuple[datetime, datetime]:
-    """[start, end) of the city's day as aware datetimes."""
-    start = datetime.combine(day, time.min, tzinfo=CITY_TZ)
-    return start, start + timedelta(days=1)
-
-
 def city_today(now: datetime | None = None) -> date:
-    return (now or timezone.now()).astimezone(CITY_TZ).date()
+    return day_of(now or timezone.now())
 
 
 PAID_STATES = (AttemptState.SUCCEEDED, AttemptState.DUPLICATE)
