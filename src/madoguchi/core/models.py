@@ -153,6 +153,9 @@ class Role(models.TextChoices):
     APPROVER = "approver", _("決裁者")
     ADMIN = "admin", _("管理者")
     ANALYST = "analyst", _("分析担当")  # reads the city's KPI pages (insights), nothing else
+    # 支援措置の担当 (市民課): sees a protected resident's address with a recorded reason, marks
+    # and lifts 支援措置, and decides the requests for their 住民票の写し held for it.
+    SUPPORT_MEASURES = "support_measures", _("支援措置担当")
 
 
 def today_in_japan() -> date:

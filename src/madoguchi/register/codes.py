@@ -27,11 +27,38 @@ class Gender(models.TextChoices):
 
 
 class Status(models.TextChoices):
-    """A record is never deleted: a resident who leaves or dies stays, with this status."""
+    """A record is never deleted: a resident who leaves or dies stays, with this status.
+
+    転出予定 (a 転出届 taken, the move not yet made) is still a resident: CURRENT names both, and
+    every "current residents" filter reads it. 消除 is a record struck off (職権消除 and the
+    like): not current, like 転出 and 死亡."""
 
     RESIDENT = "resident", _("住民")
+    MOVING_OUT = "moving_out", _("転出予定")
     MOVED_OUT = "moved_out", _("転出")
     DECEASED = "deceased", _("死亡")
+    REMOVED = "removed", _("消除")
+
+
+# The statuses of a current resident (on the register today).
+CURRENT = (Status.RESIDENT, Status.MOVING_OUT)
+
+
+class ResidentKind(models.TextChoices):
+    """住民種別: a Japanese national or a foreign resident (中長期在留者 and others, 住基法30条の45)."""
+
+    JAPANESE = "japanese", _("日本人住民")
+    FOREIGN = "foreign", _("外国人住民")
+
+
+class DatePrecision(models.TextChoices):
+    """How much of a register date is known. A 生年月日 or 住定日 may be partly 不詳; the stored
+    date is then the first day it could be (for sorting and look-up only) and is never shown,
+    exported or pre-filled as an exact day."""
+
+    DAY = "day", _("確定")
+    MONTH = "month", _("日不詳")
+    YEAR = "year", _("月日不詳")
 
 
 class Reason(models.TextChoices):
@@ -55,4 +82,5 @@ class Reason(models.TextChoices):
 REASONS_FOR_STATUS = {
     Status.MOVED_OUT: {Reason.MOVE_OUT, Reason.MOVE_OUT_ABROAD, Reason.OFFICIAL_REMOVAL},
     Status.DECEASED: {Reason.DEATH},
+    Status.REMOVED: {Reason.OFFICIAL_REMOVAL},
 }

@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from madoguchi.core.models import Municipality
 from madoguchi.identity.models import ResidentAccount
-from madoguchi.register.codes import RELATIONSHIPS, Gender, Reason, Status
+from madoguchi.register.codes import RELATIONSHIPS, DatePrecision, Gender, Reason, ResidentKind, Status
 
 
 class Household(models.Model):
@@ -52,6 +52,24 @@ class Resident(models.Model):
     latest_reason = models.CharField(_("異動事由"), max_length=8, choices=Reason.choices)
     previous_address = models.CharField(_("前住所"), max_length=200, blank=True)
     status = models.CharField(_("状態"), max_length=16, choices=Status.choices, default=Status.RESIDENT)
+    # Optional columns: what the counter's forms ask and the clerk used to type. Empty when the
+    # city's export does not carry them.
+    birth_date_precision = models.CharField(_("生年月日の精度"), max_length=5, choices=DatePrecision.choices,
+                                            default=DatePrecision.DAY)
+    settled_on_precision = models.CharField(_("住定日の精度"), max_length=5, choices=DatePrecision.choices,
+                                            default=DatePrecision.DAY)
+    domicile = models.CharField(_("本籍"), max_length=200, blank=True)
+    domicile_head = models.CharField(_("筆頭者"), max_length=50, blank=True)
+    kind = models.CharField(_("住民種別"), max_length=8, choices=ResidentKind.choices,
+                            default=ResidentKind.JAPANESE)
+    nationality = models.CharField(_("国籍・地域"), max_length=50, blank=True)
+    residence_status = models.CharField(_("在留資格"), max_length=50, blank=True)
+    residence_period = models.CharField(_("在留期間"), max_length=20, blank=True)
+    residence_expires_on = models.DateField(_("在留期間の満了の日"), null=True, blank=True)
+    residence_card_number = models.CharField(_("在留カード等の番号"), max_length=12, blank=True)
+    common_name = models.CharField(_("通称"), max_length=50, blank=True)
+    moving_out_on = models.DateField(_("転出予定日"), null=True, blank=True)
+    moving_out_to = models.CharField(_("転出先"), max_length=200, blank=True)
     my_number = models.BinaryField(_("個人番号"), blank=True, help_text="encrypted (core.crypto)")
     my_number_hash = models.CharField(max_length=64, blank=True,
                                       help_text="HMAC-SHA256 of the 個人番号 (keys.my_number_hash)")  # ja-only: a developer note
@@ -110,3 +128,36 @@ class RegisterLink(models.Model):
     resident = models.ForeignKey(Resident, on_delete=models.PROTECT, related_name="links")
     linked_at = models.DateTimeField(auto_now=True)
     linked_by = models.CharField(max_length=32, help_text="how it was proven (signing_certificate)")
+
+
+class SupportMeasure(models.Model):
+    """住民基本台帳事務における支援措置 (DV、ストーカー行為等、児童虐待等の被害者): while a mark is
+    in force the resident's address is masked on every look-up, page, print and message meant
+    for someone else, and requests by others for their 住民票の写し or 附票 wait for a clerk's
+    decision (register.protection reads and applies it).
+
+    One row per protected resident; marking a household makes one row per member, with the same
+    `reference` (the 申出's number). `against` (the person the protection is against, where
+    known: name, フリガナ, 生年月日) is stored encrypted, like every personal field. A mark is
+    never deleted: lifting it records who, when and why."""
+
+    municipality = models.ForeignKey(Municipality, on_delete=models.PROTECT, related_name="+")
+    resident = models.ForeignKey(Resident, verbose_name=_("対象者"), on_delete=models.PROTECT,
+                                 related_name="support_measures")
+    reference = models.CharField(_("申出の番号"), max_length=40, blank=True)
+    starts_on = models.DateField(_("開始日"))
+    ends_on = models.DateField(_("終了日"))
+    against = models.BinaryField(_("加害者等"), blank=True,
+                                 help_text="encrypted JSON (core.crypto): name, kana, birth_date")
+    marked_by = models.CharField(max_length=64, help_text="the actor's ref")
+    marked_at = models.DateTimeField(auto_now_add=True)
+    lifted_on = models.DateField(_("解除日"), null=True, blank=True)
+    lifted_by = models.CharField(max_length=64, blank=True)
+    lift_reason = models.CharField(_("解除の理由"), max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = _("支援措置")
+        indexes = [models.Index(fields=["municipality", "ends_on"], name="support_measure_in_force")]
+
+    def __str__(self) -> str:
+        return _("支援措置 %(pk)s") % {"pk": self.pk}

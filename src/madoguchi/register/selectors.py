@@ -14,7 +14,7 @@ from madoguchi.core import audit
 from madoguchi.core.actors import Actor
 from madoguchi.core.japanese import JapaneseInputError, kana_search_key, normalize_kana, parse_date
 from madoguchi.identity.card.mynumber import is_valid as is_valid_my_number
-from madoguchi.register.codes import HEAD, Status
+from madoguchi.register.codes import CURRENT, HEAD
 from madoguchi.register.keys import address_key, my_number_hash, name_key
 from madoguchi.register.models import Resident
 
@@ -41,7 +41,7 @@ def _audit(municipality, actor: Actor, reason: str, method: str, found: list[Res
 
 def _current(municipality, include_former: bool = False):
     rows = Resident.objects.filter(municipality=municipality).select_related("household")
-    return rows if include_former else rows.filter(status=Status.RESIDENT)
+    return rows if include_former else rows.filter(status__in=CURRENT)
 
 
 def kana_query(kana: str) -> Q:
@@ -122,7 +122,7 @@ def household_members(municipality, actor: Actor, reason: str, resident: Residen
 def members_of(resident: Resident):
     """Not audited: for the resident's own pre-fill and for callers that audit."""
     head_first = Case(When(relationship=HEAD, then=Value(0)), default=Value(1), output_field=IntegerField())
-    return (Resident.objects.filter(household_id=resident.household_id, status=Status.RESIDENT)
+    return (Resident.objects.filter(household_id=resident.household_id, status__in=CURRENT)
             .select_related("household").order_by(head_first, "birth_date", "pk"))
 
 

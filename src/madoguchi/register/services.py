@@ -4,7 +4,7 @@ from django.db import transaction
 
 from madoguchi.core import audit
 from madoguchi.core.actors import Actor
-from madoguchi.register.codes import Status
+from madoguchi.register.codes import CURRENT
 from madoguchi.register.models import RegisterLink, Resident
 from madoguchi.register.selectors import matching_basic_info
 
@@ -35,7 +35,7 @@ def linked_resident(account) -> Resident | None:
     """The account's current register record, or None (no link, moved out, another city)."""
     link = RegisterLink.objects.filter(
         account=account, municipality=account.municipality,
-        resident__municipality=account.municipality, resident__status=Status.RESIDENT,
+        resident__municipality=account.municipality, resident__status__in=CURRENT,
     ).select_related("resident__household").first()
     return link.resident if link else None
 
