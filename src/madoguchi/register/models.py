@@ -10,7 +10,14 @@ from django.utils.translation import gettext_lazy as _
 
 from madoguchi.core.models import Municipality
 from madoguchi.identity.models import ResidentAccount
-from madoguchi.register.codes import RELATIONSHIPS, DatePrecision, Gender, Reason, ResidentKind, Status
+from madoguchi.register.codes import (
+    RELATIONSHIPS,
+    DatePrecision,
+    Gender,
+    Reason,
+    ResidentKind,
+    Status,
+)
 
 
 class Household(models.Model):
