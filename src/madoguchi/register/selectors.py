@@ -17,6 +17,7 @@ from madoguchi.identity.card.mynumber import is_valid as is_valid_my_number
 from madoguchi.register.codes import CURRENT, HEAD
 from madoguchi.register.keys import address_key, my_number_hash, name_key
 from madoguchi.register.models import Resident
+from madoguchi.register.protection import flag
 
 MAX_RESULTS = 50
 MAX_REASON = 200
@@ -34,9 +35,14 @@ def _reason(reason: str) -> str:
 
 
 def _audit(municipality, actor: Actor, reason: str, method: str, found: list[Resident]) -> None:
+    """The look-up's audit event; each resident found is flagged `protected` when under a
+    支援措置 (register.protection), so every page that shows the result masks their address,
+    and the event names them, so a look-up of a protected resident stands out in the log."""
+    flag(found)
+    protected = [r.pk for r in found if r.protected]
     audit.record(municipality, actor, "register_lookup", "register", method,
                  subject_ref=found[0].ref if len(found) == 1 else "",
-                 reason=reason, matched=[r.pk for r in found])
+                 reason=reason, matched=[r.pk for r in found], **({"protected": protected} if protected else {}))
 
 
 def _current(municipality, include_former: bool = False):
