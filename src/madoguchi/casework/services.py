@@ -9,16 +9,17 @@ import uuid
 
 from django.db import transaction
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from madoguchi.applications import services as applications
+from madoguchi.applications.documents import recipients_of
 from madoguchi.applications.models import IssuedDocument, ReturnReason, Status, Submission
 from madoguchi.applications.workflow import TransitionError, action_for
 from madoguchi.casework import decisions, work
 from madoguchi.casework.models import Decision
 from madoguchi.catalog.selectors import procedure_of_record
-from madoguchi.core import branding, cities
+from madoguchi.core import branding, cities, redaction
 from madoguchi.core.actors import Actor
 from madoguchi.core.models import Role
 from madoguchi.core.pdf import NoticeData, render_notice, seal
@@ -209,6 +210,13 @@ def _issue_notice(submission: Submission, decision: Decision, procedure) -> Issu
     version = submission.current_version
     answers = applications.answers_of(version)
     name, address = _applicant(procedure.form(version.form_version), answers)
+    # 支援措置: the notice goes to the applicant, so a protected resident's address appears on it
+    # only when the applicant is that resident (core.redaction); the mask is in Japanese, as
+    # the notice is.
+    with translation.override("ja"):
+        mask = redaction.masker(submission.municipality, recipients_of(submission))
+        address, reason, content = redaction.mask_values(
+            mask, (address, decision.reason, decisions.rows(decision)))
     outcome = "approved" if decision.outcome == Decision.Outcome.APPROVE else "rejected"
     public_id = uuid.uuid4()
     title = f"{procedure.title} 決定通知書"  # ja-only: 決定通知書 (legal text)
@@ -222,8 +230,8 @@ def _issue_notice(submission: Submission, decision: Decision, procedure) -> Issu
         applicant_name=name,
         applicant_address=address,
         outcome=outcome,
-        reason=decision.reason,
-        content=decisions.rows(decision),
+        reason=reason,
+        content=content,
         decided_at=timezone.localdate(),
         approvals=[("起案者", work.display_name(decision.proposed_by), decision.proposed_at),  # ja-only: 決定通知書
                    ("決裁者", work.display_name(decision.approved_by), decision.approved_at)],  # ja-only: 決定通知書

@@ -17,6 +17,7 @@ import logging
 import operator
 from datetime import datetime, timedelta
 from functools import reduce
+from urllib.parse import parse_qsl, urlsplit
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -24,7 +25,7 @@ from django.db.models import Q
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
-from madoguchi.core import cities, i18n, leases
+from madoguchi.core import cities, i18n, leases, redaction
 from madoguchi.core.codes import keyed_digest
 from madoguchi.notify import channels
 from madoguchi.notify.channels import Outgoing, PermanentFailure, StatusReport
@@ -127,9 +128,10 @@ def _send(message: OutboxMessage) -> bool:
         _failed_for_good(message, "not_configured")
         return False
     try:
+        subject, body = _as_recipient_may_read(message)
         sent = channel.send(Outgoing(
-            municipality=message.municipality, address=message.recipient, subject=message.subject,
-            body=message.body, url=message.link, key=message.mail_id.hex, message_id=message_id_of(message),
+            municipality=message.municipality, address=message.recipient, subject=subject,
+            body=body, url=message.link, key=message.mail_id.hex, message_id=message_id_of(message),
             event=message.event))
     except PermanentFailure as exc:
         _failed_for_good(message, exc.reason, address_dead=exc.address_dead)
@@ -154,6 +156,23 @@ def _send(message: OutboxMessage) -> bool:
     if message.contact_id:
         Contact.objects.filter(pk=message.contact_id).update(last_used_at=now)
     return True
+
+
+def _as_recipient_may_read(message: OutboxMessage) -> tuple[str, str]:
+    """The subject and text as they leave for the channel: every protected resident's address
+    masked unless the delivery's person is that resident (core.redaction; 支援措置). Done here,
+    the one place every channel's text passes (tell, enqueue_email, a fallback, a channel's own
+    code), and at sending rather than queueing, so a mark made after a notice was queued still
+    holds and a template or a caller cannot forget it. The mask is written in the message's
+    language (its link's `?lang=`; Japanese when it has none)."""
+    with translation.override(_language_of(message.link)):
+        mask = redaction.masker(message.municipality, [message.person])
+        return mask(message.subject), mask(message.body or "")
+
+
+def _language_of(link: str) -> str:
+    lang = dict(parse_qsl(urlsplit(link or "").query)).get("lang")
+    return i18n.supported(lang) or i18n.DEFAULT
 
 
 def _failed_for_good(message: OutboxMessage, reason: str, address_dead: bool = False, error: str = "") -> None:
