@@ -30,6 +30,7 @@ from madoguchi.core.actors import Actor
 from madoguchi.core.crypto import decrypt_json, encrypt_json
 from madoguchi.core.japanese.calendar import age_on
 from madoguchi.counter.models import CounterVisit, Source, VisitForm, VisitStatus
+from madoguchi.counter.protected import MASKED, hides_address
 from madoguchi.navigator import services as navigator
 from madoguchi.register.selectors import household_members
 
@@ -147,20 +148,43 @@ def label_of(form: FormDefinition, path: str) -> str:
 PAPERS_AT_COUNTER = _lazy("窓口で書類を確認します")
 
 
-def for_display(form: FormDefinition, answers: dict) -> dict:
+# The field types that carry where someone lives: held back from the visitor under a 支援措置.
+ADDRESS_TYPES = (FieldType.ADDRESS, FieldType.POSTAL_CODE)
+
+
+def for_display(form: FormDefinition, answers: dict, hide_address: bool = False) -> dict:
     """The answers as the review pages and PDFs show them: a file field, empty by design at
-    the counter, reads as the papers the clerk checks rather than as a blank."""
+    the counter, reads as the papers the clerk checks rather than as a blank. With
+    `hide_address` (支援措置, counter.protected) every address and postal code reads as masked."""
     shown = {**answers}
     papers = {"filename": PAPERS_AT_COUNTER}
     for step in form.steps:
         for field in step.fields:
             if field.type == FieldType.FILE:
                 shown.setdefault(field.id, papers)
+            elif hide_address and field.type in ADDRESS_TYPES and _filled(shown.get(field.id)):
+                shown[field.id] = str(MASKED)
             elif field.type == FieldType.GROUP:
                 files = [sub.id for sub in field.fields if sub.type == FieldType.FILE]
-                shown[field.id] = [{**dict.fromkeys(files, papers), **item}
+                hidden = [sub.id for sub in field.fields if hide_address and sub.type in ADDRESS_TYPES]
+                shown[field.id] = [{**dict.fromkeys(files, papers), **item,
+                                    **{sub: str(MASKED) for sub in hidden if _filled(item.get(sub))}}
                                    for item in answers.get(field.id) or []]
     return shown
+
+
+def _filled(value) -> bool:
+    return value not in (None, "", [])
+
+
+def _without_register_addresses(form: FormDefinition, filled) -> None:
+    """支援措置: the register's addresses stay out of the forms until the clerk confirms the
+    visitor is the protected person (the clerk types what the visitor says instead)."""
+    for path, source in list(filled.sources.items()):
+        field = field_at(form, path)
+        if source != Source.CLERK and field is not None and field.type in ADDRESS_TYPES:
+            _pop(filled.answers, path)
+            del filled.sources[path]
 
 
 def _household(visit: CounterVisit, actor: Actor) -> prefill.Household | None:
@@ -189,11 +213,14 @@ def build(visit: CounterVisit, actor: Actor) -> list[Entry]:
     typed, typed_wrong = _typed_by_clerk(visit)
     visit.forms.all().delete()
     prefilled = 0
+    hide = hides_address(visit)
     for position, item in enumerate(i for i in result.items if bundled(i.procedure)):
         procedure = item.procedure
         form = procedure.current_form
         filled = prefill.fill(form, procedure.code, household, visit.event, visit.answers, result.day)
         _settle(form, procedure.code, filled, household, visit.answers)
+        if hide:
+            _without_register_addresses(form, filled)
         for path, value in typed.get((procedure.code, form.version), {}).items():
             field = field_at(form, path)
             if field is not None:

@@ -68,6 +68,9 @@ class CounterVisit(models.Model):
     called_at = models.DateTimeField(auto_now_add=True)
     signed_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+    protected_person_confirmed = models.BooleanField(
+        default=False, help_text="支援措置: the clerk confirmed the visitor is the protected person; "
+                                 "until then no register address is filled, shown on the tablet or printed")
     fields_prefilled = models.PositiveIntegerField(default=0)
     fields_typed_by_clerk = models.PositiveIntegerField(default=0)
     fields_written_by_visitor = models.PositiveIntegerField(

@@ -27,6 +27,7 @@ from madoguchi.core.pdf.common import (
 )
 from madoguchi.counter.bundle import Entry, for_display
 from madoguchi.counter.models import CounterVisit
+from madoguchi.counter.protected import hides_address
 from madoguchi.counter.takeaway import Takeaway
 
 WIDTH = 210 * mm - 2 * MARGIN
@@ -36,10 +37,10 @@ SIGNATURE_WIDTH = 80 * mm
 TAKEAWAY_LABEL_WIDTH = 28 * mm
 
 
-def _rows(entry: Entry) -> list:
+def _rows(entry: Entry, hide_address: bool = False) -> list:
     form = entry.procedure.form(entry.form.form_version)
     story = []
-    for section in engine.summary(form, for_display(form, entry.answers)):
+    for section in engine.summary(form, for_display(form, entry.answers, hide_address)):
         if not section["rows"]:
             continue
         story.append(para(section["title"], 11, spaceBefore=4, spaceAfter=2))
@@ -68,9 +69,10 @@ def render_summary(visit: CounterVisit, entries: list[Entry]) -> bytes:
              para(_("%(date)s　窓口受付") % {"date": today}, 10, **RIGHT),
              para(_("以下の内容で届出・申請します。内容に誤りがないことを確認し、署名してください。"), 10.5,
                   spaceBefore=4, spaceAfter=4)]
+    hide = hides_address(visit)  # the 確認票 is handed to the visitor: 支援措置 (counter.protected)
     for entry in entries:
         story.append(para(entry.procedure.title, 14, spaceBefore=8, spaceAfter=2))
-        story += _rows(entry)
+        story += _rows(entry, hide)
     story += _signature_box(_("署名（届出人・申請者）"))
     if visit.proxy_name:
         story.append(para(_("代理人: %(name)s（本人との関係: %(relationship)s）")

@@ -21,15 +21,17 @@ from madoguchi.catalog.selectors import procedure_of_record
 from madoguchi.core import i18n
 from madoguchi.counter import bundle, services, takeaway
 from madoguchi.counter.models import VisitStatus
+from madoguchi.counter.protected import hides_address
 
 DATA_URL = "data:image/png;base64,"
 
 
-def summary_rows(entry: bundle.Entry):
-    """Headings and (label, shown value) rows of one form, as the online 確認画面 shows them."""
+def summary_rows(entry: bundle.Entry, hide_address: bool = False):
+    """Headings and (label, shown value) rows of one form, as the online 確認画面 shows them;
+    on the visitor's side with every address masked while a 支援措置 asks it (counter.protected)."""
     form = entry.procedure.form(entry.form.form_version)
     rows = []
-    for section in engine.summary(form, bundle.for_display(form, entry.answers)):
+    for section in engine.summary(form, bundle.for_display(form, entry.answers, hide_address)):
         rows.append({"heading": section["title"]})
         for label, value in section["rows"]:
             rows.append({"label": label, "value": value})
@@ -106,11 +108,12 @@ def _fee(entry: bundle.Entry, easy: bool) -> tuple[str, str]:
     return label, pgettext("fee", "なし")
 
 
-def brief(entry: bundle.Entry, easy: bool = False) -> Brief:
+def brief(entry: bundle.Entry, easy: bool = False, hide_address: bool = False) -> Brief:
     """The short summary of one form (the full rows stay one tap away)."""
     form = entry.procedure.form(entry.form.form_version)
     answers = entry.answers
-    facts = (_people(form, answers) + _of_type(form, answers, FieldType.ADDRESS, MAX_ADDRESSES)
+    addresses = [] if hide_address else _of_type(form, answers, FieldType.ADDRESS, MAX_ADDRESSES)
+    facts = (_people(form, answers) + addresses
              + _of_type(form, answers, FieldType.DATE, MAX_DATES) + [_fee(entry, easy)])
     return Brief(purpose="" if easy else _purpose(entry.procedure.summary), facts=facts)
 
@@ -118,9 +121,10 @@ def brief(entry: bundle.Entry, easy: bool = False) -> Brief:
 def visitor_entries(visit, easy: bool = False) -> list[dict]:
     """The visit's forms as the visitor's page shows them: title, short summary, full rows."""
     shown = []
+    hide = hides_address(visit)
     for e in bundle.entries(visit):
-        rows = summary_rows(e)
-        shown.append({"e": e, "title": e.procedure.title, "brief": brief(e, easy), "rows": rows,
+        rows = summary_rows(e, hide)
+        shown.append({"e": e, "title": e.procedure.title, "brief": brief(e, easy, hide), "rows": rows,
                       "count": sum(1 for r in rows if "label" in r)})
     return shown
 

@@ -20,6 +20,7 @@ from madoguchi.core.crypto import decrypt_bytes, encrypt_bytes
 from madoguchi.core.roles import departments_of
 from madoguchi.counter import bundle, pdf
 from madoguchi.counter.models import CounterVisit, Identified, Signature, VisitStatus
+from madoguchi.counter.protected import protected_people
 from madoguchi.navigator import services as navigator
 from madoguchi.navigator.models import NavigatorPlan
 from madoguchi.navigator.selectors import plan_by_token
@@ -77,6 +78,8 @@ def _set_person(visit: CounterVisit, actor: Actor, resident: Resident, how: str,
     else:
         visit.visitor, visit.identified_by = resident, how
         fields = ["visitor", "identified_by"]
+    visit.protected_person_confirmed = False  # a new person: the clerk confirms again
+    fields.append("protected_person_confirmed")
     if visit.plan_id and not visit.plan.answers:  # the event was chosen before the visitor
         visit.known_from_register = _answer_from_register(visit, visit.plan, actor)
         fields.append("known_from_register")
@@ -120,6 +123,18 @@ def choose(visit: CounterVisit, actor: Actor, resident_id: int, represented: boo
         raise VisitRefused(_("選んだ住民が見つかりません。もう一度検索してください。"))
     _set_person(visit, actor, resident, Identified.KANA, represented)
     return resident
+
+
+def confirm_protected_person(visit: CounterVisit, actor: Actor) -> None:
+    """「来庁者が支援措置の対象者本人であることを確認した」: only when the visitor is the protected
+    person; the bundle is built again with the register's addresses. Audited."""
+    _open(visit)
+    if visit.visitor is None or visit.visitor.pk not in protected_people(visit):
+        raise VisitRefused(_("来庁者が支援措置の対象者本人であるときだけ確認できます。"))
+    visit.protected_person_confirmed = True
+    visit.save(update_fields=["protected_person_confirmed"])
+    audit.record(visit.municipality, actor, "counter_protected_person_confirmed", "counter_visit",
+                 visit.public_id, subject_ref=visit.visitor.ref)
 
 
 def set_proxy(visit: CounterVisit, name: str, relationship: str) -> None:

@@ -32,6 +32,7 @@ from madoguchi.counter.presenting import (
     visitor_context,
     visitor_language,
 )
+from madoguchi.counter.protected import MASKED, protected_people
 from madoguchi.identity.card.pkcs11 import CardFace
 from madoguchi.navigator import services as navigator
 from madoguchi.navigator.loader import events
@@ -200,6 +201,7 @@ def _render_visit(request, visit, found=None, typed: Typed | None = None, status
         "visit": visit, "found": found, "events": sorted(events().values(), key=lambda e: e.order),
         "event_title": events()[visit.event].title.get("ja") if visit.event in events() else visit.event,
         "household": services.household(visit, request.actor) if visit.subject else [],
+        "protected": protected_people(visit), "masked": MASKED,
         "known": _known(visit), "question": question,
         "question_focus": next((q["q"].id for q in question or [] if q["error"]), ""),
         "entries": shown, "wrong": wrong, "focus": focus, "listed": listed,
@@ -450,6 +452,14 @@ def _confirm(request, visit):
     services.confirm(visit, request.actor)
 
 
+def _protected_person(request, visit):
+    """The clerk checked the visitor's ID: the visitor is the protected person. The forms are
+    built again, now with the register's addresses."""
+    services.confirm_protected_person(visit, request.actor)
+    if visit.plan_id:
+        bundle.build(visit, request.actor)
+
+
 def _paper(request, visit):
     services.signed_on_paper(visit, request.actor)
     _file(request, visit)
@@ -464,6 +474,7 @@ def _file(request, visit):
 
 ACTIONS = {"card": _card, "choose": _choose, "proxy": _proxy, "event": _event, "qr": _qr,
            "answer": _answer, "ask_known": _ask_known, "build": _build, "fill": _fill, "fill_all": _fill_all, "correct": _correct, "drop": _drop, "confirm": _confirm,
+           "protected_person": _protected_person,
            "paper": _paper, "file": _file}
 
 

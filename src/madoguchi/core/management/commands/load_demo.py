@@ -130,6 +130,13 @@ class Command(BaseCommand):
             for suffix, role, last_name in (("tanto", Role.CLERK, "担当"), ("kacho", Role.APPROVER, "課長")):
                 user = self._user(f"{demo.staff_prefix}{code}-{suffix}", f"{name}{last_name}")
                 StaffMembership.objects.get_or_create(user=user, department=department, role=role)
+        # The city's 支援措置担当 in 市民課: a clerk who also sees protected residents' addresses
+        # with a reason, marks and lifts 支援措置, and decides the requests held for them.
+        registry = Department.objects.filter(municipality=city, code="shimin").first()
+        if registry is not None:
+            support = self._user(f"{demo.staff_prefix}shimin-shien", "市民課支援措置担当")
+            for role in (Role.CLERK, Role.SUPPORT_MEASURES):
+                StaffMembership.objects.get_or_create(user=support, department=registry, role=role)
         # The city's 分析担当 (reads the figures at /staff/insights/, no case): one membership is
         # enough, the figures are the whole city's.
         analyst = self._user(f"{demo.staff_prefix}bunseki", f"{city.name}分析担当")
