@@ -13,7 +13,7 @@ from madoguchi.core.actors import Actor
 from madoguchi.core.crypto import encrypt_bytes
 from madoguchi.register import csvio
 from madoguchi.register.bulk import insert
-from madoguchi.register.codes import HEAD, Status
+from madoguchi.register.codes import CURRENT, HEAD
 from madoguchi.register.keys import kana_keys, my_number_hash
 from madoguchi.register.models import Household, Movement, Resident
 
@@ -21,7 +21,10 @@ BATCH = 2000
 _FIELDS = ("household", "relationship", "name", "kana", "birth_date", "gender", "address",
            "address_detail", "postal_code", "settled_on", "became_resident_on", "latest_reason",
            "previous_address", "status", "my_number", "my_number_hash", "kana_key",
-           "surname_key", "given_key")
+           "surname_key", "given_key", "birth_date_precision", "settled_on_precision", "domicile",
+           "domicile_head", "kind", "nationality", "residence_status", "residence_period",
+           "residence_expires_on", "residence_card_number", "common_name", "moving_out_on",
+           "moving_out_to")
 # A change in any of these is a movement (異動) worth a history row.
 _MOVE = ("household_id", "address", "address_detail", "settled_on", "latest_reason", "status")
 
@@ -42,16 +45,21 @@ class ImportResult:
     households: int
 
 
-def import_csv(municipality, path: Path, actor: Actor | None = None) -> ImportResult:
-    """Validate the whole file, then write it in one transaction (bulk, in batches)."""
-    errors, _ = csvio.validate(path)
+def import_csv(municipality, path: Path, actor: Actor | None = None,
+               layout: csvio.Layout | None = None) -> ImportResult:
+    """Validate the whole file, then write it in one transaction (bulk, in batches).
+
+    `layout`: a city's 宛名システム export read through its mapping file (register.mapping);
+    without it the file is the standard CSV. Either way a 市区町村コード column, when the file
+    has one, must be the city's."""
+    errors, _ = csvio.validate(path, layout, municipality.code)
     if errors:
         raise ImportRefused(errors)
     actor = actor or Actor.system()
     with transaction.atomic():
-        result = _write(municipality, csvio.rows(path))
+        result = _write(municipality, csvio.rows(path, layout, municipality.code))
         refresh_heads(municipality)
-        audit.record(municipality, actor, "register_import", "register", "csv",
+        audit.record(municipality, actor, "register_import", "register", "csv", mapped=layout is not None,
                      created=result.created, updated=result.updated, households=result.households)
     return result
 
@@ -68,6 +76,12 @@ def _resident(municipality, row: csvio.Row, household_id: int) -> Resident:
         my_number=encrypt_bytes(row.my_number.encode(), municipality) if row.my_number else b"",
         my_number_hash=my_number_hash(row.my_number) if row.my_number else "",
         kana_key=whole, surname_key=surname, given_key=given,
+        birth_date_precision=row.birth_date_precision, settled_on_precision=row.settled_on_precision,
+        domicile=row.domicile, domicile_head=row.domicile_head, kind=row.kind,
+        nationality=row.nationality, residence_status=row.residence_status,
+        residence_period=row.residence_period, residence_expires_on=row.residence_expires_on,
+        residence_card_number=row.residence_card_number, common_name=row.common_name,
+        moving_out_on=row.moving_out_on, moving_out_to=row.moving_out_to,
     )
 
 
@@ -121,11 +135,13 @@ def _update(residents: list[Resident]) -> None:
 
 
 def refresh_heads(municipality) -> None:
-    """Point every household of the city at its current 世帯主 (one statement for the city)."""
+    """Point every household of the city at its current 世帯主 (one statement for the city):
+    one on the register today, 住民 or 転出予定 (codes.CURRENT)."""
     household, resident = Household._meta.db_table, Resident._meta.db_table
+    current = ", ".join(["%s"] * len(CURRENT))
     with connection.cursor() as cursor:
         cursor.execute(
             f"UPDATE {household} SET head_id = (SELECT r.id FROM {resident} r "  # noqa: S608
-            f"WHERE r.household_id = {household}.id AND r.relationship = %s AND r.status = %s "
+            f"WHERE r.household_id = {household}.id AND r.relationship = %s AND r.status IN ({current}) "
             f"ORDER BY r.id LIMIT 1) WHERE municipality_id = %s",
-            [HEAD, Status.RESIDENT.value, municipality.pk])
+            [HEAD, *(status.value for status in CURRENT), municipality.pk])

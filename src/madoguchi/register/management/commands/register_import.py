@@ -7,6 +7,8 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 
 from madoguchi.register.importer import ImportRefused, import_csv
+from madoguchi.register.mapping import MappingError
+from madoguchi.register.mapping import load as load_mapping
 
 from ._city import add_municipality_argument, municipality
 
@@ -16,15 +18,27 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("file", type=Path)
+        parser.add_argument("--mapping", type=Path, default=None,
+                            help="the city's mapping file (YAML) for its own system's export")
         add_municipality_argument(parser)
 
-    def handle(self, *args, file: Path, **options):
+    def handle(self, *args, file: Path, mapping: Path | None = None, **options):
         if not file.is_file():
             raise CommandError(_("%(file)s が見つかりません") % {"file": file})
+        layout = None
+        if mapping is not None:
+            if not mapping.is_file():
+                raise CommandError(_("%(file)s が見つかりません") % {"file": mapping})
+            try:
+                layout = load_mapping(mapping)
+            except MappingError as wrong:
+                for problem in wrong.problems:
+                    self.stderr.write(problem)
+                raise CommandError(str(wrong)) from None
         city = municipality(options["municipality"])
         started = time.perf_counter()
         try:
-            result = import_csv(city, file)
+            result = import_csv(city, file, layout=layout)
         except ImportRefused as refused:
             for error in refused.errors:
                 self.stderr.write(str(error))
