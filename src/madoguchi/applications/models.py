@@ -283,3 +283,32 @@ class SubmissionSignature(models.Model):
     serial = models.CharField(max_length=64)
     issuer = models.CharField(max_length=255)
     verified_at = models.DateTimeField()
+
+
+class ProtectionHold(models.Model):
+    """A request for a protected resident's 住民票の写し or 附票 made by someone else, stopped
+    for a clerk's decision (住民基本台帳事務における支援措置; applications/protection_holds.py).
+
+    Not a status: the case stays 受付待ち (the requester is told nothing), and while the hold
+    is pending `services.transition` allows only 取下げ; once refused, no 承認. Only the
+    register ids of the protected residents concerned are kept here, never their names; the
+    note of the 支援措置担当 who decided may name people, so it is encrypted."""
+
+    class State(models.TextChoices):
+        # Staff read these on the case page only, which words them (templates/casework).
+        PENDING = "pending"
+        ALLOWED = "allowed"
+        REFUSED = "refused"
+
+    submission = models.OneToOneField(Submission, on_delete=models.CASCADE, related_name="protection_hold")
+    protected_ids = models.JSONField(default=list, help_text="register ids of the protected residents concerned")
+    state = models.CharField(max_length=8, choices=State.choices, default=State.PENDING)
+    decided_by = models.CharField(max_length=64, blank=True, help_text="the deciding actor's ref")
+    decided_at = models.DateTimeField(null=True, blank=True)
+    note = EncryptedTextField(blank=True, default="", help_text="encrypted: why, as the deciding clerk wrote it",
+                              city="submission__municipality")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    @property
+    def pending(self) -> bool:
+        return self.state == self.State.PENDING

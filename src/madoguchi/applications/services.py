@@ -14,7 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from madoguchi.applications import engine, processing
+from madoguchi.applications import engine, processing, protection_holds
 from madoguchi.applications.models import (
     Attachment,
     Channel,
@@ -223,10 +223,14 @@ def clean_answers(answers: dict) -> dict:
 
 def _create_submission(procedure: Procedure, form_version: int, answers: dict, sources: dict,
                        actor: Actor, *, account=None, resident=None, draft=None,
-                       idempotency_key=None, channel=Channel.ONLINE, visit_ref=None):
+                       idempotency_key=None, channel=Channel.ONLINE, visit_ref=None,
+                       in_person: bool = True):
     """A submission inside the caller's transaction (a draft's, a counter visit's): the insert
     runs in a savepoint so a duplicate draft or key is raised to the caller, which holds its
-    own lock and answer for it, and a receipt number collision is drawn again."""
+    own lock and answer for it, and a receipt number collision is drawn again.
+
+    A request for a protected resident's certificate by someone else is held for the
+    支援措置担当 (protection_holds; `in_person`: see file_at_counter)."""
     municipality = (account or resident).municipality
     department = department_for(municipality, procedure)
     fee = quote(procedure, answers)
@@ -250,6 +254,7 @@ def _create_submission(procedure: Procedure, form_version: int, answers: dict, s
     else:
         raise SubmissionRefused(_NO_RECEIPT_NUMBER)
     _record_submitted(submission, procedure, form_version, answers, sources, actor)
+    protection_holds.hold_if_needed(submission, answers, in_person=in_person)
     return submission
 
 
@@ -331,15 +336,19 @@ def tell_applicant(submission: Submission, event: str, template: str, context: d
 
 
 def file_at_counter(resident, procedure: Procedure, form_version: int, answers: dict, sources: dict,
-                    actor: Actor, visit_ref, account=None) -> Submission:
+                    actor: Actor, visit_ref, account=None, in_person: bool = True) -> Submission:
     """A form the visitor checked and signed at the counter becomes a case of its department.
 
     The caller (the counter) holds the transaction and the visit's lock; the idempotency key
-    per visit and procedure makes a second filing of the same form impossible."""
+    per visit and procedure makes a second filing of the same form impossible.
+
+    `in_person`: the clerk confirmed that the visitor is `resident` themselves. False with a
+    代理人 (or while a protected visitor is not confirmed as that person): then a request for a
+    protected resident's 住民票の写し or 附票 waits for the 支援措置担当 (protection_holds)."""
     return _create_submission(
         procedure, form_version, clean_answers(answers), sources, actor, account=account,
         resident=resident, channel=Channel.COUNTER, visit_ref=visit_ref,
-        idempotency_key=f"counter:{visit_ref}:{procedure.code}"[:64],
+        idempotency_key=f"counter:{visit_ref}:{procedure.code}"[:64], in_person=in_person,
     )
 
 
@@ -448,6 +457,7 @@ def submit_answers(account, procedure: Procedure, answers: dict, actor: Actor,
                     department=department, account=account, resident=None, draft=None,
                     idempotency_key=key, channel=Channel.ONLINE, visit_ref=None, fee=fee)
                 _record_submitted(submission, procedure, form_version, answers, sources, actor)
+                protection_holds.hold_if_needed(submission, answers)
             return submission, True
         except IntegrityError:
             existing = Submission.objects.filter(municipality=municipality,
@@ -507,6 +517,7 @@ def _resubmit(draft: Draft, answers: dict, actor: Actor) -> Submission:
     _keep_attachments(procedure.form(draft.form_version), answers)
     _extend_due_on(submission)
     transition(submission, Status.SUBMITTED, actor, note="", version=number)
+    protection_holds.recheck(submission, answers)
     return submission
 
 
@@ -599,8 +610,12 @@ def withdraw(submission: Submission, actor: Actor) -> None:
 def transition(submission: Submission, target: str, actor: Actor, note: str = "", reason: str = "",
                **detail) -> None:
     """Move a submission along the state machine; the caller holds the transaction. `reason` is
-    a 差戻し's category (ReturnReason), kept on the event and in the audit detail."""
+    a 差戻し's category (ReturnReason), kept on the event and in the audit detail.
+
+    A case held for a 支援措置 decision (protection_holds.guard) refuses what the hold stops
+    with a TransitionError, before anything is written."""
     action = action_for(submission.status, target)
+    protection_holds.guard(submission, action, detail)
     SubmissionEvent.objects.create(
         submission=submission, from_status=submission.status, to_status=target,
         actor_kind=actor.kind, actor_ref=actor.ref, note=note, reason=reason,
