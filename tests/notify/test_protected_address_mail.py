@@ -82,7 +82,9 @@ def test_a_mail_to_someone_else_arrives_with_the_address_masked(templates, smtp,
     assert WRITTEN not in subject and WRITTEN not in body
     assert masked() in subject and masked() in body
     assert "住所：" in body and "/mypage/" in body  # the rest of the text is untouched
-    assert OutboxMessage.objects.get().status == OutboxStatus.SENT
+    row = OutboxMessage.objects.get()
+    assert row.status == OutboxStatus.SENT
+    assert WRITTEN not in row.subject  # the sending record keeps the subject as it left
 
 
 def test_the_same_mail_to_the_protected_persons_own_account_is_not_masked(templates, smtp, city, mark, own):

@@ -148,11 +148,13 @@ def _send(message: OutboxMessage) -> bool:
                             seconds=max(retry_after, 30 * 2**message.attempts)))
         return False
     now = timezone.now()
-    # sent: keep the record, not the text (it may hold a one-time code). The routes still to
-    # try stay until the channel confirms delivery: a bounce may still come.
+    # sent: keep the record, not the text (it may hold a one-time code), and the subject as it
+    # left (masked). The routes still to try stay until the channel confirms delivery: a bounce
+    # may still come.
     done = {"routes": None, "delivered_at": now} if sent.delivered else {}
     rows.update(status=OutboxStatus.DELIVERED if sent.delivered else OutboxStatus.SENT, sent_at=now,
-                body=None, claimed_until=None, provider_ref=sent.provider_ref[:128], **done)
+                body=None, subject=subject[:200], claimed_until=None, provider_ref=sent.provider_ref[:128],
+                **done)
     if message.contact_id:
         Contact.objects.filter(pk=message.contact_id).update(last_used_at=now)
     return True
