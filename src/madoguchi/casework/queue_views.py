@@ -11,6 +11,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from madoguchi.applications import protection_holds
 from madoguchi.applications.models import Channel, Status
 from madoguchi.casework import selectors, work
 from madoguchi.catalog.loader import catalog_for
@@ -57,10 +58,11 @@ def queue(request):
     for name in ("after", "before", "page"):
         kept.pop(name, None)
     query = kept.urlencode()
+    held = protection_holds.pending_among(s.pk for s in page.cases)  # 支援措置の確認待ち
     rows = [{"s": s, "title": catalogue[s.procedure_code].title if s.procedure_code in catalogue
              else s.procedure_code,
-             "bulk": work.bulk_acceptable(catalogue.get(s.procedure_code), s),
-             "overdue": work.is_overdue(s, today)} for s in page.cases]
+             "bulk": work.bulk_acceptable(catalogue.get(s.procedure_code), s) and s.pk not in held,
+             "overdue": work.is_overdue(s, today), "held": s.pk in held} for s in page.cases]
     return render(request, "casework/queue.html", {
         "page": page, "count": selectors.queue_count(departments, filters, order=sort),
         "show_first": page.previous_cursor is not None or bool(after and not page.cases),

@@ -15,8 +15,9 @@ from django.utils.translation import gettext as _
 from madoguchi.applications import services as applications
 from madoguchi.applications.documents import recipients_of
 from madoguchi.applications.models import IssuedDocument, ReturnReason, Status, Submission
+from madoguchi.applications.protection_holds import HeldForProtection, guard
 from madoguchi.applications.workflow import TransitionError, action_for
-from madoguchi.casework import decisions, work
+from madoguchi.casework import decisions, protection, work
 from madoguchi.casework.models import Decision
 from madoguchi.catalog.selectors import procedure_of_record
 from madoguchi.core import branding, cities, redaction
@@ -116,6 +117,10 @@ def propose_decision(submission: Submission, user, actor: Actor, outcome: str, r
         outcome = Decision.Outcome.APPROVE
     if outcome not in Decision.Outcome.values:
         raise CaseActionError(_("承認か却下を選んでください。"), "outcome")
+    try:  # a 承認 that a 支援措置 decision refused is not proposed at all
+        guard(submission, "propose_decision", {"outcome": outcome})
+    except HeldForProtection as exc:
+        raise CaseActionError(protection.refusal(exc), exc.code) from exc
     unticked = work.unticked_required(submission, procedure)
     if unticked:
         raise CaseActionError(_("確認項目のうち、まだ確認していないものがあります: %(items)s")
@@ -193,6 +198,8 @@ def send_back(submission: Submission, user, actor: Actor, comment: str) -> None:
 def _apply(submission: Submission, target: str, actor: Actor, note: str = "", **detail) -> None:
     try:
         applications.transition(submission, target, actor, note=note, **detail)
+    except HeldForProtection as exc:  # 支援措置: waiting for, or refused by, its 担当 (protection.py)
+        raise CaseActionError(protection.refusal(exc), exc.code) from exc
     except TransitionError as exc:
         raise CaseActionError(str(exc)) from exc
 

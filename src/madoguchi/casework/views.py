@@ -12,7 +12,7 @@ from django.views.decorators.http import require_POST
 from madoguchi.applications import engine
 from madoguchi.applications import services as applications
 from madoguchi.applications.models import Attachment, ReturnReason, SubmissionSignature
-from madoguchi.casework import decisions, fees, review, selectors, services, work
+from madoguchi.casework import decisions, fees, protection, review, selectors, services, work
 from madoguchi.catalog.fees import FeeQuote
 from madoguchi.catalog.selectors import procedure_of_record, procedures_for
 from madoguchi.core import audit
@@ -93,6 +93,7 @@ def _render_case(request, case, fee_form: dict | None = None, status: int = 200,
         "work": work.case_context(request, case, procedure),
         "review": review.case_context(request, case, procedure),
         "handoff": handoff.case_context(case),
+        "protection": protection.case_context(request, case),
         # What the applicant was told about this case, and whether it reached them.
         "notices": notify.notices(request.municipality, about=f"submission:{case.pk}"),
     }, status=status)
@@ -160,10 +161,27 @@ def _titled(request, rows: list[dict]) -> list[dict]:
     return [{**row, "title": titles.get(row["s"].procedure_code, row["s"].procedure_code)} for row in rows]
 
 
+def _decide_hold(request, case):
+    """「支援措置の確認」: the 支援措置担当 allows or refuses a held request (casework/protection.py);
+    anyone else is refused with 403."""
+    try:
+        protection.decide(case, request.user, request.actor, request.POST.get("decision", ""),
+                          request.POST.get("note", ""))
+    except protection.HoldDecisionRefused as exc:
+        if exc.code == "role":
+            return HttpResponseForbidden(str(exc))
+        messages.error(request, str(exc), extra_tags=f"refused-{exc.code}")
+    else:
+        messages.success(request, _("支援措置の確認を記録しました。"))
+    return redirect("casework:case", case.public_id)
+
+
 @require_POST
 @staff_required
 def case_action(request, public_id, action):
     case = _case(request, public_id)
+    if action == "protection-hold":
+        return _decide_hold(request, case)
     if action == "fee":
         return _fix_fee(request, case)
     if action == "propose":
