@@ -331,6 +331,31 @@ def test_give_and_remove_a_role(admin_client, city, staff):
     assert removed.detail["before"] == {"department": "kodomo", "role": "approver"}
 
 
+def test_the_support_measures_role_is_given_here_and_opens_the_support_pages(admin_client, city, staff):
+    clerk = staff["shimin-tanto"]
+    client = Client()
+    client.force_login(clerk)
+    assert client.get(reverse("register:support")).status_code == 403
+    shimin = Department.objects.get(municipality=city, code="shimin")
+    response = admin_client.post(url("city_staff_role_give", clerk.pk),
+                                 {"department": shimin.pk, "role": "support_measures"})
+    assert response.status_code == 302
+    assert client.get(reverse("register:support")).status_code == 200
+
+
+def test_every_role_the_form_offers_can_be_given(admin_client, city, staff):
+    """The 分析担当 was offered and then refused: the form and the service read one list."""
+    clerk = staff["kankyo-tanto"]
+    kankyo = Department.objects.get(municipality=city, code="kankyo")
+    page = admin_client.get(url("city_staff_member", clerk.pk)).content.decode()
+    offered = re.findall(r'<option value="([a-z_]+)"', page)
+    assert {"clerk", "approver", "analyst", "support_measures"} <= set(offered)
+    for role in ("analyst", "support_measures"):
+        response = admin_client.post(url("city_staff_role_give", clerk.pk), {"department": kankyo.pk, "role": role})
+        assert response.status_code == 302, role
+        assert StaffMembership.objects.filter(user=clerk, department=kankyo, role=role).exists()
+
+
 def test_the_last_role_is_not_removed(admin_client, city, staff):
     clerk = staff["kankyo-tanto"]
     [only] = services.roles_of(city, clerk)

@@ -14,6 +14,7 @@ from django.utils.functional import lazy
 from django.utils.translation import gettext_lazy as _
 
 from madoguchi.administration.rights import EXCEPTION_MAX_DAYS, renewable
+from madoguchi.administration.services import GIVEN_ROLES
 from madoguchi.core import i18n
 from madoguchi.core.japanese import parse_date
 from madoguchi.core.japanese.errors import JapaneseInputError
@@ -25,8 +26,7 @@ from madoguchi.queueing.models import CounterGroup, VisitPurpose, Window
 # The roles a city administrator gives in a department. `Role.ADMIN` (管理者) on a department
 # reads the city's figures like `Role.ANALYST` (core.roles.reads_insights) and administers
 # nothing: a city's administrator is a CityAdministrator row, given on the staff page.
-DEPARTMENT_ROLES = [(Role.CLERK.value, Role.CLERK.label), (Role.APPROVER.value, Role.APPROVER.label),
-                    (Role.ANALYST.value, Role.ANALYST.label)]
+DEPARTMENT_ROLES = [(role.value, role.label) for role in GIVEN_ROLES]
 
 
 def resident_languages() -> list[tuple[str, str]]:

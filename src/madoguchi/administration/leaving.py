@@ -107,6 +107,7 @@ BINARY_COLUMNS: dict[str, Binary] = {
     "identity.CardChallenge.payload": Binary(BASE64),
     "identity.CardChallenge.certificate": Binary(BASE64),
     "applications.Message.body": Binary(TEXT),
+    "register.SupportMeasure.against": Binary(JSON),
     "queueing.Reservation.contact": Binary(TEXT),
     "queueing.Ticket.contact": Binary(TEXT),
     "register.Resident.my_number": Binary(TEXT),

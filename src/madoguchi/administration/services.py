@@ -228,10 +228,16 @@ def add_staff(city: Municipality, actor: Actor, form) -> NewStaff:
     return NewStaff(user, made)
 
 
+# The roles a city administrator gives in a department (the forms offer exactly these).
+# `Role.ADMIN` (管理者) on a department is not given here: a city's administrator is a
+# CityAdministrator row, given on the staff page.
+GIVEN_ROLES = (Role.CLERK, Role.APPROVER, Role.ANALYST, Role.SUPPORT_MEASURES)
+
+
 def give_role(city: Municipality, actor: Actor, user, department: Department, role: str) -> bool:
     """False when the user already has it in force (nothing written). A role they had that has
     ended (or not begun) is given again from today to the fiscal year's end."""
-    if department.municipality_id != city.pk or role not in (Role.CLERK, Role.APPROVER):
+    if department.municipality_id != city.pk or role not in GIVEN_ROLES:
         raise CityAdminError(_("この担当課・役割は選べません。"))
     with transaction.atomic():
         held, created = StaffMembership.objects.select_for_update().get_or_create(
