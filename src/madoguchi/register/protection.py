@@ -32,8 +32,9 @@ from madoguchi.core.roles import departments_of
 from madoguchi.register.keys import address_key
 from madoguchi.register.models import Resident, SupportMeasure
 
-# What a masked address reads as, on every page, print and message.
-MASKED = gettext_lazy("（支援措置のため表示しません）")
+# What a masked address reads as, on every page, print and message: it does not say why, since
+# whoever reads it may be the person the protection is against.
+MASKED = gettext_lazy("（非表示）")
 # The word a look-up shows beside a protected record.
 PROTECTED = gettext_lazy("支援措置対象")
 MAX_REASON = 200
@@ -221,14 +222,21 @@ def redact(municipality, text: str, recipient_ids=()) -> str:
     covers how the messages and PDFs write an address: on its own line or after 「住所：」."""
     if not text:
         return text
-    keys = addresses_of(municipality) - addresses_of(municipality, recipient_ids) if recipient_ids \
-        else addresses_of(municipality)
-    if not keys:
+    return mask_lines(text, masked_keys(municipality, recipient_ids))
+
+
+def masked_keys(municipality, recipient_ids=()) -> set[str]:
+    """The address keys to mask in what goes to `recipient_ids`: every protected address but
+    the recipients' own. Read once for a whole message or PDF, then `mask_lines` each text."""
+    keys = addresses_of(municipality)
+    return keys - addresses_of(municipality, recipient_ids) if keys and recipient_ids else keys
+
+
+def mask_lines(text: str, keys: set[str]) -> str:
+    """`text` with each line that holds one of `keys` masked (see `redact`)."""
+    if not text or not keys:
         return text
-    lines = []
-    for line in text.split("\n"):
-        lines.append(_redact_line(line, keys))
-    return "\n".join(lines)
+    return "\n".join(_redact_line(line, keys) for line in text.split("\n"))
 
 
 def _redact_line(line: str, keys: set[str]) -> str:
