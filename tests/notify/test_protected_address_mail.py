@@ -1,10 +1,12 @@
 """支援措置 in the outbox: a message to anyone but the protected resident leaves with their
-address masked, on every channel (e-mail through a real SMTP server, SMS through the local
-Twilio, LINE through the local LINE platform), however the text writes the address; the same
-message to the protected person's own account is not masked; a lifted mark masks nothing; a mark
-made after the message was queued still holds when it is sent."""
+address masked on every channel (e-mail through a real SMTP server, SMS through the local
+Twilio, LINE through the local LINE platform, Web Push through the local push service), however
+the text writes the address; the same message to the protected person's own account is not
+masked; a lifted mark masks nothing; a mark made after the message was queued still holds when
+it is sent."""
 
 import copy
+import json
 from types import SimpleNamespace
 
 import pytest
@@ -12,6 +14,7 @@ from django.utils import translation
 from django.utils.functional import lazy
 from line_server import LocalLine, configure_city
 from protected_residents import REGISTERED, WRITTEN, lift, link, masked, protect, resident_at
+from push_support import push_server, push_setting  # noqa: F401 - the fixture
 from sms_support import configure_sms, sms_server  # noqa: F401 - the fixture
 
 from madoguchi.identity.models import ResidentAccount
@@ -151,3 +154,18 @@ def test_a_line_message_to_someone_else_is_masked_and_to_herself_is_not(template
         [to_her] = [m["text"] for push in line.pushes_to(hers) for m in push["messages"]]
     assert WRITTEN not in to_stranger and masked() in to_stranger
     assert f"住所：{WRITTEN}" in to_her
+
+
+def test_a_push_to_someone_else_is_masked_and_to_herself_is_not(templates, city, push_server, mark, other, own):  # noqa: F811
+    city.channels = []
+    city.save(update_fields=["channels"])
+    push_setting(city, push_server.base_url)
+    services.add_contact(city, other.ref, "push", json.dumps(push_server.subscription("strangers-phone")))
+    services.add_contact(city, own.ref, "push", json.dumps(push_server.subscription("her-phone")))
+    tell(city, other)
+    tell(city, own, key="note:2")
+    assert services.deliver_pending() == 2
+    to_stranger = json.loads(push_server.wait_for("strangers-phone")["payload"])
+    to_her = json.loads(push_server.wait_for("her-phone")["payload"])
+    assert WRITTEN not in to_stranger["title"] + to_stranger["body"] and masked() in to_stranger["title"]
+    assert WRITTEN in to_her["title"] and f"住所：{WRITTEN}" in to_her["body"]
