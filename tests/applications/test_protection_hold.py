@@ -264,3 +264,21 @@ def test_the_requester_sees_only_the_usual_status(client, city, family, card):
         assert "支援措置" not in page and "protection" not in page.lower()
     deliver_pending()
     assert mail.outbox and all("支援措置" not in m.body and "支援措置" not in m.subject for m in mail.outbox)
+
+
+def test_a_correction_naming_a_protected_person_is_held_again(city, family, staff):
+    """After 差戻し the resident's corrected version adds the protected wife: held from then on."""
+    account = _account(city, family["head"])
+    answers = _answers(family["head"], "partial", [family["son"]])
+    case = _online(account, answers)
+    clerk = staff["shimin-tanto"]
+    casework.return_for_correction(case, clerk, Actor.staff(clerk), "必要な人を確認してください", reason="missing")
+    case.refresh_from_db()
+    draft = services.start_correction(case, account)
+    corrected = _answers(family["head"], "partial", [family["son"], family["wife"]])
+    services._resubmit(draft, corrected, Actor.resident(account.pk))  # what submit_draft runs once signed
+    case.refresh_from_db()
+    assert case.status == Status.SUBMITTED
+    assert ProtectionHold.objects.get(submission=case).protected_ids == [family["wife"].pk]
+    with pytest.raises(casework.CaseActionError):
+        casework.accept(case, clerk, Actor.staff(clerk))
