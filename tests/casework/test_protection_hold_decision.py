@@ -16,6 +16,7 @@ from madoguchi.casework.models import Decision
 from madoguchi.catalog.loader import catalog_for
 from madoguchi.core.actors import Actor
 from madoguchi.core.models import AuditEvent, Department, Role, StaffMembership
+from madoguchi.identity.emailcode import issue_api_token
 from madoguchi.register import protection
 from madoguchi.register.keys import kana_keys
 from madoguchi.register.models import Household, Resident
@@ -192,3 +193,13 @@ def test_the_queue_tags_held_cases(client, city, staff, protected):
     client.force_login(staff["shimin-tanto"])
     page = client.get(reverse("casework:queue")).content.decode()
     assert f'<span class="tag protected" data-held="{case.receipt_number}">' in page
+
+
+def test_the_staff_api_is_refused_while_held(client, city, staff, protected):
+    case = _held(city, protected)
+    token = issue_api_token(city, staff_user=staff["shimin-tanto"])
+    response = client.post(f"/api/staff/cases/{case.public_id}/actions/accept", {},
+                           content_type="application/json", headers={"Authorization": f"Bearer {token}"})
+    assert response.status_code == 409
+    case.refresh_from_db()
+    assert case.status == Status.SUBMITTED
