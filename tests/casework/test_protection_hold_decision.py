@@ -203,3 +203,15 @@ def test_the_staff_api_is_refused_while_held(client, city, staff, protected):
     assert response.status_code == 409
     case.refresh_from_db()
     assert case.status == Status.SUBMITTED
+
+
+def test_the_decision_shows_on_the_case_its_note_to_the_role_only(client, city, decider, staff, protected):
+    case = _held(city, protected)
+    _decide(client, decider, case, "refuse", "申出者本人に確認した")
+    page = _page(client, decider, case)
+    assert 'id="protection-hold"' in page and 'data-state="refused"' in page
+    assert "申出者本人に確認した" in page and 'id="protection-hold-form"' not in page
+    page = _page(client, staff["shimin-tanto"], case)
+    assert 'data-state="refused"' in page and "申出者本人に確認した" not in page
+    client.force_login(staff["shimin-tanto"])
+    assert 'data-held=' not in client.get(reverse("casework:queue")).content.decode()
