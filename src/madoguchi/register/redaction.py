@@ -8,6 +8,8 @@ linked to with the card (RegisterLink). An account that is not linked is nobody 
 knows, so it is spared nothing: when in doubt, the address is masked.
 """
 
+from functools import partial
+
 from madoguchi.core.redaction import Masker
 from madoguchi.identity.models import ResidentAccount
 from madoguchi.register import protection
@@ -38,19 +40,14 @@ def recipients_residents(municipality, recipients: frozenset[str]) -> set[int]:
 
 def protected_addresses(municipality, recipients: frozenset[str] = frozenset()) -> Masker | None:
     """The masker for the city's protected addresses other than the recipients' own; None when
-    no mark is in force (one query: the common case)."""
-    keys = protection.addresses_of(municipality)
+    no mark is in force (one query: the common case; the recipients are looked up only when
+    there is something to spare them)."""
+    keys = protection.masked_keys(municipality)
     if not keys:
         return None
     spared = recipients_residents(municipality, recipients) if recipients else set()
     if spared:
-        keys -= protection.addresses_of(municipality, spared)
+        keys = keys - protection.addresses_of(municipality, spared)
     if not keys:
         return None
-
-    def mask(text: str) -> str:
-        if not text:
-            return text
-        return "\n".join(protection._redact_line(line, keys) for line in text.split("\n"))
-
-    return mask
+    return partial(protection.mask_lines, keys=keys)
