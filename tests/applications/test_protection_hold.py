@@ -238,24 +238,30 @@ def test_the_audit_holds_no_names_or_numbers(city, family):
 
 # --- the requester's side, through the pages ---------------------------------------------------
 
-def test_the_requester_sees_only_the_usual_status(client, city, family, card):
-    """Signed online (the card), for the whole household: held, and My Page, the case's page and
-    the mail say 受付待ち as for any request, nothing of a 支援措置."""
-    account = _account(city, family["head"])
+def _signed_online(client, account, card, changes: dict) -> Submission:
+    """Through the pages: fill each step (`changes` over valid values), sign with the card."""
     login_resident(client, account)
     procedure = catalog_for("demo")[CERTIFICATE]
     client.post(reverse("applications:start", args=[CERTIFICATE]))
     draft = account.drafts.latest("id")
-    changes = {"scope": "household", "purpose": "pension", "delivery": "counter"}
     for index, step in enumerate(procedure.current_form.steps):
-        data = step_data(step) | {k: v for k, v in changes.items() if k in step_data(step)}
+        data = step_data(step)
+        data |= {k: v for k, v in changes.items() if k in data}
         response = client.post(reverse("applications:step", args=[draft.public_id, index]), data)
         assert response.status_code == 302, response.content.decode()[:2000]
     client.post(reverse("applications:confirm", args=[draft.public_id]))
     draft.refresh_from_db()
     card_client_answer(draft.signing_challenge.public_id, card.signing_cert, card.sign)
     client.post(reverse("applications:sign", args=[draft.public_id]))
-    case = Submission.objects.get(draft=draft)
+    return Submission.objects.get(draft=draft)
+
+
+def test_the_requester_sees_only_the_usual_status(client, city, family, card):
+    """Signed online (the card), for the whole household: held, and My Page, the case's page and
+    the mail say 受付待ち as for any request, nothing of a 支援措置."""
+    account = _account(city, family["head"])
+    case = _signed_online(client, account, card, {"scope": "household", "purpose": "pension",
+                                                  "delivery": "counter"})
     assert ProtectionHold.objects.get(submission=case).pending
     assert case.status == Status.SUBMITTED
     for url in (reverse("applications:mypage"), reverse("applications:submission", args=[case.public_id])):
@@ -264,6 +270,24 @@ def test_the_requester_sees_only_the_usual_status(client, city, family, card):
         assert "支援措置" not in page and "protection" not in page.lower()
     deliver_pending()
     assert mail.outbox and all("支援措置" not in m.body and "支援措置" not in m.subject for m in mail.outbox)
+
+
+def test_the_signature_names_the_protected_requester_herself(client, city, card):
+    """No register link, but the verified signing certificate's 基本4情報 are hers: her own
+    request is not held (another account signing with someone else's card would be)."""
+    household = Household.objects.create(municipality=city, number="810003")
+    whole, surname, given = kana_keys("タカハシ　サキコ")
+    herself = Resident.objects.create(
+        municipality=city, code="81000000021", household=household, relationship="世帯主",
+        name="髙橋　﨑子", kana="タカハシ　サキコ", birth_date=date(1985, 7, 14), gender="2",
+        address="東京都千代田区霞が関二丁目1番2号", address_detail="中央合同庁舎第2号館　窓口マンション1201号室",
+        settled_on=date(2020, 4, 1), became_resident_on=date(2020, 4, 1), latest_reason="転入",
+        kana_key=whole, surname_key=surname, given_key=given)
+    protection.mark(city, Actor.system(), herself)
+    typed = {"requester_kana": "タカハシ　サキコ", "requester_birth_date": "1985-07-14", "scope": "self",
+             "purpose": "pension", "delivery": "counter"}
+    case = _signed_online(client, _account(city), card, typed)
+    assert not ProtectionHold.objects.filter(submission=case).exists()
 
 
 def test_a_correction_naming_a_protected_person_is_held_again(city, family, staff):

@@ -29,9 +29,10 @@ from madoguchi.applications.workflow import TransitionError
 from madoguchi.core import audit
 from madoguchi.core.actors import Actor
 from madoguchi.core.japanese import JapaneseInputError, kana_search_key, parse_date
+from madoguchi.identity.jpki.profile import basic_info_from
 from madoguchi.register import protection
 from madoguchi.register.models import Resident
-from madoguchi.register.selectors import members_of
+from madoguchi.register.selectors import matching_basic_info, members_of
 from madoguchi.register.services import linked_resident
 
 
@@ -142,13 +143,19 @@ def _matching(municipality, kana, birth_date) -> list[Resident]:
                 .only("pk", "household_id"))
 
 
-def requester_of(submission: Submission, in_person: bool = True) -> Resident | None:
+def requester_of(submission: Submission, in_person: bool = True, signed_by=None) -> Resident | None:
     """Who the requester is, as far as the city knows: online, the account's register record
-    (linked by the card's 基本4情報); at the counter, the resident the case is filed for when
-    the clerk says the visitor is that person (`in_person`; not with a 代理人)."""
+    (linked by the card's 基本4情報), else the one current resident the request's verified
+    signing certificate (`signed_by`) names; at the counter, the resident the case is filed for
+    when the clerk says the visitor is that person (`in_person`; not with a 代理人)."""
     if submission.channel == Channel.COUNTER:
         return submission.resident if in_person else None
-    return linked_resident(submission.account) if submission.account_id else None
+    linked = linked_resident(submission.account) if submission.account_id else None
+    if linked is not None or signed_by is None:
+        return linked
+    info = basic_info_from(signed_by)
+    found = matching_basic_info(submission.municipality, info.name, info.birth_date, info.address)
+    return found[0] if len(found) == 1 else None
 
 
 def concerned(submission: Submission, answers: dict, rule: CertificateRequest,
@@ -190,7 +197,8 @@ def _own(requester: Resident | None) -> set[int]:
     return own
 
 
-def hold_if_needed(submission: Submission, answers: dict, *, in_person: bool = True) -> ProtectionHold | None:
+def hold_if_needed(submission: Submission, answers: dict, *, in_person: bool = True,
+                   signed_by=None) -> ProtectionHold | None:
     """Hold a new submission that asks for a protected resident's certificate on behalf of
     someone other than that resident; None when the procedure is no such request or nobody
     concerned is protected. Runs in the submission's transaction (services._create_submission,
@@ -201,7 +209,7 @@ def hold_if_needed(submission: Submission, answers: dict, *, in_person: bool = T
     city = submission.municipality
     if not protection.marks_in_force(city).exists():
         return None  # most cities, most days: one cheap query
-    requester = requester_of(submission, in_person)
+    requester = requester_of(submission, in_person, signed_by)
     people = concerned(submission, answers, rule, requester)
     protected = protection.protected_ids(city, people) - _own(requester)
     if not protected:
@@ -209,14 +217,14 @@ def hold_if_needed(submission: Submission, answers: dict, *, in_person: bool = T
     return _hold(submission, protected, ProtectionHold.State.PENDING)
 
 
-def recheck(submission: Submission, answers: dict) -> ProtectionHold | None:
+def recheck(submission: Submission, answers: dict, signed_by=None) -> ProtectionHold | None:
     """A corrected version (after 差戻し) may name other people: when it concerns a protected
     resident the hold does not cover, the hold is pending again with them added (a refused hold
     stays refused)."""
     rule = rule_for(submission.procedure_code)
     if rule is None or not protection.marks_in_force(submission.municipality).exists():
         return None
-    requester = requester_of(submission)
+    requester = requester_of(submission, signed_by=signed_by)
     protected = protection.protected_ids(submission.municipality,
                                          concerned(submission, answers, rule, requester)) - _own(requester)
     hold = hold_of(submission)

@@ -224,13 +224,14 @@ def clean_answers(answers: dict) -> dict:
 def _create_submission(procedure: Procedure, form_version: int, answers: dict, sources: dict,
                        actor: Actor, *, account=None, resident=None, draft=None,
                        idempotency_key=None, channel=Channel.ONLINE, visit_ref=None,
-                       in_person: bool = True):
+                       in_person: bool = True, signed_by=None):
     """A submission inside the caller's transaction (a draft's, a counter visit's): the insert
     runs in a savepoint so a duplicate draft or key is raised to the caller, which holds its
     own lock and answer for it, and a receipt number collision is drawn again.
 
     A request for a protected resident's certificate by someone else is held for the
-    支援措置担当 (protection_holds; `in_person`: see file_at_counter)."""
+    支援措置担当 (protection_holds; `in_person`: see file_at_counter; `signed_by`: the verified
+    signing certificate of an online request, which names the requester)."""
     municipality = (account or resident).municipality
     department = department_for(municipality, procedure)
     fee = quote(procedure, answers)
@@ -254,7 +255,7 @@ def _create_submission(procedure: Procedure, form_version: int, answers: dict, s
     else:
         raise SubmissionRefused(_NO_RECEIPT_NUMBER)
     _record_submitted(submission, procedure, form_version, answers, sources, actor)
-    protection_holds.hold_if_needed(submission, answers, in_person=in_person)
+    protection_holds.hold_if_needed(submission, answers, in_person=in_person, signed_by=signed_by)
     return submission
 
 
@@ -373,11 +374,13 @@ def submit_draft(draft: Draft, procedure: Procedure, actor: Actor, evidence=None
                 raise SubmissionRefused(_("この手続はマイナンバーカードでの署名が必要です。"))
             answers = clean_answers(answers)
             if locked.correcting_id:
-                submission = _resubmit(locked, answers, actor)
+                submission = _resubmit(locked, answers, actor,
+                                       signed_by=evidence.certificate if evidence else None)
             else:
                 submission = _create_submission(procedure, locked.form_version, answers,
                                                 locked.sources, actor, account=locked.account,
-                                                draft=locked)
+                                                draft=locked,
+                                                signed_by=evidence.certificate if evidence else None)
             if evidence is not None:
                 _store_signature(submission, evidence, actor)
             locked.submitted_at = timezone.now()
@@ -505,7 +508,7 @@ def _keep_attachments(form, answers: dict) -> None:
         Attachment.objects.filter(public_id__in=ids).update(submitted=True)
 
 
-def _resubmit(draft: Draft, answers: dict, actor: Actor) -> Submission:
+def _resubmit(draft: Draft, answers: dict, actor: Actor, signed_by=None) -> Submission:
     submission = Submission.objects.select_for_update().get(pk=draft.correcting_id)
     number = submission.versions.count() + 1
     SubmissionVersion.objects.create(
@@ -517,7 +520,7 @@ def _resubmit(draft: Draft, answers: dict, actor: Actor) -> Submission:
     _keep_attachments(procedure.form(draft.form_version), answers)
     _extend_due_on(submission)
     transition(submission, Status.SUBMITTED, actor, note="", version=number)
-    protection_holds.recheck(submission, answers)
+    protection_holds.recheck(submission, answers, signed_by=signed_by)
     return submission
 
 
