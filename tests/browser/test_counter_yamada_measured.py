@@ -254,8 +254,9 @@ def test_the_yamada_family_moves_in_at_the_counter_measured(new_context, city, t
     # answers is shown as such, not asked.
     expect(page.locator("#household tr.member")).to_have_count(4)
     expect(page.locator("#event-name")).to_contain_text("引越し")
-    expect(page.locator("#known-answers [data-source=register]")).to_have_count(2)
-    expect(page.locator('[data-question="household"], [data-question="children"]')).to_have_count(0)
+    expect(page.locator("#known-answers [data-source=register]")).to_have_count(3)
+    expect(page.locator('[data-question="household"], [data-question="children"], [data-question="oldest"]')
+           ).to_have_count(0)
     _answer_questions(counter, day)
     counter.click(page.get_by_role("button", name="書類をつくる（記入済みで用意）"))
     expect(page.get_by_role("heading", name="転入届").first).to_be_visible()

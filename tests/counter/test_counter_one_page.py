@@ -68,14 +68,14 @@ def _answer_all(client, visit):
 def test_the_register_answers_the_household_and_the_rest_is_asked_on_two_pages(clerk_client, visit, yamada):
     assert _post(clerk_client, visit, "event", {"event": "moving"}).status_code == 302
     visit.refresh_from_db()
-    assert visit.known_from_register == ["household", "children"]
-    assert visit.plan.answers == {"household": "family", "children": ["age_3_5", "elementary"]}
+    assert visit.known_from_register == ["household", "children", "oldest"]
+    assert visit.plan.answers == {"household": "family", "children": ["age_3_5", "elementary"], "oldest": "under65"}
     page = _page(clerk_client, visit)
     assert page.count('<tr class="member">') == 4 and all(m.name in page for m in yamada)
     assert '<strong>引越し</strong>' in page and "できごと: moving" not in page
-    assert page.count('data-source="register"') == 2
+    assert page.count('data-source="register"') == 3
     first = re.findall(r'data-question="([a-z_]+)"', page)
-    assert first == ["kind", "day", "card", "insurance", "oldest", "daycare", "care_cert", "disability", "dog",
+    assert first == ["kind", "day", "card", "insurance", "daycare", "care_cert", "disability", "dog",
                      "licence", "car", "moped", "seal"]
     # Each look-up of the household is audited with the visit as its reason.
     lookups = AuditEvent.objects.filter(action="register_lookup", target_id="household")
@@ -194,7 +194,7 @@ def test_the_registers_answers_are_asked_instead_when_the_visitor_says_so(clerk_
     assert visit.known_from_register == [] and visit.plan.answers == {}
     _post(clerk_client, visit, "choose", {"resident": yamada[1].pk})  # 花子 comes
     visit.refresh_from_db()
-    assert visit.known_from_register == ["household", "children"]
+    assert visit.known_from_register == ["household", "children", "oldest"]
     assert 'id="ask-known"' in _page(clerk_client, visit)
 
     # Only 花子 and the children move (太郎 stays): the register's answers are not theirs.

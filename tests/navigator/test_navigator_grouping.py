@@ -32,12 +32,31 @@ def test_a_childs_school_stage_counts_school_years_from_april(born, on, stage):
 
 def test_the_register_answers_who_moves_and_the_childrens_ages():
     moving = events()["moving"]
-    assert known_answers(moving, YAMADA, DAY) == {"household": "family", "children": ["age_3_5", "elementary"]}
-    assert known_answers(moving, YAMADA[:2], DAY) == {"household": "family", "children": ["none"]}
-    assert known_answers(moving, YAMADA[:1], DAY) == {"household": "alone"}
+    assert known_answers(moving, YAMADA, DAY) == {"household": "family", "children": ["age_3_5", "elementary"],
+                                                  "oldest": "under65"}
+    assert known_answers(moving, YAMADA[:2], DAY) == {"household": "family", "children": ["none"],
+                                                      "oldest": "under65"}
+    assert known_answers(moving, YAMADA[:1], DAY) == {"household": "alone", "oldest": "under65"}
     assert known_answers(moving, [], DAY) == {}
     # An event without these questions gets nothing from the register.
     assert known_answers(events()["death"], YAMADA, DAY) == {}
+
+
+@pytest.mark.parametrize(("born", "band"), [
+    (date(1961, 12, 4), "under65"),  # 65 tomorrow
+    (date(1961, 12, 3), "from65to74"),  # 65 today
+    (date(1951, 12, 4), "from65to74"),
+    (date(1951, 12, 3), "over75"),
+])
+def test_the_register_answers_the_age_of_the_oldest_who_moves(born, band):
+    moving = events()["moving"]
+    assert known_answers(moving, [*YAMADA, Member("母", born)], DAY)["oldest"] == band
+
+
+def test_a_partly_unknown_date_of_birth_leaves_the_oldest_to_be_asked():
+    moving = events()["moving"]
+    known = known_answers(moving, [*YAMADA, Member("母", date(1950, 1, 1), exact=False)], DAY)
+    assert "oldest" not in known and known["household"] == "family"
 
 
 def test_questions_whose_asking_waits_for_no_unanswered_one_come_together():
@@ -47,10 +66,10 @@ def test_questions_whose_asking_waits_for_no_unanswered_one_come_together():
     # The children's ages are known, so 保育所 is asked at once; the online 転出届 waits for
     # the kind of move and the card, the pension for a move from abroad, 児童扶養手当・就学援助・
     # 妊娠 for the kind of move.
-    assert first == ["kind", "day", "card", "insurance", "oldest", "daycare", "care_cert", "disability", "dog",
+    assert first == ["kind", "day", "card", "insurance", "daycare", "care_cert", "disability", "dog",
                      "licence", "car", "moped", "seal"]
     answers = {**known, "kind": "from_other_city", "day": "2026-12-01", "card": "yes", "insurance": "nhi",
-               "oldest": "under65", "daycare": "no", "care_cert": "no", "disability": "no", "dog": "yes",
+               "daycare": "no", "care_cert": "no", "disability": "no", "dog": "yes",
                "licence": "yes", "car": "none", "moped": "no", "seal": "no"}
     assert [q.id for q in rules.askable_now(moving, answers)] == [
         "online_moving_out", "rearing_allowance", "school_aid", "pregnant"]
@@ -64,7 +83,7 @@ def test_questions_whose_asking_waits_for_no_unanswered_one_come_together():
 @pytest.mark.django_db
 def test_several_answers_are_stored_together_and_each_refusal_named(city):
     plan = navigator.start_plan(city, "moving")
-    assert navigator.fill_known(plan, YAMADA, DAY) == ["household", "children"]
+    assert navigator.fill_known(plan, YAMADA, DAY) == ["household", "children", "oldest"]
     assert navigator.fill_known(plan, YAMADA, DAY) == []  # answered once; never overwritten
     errors = navigator.answer_many(plan, {"kind": ["from_other_city"], "day": ["not a day"], "card": ["maybe"],
                                           "dog": ["yes"]})

@@ -179,6 +179,7 @@ class Member:
 
     relationship: str  # 続柄 to the head (世帯主, 妻, 子, …)
     birth_date: date
+    exact: bool = True  # False for a 生年月日 partly 不詳 in the register: no age is read from it
 
 
 # A moving child's school stage, as the 引越し event's `children` options name them.
@@ -202,8 +203,10 @@ def school_stage(born: date, on: date) -> str | None:
 
 def known_answers(event: Event, members: list[Member], on: date) -> dict[str, object]:
     """The answers the register gives for the household of the visitor: who moves (the
-    household of more than one is the family) and the ages of the children (続柄 子 under 18 by
-    school stage). Only questions of the event with exactly these options are answered."""
+    household of more than one is the family), the ages of the children (続柄 子 under 18 by
+    school stage) and the age of the oldest who moves (介護保険 at 65, 後期高齢者医療 at 75), read
+    only from exact dates of birth. Only questions of the event with these options are
+    answered."""
     known: dict[str, object] = {}
     questions = {q.id: q for q in event.questions}
     household = questions.get("household")
@@ -215,6 +218,12 @@ def known_answers(event: Event, members: list[Member], on: date) -> dict[str, ob
         chosen = [v for v in children.values() if v in stages] or ["none"]
         if set(chosen) <= set(children.values()):
             known["children"] = chosen
+    oldest = questions.get("oldest")
+    if oldest is not None and known.get("household") and all(m.exact for m in members):
+        age = max(age_on(m.birth_date, on) for m in members)
+        band = "over75" if age >= 75 else "from65to74" if age >= 65 else "under65"
+        if band in oldest.values():
+            known["oldest"] = band
     return known
 
 
