@@ -7,7 +7,16 @@ import io
 
 import pytest
 from django.urls import reverse
-from protected_residents import REGISTERED, WRITTEN, lift, link, masked, protect, resident_at
+from protected_residents import (
+    PLAIN_WRITTEN,
+    REGISTERED,
+    WRITTEN,
+    lift,
+    link,
+    masked,
+    protect,
+    resident_at,
+)
 from pypdf import PdfReader
 
 from madoguchi.applications import services as applications
@@ -83,3 +92,16 @@ def test_a_lifted_mark_masks_nothing_in_the_pdfs(resident_client, staff, mark):
     submission = submit_via_web(resident_client, CODE, ANSWERS)
     for text in (_receipt(resident_client, submission), _notice(submission, staff)):
         assert WRITTEN in text and masked() not in text
+
+
+def test_a_clerks_message_on_my_page_masks_a_protected_address_for_anyone_else(
+        city, resident, resident_client, staff, misaki, mark):
+    """The mail only says a message came; the message itself is read on My Page."""
+    submission = submit_via_web(resident_client, CODE, {**ANSWERS, "claimant_address": PLAIN_WRITTEN})
+    clerk = staff["kodomo-tanto"]
+    applications.post_message(submission, f"{WRITTEN} の方の書類を確認しています。", Actor.staff(clerk), staff_user=clerk)
+    page = resident_client.get(reverse("applications:submission", args=[submission.public_id])).content.decode()
+    assert WRITTEN not in page and masked() in page
+    link(city, resident, misaki)  # she is the applicant: her own address stays
+    page = resident_client.get(reverse("applications:submission", args=[submission.public_id])).content.decode()
+    assert WRITTEN in page

@@ -9,12 +9,12 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from madoguchi.applications import deadlines, engine, selectors, services
+from madoguchi.applications import deadlines, documents, engine, selectors, services
 from madoguchi.applications.documents import receipt_pdf
 from madoguchi.applications.models import Status
 from madoguchi.applications.workflow import allowed_targets
 from madoguchi.catalog.selectors import procedure_of_record
-from madoguchi.core import audit
+from madoguchi.core import audit, redaction
 from madoguchi.feedback import invites
 from madoguchi.identity.session import resident_actor, resident_required
 from madoguchi.notify import selectors as notify_selectors
@@ -69,7 +69,10 @@ def submission(request, public_id):
         return redirect("applications:submission", sub.public_id)
     audit.record(request.municipality, resident_actor(request), "view", "submission", sub.public_id,
                  subject_ref=request.account.ref)
-    thread = [{"m": m, "text": services.message_text(m)} for m in sub.messages.all()]
+    # A clerk's message is free text: a protected resident's address typed into it is masked
+    # for anyone but her (core.redaction), as in every notice and PDF.
+    mask = redaction.masker(sub.municipality, documents.recipients_of(sub))
+    thread = [{"m": m, "text": mask(services.message_text(m))} for m in sub.messages.all()]
     version = sub.current_version
     procedure = procedure_of_record(request.municipality, sub.procedure_code)
     sections = engine.summary(procedure.form(version.form_version), services.answers_of(version))
