@@ -306,3 +306,13 @@ def test_a_correction_naming_a_protected_person_is_held_again(city, family, staf
     assert ProtectionHold.objects.get(submission=case).protected_ids == [family["wife"].pk]
     with pytest.raises(casework.CaseActionError):
         casework.accept(case, clerk, Actor.staff(clerk))
+
+
+def test_a_protected_person_whose_birth_day_is_unknown_is_still_found(city, family):
+    """日不詳 in the register (stored as the 1st): the day typed on the form still matches."""
+    wife = family["wife"]
+    Resident.objects.filter(pk=wife.pk).update(birth_date=date(1984, 6, 1), birth_date_precision="month")
+    answers = _answers(family["head"], "partial", [wife])
+    answers["persons"][0]["birth_date"] = "1984-06-20"
+    case = _online(_account(city, family["head"]), answers)
+    assert ProtectionHold.objects.get(submission=case).protected_ids == [wife.pk]

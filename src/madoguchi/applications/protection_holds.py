@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from django.conf import settings
+from django.db.models import Q
 
 from madoguchi.applications.models import Channel, ProtectionHold, Submission
 from madoguchi.applications.workflow import TransitionError
@@ -31,6 +32,7 @@ from madoguchi.core.actors import Actor
 from madoguchi.core.japanese import JapaneseInputError, kana_search_key, parse_date
 from madoguchi.identity.jpki.profile import basic_info_from
 from madoguchi.register import protection
+from madoguchi.register.codes import DatePrecision
 from madoguchi.register.models import Resident
 from madoguchi.register.selectors import matching_basic_info, members_of
 from madoguchi.register.services import linked_resident
@@ -132,6 +134,13 @@ def _day(value) -> date | None:
         return None
 
 
+def _born(day: date) -> Q:
+    """Born on `day`, or a 生年月日 partly 不詳 that `day` falls in (stored as its first day)."""
+    return (Q(birth_date=day)
+            | Q(birth_date_precision=DatePrecision.MONTH, birth_date=day.replace(day=1))
+            | Q(birth_date_precision=DatePrecision.YEAR, birth_date=date(day.year, 1, 1)))
+
+
 def _matching(municipality, kana, birth_date) -> list[Resident]:
     """Residents of the city (any status: a 附票 follows people who moved out) with this
     フリガナ and 生年月日. Not audited (module docstring)."""
@@ -139,7 +148,7 @@ def _matching(municipality, kana, birth_date) -> list[Resident]:
     day = _day(birth_date)
     if not key or day is None:
         return []
-    return list(Resident.objects.filter(municipality=municipality, kana_key=key, birth_date=day)
+    return list(Resident.objects.filter(_born(day), municipality=municipality, kana_key=key)
                 .only("pk", "household_id"))
 
 
