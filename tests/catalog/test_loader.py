@@ -35,6 +35,12 @@ PREFILL_TYPES = {
     "applicant_postal_code": FieldType.POSTAL_CODE,
     "applicant_phone": FieldType.PHONE,
     "applicant_email": FieldType.EMAIL,
+    "applicant_domicile": FieldType.ADDRESS,
+    "applicant_domicile_head": FieldType.NAME,
+    "applicant_nationality": FieldType.TEXT,
+    "applicant_residence_status": FieldType.TEXT,
+    "applicant_residence_card_number": FieldType.TEXT,
+    "applicant_common_name": FieldType.NAME,
 }
 
 

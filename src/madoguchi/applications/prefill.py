@@ -37,7 +37,8 @@ from madoguchi.core.actors import Actor
 from madoguchi.core.crypto import decrypt_bytes
 from madoguchi.core.japanese import municipality_of
 from madoguchi.core.japanese.calendar import age_on
-from madoguchi.register.codes import HEAD, SPOUSES, Gender
+from madoguchi.register.codes import HEAD, SPOUSES, DatePrecision, Gender, ResidentKind
+from madoguchi.register.dates import last_day
 from madoguchi.register.models import Resident
 from madoguchi.register.selectors import members_of
 from madoguchi.register.services import linked_resident
@@ -77,8 +78,8 @@ class Household:
     @property
     def children(self) -> list[Resident]:
         """The household's children (続柄 子) under 18."""
-        return [m for m in self.members
-                if m.relationship == "子" and age_on(m.birth_date, self.on) < ADULT_AGE]  # ja-only: 続柄 as the register writes it
+        return [m for m in self.members  # 不詳: under 18 if the latest day it could be says so
+                if m.relationship == "子" and age_on(last_day(m.birth_date, m.birth_date_precision), self.on) < ADULT_AGE]  # ja-only: 続柄 as the register writes it
 
 
 # 続柄 of household members who are not family: 同居者, not 同居の親族.
@@ -112,14 +113,67 @@ def _spouse(attr: str) -> Callable[[Household], str]:
 
 SEX = {Gender.MALE: "male", Gender.FEMALE: "female"}
 
+
+def birth_date_of(resident: Resident | None) -> str:
+    """The 生年月日 for a date field, only when the register knows the day: a date it knows
+    by month or year only (不詳) is left for the person to give, never made up."""
+    if resident is None or resident.birth_date_precision != DatePrecision.DAY:
+        return ""
+    return resident.birth_date.isoformat()
+
+
+def domicile_of(resident: Resident | None) -> str:
+    """本籍, or for a foreign resident the 国籍・地域, as the forms' 本籍 fields ask
+    (「外国人の方は国籍を記入してください」)."""
+    if resident is None:
+        return ""
+    return resident.nationality if resident.kind == ResidentKind.FOREIGN else resident.domicile
+
+
+def domicile_head_of(resident: Resident | None) -> str:
+    """筆頭者; blank for a foreign resident (「外国人の方は空欄です」)."""
+    return resident.domicile_head if resident is not None and resident.kind != ResidentKind.FOREIGN else ""
+
+
+def _foreign(attr: str) -> Callable[[Resident], str]:
+    return lambda r: getattr(r, attr) if r.kind == ResidentKind.FOREIGN else ""
+
+
 # A field's applicant `prefill` → the signer's value.
 FROM_REGISTER: dict[str, Callable[[Resident], str]] = {
     "applicant_name": lambda r: r.name,
     "applicant_kana": lambda r: r.kana,
-    "applicant_birth_date": lambda r: r.birth_date.isoformat(),
+    "applicant_birth_date": birth_date_of,
     "applicant_address": lambda r: r.full_address,
     "applicant_postal_code": lambda r: r.postal_code,
+    # The register's optional columns (docs/register.md): empty where the city's file has none.
+    "applicant_domicile": domicile_of,
+    "applicant_domicile_head": domicile_head_of,
+    "applicant_nationality": _foreign("nationality"),
+    "applicant_residence_status": _foreign("residence_status"),
+    "applicant_residence_card_number": _foreign("residence_card_number"),
+    "applicant_common_name": _foreign("common_name"),
 }
+# Facts of the signer's own 戸籍 or 在留: a field marked with one is that fact whatever its id
+# (family-register-certificate's `head_name` is the 筆頭者, not the 世帯主 of BY_FIELD_ID).
+OWN_RECORD = ("applicant_domicile", "applicant_domicile_head", "applicant_nationality",
+              "applicant_residence_status", "applicant_residence_card_number", "applicant_common_name")
+
+
+def _partner(gender: str) -> Callable[[Household], Resident | None]:
+    """婚姻届's 夫になる人 or 妻になる人: the visit's subject when of that 性別, else a partner
+    already living with them as 妻（未届）or 夫（未届）."""
+    def find(h: Household) -> Resident | None:
+        if h.subject.gender == gender:
+            return h.subject
+        spouse = h.spouse
+        if spouse is not None and spouse.gender == gender and spouse.relationship.endswith("（未届）"):  # ja-only: 続柄 as the register writes it
+            return spouse
+        return None
+    return find
+
+
+_HUSBAND, _WIFE = _partner(Gender.MALE), _partner(Gender.FEMALE)
 
 BY_FIELD_ID: dict[str, Callable[[Household], str]] = {
     # 転入届 (moving-in)
@@ -138,7 +192,7 @@ BY_FIELD_ID: dict[str, Callable[[Household], str]] = {
     # 国民健康保険加入 (nhi-enrollment): the form asks for the 世帯主
     "head_name": lambda h: h.head.name,
     "head_kana": lambda h: h.head.kana,
-    "head_birth_date": lambda h: h.head.birth_date.isoformat(),
+    "head_birth_date": lambda h: birth_date_of(h.head),
     "head_my_number": lambda h: my_number_of(h.head),
     # 児童手当 (child-allowance-claim)
     "claimant_my_number": lambda h: my_number_of(h.subject),
@@ -151,10 +205,17 @@ BY_FIELD_ID: dict[str, Callable[[Household], str]] = {
     "deceased_name": lambda h: h.subject.name,
     "deceased_kana": lambda h: h.subject.kana,
     "deceased_sex": lambda h: SEX.get(h.subject.gender, ""),
-    "deceased_birth_date": lambda h: h.subject.birth_date.isoformat(),
+    "deceased_birth_date": lambda h: birth_date_of(h.subject),
     "deceased_postal_code": lambda h: h.subject.postal_code,
     "deceased_address": lambda h: h.subject.full_address,
     "deceased_household_head": lambda h: h.head.name,
+    "deceased_domicile": lambda h: domicile_of(h.subject),
+    "deceased_domicile_head": lambda h: domicile_head_of(h.subject),
+    # 婚姻届 (marriage-registration): each side's 本籍 and 筆頭者, by 性別
+    "husband_domicile": lambda h: domicile_of(_HUSBAND(h)),
+    "husband_domicile_head": lambda h: domicile_head_of(_HUSBAND(h)),
+    "wife_domicile": lambda h: domicile_of(_WIFE(h)),
+    "wife_domicile_head": lambda h: domicile_head_of(_WIFE(h)),
 }
 
 # Facts of the household that read the same for the account holder online: the 世帯主 and the
@@ -176,14 +237,28 @@ def _relationship(field: FormField, person: Resident) -> str:
     return value if value in allowed else ("other" if "other" in allowed else "")
 
 
+def _nationality(field: FormField, person: Resident) -> str:
+    """The 国籍 choice (日本 / 日本以外): foreign for a 外国人住民; Japanese only when the register
+    shows a 本籍 (a city's file without the 住民種別 column says nothing either way)."""
+    if person.kind == ResidentKind.FOREIGN:
+        return "foreign"
+    return "japanese" if person.domicile else ""
+
+
 BY_MEMBER_FIELD: dict[str, Callable[[FormField, Resident], str]] = {
     "name": lambda f, p: p.name,
     "kana": lambda f, p: p.kana,
-    "birth_date": lambda f, p: p.birth_date.isoformat(),
+    "birth_date": lambda f, p: birth_date_of(p),
     "sex": lambda f, p: SEX.get(p.gender, ""),
     "relationship": _relationship,
     "my_number": lambda f, p: my_number_of(p),
     "living": lambda f, p: "together",  # the household's members live at its address
+    # 転入届's movers: 国籍, then 本籍・筆頭者 (日本) or 国籍・地域・在留カード等の番号 (日本以外)
+    "nationality": _nationality,
+    "domicile": lambda f, p: p.domicile if p.kind != ResidentKind.FOREIGN else "",
+    "domicile_head": lambda f, p: domicile_head_of(p),
+    "country": lambda f, p: _foreign("nationality")(p),
+    "residence_card_number": lambda f, p: _foreign("residence_card_number")(p),
 }
 
 PEOPLE_OF_GROUP: dict[str, Callable[[Household], list[Resident]]] = {
@@ -276,6 +351,8 @@ def _people(group_id: str, household: Household, event: str, answers: dict) -> l
 def _top_level(field: FormField, household: Household | None, choices: dict, day: date | None,
                at_counter: bool):
     if household is not None:
+        if field.prefill in OWN_RECORD:
+            return FROM_REGISTER[field.prefill](household.signer), REGISTER
         if field.id in BY_FIELD_ID and (at_counter or field.id in ONLINE_TOO):
             return BY_FIELD_ID[field.id](household), REGISTER
         if field.prefill in FROM_REGISTER:

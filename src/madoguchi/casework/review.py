@@ -24,7 +24,8 @@ from madoguchi.applications.models import Channel
 from madoguchi.applications.prefill import SEX
 from madoguchi.catalog.schema import FieldType, FormDefinition, FormField
 from madoguchi.core.actors import Actor
-from madoguchi.register.codes import Status
+from madoguchi.register.codes import CURRENT, Status
+from madoguchi.register.dates import format_partial, within
 from madoguchi.register.keys import address_key, name_key
 from madoguchi.register.models import Resident
 from madoguchi.register.selectors import (
@@ -153,6 +154,7 @@ SEX_DIFFERS = gettext_lazy("性別が住民記録と異なります")
 NOT_IN_REGISTER = gettext_lazy("この基本4情報の住民は住民記録に見つかりません")
 MOVED_OUT = gettext_lazy("転出した人です（以前の住民）")
 DECEASED = gettext_lazy("死亡により消除された人です")
+REMOVED = gettext_lazy("住民記録から消除された人です（職権消除など）")
 SEVERAL = gettext_lazy("複数の住民が一致します。窓口の照会で確認してください")
 NOT_IN_HOUSEHOLD = gettext_lazy("申請者の世帯にいません")
 NOT_IN_HOUSEHOLD_SEPARATE = gettext_lazy("申請者の世帯にいません（申請では別居）")
@@ -279,23 +281,23 @@ def _find_applicant(case, who: Applicant, answers: dict, lookup: _Lookups) -> tu
     except LookupRefused:
         return None, "", False
     same_name = [r for r in found if name_key(r.name) == name_key(name)]
-    current = [r for r in same_name or found if r.status == Status.RESIDENT]
+    current = [r for r in same_name or found if r.status in CURRENT]
     candidates = current or same_name or found
     return (candidates[0], "kana", False) if len(candidates) == 1 else (None, "", len(candidates) > 1)
 
 
 def _applicant_rows(who: Applicant, answers: dict, record: Resident) -> list[Check]:
     rows = []
-    if record.status != Status.RESIDENT:
-        note = DECEASED if record.status == Status.DECEASED else MOVED_OUT
+    if record.status not in CURRENT:  # 転出予定 is still a resident
+        note = {Status.DECEASED: DECEASED, Status.REMOVED: REMOVED}.get(record.status, MOVED_OUT)
         rows.append(Check(_("住民記録の状態"), MISMATCH, registered=record.get_status_display(),
                           note=str(note)))
     name = _text(answers.get(who.name.id))
     rows.append(_compare(who.name, answers, name_key(name) == name_key(record.name), record.name,
                          NAME_DIFFERS))
     born = _date(answers.get(who.birth_date.id))
-    rows.append(_compare(who.birth_date, answers, born == record.birth_date,
-                         display(who.birth_date, record.birth_date.isoformat()), BIRTH_DATE_DIFFERS))
+    rows.append(_compare(who.birth_date, answers, within(born, record.birth_date, record.birth_date_precision),
+                         _registered_birth_date(who.birth_date, record), BIRTH_DATE_DIFFERS))
     if who.address is not None:
         address = _text(answers.get(who.address.id))
         rows.append(_compare(who.address, answers, bool(address) and _same_address(address, record),
@@ -305,6 +307,13 @@ def _applicant_rows(who: Applicant, answers: dict, record: Resident) -> list[Che
         rows.append(_compare(who.sex, answers, answers.get(who.sex.id) == registered,
                              display(who.sex, registered), SEX_DIFFERS))
     return rows
+
+
+def _registered_birth_date(f: FormField, record: Resident) -> str:
+    """The register's 生年月日 as the check shows it: with 不詳 where the register has no day
+    or month, never a made-up exact date."""
+    text = format_partial(record.birth_date, record.birth_date_precision)
+    return display(f, text) if text == record.birth_date.isoformat() else text
 
 
 def _compare(f: FormField, answers: dict, same: bool, registered: str, differs) -> Check:
@@ -327,7 +336,8 @@ def _children_rows(group: FormField, answers: dict, members: list[Resident] | No
         written = " ".join(filter(None, [name, shown_born]))
         if members is None:
             rows.append(Check(label, NOT_FOUND, written, note=str(NO_HOUSEHOLD)))
-        elif any(name_key(m.name) == name_key(name) and m.birth_date == born for m in members):
+        elif any(name_key(m.name) == name_key(name) and within(born, m.birth_date, m.birth_date_precision)
+                 for m in members):
             rows.append(Check(label, MATCH, written))
         else:
             note = NOT_IN_HOUSEHOLD_SEPARATE if item.get("living") == "separate" else NOT_IN_HOUSEHOLD
@@ -356,7 +366,7 @@ def register_check(case, procedure, actor: Actor) -> RegisterCheck | None:
         result.rows.append(Check(_("申請者"), NOT_FOUND, written, note=str(SEVERAL if several else NOT_IN_REGISTER)))
     else:
         result.rows = _applicant_rows(who, answers, record)
-        if record.status == Status.RESIDENT:  # audited even when only the link was read
+        if record.status in CURRENT:  # audited even when only the link was read
             members = lookup(household_members, record)
     if who.children is not None:
         result.children = _children_rows(who.children, answers, members)

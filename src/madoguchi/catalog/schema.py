@@ -78,7 +78,9 @@ class FormField(Strict):
     accept: list[Literal["pdf", "jpeg", "png"]] = ["pdf", "jpeg", "png"]
     prefill: Literal["applicant_name", "applicant_kana", "applicant_birth_date",
                      "applicant_address", "applicant_postal_code", "applicant_phone",
-                     "applicant_email"] | None = None
+                     "applicant_email", "applicant_domicile", "applicant_domicile_head",
+                     "applicant_nationality", "applicant_residence_status",
+                     "applicant_residence_card_number", "applicant_common_name"] | None = None
     fields: list["FormField"] = []  # for groups
     min_items: int = 0
     max_items: int = 10

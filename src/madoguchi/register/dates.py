@@ -107,6 +107,12 @@ def last_day(first: date, precision: str) -> date:
     return first
 
 
+def within(day: date | None, first: date, precision: str) -> bool:
+    """Whether an exact day someone gave can be the register's date: the same day, or any day
+    of the month or year the register knows only."""
+    return day is not None and first <= day <= last_day(first, precision)
+
+
 def format_partial(value: date, precision: str) -> str:
     """西暦 as the export writes it: 1945-05-20, 1945-05-不詳 or 1945-不詳-不詳."""
     if precision == DatePrecision.YEAR:
