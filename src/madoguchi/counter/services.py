@@ -27,7 +27,7 @@ from madoguchi.navigator.selectors import plan_by_token
 from madoguchi.queueing import selectors as queue_selectors
 from madoguchi.queueing import services as queue
 from madoguchi.queueing.models import Ticket, TicketStatus
-from madoguchi.register.codes import CURRENT, Status
+from madoguchi.register.codes import CURRENT, DatePrecision, Status
 from madoguchi.register.models import Resident
 from madoguchi.register.selectors import find_by_card_face, find_by_kana, household_members
 from madoguchi.register.services import linked_account
@@ -188,8 +188,9 @@ def _answer_from_register(visit: CounterVisit, plan: NavigatorPlan, actor: Actor
     if subject is None:
         return []
     members = household_members(visit.municipality, actor, visit.ref, subject)
-    return navigator.fill_known(plan, [navigator.Member(m.relationship, m.birth_date) for m in members],
-                                timezone.localdate())
+    return navigator.fill_known(plan, [navigator.Member(m.relationship, m.birth_date,
+                                                        exact=m.birth_date_precision == DatePrecision.DAY)
+                                       for m in members], timezone.localdate())
 
 
 def ask_known(visit: CounterVisit) -> None:
