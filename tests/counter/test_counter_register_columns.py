@@ -101,3 +101,18 @@ def test_a_resident_moving_out_can_be_chosen_one_removed_cannot(visit, actor, fa
         services.choose(visit, actor, wife.pk)
     found = services.search_by_kana(visit, actor, "ヤマダ", None)
     assert head in found and wife not in found
+
+
+def test_the_movers_nationality_and_domicile_come_from_the_register(visit, actor, family):
+    _with_domicile(family)
+    Resident.objects.filter(pk=family["wife"].pk).update(kind=ResidentKind.FOREIGN, domicile="", domicile_head="",
+                                                         nationality="ベトナム", residence_card_number="AB12345678CD")
+    Resident.objects.filter(pk=family["daughter"].pk).update(domicile="", domicile_head="")  # the file says nothing
+    day = timezone.localdate() - timedelta(days=3)
+    entries = {e.procedure.code: e for e in base._moving_in_visit(visit, actor, family, day)}
+    movers = {m["name"]: m for m in entries["moving-in"].answers["movers"]}
+    head, wife, daughter = (movers[family[k].name] for k in ("head", "wife", "daughter"))
+    assert (head["nationality"], head["domicile"], head["domicile_head"]) == ("japanese", DOMICILE, family["head"].name)
+    assert (wife["nationality"], wife["country"], wife["residence_card_number"]) == ("foreign", "ベトナム", "AB12345678CD")
+    assert "domicile" not in wife
+    assert "nationality" not in daughter  # no 本籍 and no 住民種別 known: the clerk asks
