@@ -189,6 +189,8 @@ def test_codes_stay_text_and_model_field_names_are_targets_too(tmp_path):
     assert layout.sources["世帯番号"] == ("世帯ＮＯ",)
     assert layout.codes["続柄"]["02"] == "妻"
     assert layout.encoding == "cp932"
+    shift_jis = load(_mapping(tmp_path, text.replace("encoding: cp932", "encoding: Shift_JIS")))
+    assert shift_jis.encoding == "cp932"  # what Windows calls Shift_JIS: ①, 髙 and the like
 
 
 def test_the_command_prints_the_mapping_problems(city, tmp_path):

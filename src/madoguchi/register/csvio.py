@@ -78,6 +78,7 @@ _FOREIGN_ONLY = ("国籍・地域", "在留資格", "在留期間", "在留期�
 _JAPANESE_ONLY = ("本籍", "筆頭者")
 _MOVING_OUT = ("転出予定日", "転出先")
 _CARD_NUMBER = re.compile(r"[A-Z]{2}\d{8}[A-Z]{2}")
+_EMPTY = dict.fromkeys((*EXPORT_COLUMNS, CITY_CODE), "")
 
 
 @dataclass(frozen=True)
@@ -244,11 +245,10 @@ def parse_row(line: int, raw: dict[str, str], city_code: str = "") -> Row:
     """One CSV record (column → cell; an optional column may be missing) to a Row; `_Bad`
     for the first problem of the row's columns. `city_code`: the city's 全国地方公共団体コード,
     checked against the row's 市区町村コード when the file has that column."""
-    def get(column: str) -> str:
-        return raw.get(column) or ""
-
     if city_code and CITY_CODE in raw:
-        _city_code(get(CITY_CODE), city_code)
+        _city_code(raw[CITY_CODE], city_code)
+    raw = {**_EMPTY, **raw}
+    get = raw.__getitem__
     birth, birth_precision = _partial_date(get("生年月日"), "生年月日")
     settled, settled_precision = _partial_date(get("住定日"), "住定日")
     row = Row(
@@ -344,23 +344,29 @@ def _encoding_name(encoding: str) -> str:
     return "UTF-8" if encoding.replace("_", "-").lower().startswith("utf-8") else encoding
 
 
-def _cells(layout: Layout, index: dict[str, int], record: list[str]) -> dict[str, str]:
-    """The record as this format's columns: joined where two of the file's columns make one
-    (氏 and 名), its codes turned into the standard's words."""
-    raw = {}
-    for column, names in layout.sources.items():
-        cells = [record[index[name]] for name in names]
-        if layout.standard:
-            cells = [csvsafe.unescape(cell) for cell in cells]
-        value = cells[0] if len(cells) == 1 else " ".join(c.strip() for c in cells if c.strip())
-        table = layout.codes.get(column)
-        if table is not None and value.strip():
-            word = table.get(value.strip())
-            if word is None:
-                raise _Bad(column, "コード表にない値です（対応表に加えてください）")
-            value = word
-        raw[column] = value
-    return raw
+def _reader(layout: Layout, header: list[str]):
+    """A function from a record to this format's columns: joined where two of the file's
+    columns make one (氏 and 名), codes turned into the standard's words. Built once per file:
+    the standard CSV (one column each, no codes) takes the short way."""
+    single = [(column, header.index(names[0])) for column, names in layout.sources.items()
+              if len(names) == 1 and column not in layout.codes]
+    other = [(column, [header.index(name) for name in names], layout.codes.get(column))
+             for column, names in layout.sources.items() if len(names) > 1 or column in layout.codes]
+    unescape = csvsafe.unescape if layout.standard else str
+
+    def read(record: list[str]) -> dict[str, str]:
+        raw = {column: unescape(record[i]) for column, i in single}
+        for column, indexes, table in other:
+            cells = [unescape(record[i]) for i in indexes]
+            value = cells[0] if len(cells) == 1 else " ".join(c.strip() for c in cells if c.strip())
+            if table is not None and value.strip():
+                word = table.get(value.strip())
+                if word is None:
+                    raise _Bad(column, "コード表にない値です（対応表に加えてください）")
+                value = word
+            raw[column] = value
+        return raw
+    return read
 
 
 def rows(path: Path, layout: Layout | None = None, city_code: str = "") -> Iterator[Row | RowError]:
@@ -388,7 +394,7 @@ def rows(path: Path, layout: Layout | None = None, city_code: str = "") -> Itera
             yield RowError(1, column, "この列がありません")
         if missing:
             return
-        index = {name: header.index(name) for names in layout.sources.values() for name in names}
+        read = _reader(layout, header)
         line = reader.line_num
         try:
             for record in reader:
@@ -399,7 +405,7 @@ def rows(path: Path, layout: Layout | None = None, city_code: str = "") -> Itera
                     yield RowError(start, "", f"列の数が{len(header)}ではありません")
                     continue
                 try:
-                    yield parse_row(start, _cells(layout, index, record), city_code)
+                    yield parse_row(start, read(record), city_code)
                 except _Bad as bad:
                     yield RowError(start, layout.named(bad.column), bad.message)
         except UnicodeDecodeError:

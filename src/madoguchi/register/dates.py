@@ -69,6 +69,8 @@ def parse_partial(text: str) -> tuple[date, str]:
     precision day; a month known and its day not (1945-05-不詳, 昭和20年5月不詳日, 3200500) gives
     the 1st of the month and precision month; a year alone (1945-不詳-不詳, 昭和20年月日不詳)
     gives 1 January and precision year. A day known without its month is refused."""
+    if UNKNOWN not in text and not text.rstrip().endswith(("0", "０", "〇")):
+        return parse_date(text), str(DatePrecision.DAY)  # the usual exact date, the short way
     s = _prepare(text)
     for pattern in _PATTERNS:
         m = pattern.fullmatch(s)
