@@ -1,4 +1,5 @@
-"""`madoguchi register_import FILE`: load a register CSV; all rows or none (docs/register.md)."""
+"""`madoguchi register_import FILE [--mapping MAPPING.yaml]`: load a register CSV, or a city's own
+export through its mapping file; all rows or none (docs/register.md)."""
 
 import time
 from pathlib import Path
@@ -14,7 +15,8 @@ from ._city import add_municipality_argument, municipality
 
 
 class Command(BaseCommand):
-    help = "Import residents from a 住民記録 CSV (UTF-8, Japanese headers). Idempotent by 住民票コード."  # ja-only: English help naming a Japanese data item
+    help = ("Import residents from a 住民記録 CSV (UTF-8, Japanese headers), or from the city's own "  # ja-only: English help naming a Japanese data item
+            "export read through its mapping file (--mapping). Idempotent by 住民票コード.")  # ja-only: English help naming a Japanese data item
 
     def add_arguments(self, parser):
         parser.add_argument("file", type=Path)
