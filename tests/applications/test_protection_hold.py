@@ -316,3 +316,18 @@ def test_a_protected_person_whose_birth_day_is_unknown_is_still_found(city, fami
     answers["persons"][0]["birth_date"] = "1984-06-20"
     case = _online(_account(city, family["head"]), answers)
     assert ProtectionHold.objects.get(submission=case).protected_ids == [wife.pk]
+
+
+def test_a_wrong_setting_is_named_at_start_up(settings):
+    from madoguchi.applications.apps import check_protected_certificates
+
+    assert check_protected_certificates() == []
+    settings.MADOGUCHI_PROTECTED_CERTIFICATES = {"city-fuhyo": {"scope": "", "people": "persons"},
+                                                 "other": "persons"}
+    problems = [e.msg for e in check_protected_certificates()]
+    assert any("city-fuhyo" in p and "'people'" in p for p in problems)
+    assert any("'other'" in p for p in problems)
+    assert all(e.id == "madoguchi.E030" for e in check_protected_certificates())
+    from django.core.exceptions import ImproperlyConfigured
+    with pytest.raises(ImproperlyConfigured):
+        protection_holds.rule_for("city-fuhyo")

@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.core import checks
 
 
 class ApplicationsConfig(AppConfig):
@@ -14,3 +15,13 @@ class ApplicationsConfig(AppConfig):
         from madoguchi.identity import digital_auth
 
         digital_auth.register_signing_finisher(finish_signing)
+        checks.register(check_protected_certificates, "applications")
+
+
+def check_protected_certificates(app_configs=None, **kwargs) -> list:
+    """MADOGUCHI_PROTECTED_CERTIFICATES (a city's 附票 procedure and the like,
+    protection_holds.py) names only known keys with field ids."""
+    from madoguchi.applications.protection_holds import setting_problems
+
+    return [checks.Error(problem, id="madoguchi.E030", hint="see docs/casework.md, section 6 (requests held)")
+            for problem in setting_problems()]

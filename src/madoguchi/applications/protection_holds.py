@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 from django.db.models import Q
 
 from madoguchi.applications.models import Channel, ProtectionHold, Submission
@@ -72,12 +73,42 @@ CERTIFICATE_REQUESTS: dict[str, CertificateRequest] = {
 }
 
 
+SETTING = "MADOGUCHI_PROTECTED_CERTIFICATES"
+
+
+def _listed() -> dict:
+    return getattr(settings, SETTING, None) or {}
+
+
+def setting_problems() -> list[str]:
+    """What is wrong with the setting, each naming the procedure code and the key: the system
+    check (apps.py) reports them at start-up, before any request is filed."""
+    listed = _listed()
+    if not isinstance(listed, dict):
+        return [f"{SETTING} must be a mapping of procedure codes to field mappings"]
+    known = set(CertificateRequest.__dataclass_fields__)
+    problems = []
+    for code, fields in listed.items():
+        if not isinstance(fields, dict):
+            problems.append(f"{SETTING}[{code!r}] must be a mapping of field names to field ids")
+            continue
+        problems += [f"{SETTING}[{code!r}]: unknown key {key!r} (known: {', '.join(sorted(known))})"
+                     for key in fields if key not in known]
+        problems += [f"{SETTING}[{code!r}][{key!r}] must be a field id (text)"
+                     for key, value in fields.items() if key in known and not isinstance(value, str)]
+    return problems
+
+
 def rule_for(procedure_code: str) -> CertificateRequest | None:
     """The procedure's rule: the setting MADOGUCHI_PROTECTED_CERTIFICATES ({code: {field:
-    id}}, `{}` for the defaults) adds to or replaces the built-in table."""
-    extra = getattr(settings, "MADOGUCHI_PROTECTED_CERTIFICATES", None) or {}
-    if procedure_code in extra:
-        return CertificateRequest.of(extra[procedure_code] or {})
+    id}}, `{}` for the defaults) adds to or replaces the built-in table. A wrong entry stops
+    the filing (ImproperlyConfigured) rather than letting a request through unchecked."""
+    listed = _listed()
+    if isinstance(listed, dict) and procedure_code in listed:
+        try:
+            return CertificateRequest.of(listed[procedure_code] or {})
+        except TypeError:
+            raise ImproperlyConfigured("; ".join(setting_problems())) from None
     return CERTIFICATE_REQUESTS.get(procedure_code)
 
 
