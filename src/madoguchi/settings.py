@@ -451,6 +451,11 @@ MADOGUCHI_AUDIT_DIGEST_DIR = os.environ.get("MADOGUCHI_AUDIT_DIGEST_DIR", "")
 MADOGUCHI_AUDIT_DIGEST_TO = os.environ.get("MADOGUCHI_AUDIT_DIGEST_TO", "")
 MADOGUCHI_AUDIT_DIGEST_DEPARTMENT = os.environ.get("MADOGUCHI_AUDIT_DIGEST_DEPARTMENT", "joho")
 
+# 支援措置 (applications/protection_holds.py): a city's own procedures whose requests for someone's
+# certificate (its 戸籍の附票の写し) are held like the 住民票の写し's, as JSON {"code": {"scope": "",
+# "persons": "persons"}}; `madoguchi check` names a wrong entry (madoguchi.E030).
+MADOGUCHI_PROTECTED_CERTIFICATES = os.environ.get("MADOGUCHI_PROTECTED_CERTIFICATES", "")
+
 # Days before a procedure's last day on which My Page's deadline reminder is mailed.
 MADOGUCHI_DEADLINE_REMINDER_DAYS = tuple(int(d) for d in os.environ.get(
     "MADOGUCHI_DEADLINE_REMINDER_DAYS", "3,1").split(",") if d.strip())

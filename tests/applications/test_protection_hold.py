@@ -331,3 +331,8 @@ def test_a_wrong_setting_is_named_at_start_up(settings):
     from django.core.exceptions import ImproperlyConfigured
     with pytest.raises(ImproperlyConfigured):
         protection_holds.rule_for("city-fuhyo")
+    settings.MADOGUCHI_PROTECTED_CERTIFICATES = '{"city-fuhyo": {"scope": ""'  # the environment's JSON, cut
+    assert [e.id for e in check_protected_certificates()] == ["madoguchi.E030"]
+    settings.MADOGUCHI_PROTECTED_CERTIFICATES = '{"city-fuhyo": {"scope": ""}}'
+    assert check_protected_certificates() == []
+    assert protection_holds.rule_for("city-fuhyo").scope == ""

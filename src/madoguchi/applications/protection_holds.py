@@ -19,6 +19,7 @@ look-up shown to anyone. When it holds a request it writes one audit event
 (`protection_hold`) with the register ids of the protected residents, never names.
 """
 
+import json
 from dataclasses import dataclass
 from datetime import date
 
@@ -76,8 +77,15 @@ CERTIFICATE_REQUESTS: dict[str, CertificateRequest] = {
 SETTING = "MADOGUCHI_PROTECTED_CERTIFICATES"
 
 
-def _listed() -> dict:
-    return getattr(settings, SETTING, None) or {}
+def _listed():
+    """The setting: a mapping, or its JSON text (as the environment gives it)."""
+    value = getattr(settings, SETTING, None) or {}
+    if isinstance(value, str):
+        try:
+            return json.loads(value)
+        except ValueError:
+            return None
+    return value
 
 
 def setting_problems() -> list[str]:
@@ -85,7 +93,7 @@ def setting_problems() -> list[str]:
     check (apps.py) reports them at start-up, before any request is filed."""
     listed = _listed()
     if not isinstance(listed, dict):
-        return [f"{SETTING} must be a mapping of procedure codes to field mappings"]
+        return [f"{SETTING} must be a JSON object of procedure codes to field mappings"]
     known = set(CertificateRequest.__dataclass_fields__)
     problems = []
     for code, fields in listed.items():
@@ -104,6 +112,8 @@ def rule_for(procedure_code: str) -> CertificateRequest | None:
     id}}, `{}` for the defaults) adds to or replaces the built-in table. A wrong entry stops
     the filing (ImproperlyConfigured) rather than letting a request through unchecked."""
     listed = _listed()
+    if listed is None:
+        raise ImproperlyConfigured("; ".join(setting_problems()))
     if isinstance(listed, dict) and procedure_code in listed:
         try:
             return CertificateRequest.of(listed[procedure_code] or {})
