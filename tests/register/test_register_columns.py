@@ -10,7 +10,7 @@ from django.core.management import call_command
 
 from madoguchi.register import csvio
 from madoguchi.register.codes import DatePrecision, ResidentKind, Status
-from madoguchi.register.dates import format_partial, parse_partial
+from madoguchi.register.dates import born_on, format_partial, parse_partial
 from madoguchi.register.importer import ImportRefused, import_csv
 from madoguchi.register.models import Household, Resident
 
@@ -187,3 +187,13 @@ def test_a_city_code_column_must_be_the_citys(city, tmp_path):
     for code in (city.code, city.code[:5]):
         import_csv(city, write(tmp_path / "c.csv", [{**taro, csvio.CITY_CODE: code}], columns=columns))
     assert Resident.objects.filter(municipality=city).count() == 1
+
+
+def test_a_typed_birth_date_finds_the_residents_it_can_be(city, tmp_path):
+    import_csv(city, write(tmp_path / "in.csv", BASE.values()))
+    found = set(Resident.objects.filter(municipality=city).filter(born_on(date(1982, 5, 20)))
+                .values_list("code", flat=True))
+    assert found == {"10000000002"}  # 昭和57年5月不詳日
+    assert set(Resident.objects.filter(born_on(date(1940, 11, 3))).values_list("code", flat=True)) == {"10000000004"}
+    assert set(Resident.objects.filter(born_on(date(1980, 4, 1))).values_list("code", flat=True)) == {"10000000001"}
+    assert not Resident.objects.filter(born_on(date(1980, 4, 2))).exists()

@@ -15,6 +15,8 @@ import unicodedata
 from calendar import monthrange
 from datetime import date, timedelta
 
+from django.db.models import Q
+
 from madoguchi.core.japanese import ERAS, JapaneseInputError, parse_date
 from madoguchi.register.codes import DatePrecision
 
@@ -113,6 +115,14 @@ def within(day: date | None, first: date, precision: str) -> bool:
     """Whether an exact day someone gave can be the register's date: the same day, or any day
     of the month or year the register knows only."""
     return day is not None and first <= day <= last_day(first, precision)
+
+
+def born_on(day: date) -> Q:
+    """Residents whose 生年月日 can be `day`: that day exactly, or its month or year where the
+    register knows only those (`within` as a query, for look-ups by a typed birth date)."""
+    return (Q(birth_date=day, birth_date_precision=DatePrecision.DAY)
+            | Q(birth_date=day.replace(day=1), birth_date_precision=DatePrecision.MONTH)
+            | Q(birth_date=date(day.year, 1, 1), birth_date_precision=DatePrecision.YEAR))
 
 
 def format_partial(value: date, precision: str) -> str:
