@@ -26,6 +26,7 @@ from madoguchi.core.models import AuditEvent
 from madoguchi.counter import bundle, pdf, services
 from madoguchi.counter.models import Source
 from madoguchi.counter.presenting import visitor_context
+from madoguchi.counter.protected import came_in_person
 from madoguchi.register import protection
 
 pytestmark = pytest.mark.django_db
@@ -60,14 +61,14 @@ def _register_addresses(entries) -> list[str]:
     return found
 
 
-def _tablet_text(visit) -> str:
+def _tablet_text(visit) -> str:  # noqa: F811
     context = visitor_context(visit)
     return " ".join(str(value) for item in context["entries"]
                     for value in [*(r.get("value", "") for r in item["rows"]),
                                   *(v for _, v in item["brief"].facts)])
 
 
-def _summary_pdf_text(visit) -> str:
+def _summary_pdf_text(visit) -> str:  # noqa: F811
     reader = PdfReader(io.BytesIO(pdf.render_summary(visit, bundle.entries(visit))))
     return "".join(page.extract_text() for page in reader.pages).replace(" ", "").replace("\n", "")
 
@@ -134,3 +135,21 @@ def test_the_search_candidates_mask_a_protected_address(client, clerk, visit, fa
                        {"kana": "ヤマダ", "birth_date": ""}).content.decode()
     assert f'data-protected="{family["wife"].pk}"' in page
     assert page.count(ADDRESS) == 3  # the three others; not the wife's
+
+
+def test_who_came_in_person_for_a_certificate_request(visit, actor, family, protect):  # noqa: F811
+    """The counter tells the filing whether the applicant came themselves: a request for a
+    protected resident's 住民票の写し by anyone else then waits for the 支援措置担当."""
+    services.choose(visit, actor, family["head"].pk)
+    visit.refresh_from_db()
+    assert came_in_person(visit, family["head"])  # nobody protected
+    services.choose(visit, actor, family["wife"].pk, represented=True)
+    visit.refresh_from_db()
+    assert not came_in_person(visit, family["wife"])  # a proxy for her
+    protect(family["wife"])
+    services.choose(visit, actor, family["wife"].pk)
+    visit.refresh_from_db()
+    assert not came_in_person(visit, family["wife"])  # not yet confirmed as her
+    services.confirm_protected_person(visit, actor)
+    visit.refresh_from_db()
+    assert came_in_person(visit, family["wife"])

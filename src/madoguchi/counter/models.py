@@ -69,7 +69,7 @@ class CounterVisit(models.Model):
     signed_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
     protected_person_confirmed = models.BooleanField(
-        default=False, help_text="支援措置: the clerk confirmed the visitor is the protected person; "
+        default=False, help_text="support measure: the clerk confirmed the visitor is the protected person; "
                                  "until then no register address is filled, shown on the tablet or printed")
     fields_prefilled = models.PositiveIntegerField(default=0)
     fields_typed_by_clerk = models.PositiveIntegerField(default=0)

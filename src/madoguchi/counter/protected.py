@@ -26,3 +26,13 @@ def hides_address(visit: CounterVisit) -> bool:
     visitor is that person: whoever stands at the counter may be the one the protection is
     against (a 代理人, a member of the household)."""
     return not visit.protected_person_confirmed and bool(protected_people(visit))
+
+
+def came_in_person(visit: CounterVisit, applicant) -> bool:
+    """Whether the applicant came themselves, as far as 支援措置 goes: not with a 代理人, and not
+    a protected visitor the clerk has not confirmed as that person. Otherwise a request for a
+    protected resident's 住民票の写し or 附票 is held for the 支援措置担当
+    (applications.protection_holds)."""
+    if applicant is None or visit.visitor_id != applicant.pk:
+        return False
+    return visit.protected_person_confirmed or applicant.pk not in protected_people(visit)

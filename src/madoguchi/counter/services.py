@@ -20,7 +20,7 @@ from madoguchi.core.crypto import decrypt_bytes, encrypt_bytes
 from madoguchi.core.roles import departments_of
 from madoguchi.counter import bundle, pdf
 from madoguchi.counter.models import CounterVisit, Identified, Signature, VisitStatus
-from madoguchi.counter.protected import protected_people
+from madoguchi.counter.protected import came_in_person, protected_people
 from madoguchi.navigator import services as navigator
 from madoguchi.navigator.models import NavigatorPlan
 from madoguchi.navigator.selectors import plan_by_token
@@ -294,6 +294,7 @@ def file_visit(visit: CounterVisit, actor: Actor) -> list[Submission]:
     if applicant is None:
         raise VisitRefused(_("申請者を住民記録で確認してから送付してください。"))
     account = linked_account(applicant)
+    in_person = came_in_person(visit, applicant)
     signature = Signature.objects.filter(visit=visit).first()
     image = decrypt_bytes(signature.image) if signature else None
     for entry in bundle.entries(visit):
@@ -301,7 +302,7 @@ def file_visit(visit: CounterVisit, actor: Actor) -> list[Submission]:
             continue
         submission = applications.file_at_counter(
             applicant, entry.procedure, entry.form.form_version, entry.answers, entry.form.sources,
-            actor, visit.public_id, account=account)
+            actor, visit.public_id, account=account, in_person=in_person)
         applications.issue_document(submission, IssuedDocument.Kind.FORM,
                                     f"{_title_in_japanese(visit, entry)}（様式）",  # ja-only: a stored title
                                     pdf.render_standard_form(visit, entry, signature=image))

@@ -15,6 +15,7 @@ from madoguchi.core.actors import Actor
 from madoguchi.core.japanese import JapaneseInputError, kana_search_key, normalize_kana, parse_date
 from madoguchi.identity.card.mynumber import is_valid as is_valid_my_number
 from madoguchi.register.codes import CURRENT, HEAD
+from madoguchi.register.dates import born_on
 from madoguchi.register.keys import address_key, my_number_hash, name_key
 from madoguchi.register.models import Resident
 from madoguchi.register.protection import flag
@@ -77,7 +78,7 @@ def find_by_kana(municipality, actor: Actor, reason: str, kana: str, birth_date=
     reason = _reason(reason)
     rows = _current(municipality, include_former).filter(kana_query(kana))
     if birth_date:
-        rows = rows.filter(birth_date=_as_date(birth_date))
+        rows = rows.filter(born_on(_as_date(birth_date)))
     found = list(rows.order_by("kana_key", "birth_date", "pk")[:MAX_RESULTS])
     _audit(municipality, actor, reason, "kana", found)
     return found
@@ -100,7 +101,7 @@ def matching_basic_info(municipality, name: str, birth_date, address: str) -> li
     """Current residents whose 氏名, 生年月日 and 住所 match the card's 基本4情報, tolerant of
     spaces, 異体字 and the ways an address is written. Not audited: callers audit."""
     wanted_name, wanted_address = name_key(name), address_key(address)
-    candidates = _current(municipality).filter(birth_date=_as_date(birth_date))
+    candidates = _current(municipality).filter(born_on(_as_date(birth_date)))
     return [r for r in candidates
             if name_key(r.name) == wanted_name
             and wanted_address in (address_key(r.full_address), address_key(r.address))]

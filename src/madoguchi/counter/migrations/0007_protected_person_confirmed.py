@@ -13,6 +13,6 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='countervisit',
             name='protected_person_confirmed',
-            field=models.BooleanField(default=False, help_text='支援措置: the clerk confirmed the visitor is the protected person; until then no register address is filled, shown on the tablet or printed'),
+            field=models.BooleanField(default=False, help_text='support measure: the clerk confirmed the visitor is the protected person; until then no register address is filled, shown on the tablet or printed'),
         ),
     ]
