@@ -59,7 +59,9 @@ WARM_UP_VISITS = 5
 MOVING_IN = {"kind": ["from_other_city"], "household": ["family"], "card": ["yes"],
              "online_moving_out": ["no"], "insurance": ["nhi"], "pension": ["none"],
              "children": ["age_3_5", "elementary"], "daycare": ["no"], "care_cert": ["no"],
-             "dog": ["yes"], "licence": ["no"], "car": ["none"], "seal": ["no"]}
+             "dog": ["yes"], "licence": ["no"], "car": ["none"], "seal": ["no"], "oldest": ["under65"],
+             "rearing_allowance": ["no"], "school_aid": ["no"], "pregnant": ["no"], "disability": ["no"],
+             "moped": ["no"]}
 EXPECTED_FORMS = {"moving-in", "nhi-enrollment", "child-allowance-claim", "child-medical-subsidy",
                   "dog-registration-change"}
 
