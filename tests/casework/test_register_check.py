@@ -14,6 +14,7 @@ from madoguchi.catalog.selectors import procedure_of_record
 from madoguchi.core.actors import Actor
 from madoguchi.core.crypto import encrypt_json
 from madoguchi.core.models import AuditEvent
+from madoguchi.register import protection
 from madoguchi.register.codes import Reason, Status
 from madoguchi.register.models import RegisterLink, Resident
 from madoguchi.register.seeding import generate_register
@@ -83,6 +84,18 @@ def test_another_households_address_is_a_mismatch_showing_the_registered_one(
     assert overall(page) == "mismatch"
     assert states(page) == ["match", "match", "mismatch", "match"]
     assert taro.full_address in page  # the register's address beside what was written
+
+
+def test_a_protected_applicants_registered_address_is_not_shown_beside_a_wrong_one(
+        client, resident_client, staff, taro):
+    """支援措置: whoever applied with her name may be the one the protection is against."""
+    protection.mark(taro.municipality, Actor.staff(staff["shimin-shien"]), taro)
+    other = Resident.objects.filter(municipality=taro.municipality, status=Status.RESIDENT) \
+        .exclude(household=taro.household).first()
+    case = apply(resident_client, claimant_address=other.full_address)
+    _, page = check(client, staff, case)
+    assert states(page) == ["match", "match", "mismatch", "match"]
+    assert taro.full_address not in page and str(protection.MASKED) in page
 
 
 @pytest.mark.parametrize("child", [

@@ -24,6 +24,7 @@ from madoguchi.applications.models import Channel
 from madoguchi.applications.prefill import SEX
 from madoguchi.catalog.schema import FieldType, FormDefinition, FormField
 from madoguchi.core.actors import Actor
+from madoguchi.register import protection
 from madoguchi.register.codes import CURRENT, Status
 from madoguchi.register.dates import format_partial, within
 from madoguchi.register.keys import address_key, name_key
@@ -300,8 +301,11 @@ def _applicant_rows(who: Applicant, answers: dict, record: Resident) -> list[Che
                          _registered_birth_date(who.birth_date, record), BIRTH_DATE_DIFFERS))
     if who.address is not None:
         address = _text(answers.get(who.address.id))
+        # A 支援措置's address is not shown beside what was written: the applicant may be the
+        # person the protection is against (register.protection; the 支援措置担当 looks it up).
+        registered = str(protection.MASKED) if protection.is_protected(record) else record.full_address
         rows.append(_compare(who.address, answers, bool(address) and _same_address(address, record),
-                             record.full_address, ADDRESS_DIFFERS))
+                             registered, ADDRESS_DIFFERS))
     if who.sex is not None and answers.get(who.sex.id) is not None:
         registered = SEX.get(record.gender, "")
         rows.append(_compare(who.sex, answers, answers.get(who.sex.id) == registered,
