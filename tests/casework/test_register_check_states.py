@@ -5,6 +5,7 @@ register knows only by month or year is never shown as a made-up day."""
 from datetime import date
 
 import pytest
+from test_register_check import CODE, TARO
 
 from madoguchi.casework import review
 from madoguchi.catalog.selectors import procedure_of_record
@@ -16,14 +17,6 @@ from madoguchi.register.seeding import generate_register
 from support import submit_via_web
 
 pytestmark = pytest.mark.django_db
-
-CODE = "child-allowance-claim"
-TARO = {  # ja-only: test data (the fixed demo household of docs/register.md)
-    "claimant_name": "山田 太郎", "claimant_kana": "ヤマダ タロウ", "claimant_birth_date": "1988-05-20",
-    "claimant_address": "デモ市本町2丁目3番4号", "claimant_postal_code": "999-0001",
-    "children-0-name": "山田 一郎", "children-0-kana": "ヤマダ イチロウ",
-    "children-0-birth_date": "2017-07-15", "children-0-living": "together",
-}
 
 
 @pytest.fixture
