@@ -116,3 +116,18 @@ def test_the_movers_nationality_and_domicile_come_from_the_register(visit, actor
     assert (wife["nationality"], wife["country"], wife["residence_card_number"]) == ("foreign", "ベトナム", "AB12345678CD")
     assert "domicile" not in wife
     assert "nationality" not in daughter  # no 本籍 and no 住民種別 known: the clerk asks
+
+
+@pytest.mark.parametrize(("born", "precision", "surely"), [
+    (date(1990, 6, 15), "day", True),
+    (date(2006, 1, 1), "year", False),  # 20 on 1 January, or not yet until 31 December
+    (date(2006, 1, 1), "month", True),  # 20 since January whatever the day
+    (date(1966, 12, 1), "month", False),  # turns 60 some day in December
+])
+def test_the_pension_kind_is_filled_only_when_a_partly_unknown_birth_date_settles_the_age(born, precision, surely):
+    from types import SimpleNamespace
+
+    from madoguchi.counter.bundle import ADULT_PENSION_AGES, _surely_aged
+
+    person = SimpleNamespace(birth_date=born, birth_date_precision=precision)
+    assert _surely_aged(person, date(2026, 12, 15), ADULT_PENSION_AGES) is surely

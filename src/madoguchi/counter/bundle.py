@@ -32,6 +32,7 @@ from madoguchi.core.japanese.calendar import age_on
 from madoguchi.counter.models import CounterVisit, Source, VisitForm, VisitStatus
 from madoguchi.counter.protected import MASKED, hides_address
 from madoguchi.navigator import services as navigator
+from madoguchi.register.dates import last_day
 from madoguchi.register.selectors import household_members
 
 BUNDLED_CHANNELS = (Channel.COUNTER, Channel.ONLINE)
@@ -456,6 +457,14 @@ def drop_item(visit_form: VisitForm, group_id: str, index: int, actor: Actor) ->
 ADULT_PENSION_AGES = range(20, 60)  # 国民年金法第7条: 20 to 59 years old, the 第1号被保険者
 
 
+def _surely_aged(person, on, ages: range) -> bool:
+    """Whether the person's age on `on` is in `ages` whatever day a 生年月日 partly 不詳 is (the
+    oldest and the youngest they can be): a value is filled only when the register settles it."""
+    oldest = age_on(person.birth_date, on)
+    youngest = age_on(last_day(person.birth_date, person.birth_date_precision), on)
+    return oldest in ages and youngest in ages
+
+
 
 # Forms whose payments go only to an account in the applicant's own name (児童手当: 「請求者ご
 # 本人の名義の口座に限ります」; 子ども医療費助成: 「保護者名義の口座です」, the 保護者 who applies).
@@ -502,7 +511,7 @@ def _settle(form: FormDefinition, procedure_code: str, filled, household, answer
                                        household.head.name, Source.REGISTER))
         pension = fields.get("claimant_pension")
         if pension is not None and household is not None and \
-                age_on(household.signer.birth_date, household.on) in ADULT_PENSION_AGES:
+                _surely_aged(household.signer, household.on, ADULT_PENSION_AGES):
             set_values.append(("claimant_pension", pension, "kokumin", Source.NAVIGATOR))
     holder = fields.get("account_holder_kana")
     if holder is not None and procedure_code in OWN_ACCOUNT_FORMS and household is not None:
