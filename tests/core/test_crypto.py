@@ -19,6 +19,7 @@ from madoguchi.applications.models import (
     Draft,
     IssuedDocument,
     Message,
+    ProtectionHold,
     SubmissionEvent,
     SubmissionSignature,
     SubmissionVersion,
@@ -40,7 +41,8 @@ from madoguchi.payments.models import ProviderSetting
 from madoguchi.queueing import reservations
 from madoguchi.queueing import services as queueing
 from madoguchi.queueing.models import Reservation, Ticket, VisitPurpose
-from madoguchi.register.models import Resident
+from madoguchi.register import protection
+from madoguchi.register.models import Resident, SupportMeasure
 from madoguchi.register.seeding import generate_register
 
 from support import pdf_bytes, png_bytes, submit_via_web
@@ -113,6 +115,9 @@ def stored(resident_client, resident):
     message.save(update_fields=["routes"])
     SurveyAnswer.objects.create(municipality=city, touchpoint="online", rating=4, answered_on=timezone.localdate(),
                                 comment="山田花子です。電話 090-1234-5678 までご連絡ください。")
+    protected = Resident.objects.filter(municipality=city).order_by("pk").first()
+    protection.mark(city, Actor.system(), protected, against={"name": "加害 次郎"})
+    ProtectionHold.objects.create(submission=submission, protected_ids=[protected.pk], note=MESSAGE)
     return submission
 
 
@@ -144,6 +149,8 @@ def _plain():
         "challenges": list(ContactChallenge.objects.order_by("pk").values_list("address", flat=True)),
         "routes": list(OutboxMessage.objects.exclude(routes=None).order_by("pk").values_list("routes", flat=True)),
         "survey_comments": list(SurveyAnswer.objects.order_by("pk").values_list("comment", flat=True)),
+        "support_measures": [protection.against_of(m) for m in SupportMeasure.objects.order_by("pk")],
+        "hold_notes": list(ProtectionHold.objects.order_by("pk").values_list("note", flat=True)),
     }
 
 

@@ -105,6 +105,8 @@ ENCRYPTED_COLUMNS = [
     EncryptedColumn("notify", "ContactChallenge", "address", "municipality"),
     EncryptedColumn("payments", "ProviderSetting", "secrets", "municipality"),
     EncryptedColumn("feedback", "SurveyAnswer", "comment", "municipality"),
+    EncryptedColumn("register", "SupportMeasure", "against", "municipality"),
+    EncryptedColumn("applications", "ProtectionHold", "note", "submission__municipality"),
 ]
 
 # Binary columns that no data key encrypts: a city's logo is public, and a data key is stored
