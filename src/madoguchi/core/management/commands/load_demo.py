@@ -134,7 +134,7 @@ class Command(BaseCommand):
         # with a reason, marks and lifts 支援措置, and decides the requests held for them.
         registry = Department.objects.filter(municipality=city, code="shimin").first()
         if registry is not None:
-            support = self._user(f"{demo.staff_prefix}shimin-shien", "市民課支援措置担当")
+            support = self._user(f"{demo.staff_prefix}shimin-shien", f"{registry.name}支援措置担当")
             for role in (Role.CLERK, Role.SUPPORT_MEASURES):
                 StaffMembership.objects.get_or_create(user=support, department=registry, role=role)
         # The city's 分析担当 (reads the figures at /staff/insights/, no case): one membership is
