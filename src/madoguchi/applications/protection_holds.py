@@ -25,7 +25,6 @@ from datetime import date
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
-from django.db.models import Q
 
 from madoguchi.applications.models import Channel, ProtectionHold, Submission
 from madoguchi.applications.workflow import TransitionError
@@ -34,7 +33,7 @@ from madoguchi.core.actors import Actor
 from madoguchi.core.japanese import JapaneseInputError, kana_search_key, parse_date
 from madoguchi.identity.jpki.profile import basic_info_from
 from madoguchi.register import protection
-from madoguchi.register.codes import DatePrecision
+from madoguchi.register.dates import born_on
 from madoguchi.register.models import Resident
 from madoguchi.register.selectors import matching_basic_info, members_of
 from madoguchi.register.services import linked_resident
@@ -175,13 +174,6 @@ def _day(value) -> date | None:
         return None
 
 
-def _born(day: date) -> Q:
-    """Born on `day`, or a 生年月日 partly 不詳 that `day` falls in (stored as its first day)."""
-    return (Q(birth_date=day)
-            | Q(birth_date_precision=DatePrecision.MONTH, birth_date=day.replace(day=1))
-            | Q(birth_date_precision=DatePrecision.YEAR, birth_date=date(day.year, 1, 1)))
-
-
 def _matching(municipality, kana, birth_date) -> list[Resident]:
     """Residents of the city (any status: a 附票 follows people who moved out) with this
     フリガナ and 生年月日. Not audited (module docstring)."""
@@ -189,7 +181,7 @@ def _matching(municipality, kana, birth_date) -> list[Resident]:
     day = _day(birth_date)
     if not key or day is None:
         return []
-    return list(Resident.objects.filter(_born(day), municipality=municipality, kana_key=key)
+    return list(Resident.objects.filter(born_on(day), municipality=municipality, kana_key=key)
                 .only("pk", "household_id"))
 
 
@@ -247,6 +239,13 @@ def _own(requester: Resident | None) -> set[int]:
     return own
 
 
+def _protected_others(submission: Submission, answers: dict, rule: CertificateRequest,
+                      requester: Resident | None) -> set[int]:
+    """The protected residents the request concerns who are not the requester themselves."""
+    people = concerned(submission, answers, rule, requester)
+    return protection.protected_ids(submission.municipality, people) - _own(requester)
+
+
 def hold_if_needed(submission: Submission, answers: dict, *, in_person: bool = True,
                    signed_by=None) -> ProtectionHold | None:
     """Hold a new submission that asks for a protected resident's certificate on behalf of
@@ -259,9 +258,7 @@ def hold_if_needed(submission: Submission, answers: dict, *, in_person: bool = T
     city = submission.municipality
     if not protection.marks_in_force(city).exists():
         return None  # most cities, most days: one cheap query
-    requester = requester_of(submission, in_person, signed_by)
-    people = concerned(submission, answers, rule, requester)
-    protected = protection.protected_ids(city, people) - _own(requester)
+    protected = _protected_others(submission, answers, rule, requester_of(submission, in_person, signed_by))
     if not protected:
         return None
     return _hold(submission, protected, ProtectionHold.State.PENDING)
@@ -274,9 +271,7 @@ def recheck(submission: Submission, answers: dict, signed_by=None) -> Protection
     rule = rule_for(submission.procedure_code)
     if rule is None or not protection.marks_in_force(submission.municipality).exists():
         return None
-    requester = requester_of(submission, signed_by=signed_by)
-    protected = protection.protected_ids(submission.municipality,
-                                         concerned(submission, answers, rule, requester)) - _own(requester)
+    protected = _protected_others(submission, answers, rule, requester_of(submission, signed_by=signed_by))
     hold = hold_of(submission)
     if hold is None:
         return _hold(submission, protected, ProtectionHold.State.PENDING) if protected else None

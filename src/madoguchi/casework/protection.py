@@ -20,7 +20,6 @@ from madoguchi.core import audit
 from madoguchi.core.actors import Actor
 from madoguchi.core.text import LINE_BREAKS, has_unreadable_characters
 from madoguchi.register import protection
-from madoguchi.register.keys import name_key
 from madoguchi.register.models import Resident
 
 NOTE_MAX = 500
@@ -50,7 +49,6 @@ def _requester(case: Submission) -> dict:
         return {}
     answers = applications.answers_of(version)
     return {"name": str(answers.get(rule.requester_name) or ""),
-            "kana": str(answers.get(rule.requester_kana) or ""),
             "birth_date": str(answers.get(rule.requester_birth_date) or "")}
 
 
@@ -64,7 +62,7 @@ def _people(case: Submission, hold: ProtectionHold) -> list[dict]:
     residents = Resident.objects.filter(municipality=case.municipality, pk__in=hold.protected_ids) \
         .only("pk", "name", "kana").order_by("pk")
     return [{"resident": r, "in_force": r.pk in measures,
-             "matches_against": any(protection.matches_against(m, name_key, **requester)
+             "matches_against": any(protection.matches_against(m, **requester)
                                     for m in measures.get(r.pk, []))}
             for r in residents]
 

@@ -4,15 +4,15 @@ A resident under a 支援措置 (DV、ストーカー行為等、児童虐待等
 must not be found by the person the protection is against, through the city. So, while a
 mark is in force:
 
-- every look-up shows the record as 「支援措置対象」 with its address masked (`mask`), and only
+- every look-up shows the record as 「支援措置対象」 with its address masked (`flag`), and only
   a staff member holding the 支援措置担当 role who records a reason sees the address
   (`reveal`, audited each time);
 - the counter warns when such a resident is chosen and prints or shows the visitor no address
   until the clerk confirms the visitor is the person (counter.services);
 - a request by anyone else for their 住民票の写し or 附票 waits for a clerk's decision
   (applications.protection_holds);
-- nothing meant for someone else carries their address (`redact`, which core.redaction runs
-  over every outgoing message and every PDF made for a resident).
+- nothing meant for someone else carries their address (`mask_lines`, which the register's
+  redactor hands to core.redaction for every outgoing message and every PDF made for a resident).
 
 This module is the one place that says whether a mark is in force; every rule above reads it.
 """
@@ -29,7 +29,7 @@ from madoguchi.core.actors import Actor
 from madoguchi.core.crypto import decrypt_json, encrypt_json
 from madoguchi.core.models import Role, today_in_japan
 from madoguchi.core.roles import departments_of
-from madoguchi.register.keys import address_key
+from madoguchi.register.keys import address_key, name_key
 from madoguchi.register.models import Resident, SupportMeasure
 
 # What a masked address reads as, on every page, print and message: it does not say why, since
@@ -58,12 +58,14 @@ def marks_in_force(municipality, on: date | None = None):
     return SupportMeasure.objects.filter(in_force(on=on), municipality=municipality)
 
 
+def _marks(municipality, resident_ids=None, on: date | None = None):
+    marks = marks_in_force(municipality, on)
+    return marks if resident_ids is None else marks.filter(resident_id__in=list(resident_ids))
+
+
 def protected_ids(municipality, resident_ids=None, on: date | None = None) -> set[int]:
     """The residents (of `resident_ids`, or all of the city) under a mark in force."""
-    marks = marks_in_force(municipality, on)
-    if resident_ids is not None:
-        marks = marks.filter(resident_id__in=list(resident_ids))
-    return set(marks.values_list("resident_id", flat=True))
+    return set(_marks(municipality, resident_ids, on).values_list("resident_id", flat=True))
 
 
 def is_protected(resident: Resident, on: date | None = None) -> bool:
@@ -184,14 +186,13 @@ def against_of(measure: SupportMeasure) -> dict:
     return decrypt_json(bytes(measure.against)) if measure.against else {}
 
 
-def matches_against(measure: SupportMeasure, name_key_of, kana: str = "", name: str = "",
-                    birth_date: str = "") -> bool:
+def matches_against(measure: SupportMeasure, name: str = "", birth_date: str = "") -> bool:
     """Whether someone (a requester, a visitor) is the person the protection is against, as far
     as it is recorded: used to say so to the clerk who decides a held request."""
     known = against_of(measure)
     if not known:
         return False
-    same_name = bool(name) and name_key_of(name) == name_key_of(known.get("name", ""))
+    same_name = bool(name) and name_key(name) == name_key(known.get("name", ""))
     same_born = bool(birth_date) and birth_date == known.get("birth_date")
     return same_name and (same_born or not known.get("birth_date"))
 
@@ -200,11 +201,9 @@ def matches_against(measure: SupportMeasure, name_key_of, kana: str = "", name: 
 
 
 def addresses_of(municipality, resident_ids=None, on: date | None = None) -> set[str]:
-    """The register addresses of the protected residents, as address keys (spaces, 丁目 and
-    番地 written any way): what `redact` looks for."""
-    protected = marks_in_force(municipality, on)
-    if resident_ids is not None:
-        protected = protected.filter(resident_id__in=list(resident_ids))
+    """The register addresses of the protected residents (of `resident_ids`, or all of the
+    city), as address keys (spaces, 丁目 and 番地 written any way): what `mask_lines` looks for."""
+    protected = _marks(municipality, resident_ids, on)
     keys = set()
     for address, detail in protected.values_list("resident__address", "resident__address_detail"):
         keys.add(address_key(address))
@@ -213,27 +212,12 @@ def addresses_of(municipality, resident_ids=None, on: date | None = None) -> set
     return {key for key in keys if key}
 
 
-def redact(municipality, text: str, recipient_ids=()) -> str:
-    """`text` with every protected resident's address replaced by MASKED, except the
-    addresses of the recipients themselves (a protected person may read their own address).
-
-    Addresses are compared as keys, so 「1丁目2番3号」 and 「1-2-3」 are one address. A line that
-    holds a protected address is compared as a whole and piecewise (after its label), which
-    covers how the messages and PDFs write an address: on its own line or after 「住所：」."""
-    if not text:
-        return text
-    return mask_lines(text, masked_keys(municipality, recipient_ids))
-
-
-def masked_keys(municipality, recipient_ids=()) -> set[str]:
-    """The address keys to mask in what goes to `recipient_ids`: every protected address but
-    the recipients' own. Read once for a whole message or PDF, then `mask_lines` each text."""
-    keys = addresses_of(municipality)
-    return keys - addresses_of(municipality, recipient_ids) if keys and recipient_ids else keys
-
-
 def mask_lines(text: str, keys: set[str]) -> str:
-    """`text` with each line that holds one of `keys` masked (see `redact`)."""
+    """`text` with each line that holds one of `keys` (`addresses_of`) masked: MASKED replaces
+    the address after a line's label (「住所：…」), or the whole line.
+
+    Addresses are compared as keys, so 「1丁目2番3号」 and 「1-2-3」 are one address. The keys are
+    read once for a whole message or PDF (register.redaction), then each text is masked."""
     if not text or not keys:
         return text
     return "\n".join(_redact_line(line, keys) for line in text.split("\n"))

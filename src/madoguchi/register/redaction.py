@@ -42,7 +42,7 @@ def protected_addresses(municipality, recipients: frozenset[str] = frozenset()) 
     """The masker for the city's protected addresses other than the recipients' own; None when
     no mark is in force (one query: the common case; the recipients are looked up only when
     there is something to spare them)."""
-    keys = protection.masked_keys(municipality)
+    keys = protection.addresses_of(municipality)
     if not keys:
         return None
     spared = recipients_residents(municipality, recipients) if recipients else set()
