@@ -17,7 +17,6 @@ import logging
 import operator
 from datetime import datetime, timedelta
 from functools import reduce
-from urllib.parse import parse_qsl, urlsplit
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -167,14 +166,9 @@ def _as_recipient_may_read(message: OutboxMessage) -> tuple[str, str]:
     code), and at sending rather than queueing, so a mark made after a notice was queued still
     holds and a template or a caller cannot forget it. The mask is written in the message's
     language (its link's `?lang=`; Japanese when it has none)."""
-    with translation.override(_language_of(message.link)):
+    with translation.override(i18n.language_of(message.link)):
         mask = redaction.masker(message.municipality, [message.person])
         return mask(message.subject), mask(message.body or "")
-
-
-def _language_of(link: str) -> str:
-    lang = dict(parse_qsl(urlsplit(link or "").query)).get("lang")
-    return i18n.supported(lang) or i18n.DEFAULT
 
 
 def _failed_for_good(message: OutboxMessage, reason: str, address_dead: bool = False, error: str = "") -> None:

@@ -58,3 +58,8 @@ def with_language(url: str, code: str | None) -> str:
     query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k != "lang"]
     query.append(("lang", code))
     return urlunsplit(parts._replace(query=urlencode(query)))
+
+
+def language_of(url: str) -> str:
+    """The language `with_language` put into `url` (Japanese, the default, when it has none)."""
+    return supported(dict(parse_qsl(urlsplit(url or "").query)).get("lang")) or DEFAULT
