@@ -4,32 +4,22 @@ Searches are POSTed, so no name, birth date or number ever appears in a URL or a
 """
 
 from datetime import date
-from functools import wraps
 
-from django.http import HttpResponseForbidden
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import reverse
 from django.utils.translation import gettext as _
 
-from madoguchi.core.actors import Actor, client_ip
 from madoguchi.core.japanese import JapaneseInputError, parse_date
-from madoguchi.core.models import Role
-from madoguchi.core.roles import departments_of
+from madoguchi.core.models import Role, today_in_japan
+from madoguchi.core.roles import departments_of, staff_page
 from madoguchi.register import protection, selectors
 from madoguchi.register.models import Resident, SupportMeasure
 
 
-def clerk_required(view):
-    @wraps(view)
-    def wrapper(request, *args, **kwargs):
-        if not request.user.is_authenticated:
-            return redirect(f"{reverse('casework:login')}?next={request.path}")
-        if not departments_of(request.user, request.municipality, Role.CLERK).exists():
-            return HttpResponseForbidden(_("住民記録の照会は、この自治体の担当者だけができます。"))
-        request.actor = Actor.staff(request.user, client_ip(request))
-        return view(request, *args, **kwargs)
+def _is_clerk(user, municipality) -> bool:
+    return departments_of(user, municipality, Role.CLERK).exists()
 
-    return wrapper
+
+clerk_required = staff_page(_is_clerk, lambda: _("住民記録の照会は、この自治体の担当者だけができます。"))
 
 
 def _search(request, data) -> tuple[list[Resident] | None, str, str]:
@@ -72,18 +62,9 @@ def search(request):
     return render(request, "register/search.html", context, status=400 if context.get("error") else 200)
 
 
-def support_required(view):
-    """The 支援措置担当 role in force in a department of the city (core.roles reads it)."""
-    @wraps(view)
-    def wrapper(request, *args, **kwargs):
-        if not request.user.is_authenticated:
-            return redirect(f"{reverse('casework:login')}?next={request.path}")
-        if not protection.may_reveal(request.user, request.municipality):
-            return HttpResponseForbidden(_("支援措置の登録と解除は、支援措置担当の職員だけができます。"))
-        request.actor = Actor.staff(request.user, client_ip(request))
-        return view(request, *args, **kwargs)
-
-    return wrapper
+# The 支援措置担当 role in force in a department of the city (register.protection reads it).
+support_required = staff_page(protection.may_reveal,
+                              lambda: _("支援措置の登録と解除は、支援措置担当の職員だけができます。"))
 
 
 def _day(text: str, label: str):
@@ -117,7 +98,7 @@ def support_list(request):
             return redirect("register:support")
         except protection.ProtectionRefused as exc:
             error = str(exc)
-    today = protection.today_in_japan()
+    today = today_in_japan()
     since = date.fromordinal(today.toordinal() - protection.DEFAULT_DAYS)
     measures = (SupportMeasure.objects.filter(municipality=city, ends_on__gte=since)
                 .select_related("resident").order_by("ends_on", "pk"))
